@@ -1,0 +1,126 @@
+// Configuration: temporal.yaml (Temporal and the regulation's durations) plus environment variables
+// (where services live on this machine). Invalid values stop start-up with a message naming the key.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const isoDuration = z
+  .string()
+  .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, 'an ISO 8601 duration such as PT24H or P3M');
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes'].includes(v.toLowerCase()) : v), z.boolean());
+
+const fileSchema = z.object({
+  temporal: z.object({
+    address: z.string().min(3),
+    namespace: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+    tls: z.object({
+      enabled: bool,
+      serverName: z.string(),
+      caFile: z.string(),
+      certFile: z.string(),
+      keyFile: z.string(),
+    }),
+    taskQueues: z.object({ main: z.string().min(1), hsm: z.string().min(1) }),
+    searchAttributes: z.record(z.string(), z.enum(['Keyword', 'Text', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList'])),
+    devServer: z.object({ port, uiPort: port, dbFile: z.string().min(1) }),
+  }),
+  durations: z.object({
+    filingDeadline: isoDuration,
+    unclaimedCancellation: isoDuration,
+    videoRetention: isoDuration,
+    archiveRetention: isoDuration,
+    calendarTimeZone: z.literal('Asia/Shanghai'),
+  }),
+});
+
+const envSchema = z.object({
+  dataDir: z.string().min(1),
+  webPort: port,
+  databaseUrl: z.string().url().optional(),
+  postgresPort: port,
+  pkcs11Module: z.string().min(1),
+  hsmTokenLabel: z.string().min(1).max(32),
+  hsmPin: z.string().min(4),
+  hsmSoPin: z.string().min(4),
+  temporalCli: z.string().optional(),
+  demoData: bool,
+});
+
+export type FileConfig = z.infer<typeof fileSchema>;
+export type Config = FileConfig & { runtime: z.infer<typeof envSchema>; rootDir: string };
+
+export class ConfigError extends Error {}
+
+const toEnvName = (keyPath: string[]) =>
+  'ESEAL_' + keyPath.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+
+/** Replaces every leaf of the YAML tree that has an ESEAL_* variable set. */
+function applyEnvOverrides(node: unknown, env: NodeJS.ProcessEnv, keyPath: string[] = []): unknown {
+  if (node && typeof node === 'object' && !Array.isArray(node)) {
+    return Object.fromEntries(
+      Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, applyEnvOverrides(v, env, [...keyPath, k])]),
+    );
+  }
+  const fromEnv = env[toEnvName(keyPath)];
+  return fromEnv === undefined ? node : fromEnv;
+}
+
+function describeIssues(error: z.ZodError, prefix: string, envNames: (p: string[]) => string): string {
+  return error.issues
+    .map((i) => {
+      const key = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+      return `  ${key} (${envNames(i.path.map(String))}): ${i.message}`;
+    })
+    .join('\n');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.resolve(__dirname, '..')): Config {
+  const file = env.ESEAL_CONFIG_FILE ?? path.join(rootDir, 'temporal.yaml');
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`Cannot read configuration file ${file}: ${(e as Error).message}`);
+  }
+  const merged = applyEnvOverrides(raw, env) as Record<string, any>;
+  if (env.TEMPORAL_ADDRESS) merged.temporal.address = env.TEMPORAL_ADDRESS;
+  if (env.TEMPORAL_NAMESPACE) merged.temporal.namespace = env.TEMPORAL_NAMESPACE;
+  const parsed = fileSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration in ${file}:\n${describeIssues(parsed.error, '', toEnvName)}`);
+  }
+
+  const runtimeNames: Record<keyof z.infer<typeof envSchema>, string> = {
+    dataDir: 'DATA_DIR',
+    webPort: 'WEB_PORT',
+    databaseUrl: 'DATABASE_URL',
+    postgresPort: 'POSTGRES_PORT',
+    pkcs11Module: 'PKCS11_MODULE',
+    hsmTokenLabel: 'HSM_TOKEN_LABEL',
+    hsmPin: 'HSM_PIN',
+    hsmSoPin: 'HSM_SO_PIN',
+    temporalCli: 'TEMPORAL_CLI',
+    demoData: 'DEMO_DATA',
+  };
+  const runtime = envSchema.safeParse({
+    dataDir: path.resolve(rootDir, env.DATA_DIR ?? 'data'),
+    webPort: env.WEB_PORT ?? 3000,
+    databaseUrl: env.DATABASE_URL || undefined,
+    postgresPort: env.POSTGRES_PORT ?? 5433,
+    pkcs11Module: env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so',
+    hsmTokenLabel: env.HSM_TOKEN_LABEL ?? 'eseal',
+    // Demo PINs for the local SoftHSM token; a real deployment sets HSM_PIN / HSM_SO_PIN.
+    hsmPin: env.HSM_PIN ?? '20190419',
+    hsmSoPin: env.HSM_SO_PIN ?? '19990425',
+    temporalCli: env.TEMPORAL_CLI || undefined,
+    demoData: env.DEMO_DATA ?? false,
+  });
+  if (!runtime.success) {
+    throw new ConfigError(
+      `Invalid environment:\n${describeIssues(runtime.error, '', (p) => runtimeNames[p[0] as keyof typeof runtimeNames] ?? p.join('.'))}`,
+    );
+  }
+  return { ...parsed.data, runtime: runtime.data, rootDir };
+}

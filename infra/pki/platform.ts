@@ -1,0 +1,84 @@
+// The platform's own PKI as provisioned at start-up: root and issuing CA (ca.ts) plus the platform
+// signing key and its certificate, all keys inside the HSM; certificates on disk and in PostgreSQL.
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as x509 from './x509';
+import type { Db } from '../db';
+import type { Hsm } from '../hsm/hsm';
+import { CA_ORGANIZATION, ISSUING_CA_KEY_LABEL, ensurePlatformCa, issueCertificate } from './ca';
+import { hsmCrypto } from './hsm-crypto';
+
+export const PLATFORM_SIGNING_KEY_LABEL = 'eseal-platform-signing';
+const PLATFORM_SIGNING_CN = '北京市电子印章管理服务平台签名';
+
+export interface PlatformSigningKey {
+  keyLabel: string;
+  certificateFingerprint: string;
+}
+
+const fingerprint = (der: Buffer) => createHash('sha256').update(der).digest('hex');
+
+export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string) {
+  const ca = await ensurePlatformCa(hsm, { dataDir });
+  const dir = path.resolve(dataDir, 'pki');
+  const file = path.join(dir, 'platform-signing.pem');
+  const spki = (await hsm.ensureEcKeyPair(PLATFORM_SIGNING_KEY_LABEL)).publicKeySpki;
+  const issuing = new x509.X509Certificate(ca.issuingDer);
+
+  let cert = await readFile(file, 'utf8').then((pem) => new x509.X509Certificate(pem), () => undefined);
+  const stillValid =
+    cert &&
+    spki.equals(Buffer.from(cert.publicKey.rawData)) &&
+    cert.issuer === issuing.subject &&
+    (await cert.verify({ publicKey: issuing.publicKey, signatureOnly: true }, hsmCrypto));
+  if (!stillValid) {
+    const notBefore = new Date(Date.now() - 10 * 60_000);
+    const fiveYears = new Date(notBefore);
+    fiveYears.setUTCFullYear(fiveYears.getUTCFullYear() + 5);
+    cert = (
+      await issueCertificate(hsm, {
+        issuerCertDer: ca.issuingDer,
+        issuerKeyLabel: ISSUING_CA_KEY_LABEL,
+        subject: [{ C: ['CN'] }, { O: [CA_ORGANIZATION] }, { CN: [PLATFORM_SIGNING_CN] }],
+        publicKeySpki: spki,
+        notBefore,
+        notAfter: fiveYears < issuing.notAfter ? fiveYears : issuing.notAfter,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+          await x509.SubjectKeyIdentifierExtension.create(spki, false, hsmCrypto),
+        ],
+      })
+    ).certificate;
+    await writeFile(file, cert.toString('pem'));
+  }
+
+  const rows = [
+    { purpose: 'root', key_label: ca.root.keyLabel, cert: new x509.X509Certificate(ca.rootDer) },
+    { purpose: 'issuing', key_label: ca.issuing.keyLabel, cert: issuing },
+    { purpose: 'platform_signing', key_label: PLATFORM_SIGNING_KEY_LABEL, cert: cert! },
+  ].map(({ purpose, key_label, cert: c }) => {
+    const der = Buffer.from(c.rawData);
+    return {
+      fingerprint_sha256: fingerprint(der),
+      purpose,
+      key_label,
+      subject: c.subject,
+      serial: c.serialNumber,
+      der,
+      pem: c.toString('pem'),
+      not_before: c.notBefore,
+      not_after: c.notAfter,
+    };
+  });
+  await db('ca_certificates').insert(rows).onConflict('fingerprint_sha256').ignore();
+  return { dir, platformKey: { keyLabel: PLATFORM_SIGNING_KEY_LABEL, certificateFingerprint: rows[2].fingerprint_sha256 } };
+}
+
+/** The platform signing certificate provisioned most recently (workers read it at start-up). */
+export async function loadPlatformSigningKey(db: Db): Promise<PlatformSigningKey> {
+  const row = await db('ca_certificates').where({ purpose: 'platform_signing' }).orderBy('created_at', 'desc').first();
+  if (!row) throw new Error('No platform signing certificate in PostgreSQL: provision with `make up` first.');
+  return { keyLabel: row.key_label, certificateFingerprint: row.fingerprint_sha256 };
+}

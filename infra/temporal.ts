@@ -1,0 +1,33 @@
+// Connection settings for clients and workers, from temporal.yaml (address, namespace, mTLS).
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from './config';
+
+/** The subset that both the client's Connection and the worker's NativeConnection accept. */
+export interface TemporalConnectionOptions {
+  address: string;
+  tls?: {
+    serverNameOverride?: string;
+    serverRootCACertificate?: Buffer;
+    clientCertPair?: { crt: Buffer; key: Buffer };
+  };
+}
+
+export function temporalConnectionOptions(config: Config): TemporalConnectionOptions {
+  const { address, tls } = config.temporal;
+  if (!tls.enabled) return { address };
+  return {
+    address,
+    tls: {
+      serverNameOverride: tls.serverName || undefined,
+      serverRootCACertificate: tls.caFile ? readFileSync(tls.caFile) : undefined,
+      clientCertPair:
+        tls.certFile && tls.keyFile ? { crt: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : undefined,
+    },
+  };
+}
+
+export async function createTemporalClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  return new Client({ connection, namespace: config.temporal.namespace });
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh machine, and nothing twice:
+# Debian packages, npm dependencies from the lock file, the Temporal CLI (built from the Go module
+# proxy), and with --test the Java time-skipping test server and the browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+
+log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+packages=(softhsm2 opensc openssl poppler-utils fonts-noto-cjk postgresql-client)
+[ "$mode" = "--test" ] && packages+=(chromium)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages: ${missing[*]}" >&2
+    echo "Install them as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- npm dependencies ------------------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# --- Temporal CLI ----------------------------------------------------------------------------
+if [ -z "${TEMPORAL_CLI:-}" ] && ! command -v temporal >/dev/null && [ ! -x .tools/bin/temporal ]; then
+  if ! command -v go >/dev/null; then
+    echo "No Temporal CLI and no Go toolchain: set TEMPORAL_CLI to a temporal binary, or install Go." >&2
+    exit 1
+  fi
+  log "building the Temporal CLI v1.5.1 from the Go module proxy (once; a few minutes)"
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install github.com/temporalio/cli/cmd/temporal@v1.5.1
+fi
+
+# --- test-only tools -------------------------------------------------------------------------
+if [ "$mode" = "--test" ]; then
+  bash scripts/ensure-temporal-test-server.sh >/dev/null
+fi
+log "ready"

@@ -1,0 +1,77 @@
+// Brings up the real services on this machine, in order, and knows how to stop them:
+// PostgreSQL and Temporal (in parallel), migrations and reference data, the SoftHSM token and the
+// platform's PKI. Used by `make up` (scripts/up.ts) and `make test` (scripts/with-stack.ts).
+import type { Config } from '../infra/config';
+import { createDb, migrateToLatest } from '../infra/db';
+import { ensureSoftHsmToken } from '../infra/hsm/softhsm-token';
+import { Hsm } from '../infra/hsm/hsm';
+import { provisionPlatformPki } from '../infra/pki/platform';
+import { upsertReferenceData } from '../infra/reference-data';
+import { startPostgres } from '../infra/services/postgres';
+import { startTemporal } from '../infra/services/temporal-dev-server';
+
+export interface Stack {
+  databaseUrl: string;
+  temporalUiUrl?: string;
+  /** Environment for child processes (workers, web, tests) so they find the same services. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function provisionStack(config: Config, log: (m: string) => void): Promise<Stack> {
+  const started = Date.now();
+  const [pgResult, temporalResult] = await Promise.allSettled([startPostgres(config, log), startTemporal(config, log)]);
+  const stopStarted = async () => {
+    if (temporalResult.status === 'fulfilled') await temporalResult.value.stop();
+    if (pgResult.status === 'fulfilled') await pgResult.value.stop();
+  };
+  if (pgResult.status === 'rejected' || temporalResult.status === 'rejected') {
+    await stopStarted();
+    throw pgResult.status === 'rejected' ? pgResult.reason : (temporalResult as PromiseRejectedResult).reason;
+  }
+  const pg = pgResult.value;
+  const temporal = temporalResult.value;
+  try {
+    const db = createDb(pg.url);
+    try {
+      const applied = await migrateToLatest(db);
+      log(`PostgreSQL: ${applied.length ? `applied migrations ${applied.join(', ')}` : 'schema up to date'}`);
+      await upsertReferenceData(db);
+
+      const { runtime } = config;
+      const token = await ensureSoftHsmToken({
+        dataDir: runtime.dataDir,
+        label: runtime.hsmTokenLabel,
+        soPin: runtime.hsmSoPin,
+        userPin: runtime.hsmPin,
+        modulePath: runtime.pkcs11Module,
+      });
+      const hsm = await Hsm.open({ modulePath: token.modulePath, tokenLabel: runtime.hsmTokenLabel, pin: runtime.hsmPin });
+      try {
+        const pki = await provisionPlatformPki(hsm, db, runtime.dataDir);
+        log(`HSM: token "${runtime.hsmTokenLabel}" (${token.confPath}); CA chain in ${pki.dir}`);
+      } finally {
+        await hsm.close();
+      }
+      log(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return {
+        databaseUrl: pg.url,
+        temporalUiUrl: temporal.uiUrl,
+        env: {
+          DATABASE_URL: pg.url,
+          SOFTHSM2_CONF: token.confPath,
+          PKCS11_MODULE: token.modulePath,
+          DATA_DIR: runtime.dataDir,
+          ESEAL_TEMPORAL_ADDRESS: config.temporal.address,
+          ESEAL_TEMPORAL_NAMESPACE: config.temporal.namespace,
+        },
+        stop: stopStarted,
+      };
+    } finally {
+      await db.destroy();
+    }
+  } catch (e) {
+    await stopStarted();
+    throw e;
+  }
+}

@@ -1,0 +1,63 @@
+// Bearer-token authentication for the JSON API and role/scope guards (P3: officers see their district only).
+import { createHash, randomBytes } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Db } from '../infra/db';
+import { forbidden, unauthenticated } from './errors';
+
+export type Role = 'officer' | 'supervisor' | 'maker' | 'holder' | 'admin';
+
+export interface Actor {
+  userId: string;
+  username: string;
+  role: Role;
+  districtCode: string | null;
+  makerId: string | null;
+  holderId: string | null;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    actor?: Actor;
+  }
+}
+
+export const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
+/** Creates a token for a user; only its hash is stored, the token itself is shown once. */
+export async function issueApiToken(db: Db, userId: string, label: string): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await db('api_tokens').insert({ token_sha256: tokenHash(token), user_id: userId, label });
+  return token;
+}
+
+export function authenticate(db: Db): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
+    if (!match) return next();
+    const row = await db('api_tokens as t')
+      .join('users as u', 'u.id', 't.user_id')
+      .where('t.token_sha256', tokenHash(match[1]))
+      .andWhere((q) => q.whereNull('t.expires_at').orWhere('t.expires_at', '>', db.fn.now()))
+      .first('u.id', 'u.username', 'u.role', 'u.district_code', 'u.maker_id', 'u.holder_id');
+    if (row) {
+      req.actor = {
+        userId: row.id,
+        username: row.username,
+        role: row.role,
+        districtCode: row.district_code,
+        makerId: row.maker_id,
+        holderId: row.holder_id,
+      };
+    }
+    next();
+  };
+}
+
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.actor) return next(unauthenticated());
+    if (!roles.includes(req.actor.role)) return next(forbidden());
+    next();
+  };
+}

@@ -1,0 +1,61 @@
+// Every refusal is JSON naming the field, in Chinese and English; no stack trace leaves the server.
+import type { ErrorRequestHandler } from 'express';
+
+export interface FieldError {
+  field: string;
+  message_zh: string;
+  message_en: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly messageZh: string,
+    readonly messageEn: string,
+    readonly fields: FieldError[] = [],
+  ) {
+    super(messageEn);
+  }
+}
+
+export const unauthenticated = () => new ApiError(401, 'unauthenticated', '请先登录', 'Please log in');
+export const forbidden = (en = 'Not allowed for your role or scope', zh = '无权访问') => new ApiError(403, 'forbidden', zh, en);
+export const notFound = (what: string, whatZh: string) => new ApiError(404, 'not_found', `${whatZh}不存在`, `${what} not found`);
+export const invalid = (fields: FieldError[]) =>
+  new ApiError(400, 'invalid_input', '输入有误：' + fields.map((f) => f.message_zh).join('；'), 'Invalid input: ' + fields.map((f) => f.message_en).join('; '), fields);
+
+/** Errors that carry their own bilingual message and status (domain rules) are passed through as such. */
+interface BilingualError {
+  httpStatus?: number;
+  status?: number;
+  code?: string;
+  field?: string;
+  messageZh: string;
+  messageEn: string;
+}
+const isBilingual = (e: unknown): e is BilingualError =>
+  typeof e === 'object' && e !== null && 'messageZh' in e && 'messageEn' in e;
+
+export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  if (err instanceof ApiError) {
+    res.status(err.status).json({ error: { code: err.code, message_zh: err.messageZh, message_en: err.messageEn, fields: err.fields } });
+    return;
+  }
+  if (isBilingual(err)) {
+    const status = err.httpStatus ?? err.status ?? 400;
+    const fields = err.field ? [{ field: err.field, message_zh: err.messageZh, message_en: err.messageEn }] : [];
+    res.status(status).json({ error: { code: err.code ?? 'invalid_input', message_zh: err.messageZh, message_en: err.messageEn, fields } });
+    return;
+  }
+  if (err?.type === 'entity.too.large') {
+    res.status(413).json({ error: { code: 'too_large', message_zh: '请求内容过大', message_en: 'Request body too large', fields: [] } });
+    return;
+  }
+  if (err?.type === 'entity.parse.failed') {
+    res.status(400).json({ error: { code: 'malformed_json', message_zh: '请求不是有效的 JSON', message_en: 'Request body is not valid JSON', fields: [] } });
+    return;
+  }
+  console.error(err);
+  res.status(500).json({ error: { code: 'internal', message_zh: '服务器内部错误', message_en: 'Internal server error', fields: [] } });
+};

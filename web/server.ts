@@ -1,0 +1,48 @@
+// The web process: listens, and on SIGTERM/SIGINT stops taking connections and closes its clients.
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from '../infra/config';
+import { createDb } from '../infra/db';
+import { createTemporalClient } from '../infra/temporal';
+import { createApp } from './app';
+
+export async function startWebServer(config: Config, port = config.runtime.webPort) {
+  if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');
+  const db = createDb(config.runtime.databaseUrl);
+  const temporal = await createTemporalClient(config);
+  const app = createApp({ db, temporal, config });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    port: actualPort,
+    url: `http://127.0.0.1:${actualPort}`,
+    async close() {
+      // Finish requests in flight; idle keep-alive connections are closed at once.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(force);
+      await temporal.connection.close();
+      await db.destroy();
+    },
+  };
+}
+
+if (require.main === module) {
+  void (async () => {
+    const web = await startWebServer(loadConfig());
+    console.log(`web: listening on ${web.url}`);
+    const stop = async () => {
+      await web.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop());
+    process.once('SIGINT', () => void stop());
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,28 @@
+// Shared start-up for worker processes: configuration, database and Temporal connection.
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, type Config } from '../infra/config';
+import { createDb, type Db } from '../infra/db';
+import { temporalConnectionOptions } from '../infra/temporal';
+
+export interface WorkerContext {
+  config: Config;
+  db: Db;
+  connection: NativeConnection;
+  close(): Promise<void>;
+}
+
+export async function connectWorkerContext(config: Config = loadConfig()): Promise<WorkerContext> {
+  const databaseUrl = config.runtime.databaseUrl;
+  if (!databaseUrl) throw new Error('DATABASE_URL is not set: start workers through `make up` or set it.');
+  const db = createDb(databaseUrl);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  return {
+    config,
+    db,
+    connection,
+    async close() {
+      await connection.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// Worker for the HSM task queue: the only processes that hold a PKCS#11 session.
+import { Worker } from '@temporalio/worker';
+import { createHsmActivities } from '../activities';
+import { Hsm } from '../infra/hsm/hsm';
+import { loadPlatformSigningKey } from '../infra/pki/platform';
+import { connectWorkerContext, type WorkerContext } from './connect';
+
+export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Worker> {
+  const platformKey = await loadPlatformSigningKey(ctx.db);
+  return Worker.create({
+    connection: ctx.connection,
+    namespace: ctx.config.temporal.namespace,
+    taskQueue: ctx.config.temporal.taskQueues.hsm,
+    activities: createHsmActivities({ hsm, platformKey }),
+  });
+}
+
+export function openHsm(ctx: WorkerContext): Promise<Hsm> {
+  const { pkcs11Module, hsmTokenLabel, hsmPin } = ctx.config.runtime;
+  return Hsm.open({ modulePath: pkcs11Module, tokenLabel: hsmTokenLabel, pin: hsmPin });
+}
+
+if (require.main === module) {
+  void (async () => {
+    const ctx = await connectWorkerContext();
+    const hsm = await openHsm(ctx);
+    try {
+      await (await createHsmWorker(ctx, hsm)).run();
+    } finally {
+      await hsm.close();
+      await ctx.close();
+    }
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,3 @@
+// Bundle entry for the workers: every workflow type the platform runs.
+export { signStatementWorkflow } from './sign-statement';
+export { hsmHealthWorkflow } from './hsm-health';

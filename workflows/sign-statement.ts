@@ -1,0 +1,21 @@
+// The platform signs a statement with its key in the HSM and keeps it in PostgreSQL.
+// Used for anything the platform must vouch for later (imprint bindings, audit chain heads).
+import { proxyActivities } from '@temporalio/workflow';
+import type { DbActivities, HsmActivities } from '../activities';
+
+export interface SignStatementInput {
+  statementId: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  requestedBy: string | null;
+  hsmTaskQueue: string;
+}
+
+const db = proxyActivities<DbActivities>({ startToCloseTimeout: '30 seconds' });
+
+export async function signStatementWorkflow(input: SignStatementInput): Promise<{ statementId: string }> {
+  const hsm = proxyActivities<HsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '30 seconds' });
+  const signed = await hsm.signPlatformStatement({ kind: input.kind, payload: input.payload });
+  await db.storePlatformStatement({ ...signed, statementId: input.statementId, requestedBy: input.requestedBy });
+  return { statementId: input.statementId };
+}
