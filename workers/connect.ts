@@ -1,5 +1,5 @@
 // Shared start-up for worker processes: configuration, database and Temporal connection.
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig, type Config } from '../infra/config';
 import { createDb, type Db } from '../infra/db';
 import { temporalConnectionOptions } from '../infra/temporal';
@@ -11,7 +11,15 @@ export interface WorkerContext {
   close(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+
 export async function connectWorkerContext(config: Config = loadConfig()): Promise<WorkerContext> {
+  if (!runtimeInstalled) {
+    // The SDK logs every bundle and state change at INFO; WARN keeps a terminal readable.
+    const level = (process.env.WORKER_LOG_LEVEL ?? 'WARN') as LogLevel;
+    Runtime.install({ logger: new DefaultLogger(level) });
+    runtimeInstalled = true;
+  }
   const databaseUrl = config.runtime.databaseUrl;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set: start workers through `make up` or set it.');
   const db = createDb(databaseUrl);

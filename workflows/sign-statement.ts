@@ -14,7 +14,8 @@ export interface SignStatementInput {
 const db = proxyActivities<DbActivities>({ startToCloseTimeout: '30 seconds' });
 
 export async function signStatementWorkflow(input: SignStatementInput): Promise<{ statementId: string }> {
-  const hsm = proxyActivities<HsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '30 seconds' });
+  // Signing takes milliseconds; a short timeout lets a retry on another worker take over from a dead one.
+  const hsm = proxyActivities<HsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '5 seconds' });
   const signed = await hsm.signPlatformStatement({ kind: input.kind, payload: input.payload });
   await db.storePlatformStatement({ ...signed, statementId: input.statementId, requestedBy: input.requestedBy });
   return { statementId: input.statementId };
