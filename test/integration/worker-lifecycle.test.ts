@@ -18,6 +18,7 @@ const config = testConfig();
 let db: Db;
 let client: Client;
 const children: ChildProcess[] = [];
+const webPort = 20000 + (process.pid % 20000);
 
 function startProcess(file: string, env: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, file)], {
@@ -86,8 +87,8 @@ test('an HSM worker killed mid-activity is replaced and the workflow finishes wi
 
 test('SIGTERM stops a worker and the web server gracefully (exit code 0)', async () => {
   const worker = startProcess('workers/main-worker.ts');
-  const web = startProcess('web/server.ts', { WEB_PORT: '3199' });
-  await waitFor(async () => (await fetch('http://127.0.0.1:3199/healthz').catch(() => null))?.ok === true, 60_000, 'the web server');
+  const web = startProcess('web/server.ts', { WEB_PORT: String(webPort) });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${webPort}/healthz`).catch(() => null))?.ok === true, 60_000, 'the web server');
   // Give the worker time to connect and start polling before asking it to stop.
   await waitFor(async () => {
     const tq = await client.workflowService.describeTaskQueue({
