@@ -1,0 +1,483 @@
+import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
+import * as pkcs11js from 'pkcs11js';
+
+type Handle = pkcs11js.Handle;
+
+export interface HsmOpenOptions {
+  modulePath: string;
+  tokenLabel: string;
+  pin: string;
+  /** Sessions kept open for concurrent operations (default 4). */
+  maxSessions?: number;
+}
+
+export interface HsmStatus {
+  loggedIn: boolean;
+  canSign: boolean;
+  tokenLabel: string;
+  detail?: string;
+}
+
+export interface KeyAttributes {
+  sensitive: boolean;
+  extractable: boolean;
+  neverExtractable: boolean;
+  alwaysSensitive: boolean;
+}
+
+const CKS_RW_USER_FUNCTIONS = 3; // not exported by pkcs11js
+/** DER OID 1.2.840.10045.3.1.7 (prime256v1), the CKA_EC_PARAMS value for P-256. */
+const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
+/** SubjectPublicKeyInfo prefix for id-ecPublicKey/P-256 followed by a 65-byte uncompressed point. */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+
+/** Deterministic CKA_ID: every process derives the same id for a label, so duplicates are easy to spot. */
+export function keyIdForLabel(label: string): Buffer {
+  return createHash('sha256').update(`eseal-hsm-key:${label}`).digest().subarray(0, 16);
+}
+
+/** Converts a raw r||s ECDSA signature (PKCS#11 / WebCrypto format) to DER `ECDSA-Sig-Value`. */
+export function toDerEcdsaSignature(raw: Buffer): Buffer {
+  if (raw.length === 0 || raw.length % 2 !== 0) throw new Error(`raw ECDSA signature has odd length ${raw.length}`);
+  const derInt = (bytes: Buffer): Buffer => {
+    let i = 0;
+    while (i < bytes.length - 1 && bytes[i] === 0) i++;
+    let v = bytes.subarray(i);
+    if (v[0] & 0x80) v = Buffer.concat([Buffer.from([0]), v]);
+    return Buffer.concat([Buffer.from([0x02, v.length]), v]);
+  };
+  const half = raw.length / 2;
+  const body = Buffer.concat([derInt(raw.subarray(0, half)), derInt(raw.subarray(half))]);
+  const len = body.length < 0x80 ? Buffer.from([body.length]) : Buffer.from([0x81, body.length]);
+  return Buffer.concat([Buffer.from([0x30]), len, body]);
+}
+
+/** SPKI DER for a P-256 key from CKA_EC_POINT (DER OCTET STRING per spec; some HSMs return the bare point). */
+export function p256SpkiFromEcPoint(ecPoint: Buffer): Buffer {
+  let point = ecPoint;
+  if (point.length === 67 && point[0] === 0x04 && point[1] === 0x41) point = point.subarray(2);
+  if (point.length !== 65 || point[0] !== 0x04) throw new Error('CKA_EC_POINT is not an uncompressed P-256 point');
+  return Buffer.concat([P256_SPKI_PREFIX, point]);
+}
+
+function errorCode(e: unknown): number | undefined {
+  return e instanceof pkcs11js.Pkcs11Error ? e.code : undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// C_Initialize/C_Finalize are per process and per module; Hsm instances share them by reference count.
+const modules = new Map<string, { lib: pkcs11js.PKCS11; refs: number }>();
+
+function acquireModule(modulePath: string): pkcs11js.PKCS11 {
+  let entry = modules.get(modulePath);
+  if (!entry) {
+    const lib = new pkcs11js.PKCS11();
+    lib.load(modulePath);
+    try {
+      // OS locking: the *Async calls run on libuv worker threads.
+      lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    } catch (e) {
+      if (errorCode(e) !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw e;
+    }
+    entry = { lib, refs: 0 };
+    modules.set(modulePath, entry);
+  }
+  entry.refs++;
+  return entry.lib;
+}
+
+function releaseModule(modulePath: string): void {
+  const entry = modules.get(modulePath);
+  if (!entry || --entry.refs > 0) return;
+  modules.delete(modulePath);
+  try {
+    entry.lib.C_Finalize();
+  } finally {
+    entry.lib.close();
+  }
+}
+
+type KeyKind = 'ec' | 'aes';
+interface KeyHandles {
+  key: Handle; // private key (ec) or secret key (aes)
+  pub?: Handle;
+}
+
+export class Hsm {
+  readonly tokenLabel: string;
+  private readonly idle: Handle[] = [];
+  private readonly waiters: Array<{ resolve: (s: Handle) => void; reject: (e: unknown) => void }> = [];
+  private sessionCount = 0;
+  private busy = 0;
+  private closed = false;
+  private drained?: () => void;
+  private readonly handles = new Map<string, KeyHandles>();
+  private readonly labelLocks = new Map<string, Promise<unknown>>();
+  /** How long ensure* waits for a concurrent creator (another process) to settle before giving up. */
+  raceTimeoutMs = 10_000;
+
+  private constructor(
+    private readonly lib: pkcs11js.PKCS11,
+    private readonly modulePath: string,
+    private readonly slot: Handle,
+    private readonly pin: string,
+    private readonly maxSessions: number,
+    tokenLabel: string,
+  ) {
+    this.tokenLabel = tokenLabel;
+  }
+
+  static async open(opts: HsmOpenOptions): Promise<Hsm> {
+    const lib = acquireModule(opts.modulePath);
+    try {
+      const labels: string[] = [];
+      const slots: Handle[] = [];
+      for (const s of lib.C_GetSlotList(true)) {
+        const label = lib.C_GetTokenInfo(s).label.trimEnd();
+        labels.push(label);
+        if (label === opts.tokenLabel) slots.push(s);
+      }
+      if (slots.length !== 1) {
+        throw new Error(
+          `${slots.length ? 'several' : 'no'} PKCS#11 tokens labelled "${opts.tokenLabel}" (found: ${labels.join(', ') || 'none'})`,
+        );
+      }
+      const slot = slots[0];
+      const hsm = new Hsm(lib, opts.modulePath, slot, opts.pin, Math.max(1, opts.maxSessions ?? 4), opts.tokenLabel);
+      // Open and log in one session now so a wrong PIN fails here rather than on first use.
+      hsm.release(hsm.openSession());
+      return hsm;
+    } catch (e) {
+      releaseModule(opts.modulePath);
+      throw e;
+    }
+  }
+
+  /** Waits for in-flight operations, closes all sessions and finalises the module when no other Hsm uses it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(new Error('HSM adapter is closed'));
+    if (this.busy > 0) await new Promise<void>((r) => (this.drained = r));
+    for (const s of this.idle.splice(0)) this.closeSession(s);
+    releaseModule(this.modulePath);
+  }
+
+  // ---------- session pool ----------
+
+  private openSession(): Handle {
+    const s = this.lib.C_OpenSession(this.slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
+    this.sessionCount++;
+    try {
+      this.lib.C_Login(s, pkcs11js.CKU_USER, this.pin);
+    } catch (e) {
+      // Login state is per application and token, so sessions after the first are already logged in.
+      if (errorCode(e) !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
+        this.closeSession(s);
+        throw e;
+      }
+    }
+    this.busy++;
+    return s;
+  }
+
+  private closeSession(s: Handle): void {
+    this.sessionCount--;
+    try {
+      this.lib.C_CloseSession(s);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private acquire(): Promise<Handle> {
+    if (this.closed) return Promise.reject(new Error('HSM adapter is closed'));
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Hands idle sessions (or new ones, up to maxSessions) to waiters in FIFO order. */
+  private pump(): void {
+    while (this.waiters.length > 0) {
+      const s = this.idle.pop();
+      if (s) {
+        this.busy++;
+        this.waiters.shift()!.resolve(s);
+      } else if (this.sessionCount < this.maxSessions) {
+        const w = this.waiters.shift()!;
+        try {
+          w.resolve(this.openSession());
+        } catch (e) {
+          w.reject(e);
+        }
+      } else {
+        return;
+      }
+    }
+  }
+
+  private release(s: Handle, broken = false): void {
+    this.busy--;
+    // After an error an operation may still be active on the session: replace it rather than reuse it.
+    if (broken) this.closeSession(s);
+    else this.idle.push(s);
+    if (this.busy === 0 && this.drained) this.drained();
+    this.pump();
+  }
+
+  /** Runs fn with an exclusive session: PKCS#11 allows one active operation per session. */
+  private async withSession<T>(fn: (s: Handle) => T | Promise<T>): Promise<T> {
+    const s = await this.acquire();
+    try {
+      const result = await fn(s);
+      this.release(s);
+      return result;
+    } catch (e) {
+      this.release(s, true);
+      throw e;
+    }
+  }
+
+  // ---------- object lookup ----------
+
+  private find(s: Handle, template: pkcs11js.Template): Handle[] {
+    this.lib.C_FindObjectsInit(s, template);
+    try {
+      return this.lib.C_FindObjects(s, 64);
+    } finally {
+      this.lib.C_FindObjectsFinal(s);
+    }
+  }
+
+  private findByLabel(s: Handle, cls: number, label: string): Handle[] {
+    return this.find(s, [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_CLASS, value: cls },
+      { type: pkcs11js.CKA_LABEL, value: label },
+    ]);
+  }
+
+  private attr(s: Handle, obj: Handle, type: number): Buffer {
+    return this.lib.C_GetAttributeValue(s, obj, [{ type }])[0].value;
+  }
+
+  /** 'none' | 'ambiguous' (several objects share the label: a concurrent creator has not settled yet) | the handles. */
+  private lookup(s: Handle, label: string, kind: KeyKind): KeyHandles | 'none' | 'ambiguous' {
+    const keys = this.findByLabel(s, kind === 'ec' ? pkcs11js.CKO_PRIVATE_KEY : pkcs11js.CKO_SECRET_KEY, label);
+    if (keys.length === 0) return 'none';
+    if (keys.length > 1) return 'ambiguous';
+    const keyType = this.attr(s, keys[0], pkcs11js.CKA_KEY_TYPE).readUIntLE(0, 4);
+    const expected = kind === 'ec' ? pkcs11js.CKK_EC : pkcs11js.CKK_AES;
+    if (keyType !== expected) throw new Error(`token key "${label}" has key type ${keyType}, expected ${expected}`);
+    if (kind === 'aes') return { key: keys[0] };
+    const pubs = this.findByLabel(s, pkcs11js.CKO_PUBLIC_KEY, label);
+    if (pubs.length !== 1) return 'ambiguous';
+    if (!this.attr(s, pubs[0], pkcs11js.CKA_EC_PARAMS).equals(P256_PARAMS)) {
+      throw new Error(`token key "${label}" is not on curve P-256`);
+    }
+    return { key: keys[0], pub: pubs[0] };
+  }
+
+  private async generate(s: Handle, label: string, kind: KeyKind): Promise<KeyHandles> {
+    const common = [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+      { type: pkcs11js.CKA_ID, value: keyIdForLabel(label) },
+    ];
+    const secret = [
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    ];
+    if (kind === 'aes') {
+      const key = await this.lib.C_GenerateKeyAsync(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+        ...common,
+        ...secret,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+        { type: pkcs11js.CKA_WRAP, value: true },
+        { type: pkcs11js.CKA_UNWRAP, value: true },
+        { type: pkcs11js.CKA_ENCRYPT, value: false },
+        { type: pkcs11js.CKA_DECRYPT, value: false },
+      ]);
+      return { key };
+    }
+    const pair = await this.lib.C_GenerateKeyPairAsync(
+      s,
+      { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+      [
+        ...common,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+        { type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_ENCRYPT, value: false },
+        { type: pkcs11js.CKA_WRAP, value: false },
+      ],
+      [
+        ...common,
+        ...secret,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        // SoftHSM defaults these to true; a signing key should do nothing else.
+        { type: pkcs11js.CKA_DECRYPT, value: false },
+        { type: pkcs11js.CKA_UNWRAP, value: false },
+        { type: pkcs11js.CKA_DERIVE, value: false },
+      ],
+    );
+    return { key: pair.privateKey, pub: pair.publicKey };
+  }
+
+  /** Serialises ensure* per label inside this process; cross-process races are handled in ensureKey. */
+  private serialize<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.labelLocks.get(label) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.labelLocks.set(label, tail);
+    void tail.then(() => this.labelLocks.get(label) === tail && this.labelLocks.delete(label));
+    return next;
+  }
+
+  /**
+   * Find-or-create without a cross-process lock (PKCS#11 has no "create if absent").
+   * Protocol, run by every process:
+   *  1. look up by label; exactly one key -> use it; several -> another creator is mid-race, wait and retry.
+   *  2. none -> generate (label + deterministic CKA_ID), then look up again.
+   *  3. if ours is the only key with the label we won; otherwise destroy *our own* pair and go back to 1.
+   * A key is only ever destroyed by its creator and only before that creator returned it, so a key that
+   * anyone has returned is never deleted, and two surviving keys are impossible unless a creator crashed
+   * between steps 2 and 3 (then lookups stay 'ambiguous' and we fail after raceTimeoutMs: clean up by hand).
+   */
+  private ensureKey(label: string, kind: KeyKind): Promise<KeyHandles & { created: boolean }> {
+    const cacheKey = `${kind}:${label}`;
+    const cached = this.handles.get(cacheKey);
+    if (cached) return Promise.resolve({ ...cached, created: false });
+    return this.serialize(cacheKey, async () => {
+      const again = this.handles.get(cacheKey);
+      if (again) return { ...again, created: false };
+      const deadline = Date.now() + this.raceTimeoutMs;
+      for (;;) {
+        const found = await this.withSession((s) => this.lookup(s, label, kind));
+        if (found === 'none') {
+          const mine = await this.withSession((s) => this.generate(s, label, kind));
+          const won = await this.withSession((s) => {
+            const keys = this.findByLabel(s, kind === 'ec' ? pkcs11js.CKO_PRIVATE_KEY : pkcs11js.CKO_SECRET_KEY, label);
+            if (keys.length === 1 && keys[0].equals(mine.key)) return true;
+            if (process.env.HSM_DEBUG_RACE) console.error(`lost race for ${label}`);
+            this.lib.C_DestroyObject(s, mine.key); // private first: the key count is what others decide on
+            if (mine.pub) this.lib.C_DestroyObject(s, mine.pub);
+            return false;
+          });
+          if (won) {
+            this.handles.set(cacheKey, mine);
+            return { ...mine, created: true };
+          }
+        } else if (found !== 'ambiguous') {
+          this.handles.set(cacheKey, found);
+          return { ...found, created: false };
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`several token objects are labelled "${label}" and did not settle; remove the extra ones`);
+        }
+        await sleep(20 + Math.random() * 150); // jitter so racing creators do not collide again
+      }
+    });
+  }
+
+  /** Runs fn with the key's handles; if another process deleted the object, drop the cached handle and retry once. */
+  private async withKey<T>(label: string, kind: KeyKind, fn: (s: Handle, h: KeyHandles) => T | Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const h = this.handles.get(`${kind}:${label}`) ?? (await this.existing(label, kind));
+      try {
+        return await this.withSession((s) => fn(s, h));
+      } catch (e) {
+        const code = errorCode(e);
+        const stale = code === pkcs11js.CKR_OBJECT_HANDLE_INVALID || code === pkcs11js.CKR_KEY_HANDLE_INVALID;
+        if (!stale || attempt > 0) throw e;
+        this.handles.delete(`${kind}:${label}`);
+      }
+    }
+  }
+
+  private async existing(label: string, kind: KeyKind): Promise<KeyHandles> {
+    const found = await this.withSession((s) => this.lookup(s, label, kind));
+    if (found === 'none') throw new Error(`no ${kind === 'ec' ? 'EC key pair' : 'AES key'} labelled "${label}" on the token`);
+    if (found === 'ambiguous') throw new Error(`several token objects are labelled "${label}"`);
+    this.handles.set(`${kind}:${label}`, found);
+    return found;
+  }
+
+  // ---------- public API ----------
+
+  /** Finds or generates a token P-256 key pair (private key sensitive, never extractable, sign-only). */
+  async ensureEcKeyPair(label: string): Promise<{ publicKeySpki: Buffer; created: boolean }> {
+    const { created } = await this.ensureKey(label, 'ec');
+    return { publicKeySpki: await this.publicKeySpki(label), created };
+  }
+
+  /** Finds or generates a token AES-256 key usable only for wrap/unwrap. */
+  async ensureAesWrappingKey(label: string): Promise<{ created: boolean }> {
+    const { created } = await this.ensureKey(label, 'aes');
+    return { created };
+  }
+
+  /** SHA-256 in Node, then CKM_ECDSA in the HSM (SoftHSM 2.6 has no CKM_ECDSA_SHA256). Returns raw r||s. */
+  async signEcdsaSha256(label: string, data: Buffer | Uint8Array): Promise<Buffer> {
+    const digest = createHash('sha256').update(data).digest();
+    return this.withKey(label, 'ec', (s, h) => {
+      this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, h.key);
+      return this.lib.C_SignAsync(s, digest, Buffer.alloc(132));
+    });
+  }
+
+  /** SubjectPublicKeyInfo DER of an existing key pair. */
+  async publicKeySpki(label: string): Promise<Buffer> {
+    return this.withKey(label, 'ec', (s, h) => p256SpkiFromEcPoint(this.attr(s, h.pub!, pkcs11js.CKA_EC_POINT)));
+  }
+
+  async keyAttributes(label: string): Promise<KeyAttributes> {
+    const kind: KeyKind = (await this.withSession((s) => this.lookup(s, label, 'ec'))) === 'none' ? 'aes' : 'ec';
+    return this.withKey(label, kind, (s, h) => {
+      const [sensitive, extractable, neverExtractable, alwaysSensitive] = this.lib
+        .C_GetAttributeValue(s, h.key, [
+          { type: pkcs11js.CKA_SENSITIVE },
+          { type: pkcs11js.CKA_EXTRACTABLE },
+          { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
+          { type: pkcs11js.CKA_ALWAYS_SENSITIVE },
+        ])
+        .map((a) => a.value[0] !== 0);
+      return { sensitive, extractable, neverExtractable, alwaysSensitive };
+    });
+  }
+
+  /** Readiness probe: session logged in, and a random challenge signed by `keyLabel` verifies in Node. Never throws. */
+  async status(keyLabel: string, timeoutMs = 3000): Promise<HsmStatus> {
+    const result: HsmStatus = { loggedIn: false, canSign: false, tokenLabel: this.tokenLabel };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        (async () => {
+          result.loggedIn = await this.withSession((s) => this.lib.C_GetSessionInfo(s).state === CKS_RW_USER_FUNCTIONS);
+          const challenge = randomBytes(32);
+          const sig = await this.signEcdsaSha256(keyLabel, challenge);
+          const key = createPublicKey({ key: await this.publicKeySpki(keyLabel), format: 'der', type: 'spki' });
+          result.canSign = nodeVerify('sha256', challenge, { key, dsaEncoding: 'ieee-p1363' }, sig);
+          if (!result.canSign) result.detail = `signature by "${keyLabel}" did not verify`;
+        })(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`HSM did not answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      result.detail = e instanceof Error ? e.message : String(e);
+    } finally {
+      clearTimeout(timer);
+    }
+    return result;
+  }
+}
