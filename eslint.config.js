@@ -21,7 +21,7 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'test/**/fixtures/**/*.ts'],
+    files: ['workflows/**/*.ts', 'test/workflows/fixtures/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
