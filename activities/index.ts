@@ -2,17 +2,31 @@
 // only on workers that hold a PKCS#11 session. Dependencies are injected so tests use the real ones.
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
+import { createApplicationDbActivities } from './applications';
 import { createHsmStatus } from './hsm-status';
+import { createSealDocumentActivities } from './seal-documents';
+import { createSealProductionActivities, type SealCertificatePolicy } from './seal-production';
+import type { PdfRenderer } from '../infra/documents/render';
 import type { PlatformSigningKey } from '../infra/pki/platform';
 import { createStatementSigning, createStatementStore } from './platform-statements';
 
-export function createDbActivities(deps: { db: Db }) {
-  return { ...createStatementStore(deps.db) };
+export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
+  return {
+    ...createStatementStore(deps.db),
+    ...createApplicationDbActivities(deps.db),
+    ...createSealDocumentActivities(deps.db, deps.pdf),
+  };
 }
 
-export function createHsmActivities(deps: { hsm: Hsm; platformKey: PlatformSigningKey }) {
-  return { ...createStatementSigning(deps.hsm, deps.platformKey), ...createHsmStatus(deps.hsm, deps.platformKey) };
+export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: PlatformSigningKey; policy: SealCertificatePolicy }) {
+  return {
+    ...createStatementSigning(deps.hsm, deps.platformKey),
+    ...createHsmStatus(deps.hsm, deps.platformKey),
+    ...createSealProductionActivities(deps),
+  };
 }
 
 export type DbActivities = ReturnType<typeof createDbActivities>;
 export type HsmActivities = ReturnType<typeof createHsmActivities>;
+export type ApplicationDbActivities = DbActivities;
+export type ApplicationHsmActivities = HsmActivities;

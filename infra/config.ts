@@ -33,6 +33,7 @@ const fileSchema = z.object({
     archiveRetention: isoDuration,
     calendarTimeZone: z.literal('Asia/Shanghai'),
   }),
+  pki: z.object({ sealCertificateValidityYears: z.coerce.number().int().min(1).max(20) }),
 });
 
 const envSchema = z.object({

@@ -1,6 +1,7 @@
 // The express application: thin routes over use-cases; authentication on every request.
 import express from 'express';
-import type { Deps } from '../usecases/platform-statements';
+import type { Deps } from '../usecases/applications';
+import { applicationRoutes } from './routes/applications';
 import { authenticate } from './auth';
 import { errorHandler } from './errors';
 import { healthRoutes } from './routes/health';
@@ -14,6 +15,7 @@ export function createApp(deps: Deps) {
   app.use(healthRoutes(deps));
   app.use(authenticate(deps.db));
   app.use(platformStatementRoutes(deps));
+  app.use(applicationRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });
   });

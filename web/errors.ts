@@ -1,5 +1,6 @@
 // Every refusal is JSON naming the field, in Chinese and English; no stack trace leaves the server.
 import type { ErrorRequestHandler } from 'express';
+import { DomainError, ValidationErrors } from '../domain/errors';
 
 export interface FieldError {
   field: string;
@@ -40,6 +41,12 @@ const isBilingual = (e: unknown): e is BilingualError =>
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof ApiError) {
     res.status(err.status).json({ error: { code: err.code, message_zh: err.messageZh, message_en: err.messageEn, fields: err.fields } });
+    return;
+  }
+  if (err instanceof DomainError) {
+    const list = err instanceof ValidationErrors ? err.errors : [err];
+    const fields = list.filter((e) => e.field).map((e) => ({ field: e.field!, message_zh: e.messageZh, message_en: e.messageEn }));
+    res.status(err.httpStatus).json({ error: { code: err.code, message_zh: err.messageZh, message_en: err.messageEn, fields, details: err.details } });
     return;
   }
   if (isBilingual(err)) {

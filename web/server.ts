@@ -4,12 +4,14 @@ import { loadConfig, type Config } from '../infra/config';
 import { createDb } from '../infra/db';
 import { createTemporalClient } from '../infra/temporal';
 import { createApp } from './app';
+import { BlobStore } from '../infra/blobs';
+import path from 'node:path';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
   if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');
   const db = createDb(config.runtime.databaseUrl);
   const temporal = await createTemporalClient(config);
-  const app = createApp({ db, temporal, config });
+  const app = createApp({ db, temporal, config, blobs: new BlobStore(path.join(config.runtime.dataDir, 'blobs')) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });

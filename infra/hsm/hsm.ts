@@ -129,28 +129,37 @@ export class Hsm {
   }
 
   static async open(opts: HsmOpenOptions): Promise<Hsm> {
-    const lib = acquireModule(opts.modulePath);
-    try {
-      const labels: string[] = [];
-      const slots: Handle[] = [];
-      for (const s of lib.C_GetSlotList(true)) {
-        const label = lib.C_GetTokenInfo(s).label.trimEnd();
-        labels.push(label);
-        if (label === opts.tokenLabel) slots.push(s);
+    for (let attempt = 1; ; attempt++) {
+      const lib = acquireModule(opts.modulePath);
+      try {
+        const labels: string[] = [];
+        const slots: Handle[] = [];
+        for (const s of lib.C_GetSlotList(true)) {
+          const label = lib.C_GetTokenInfo(s).label.trimEnd();
+          labels.push(label);
+          if (label === opts.tokenLabel) slots.push(s);
+        }
+        if (slots.length !== 1) {
+          const err = new Error(
+            `${slots.length ? 'several' : 'no'} PKCS#11 tokens labelled "${opts.tokenLabel}" (found: ${labels.join(', ') || 'none'})`,
+          );
+          // SoftHSM scans its token directory only in C_Initialize and silently skips a token whose files
+          // another process is rewriting at that moment; re-initialising (if nobody else here uses it) helps.
+          if (slots.length === 0 && attempt < 5 && modules.get(opts.modulePath)?.refs === 1) {
+            releaseModule(opts.modulePath);
+            await sleep(50 * attempt);
+            continue;
+          }
+          throw err;
+        }
+        const hsm = new Hsm(lib, opts.modulePath, slots[0], opts.pin, Math.max(1, opts.maxSessions ?? 4), opts.tokenLabel);
+        // Open and log in one session now so a wrong PIN fails here rather than on first use.
+        hsm.release(hsm.openSession());
+        return hsm;
+      } catch (e) {
+        releaseModule(opts.modulePath);
+        throw e;
       }
-      if (slots.length !== 1) {
-        throw new Error(
-          `${slots.length ? 'several' : 'no'} PKCS#11 tokens labelled "${opts.tokenLabel}" (found: ${labels.join(', ') || 'none'})`,
-        );
-      }
-      const slot = slots[0];
-      const hsm = new Hsm(lib, opts.modulePath, slot, opts.pin, Math.max(1, opts.maxSessions ?? 4), opts.tokenLabel);
-      // Open and log in one session now so a wrong PIN fails here rather than on first use.
-      hsm.release(hsm.openSession());
-      return hsm;
-    } catch (e) {
-      releaseModule(opts.modulePath);
-      throw e;
     }
   }
 
@@ -303,6 +312,8 @@ export class Hsm {
         { type: pkcs11js.CKA_UNWRAP, value: true },
         { type: pkcs11js.CKA_ENCRYPT, value: false },
         { type: pkcs11js.CKA_DECRYPT, value: false },
+        { type: pkcs11js.CKA_SIGN, value: false },
+        { type: pkcs11js.CKA_VERIFY, value: false },
       ]);
       return { key };
     }
@@ -368,7 +379,6 @@ export class Hsm {
           const won = await this.withSession((s) => {
             const keys = this.findByLabel(s, kind === 'ec' ? pkcs11js.CKO_PRIVATE_KEY : pkcs11js.CKO_SECRET_KEY, label);
             if (keys.length === 1 && keys[0].equals(mine.key)) return true;
-            if (process.env.HSM_DEBUG_RACE) console.error(`lost race for ${label}`);
             this.lib.C_DestroyObject(s, mine.key); // private first: the key count is what others decide on
             if (mine.pub) this.lib.C_DestroyObject(s, mine.pub);
             return false;
@@ -432,6 +442,70 @@ export class Hsm {
     return this.withKey(label, 'ec', (s, h) => {
       this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, h.key);
       return this.lib.C_SignAsync(s, digest, Buffer.alloc(132));
+    });
+  }
+
+  /**
+   * A per-seal P-256 key pair (M4 at a million seals): generated inside the HSM as session objects; the
+   * private key leaves the HSM only wrapped (CKM_AES_KEY_WRAP_PAD) under the non-extractable token AES key
+   * `wrappingLabel`, and both session objects are destroyed before returning. Nothing is written to the
+   * token, so generation does not slow down as seals accumulate (a token object is one file in SoftHSM).
+   */
+  async generateWrappedEcKeyPair(wrappingLabel: string): Promise<{ wrappedPrivateKey: Buffer; publicKeySpki: Buffer }> {
+    return this.withKey(wrappingLabel, 'aes', async (s, wrap) => {
+      const pair = await this.lib.C_GenerateKeyPairAsync(
+        s,
+        { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+        [
+          { type: pkcs11js.CKA_TOKEN, value: false },
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+          { type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS },
+          { type: pkcs11js.CKA_VERIFY, value: true },
+        ],
+        [
+          { type: pkcs11js.CKA_TOKEN, value: false },
+          { type: pkcs11js.CKA_PRIVATE, value: true },
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+          // Sensitive: never readable in clear. Extractable only so that it can be wrapped.
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+          { type: pkcs11js.CKA_SIGN, value: true },
+          { type: pkcs11js.CKA_DECRYPT, value: false },
+          { type: pkcs11js.CKA_DERIVE, value: false },
+        ],
+      );
+      try {
+        const publicKeySpki = p256SpkiFromEcPoint(this.attr(s, pair.publicKey, pkcs11js.CKA_EC_POINT));
+        const wrapped = this.lib.C_WrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, pair.privateKey, Buffer.alloc(1024));
+        return { wrappedPrivateKey: Buffer.from(wrapped), publicKeySpki };
+      } finally {
+        this.lib.C_DestroyObject(s, pair.privateKey);
+        this.lib.C_DestroyObject(s, pair.publicKey);
+      }
+    });
+  }
+
+  /** Signs with a wrapped per-seal key: unwrapped inside the HSM (sensitive, not extractable), used, destroyed. */
+  async signWithWrappedKey(wrappingLabel: string, wrappedPrivateKey: Buffer, data: Buffer | Uint8Array): Promise<Buffer> {
+    const digest = createHash('sha256').update(data).digest();
+    return this.withKey(wrappingLabel, 'aes', async (s, wrap) => {
+      const key = this.lib.C_UnwrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, wrappedPrivateKey, [
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+        { type: pkcs11js.CKA_SIGN, value: true },
+      ]);
+      try {
+        this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, key);
+        return await this.lib.C_SignAsync(s, digest, Buffer.alloc(132));
+      } finally {
+        this.lib.C_DestroyObject(s, key);
+      }
     });
   }
 

@@ -1,0 +1,182 @@
+// Database activities of the application workflow. Each one is idempotent: keyed by case, seal, task or
+// step, so a retry after a crash changes nothing that the first attempt already wrote.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../infra/db';
+import { missingMaterials, requiredMaterials, type SealTextLanguage } from '../domain/materials';
+import type { HolderKind } from '../domain/holders';
+import type { SealKind } from '../domain/seals';
+import { shanghaiDate } from '../domain/calendar';
+
+export interface ProjectCaseInput {
+  caseId: string;
+  status: string;
+  reason: { zh: string; en: string } | null;
+  missingMaterials: string[];
+  event: { key: string; type: string; data: Record<string, unknown>; actorId: string | null; at: string };
+}
+
+export function createApplicationDbActivities(db: Db) {
+  return {
+    /** Writes the case's status and appends one timeline event (once per event key). */
+    async projectCase(p: ProjectCaseInput): Promise<void> {
+      await db.transaction(async (trx) => {
+        const inserted = await trx('case_events')
+          .insert({ case_id: p.caseId, event_key: p.event.key, type: p.event.type, data: JSON.stringify(p.event.data), actor_id: p.event.actorId, at: p.event.at })
+          .onConflict(['case_id', 'event_key'])
+          .ignore()
+          .returning('id');
+        if (inserted.length === 0) return;
+        await trx('cases')
+          .where({ id: p.caseId })
+          .update({
+            status: p.status,
+            status_reason: p.reason ? `${p.reason.zh} / ${p.reason.en}` : null,
+            missing_materials: JSON.stringify(p.missingMaterials),
+            updated_at: p.event.at,
+          });
+      });
+    },
+
+    /** A2/A3: which required materials are still missing, from what is stored for the case. */
+    async checkMaterials({ caseId }: { caseId: string }): Promise<{ missing: string[] }> {
+      const row = await db('cases as c')
+        .join('holders as h', 'h.id', 'c.holder_id')
+        .join('seals as s', 's.case_id', 'c.id')
+        .where('c.id', caseId)
+        .first('h.kind as holder_kind', 'h.has_superior', 'h.pre_verified', 's.kind as seal_kind', 'c.language', 'c.newly_established_organ');
+      const required = requiredMaterials({
+        holderKind: row.holder_kind as HolderKind,
+        sealKind: row.seal_kind as SealKind,
+        language: row.language as SealTextLanguage,
+        hasSuperior: row.has_superior,
+        preRegistered: row.pre_verified,
+        newlyEstablishedOrgan: row.newly_established_organ,
+      });
+      const submitted = await db('materials').where({ case_id: caseId }).pluck('kind');
+      return { missing: missingMaterials(required, submitted).map((m) => m.kind) };
+    },
+
+    /** M1: a licence is valid when active and the day (Beijing time) lies within its validity. */
+    async checkMakerLicence({ makerId, at }: { makerId: string; at: string }) {
+      const m = await db('makers').where({ id: makerId }).first();
+      const today = shanghaiDate(new Date(at));
+      const from = shanghaiDate(new Date(m.licence_valid_from));
+      const until = shanghaiDate(new Date(m.licence_valid_until));
+      if (m.licence_status !== 'active') {
+        const zh = m.licence_status === 'suspended' ? '已暂停' : '已吊销';
+        return { valid: false, reasonZh: `制作单位许可证${zh}（${m.licence_no}）`, reasonEn: `maker licence ${m.licence_no} is ${m.licence_status}` };
+      }
+      if (today < from || today > until) {
+        return { valid: false, reasonZh: `制作单位许可证不在有效期内（${from} 至 ${until}）`, reasonEn: `maker licence ${m.licence_no} is not valid on ${today} (valid ${from} to ${until})` };
+      }
+      return { valid: true, reasonZh: '', reasonEn: '' };
+    },
+
+    async openTask(t: { taskId: string; caseId: string; kind: string; districtCode: string; dueAt: string | null }) {
+      await db('tasks')
+        .insert({ id: t.taskId, case_id: t.caseId, kind: t.kind, district_code: t.districtCode, status: 'open', due_at: t.dueAt })
+        .onConflict('id')
+        .ignore();
+    },
+
+    async closeTask(t: { taskId: string; decision: string; reason: string | null; decidedBy: string; at: string }) {
+      await db('tasks')
+        .where({ id: t.taskId, status: 'open' })
+        .update({ status: 'done', decision: t.decision, reason: t.reason, decided_by: t.decidedBy, decided_at: t.at, assignee_id: t.decidedBy });
+    },
+
+    async recordProductionData(p: { caseId: string; productionData: Record<string, unknown>; onSiteImageMaterialId: string }) {
+      await db('cases')
+        .where({ id: p.caseId })
+        .whereNull('production_data')
+        .update({ production_data: JSON.stringify(p.productionData), on_site_image_id: p.onSiteImageMaterialId });
+    },
+
+    /** S3/M2: the seal code is the district code and a 7-digit sequence of that district; assigned once. */
+    async assignSealCode({ sealId }: { sealId: string }): Promise<string> {
+      return db.transaction(async (trx) => {
+        const seal = await trx('seals as s').join('cases as c', 'c.id', 's.case_id').where('s.id', sealId).forUpdate().first('s.seal_code', 'c.district_code');
+        if (seal.seal_code) return seal.seal_code as string;
+        const [{ last_value }] = await trx.raw(
+          `insert into seal_code_sequences (district_code, last_value) values (?, 1)
+           on conflict (district_code) do update set last_value = seal_code_sequences.last_value + 1
+           returning last_value`,
+          [seal.district_code],
+        ).then((r) => r.rows);
+        const code = `${seal.district_code}${String(last_value).padStart(7, '0')}`;
+        await trx('seals').where({ id: sealId }).update({ seal_code: code });
+        return code;
+      });
+    },
+
+    async markProduced({ sealId, at }: { sealId: string; at: string }) {
+      await db('seals').where({ id: sealId }).whereNull('produced_at').update({ produced_at: at });
+    },
+
+    async openFilingDeadline(f: { caseId: string; kind: string; startedAt: string; dueAt: string }) {
+      const c = await db('cases').where({ id: f.caseId }).first('district_code', 'maker_id');
+      await db('filing_deadlines')
+        .insert({ case_id: f.caseId, kind: f.kind, district_code: c.district_code, maker_id: c.maker_id, started_at: f.startedAt, due_at: f.dueAt })
+        .onConflict(['case_id', 'kind'])
+        .ignore();
+    },
+
+    /** M3: the filing is overdue from this moment; supervisors see it until it is filed. */
+    async markFilingOverdue(f: { caseId: string; kind: string; at: string }) {
+      await db('filing_deadlines').where({ case_id: f.caseId, kind: f.kind }).whereNull('overdue_at').update({ overdue_at: f.at });
+    },
+
+    async recordFiling(f: { caseId: string; kind: string; round: number; data: Record<string, unknown>; late: boolean; taskId: string; submittedBy: string | null; at: string }) {
+      return db.transaction(async (trx) => {
+        await trx('filings')
+          .insert({ id: randomUUID(), case_id: f.caseId, kind: f.kind, round: f.round, data: JSON.stringify(f.data), late: f.late, task_id: f.taskId, status: 'submitted', submitted_by: f.submittedBy, submitted_at: f.at })
+          .onConflict(['case_id', 'kind', 'round'])
+          .ignore();
+        await trx('filing_deadlines').where({ case_id: f.caseId, kind: f.kind }).whereNull('first_filed_at').update({ first_filed_at: f.at });
+        const row = await trx('filings').where({ case_id: f.caseId, kind: f.kind, round: f.round }).first('id');
+        return { filingId: row.id as string };
+      });
+    },
+
+    async decideFiling(f: { caseId: string; kind: string; round: number; accepted: boolean; reason: string | null; at: string }) {
+      await db.transaction(async (trx) => {
+        await trx('filings')
+          .where({ case_id: f.caseId, kind: f.kind, round: f.round, status: 'submitted' })
+          .update({ status: f.accepted ? 'accepted' : 'returned', returned_reason: f.accepted ? null : f.reason });
+        if (f.accepted) await trx('filing_deadlines').where({ case_id: f.caseId, kind: f.kind }).whereNull('accepted_at').update({ accepted_at: f.at });
+      });
+    },
+
+    async markReady(r: { sealId: string; at: string; unclaimedDueAt: string }) {
+      await db('seals').where({ id: r.sealId }).whereNull('ready_at').update({ status: 'ready', ready_at: r.at, unclaimed_due_at: r.unclaimedDueAt });
+    },
+
+    async recordCollection(r: { sealId: string; collectorName: string; at: string }) {
+      await db('seals').where({ id: r.sealId, status: 'ready' }).update({ status: 'active', collected_at: r.at });
+    },
+
+    /** M9: 登记造册. */
+    async enterUnclaimedLedger(u: { sealId: string; caseId: string; districtCode: string; readyAt: string; dueAt: string; at: string }) {
+      await db('unclaimed_ledger')
+        .insert({ seal_id: u.sealId, case_id: u.caseId, district_code: u.districtCode, ready_at: u.readyAt, due_at: u.dueAt, entered_at: u.at })
+        .onConflict('seal_id')
+        .ignore();
+    },
+
+    /** The seal ends; its certificate is revoked with the reason and time recorded (the certificate is kept). */
+    async markSealCancelled(c: { sealId: string; reason: string; at: string }) {
+      await db('seals')
+        .where({ id: c.sealId })
+        .whereNull('cancelled_at')
+        .update({
+          status: 'cancelled',
+          cancelled_at: c.at,
+          cancellation_reason: c.reason,
+          revoked_at: db.raw('case when certificate_der is null then null else ?::timestamptz end', [c.at]),
+          revocation_reason: db.raw("case when certificate_der is null then null else 'cessationOfOperation' end"),
+        });
+    },
+  };
+}
+
+export type ApplicationDbActivityFns = ReturnType<typeof createApplicationDbActivities>;

@@ -1,0 +1,118 @@
+// HSM activities of production (M4, S3) and cancellation (M9, M13). Each is idempotent by seal: a retry
+// finds what the first attempt stored and never makes a second key, certificate or binding.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db } from '../infra/db';
+import type { Hsm } from '../infra/hsm/hsm';
+import * as x509 from '../infra/pki/x509';
+import { ISSUING_CA_KEY_LABEL, issueCertificate } from '../infra/pki/ca';
+import { hsmCrypto } from '../infra/pki/hsm-crypto';
+import type { PlatformSigningKey } from '../infra/pki/platform';
+import { sealKindLabel, type SealKind } from '../domain/seals';
+import { createStatementSigning, createStatementStore } from './platform-statements';
+
+/** The AES key inside the HSM under which every seal's private key is wrapped (never extractable). */
+export const SEAL_WRAPPING_KEY_LABEL = 'eseal-seal-key-wrapping';
+
+export interface SealCertificatePolicy {
+  /** Validity of seal certificates in years (from configuration). */
+  validityYears: number;
+}
+
+/** Private-enterprise-number arc for our subject attributes would need registration; we use standard ones. */
+function sealSubject(s: { holder_name: string; holder_uscc: string; kind: SealKind; number: number | null; seal_code: string }): x509.JsonName {
+  const label = sealKindLabel(s.kind).zh + (s.number ? `(${s.number})` : '');
+  return [
+    { C: ['CN'] },
+    { L: ['北京市'] },
+    { O: [s.holder_name] },
+    // organizationIdentifier (2.5.4.97) carries the USCC, as eIDAS-style certificates carry a legal entity ID.
+    { '2.5.4.97': [`USCC-${s.holder_uscc}`] },
+    { OU: [label] },
+    { serialNumber: [s.seal_code] },
+    { CN: [`${s.holder_name} ${label}`] },
+  ];
+}
+
+export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platformKey: PlatformSigningKey; policy: SealCertificatePolicy }) {
+  const { db, hsm } = deps;
+  const statements = { ...createStatementSigning(hsm, deps.platformKey), ...createStatementStore(db) };
+
+  const sealRow = (sealId: string) =>
+    db('seals as s')
+      .join('holders as h', 'h.id', 's.holder_id')
+      .where('s.id', sealId)
+      .first('s.*', 'h.name as holder_name', 'h.uscc as holder_uscc');
+
+  return {
+    /** M4: a new P-256 key pair made inside the HSM, stored only wrapped under the HSM's AES key. */
+    async generateSealKey({ sealId }: { sealId: string }): Promise<{ publicKeySpkiBase64: string }> {
+      const existing = await db('seal_keys').where({ seal_id: sealId }).first('public_key_spki');
+      if (existing) return { publicKeySpkiBase64: (existing.public_key_spki as Buffer).toString('base64') };
+      await hsm.ensureAesWrappingKey(SEAL_WRAPPING_KEY_LABEL);
+      const { wrappedPrivateKey, publicKeySpki } = await hsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL);
+      // A concurrent retry may have won the insert; the loser's key was never stored and simply vanishes.
+      await db('seal_keys')
+        .insert({ seal_id: sealId, wrapping_key_label: SEAL_WRAPPING_KEY_LABEL, wrapped_private_key: wrappedPrivateKey, public_key_spki: publicKeySpki })
+        .onConflict('seal_id')
+        .ignore();
+      const stored = await db('seal_keys').where({ seal_id: sealId }).first('public_key_spki');
+      await db('seals').where({ id: sealId }).update({ public_key_spki: stored.public_key_spki });
+      return { publicKeySpkiBase64: (stored.public_key_spki as Buffer).toString('base64') };
+    },
+
+    /** The seal certificate, signed by the issuing CA in the HSM; issued once per seal. */
+    async issueSealCertificate({ sealId }: { sealId: string }): Promise<{ serial: string; fingerprint: string }> {
+      const s = await sealRow(sealId);
+      if (s.certificate_der) return { serial: s.certificate_serial, fingerprint: s.certificate_fingerprint };
+      const issuing = await db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der');
+      const key = await db('seal_keys').where({ seal_id: sealId }).first('public_key_spki');
+      const notBefore = new Date(Date.now() - 60_000);
+      const notAfter = new Date(notBefore);
+      notAfter.setUTCFullYear(notAfter.getUTCFullYear() + deps.policy.validityYears);
+      const cert = await issueCertificate(hsm, {
+        issuerCertDer: issuing.der,
+        issuerKeyLabel: ISSUING_CA_KEY_LABEL,
+        subject: sealSubject(s),
+        publicKeySpki: key.public_key_spki,
+        notBefore,
+        notAfter,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+          await x509.SubjectKeyIdentifierExtension.create(key.public_key_spki, false, hsmCrypto),
+        ],
+      });
+      const fingerprint = createHash('sha256').update(cert.der).digest('hex');
+      await db('seals')
+        .where({ id: sealId })
+        .whereNull('certificate_der')
+        .update({ certificate_der: cert.der, certificate_serial: cert.serialNumber, certificate_fingerprint: fingerprint });
+      const stored = await db('seals').where({ id: sealId }).first('certificate_serial', 'certificate_fingerprint');
+      return { serial: stored.certificate_serial, fingerprint: stored.certificate_fingerprint };
+    },
+
+    /** S3: the platform signs { seal, code, certificate, imprint hash } so the imprint is bound to the seal. */
+    async bindImprint({ sealId }: { sealId: string }): Promise<{ statementId: string }> {
+      const s = await sealRow(sealId);
+      if (s.imprint_statement_id) return { statementId: s.imprint_statement_id };
+      const statementId = randomUUID();
+      const signed = await statements.signPlatformStatement({
+        kind: 'seal.imprint-binding',
+        payload: { sealId, sealCode: s.seal_code, certificateFingerprint: s.certificate_fingerprint, imprintSvgSha256: s.imprint_sha256 },
+      });
+      await db.transaction(async (trx) => {
+        const locked = await trx('seals').where({ id: sealId }).forUpdate().first('imprint_statement_id');
+        if (locked.imprint_statement_id) return;
+        await createStatementStore(trx).storePlatformStatement({ ...signed, statementId, requestedBy: null });
+        await trx('seals').where({ id: sealId }).update({ imprint_statement_id: statementId });
+      });
+      const stored = await db('seals').where({ id: sealId }).first('imprint_statement_id');
+      return { statementId: stored.imprint_statement_id };
+    },
+
+    /** M9/M13: the private key is destroyed; the only copy was the wrapped blob. The certificate is kept. */
+    async destroySealKey({ sealId }: { sealId: string }): Promise<void> {
+      await db('seal_keys').where({ seal_id: sealId }).whereNull('destroyed_at').update({ wrapped_private_key: null, destroyed_at: db.fn.now() });
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The maker's application form (S1, S2, A1–A4, M2), checked field by field so that every error names its
+ * field in Chinese and English at once. Pure: the web passes the parsed JSON body in.
+ */
+import { fieldRef, invalidField, requiredField, ValidationCollector, type FieldRef } from './errors';
+import { getDistrict } from './districts';
+import { parseHolderKind, type HolderKind } from './holders';
+import { isSealTextLanguage, type SealTextLanguage } from './materials';
+import { parseResidentId } from './resident-id';
+import {
+  assertPersonalSealRoleAllowed,
+  assertSealKindAllowed,
+  parsePersonalSealRole,
+  parseSealKind,
+  type PersonalSealRole,
+  type SealKind,
+} from './seals';
+import { parseUscc } from './uscc';
+
+export interface ApplicationForm {
+  holder: {
+    uscc: string;
+    name: string;
+    kind: HolderKind;
+    address: string;
+    districtCode: string;
+    legalRepresentative: string | null;
+    hasSuperior: boolean;
+  };
+  seal: {
+    kind: SealKind;
+    /** The text on the seal: the holder's name, or the department's / branch's name for those kinds. */
+    text: string;
+    language: SealTextLanguage;
+    person: { name: string; idNumber: string; role: PersonalSealRole } | null;
+  };
+  handler: { name: string; idNumber: string; phone: string };
+  newlyEstablishedOrgan: boolean;
+}
+
+const F = {
+  holderUscc: fieldRef('holder.uscc', '统一社会信用代码', 'Unified social credit code'),
+  holderName: fieldRef('holder.name', '单位名称', 'Holder name'),
+  holderKind: fieldRef('holder.kind', '单位（机构）类型', 'Holder kind'),
+  holderAddress: fieldRef('holder.address', '注册地址', 'Registered address'),
+  holderDistrict: fieldRef('holder.district', '所属行政区', 'District'),
+  legalRep: fieldRef('holder.legal_representative', '法定代表人', 'Legal representative'),
+  sealKind: fieldRef('seal.kind', '印章类型', 'Seal kind'),
+  sealText: fieldRef('seal.text', '印章文字', 'Seal text'),
+  language: fieldRef('seal.language', '印章文字语种', 'Seal text language'),
+  personName: fieldRef('seal.person.name', '个人名章姓名', 'Name on the personal seal'),
+  personId: fieldRef('seal.person.id_number', '个人名章本人公民身份号码', 'Resident ID of the person'),
+  personRole: fieldRef('seal.person.role', '个人名章人员身份', 'Role of the person'),
+  handlerName: fieldRef('handler.name', '经办人姓名', 'Handler name'),
+  handlerId: fieldRef('handler.id_number', '经办人公民身份号码', "Handler's resident ID"),
+  handlerPhone: fieldRef('handler.phone', '经办人联系电话', "Handler's phone"),
+} as const;
+
+// Control characters and bidirectional overrides never belong in a name, and make spoofing possible.
+const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+export function parseName(value: unknown, field: FieldRef, max = 100): string {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) throw requiredField(field);
+  if (typeof value !== 'string') throw invalidField(field, '应为文字', 'must be text');
+  const v = value.normalize('NFC').trim();
+  if (FORBIDDEN_CHARS.test(v)) throw invalidField(field, '含有控制字符或方向控制符', 'contains control or bidirectional-override characters');
+  if ([...v].length > max) throw invalidField(field, `不能超过${max}个字符`, `must be at most ${max} characters`);
+  return v;
+}
+
+export function parsePhone(value: unknown, field: FieldRef): string {
+  if (value === undefined || value === null || value === '') throw requiredField(field);
+  const v = String(value).replace(/[\s-]/g, '');
+  if (!/^(1[3-9]\d{9}|0\d{9,11})$/.test(v)) {
+    throw invalidField(field, '应为11位手机号码或带区号的固定电话', 'must be an 11-digit mobile number or a landline with area code');
+  }
+  return v;
+}
+
+type Json = Record<string, unknown>;
+
+/** The holder's part of a form (also what the market-regulation feed sends for A3). */
+export function parseHolderSection(h: Json, v: ValidationCollector): Partial<ApplicationForm['holder']> {
+  const uscc = v.check(() => parseUscc(h.uscc, { field: F.holderUscc }).code);
+  const name = v.check(() => parseName(h.name, F.holderName));
+  const kind = v.check(() => parseHolderKind(h.kind, F.holderKind));
+  const address = v.check(() => parseName(h.address, F.holderAddress, 200));
+  const district = v.check(() => getDistrict(h.district, F.holderDistrict));
+  const legalRepresentative =
+    h.legal_representative === undefined || h.legal_representative === null ? null : v.check(() => parseName(h.legal_representative, F.legalRep, 50));
+  return { uscc, name, kind, address, districtCode: district?.code, legalRepresentative: legalRepresentative ?? null, hasSuperior: h.has_superior === true };
+}
+
+export function parseHolderForm(body: unknown): ApplicationForm['holder'] {
+  const v = new ValidationCollector();
+  const holder = parseHolderSection(obj(body), v);
+  v.throwAggregateIfAny();
+  return holder as ApplicationForm['holder'];
+}
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+
+export function parseApplicationForm(body: unknown, today: Date): ApplicationForm {
+  const b = obj(body);
+  const h = obj(b.holder);
+  const s = obj(b.seal);
+  const p = s.person === undefined || s.person === null ? null : obj(s.person);
+  const hd = obj(b.handler);
+  const v = new ValidationCollector();
+
+  const holder = parseHolderSection(h, v);
+  const holderKind = holder.kind;
+  const holderName = holder.name;
+  const sealKind = v.check(() => parseSealKind(s.kind, F.sealKind));
+  const language = v.check(() => {
+    const l = s.language ?? 'zh';
+    if (!isSealTextLanguage(l)) throw invalidField(F.language, '应为 zh、foreign 或 minority', 'must be zh, foreign or minority');
+    return l;
+  });
+  if (holderKind && sealKind) v.check(() => assertSealKindAllowed(holderKind, sealKind));
+
+  let person: ApplicationForm['seal']['person'] = null;
+  if (sealKind === 'personal_name') {
+    if (!p) v.add(requiredField(fieldRef('seal.person', '个人名章人员信息', 'Person of the personal seal')));
+    else {
+      const name = v.check(() => parseName(p.name, F.personName, 16));
+      const idNumber = v.check(() => parseResidentId(p.id_number, { field: F.personId, asOf: today }).id);
+      const role = v.check(() => parsePersonalSealRole(p.role, F.personRole));
+      if (holderKind && role) v.check(() => assertPersonalSealRoleAllowed(holderKind, role));
+      if (name && idNumber && role) person = { name, idNumber, role };
+    }
+  }
+  // The text on the seal: departments and branches name themselves; other public seals carry the holder's name.
+  const needsOwnText = sealKind === 'internal_department' || sealKind === 'branch';
+  const text = needsOwnText
+    ? v.check(() => parseName(s.text, F.sealText, 40))
+    : sealKind === 'personal_name'
+      ? person?.name
+      : holderName;
+
+  const handlerName = v.check(() => parseName(hd.name, F.handlerName, 50));
+  const handlerId = v.check(() => parseResidentId(hd.id_number, { field: F.handlerId, asOf: today }).id);
+  const handlerPhone = v.check(() => parsePhone(hd.phone, F.handlerPhone));
+  v.throwAggregateIfAny();
+
+  return {
+    holder: holder as ApplicationForm['holder'],
+    seal: { kind: sealKind!, text: text!, language: language!, person },
+    handler: { name: handlerName!, idNumber: handlerId!, phone: handlerPhone! },
+    newlyEstablishedOrgan: b.newly_established_organ === true,
+  };
+}

@@ -1,0 +1,429 @@
+/**
+ * The two official documents the maker hands to the holder, rendered from handlebars templates in
+ * web/views/documents/ to HTML, and from HTML to PDF in one headless Chromium:
+ *
+ * - M10 《电子印章制作证书》 production certificate, given when the seal is issued;
+ * - M13 《电子印章登出证书》 cancellation certificate, given when the seal is cancelled (also M9 unclaimed
+ *   seals and M11 replacements).
+ *
+ * Every value that reaches a template is treated as hostile: the templates use only `{{…}}` (handlebars'
+ * HTML escaping, which also covers quoted attributes), never `{{{…}}}`; no custom helper returns a
+ * SafeString. All formatting is done here, in TypeScript, into a plain view model of strings, so the
+ * templates need no helpers at all (compiled with `knownHelpersOnly` and `strict`). The imprint is the one
+ * binary input: it must be a Buffer holding a PNG or an SVG, and is embedded base64-encoded in a data: URI
+ * of an <img> (an SVG inside <img> never runs script nor loads anything).
+ *
+ * The PDF side assumes the HTML is hostile too: JavaScript is disabled in the browser context, every
+ * network request is aborted (data: URIs never reach the network), and each document gets its own context
+ * and page, closed afterwards.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { chromium, type Browser } from 'playwright-core';
+
+// --- input data ---------------------------------------------------------------------------------------
+
+/** A bilingual label, e.g. SEAL_KIND_LABELS.business_contract = { zh: '合同专用章', en: 'Contract seal' }. */
+export interface BilingualLabel {
+  zh: string;
+  en: string;
+}
+
+/** The seal's imprint: the bytes of a PNG or an SVG, e.g. as produced by the imprint renderer (S3). */
+export interface ImprintImage {
+  mediaType: 'image/png' | 'image/svg+xml';
+  bytes: Buffer;
+}
+
+export interface DocumentHolder {
+  /** Legal name of the holder (用章单位), exactly as registered. */
+  name: string;
+  /** Unified social credit code (GB 32100), 18 characters. */
+  uscc: string;
+}
+
+export interface DocumentSeal {
+  /** The kind's label, e.g. { zh: '合同专用章', en: 'Contract seal' }. */
+  kindLabel: BilingualLabel;
+  /** Arabic number of a business-purpose seal (A1), shown as 合同专用章(2); null for other kinds. */
+  number: number | null;
+  /** The seal code 印章编码. */
+  code: string;
+}
+
+export interface DocumentCertificate {
+  /** Serial number of the seal's X.509 certificate, hex (colons allowed). */
+  serial: string;
+  /** SHA-256 fingerprint of the DER certificate, 64 hex digits (colons allowed). */
+  sha256Fingerprint: string;
+}
+
+export interface DocumentMaker {
+  /** The licensed seal maker 印章制作单位 (M1). */
+  name: string;
+  /** Its public-security licence number. */
+  licenceNumber: string;
+}
+
+export interface ProductionCertificateData {
+  /** The certificate's own number, e.g. 京章制证〔2025〕第000123号. */
+  documentNumber: string;
+  holder: DocumentHolder;
+  seal: DocumentSeal;
+  certificate: DocumentCertificate;
+  imprint: ImprintImage;
+  maker: DocumentMaker;
+  /** When production finished. */
+  producedAt: Date;
+  /** When the production data was filed with public security (M3). */
+  filedAt: Date;
+  /** Police office the filing went to, e.g. 北京市公安局朝阳分局 (P3); optional. */
+  policeOffice?: string | null;
+  /** When the seal was issued to the holder, which is also the certificate's date. */
+  issuedAt: Date;
+}
+
+/** Why a seal was cancelled: M9 not collected within three months, holder's request (M12/M13), M11 replacement. */
+export type CancellationReason = 'unclaimed' | 'holder_request' | 'replacement';
+
+export const CANCELLATION_REASON_LABELS: Readonly<Record<CancellationReason, BilingualLabel>> = {
+  unclaimed: { zh: '超过三个月未领取', en: 'Not collected within three months' },
+  holder_request: { zh: '持有单位申请', en: "At the holder's request" },
+  replacement: { zh: '更换（登出原印章并重新制作）', en: 'Replacement (old seal cancelled, new seal produced)' },
+};
+
+export interface CancellationCertificateData {
+  /** The certificate's own number, e.g. 京章登证〔2025〕第000045号. */
+  documentNumber: string;
+  holder: DocumentHolder;
+  seal: DocumentSeal;
+  /** The cancelled seal's certificate; the fingerprint is optional here. */
+  certificate: { serial: string; sha256Fingerprint?: string | null };
+  reason: CancellationReason;
+  /** Free-text detail, e.g. 名称变更 for a replacement; optional. */
+  reasonDetail?: string | null;
+  /** When the seal was cancelled (登出). */
+  cancelledAt: Date;
+  /** When its certificate was revoked. */
+  revokedAt: Date;
+  /** When the cancellation was filed with public security (M13); optional until filed. */
+  filedAt?: Date | null;
+  policeOffice?: string | null;
+  maker: DocumentMaker;
+  /** When this certificate was issued; defaults to cancelledAt. */
+  issuedAt?: Date | null;
+  /** The cancelled seal's imprint, shown struck through; optional. */
+  imprint?: ImprintImage | null;
+}
+
+export type DocumentTemplate = 'production-certificate' | 'cancellation-certificate';
+
+export interface DocumentDataByTemplate {
+  'production-certificate': ProductionCertificateData;
+  'cancellation-certificate': CancellationCertificateData;
+}
+
+// --- view models (strings only) -------------------------------------------------------------------------
+
+interface DateView {
+  zh: string;
+  en: string;
+}
+
+const MAX_IMPRINT_BYTES = 2 * 1024 * 1024;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** Beijing time is UTC+8 all year (no daylight saving since 1991). */
+const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
+
+function fail(field: string, problem: string): never {
+  throw new TypeError(`document data: ${field} ${problem}`);
+}
+
+function text(value: unknown, field: string, maxLength = 500): string {
+  if (typeof value !== 'string') fail(field, 'must be a string');
+  const trimmed = value.trim();
+  if (trimmed === '') fail(field, 'must not be empty');
+  if (trimmed.length > maxLength) fail(field, `must be at most ${maxLength} characters`);
+  return trimmed;
+}
+
+function optionalText(value: unknown, field: string, maxLength = 500): string | null {
+  return value === undefined || value === null || value === '' ? null : text(value, field, maxLength);
+}
+
+function hex(value: unknown, field: string, exactDigits?: number): string {
+  const digits = text(value, field, 200).replace(/:/g, '').toUpperCase();
+  if (!/^[0-9A-F]+$/.test(digits)) fail(field, 'must be hexadecimal');
+  if (exactDigits !== undefined && digits.length !== exactDigits) fail(field, `must have ${exactDigits} hex digits`);
+  return digits;
+}
+
+function beijingParts(value: unknown, field: string) {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) fail(field, 'must be a valid Date');
+  const d = new Date(value.getTime() + BEIJING_OFFSET_MS);
+  return { y: d.getUTCFullYear(), mo: d.getUTCMonth() + 1, d: d.getUTCDate(), h: d.getUTCHours(), mi: d.getUTCMinutes() };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+function dateView(value: unknown, field: string): DateView {
+  const p = beijingParts(value, field);
+  return { zh: `${p.y}年${p.mo}月${p.d}日`, en: `${p.d} ${EN_MONTHS[p.mo - 1]} ${p.y}` };
+}
+
+function dateTimeView(value: unknown, field: string): DateView {
+  const p = beijingParts(value, field);
+  return {
+    zh: `${p.y}年${p.mo}月${p.d}日 ${pad2(p.h)}:${pad2(p.mi)}`,
+    en: `${p.y}-${pad2(p.mo)}-${pad2(p.d)} ${pad2(p.h)}:${pad2(p.mi)} Beijing time (UTC+8)`,
+  };
+}
+
+function sealView(seal: DocumentSeal | undefined) {
+  if (seal === null || typeof seal !== 'object') fail('seal', 'is required');
+  const zh = text(seal.kindLabel?.zh, 'seal.kindLabel.zh', 50);
+  const en = text(seal.kindLabel?.en, 'seal.kindLabel.en', 100);
+  const number = seal.number;
+  if (number !== null && number !== undefined && (!Number.isSafeInteger(number) || number < 1)) fail('seal.number', 'must be a positive integer or null');
+  const suffix = number === null || number === undefined ? null : number;
+  return {
+    labelZh: suffix === null ? zh : `${zh}(${suffix})`,
+    labelEn: suffix === null ? en : `${en} (${suffix})`,
+    code: text(seal.code, 'seal.code', 64),
+  };
+}
+
+function holderView(holder: DocumentHolder | undefined) {
+  if (holder === null || typeof holder !== 'object') fail('holder', 'is required');
+  return { name: text(holder.name, 'holder.name', 200), uscc: text(holder.uscc, 'holder.uscc', 18) };
+}
+
+function makerView(maker: DocumentMaker | undefined) {
+  if (maker === null || typeof maker !== 'object') fail('maker', 'is required');
+  return { name: text(maker.name, 'maker.name', 200), licenceNumber: text(maker.licenceNumber, 'maker.licenceNumber', 64) };
+}
+
+/** 64 hex digits as two lines of 16 colon-separated bytes, the way certificate viewers show them. */
+function fingerprintLines(value: unknown, field: string): string[] {
+  const digits = hex(value, field, 64);
+  const bytes = digits.match(/../g)!;
+  return [bytes.slice(0, 16).join(':'), bytes.slice(16).join(':')];
+}
+
+/**
+ * The imprint as a data: URI. Only a Buffer is accepted (a string could be markup smuggled in); its
+ * content must match the declared media type. The result contains only base64 characters, and handlebars
+ * escapes it anyway.
+ */
+function imprintSrc(imprint: ImprintImage | undefined | null, field: string): string {
+  if (imprint === null || typeof imprint !== 'object') fail(field, 'is required');
+  const { mediaType, bytes } = imprint;
+  if (!Buffer.isBuffer(bytes)) fail(`${field}.bytes`, 'must be a Buffer (strings are never embedded)');
+  if (bytes.length === 0 || bytes.length > MAX_IMPRINT_BYTES) fail(`${field}.bytes`, `must hold 1 to ${MAX_IMPRINT_BYTES} bytes`);
+  if (mediaType === 'image/png') {
+    if (!bytes.subarray(0, 8).equals(PNG_SIGNATURE)) fail(`${field}.bytes`, 'is not a PNG');
+  } else if (mediaType === 'image/svg+xml') {
+    let svg: string;
+    try {
+      svg = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      fail(`${field}.bytes`, 'is not UTF-8 SVG');
+    }
+    if (!/<svg[\s>]/.test(svg)) fail(`${field}.bytes`, 'is not an SVG');
+  } else {
+    fail(`${field}.mediaType`, "must be 'image/png' or 'image/svg+xml'");
+  }
+  return `data:${mediaType};base64,${bytes.toString('base64')}`;
+}
+
+function policeOfficeView(value: unknown) {
+  return optionalText(value, 'policeOffice', 100);
+}
+
+function productionView(data: ProductionCertificateData) {
+  if (data === null || typeof data !== 'object') fail('data', 'is required');
+  const holder = holderView(data.holder);
+  const seal = sealView(data.seal);
+  if (data.certificate === null || typeof data.certificate !== 'object') fail('certificate', 'is required');
+  return {
+    documentNumber: text(data.documentNumber, 'documentNumber', 64),
+    holder,
+    seal,
+    certificate: {
+      serial: hex(data.certificate.serial, 'certificate.serial'),
+      fingerprint: fingerprintLines(data.certificate.sha256Fingerprint, 'certificate.sha256Fingerprint'),
+    },
+    imprint: { src: imprintSrc(data.imprint, 'imprint'), alt: `${holder.name} ${seal.labelZh} 印模` },
+    maker: makerView(data.maker),
+    producedAt: dateView(data.producedAt, 'producedAt'),
+    filedAt: dateView(data.filedAt, 'filedAt'),
+    issuedAt: dateView(data.issuedAt, 'issuedAt'),
+    policeOffice: policeOfficeView(data.policeOffice),
+  };
+}
+
+function cancellationView(data: CancellationCertificateData) {
+  if (data === null || typeof data !== 'object') fail('data', 'is required');
+  const holder = holderView(data.holder);
+  const seal = sealView(data.seal);
+  if (data.certificate === null || typeof data.certificate !== 'object') fail('certificate', 'is required');
+  if (!Object.prototype.hasOwnProperty.call(CANCELLATION_REASON_LABELS, data.reason)) {
+    fail('reason', `must be one of ${Object.keys(CANCELLATION_REASON_LABELS).join(', ')}`);
+  }
+  const fp = data.certificate.sha256Fingerprint;
+  const imprint = data.imprint;
+  return {
+    documentNumber: text(data.documentNumber, 'documentNumber', 64),
+    holder,
+    seal,
+    certificate: {
+      serial: hex(data.certificate.serial, 'certificate.serial'),
+      fingerprint: fp === undefined || fp === null || fp === '' ? null : fingerprintLines(fp, 'certificate.sha256Fingerprint'),
+    },
+    reason: {
+      ...CANCELLATION_REASON_LABELS[data.reason],
+      detail: optionalText(data.reasonDetail, 'reasonDetail', 200),
+      unclaimed: data.reason === 'unclaimed',
+    },
+    cancelledAt: dateTimeView(data.cancelledAt, 'cancelledAt'),
+    revokedAt: dateTimeView(data.revokedAt, 'revokedAt'),
+    filedAt: data.filedAt === undefined || data.filedAt === null ? null : dateView(data.filedAt, 'filedAt'),
+    policeOffice: policeOfficeView(data.policeOffice),
+    maker: makerView(data.maker),
+    issuedAt: dateView(data.issuedAt ?? data.cancelledAt, data.issuedAt ? 'issuedAt' : 'cancelledAt'),
+    imprint: imprint === undefined || imprint === null ? null : { src: imprintSrc(imprint, 'imprint'), alt: `${holder.name} ${seal.labelZh} 印模（已登出）` },
+  };
+}
+
+// --- templates ------------------------------------------------------------------------------------------
+
+/** web/views/documents, found from this file both in the source tree and in a compiled dist/ tree. */
+function templatesDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'web', 'views', 'documents');
+    if (existsSync(path.join(candidate, 'production-certificate.hbs'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`web/views/documents not found above ${__dirname}`);
+  }
+}
+
+type Compiled = (context: unknown) => string;
+
+/** An isolated handlebars environment: no helper or partial registered elsewhere can leak in. */
+let environment: typeof Handlebars | null = null;
+const compiled = new Map<DocumentTemplate, Compiled>();
+
+function template(name: DocumentTemplate): Compiled {
+  const cached = compiled.get(name);
+  if (cached) return cached;
+  const dir = templatesDir();
+  if (environment === null) {
+    const env = Handlebars.create();
+    env.registerPartial('certificate-styles', readFileSync(path.join(dir, '_certificate-styles.hbs'), 'utf8'));
+    environment = env;
+  }
+  // strict: a field missing from the view model is a bug, not an empty cell. knownHelpersOnly: the
+  // templates may use the built-in block helpers (if, each) and nothing else.
+  const fn = environment.compile(readFileSync(path.join(dir, `${name}.hbs`), 'utf8'), { strict: true, knownHelpersOnly: true });
+  compiled.set(name, fn);
+  return fn;
+}
+
+/** M10 / M13: the document as a complete, self-contained HTML page (A4, no scripts, no external resources). */
+export function renderDocumentHtml<T extends DocumentTemplate>(name: T, data: DocumentDataByTemplate[T]): string {
+  switch (name) {
+    case 'production-certificate':
+      return template(name)(productionView(data as ProductionCertificateData));
+    case 'cancellation-certificate':
+      return template(name)(cancellationView(data as CancellationCertificateData));
+    default:
+      throw new TypeError(`unknown document template: ${String(name)}`);
+  }
+}
+
+// --- PDF ------------------------------------------------------------------------------------------------
+
+export interface PdfRendererOptions {
+  /** Chromium binary (Debian package `chromium`). */
+  executablePath?: string;
+  /** Per-document timeout for loading and printing, in milliseconds. */
+  timeoutMs?: number;
+}
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+/**
+ * HTML → PDF in one long-lived headless Chromium. Each render gets a fresh browser context (JavaScript
+ * disabled, every network request aborted, service workers blocked) with one page, closed afterwards, so
+ * documents never see each other. If Chromium dies, the next render starts a new one.
+ */
+export class PdfRenderer {
+  private browser: Browser | null;
+  private relaunching: Promise<Browser> | null = null;
+  private closed = false;
+
+  private constructor(
+    browser: Browser,
+    private readonly options: Required<PdfRendererOptions>,
+  ) {
+    this.browser = this.watch(browser);
+  }
+
+  static async launch(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
+    const resolved = { executablePath: options.executablePath ?? '/usr/bin/chromium', timeoutMs: options.timeoutMs ?? 30_000 };
+    return new PdfRenderer(await PdfRenderer.start(resolved), resolved);
+  }
+
+  private static start(options: Required<PdfRendererOptions>): Promise<Browser> {
+    return chromium.launch({ executablePath: options.executablePath, args: CHROMIUM_ARGS, timeout: options.timeoutMs });
+  }
+
+  private watch(browser: Browser): Browser {
+    browser.on('disconnected', () => {
+      if (this.browser === browser) this.browser = null;
+    });
+    return browser;
+  }
+
+  private async connectedBrowser(): Promise<Browser> {
+    if (this.closed) throw new Error('PdfRenderer is closed');
+    if (this.browser?.isConnected()) return this.browser;
+    this.relaunching ??= PdfRenderer.start(this.options)
+      .then((b) => (this.browser = this.watch(b)))
+      .finally(() => (this.relaunching = null));
+    return this.relaunching;
+  }
+
+  /** The PDF of a complete HTML page, A4 with backgrounds printed. */
+  async render(html: string): Promise<Buffer> {
+    if (typeof html !== 'string') throw new TypeError('render(html): html must be a string');
+    const browser = await this.connectedBrowser();
+    const context = await browser.newContext({ javaScriptEnabled: false, serviceWorkers: 'block', acceptDownloads: false });
+    try {
+      await context.route('**/*', (route) => route.abort('blockedbyclient'));
+      const page = await context.newPage();
+      page.setDefaultTimeout(this.options.timeoutMs);
+      await page.setContent(html, { waitUntil: 'load' });
+      return await page.pdf({ format: 'A4', printBackground: true });
+    } finally {
+      await context.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const browser = this.browser ?? (this.relaunching ? await this.relaunching.catch(() => null) : null);
+    this.browser = null;
+    await browser?.close();
+  }
+}

@@ -1,0 +1,453 @@
+// Use-cases of an application case (A1–A4, M1–M3, M9, M10; P3 scope on every one): validate, authorise,
+// write what must be kept, then start or update the case's workflow.
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../infra/config';
+import type { Db } from '../infra/db';
+import { BlobStore, sniffContentType } from '../infra/blobs';
+import { parseApplicationForm, parseHolderForm, parseName } from '../domain/application-intake';
+import { conflict, DomainError, fieldRef, invalidField, requiredField, ruleViolation } from '../domain/errors';
+import { isMaterialKind, MATERIAL_LABELS } from '../domain/materials';
+import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/numbering';
+import { parseResidentId } from '../domain/resident-id';
+import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
+import { durationToMs, parseIsoDuration } from '../domain/calendar';
+import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
+import {
+  caseStateQuery,
+  decideTaskUpdate,
+  licenceChangedSignal,
+  materialsSubmittedUpdate,
+  recordCollectionUpdate,
+  recordProductionUpdate,
+  submitFilingUpdate,
+} from '../workflows/application-messages';
+import type { Actor } from '../web/auth';
+import { forbidden, notFound } from '../web/errors';
+
+export interface Deps {
+  db: Db;
+  temporal: Client;
+  config: Config;
+  blobs: BlobStore;
+}
+
+export const applicationWorkflowId = (caseId: string) => `application:${caseId}`;
+export const UPLOAD_KINDS = ['on_site_image'] as const; // M2, beside the A2 materials
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// ---------- scope (P3, M6) ----------
+
+export interface CaseRow {
+  id: string;
+  maker_id: string;
+  holder_id: string;
+  district_code: string;
+  status: string;
+  handler_id_number: string;
+}
+
+async function loadCase(db: Db, caseId: string): Promise<CaseRow> {
+  if (!UUID.test(caseId)) throw notFound('Case', '案件');
+  const row = await db('cases').where({ id: caseId }).first();
+  if (!row) throw notFound('Case', '案件');
+  return row;
+}
+
+/** Who may see a case: its maker, officers of its district, its holder, and city-level roles. */
+export function assertCanSeeCase(actor: Actor, c: Pick<CaseRow, 'maker_id' | 'district_code' | 'holder_id'>) {
+  const ok =
+    actor.role === 'supervisor' ||
+    actor.role === 'admin' ||
+    (actor.role === 'maker' && actor.makerId === c.maker_id) ||
+    (actor.role === 'officer' && actor.districtCode === c.district_code) ||
+    (actor.role === 'holder' && actor.holderId === c.holder_id);
+  if (!ok) throw forbidden('This case belongs to another maker, district or holder', '该案件不属于您的制作单位、辖区或单位');
+}
+
+function assertMakerOf(actor: Actor, c: Pick<CaseRow, 'maker_id'>) {
+  if (actor.role !== 'maker' || actor.makerId !== c.maker_id) throw forbidden('Only the maker of this case may do this', '只有本案件的制作单位可以办理');
+}
+
+/** A workflow's refusal of an update becomes a bilingual 409 (wrong state) or 400 (bad decision). */
+async function update<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
+      const d = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string; field?: string };
+      const status = e.cause.type === 'WrongState' ? 409 : 400;
+      throw new DomainError({ code: e.cause.type ?? 'REFUSED', messageZh: d.zh ?? e.cause.message, messageEn: d.en ?? e.cause.message, httpStatus: status, field: d.field });
+    }
+    throw e;
+  }
+}
+
+// ---------- intake (A1–A4, M1) ----------
+
+export async function assertMakerLicensed(db: Db, makerId: string) {
+  const m = await db('makers').where({ id: makerId }).first();
+  const today = new Date().toISOString().slice(0, 10);
+  const from = new Date(m.licence_valid_from).toISOString().slice(0, 10);
+  const until = new Date(m.licence_valid_until).toISOString().slice(0, 10);
+  if (m.licence_status !== 'active' || today < from || today > until) {
+    throw ruleViolation('MAKER_LICENCE_INVALID', `制作单位许可证无效（${m.licence_no}，状态 ${m.licence_status}，有效期 ${from} 至 ${until}），不能受理`, `Maker licence ${m.licence_no} is not valid (status ${m.licence_status}, valid ${from} to ${until}); no application can be submitted`, {
+      field: fieldRef('maker.licence', '制作单位许可证', 'Maker licence'),
+    });
+  }
+}
+
+export async function submitApplication(deps: Deps, actor: Actor, body: unknown, idempotencyKey?: string) {
+  if (actor.role !== 'maker' || !actor.makerId) throw forbidden('Only a licensed maker submits applications', '只有印章制作单位可以提交申请');
+  const makerId = actor.makerId;
+  if (idempotencyKey !== undefined && !/^[\w.:-]{1,100}$/.test(idempotencyKey)) {
+    throw invalidField(fieldRef('Idempotency-Key', '幂等键', 'Idempotency-Key'), '只能含字母、数字和 . _ : -，最长 100 个字符', 'only letters, digits and . _ : -, at most 100 characters');
+  }
+  if (idempotencyKey) {
+    const seen = await deps.db('cases').where({ maker_id: makerId, idempotency_key: idempotencyKey }).first('id');
+    if (seen) {
+      await startCaseWorkflow(deps, seen.id); // repairs a case whose workflow did not start the first time
+      return getCaseView(deps, actor, seen.id);
+    }
+  }
+  await assertMakerLicensed(deps.db, makerId);
+  const form = parseApplicationForm(body, new Date());
+
+  const caseId = randomUUID();
+  try {
+    await deps.db.transaction(async (trx) => {
+      // The holder row serialises numbering and the legal-name check for this holder.
+      let holder = await trx('holders').where({ uscc: form.holder.uscc }).forUpdate().first();
+      if (!holder) {
+        const id = randomUUID();
+        await trx('holders')
+          .insert({ id, uscc: form.holder.uscc, name: form.holder.name, kind: form.holder.kind, district_code: form.holder.districtCode, address: form.holder.address, legal_representative: form.holder.legalRepresentative, has_superior: form.holder.hasSuperior })
+          .onConflict('uscc')
+          .ignore();
+        holder = await trx('holders').where({ uscc: form.holder.uscc }).forUpdate().first();
+      } else if (holder.name !== form.holder.name || holder.kind !== form.holder.kind) {
+        throw conflict('HOLDER_MISMATCH', `该统一社会信用代码已登记为“${holder.name}”（${holder.kind}），与申请不一致`, `This USCC is registered as "${holder.name}" (${holder.kind}); the application says otherwise`, { field: fieldRef('holder.name', '单位名称', 'Holder name') });
+      }
+      const existing: Array<{ kind: SealKind; number: number | null; status: SealStatus }> = await trx('seals').where({ holder_id: holder.id }).select('kind', 'number', 'status');
+      if (form.seal.kind === 'legal_name') assertNoLiveLegalNameSeal(existing);
+      const number = isBusinessSealKind(form.seal.kind)
+        ? nextBusinessSealNumber(existing.filter((s) => s.kind === form.seal.kind && s.number !== null).map((s) => s.number!))
+        : null;
+      await trx('cases').insert({
+        id: caseId,
+        maker_id: makerId,
+        holder_id: holder.id,
+        district_code: holder.district_code, // P3: the district of the holder's registered address
+        status: 'submitted',
+        newly_established_organ: form.newlyEstablishedOrgan,
+        language: form.seal.language,
+        handler_name: form.handler.name,
+        handler_id_number: form.handler.idNumber,
+        handler_phone: form.handler.phone,
+        idempotency_key: idempotencyKey ?? null,
+        created_by: actor.userId,
+      });
+      await trx('seals').insert({
+        id: randomUUID(),
+        case_id: caseId,
+        holder_id: holder.id,
+        kind: form.seal.kind,
+        number,
+        text: form.seal.text,
+        person_name: form.seal.person?.name ?? null,
+        person_role: form.seal.person?.role ?? null,
+        person_id_number: form.seal.person?.idNumber ?? null,
+        status: 'in_production',
+      });
+      await trx('case_events').insert({ case_id: caseId, event_key: '0:submitted', type: 'submitted', data: JSON.stringify({ sealKind: form.seal.kind, number }), actor_id: actor.userId, at: new Date() });
+    });
+  } catch (e) {
+    const constraint = (e as { constraint?: string }).constraint;
+    if (constraint === 'seals_one_live_legal_name') {
+      // A1 enforced by the database: a racing application for the same holder got there first.
+      throw conflict('LEGAL_NAME_SEAL_EXISTS', '该单位已有一枚在用或在办的法定名称章（A1）', 'This holder already has a live or pending legal-name seal (A1)', { field: fieldRef('seal.kind', '印章类型', 'Seal kind') });
+    }
+    if (constraint === 'cases_maker_id_idempotency_key_unique' && idempotencyKey) {
+      const seen = await deps.db('cases').where({ maker_id: makerId, idempotency_key: idempotencyKey }).first('id');
+      return getCaseView(deps, actor, seen.id);
+    }
+    throw e;
+  }
+  await startCaseWorkflow(deps, caseId);
+  return getCaseView(deps, actor, caseId);
+}
+
+async function startCaseWorkflow(deps: Deps, caseId: string) {
+  const c = await deps.db('cases as c')
+    .join('seals as s', 's.case_id', 'c.id')
+    .join('holders as h', 'h.id', 'c.holder_id')
+    .where('c.id', caseId)
+    .first('c.*', 's.id as seal_id', 'h.kind as holder_kind');
+  const months = parseIsoDuration(deps.config.durations.unclaimedCancellation);
+  const input: ApplicationInput = {
+    caseId,
+    sealId: c.seal_id,
+    makerId: c.maker_id,
+    districtCode: c.district_code,
+    needsEstablishmentApproval: c.newly_established_organ,
+    hsmTaskQueue: deps.config.temporal.taskQueues.hsm,
+    filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)),
+    unclaimedMonths: months.years * 12 + months.months,
+  };
+  await deps.temporal.workflow.start(applicationWorkflow, {
+    taskQueue: deps.config.temporal.taskQueues.main,
+    workflowId: applicationWorkflowId(caseId),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    args: [input],
+  }).catch((e: Error) => {
+    if (e.name !== 'WorkflowExecutionAlreadyStartedError') throw e;
+  });
+}
+
+// ---------- reading ----------
+
+export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: string) {
+  const c = await loadCase(deps.db, caseId);
+  assertCanSeeCase(actor, c);
+  const seal = await deps.db('seals').where({ case_id: caseId }).first();
+  const holder = await deps.db('holders').where({ id: c.holder_id }).first('id', 'uscc', 'name', 'kind', 'district_code', 'pre_verified');
+  const materials = await deps.db('materials as m').join('blobs as b', 'b.sha256', 'm.blob_sha256').where('m.case_id', caseId).orderBy('m.created_at').select('m.id', 'm.kind', 'm.original_name', 'b.content_type', 'b.size', 'm.created_at');
+  const tasks = await deps.db('tasks').where({ case_id: caseId }).orderBy('created_at').select('id', 'kind', 'status', 'decision', 'reason', 'due_at', 'decided_at');
+  const deadline = await deps.db('filing_deadlines').where({ case_id: caseId, kind: 'production' }).first();
+  const events = await deps.db('case_events').where({ case_id: caseId }).orderBy('id').select('type', 'data', 'actor_id', 'at');
+  const missing = (c as unknown as { missing_materials: string[] }).missing_materials ?? [];
+  const label = sealKindLabel(seal.kind);
+  return {
+    id: c.id,
+    status: c.status,
+    status_reason: (c as unknown as { status_reason: string | null }).status_reason,
+    district_code: c.district_code,
+    maker_id: c.maker_id,
+    workflow_id: applicationWorkflowId(c.id),
+    holder,
+    seal: {
+      id: seal.id,
+      kind: seal.kind,
+      number: seal.number,
+      label_zh: label.zh + (seal.number ? `(${seal.number})` : ''),
+      label_en: label.en + (seal.number ? ` (${seal.number})` : ''),
+      text: seal.text,
+      status: seal.status,
+      seal_code: seal.seal_code,
+      certificate_serial: seal.certificate_serial,
+      certificate_fingerprint: seal.certificate_fingerprint,
+      imprint_sha256: seal.imprint_sha256,
+      ready_at: seal.ready_at,
+      unclaimed_due_at: seal.unclaimed_due_at,
+      collected_at: seal.collected_at,
+      cancelled_at: seal.cancelled_at,
+    },
+    missing_materials: missing.map((k) => ({ kind: k, label_zh: MATERIAL_LABELS[k as keyof typeof MATERIAL_LABELS]?.zh ?? k, label_en: MATERIAL_LABELS[k as keyof typeof MATERIAL_LABELS]?.en ?? k })),
+    materials,
+    tasks,
+    filing: deadline ? { due_at: deadline.due_at, overdue_at: deadline.overdue_at, first_filed_at: deadline.first_filed_at, accepted_at: deadline.accepted_at, late: !!deadline.first_filed_at && deadline.first_filed_at > deadline.due_at } : null,
+    events,
+  };
+}
+
+export async function listCases(deps: Pick<Deps, 'db'>, actor: Actor, filter: { status?: string }) {
+  const q = deps.db('cases as c').join('seals as s', 's.case_id', 'c.id').join('holders as h', 'h.id', 'c.holder_id');
+  if (actor.role === 'maker') q.where('c.maker_id', actor.makerId);
+  else if (actor.role === 'officer') q.where('c.district_code', actor.districtCode);
+  else if (actor.role === 'holder') q.where('c.holder_id', actor.holderId);
+  if (filter.status) q.where('c.status', filter.status);
+  return q.orderBy('c.created_at', 'desc').limit(200).select('c.id', 'c.status', 'c.district_code', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code', 'c.created_at', 'c.updated_at');
+}
+
+// ---------- materials (A2, M2) ----------
+
+export async function uploadMaterial(deps: Deps, actor: Actor, caseId: string, upload: { kind: unknown; filename: string; bytes: Buffer; truncated: boolean }) {
+  const c = await loadCase(deps.db, caseId);
+  assertMakerOf(actor, c);
+  const kindField = fieldRef('kind', '材料类型', 'Material kind');
+  const fileField = fieldRef('file', '上传文件', 'Uploaded file');
+  if (upload.kind === undefined || upload.kind === '') throw requiredField(kindField);
+  if (!isMaterialKind(upload.kind) && !(UPLOAD_KINDS as readonly string[]).includes(String(upload.kind))) {
+    throw invalidField(kindField, `“${String(upload.kind)}”不是可上传的材料类型`, `"${String(upload.kind)}" is not a kind of material`);
+  }
+  if (upload.truncated) throw invalidField(fileField, `超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB`, `exceeds ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE' });
+  if (upload.bytes.length === 0) throw requiredField(fileField);
+  const contentType = sniffContentType(upload.bytes);
+  if (!contentType) throw invalidField(fileField, '只接受 PDF、PNG 或 JPEG 文件（按内容识别，不按文件名）', 'only PDF, PNG or JPEG files are accepted (judged by content, not by name)', { code: 'UNSUPPORTED_TYPE' });
+  if (upload.kind === 'on_site_image' && contentType === 'application/pdf') throw invalidField(fileField, '现场影像应为 PNG 或 JPEG 图片', 'the on-site image must be a PNG or JPEG picture');
+  const filename = parseName(upload.filename || 'upload', fieldRef('filename', '文件名', 'File name'), 200);
+  const sha256 = await deps.blobs.put(upload.bytes);
+  const id = randomUUID();
+  await deps.db.transaction(async (trx) => {
+    await trx('blobs').insert({ sha256, content_type: contentType, size: upload.bytes.length }).onConflict('sha256').ignore();
+    await trx('materials').insert({ id, case_id: caseId, kind: upload.kind, original_name: filename, blob_sha256: sha256, uploaded_by: actor.userId });
+  });
+  // The case may be waiting for exactly this; nothing is lost if it is not.
+  if (c.status === 'materials_required' && upload.kind !== 'on_site_image') {
+    await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(materialsSubmittedUpdate, { args: [] })).catch((e) => {
+      if (!(e instanceof DomainError && e.httpStatus === 409)) throw e;
+    });
+  }
+  return { id, kind: upload.kind, content_type: contentType, size: upload.bytes.length, sha256 };
+}
+
+export async function readMaterial(deps: Deps, actor: Actor, materialId: string) {
+  if (!UUID.test(materialId)) throw notFound('Material', '材料');
+  const m = await deps.db('materials as m').join('blobs as b', 'b.sha256', 'm.blob_sha256').where('m.id', materialId).first('m.*', 'b.content_type');
+  if (!m) throw notFound('Material', '材料');
+  assertCanSeeCase(actor, await loadCase(deps.db, m.case_id));
+  return { contentType: m.content_type as string, bytes: await deps.blobs.get(m.blob_sha256), filename: m.original_name as string };
+}
+
+// ---------- production, filing, collection (M2, M3, M10) ----------
+
+export async function recordProduction(deps: Deps, actor: Actor, caseId: string, body: unknown) {
+  const c = await loadCase(deps.db, caseId);
+  assertMakerOf(actor, c);
+  const b = (body ?? {}) as { production_data?: unknown; on_site_image_id?: unknown };
+  const imageField = fieldRef('on_site_image_id', '经办人现场影像', "Handler's on-site image");
+  if (typeof b.on_site_image_id !== 'string' || !UUID.test(b.on_site_image_id)) throw requiredField(imageField);
+  const image = await deps.db('materials').where({ id: b.on_site_image_id, case_id: caseId, kind: 'on_site_image' }).first('id');
+  if (!image) throw invalidField(imageField, '不是本案件上传的现场影像', 'is not an on-site image uploaded for this case');
+  const data = b.production_data && typeof b.production_data === 'object' && !Array.isArray(b.production_data) ? (b.production_data as Record<string, unknown>) : {};
+  if (JSON.stringify(data).length > 8192) throw invalidField(fieldRef('production_data', '制作信息', 'Production data'), '超过 8 KiB', 'exceeds 8 KiB');
+  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordProductionUpdate, { args: [{ productionData: data, onSiteImageMaterialId: b.on_site_image_id as string, actorId: actor.userId }] }));
+  return getCaseView(deps, actor, caseId);
+}
+
+/** M3: the maker files the prescribed data with the district's police (備案). */
+export async function submitFiling(deps: Deps, actor: Actor, caseId: string, body: unknown) {
+  const c = await loadCase(deps.db, caseId);
+  assertMakerOf(actor, c);
+  const note = (body as { note?: unknown } | undefined)?.note;
+  const seal = await deps.db('seals as s').join('holders as h', 'h.id', 's.holder_id').where('s.case_id', caseId).first('s.seal_code', 's.kind', 's.number', 's.certificate_serial', 's.certificate_fingerprint', 's.imprint_sha256', 'h.uscc', 'h.name');
+  const data = {
+    holder: { uscc: seal.uscc, name: seal.name },
+    seal: { kind: seal.kind, number: seal.number, seal_code: seal.seal_code, certificate_serial: seal.certificate_serial, certificate_fingerprint: seal.certificate_fingerprint, imprint_sha256: seal.imprint_sha256 },
+    note: typeof note === 'string' ? parseName(note, fieldRef('note', '备注', 'Note'), 500) : null,
+  };
+  const result = await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(submitFilingUpdate, { args: [{ data, actorId: actor.userId }] }));
+  return { filing_id: result.filingId, late: result.late, task_id: result.taskId };
+}
+
+export async function recordCollection(deps: Deps, actor: Actor, caseId: string, body: unknown) {
+  const c = await loadCase(deps.db, caseId);
+  assertMakerOf(actor, c);
+  const b = (body ?? {}) as { collector_name?: unknown; collector_id_number?: unknown };
+  const idField = fieldRef('collector_id_number', '领取人公民身份号码', "Collector's resident ID");
+  const name = parseName(b.collector_name, fieldRef('collector_name', '领取人姓名', "Collector's name"), 50);
+  const id = parseResidentId(b.collector_id_number, { field: idField }).id;
+  // M10: the seal is handed to the handler whose ID was checked at application.
+  if (id !== c.handler_id_number) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
+  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordCollectionUpdate, { args: [{ collectorName: name, actorId: actor.userId }] }));
+  return waitForStatus(deps, actor, caseId, ['collected']);
+}
+
+/** Waits (briefly) until the workflow has projected one of the given statuses; returns the case. */
+async function waitForStatus(deps: Deps, actor: Actor, caseId: string, statuses: string[], timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await getCaseView(deps, actor, caseId);
+    if (statuses.includes(view.status) || Date.now() > deadline) return view;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---------- officers' tasks (A4, M3, M9, P3) ----------
+
+export async function listTasks(deps: Pick<Deps, 'db'>, actor: Actor, filter: { status?: string; kind?: string }) {
+  if (actor.role !== 'officer' && actor.role !== 'supervisor') throw forbidden('Tasks are for police officers and supervisors', '任务仅供民警和督导人员查看');
+  const q = deps.db('tasks as t').join('cases as c', 'c.id', 't.case_id').join('holders as h', 'h.id', 'c.holder_id').join('seals as s', 's.case_id', 'c.id');
+  if (actor.role === 'officer') q.where('t.district_code', actor.districtCode);
+  q.where('t.status', filter.status ?? 'open');
+  if (filter.kind) q.where('t.kind', filter.kind);
+  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code');
+}
+
+export async function decideTask(deps: Deps, actor: Actor, taskId: string, body: unknown) {
+  if (actor.role !== 'officer') throw forbidden('Only a police officer decides tasks', '只有民警可以处理任务');
+  if (!UUID.test(taskId)) throw notFound('Task', '任务');
+  const task = await deps.db('tasks').where({ id: taskId }).first();
+  if (!task) throw notFound('Task', '任务');
+  if (task.district_code !== actor.districtCode) throw forbidden('This task belongs to another district', '该任务属于其他辖区');
+  const b = (body ?? {}) as { decision?: unknown; reason?: unknown };
+  const decisionField = fieldRef('decision', '处理结果', 'Decision');
+  if (b.decision !== 'accept' && b.decision !== 'return') throw invalidField(decisionField, '应为 accept（通过）或 return（退回）', 'must be accept or return');
+  const reason = b.reason === undefined || b.reason === null || b.reason === '' ? null : parseName(b.reason, fieldRef('reason', '理由', 'Reason'), 500);
+  if (b.decision === 'return' && !reason) throw requiredField(fieldRef('reason', '退回理由', 'Reason for the return'));
+  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(task.case_id)).executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
+  const state = await deps.temporal.workflow.getHandle(applicationWorkflowId(task.case_id)).query(caseStateQuery);
+  return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: state.status };
+}
+
+// ---------- documents (M10, M13) ----------
+
+export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: string, kind: string) {
+  if (!UUID.test(sealId) || !['production_certificate', 'cancellation_certificate'].includes(kind)) throw notFound('Document', '证书');
+  const seal = await deps.db('seals').where({ id: sealId }).first('case_id');
+  if (!seal) throw notFound('Document', '证书');
+  assertCanSeeCase(actor, await loadCase(deps.db, seal.case_id));
+  const doc = await deps.db('documents').where({ seal_id: sealId, kind }).first('document_no', 'html', 'pdf');
+  if (!doc) throw notFound('Document', '证书');
+  return doc as { document_no: string; html: string; pdf: Buffer };
+}
+
+// ---------- supervision (M3, M9, I1) ----------
+
+export async function overdueFilings(deps: Pick<Deps, 'db'>, actor: Actor) {
+  if (actor.role !== 'supervisor' && actor.role !== 'officer') throw forbidden('Supervision is for supervisors and officers', '督导信息仅供督导人员和民警查看');
+  const q = deps.db('filing_deadlines as f')
+    .join('cases as c', 'c.id', 'f.case_id')
+    .join('makers as m', 'm.id', 'f.maker_id')
+    .join('holders as h', 'h.id', 'c.holder_id')
+    .whereNotNull('f.overdue_at')
+    .whereNull('f.first_filed_at');
+  if (actor.role === 'officer') q.where('f.district_code', actor.districtCode);
+  const rows = await q.orderBy('f.due_at').select('f.case_id', 'f.kind', 'f.district_code', 'm.name as maker_name', 'f.maker_id', 'h.name as holder_name', 'f.due_at', 'f.overdue_at');
+  const now = Date.now();
+  return rows.map((r) => ({ ...r, late_by_minutes: Math.floor((now - new Date(r.due_at).getTime()) / 60_000) }));
+}
+
+export async function unclaimedLedger(deps: Pick<Deps, 'db'>, actor: Actor) {
+  if (actor.role !== 'supervisor' && actor.role !== 'officer') throw forbidden('Supervision is for supervisors and officers', '督导信息仅供督导人员和民警查看');
+  const q = deps.db('unclaimed_ledger as u').join('seals as s', 's.id', 'u.seal_id').join('holders as h', 'h.id', 's.holder_id');
+  if (actor.role === 'officer') q.where('u.district_code', actor.districtCode);
+  return q.orderBy('u.entered_at', 'desc').select('u.seal_id', 'u.case_id', 'u.district_code', 'h.name as holder_name', 's.seal_code', 'u.ready_at', 'u.due_at', 'u.entered_at');
+}
+
+// ---------- shared registration (A3) and licences (M1) ----------
+
+export async function registerFromMarketFeed(deps: Pick<Deps, 'db'>, actor: Actor, body: unknown) {
+  if (actor.role !== 'admin') throw forbidden('Only the registration data exchange may register holders', '只有登记信息共享接口可以登记单位');
+  const b = (body ?? {}) as Record<string, unknown>;
+  const form = parseHolderForm(b);
+  const dateField = fieldRef('registration_date', '登记日期', 'Registration date');
+  if (typeof b.registration_date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(b.registration_date)) throw requiredField(dateField);
+  const row = { uscc: form.uscc, name: form.name, kind: form.kind, district_code: form.districtCode, address: form.address, legal_representative: form.legalRepresentative, registration_date: b.registration_date, source: 'market_regulation', pre_verified: true };
+  await deps.db('holders').insert({ id: randomUUID(), ...row }).onConflict('uscc').merge(row);
+  return deps.db('holders').where({ uscc: form.uscc }).first('id', 'uscc', 'name', 'kind', 'district_code', 'pre_verified', 'source');
+}
+
+export async function updateMakerLicence(deps: Deps, actor: Actor, makerId: string, body: unknown) {
+  if (actor.role !== 'admin') throw forbidden('Only an administrator manages licences', '只有管理员可以管理许可证');
+  if (!UUID.test(makerId) || !(await deps.db('makers').where({ id: makerId }).first('id'))) throw notFound('Maker', '制作单位');
+  const b = (body ?? {}) as Record<string, unknown>;
+  const patch: Record<string, unknown> = {};
+  if (b.status !== undefined) {
+    if (!['active', 'suspended', 'revoked'].includes(String(b.status))) throw invalidField(fieldRef('status', '许可证状态', 'Licence status'), '应为 active、suspended 或 revoked', 'must be active, suspended or revoked');
+    patch.licence_status = b.status;
+  }
+  for (const [key, col, zh, en] of [['valid_from', 'licence_valid_from', '有效期起', 'Valid from'], ['valid_until', 'licence_valid_until', '有效期止', 'Valid until']] as const) {
+    if (b[key] === undefined) continue;
+    if (typeof b[key] !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(b[key] as string)) throw invalidField(fieldRef(key, zh, en), '应为 YYYY-MM-DD', 'must be YYYY-MM-DD');
+    patch[col] = b[key];
+  }
+  if (Object.keys(patch).length > 0) await deps.db('makers').where({ id: makerId }).update(patch);
+  // Running cases re-check the licence (M1): paused ones resume when it is valid again.
+  const open = await deps.db('cases').where({ maker_id: makerId }).whereNotIn('status', ['collected', 'rejected', 'cancelled_unclaimed']).pluck('id');
+  await Promise.all(open.map((id: string) => deps.temporal.workflow.getHandle(applicationWorkflowId(id)).signal(licenceChangedSignal).catch(() => undefined)));
+  return deps.db('makers').where({ id: makerId }).first('id', 'name', 'licence_no', 'licence_status', 'licence_valid_from', 'licence_valid_until');
+}

@@ -1,0 +1,98 @@
+// JSON API of application cases (see web/openapi.yaml). Thin: parse, call a use-case, answer.
+import busboy from 'busboy';
+import { Router, type Request } from 'express';
+import * as uc from '../../usecases/applications';
+import { requireRole } from '../auth';
+import { ApiError } from '../errors';
+
+/** Reads one multipart upload (fields `kind` and `file`) with a hard size limit; nothing is trusted from the name. */
+function readUpload(req: Request): Promise<{ kind: unknown; filename: string; bytes: Buffer; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { fileSize: uc.MAX_UPLOAD_BYTES, files: 1, fields: 5 } });
+    } catch {
+      return reject(new ApiError(400, 'multipart_required', '请以 multipart/form-data 上传（字段 kind 与 file）', 'Upload as multipart/form-data with fields kind and file'));
+    }
+    let kind: unknown;
+    let filename = '';
+    const chunks: Buffer[] = [];
+    let truncated = false;
+    bb.on('field', (name, value) => {
+      if (name === 'kind') kind = value;
+    });
+    bb.on('file', (_name, stream, info) => {
+      filename = info.filename ?? '';
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => (truncated = true));
+    });
+    bb.on('error', reject);
+    bb.on('close', () => resolve({ kind, filename, bytes: Buffer.concat(chunks), truncated }));
+    req.pipe(bb);
+  });
+}
+
+export function applicationRoutes(deps: uc.Deps): Router {
+  const r = Router();
+  const any = requireRole('maker', 'officer', 'supervisor', 'admin', 'holder');
+
+  r.post('/api/applications', requireRole('maker'), async (req, res) => {
+    res.status(201).json(await uc.submitApplication(deps, req.actor!, req.body, req.get('idempotency-key') ?? undefined));
+  });
+  r.get('/api/applications', any, async (req, res) => {
+    res.json(await uc.listCases(deps, req.actor!, { status: typeof req.query.status === 'string' ? req.query.status : undefined }));
+  });
+  r.get('/api/applications/:id', any, async (req, res) => {
+    res.json(await uc.getCaseView(deps, req.actor!, String(req.params.id)));
+  });
+  r.post('/api/applications/:id/materials', requireRole('maker'), async (req, res) => {
+    res.status(201).json(await uc.uploadMaterial(deps, req.actor!, String(req.params.id), await readUpload(req)));
+  });
+  r.get('/api/materials/:id', any, async (req, res) => {
+    const m = await uc.readMaterial(deps, req.actor!, String(req.params.id));
+    res.set('content-type', m.contentType).set('content-disposition', 'inline').set('x-content-type-options', 'nosniff').send(m.bytes);
+  });
+  r.post('/api/applications/:id/production', requireRole('maker'), async (req, res) => {
+    res.json(await uc.recordProduction(deps, req.actor!, String(req.params.id), req.body));
+  });
+  r.post('/api/applications/:id/filing', requireRole('maker'), async (req, res) => {
+    res.status(201).json(await uc.submitFiling(deps, req.actor!, String(req.params.id), req.body));
+  });
+  r.post('/api/applications/:id/collection', requireRole('maker'), async (req, res) => {
+    res.json(await uc.recordCollection(deps, req.actor!, String(req.params.id), req.body));
+  });
+
+  r.get('/api/tasks', requireRole('officer', 'supervisor'), async (req, res) => {
+    const q = req.query;
+    res.json(await uc.listTasks(deps, req.actor!, { status: typeof q.status === 'string' ? q.status : undefined, kind: typeof q.kind === 'string' ? q.kind : undefined }));
+  });
+  r.post('/api/tasks/:id/decision', requireRole('officer'), async (req, res) => {
+    res.json(await uc.decideTask(deps, req.actor!, String(req.params.id), req.body));
+  });
+
+  r.get('/api/seals/:id/documents/:kind.:format', any, async (req, res) => {
+    const doc = await uc.getDocument(deps, req.actor!, String(req.params.id), String(req.params.kind));
+    if (req.params.format === 'pdf') {
+      res.set('content-type', 'application/pdf').set('content-disposition', `inline; filename="${req.params.kind}.pdf"`).send(doc.pdf);
+    } else if (req.params.format === 'html') {
+      // Rendered from escaped templates; a strict CSP keeps it inert even so.
+      res.set('content-security-policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'").type('html').send(doc.html);
+    } else {
+      throw new ApiError(404, 'not_found', '格式不存在（pdf 或 html）', 'No such format (pdf or html)');
+    }
+  });
+
+  r.get('/api/supervision/overdue-filings', requireRole('supervisor', 'officer'), async (req, res) => {
+    res.json(await uc.overdueFilings(deps, req.actor!));
+  });
+  r.get('/api/supervision/unclaimed', requireRole('supervisor', 'officer'), async (req, res) => {
+    res.json(await uc.unclaimedLedger(deps, req.actor!));
+  });
+  r.post('/api/registration/holders', requireRole('admin'), async (req, res) => {
+    res.status(201).json(await uc.registerFromMarketFeed(deps, req.actor!, req.body));
+  });
+  r.patch('/api/makers/:id/licence', requireRole('admin'), async (req, res) => {
+    res.json(await uc.updateMakerLicence(deps, req.actor!, String(req.params.id), req.body));
+  });
+  return r;
+}
