@@ -28,7 +28,7 @@ function sealSubject(s: { holder_name: string; holder_uscc: string; kind: SealKi
     // organizationIdentifier (2.5.4.97) carries the USCC, as eIDAS-style certificates carry a legal entity ID.
     { '2.5.4.97': [`USCC-${s.holder_uscc}`] },
     { OU: [label] },
-    { serialNumber: [s.seal_code] },
+    { '2.5.4.5': [s.seal_code] }, // serialNumber: the seal code
     { CN: [`${s.holder_name} ${label}`] },
   ];
 }

@@ -57,6 +57,7 @@ const F = {
 } as const;
 
 // Control characters and bidirectional overrides never belong in a name, and make spoofing possible.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 export function parseName(value: unknown, field: FieldRef, max = 100): string {

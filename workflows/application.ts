@@ -97,6 +97,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   async function awaitDecision(): Promise<DecisionInput> {
     await condition(() => decision !== null);
     const d = decision!;
+    decision = null;
     await db.closeTask({ taskId: d.taskId, decision: d.decision, reason: d.reason, decidedBy: d.officerId, at: now() });
     state.openTask = null;
     return d;
@@ -127,6 +128,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     async () => {
       const { missing } = await db.checkMaterials({ caseId: input.caseId });
       state.missingMaterials = missing;
+      if (missing.length > 0) await moveTo('materials_required', 'materials_submitted', { missing });
       return { missing };
     },
     { validator: () => { if (state.status !== 'materials_required') throw wrongState(state, { zh: '补交材料', en: 'submit materials' }); } },
@@ -142,13 +144,13 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   setHandler(
     submitFilingUpdate,
     async (f) => {
-      filing = f;
       const round = ++filingRound;
       const late = Date.now() > Date.parse(state.filingDueAt!);
       state.status = 'filing_under_review';
       const taskId = await openTask('filing_review', null);
       const { filingId } = await db.recordFiling({ caseId: input.caseId, kind: 'production', round, data: f.data, late, taskId, submittedBy: f.actorId, at: now() });
       await moveTo('filing_under_review', 'filing_submitted', { round, late }, f.actorId);
+      filing = f; // only now: the task exists, so the main loop can wait for its decision
       return { filingId, late, taskId };
     },
     {

@@ -1,3 +1,4 @@
 // Bundle entry for the workers: every workflow type the platform runs.
 export { signStatementWorkflow } from './sign-statement';
 export { hsmHealthWorkflow } from './hsm-health';
+export { applicationWorkflow } from './application';

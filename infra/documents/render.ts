@@ -349,6 +349,8 @@ export interface PdfRendererOptions {
   executablePath?: string;
   /** Per-document timeout for loading and printing, in milliseconds. */
   timeoutMs?: number;
+  /** Documents rendered at once; more wait their turn (each open page is a renderer process, ~50-100 MB). */
+  maxConcurrent?: number;
 }
 
 const CHROMIUM_ARGS = [
@@ -371,6 +373,8 @@ export class PdfRenderer {
   private browser: Browser | null;
   private relaunching: Promise<Browser> | null = null;
   private closed = false;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   private constructor(
     browser: Browser,
@@ -380,7 +384,11 @@ export class PdfRenderer {
   }
 
   static async launch(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
-    const resolved = { executablePath: options.executablePath ?? '/usr/bin/chromium', timeoutMs: options.timeoutMs ?? 30_000 };
+    const resolved = {
+      executablePath: options.executablePath ?? '/usr/bin/chromium',
+      timeoutMs: options.timeoutMs ?? 30_000,
+      maxConcurrent: Math.max(1, options.maxConcurrent ?? 2),
+    };
     return new PdfRenderer(await PdfRenderer.start(resolved), resolved);
   }
 
@@ -407,17 +415,37 @@ export class PdfRenderer {
   /** The PDF of a complete HTML page, A4 with backgrounds printed. */
   async render(html: string): Promise<Buffer> {
     if (typeof html !== 'string') throw new TypeError('render(html): html must be a string');
-    const browser = await this.connectedBrowser();
-    const context = await browser.newContext({ javaScriptEnabled: false, serviceWorkers: 'block', acceptDownloads: false });
+    await this.acquire();
     try {
-      await context.route('**/*', (route) => route.abort('blockedbyclient'));
-      const page = await context.newPage();
-      page.setDefaultTimeout(this.options.timeoutMs);
-      await page.setContent(html, { waitUntil: 'load' });
-      return await page.pdf({ format: 'A4', printBackground: true });
+      const browser = await this.connectedBrowser();
+      const context = await browser.newContext({ javaScriptEnabled: false, serviceWorkers: 'block', acceptDownloads: false });
+      try {
+        await context.route('**/*', (route) => route.abort('blockedbyclient'));
+        const page = await context.newPage();
+        page.setDefaultTimeout(this.options.timeoutMs);
+        await page.setContent(html, { waitUntil: 'load' });
+        return await page.pdf({ format: 'A4', printBackground: true });
+      } finally {
+        await context.close().catch(() => undefined);
+      }
     } finally {
-      await context.close().catch(() => undefined);
+      this.release();
     }
+  }
+
+  /** A slot among maxConcurrent; a released slot passes straight to the next waiter. */
+  private async acquire(): Promise<void> {
+    if (this.active < this.options.maxConcurrent) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 
   async close(): Promise<void> {

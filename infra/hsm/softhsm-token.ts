@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import vm from 'node:vm';
 
 const run = promisify(execFile);
 
@@ -19,6 +20,21 @@ export interface SoftHsmTokenOptions {
 export interface SoftHsmToken {
   confPath: string;
   modulePath: string;
+}
+
+/**
+ * Sets SOFTHSM2_CONF where SoftHSM reads it: the C environment, at C_Initialize. Under jest `process` is a
+ * sandbox copy whose env never reaches native code, so the real process object (same object elsewhere) is
+ * set too. Returns the previous value; pass it back (undefined unsets) to restore.
+ */
+export function setSoftHsmConf(confPath: string | undefined): string | undefined {
+  const real = vm.runInThisContext('process') as NodeJS.Process;
+  const previous = real.env.SOFTHSM2_CONF;
+  for (const env of new Set([process.env, real.env])) {
+    if (confPath === undefined) delete env.SOFTHSM2_CONF;
+    else env.SOFTHSM2_CONF = confPath;
+  }
+  return previous;
 }
 
 /** Labels of the initialised tokens that `softhsm2-util --show-slots` reports. */
@@ -55,7 +71,7 @@ export async function ensureSoftHsmToken(opts: SoftHsmTokenOptions): Promise<Sof
     { mode: 0o600 },
   );
   // SoftHSM reads this at C_Initialize, so it must be set before any Hsm.open in this process.
-  process.env.SOFTHSM2_CONF = confPath;
+  setSoftHsmConf(confPath);
   const modulePath = opts.modulePath || process.env.PKCS11_MODULE || DEFAULT_PKCS11_MODULE;
 
   const labels = await listSoftHsmTokenLabels(confPath);
