@@ -3,11 +3,14 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { loadConfig, type Config } from '../infra/config';
 import { createDb, type Db } from '../infra/db';
 import { temporalConnectionOptions } from '../infra/temporal';
+import { PdfRenderer } from '../infra/documents/render';
 
 export interface WorkerContext {
   config: Config;
   db: Db;
   connection: NativeConnection;
+  /** One Chromium per worker process, started on the first document. */
+  pdf(): Promise<PdfRenderer>;
   close(): Promise<void>;
 }
 
@@ -24,11 +27,14 @@ export async function connectWorkerContext(config: Config = loadConfig()): Promi
   if (!databaseUrl) throw new Error('DATABASE_URL is not set: start workers through `make up` or set it.');
   const db = createDb(databaseUrl);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  let renderer: Promise<PdfRenderer> | undefined;
   return {
     config,
     db,
     connection,
+    pdf: () => (renderer ??= PdfRenderer.launch()),
     async close() {
+      if (renderer) await (await renderer).close();
       await connection.close();
       await db.destroy();
     },

@@ -11,7 +11,12 @@ export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Wor
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: ctx.config.temporal.taskQueues.hsm,
-    activities: createHsmActivities({ hsm, platformKey }),
+    activities: createHsmActivities({
+      hsm,
+      db: ctx.db,
+      platformKey,
+      policy: { validityYears: ctx.config.pki.sealCertificateValidityYears },
+    }),
   });
 }
 

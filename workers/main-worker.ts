@@ -9,7 +9,7 @@ export async function createMainWorker(ctx: WorkerContext): Promise<Worker> {
     namespace: ctx.config.temporal.namespace,
     taskQueue: ctx.config.temporal.taskQueues.main,
     workflowsPath: require.resolve('../workflows'),
-    activities: createDbActivities({ db: ctx.db }),
+    activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
   });
 }
 
