@@ -9,8 +9,7 @@ mode="${1:-run}"
 log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
-packages=(softhsm2 opensc openssl poppler-utils fonts-noto-cjk postgresql-client)
-[ "$mode" = "--test" ] && packages+=(chromium)
+packages=(softhsm2 opensc openssl poppler-utils fonts-noto-cjk postgresql-client chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

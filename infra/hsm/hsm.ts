@@ -392,7 +392,7 @@ export class Hsm {
           return { ...found, created: false };
         }
         if (Date.now() > deadline) {
-          throw new Error(`several token objects are labelled "${label}" and did not settle; remove the extra ones`);
+          throw new Error(`token objects labelled "${label}" did not settle (several keys, or a private key without its public key): clean up by hand`);
         }
         await sleep(20 + Math.random() * 150); // jitter so racing creators do not collide again
       }
@@ -417,7 +417,7 @@ export class Hsm {
   private async existing(label: string, kind: KeyKind): Promise<KeyHandles> {
     const found = await this.withSession((s) => this.lookup(s, label, kind));
     if (found === 'none') throw new Error(`no ${kind === 'ec' ? 'EC key pair' : 'AES key'} labelled "${label}" on the token`);
-    if (found === 'ambiguous') throw new Error(`several token objects are labelled "${label}"`);
+    if (found === 'ambiguous') throw new Error(`token objects labelled "${label}" are ambiguous (several keys, or no single public key)`);
     this.handles.set(`${kind}:${label}`, found);
     return found;
   }
