@@ -74,10 +74,11 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
         html = renderDocumentHtml('cancellation-certificate', {
           ...common,
           documentNumber: documentNo,
-          certificate: { serial: s.certificate_serial ?? '—', sha256Fingerprint: s.certificate_fingerprint },
+          // A seal cancelled before its certificate was issued has neither serial nor revocation.
+          certificate: { serial: s.certificate_serial ?? null, sha256Fingerprint: s.certificate_fingerprint },
           reason: reason ?? 'holder_request',
           cancelledAt: new Date(s.cancelled_at),
-          revokedAt: new Date(s.revoked_at ?? s.cancelled_at),
+          revokedAt: s.certificate_serial ? new Date(s.revoked_at ?? s.cancelled_at) : null,
           filedAt: cancellationFiling ? new Date(cancellationFiling.submitted_at) : null,
         });
       }

@@ -57,7 +57,8 @@ const wrongState = (state: CaseState, action: { zh: string; en: string }) =>
   });
 
 export async function applicationWorkflow(input: ApplicationInput): Promise<CaseState> {
-  const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '1 minute' });
+  // HSM operations take milliseconds: a short timeout lets another HSM worker take over from a dead one quickly.
+  const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
   const state: CaseState = {
     status: 'materials_required',
     reason: null,

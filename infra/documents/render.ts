@@ -98,15 +98,18 @@ export interface CancellationCertificateData {
   documentNumber: string;
   holder: DocumentHolder;
   seal: DocumentSeal;
-  /** The cancelled seal's certificate; the fingerprint is optional here. */
-  certificate: { serial: string; sha256Fingerprint?: string | null };
+  /**
+   * The cancelled seal's certificate; the fingerprint is optional here. serial null: no certificate was ever
+   * issued (a seal cancelled before its certificate existed); the document then says so.
+   */
+  certificate: { serial: string | null; sha256Fingerprint?: string | null };
   reason: CancellationReason;
   /** Free-text detail, e.g. 名称变更 for a replacement; optional. */
   reasonDetail?: string | null;
   /** When the seal was cancelled (登出). */
   cancelledAt: Date;
-  /** When its certificate was revoked. */
-  revokedAt: Date;
+  /** When its certificate was revoked; null only when no certificate was issued. */
+  revokedAt: Date | null;
   /** When the cancellation was filed with public security (M13); optional until filed. */
   filedAt?: Date | null;
   policeOffice?: string | null;
@@ -272,6 +275,9 @@ function cancellationView(data: CancellationCertificateData) {
   if (!Object.prototype.hasOwnProperty.call(CANCELLATION_REASON_LABELS, data.reason)) {
     fail('reason', `must be one of ${Object.keys(CANCELLATION_REASON_LABELS).join(', ')}`);
   }
+  if ((data.certificate.serial === null) !== (data.revokedAt === null)) {
+    fail('revokedAt', 'must be null exactly when certificate.serial is null (no certificate was issued)');
+  }
   const fp = data.certificate.sha256Fingerprint;
   const imprint = data.imprint;
   return {
@@ -279,7 +285,7 @@ function cancellationView(data: CancellationCertificateData) {
     holder,
     seal,
     certificate: {
-      serial: hex(data.certificate.serial, 'certificate.serial'),
+      serial: data.certificate.serial === null ? null : hex(data.certificate.serial, 'certificate.serial'),
       fingerprint: fp === undefined || fp === null || fp === '' ? null : fingerprintLines(fp, 'certificate.sha256Fingerprint'),
     },
     reason: {
@@ -288,7 +294,7 @@ function cancellationView(data: CancellationCertificateData) {
       unclaimed: data.reason === 'unclaimed',
     },
     cancelledAt: dateTimeView(data.cancelledAt, 'cancelledAt'),
-    revokedAt: dateTimeView(data.revokedAt, 'revokedAt'),
+    revokedAt: data.revokedAt === null ? null : dateTimeView(data.revokedAt, 'revokedAt'),
     filedAt: data.filedAt === undefined || data.filedAt === null ? null : dateView(data.filedAt, 'filedAt'),
     policeOffice: policeOfficeView(data.policeOffice),
     maker: makerView(data.maker),

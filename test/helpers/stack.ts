@@ -12,8 +12,8 @@ import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { createMainWorker } from '../../workers/main-worker';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 
-export function testConfig(): Config {
-  const config = loadConfig();
+export function testConfig(env: Record<string, string> = {}): Config {
+  const config = loadConfig({ ...process.env, ...env });
   if (!config.runtime.databaseUrl) {
     throw new Error('Integration tests need the real services: run them with `make test` (scripts/with-stack.ts).');
   }
@@ -25,12 +25,18 @@ export interface RunningApp {
   db: Db;
   hsm: Hsm;
   url: string;
+  /** Environment for child worker processes that must serve the same task queues. */
+  workerEnv: Record<string, string>;
   stop(): Promise<void>;
 }
 
 /** Workers (main and HSM queues) and the web server, all on the real services. */
-export async function startApp(opts: { hsmWorker?: boolean } = {}): Promise<RunningApp> {
-  const config = testConfig();
+export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: string } = {}): Promise<RunningApp> {
+  // Own task queues keep this app's activities away from workers of other tests in the same namespace.
+  const workerEnv: Record<string, string> = opts.taskQueueSuffix
+    ? { ESEAL_TEMPORAL_TASK_QUEUES_MAIN: `eseal-main${opts.taskQueueSuffix}`, ESEAL_TEMPORAL_TASK_QUEUES_HSM: `eseal-hsm${opts.taskQueueSuffix}` }
+    : {};
+  const config = testConfig(workerEnv);
   const ctx: WorkerContext = await connectWorkerContext(config);
   const hsm = await openHsm(ctx);
   const workers: Worker[] = [await createMainWorker(ctx)];
@@ -42,6 +48,7 @@ export async function startApp(opts: { hsmWorker?: boolean } = {}): Promise<Runn
     db: ctx.db,
     hsm,
     url: web.url,
+    workerEnv,
     async stop() {
       await web.close();
       for (const w of workers) w.shutdown();

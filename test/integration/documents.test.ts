@@ -161,6 +161,14 @@ describe('M10 / M13 certificates as HTML', () => {
     expect(html).not.toContain('SHA-256）');
   });
 
+  test('M13: a seal cancelled before any certificate was issued says so', () => {
+    const html = renderDocumentHtml('cancellation-certificate', { ...cancellation, certificate: { serial: null }, revokedAt: null });
+    expect(html).toContain('未签发证书，无需吊销');
+    expect(html).toContain('未签发<span class="en">None issued</span>');
+    expect(() => renderDocumentHtml('cancellation-certificate', { ...cancellation, certificate: { serial: null } })).toThrow(/revokedAt/);
+    expect(() => renderDocumentHtml('cancellation-certificate', { ...cancellation, certificate: { serial: '—' } })).toThrow(/certificate.serial/);
+  });
+
   test('M10: the imprint is embedded only from a Buffer whose bytes match its media type', () => {
     const withImprint = (imprint: unknown) => () =>
       renderDocumentHtml('production-certificate', { ...production, imprint: imprint as ProductionCertificateData['imprint'] });
