@@ -113,8 +113,8 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
       }
       const resumeTo = state.status === 'licence_paused' ? null : state.status;
       state.reason = { zh: licence.reasonZh, en: licence.reasonEn };
+      licenceChanged = false; // before the projection: a change signalled as soon as it is visible still counts
       await moveTo('licence_paused', 'licence_paused', { reason: licence.reasonEn });
-      licenceChanged = false;
       await condition(() => licenceChanged);
       if (resumeTo) state.status = resumeTo;
     }

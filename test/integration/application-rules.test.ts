@@ -1,0 +1,151 @@
+// The rules around the main path: shared registration (A3), new state organs (A4), maker licences (M1),
+// and a worker killed during production (exactly one key and one certificate).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+
+let app: RunningApp;
+let admin: { id: string; token: string };
+let officer: { id: string; token: string };
+
+beforeAll(async () => {
+  app = await startApp();
+  admin = await createUser(app.db, 'admin');
+  officer = await createUser(app.db, 'officer', { district_code: '110101' });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+async function waitForStatus(token: string, caseId: string, status: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api(app.url, token, 'GET', `/api/applications/${caseId}`);
+    if (res.body.status === status) return res.body;
+    if (Date.now() > deadline) throw new Error(`case ${caseId} is ${res.body.status}, expected ${status} (${res.body.status_reason})`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function registerHolder(uscc: string, kind = 'enterprise', district = '110101') {
+  const res = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
+    uscc, name: `北京登记共享${uscc.slice(-4)}有限公司`, kind, legal_representative: '孙八', address: '北京市东城区东长安街1号', district, registration_date: '2026-11-20',
+  });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+const applicationFor = (holder: { uscc: string; name: string; kind: string }, extra: Record<string, unknown> = {}) => ({
+  holder: { uscc: holder.uscc, name: holder.name, kind: holder.kind, address: '北京市东城区东长安街1号', district: '110101' },
+  seal: { kind: 'legal_name', language: 'zh' },
+  handler: { name: '周九', id_number: makeResidentId(), phone: '13900139000' },
+  ...extra,
+});
+
+async function produce(token: string, caseId: string) {
+  const image = await upload(app.url, token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
+  return api(app.url, token, 'POST', `/api/applications/${caseId}/production`, { production_data: { medium: 'HSM' }, on_site_image_id: image.body.id });
+}
+
+test('A3: a holder from the market-regulation registration feed applies with no materials', async () => {
+  const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  const holder = await registerHolder(makeUscc('110101'));
+  expect(holder).toMatchObject({ pre_verified: true, source: 'market_regulation' });
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', applicationFor(holder));
+  expect(created.status).toBe(201);
+  const view = await waitForStatus(maker.token, created.body.id, 'awaiting_production');
+  expect(view.missing_materials).toEqual([]);
+  expect(view.materials).toEqual([]);
+  // The feed is checked like any input.
+  const bad = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc: 'nope', name: 'x', kind: 'enterprise', address: 'y', district: '110101' });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain('holder.uscc');
+});
+
+test('A4: a newly established state organ waits for an officer to approve its establishment document', async () => {
+  const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  const uscc = makeUscc('110101', '11');
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', applicationFor({ uscc, name: '北京市东城区新设事务中心', kind: 'state_organ' }, { newly_established_organ: true }));
+  expect(created.status).toBe(201);
+  const caseId = created.body.id;
+  const view = await waitForStatus(maker.token, caseId, 'materials_required');
+  for (const m of view.missing_materials) expect((await upload(app.url, maker.token, caseId, m.kind, PDF_BYTES)).status).toBe(201);
+  await waitForStatus(maker.token, caseId, 'awaiting_establishment_approval');
+  // Production cannot start before the approval.
+  const early = await produce(maker.token, caseId);
+  expect(early.status).toBe(409);
+  expect(early.body.error.message_en).toMatch(/awaiting_establishment_approval/);
+  const tasks = await api(app.url, officer.token, 'GET', '/api/tasks?kind=establishment_approval');
+  const task = tasks.body.find((t: { case_id: string }) => t.case_id === caseId);
+  expect(task).toBeDefined();
+  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'accept', reason: '设立文件齐全' })).status).toBe(200);
+  await waitForStatus(maker.token, caseId, 'awaiting_production');
+});
+
+test('M1: a maker whose licence is not valid cannot submit, and a running case pauses until the licence is valid again', async () => {
+  const makerId = await createMaker(app.db);
+  const maker = await createUser(app.db, 'maker', { maker_id: makerId });
+  const holder = await registerHolder(makeUscc('110101'));
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', applicationFor(holder));
+  const caseId = created.body.id;
+  await waitForStatus(maker.token, caseId, 'awaiting_production');
+
+  const suspended = await api(app.url, admin.token, 'PATCH', `/api/makers/${makerId}/licence`, { status: 'suspended' });
+  expect(suspended.body.licence_status).toBe('suspended');
+  const refused = await api(app.url, maker.token, 'POST', '/api/applications', applicationFor(await registerHolder(makeUscc('110101'))));
+  expect(refused.status).toBe(422);
+  expect(refused.body.error.fields[0].field).toBe('maker.licence');
+
+  expect((await produce(maker.token, caseId)).status).toBe(200);
+  const paused = await waitForStatus(maker.token, caseId, 'licence_paused');
+  expect(paused.status_reason).toMatch(/suspended/);
+  expect(paused.seal.seal_code).toBeNull(); // nothing was produced
+
+  await api(app.url, admin.token, 'PATCH', `/api/makers/${makerId}/licence`, { status: 'active' });
+  const resumed = await waitForStatus(maker.token, caseId, 'awaiting_filing');
+  expect(resumed.seal.seal_code).toMatch(/^1101010\d{6}$/);
+});
+
+test('M4: an HSM worker killed during production is replaced; the seal has exactly one key and one certificate', async () => {
+  const own = await startApp({ hsmWorker: false, taskQueueSuffix: '-kill' });
+  const children: ChildProcess[] = [];
+  try {
+    const maker = await createUser(own.db, 'maker', { maker_id: await createMaker(own.db) });
+    const holder = await registerHolder(makeUscc('110101'));
+    const created = await api(own.url, maker.token, 'POST', '/api/applications', applicationFor(holder));
+    const caseId = created.body.id;
+    const marker = path.join(mkdtempSync(path.join(tmpdir(), 'kill-')), 'calls');
+    const env = { ...process.env, ...own.workerEnv, MARKER_FILE: marker, SLOW_METHOD: 'generateWrappedEcKeyPair' };
+    const root = path.resolve(__dirname, '../..');
+    const slow = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/fixtures/slow-hsm-worker.ts')], { env, stdio: 'inherit' });
+    children.push(slow);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && (await api(own.url, maker.token, 'GET', `/api/applications/${caseId}`)).body.status !== 'awaiting_production') await new Promise((r) => setTimeout(r, 150));
+    expect((await produce(maker.token, caseId)).status).toBe(200);
+    while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(marker)).toBe(true); // the HSM generated a key, and the worker dies before storing it
+    slow.kill('SIGKILL');
+    children.push(spawn(process.execPath, ['--import', 'tsx', path.join(root, 'workers/hsm-worker.ts')], { env: { ...process.env, ...own.workerEnv }, stdio: 'inherit' }));
+
+    const seal = await (async () => {
+      for (;;) {
+        const view = (await api(own.url, maker.token, 'GET', `/api/applications/${caseId}`)).body;
+        if (view.status === 'awaiting_filing') return view.seal;
+        if (Date.now() > deadline + 30_000) throw new Error(`still ${view.status}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    expect(readFileSync(marker, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(await own.db('seal_keys').where({ seal_id: seal.id }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
+    const row = await own.db('seals').where({ id: seal.id }).first('certificate_der', 'public_key_spki', 'certificate_serial');
+    expect(row.certificate_der).toBeTruthy();
+    const key = await own.db('seal_keys').where({ seal_id: seal.id }).first('public_key_spki');
+    expect(Buffer.compare(row.public_key_spki, key.public_key_spki)).toBe(0);
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await own.stop();
+  }
+});
