@@ -59,6 +59,12 @@ test('A3: a holder from the market-regulation registration feed applies with no 
   const view = await waitForStatus(maker.token, created.body.id, 'awaiting_production');
   expect(view.missing_materials).toEqual([]);
   expect(view.materials).toEqual([]);
+  // Uploads are size-limited: an oversized file is refused by name of field, and nothing is stored.
+  const huge = Buffer.concat([PDF_BYTES, Buffer.alloc(10 * 1024 * 1024)]);
+  const tooBig = await upload(app.url, maker.token, created.body.id, 'establishment_document', huge);
+  expect(tooBig.status).toBe(400);
+  expect(tooBig.body.error).toMatchObject({ code: 'UPLOAD_TOO_LARGE', fields: [expect.objectContaining({ field: 'file' })] });
+  expect((await api(app.url, maker.token, 'GET', `/api/applications/${created.body.id}`)).body.materials).toEqual([]);
   // The feed is checked like any input.
   const bad = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc: 'nope', name: 'x', kind: 'enterprise', address: 'y', district: '110101' });
   expect(bad.status).toBe(400);
