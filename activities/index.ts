@@ -5,6 +5,7 @@ import type { Hsm } from '../infra/hsm/hsm';
 import { createApplicationDbActivities } from './applications';
 import { createHsmStatus } from './hsm-status';
 import { createSealDocumentActivities } from './seal-documents';
+import { createSealLifeDbActivities, createSealLifeHsmActivities } from './seal-life';
 import { createSealProductionActivities, type SealCertificatePolicy } from './seal-production';
 import type { PdfRenderer } from '../infra/documents/render';
 import type { PlatformSigningKey } from '../infra/pki/platform';
@@ -15,14 +16,16 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createStatementStore(deps.db),
     ...createApplicationDbActivities(deps.db),
     ...createSealDocumentActivities(deps.db, deps.pdf),
+    ...createSealLifeDbActivities(deps.db),
   };
 }
 
-export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: PlatformSigningKey; policy: SealCertificatePolicy }) {
+export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: PlatformSigningKey; policy: SealCertificatePolicy; crlNextUpdateHours?: number }) {
   return {
     ...createStatementSigning(deps.hsm, deps.platformKey),
     ...createHsmStatus(deps.hsm, deps.platformKey),
     ...createSealProductionActivities(deps),
+    ...createSealLifeHsmActivities({ ...deps, crlNextUpdateHours: deps.crlNextUpdateHours ?? 24 }),
   };
 }
 

@@ -31,9 +31,13 @@ const fileSchema = z.object({
     unclaimedCancellation: isoDuration,
     videoRetention: isoDuration,
     archiveRetention: isoDuration,
+    passwordExpiry: isoDuration,
     calendarTimeZone: z.literal('Asia/Shanghai'),
   }),
-  pki: z.object({ sealCertificateValidityYears: z.coerce.number().int().min(1).max(20) }),
+  pki: z.object({
+    sealCertificateValidityYears: z.coerce.number().int().min(1).max(20),
+    crlNextUpdateHours: z.coerce.number().int().min(1).max(24 * 31),
+  }),
 });
 
 const envSchema = z.object({

@@ -12,7 +12,7 @@ import { isMaterialKind, MATERIAL_LABELS } from '../domain/materials';
 import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/numbering';
 import { parseResidentId } from '../domain/resident-id';
 import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
-import { durationToMs, parseIsoDuration } from '../domain/calendar';
+import { durationToMs, parseIsoDuration, shanghaiDate } from '../domain/calendar';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
 import {
   caseStateQuery,
@@ -34,6 +34,8 @@ export interface Deps {
 }
 
 export const applicationWorkflowId = (caseId: string) => `application:${caseId}`;
+/** Applications and lifecycle requests are both cases; each kind has its own workflow. */
+export const caseWorkflowId = (c: { id: string; kind?: string }) => (!c.kind || c.kind === 'application' ? applicationWorkflowId(c.id) : `change:${c.id}`);
 export const UPLOAD_KINDS = ['on_site_image'] as const; // M2, beside the A2 materials
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -42,6 +44,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CaseRow {
   id: string;
+  kind: string;
+  subject_seal_id: string | null;
   maker_id: string;
   holder_id: string;
   district_code: string;
@@ -89,9 +93,10 @@ async function update<T>(fn: () => Promise<T>): Promise<T> {
 
 export async function assertMakerLicensed(db: Db, makerId: string) {
   const m = await db('makers').where({ id: makerId }).first();
-  const today = new Date().toISOString().slice(0, 10);
-  const from = new Date(m.licence_valid_from).toISOString().slice(0, 10);
-  const until = new Date(m.licence_valid_until).toISOString().slice(0, 10);
+  // The day in Beijing, as the workflow's checkMakerLicence counts it (not the UTC date).
+  const today = shanghaiDate(new Date());
+  const from = shanghaiDate(new Date(m.licence_valid_from));
+  const until = shanghaiDate(new Date(m.licence_valid_until));
   if (m.licence_status !== 'active' || today < from || today > until) {
     throw ruleViolation('MAKER_LICENCE_INVALID', `制作单位许可证无效（${m.licence_no}，状态 ${m.licence_status}，有效期 ${from} 至 ${until}），不能受理`, `Maker licence ${m.licence_no} is not valid (status ${m.licence_status}, valid ${from} to ${until}); no application can be submitted`, {
       field: fieldRef('maker.licence', '制作单位许可证', 'Maker licence'),
@@ -212,7 +217,7 @@ async function startCaseWorkflow(deps: Deps, caseId: string) {
 export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: string) {
   const c = await loadCase(deps.db, caseId);
   assertCanSeeCase(actor, c);
-  const seal = await deps.db('seals').where({ case_id: caseId }).first();
+  const seal = (await deps.db('seals').where({ case_id: caseId }).first()) ?? (await deps.db('seals').where({ id: c.subject_seal_id }).first());
   const holder = await deps.db('holders').where({ id: c.holder_id }).first('id', 'uscc', 'name', 'kind', 'district_code', 'pre_verified');
   const materials = await deps.db('materials as m').join('blobs as b', 'b.sha256', 'm.blob_sha256').where('m.case_id', caseId).orderBy('m.created_at').select('m.id', 'm.kind', 'm.original_name', 'b.content_type', 'b.size', 'm.created_at');
   const tasks = await deps.db('tasks').where({ case_id: caseId }).orderBy('created_at').select('id', 'kind', 'status', 'decision', 'reason', 'due_at', 'decided_at');
@@ -222,11 +227,12 @@ export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: 
   const label = sealKindLabel(seal.kind);
   return {
     id: c.id,
+    kind: c.kind,
     status: c.status,
     status_reason: (c as unknown as { status_reason: string | null }).status_reason,
     district_code: c.district_code,
     maker_id: c.maker_id,
-    workflow_id: applicationWorkflowId(c.id),
+    workflow_id: caseWorkflowId(c),
     holder,
     seal: {
       id: seal.id,
@@ -323,13 +329,14 @@ export async function submitFiling(deps: Deps, actor: Actor, caseId: string, bod
   const c = await loadCase(deps.db, caseId);
   assertMakerOf(actor, c);
   const note = (body as { note?: unknown } | undefined)?.note;
-  const seal = await deps.db('seals as s').join('holders as h', 'h.id', 's.holder_id').where('s.case_id', caseId).first('s.seal_code', 's.kind', 's.number', 's.certificate_serial', 's.certificate_fingerprint', 's.imprint_sha256', 'h.uscc', 'h.name');
+  const seal = await deps.db('seals as s').join('holders as h', 'h.id', 's.holder_id').where(c.subject_seal_id ? { 's.id': c.subject_seal_id } : { 's.case_id': caseId }).first('s.seal_code', 's.kind', 's.number', 's.certificate_serial', 's.certificate_fingerprint', 's.imprint_sha256', 'h.uscc', 'h.name');
   const data = {
     holder: { uscc: seal.uscc, name: seal.name },
     seal: { kind: seal.kind, number: seal.number, seal_code: seal.seal_code, certificate_serial: seal.certificate_serial, certificate_fingerprint: seal.certificate_fingerprint, imprint_sha256: seal.imprint_sha256 },
     note: typeof note === 'string' ? parseName(note, fieldRef('note', '备注', 'Note'), 500) : null,
+    ...(c.kind !== 'application' ? { change: { kind: c.kind, reason: (c as unknown as { request_reason: string | null }).request_reason } } : {}),
   };
-  const result = await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(submitFilingUpdate, { args: [{ data, actorId: actor.userId }] }));
+  const result = await update(() => deps.temporal.workflow.getHandle(caseWorkflowId(c)).executeUpdate(submitFilingUpdate, { args: [{ data, actorId: actor.userId }] }));
   return { filing_id: result.filingId, late: result.late, task_id: result.taskId };
 }
 
@@ -378,8 +385,9 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   if (b.decision !== 'accept' && b.decision !== 'return') throw invalidField(decisionField, '应为 accept（通过）或 return（退回）', 'must be accept or return');
   const reason = b.reason === undefined || b.reason === null || b.reason === '' ? null : parseName(b.reason, fieldRef('reason', '理由', 'Reason'), 500);
   if (b.decision === 'return' && !reason) throw requiredField(fieldRef('reason', '退回理由', 'Reason for the return'));
-  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(task.case_id)).executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
-  const state = await deps.temporal.workflow.getHandle(applicationWorkflowId(task.case_id)).query(caseStateQuery);
+  const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
+  await update(() => handle.executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
+  const state = await handle.query(caseStateQuery);
   return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: state.status };
 }
 
@@ -397,7 +405,8 @@ export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: 
 
 // ---------- supervision (M3, M9, I1) ----------
 
-export async function overdueFilings(deps: Pick<Deps, 'db'>, actor: Actor) {
+/** `now` measures how late each filing is; the web passes nothing (the clock), tests the workflow clock. */
+export async function overdueFilings(deps: Pick<Deps, 'db'>, actor: Actor, now: Date = new Date()) {
   if (actor.role !== 'supervisor' && actor.role !== 'officer') throw forbidden('Supervision is for supervisors and officers', '督导信息仅供督导人员和民警查看');
   const q = deps.db('filing_deadlines as f')
     .join('cases as c', 'c.id', 'f.case_id')
@@ -407,8 +416,7 @@ export async function overdueFilings(deps: Pick<Deps, 'db'>, actor: Actor) {
     .whereNull('f.first_filed_at');
   if (actor.role === 'officer') q.where('f.district_code', actor.districtCode);
   const rows = await q.orderBy('f.due_at').select('f.case_id', 'f.kind', 'f.district_code', 'm.name as maker_name', 'f.maker_id', 'h.name as holder_name', 'f.due_at', 'f.overdue_at');
-  const now = Date.now();
-  return rows.map((r) => ({ ...r, late_by_minutes: Math.floor((now - new Date(r.due_at).getTime()) / 60_000) }));
+  return rows.map((r) => ({ ...r, late_by_minutes: Math.floor((now.getTime() - new Date(r.due_at).getTime()) / 60_000) }));
 }
 
 export async function unclaimedLedger(deps: Pick<Deps, 'db'>, actor: Actor) {
@@ -447,7 +455,7 @@ export async function updateMakerLicence(deps: Deps, actor: Actor, makerId: stri
   }
   if (Object.keys(patch).length > 0) await deps.db('makers').where({ id: makerId }).update(patch);
   // Running cases re-check the licence (M1): paused ones resume when it is valid again.
-  const open = await deps.db('cases').where({ maker_id: makerId }).whereNotIn('status', ['collected', 'rejected', 'cancelled_unclaimed']).pluck('id');
+  const open = await deps.db('cases').where({ maker_id: makerId, kind: 'application' }).whereNotIn('status', ['collected', 'rejected', 'cancelled_unclaimed']).pluck('id');
   await Promise.all(open.map((id: string) => deps.temporal.workflow.getHandle(applicationWorkflowId(id)).signal(licenceChangedSignal).catch(() => undefined)));
   return deps.db('makers').where({ id: makerId }).first('id', 'name', 'licence_no', 'licence_status', 'licence_valid_from', 'licence_valid_until');
 }

@@ -2,9 +2,11 @@
 import express from 'express';
 import type { Deps } from '../usecases/applications';
 import { applicationRoutes } from './routes/applications';
+import { sealRoutes } from './routes/seals';
 import { authenticate } from './auth';
 import { errorHandler } from './errors';
 import { healthRoutes } from './routes/health';
+import { openapiRoutes } from './routes/openapi';
 import { platformStatementRoutes } from './routes/platform-statements';
 
 export function createApp(deps: Deps) {
@@ -13,9 +15,11 @@ export function createApp(deps: Deps) {
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '64kb' }));
   app.use(healthRoutes(deps));
+  app.use(openapiRoutes()); // public: relying systems read the API description without a login
   app.use(authenticate(deps.db));
   app.use(platformStatementRoutes(deps));
   app.use(applicationRoutes(deps));
+  app.use(sealRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });
   });

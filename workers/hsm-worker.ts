@@ -16,6 +16,7 @@ export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Wor
       db: ctx.db,
       platformKey,
       policy: { validityYears: ctx.config.pki.sealCertificateValidityYears },
+      crlNextUpdateHours: ctx.config.pki.crlNextUpdateHours,
     }),
   });
 }

@@ -13,7 +13,10 @@ export type CaseStatus =
   | 'ready'
   | 'collected'
   | 'rejected'
-  | 'cancelled_unclaimed';
+  | 'cancelled_unclaimed'
+  // lifecycle requests (suspend, resume, stop, cancel, replace)
+  | 'processing'
+  | 'completed';
 
 export type TaskKind = 'establishment_approval' | 'filing_review' | 'cancellation_filing';
 export type Decision = 'accept' | 'return';

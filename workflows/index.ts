@@ -2,3 +2,5 @@
 export { signStatementWorkflow } from './sign-statement';
 export { hsmHealthWorkflow } from './hsm-health';
 export { applicationWorkflow } from './application';
+export { sealWorkflow } from './seal';
+export { changeRequestWorkflow } from './change-request';

@@ -1,5 +1,6 @@
-// The platform's own PKI as provisioned at start-up: root and issuing CA (ca.ts) plus the platform
-// signing key and its certificate, all keys inside the HSM; certificates on disk and in PostgreSQL.
+// The platform's own PKI as provisioned at start-up: root and issuing CA (ca.ts), the platform signing
+// key and the OCSP responder key with their certificates, all keys inside the HSM; certificates on disk
+// and in PostgreSQL. The issuing CA's first CRL is issued here too.
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,7 +8,9 @@ import * as x509 from './x509';
 import type { Db } from '../db';
 import type { Hsm } from '../hsm/hsm';
 import { CA_ORGANIZATION, ISSUING_CA_KEY_LABEL, ensurePlatformCa, issueCertificate } from './ca';
+import { currentCrl, generateCrl } from './crl';
 import { hsmCrypto } from './hsm-crypto';
+import { ensureOcspResponderCertificate } from './ocsp-responder';
 
 export const PLATFORM_SIGNING_KEY_LABEL = 'eseal-platform-signing';
 const PLATFORM_SIGNING_CN = '北京市电子印章管理服务平台签名';
@@ -19,7 +22,7 @@ export interface PlatformSigningKey {
 
 const fingerprint = (der: Buffer) => createHash('sha256').update(der).digest('hex');
 
-export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string) {
+export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string, opts: { crlNextUpdateHours?: number } = {}) {
   const ca = await ensurePlatformCa(hsm, { dataDir });
   const dir = path.resolve(dataDir, 'pki');
   const file = path.join(dir, 'platform-signing.pem');
@@ -54,10 +57,13 @@ export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string) {
     await writeFile(file, cert.toString('pem'));
   }
 
+  const responder = await ensureOcspResponderCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
+
   const rows = [
     { purpose: 'root', key_label: ca.root.keyLabel, cert: new x509.X509Certificate(ca.rootDer) },
     { purpose: 'issuing', key_label: ca.issuing.keyLabel, cert: issuing },
     { purpose: 'platform_signing', key_label: PLATFORM_SIGNING_KEY_LABEL, cert: cert! },
+    { purpose: 'ocsp_responder', key_label: responder.keyLabel, cert: responder.certificate },
   ].map(({ purpose, key_label, cert: c }) => {
     const der = Buffer.from(c.rawData);
     return {
@@ -73,6 +79,12 @@ export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string) {
     };
   });
   await db('ca_certificates').insert(rows).onConflict('fingerprint_sha256').ignore();
+  // Relying parties can fetch a CRL from the first start on (later ones follow every status change); one
+  // that expired while the platform was down, or names another issuing CA, is replaced at once.
+  const crl = await currentCrl(db);
+  if (!crl || crl.nextUpdate <= new Date() || new x509.X509Crl(crl.der).issuer !== issuing.subject) {
+    await generateCrl(hsm, db, { nextUpdateHours: opts.crlNextUpdateHours });
+  }
   return { dir, platformKey: { keyLabel: PLATFORM_SIGNING_KEY_LABEL, certificateFingerprint: rows[2].fingerprint_sha256 } };
 }
 

@@ -1,36 +1,9 @@
 // JSON API of application cases (see web/openapi.yaml). Thin: parse, call a use-case, answer.
-import busboy from 'busboy';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import * as uc from '../../usecases/applications';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
-
-/** Reads one multipart upload (fields `kind` and `file`) with a hard size limit; nothing is trusted from the name. */
-function readUpload(req: Request): Promise<{ kind: unknown; filename: string; bytes: Buffer; truncated: boolean }> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: uc.MAX_UPLOAD_BYTES, files: 1, fields: 5 } });
-    } catch {
-      return reject(new ApiError(400, 'multipart_required', '请以 multipart/form-data 上传（字段 kind 与 file）', 'Upload as multipart/form-data with fields kind and file'));
-    }
-    let kind: unknown;
-    let filename = '';
-    const chunks: Buffer[] = [];
-    let truncated = false;
-    bb.on('field', (name, value) => {
-      if (name === 'kind') kind = value;
-    });
-    bb.on('file', (_name, stream, info) => {
-      filename = info.filename ?? '';
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => (truncated = true));
-    });
-    bb.on('error', reject);
-    bb.on('close', () => resolve({ kind, filename, bytes: Buffer.concat(chunks), truncated }));
-    req.pipe(bb);
-  });
-}
+import { readUpload } from '../upload';
 
 export function applicationRoutes(deps: uc.Deps): Router {
   const r = Router();
@@ -46,7 +19,8 @@ export function applicationRoutes(deps: uc.Deps): Router {
     res.json(await uc.getCaseView(deps, req.actor!, String(req.params.id)));
   });
   r.post('/api/applications/:id/materials', requireRole('maker'), async (req, res) => {
-    res.status(201).json(await uc.uploadMaterial(deps, req.actor!, String(req.params.id), await readUpload(req)));
+    const { fields, file } = await readUpload(req);
+    res.status(201).json(await uc.uploadMaterial(deps, req.actor!, String(req.params.id), { kind: fields.kind, filename: file?.filename ?? '', bytes: file?.bytes ?? Buffer.alloc(0), truncated: file?.truncated ?? false }));
   });
   r.get('/api/materials/:id', any, async (req, res) => {
     const m = await uc.readMaterial(deps, req.actor!, String(req.params.id));

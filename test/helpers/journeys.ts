@@ -1,0 +1,46 @@
+// Whole journeys through the JSON API, for tests that need a seal at a given point of its life.
+import { api, createUser, type RunningApp } from './stack';
+import { makeResidentId, makeUscc, PNG_BYTES, upload } from './fixtures';
+
+export async function waitForCase(app: RunningApp, token: string, caseId: string, status: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api(app.url, token, 'GET', `/api/applications/${caseId}`);
+    if (res.body.status === status) return res.body;
+    if (Date.now() > deadline) throw new Error(`case ${caseId} is ${res.body.status}, expected ${status} (${res.body.status_reason})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A collected (live) seal of a pre-registered (A3) holder in `district`, produced by `maker`. */
+export async function collectedSeal(
+  app: RunningApp,
+  maker: { token: string },
+  officer: { token: string },
+  opts: { district?: string; sealKind?: string } = {},
+) {
+  const district = opts.district ?? '110105';
+  const admin = await createUser(app.db, 'admin');
+  const uscc = makeUscc(district);
+  const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
+    uscc, name: `北京生命周期${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district, registration_date: '2026-11-01',
+  });
+  const handlerId = makeResidentId();
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', {
+    holder: { uscc, name: holder.body.name, kind: 'enterprise', address: '北京市朝阳区光华路1号', district },
+    seal: { kind: opts.sealKind ?? 'business_contract', language: 'zh' },
+    handler: { name: '郑十一', id_number: handlerId, phone: '13700137000' },
+  });
+  if (created.status !== 201) throw new Error(`application refused: ${JSON.stringify(created.body)}`);
+  const caseId = created.body.id;
+  await waitForCase(app, maker.token, caseId, 'awaiting_production');
+  const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
+  await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
+  await waitForCase(app, maker.token, caseId, 'awaiting_filing');
+  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
+  await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });
+  await waitForCase(app, maker.token, caseId, 'ready');
+  const collected = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: handlerId });
+  if (collected.body.status !== 'collected') throw new Error(`not collected: ${JSON.stringify(collected.body)}`);
+  return { caseId, sealId: collected.body.seal.id as string, holderId: collected.body.holder.id as string, uscc, view: collected.body };
+}

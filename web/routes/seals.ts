@@ -1,0 +1,20 @@
+// JSON API of a seal's life after issue (M11–M13). Thin: parse, call a use-case, answer.
+import { Router } from 'express';
+import type { Deps } from '../../usecases/applications';
+import { getSeal, requestSealChange } from '../../usecases/seal-lifecycle';
+import { requireRole } from '../auth';
+import { readUpload } from '../upload';
+
+export function sealRoutes(deps: Deps): Router {
+  const r = Router();
+  r.get('/api/seals/:id', requireRole('maker', 'officer', 'supervisor', 'admin', 'holder'), async (req, res) => {
+    res.json(await getSeal(deps, req.actor!, String(req.params.id)));
+  });
+  // multipart: kind, legal_rep_id_number, handler_name, handler_id_number, handler_phone, reason,
+  // replacement_reason, new_holder_name, and the file authorisation_letter
+  r.post('/api/seals/:id/changes', requireRole('maker'), async (req, res) => {
+    const { fields, file } = await readUpload(req);
+    res.status(201).json(await requestSealChange(deps, req.actor!, String(req.params.id), { kind: fields.kind, fields, letter: file }));
+  });
+  return r;
+}

@@ -1,0 +1,76 @@
+// A seal from collection to its end: the one place where its status changes. Each change (requested
+// through a lifecycle case, see change-request.ts) puts the certificate on hold, lifts the hold or revokes
+// it, and regenerates the CRL. The workflow lives for years, so it continues as new before its history
+// grows large.
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
+import { now } from './case-desk';
+import { ALLOWED_CHANGES, NEXT_STATUS, applyChangeUpdate, sealStatusQuery, type ChangeInput, type SealLifeStatus } from './seal-messages';
+
+export interface SealWorkflowInput {
+  sealId: string;
+  districtCode: string;
+  hsmTaskQueue: string;
+  status: SealLifeStatus;
+  /** How many runs came before (continue-as-new). */
+  runs?: number;
+  /** Continue as new beyond this many history events (tests lower it). */
+  maxHistory?: number;
+}
+
+const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
+const documents = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '2 minutes' });
+const STATUS_LABELS: Record<SealLifeStatus, string> = { active: '在用', suspended: '暂停使用', stopped: '停止使用', cancelled: '已登出' };
+const CHANGE_LABELS = { suspend: ['暂停', 'suspend'], resume: ['恢复', 'resume'], stop: ['停止使用', 'stop'], cancel: ['登出', 'cancel'] } as const;
+
+export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: SealLifeStatus }> {
+  const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
+  let status = input.status;
+  let busy = false;
+
+  setHandler(sealStatusQuery, () => ({ status, runs: input.runs ?? 0 }));
+  setHandler(
+    applyChangeUpdate,
+    async (change: ChangeInput) => {
+      busy = true;
+      try {
+        const at = now();
+        const next = NEXT_STATUS[change.kind];
+        if (change.kind === 'cancel') {
+          await hsm.destroySealKey({ sealId: input.sealId, at });
+          await db.markSealCancelled({ sealId: input.sealId, reason: change.reason ?? 'holder_request', at });
+        } else {
+          await db.setSealLifeStatus({ sealId: input.sealId, status: next as Exclude<SealLifeStatus, 'cancelled'>, at });
+        }
+        await hsm.regenerateCrl({});
+        if (change.kind === 'cancel') {
+          await documents.produceDocument({ sealId: input.sealId, kind: 'cancellation_certificate', reason: change.reason ?? 'holder_request' });
+        }
+        status = next;
+        return { status };
+      } finally {
+        busy = false;
+      }
+    },
+    {
+      validator: (change: ChangeInput) => {
+        if (busy || !ALLOWED_CHANGES[status].includes(change.kind)) {
+          const [zh, en] = CHANGE_LABELS[change.kind] ?? ['变更', String(change.kind)];
+          throw ApplicationFailure.create({
+            type: 'WrongState',
+            nonRetryable: true,
+            message: `Cannot ${en} a seal that is ${status}`,
+            details: [{ zh: `印章当前状态为“${STATUS_LABELS[status]}”，不能${zh}`, en: `Cannot ${en} a seal that is ${status}`, status }],
+          });
+        }
+      },
+    },
+  );
+
+  const maxHistory = input.maxHistory ?? 2000;
+  const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistory;
+  await condition(() => status === 'cancelled' || (!busy && tooLong()));
+  await condition(allHandlersFinished);
+  if (status === 'cancelled') return { status };
+  return continueAsNew<typeof sealWorkflow>({ ...input, status, runs: (input.runs ?? 0) + 1 });
+}
