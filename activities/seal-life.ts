@@ -1,5 +1,6 @@
 // Activities of a seal's life after issue: its status in PostgreSQL (database queue) and the CRL that
 // publishes it (HSM queue: signed by the issuing CA key).
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { generateCrl } from '../infra/pki/crl';
@@ -26,6 +27,32 @@ export function createSealLifeHsmActivities(deps: { db: Db; hsm: Hsm; crlNextUpd
     async regenerateCrl(_: Record<string, never>): Promise<{ crlNumber: string }> {
       const crl = await generateCrl(deps.hsm, deps.db, { nextUpdateHours: deps.crlNextUpdateHours });
       return { crlNumber: String(crl.crlNumber) };
+    },
+  };
+}
+
+/** C2: reminders before the protection password expires, and the notice when it has, to the holder's keepers. */
+export function createPasswordNoticeActivities(db: Db) {
+  return {
+    async sendPasswordNotice(n: { sealId: string; daysBefore: number; expiresAt: string; at: string }) {
+      const seal = await db('seals').where({ id: n.sealId }).first('holder_id', 'seal_code');
+      const expired = n.daysBefore === 0;
+      const body = expired
+        ? `印章 ${seal.seal_code} 的保护口令已于 ${n.expiresAt} 过期，修改前不能签章。/ The protection password of seal ${seal.seal_code} expired at ${n.expiresAt}; it cannot sign until the password is changed.`
+        : `印章 ${seal.seal_code} 的保护口令将于 ${n.daysBefore} 天后（${n.expiresAt}）过期，请及时修改。/ The protection password of seal ${seal.seal_code} expires in ${n.daysBefore} day(s) (${n.expiresAt}); please change it.`;
+      await db('outbox_messages')
+        .insert({
+          id: randomUUID(),
+          message_key: `${n.sealId}:password:${n.expiresAt}:${n.daysBefore}`,
+          seal_id: n.sealId,
+          channel: 'holder_portal',
+          recipient: seal.holder_id,
+          kind: expired ? 'password_expired' : 'password_expiry_reminder',
+          body,
+          created_at: n.at,
+        })
+        .onConflict('message_key')
+        .ignore();
     },
   };
 }

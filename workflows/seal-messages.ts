@@ -1,5 +1,5 @@
 // Messages of a seal's own workflow, shared by the workflow and the web.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type SealLifeStatus = 'active' | 'suspended' | 'stopped' | 'cancelled';
 export type ChangeKind = 'suspend' | 'resume' | 'stop' | 'cancel';
@@ -27,4 +27,6 @@ export const NEXT_STATUS: Readonly<Record<ChangeKind, SealLifeStatus>> = {
 };
 
 export const applyChangeUpdate = defineUpdate<{ status: SealLifeStatus }, [ChangeInput]>('applyChange');
-export const sealStatusQuery = defineQuery<{ status: SealLifeStatus; runs: number }>('sealStatus');
+export const sealStatusQuery = defineQuery<{ status: SealLifeStatus; runs: number; passwordExpiresAt: string | null; remindersSent: number[] }>('sealStatus');
+/** A keeper set, changed or reset the protection password (C2): reminders restart from its new expiry. */
+export const passwordSetSignal = defineSignal<[{ expiresAt: string }]>('passwordSet');

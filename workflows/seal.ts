@@ -1,11 +1,12 @@
 // A seal from collection to its end: the one place where its status changes. Each change (requested
 // through a lifecycle case, see change-request.ts) puts the certificate on hold, lifts the hold or revokes
-// it, and regenerates the CRL. The workflow lives for years, so it continues as new before its history
-// grows large.
+// it, and regenerates the CRL. Its timers remind the keepers before the protection password expires (C2).
+// The workflow lives for years, so it continues as new before its history grows large.
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
 import { now } from './case-desk';
-import { ALLOWED_CHANGES, NEXT_STATUS, applyChangeUpdate, sealStatusQuery, type ChangeInput, type SealLifeStatus } from './seal-messages';
+import { DEFAULT_REMINDER_DAYS, reminderInstants } from '../domain/protection-password';
+import { ALLOWED_CHANGES, NEXT_STATUS, applyChangeUpdate, passwordSetSignal, sealStatusQuery, type ChangeInput, type SealLifeStatus } from './seal-messages';
 
 export interface SealWorkflowInput {
   sealId: string;
@@ -16,6 +17,9 @@ export interface SealWorkflowInput {
   runs?: number;
   /** Continue as new beyond this many history events (tests lower it). */
   maxHistory?: number;
+  /** Carried across continue-as-new: the protection password's expiry and the reminders already sent. */
+  passwordExpiresAt?: string | null;
+  remindersSent?: number[];
 }
 
 const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
@@ -27,8 +31,16 @@ export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: 
   const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
   let status = input.status;
   let busy = false;
+  let passwordExpiresAt = input.passwordExpiresAt ?? null;
+  let remindersSent = input.remindersSent ?? []; // days-before values (0 = the expiry notice)
+  let passwordVersion = 0;
 
-  setHandler(sealStatusQuery, () => ({ status, runs: input.runs ?? 0 }));
+  setHandler(sealStatusQuery, () => ({ status, runs: input.runs ?? 0, passwordExpiresAt, remindersSent }));
+  setHandler(passwordSetSignal, ({ expiresAt }) => {
+    passwordExpiresAt = expiresAt;
+    remindersSent = [];
+    passwordVersion++;
+  });
   setHandler(
     applyChangeUpdate,
     async (change: ChangeInput) => {
@@ -69,8 +81,28 @@ export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: 
 
   const maxHistory = input.maxHistory ?? 2000;
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistory;
-  await condition(() => status === 'cancelled' || (!busy && tooLong()));
+  /** The next reminder (14, 7, 1 days before) or the expiry notice (0) not yet sent. */
+  const nextNotice = () => {
+    if (!passwordExpiresAt || status === 'cancelled') return null;
+    const expiry = new Date(passwordExpiresAt);
+    const due = [...reminderInstants(expiry, DEFAULT_REMINDER_DAYS), { at: expiry, daysBefore: 0 }];
+    return due.find((r) => !remindersSent.includes(r.daysBefore)) ?? null;
+  };
+  while (status !== 'cancelled') {
+    const notice = nextNotice();
+    const version = passwordVersion;
+    const interrupted = await condition(
+      () => status === 'cancelled' || passwordVersion !== version || (!busy && tooLong()),
+      notice ? Math.max(0, notice.at.getTime() - Date.now()) : undefined,
+    );
+    if (!interrupted && notice) {
+      await db.sendPasswordNotice({ sealId: input.sealId, daysBefore: notice.daysBefore, expiresAt: passwordExpiresAt!, at: now() });
+      remindersSent = [...remindersSent, notice.daysBefore];
+    } else if ((status as SealLifeStatus) !== 'cancelled' && !busy && tooLong()) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof sealWorkflow>({ ...input, status, runs: (input.runs ?? 0) + 1, passwordExpiresAt, remindersSent });
+    }
+  }
   await condition(allHandlersFinished);
-  if (status === 'cancelled') return { status };
-  return continueAsNew<typeof sealWorkflow>({ ...input, status, runs: (input.runs ?? 0) + 1 });
+  return { status };
 }

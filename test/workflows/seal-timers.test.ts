@@ -1,0 +1,110 @@
+// A seal's own workflow over years, at real durations on the time-skipping server, with the project's real
+// database activities: protection-password expiry reminders (C2) and a bounded history (continue-as-new)
+// for a seal that lives five years with monthly password changes.
+//   node --import tsx scripts/with-stack.ts -- npx jest test/workflows/seal-timers.test.ts
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createDbActivities } from '../../activities';
+import type { Config } from '../../infra/config';
+import { sealWorkflow } from '../../workflows/seal';
+import { passwordSetSignal, sealStatusQuery } from '../../workflows/seal-messages';
+import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
+import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
+import { createUser, testConfig } from '../helpers/stack';
+import { createTimeSkippingEnv } from '../helpers/time-skipping';
+
+const DAY = 24 * 3600 * 1000;
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+let config: Config;
+let ctx: WorkerContext;
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  config = testConfig();
+  ctx = await connectWorkerContext(config);
+  env = await createTimeSkippingEnv();
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+});
+afterAll(async () => {
+  await env?.teardown();
+  await ctx?.close();
+});
+
+/** A live seal row (the production path is tested elsewhere); only what the seal's workflow touches. */
+async function liveSeal(): Promise<string> {
+  const makerId = await createMaker(ctx.db);
+  const user = await createUser(ctx.db, 'maker', { maker_id: makerId });
+  const holderId = randomUUID();
+  await ctx.db('holders').insert({ id: holderId, uscc: makeUscc('110105'), name: '北京口令测试有限公司', kind: 'enterprise', district_code: '110105', address: '北京市朝阳区' });
+  const caseId = randomUUID();
+  await ctx.db('cases').insert({ id: caseId, maker_id: makerId, holder_id: holderId, district_code: '110105', status: 'collected', language: 'zh', handler_name: '甲', handler_id_number: makeResidentId(), handler_phone: '13500135000', created_by: user.id });
+  const sealId = randomUUID();
+  await ctx.db('seals').insert({ id: sealId, case_id: caseId, holder_id: holderId, kind: 'legal_name', text: '北京口令测试有限公司', status: 'active', seal_code: `110105${String(Date.now() % 1e7).padStart(7, '0')}` });
+  return sealId;
+}
+
+async function run<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `seal-timers-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: bundle, activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }) });
+  return worker.runUntil(() => fn(taskQueue));
+}
+
+const notices = (sealId: string) => ctx.db('outbox_messages').where({ seal_id: sealId }).orderBy('created_at').select('kind', 'created_at', 'body');
+
+test('C2: keepers are reminded 14, 7 and 1 days before the protection password expires, told when it has, and a change restarts the reminders', async () => {
+  const sealId = await liveSeal();
+  await run(async (taskQueue) => {
+    const handle = await env.client.workflow.start(sealWorkflow, { taskQueue, workflowId: `seal:${sealId}`, args: [{ sealId, districtCode: '110105', hsmTaskQueue: `${taskQueue}-hsm`, status: 'active' }] });
+    const setAt = await env.currentTimeMs();
+    const expiresAt = new Date(setAt + 90 * DAY).toISOString();
+    await handle.signal(passwordSetSignal, { expiresAt });
+
+    await env.sleep(75 * DAY); // 15 days before expiry: nothing yet
+    expect(await notices(sealId)).toEqual([]);
+    await env.sleep(2 * DAY); // 13 days before: the 14-day reminder
+    let sent = await notices(sealId);
+    expect(sent.map((n) => n.kind)).toEqual(['password_expiry_reminder']);
+    expect(sent[0].body).toContain('14');
+    expect(Math.abs(new Date(sent[0].created_at).getTime() - (setAt + 76 * DAY))).toBeLessThan(60_000);
+
+    await env.sleep(13 * DAY + 60_000); // past the expiry
+    sent = await notices(sealId);
+    expect(sent.map((n) => n.kind)).toEqual(['password_expiry_reminder', 'password_expiry_reminder', 'password_expiry_reminder', 'password_expired']);
+
+    // A keeper changes the password: the next reminders count from the new expiry.
+    const next = new Date((await env.currentTimeMs()) + 90 * DAY).toISOString();
+    await handle.signal(passwordSetSignal, { expiresAt: next });
+    await env.sleep(77 * DAY);
+    expect((await notices(sealId)).length).toBe(5);
+    expect((await handle.query(sealStatusQuery)).passwordExpiresAt).toBe(next);
+    await handle.terminate('test finished');
+  });
+});
+
+test('C2: a seal that lives five years with monthly password changes keeps a bounded history (continue-as-new) and its timers', async () => {
+  const sealId = await liveSeal();
+  const maxHistory = 100;
+  await run(async (taskQueue) => {
+    const handle = await env.client.workflow.start(sealWorkflow, { taskQueue, workflowId: `seal:${sealId}`, args: [{ sealId, districtCode: '110105', hsmTaskQueue: `${taskQueue}-hsm`, status: 'active', maxHistory }] });
+    const start = await env.currentTimeMs();
+    for (let month = 0; month < 60; month++) {
+      await handle.signal(passwordSetSignal, { expiresAt: new Date((await env.currentTimeMs()) + 90 * DAY).toISOString() });
+      await env.sleep(30 * DAY);
+    }
+    expect((await env.currentTimeMs()) - start).toBeGreaterThanOrEqual(5 * 360 * DAY);
+    const status = await handle.query(sealStatusQuery);
+    expect(status.status).toBe('active');
+    expect(status.runs).toBeGreaterThanOrEqual(3); // continued as new several times
+    const history = await handle.fetchHistory(); // the current run only
+    expect(history.events!.length).toBeLessThan(maxHistory + 20);
+    // Monthly changes never let a reminder fall due …
+    expect(await notices(sealId)).toEqual([]);
+    // … and the timers carried across runs still fire when the last password runs out.
+    await env.sleep(91 * DAY);
+    expect((await notices(sealId)).map((n) => n.kind)).toContain('password_expired');
+    await handle.terminate('test finished');
+  });
+});
