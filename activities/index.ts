@@ -5,7 +5,7 @@ import type { Hsm } from '../infra/hsm/hsm';
 import { createApplicationDbActivities } from './applications';
 import { createHsmStatus } from './hsm-status';
 import { createSealDocumentActivities } from './seal-documents';
-import { createPasswordNoticeActivities, createSealLifeDbActivities, createSealLifeHsmActivities } from './seal-life';
+import { createPasswordNoticeActivities, createPasswordResetActivities, createSealLifeDbActivities, createSealLifeHsmActivities } from './seal-life';
 import { createSealProductionActivities, type SealCertificatePolicy } from './seal-production';
 import type { PdfRenderer } from '../infra/documents/render';
 import type { PlatformSigningKey } from '../infra/pki/platform';
@@ -18,6 +18,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createSealDocumentActivities(deps.db, deps.pdf),
     ...createSealLifeDbActivities(deps.db),
     ...createPasswordNoticeActivities(deps.db),
+    ...createPasswordResetActivities(deps.db),
   };
 }
 

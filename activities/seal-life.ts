@@ -2,6 +2,7 @@
 // publishes it (HSM queue: signed by the issuing CA key).
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
+import { approvePasswordReset } from '../usecases/keepers';
 import type { Hsm } from '../infra/hsm/hsm';
 import { generateCrl } from '../infra/pki/crl';
 import type { SealLifeStatus } from '../workflows/seal-messages';
@@ -53,6 +54,28 @@ export function createPasswordNoticeActivities(db: Db) {
         })
         .onConflict('message_key')
         .ignore();
+    },
+  };
+}
+
+/** C3: after approval, the one-time reset link goes to the holder's portal outbox; only its hash is stored. */
+export function createPasswordResetActivities(db: Db) {
+  return {
+    async issuePasswordResetLink({ caseId }: { caseId: string }): Promise<void> {
+      // A retry issues a fresh link (the earlier one is voided) and overwrites the message of this case.
+      const link = await approvePasswordReset(db, caseId);
+      const seal = await db('seals').where({ id: link.sealId }).first('holder_id', 'seal_code');
+      const row = {
+        id: randomUUID(),
+        message_key: `${caseId}:password_reset_link`,
+        seal_id: link.sealId,
+        channel: 'holder_portal',
+        recipient: seal.holder_id,
+        kind: 'password_reset_link',
+        body: `印章 ${seal.seal_code} 的保护口令重置已获批准，请保管人在 24 小时内通过一次性链接设置新口令 / Reset approved for seal ${seal.seal_code}; the keeper sets a new password within 24 hours at: /api/password-reset/${link.token}`,
+        created_at: new Date(),
+      };
+      await db('outbox_messages').insert(row).onConflict('message_key').merge(['body', 'created_at']);
     },
   };
 }

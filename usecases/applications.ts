@@ -260,12 +260,16 @@ export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: 
 }
 
 export async function listCases(deps: Pick<Deps, 'db'>, actor: Actor, filter: { status?: string }) {
-  const q = deps.db('cases as c').join('seals as s', 's.case_id', 'c.id').join('holders as h', 'h.id', 'c.holder_id');
+  const q = deps.db('cases as c')
+    .join('seals as s', function () {
+      this.on('s.case_id', 'c.id').orOn('s.id', 'c.subject_seal_id');
+    })
+    .join('holders as h', 'h.id', 'c.holder_id');
   if (actor.role === 'maker') q.where('c.maker_id', actor.makerId);
   else if (actor.role === 'officer') q.where('c.district_code', actor.districtCode);
   else if (actor.role === 'holder') q.where('c.holder_id', actor.holderId);
   if (filter.status) q.where('c.status', filter.status);
-  return q.orderBy('c.created_at', 'desc').limit(200).select('c.id', 'c.status', 'c.district_code', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code', 'c.created_at', 'c.updated_at');
+  return q.orderBy('c.created_at', 'desc').limit(200).select('c.id', 'c.kind', 'c.status', 'c.district_code', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code', 'c.created_at', 'c.updated_at');
 }
 
 // ---------- materials (A2, M2) ----------
@@ -367,11 +371,17 @@ async function waitForStatus(deps: Deps, actor: Actor, caseId: string, statuses:
 
 export async function listTasks(deps: Pick<Deps, 'db'>, actor: Actor, filter: { status?: string; kind?: string }) {
   if (actor.role !== 'officer' && actor.role !== 'supervisor') throw forbidden('Tasks are for police officers and supervisors', '任务仅供民警和督导人员查看');
-  const q = deps.db('tasks as t').join('cases as c', 'c.id', 't.case_id').join('holders as h', 'h.id', 'c.holder_id').join('seals as s', 's.case_id', 'c.id');
+  // A lifecycle or reset case is about an existing seal (subject_seal_id); an application about its own.
+  const q = deps.db('tasks as t')
+    .join('cases as c', 'c.id', 't.case_id')
+    .join('holders as h', 'h.id', 'c.holder_id')
+    .join('seals as s', function () {
+      this.on('s.case_id', 'c.id').orOn('s.id', 'c.subject_seal_id');
+    });
   if (actor.role === 'officer') q.where('t.district_code', actor.districtCode);
   q.where('t.status', filter.status ?? 'open');
   if (filter.kind) q.where('t.kind', filter.kind);
-  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code');
+  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'c.kind as case_kind', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code');
 }
 
 export async function decideTask(deps: Deps, actor: Actor, taskId: string, body: unknown) {

@@ -3,6 +3,7 @@ import express from 'express';
 import type { Deps } from '../usecases/applications';
 import { applicationRoutes } from './routes/applications';
 import { sealRoutes } from './routes/seals';
+import { keeperRoutes } from './routes/keepers';
 import { authenticate } from './auth';
 import { errorHandler } from './errors';
 import { healthRoutes } from './routes/health';
@@ -20,6 +21,7 @@ export function createApp(deps: Deps) {
   app.use(platformStatementRoutes(deps));
   app.use(applicationRoutes(deps));
   app.use(sealRoutes(deps));
+  app.use(keeperRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });
   });

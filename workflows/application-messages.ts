@@ -16,9 +16,11 @@ export type CaseStatus =
   | 'cancelled_unclaimed'
   // lifecycle requests (suspend, resume, stop, cancel, replace)
   | 'processing'
-  | 'completed';
+  | 'completed'
+  // C3: a protection-password reset awaiting the district officer's approval
+  | 'awaiting_reset_approval';
 
-export type TaskKind = 'establishment_approval' | 'filing_review' | 'cancellation_filing';
+export type TaskKind = 'establishment_approval' | 'filing_review' | 'cancellation_filing' | 'password_reset_approval';
 export type Decision = 'accept' | 'return';
 
 export interface CaseState {

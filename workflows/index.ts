@@ -4,3 +4,4 @@ export { hsmHealthWorkflow } from './hsm-health';
 export { applicationWorkflow } from './application';
 export { sealWorkflow } from './seal';
 export { changeRequestWorkflow } from './change-request';
+export { passwordResetWorkflow } from './password-reset';

@@ -3,6 +3,8 @@
 // in-process against them, as production does in separate processes.
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { temporalConnectionOptions } from '../../infra/temporal';
 import { loadConfig, type Config } from '../../infra/config';
 import type { Db } from '../../infra/db';
 import type { Hsm } from '../../infra/hsm/hsm';
@@ -25,6 +27,8 @@ export interface RunningApp {
   db: Db;
   hsm: Hsm;
   url: string;
+  /** A Temporal client of the same namespace, for queries in tests. */
+  temporalClient: Client;
   /** Environment for child worker processes that must serve the same task queues. */
   workerEnv: Record<string, string>;
   stop(): Promise<void>;
@@ -43,13 +47,16 @@ export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: st
   if (opts.hsmWorker !== false) workers.push(await createHsmWorker(ctx, hsm));
   const runs = workers.map((w) => w.run());
   const web = await startWebServer(config, 0);
+  const temporalClient = new Client({ connection: await Connection.connect(temporalConnectionOptions(config)), namespace: config.temporal.namespace });
   return {
+    temporalClient,
     config,
     db: ctx.db,
     hsm,
     url: web.url,
     workerEnv,
     async stop() {
+      await temporalClient.connection.close();
       await web.close();
       for (const w of workers) w.shutdown();
       await Promise.all(runs);

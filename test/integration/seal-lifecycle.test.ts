@@ -7,6 +7,7 @@ import path from 'node:path';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { sealStatusQuery } from '../../workflows/seal-messages';
 
 let app: RunningApp;
 let maker: { id: string; token: string };
@@ -125,4 +126,41 @@ test('M11: a replacement cancels the old seal and starts a new application pre-f
   const missing = await requestChange(sealId, 'replace', { replacement_reason: 'bored' });
   expect(missing.status).toBe(400);
   expect(missing.body.error.fields.map((f: { field: string }) => f.field)).toContain('replacement_reason');
+});
+
+test('C1 C2 C3 P3: keepers and the protection password on a live seal; a reset goes through the district officer and a one-time link', async () => {
+  const { sealId, holderId } = await collectedSeal(app, maker, officer);
+  const staff = await createUser(app.db, 'holder', { holder_id: holderId });
+  const keeperId = makeResidentId('19800101');
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${sealId}/keepers`, { name: '陈保管', id_number: keeperId })).status).toBe(201);
+  const set = await api(app.url, staff.token, 'POST', `/api/seals/${sealId}/password`, { id_number: keeperId, password: 'Tiger#Lake2049x' });
+  expect(set.status).toBe(201);
+  // The seal's workflow now times the expiry reminders from this password.
+  const sealHandle = () => app.temporalClient.workflow.getHandle(`seal:${sealId}`);
+  const status = await sealHandle().query(sealStatusQuery);
+  expect(status.passwordExpiresAt).toBe(new Date(set.body.expires_at).toISOString());
+
+  const requested = await api(app.url, staff.token, 'POST', `/api/seals/${sealId}/password/reset-requests`, { id_number: keeperId, phone: '13500135000', reason: '保管人遗忘口令' });
+  expect(requested.status).toBe(201);
+  const caseId = requested.body.case_id;
+  const task = await (async () => {
+    for (let i = 0; i < 100; i++) {
+      const tasks = await api(app.url, officer.token, 'GET', '/api/tasks?kind=password_reset_approval');
+      const t = tasks.body.find((x: { case_id: string }) => x.case_id === caseId);
+      if (t) return t;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no reset task');
+  })();
+  expect((await api(app.url, otherOfficer.token, 'GET', '/api/tasks?kind=password_reset_approval')).body.map((t: { case_id: string }) => t.case_id)).not.toContain(caseId);
+  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'accept' })).status).toBe(200);
+  await waitForCase(app, staff.token, caseId, 'completed');
+
+  // The link reaches the holder through the outbox; only its hash is kept beside it.
+  const message = await app.db('outbox_messages').where({ seal_id: sealId, kind: 'password_reset_link' }).first();
+  const token = /password-reset\/([A-Za-z0-9_-]{43})/.exec(message.body)![1];
+  const reset = await api(app.url, null, 'POST', `/api/password-reset/${token}`, { password: 'Mu7!qZ_p0rT9' });
+  expect(reset.status).toBe(200);
+  expect((await api(app.url, null, 'POST', `/api/password-reset/${token}`, { password: 'Zz9#kx3Lp!vW' })).status).toBe(410);
+  expect((await sealHandle().query(sealStatusQuery)).passwordExpiresAt).toBe(new Date(reset.body.expires_at).toISOString());
 });

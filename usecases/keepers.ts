@@ -1,0 +1,501 @@
+// Custody of a seal (C1–C3, U1): the holder names its keepers, a keeper sets and changes the seal's
+// protection password, and a forgotten password is reset only through an application approved by the
+// district's police (a `cases` row of kind 'password_reset'; the officer's task and decision live in the
+// lead's workflow, which calls approvePasswordReset). Every change is written to the seal's case timeline
+// (`case_events`, keys 'custody:…') without ID numbers in clear and never with a password.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { passwordSetSignal } from '../workflows/seal-messages';
+import { passwordResetWorkflow } from '../workflows/password-reset';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Config } from '../infra/config';
+import type { Db } from '../infra/db';
+import { hashPassword, needsRehash, verifyPassword } from '../infra/passwords';
+import { parseName, parsePhone } from '../domain/application-intake';
+import { conflict, DomainError, fieldRef, invalidField, notFound, requiredField, ruleViolation, ValidationCollector } from '../domain/errors';
+import {
+  assertPasswordPolicy,
+  isLocked,
+  maySign,
+  normalisePassword,
+  passwordExpiresAt,
+  registerFailedAttempt,
+  registerSuccessfulAttempt,
+  reminderInstants,
+  RESET_LINK_TTL_MS,
+  type MaySignResult,
+  type PasswordContext,
+} from '../domain/protection-password';
+import { formatShanghai } from '../domain/calendar';
+import { maskResidentId, parseResidentId } from '../domain/resident-id';
+import { normaliseCodeInput } from '../domain/uscc';
+import type { Actor } from '../web/auth';
+import { forbidden } from '../web/errors';
+
+export interface KeeperDeps {
+  db: Db;
+  config: Pick<Config, 'durations'>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url without padding
+
+const F = {
+  name: fieldRef('name', '保管人姓名', "Keeper's name"),
+  idNumber: fieldRef('id_number', '保管人公民身份号码', "Keeper's resident ID number"),
+  keeperId: fieldRef('keeper_id', '保管人', 'Keeper'),
+  oldPassword: fieldRef('old_password', '原保护口令', 'Current protection password'),
+  phone: fieldRef('phone', '保管人联系电话', "Keeper's phone"),
+  reason: fieldRef('reason', '申请理由', 'Reason'),
+} as const;
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+
+// ---------- loading and scope (P3, M6) ----------
+
+interface SealScope {
+  id: string;
+  status: string;
+  seal_code: string | null;
+  case_id: string;
+  holder_id: string;
+  uscc: string;
+  district_code: string; // the holder's registered district (P3)
+  maker_id: string;
+  language: string;
+}
+
+async function loadSeal(db: Db | Knex.Transaction, sealId: string): Promise<SealScope> {
+  if (!UUID.test(sealId)) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
+  const seal = await db('seals as s')
+    .join('cases as c', 'c.id', 's.case_id')
+    .join('holders as h', 'h.id', 's.holder_id')
+    .where('s.id', sealId)
+    .first('s.id', 's.status', 's.seal_code', 's.case_id', 's.holder_id', 'h.uscc', 'h.district_code', 'c.maker_id', 'c.language');
+  if (!seal) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
+  return seal;
+}
+
+function assertHolderOf(actor: Actor, seal: SealScope) {
+  if (actor.role !== 'holder' || actor.holderId !== seal.holder_id) {
+    throw forbidden("Only the seal holder's staff may do this", '只有印章所属单位的人员可以办理');
+  }
+}
+
+/** C1 reads: the holder, the seal's maker, officers of the holder's district and city-level supervisors. */
+function assertCanSeeKeepers(actor: Actor, seal: SealScope) {
+  const ok =
+    actor.role === 'supervisor' ||
+    (actor.role === 'holder' && actor.holderId === seal.holder_id) ||
+    (actor.role === 'maker' && actor.makerId === seal.maker_id) ||
+    (actor.role === 'officer' && actor.districtCode === seal.district_code);
+  if (!ok) throw forbidden('This seal belongs to another holder, maker or district', '该印章不属于您的单位、制作单位或辖区');
+}
+
+function assertNotCancelled(seal: SealScope) {
+  if (seal.status === 'cancelled') throw conflict('SEAL_CANCELLED', '印章已注销，不能办理', 'The seal is cancelled; nothing more can be done with it');
+}
+
+interface KeeperRow {
+  id: string;
+  seal_id: string;
+  name: string;
+  id_number: string;
+  added_at: Date;
+  removed_at: Date | null;
+}
+
+async function activeKeeper(db: Db | Knex.Transaction, sealId: string, idNumber: string): Promise<KeeperRow | undefined> {
+  return db('seal_keepers').where({ seal_id: sealId, id_number: idNumber }).whereNull('removed_at').first();
+}
+
+async function requireKeeper(db: Db | Knex.Transaction, sealId: string, idNumber: string): Promise<KeeperRow> {
+  const keeper = await activeKeeper(db, sealId, idNumber);
+  if (!keeper) throw ruleViolation('NOT_A_KEEPER', '不是此印章的保管人（C1）', 'is not a keeper of this seal (C1)', { field: F.idNumber });
+  return keeper;
+}
+
+const keeperView = (k: KeeperRow) => ({ id: k.id, name: k.name, id_number_masked: maskResidentId(k.id_number), added_at: k.added_at, removed_at: k.removed_at });
+
+const passwordContext = (seal: SealScope, keeperIdNumber: string | undefined): PasswordContext => ({ keeperIdNumber, sealCode: seal.seal_code, holderUscc: seal.uscc });
+
+/** P1: every change on the seal's timeline, with ID numbers masked. */
+async function logEvent(db: Db | Knex.Transaction, caseId: string, type: string, data: Json, actorId: string | null, at: Date) {
+  await db('case_events').insert({ case_id: caseId, event_key: `custody:${randomUUID()}`, type, data: JSON.stringify(data), actor_id: actorId, at });
+}
+
+function parseKeeperId(body: Json, now: Date): string {
+  return parseResidentId(body.id_number, { field: F.idNumber, asOf: now }).id;
+}
+
+// ---------- expiry ----------
+
+/** The password's validity from configuration (durations.passwordExpiry, P90D). */
+export function passwordExpiryFrom(deps: Pick<KeeperDeps, 'config'>, setAt: Date): Date {
+  return passwordExpiresAt(setAt, deps.config.durations.passwordExpiry);
+}
+
+export interface PasswordStatus {
+  seal_id: string;
+  set: boolean;
+  set_at: Date | null;
+  expires_at: Date | null;
+  expired: boolean;
+  locked_until: Date | null;
+  /** When keepers are to be reminded (14, 7, 1 days before expiry), future ones only. */
+  reminders: { at: Date; days_before: number }[];
+}
+
+async function passwordStatus(db: Db | Knex.Transaction, sealId: string, now: Date): Promise<PasswordStatus> {
+  const pw = await db('protection_passwords').where({ seal_id: sealId }).first('set_at', 'expires_at', 'locked_until');
+  if (!pw) return { seal_id: sealId, set: false, set_at: null, expires_at: null, expired: false, locked_until: null, reminders: [] };
+  return {
+    seal_id: sealId,
+    set: true,
+    set_at: pw.set_at,
+    expires_at: pw.expires_at,
+    expired: now >= pw.expires_at,
+    locked_until: isLocked(pw.locked_until, now) ? pw.locked_until : null,
+    reminders: reminderInstants(pw.expires_at, undefined, now).map((r) => ({ at: r.at, days_before: r.daysBefore })),
+  };
+}
+
+// ---------- keepers (C1) ----------
+
+/** Holder staff name a keeper of one of their seals: `{ name, id_number }`. */
+export async function nameKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+  const seal = await loadSeal(deps.db, sealId);
+  assertHolderOf(actor, seal);
+  assertNotCancelled(seal);
+  const b = obj(body);
+  const v = new ValidationCollector();
+  const name = v.check(() => parseName(b.name, F.name, 50));
+  const idNumber = v.check(() => parseKeeperId(b, now));
+  v.throwIfAny();
+  const row: KeeperRow = { id: randomUUID(), seal_id: seal.id, name: name!, id_number: idNumber!, added_at: now, removed_at: null };
+  try {
+    await deps.db.transaction(async (trx) => {
+      await trx('seal_keepers').insert({ ...row, added_by: actor.userId });
+      await logEvent(trx, seal.case_id, 'keeper_named', { seal_id: seal.id, keeper_id: row.id, name: row.name, id_number_masked: maskResidentId(row.id_number) }, actor.userId, now);
+    });
+  } catch (e) {
+    if ((e as { constraint?: string }).constraint === 'seal_keepers_active') {
+      throw invalidField(F.idNumber, '此人已是该印章的保管人', 'this person is already a keeper of this seal', { code: 'KEEPER_EXISTS', httpStatus: 409 });
+    }
+    throw e;
+  }
+  return keeperView(row);
+}
+
+/**
+ * Holder staff remove a keeper: `{ id_number }` or `{ keeper_id }` (in the body, so that ID numbers stay out
+ * of URLs and access logs). The removed keeper knows the password (C2: known only to the keepers), so a
+ * password set for the seal expires at once: the remaining keepers change it before the seal signs again.
+ */
+export async function removeKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+  const seal = await loadSeal(deps.db, sealId);
+  assertHolderOf(actor, seal);
+  const b = obj(body);
+  let where: { id: string } | { id_number: string };
+  if (b.keeper_id !== undefined && b.keeper_id !== null && b.keeper_id !== '') {
+    if (typeof b.keeper_id !== 'string' || !UUID.test(b.keeper_id)) throw invalidField(F.keeperId, '不是有效的编号', 'is not a valid id');
+    where = { id: b.keeper_id };
+  } else if (b.id_number !== undefined && b.id_number !== null && b.id_number !== '') {
+    where = { id_number: parseKeeperId(b, now) };
+  } else {
+    throw requiredField(F.idNumber);
+  }
+  return deps.db.transaction(async (trx) => {
+    const keeper: KeeperRow | undefined = await trx('seal_keepers').where({ seal_id: seal.id, ...where }).whereNull('removed_at').forUpdate().first();
+    if (!keeper) throw notFound('KEEPER_NOT_FOUND', '保管人不存在', 'Keeper not found');
+    await trx('seal_keepers').where({ id: keeper.id }).update({ removed_at: now });
+    const expired = await trx('protection_passwords').where({ seal_id: seal.id }).where('expires_at', '>', now).update({ expires_at: now });
+    await logEvent(trx, seal.case_id, 'keeper_removed', { seal_id: seal.id, keeper_id: keeper.id, name: keeper.name, id_number_masked: maskResidentId(keeper.id_number), password_expired: expired > 0 }, actor.userId, now);
+    return { ...keeperView({ ...keeper, removed_at: now }), password_expired: expired > 0 };
+  });
+}
+
+/** The seal's current keepers (ID numbers masked) and the state of its protection password. */
+export async function listKeepers(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, now = new Date()) {
+  const seal = await loadSeal(deps.db, sealId);
+  assertCanSeeKeepers(actor, seal);
+  const rows: KeeperRow[] = await deps.db('seal_keepers').where({ seal_id: seal.id }).whereNull('removed_at').orderBy('added_at');
+  return { seal_id: seal.id, seal_status: seal.status, keepers: rows.map(keeperView), password: await passwordStatus(deps.db, seal.id, now) };
+}
+
+// ---------- the protection password (C2) ----------
+
+/**
+ * A keeper sets the seal's first protection password, at collection (`{ id_number, password }`): by holder
+ * staff or at the seal's maker. Refused once a password exists (change it, or apply for a reset).
+ */
+export async function setInitialPassword(deps: KeeperDeps, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+  const seal = await loadSeal(deps.db, sealId);
+  const ok = (actor.role === 'holder' && actor.holderId === seal.holder_id) || (actor.role === 'maker' && actor.makerId === seal.maker_id);
+  if (!ok) throw forbidden("Only the holder's staff or the seal's maker may do this", '只有印章所属单位或其制作单位可以办理');
+  assertNotCancelled(seal);
+  const b = obj(body);
+  const v = new ValidationCollector();
+  const idNumber = v.check(() => parseKeeperId(b, now));
+  const password = v.check(() => assertPasswordPolicy(b.password, passwordContext(seal, idNumber)));
+  v.throwIfAny();
+  const keeper = await requireKeeper(deps.db, seal.id, idNumber!);
+  const exists = () => conflict('PASSWORD_ALREADY_SET', '此印章已设置保护口令；请用原口令修改，或申请重置（C3）', 'This seal already has a protection password; change it with the current one, or apply for a reset (C3)');
+  if (await deps.db('protection_passwords').where({ seal_id: seal.id }).first('seal_id')) throw exists();
+  const hash = await hashPassword(password!);
+  await deps.db.transaction(async (trx) => {
+    const inserted = await trx('protection_passwords')
+      .insert({ seal_id: seal.id, hash, set_by_keeper_id: keeper.id, set_at: now, expires_at: passwordExpiryFrom(deps, now), failed_attempts: 0, locked_until: null })
+      .onConflict('seal_id')
+      .ignore()
+      .returning('seal_id');
+    if (inserted.length === 0) throw exists();
+    await logEvent(trx, seal.case_id, 'protection_password_set', { seal_id: seal.id, keeper_id: keeper.id }, actor.userId, now);
+  });
+  return passwordStatus(deps.db, seal.id, now);
+}
+
+interface PasswordRow {
+  seal_id: string;
+  hash: string;
+  expires_at: Date;
+  failed_attempts: number;
+  locked_until: Date | null;
+}
+
+/** Counts a wrong password on a locked row (inside the caller's transaction); returns the new state. */
+async function recordFailure(trx: Knex.Transaction, pw: PasswordRow, now: Date) {
+  const next = registerFailedAttempt({ failedAttempts: pw.failed_attempts, lockedUntil: pw.locked_until }, now);
+  await trx('protection_passwords').where({ seal_id: pw.seal_id }).update({ failed_attempts: next.failedAttempts, locked_until: next.lockedUntil });
+  return next;
+}
+
+function lockedError(lockedUntil: Date) {
+  const until = formatShanghai(lockedUntil);
+  return new DomainError({
+    code: 'PASSWORD_LOCKED',
+    messageZh: `保护口令连续输错次数过多，已锁定至 ${until}`,
+    messageEn: `Too many wrong protection passwords; locked until ${until}`,
+    httpStatus: 423,
+    details: { locked_until: lockedUntil.toISOString() },
+  });
+}
+
+/**
+ * A keeper changes the password with the current one (`{ id_number, old_password, password }`), also after
+ * it expired. A wrong current password counts towards the lockout; the new one must differ from it.
+ */
+export async function changePassword(deps: KeeperDeps, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+  const seal = await loadSeal(deps.db, sealId);
+  assertHolderOf(actor, seal);
+  assertNotCancelled(seal);
+  const b = obj(body);
+  const v = new ValidationCollector();
+  const idNumber = v.check(() => parseKeeperId(b, now));
+  if (typeof b.old_password !== 'string' || b.old_password === '') v.add(requiredField(F.oldPassword));
+  const password = v.check(() => assertPasswordPolicy(b.password, passwordContext(seal, idNumber)));
+  v.throwIfAny();
+  const keeper = await requireKeeper(deps.db, seal.id, idNumber!);
+  const newHash = await hashPassword(password!);
+
+  const outcome = await deps.db.transaction(async (trx) => {
+    const pw: PasswordRow | undefined = await trx('protection_passwords').where({ seal_id: seal.id }).forUpdate().first();
+    if (!pw) return { kind: 'no_password' as const };
+    if (isLocked(pw.locked_until, now)) return { kind: 'locked' as const, until: pw.locked_until! };
+    if (!(await verifyPassword(pw.hash, b.old_password as string))) return { kind: 'wrong' as const, next: await recordFailure(trx, pw, now) };
+    if (normalisePassword(b.old_password as string) === password) {
+      await trx('protection_passwords').where({ seal_id: seal.id }).update(registerSuccessfulAttemptRow());
+      return { kind: 'same' as const };
+    }
+    await trx('protection_passwords')
+      .where({ seal_id: seal.id })
+      .update({ hash: newHash, set_by_keeper_id: keeper.id, set_at: now, expires_at: passwordExpiryFrom(deps, now), ...registerSuccessfulAttemptRow() });
+    await logEvent(trx, seal.case_id, 'protection_password_changed', { seal_id: seal.id, keeper_id: keeper.id }, actor.userId, now);
+    return { kind: 'changed' as const };
+  });
+  switch (outcome.kind) {
+    case 'no_password':
+      throw conflict('NO_PASSWORD', '此印章尚未设置保护口令，请先设置', 'This seal has no protection password yet; set one first');
+    case 'locked':
+      throw lockedError(outcome.until);
+    case 'wrong':
+      if (outcome.next.lockedNow) throw lockedError(outcome.next.lockedUntil!);
+      throw invalidField(F.oldPassword, `不正确（再输错${outcome.next.attemptsLeft}次将被锁定）`, `is wrong (${outcome.next.attemptsLeft} more wrong attempts lock it)`, {
+        code: 'WRONG_PASSWORD',
+        details: { attempts_left: outcome.next.attemptsLeft },
+      });
+    case 'same':
+      throw invalidField(fieldRef('password', '保护口令', 'Protection password'), '新口令不能与原口令相同', 'must differ from the current password', { code: 'PASSWORD_REUSED' });
+    case 'changed':
+      return passwordStatus(deps.db, seal.id, now);
+  }
+}
+
+function registerSuccessfulAttemptRow() {
+  const s = registerSuccessfulAttempt();
+  return { failed_attempts: s.failedAttempts, locked_until: s.lockedUntil };
+}
+
+export type SignCheck = MaySignResult | { allowed: false; reason: 'wrong_password'; zh: string; en: string; attemptsLeft: number };
+
+/**
+ * The internal check before a signature (C1, C2, U1): is `keeperIdNumber` a current keeper of a live seal
+ * and is `password` its protection password? The state is judged first (a locked password is not checked);
+ * then the password is verified under a row lock, so concurrent guesses are counted one by one: a failure
+ * counts towards the lockout, a success clears the counter. An expired password is reported only to
+ * someone who knows it.
+ */
+export async function checkMaySign(db: Db, sealId: string, keeperIdNumber: string, password: string, now: Date = new Date()): Promise<SignCheck> {
+  if (!UUID.test(sealId)) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
+  const idNumber = typeof keeperIdNumber === 'string' ? normaliseCodeInput(keeperIdNumber) : '';
+  return db.transaction(async (trx) => {
+    const seal = await trx('seals').where({ id: sealId }).first('id', 'status');
+    if (!seal) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
+    const keeper = idNumber ? await activeKeeper(trx, sealId, idNumber) : undefined;
+    const pw: PasswordRow | undefined = await trx('protection_passwords').where({ seal_id: sealId }).forUpdate().first();
+    const state = (p: { expires_at: Date; locked_until: Date | null }) => ({ expiresAt: p.expires_at, lockedUntil: p.locked_until });
+    const judged = maySign({ sealStatus: seal.status, isKeeper: !!keeper, password: pw ? state(pw) : null, now });
+    if (!judged.allowed && judged.reason !== 'password_expired') return judged;
+    if (!(await verifyPassword(pw!.hash, password))) {
+      const next = await recordFailure(trx, pw!, now);
+      if (next.lockedNow) return maySign({ sealStatus: seal.status, isKeeper: true, password: { expiresAt: pw!.expires_at, lockedUntil: next.lockedUntil }, now });
+      return {
+        allowed: false as const,
+        reason: 'wrong_password' as const,
+        zh: `保护口令不正确（再输错${next.attemptsLeft}次将被锁定）`,
+        en: `Wrong protection password (${next.attemptsLeft} more wrong attempts lock it)`,
+        attemptsLeft: next.attemptsLeft,
+      };
+    }
+    const patch: Json = pw!.failed_attempts !== 0 || pw!.locked_until !== null ? registerSuccessfulAttemptRow() : {};
+    if (needsRehash(pw!.hash)) patch.hash = await hashPassword(password);
+    if (Object.keys(patch).length > 0) await trx('protection_passwords').where({ seal_id: sealId }).update(patch);
+    return judged;
+  });
+}
+
+// ---------- reset through public security (C3) ----------
+
+/**
+ * Holder staff apply for a reset for one of the seal's keepers (`{ id_number, phone, reason }`): a case of
+ * kind 'password_reset' in the holder's district, with the keeper as the handler who appears at the police
+ * office. The officer's task and decision are the workflow's; approval calls {@link approvePasswordReset}.
+ */
+export async function requestPasswordReset(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+  const seal = await loadSeal(deps.db, sealId);
+  assertHolderOf(actor, seal);
+  assertNotCancelled(seal);
+  const b = obj(body);
+  const v = new ValidationCollector();
+  const idNumber = v.check(() => parseKeeperId(b, now));
+  const phone = v.check(() => parsePhone(b.phone, F.phone));
+  const reason = v.check(() => parseName(b.reason, F.reason, 500));
+  v.throwIfAny();
+  const keeper = await requireKeeper(deps.db, seal.id, idNumber!);
+  if (!(await deps.db('protection_passwords').where({ seal_id: seal.id }).first('seal_id'))) {
+    throw conflict('NO_PASSWORD', '此印章尚未设置保护口令，无需重置，请直接设置', 'This seal has no protection password; set one instead of resetting');
+  }
+  const caseId = randomUUID();
+  await deps.db.transaction(async (trx) => {
+    await trx('cases').insert({
+      id: caseId,
+      kind: 'password_reset',
+      subject_seal_id: seal.id,
+      request_reason: reason,
+      maker_id: seal.maker_id,
+      holder_id: seal.holder_id,
+      district_code: seal.district_code, // P3: the district of the holder's registered address
+      status: 'submitted',
+      language: seal.language,
+      handler_name: keeper.name,
+      handler_id_number: keeper.id_number,
+      handler_phone: phone,
+      created_by: actor.userId,
+      created_at: now,
+      updated_at: now,
+    });
+    const data = { kind: 'password_reset', seal_id: seal.id, keeper_id: keeper.id, id_number_masked: maskResidentId(keeper.id_number) };
+    await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify(data), actor_id: actor.userId, at: now });
+    await logEvent(trx, seal.case_id, 'protection_password_reset_requested', { ...data, reset_case_id: caseId }, actor.userId, now);
+  });
+  return { case_id: caseId, kind: 'password_reset', status: 'submitted', district_code: seal.district_code, seal_id: seal.id, keeper: keeperView(keeper) };
+}
+
+const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/**
+ * After the officer's approval: a one-time reset link for the case's keeper, valid 24 hours. Only the
+ * token's SHA-256 is stored; the token is returned once (deliver it to the keeper, and keep it out of
+ * workflow histories and logs). Issuing again (an activity retry) voids the earlier links of the case.
+ */
+export async function approvePasswordReset(db: Db, caseId: string, now: Date = new Date()): Promise<{ token: string; expiresAt: Date; sealId: string; keeperId: string }> {
+  if (!UUID.test(caseId)) throw notFound('CASE_NOT_FOUND', '案件不存在', 'Case not found');
+  const c = await db('cases').where({ id: caseId }).first('id', 'kind', 'subject_seal_id', 'handler_id_number');
+  if (!c || c.kind !== 'password_reset') throw notFound('PASSWORD_RESET_CASE_NOT_FOUND', '口令重置申请不存在', 'Password reset application not found');
+  const seal = await loadSeal(db, c.subject_seal_id);
+  assertNotCancelled(seal);
+  const keeper = await activeKeeper(db, seal.id, c.handler_id_number);
+  if (!keeper) throw conflict('KEEPER_REMOVED', '申请重置口令的人员已不是此印章的保管人', 'The person the reset was requested for is no longer a keeper of this seal');
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + RESET_LINK_TTL_MS);
+  await db.transaction(async (trx) => {
+    await trx('password_reset_links').where({ case_id: caseId }).whereNull('used_at').where('expires_at', '>', now).update({ expires_at: now });
+    await trx('password_reset_links').insert({ token_sha256: sha256Hex(token), seal_id: seal.id, keeper_id: keeper.id, case_id: caseId, expires_at: expiresAt });
+    await logEvent(trx, caseId, 'password_reset_link_issued', { seal_id: seal.id, keeper_id: keeper.id, expires_at: expiresAt.toISOString() }, null, now);
+  });
+  return { token, expiresAt, sealId: seal.id, keeperId: keeper.id };
+}
+
+/**
+ * The keeper sets a new password through the link (once; a used or expired link is refused). The lockout
+ * is cleared, the expiry restarts, and any other open link of the seal is voided.
+ */
+export async function resetPasswordWithLink(deps: KeeperDeps, token: string, newPassword: unknown, now: Date = new Date()) {
+  const unknown = () => notFound('RESET_LINK_UNKNOWN', '重置链接不存在', 'Reset link not found');
+  if (typeof token !== 'string' || !RESET_TOKEN.test(token)) throw unknown();
+  const tokenSha = sha256Hex(token);
+  const link = await deps.db('password_reset_links').where({ token_sha256: tokenSha }).first();
+  if (!link) throw unknown();
+  const gone = (code: string, zh: string, en: string) => new DomainError({ code, messageZh: zh, messageEn: en, httpStatus: 410 });
+  const used = () => gone('RESET_LINK_USED', '重置链接已使用过，不能再次使用', 'This reset link has already been used');
+  if (link.used_at) throw used();
+  if (now >= link.expires_at) throw gone('RESET_LINK_EXPIRED', '重置链接已过期（有效期24小时），请重新申请', 'This reset link has expired (valid 24 hours); apply again');
+  const seal = await loadSeal(deps.db, link.seal_id);
+  assertNotCancelled(seal);
+  const keeper: KeeperRow | undefined = await deps.db('seal_keepers').where({ id: link.keeper_id }).whereNull('removed_at').first();
+  if (!keeper) throw conflict('KEEPER_REMOVED', '该链接的保管人已不是此印章的保管人', 'The keeper of this link is no longer a keeper of this seal');
+  const password = assertPasswordPolicy(newPassword, passwordContext(seal, keeper.id_number));
+  const hash = await hashPassword(password);
+  await deps.db.transaction(async (trx) => {
+    const consumed = await trx('password_reset_links').where({ token_sha256: tokenSha }).whereNull('used_at').where('expires_at', '>', now).update({ used_at: now }).returning('token_sha256');
+    if (consumed.length === 0) throw used();
+    const row = { hash, set_by_keeper_id: keeper.id, set_at: now, expires_at: passwordExpiryFrom(deps, now), ...registerSuccessfulAttemptRow() };
+    await trx('protection_passwords').insert({ seal_id: seal.id, ...row }).onConflict('seal_id').merge(row);
+    await trx('password_reset_links').where({ seal_id: seal.id }).whereNull('used_at').where('expires_at', '>', now).update({ expires_at: now });
+    await logEvent(trx, seal.case_id, 'protection_password_reset', { seal_id: seal.id, keeper_id: keeper.id, reset_case_id: link.case_id }, null, now);
+  });
+  return passwordStatus(deps.db, seal.id, now);
+}
+
+// ---------- the seal's workflow (C2 reminders, C3 approval) ----------
+
+/** The seal's workflow times its expiry reminders from the new expiry. A seal without one (not live) has none to time. */
+export async function notifyPasswordSet(temporal: Client, sealId: string, expiresAt: Date | string | null | undefined): Promise<void> {
+  if (!expiresAt) return;
+  await temporal.workflow
+    .getHandle(`seal:${sealId}`)
+    .signal(passwordSetSignal, { expiresAt: new Date(expiresAt).toISOString() })
+    .catch((e: Error) => {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    });
+}
+
+/** C3: the reset application becomes a task for the officer of the seal's district. */
+export async function startPasswordResetCase(deps: { temporal: Client; config: Config }, caseId: string, districtCode: string): Promise<void> {
+  await deps.temporal.workflow.start(passwordResetWorkflow, {
+    taskQueue: deps.config.temporal.taskQueues.main,
+    workflowId: `change:${caseId}`,
+    args: [{ caseId, districtCode }],
+  });
+}

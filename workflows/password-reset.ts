@@ -1,0 +1,23 @@
+// C3: a forgotten protection password is reset only through an application that the district officer
+// approves; on approval the keeper receives a one-time link (through the outbox, never through this history).
+import { proxyActivities } from '@temporalio/workflow';
+import type { ApplicationDbActivities } from '../activities';
+import type { CaseState } from './application-messages';
+import { createCaseDesk } from './case-desk';
+
+const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
+
+export async function passwordResetWorkflow(input: { caseId: string; districtCode: string }): Promise<CaseState> {
+  const desk = createCaseDesk(input.caseId, input.districtCode, 'awaiting_reset_approval');
+  await desk.moveTo('awaiting_reset_approval', 'reset_approval_requested');
+  await desk.openTask('password_reset_approval', null);
+  const d = await desk.awaitDecision();
+  if (d.decision !== 'accept') {
+    desk.state.reason = { zh: `口令重置申请被退回：${d.reason}`, en: `Password reset refused: ${d.reason}` };
+    await desk.moveTo('rejected', 'reset_refused', { reason: d.reason }, d.officerId);
+    return desk.state;
+  }
+  await db.issuePasswordResetLink({ caseId: input.caseId });
+  await desk.moveTo('completed', 'reset_approved', {}, d.officerId);
+  return desk.state;
+}
