@@ -10,6 +10,8 @@ import { createSealProductionActivities, type SealCertificatePolicy } from './se
 import type { PdfRenderer } from '../infra/documents/render';
 import type { PlatformSigningKey } from '../infra/pki/platform';
 import { createStatementSigning, createStatementStore } from './platform-statements';
+import { createAuditHeadSigning } from './audit-heads';
+import { createRetentionDbActivities } from './retention';
 
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
   return {
@@ -19,6 +21,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createSealLifeDbActivities(deps.db),
     ...createPasswordNoticeActivities(deps.db),
     ...createPasswordResetActivities(deps.db),
+    ...createRetentionDbActivities(deps.db),
   };
 }
 
@@ -28,6 +31,7 @@ export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: Platf
     ...createHsmStatus(deps.hsm, deps.platformKey),
     ...createSealProductionActivities(deps),
     ...createSealLifeHsmActivities({ ...deps, crlNextUpdateHours: deps.crlNextUpdateHours ?? 24 }),
+    ...createAuditHeadSigning(deps.hsm, deps.db),
   };
 }
 

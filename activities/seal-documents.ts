@@ -1,7 +1,7 @@
 // The seal's imprint (S3) and its official documents (M10, M13), rendered once and kept in PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
-import { renderImprint } from '../infra/imprint';
+import { renderImprintAsync } from '../infra/imprint';
 import { renderDocumentHtml, type CancellationReason, type PdfRenderer } from '../infra/documents/render';
 import { sealKindLabel, type SealKind } from '../domain/seals';
 import { shanghaiDate } from '../domain/calendar';
@@ -25,7 +25,7 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
       const s = await sealRecord(db, sealId);
       if (s.imprint_sha256) return { imprintSha256: s.imprint_sha256 };
       const kind = s.kind as SealKind;
-      const imprint = renderImprint({
+      const imprint = await renderImprintAsync({
         holderName: kind === 'branch' ? s.text : s.holder_name,
         sealKind: kind,
         sealNumber: s.number,

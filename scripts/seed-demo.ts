@@ -1,17 +1,20 @@
 // Demo data for `make up`, created once: one licensed maker, officers of two districts, a supervisor,
 // an administrator and a few holders. Their API tokens are kept in <dataDir>/demo-logins.json.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../infra/db';
 import { computeUsccCheckCharacter } from '../domain/uscc';
 import { issueApiToken, type Role } from '../web/auth';
+import { setLoginPassword } from '../usecases/web-accounts';
 
 export interface DemoLogin {
   username: string;
   role: Role;
   scope: string;
   token: string;
+  /** Browser login (http://…/login); made at random once, kept with the tokens. */
+  password?: string;
 }
 
 /** A demo code with a correct GB 32100 check character (the first 17 characters are made up). */
@@ -20,7 +23,7 @@ const demoUscc = (first17: string) => first17 + computeUsccCheckCharacter(first1
 export async function seedDemoData(db: Db, dataDir: string): Promise<DemoLogin[]> {
   const file = path.join(dataDir, 'demo-logins.json');
   if (existsSync(file) && (await db('users').where({ username: 'admin' }).first('id'))) {
-    return JSON.parse(readFileSync(file, 'utf8')) as DemoLogin[];
+    return withPasswords(db, file, JSON.parse(readFileSync(file, 'utf8')) as DemoLogin[]);
   }
   const logins: DemoLogin[] = [];
   await db.transaction(async (trx) => {
@@ -57,5 +60,21 @@ export async function seedDemoData(db: Db, dataDir: string): Promise<DemoLogin[]
     }
   });
   writeFileSync(file, JSON.stringify(logins, null, 2), { mode: 0o600 });
+  return withPasswords(db, file, logins);
+}
+
+/** Gives each demo login a browser password (also to data seeded before there were any) and prints them. */
+async function withPasswords(db: Db, file: string, logins: DemoLogin[]): Promise<DemoLogin[]> {
+  let changed = false;
+  for (const l of logins) {
+    if (l.password) continue;
+    const user = await db('users').where({ username: l.username }).first('id');
+    if (!user) continue;
+    l.password = `Seal-${randomBytes(4).toString('hex')}-${randomBytes(2).readUInt16BE() % 90 + 10}`;
+    await setLoginPassword(db, user.id, l.password);
+    changed = true;
+  }
+  if (changed) writeFileSync(file, JSON.stringify(logins, null, 2), { mode: 0o600 });
+  console.log(`\n  Browser logins (username / password; also in ${file}):\n${logins.map((l) => `    ${l.role.padEnd(10)} ${l.username.padEnd(22)} ${l.password ?? ''}`).join('\n')}\n`);
   return logins;
 }

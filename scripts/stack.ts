@@ -6,6 +6,7 @@ import { createDb, migrateToLatest } from '../infra/db';
 import { ensureSoftHsmToken } from '../infra/hsm/softhsm-token';
 import { Hsm } from '../infra/hsm/hsm';
 import { provisionPlatformPki } from '../infra/pki/platform';
+import { ensureAuditSigningCertificate } from '../infra/audit/heads';
 import { upsertReferenceData } from '../infra/reference-data';
 import { startPostgres } from '../infra/services/postgres';
 import { startTemporal } from '../infra/services/temporal-dev-server';
@@ -48,7 +49,8 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
       });
       const hsm = await Hsm.open({ modulePath: token.modulePath, tokenLabel: runtime.hsmTokenLabel, pin: runtime.hsmPin });
       try {
-        const pki = await provisionPlatformPki(hsm, db, runtime.dataDir);
+        const pki = await provisionPlatformPki(hsm, db, runtime.dataDir, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
+        await ensureAuditSigningCertificate(hsm, runtime.dataDir); // M6: the key that signs the audit chain's heads
         log(`HSM: token "${runtime.hsmTokenLabel}" (${token.confPath}); CA chain in ${pki.dir}`);
       } finally {
         await hsm.close();

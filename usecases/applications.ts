@@ -5,6 +5,7 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
+import type { Hsm } from '../infra/hsm/hsm';
 import { BlobStore, sniffContentType } from '../infra/blobs';
 import { parseApplicationForm, parseHolderForm, parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ruleViolation } from '../domain/errors';
@@ -24,6 +25,7 @@ import {
   submitFilingUpdate,
 } from '../workflows/application-messages';
 import type { Actor } from '../web/auth';
+import { auditRead } from '../infra/audit/log';
 import { forbidden, notFound } from '../web/errors';
 
 export interface Deps {
@@ -31,6 +33,8 @@ export interface Deps {
   temporal: Client;
   config: Config;
   blobs: BlobStore;
+  /** Only the web process's OCSP responder signs here; every other HSM operation runs on HSM workers. */
+  hsm?: Hsm;
 }
 
 export const applicationWorkflowId = (caseId: string) => `application:${caseId}`;
@@ -217,6 +221,7 @@ async function startCaseWorkflow(deps: Deps, caseId: string) {
 export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: string) {
   const c = await loadCase(deps.db, caseId);
   assertCanSeeCase(actor, c);
+  await auditRead(deps.db, actor, { action: 'case.read', targetType: 'case', targetId: c.id, caseId: c.id }); // M6 P1
   const seal = (await deps.db('seals').where({ case_id: caseId }).first()) ?? (await deps.db('seals').where({ id: c.subject_seal_id }).first());
   const holder = await deps.db('holders').where({ id: c.holder_id }).first('id', 'uscc', 'name', 'kind', 'district_code', 'pre_verified');
   const materials = await deps.db('materials as m').join('blobs as b', 'b.sha256', 'm.blob_sha256').where('m.case_id', caseId).orderBy('m.created_at').select('m.id', 'm.kind', 'm.original_name', 'b.content_type', 'b.size', 'm.created_at');
@@ -309,6 +314,7 @@ export async function readMaterial(deps: Deps, actor: Actor, materialId: string)
   const m = await deps.db('materials as m').join('blobs as b', 'b.sha256', 'm.blob_sha256').where('m.id', materialId).first('m.*', 'b.content_type');
   if (!m) throw notFound('Material', '材料');
   assertCanSeeCase(actor, await loadCase(deps.db, m.case_id));
+  await auditRead(deps.db, actor, { action: 'material.read', targetType: 'material', targetId: m.id, caseId: m.case_id, details: { kind: m.kind } }); // M6 P1
   return { contentType: m.content_type as string, bytes: await deps.blobs.get(m.blob_sha256), filename: m.original_name as string };
 }
 
@@ -410,6 +416,7 @@ export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: 
   assertCanSeeCase(actor, await loadCase(deps.db, seal.case_id));
   const doc = await deps.db('documents').where({ seal_id: sealId, kind }).first('document_no', 'html', 'pdf');
   if (!doc) throw notFound('Document', '证书');
+  await auditRead(deps.db, actor, { action: 'document.read', targetType: 'seal', targetId: sealId, caseId: seal.case_id, details: { kind, document_no: doc.document_no } }); // M6 P1
   return doc as { document_no: string; html: string; pdf: Buffer };
 }
 

@@ -30,6 +30,7 @@ import { formatShanghai } from '../domain/calendar';
 import { maskResidentId, parseResidentId } from '../domain/resident-id';
 import { normaliseCodeInput } from '../domain/uscc';
 import type { Actor } from '../web/auth';
+import { auditRead } from '../infra/audit/log';
 import { forbidden } from '../web/errors';
 
 export interface KeeperDeps {
@@ -220,6 +221,7 @@ export async function removeKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, s
 export async function listKeepers(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, now = new Date()) {
   const seal = await loadSeal(deps.db, sealId);
   assertCanSeeKeepers(actor, seal);
+  await auditRead(deps.db, actor, { action: 'keeper.list', targetType: 'seal', targetId: seal.id, caseId: seal.case_id }); // M6 P1
   const rows: KeeperRow[] = await deps.db('seal_keepers').where({ seal_id: seal.id }).whereNull('removed_at').orderBy('added_at');
   return { seal_id: seal.id, seal_status: seal.status, keepers: rows.map(keeperView), password: await passwordStatus(deps.db, seal.id, now) };
 }

@@ -5,10 +5,16 @@ import { applicationRoutes } from './routes/applications';
 import { sealRoutes } from './routes/seals';
 import { keeperRoutes } from './routes/keepers';
 import { authenticate } from './auth';
+import { pageRoutes } from './pages';
+import { sessionAuth } from './pages/session';
+import { auditTrail } from '../infra/audit/http';
+import { auditRoutes } from './routes/audit';
 import { errorHandler } from './errors';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
+import { pkiRoutes } from './routes/pki';
 import { platformStatementRoutes } from './routes/platform-statements';
+import { retentionRoutes } from './routes/retention';
 
 export function createApp(deps: Deps) {
   const app = express();
@@ -17,11 +23,17 @@ export function createApp(deps: Deps) {
   app.use(express.json({ limit: '64kb' }));
   app.use(healthRoutes(deps));
   app.use(openapiRoutes()); // public: relying systems read the API description without a login
+  app.use(pkiRoutes(deps as Deps & { hsm: NonNullable<Deps['hsm']> })); // public: relying parties check certificate status without a login
   app.use(authenticate(deps.db));
+  app.use(sessionAuth(deps.db)); // browser sessions (cookie) give the same req.actor as a bearer token
+  app.use(auditTrail(deps.db)); // M6 P1: every change and every refusal is written to the audit trail
   app.use(platformStatementRoutes(deps));
   app.use(applicationRoutes(deps));
   app.use(sealRoutes(deps));
   app.use(keeperRoutes(deps));
+  app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives
+  app.use(auditRoutes(deps));
+  app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });
   });

@@ -55,9 +55,10 @@ export function authenticate(db: Db): RequestHandler {
 }
 
 export function requireRole(...roles: Role[]): RequestHandler {
-  return (req, _res, next) => {
+  const guard: RequestHandler = (req, _res, next) => {
     if (!req.actor) return next(unauthenticated());
     if (!roles.includes(req.actor.role)) return next(forbidden());
     next();
   };
+  return Object.assign(guard, { roles }); // read by test/unit/route-authorisation.test.ts
 }

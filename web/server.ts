@@ -6,12 +6,15 @@ import { createTemporalClient } from '../infra/temporal';
 import { createApp } from './app';
 import { BlobStore } from '../infra/blobs';
 import path from 'node:path';
+import { Hsm } from '../infra/hsm/hsm';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
   if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');
   const db = createDb(config.runtime.databaseUrl);
   const temporal = await createTemporalClient(config);
-  const app = createApp({ db, temporal, config, blobs: new BlobStore(path.join(config.runtime.dataDir, 'blobs')) });
+  // The OCSP responder signs each response in the request: the web process holds its own HSM session.
+  const hsm = await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+  const app = createApp({ db, temporal, config, hsm, blobs: new BlobStore(path.join(config.runtime.dataDir, 'blobs')) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
@@ -28,6 +31,7 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
       await closed;
       clearTimeout(force);
       await temporal.connection.close();
+      await hsm.close();
       await db.destroy();
     },
   };

@@ -4,6 +4,7 @@ import { createHsmActivities } from '../activities';
 import { Hsm } from '../infra/hsm/hsm';
 import { loadPlatformSigningKey } from '../infra/pki/platform';
 import { connectWorkerContext, type WorkerContext } from './connect';
+import { startAuditHeadSigning } from '../infra/audit/head-signing';
 
 export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Worker> {
   const platformKey = await loadPlatformSigningKey(ctx.db);
@@ -31,6 +32,7 @@ if (require.main === module) {
     const ctx = await connectWorkerContext();
     const hsm = await openHsm(ctx);
     try {
+      await startAuditHeadSigning(ctx.connection, ctx.config); // M6: the audit chain's head is signed here, in the HSM
       await (await createHsmWorker(ctx, hsm)).run();
     } finally {
       await hsm.close();

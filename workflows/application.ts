@@ -15,6 +15,7 @@ import {
 } from './application-messages';
 import { createCaseDesk, now, wrongState } from './case-desk';
 import { sealWorkflow } from './seal';
+import { startArchiveRetention } from './retention-archive';
 
 export interface ApplicationInput {
   caseId: string;
@@ -156,6 +157,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   await db.enterUnclaimedLedger({ sealId: input.sealId, caseId: input.caseId, districtCode: input.districtCode, readyAt, dueAt: unclaimedDueAt, at: cancelledAt });
   await hsm.destroySealKey({ sealId: input.sealId, at: cancelledAt });
   await db.markSealCancelled({ sealId: input.sealId, reason: 'unclaimed', at: cancelledAt });
+  await startArchiveRetention(input.sealId, { kind: 'cancelled', at: cancelledAt }); // M7
   await hsm.regenerateCrl({});
   await documents.produceDocument({ sealId: input.sealId, kind: 'cancellation_certificate', reason: 'unclaimed' });
   state.reason = { zh: '超过三个月未领取，已登出', en: 'Not collected within 3 months; cancelled' };

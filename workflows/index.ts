@@ -5,3 +5,6 @@ export { applicationWorkflow } from './application';
 export { sealWorkflow } from './seal';
 export { changeRequestWorkflow } from './change-request';
 export { passwordResetWorkflow } from './password-reset';
+export { auditHeadSigningWorkflow } from './audit-head-signing';
+export { videoRetentionWorkflow } from './retention-video';
+export { archiveRetentionWorkflow } from './retention-archive';

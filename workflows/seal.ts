@@ -6,6 +6,7 @@ import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, prox
 import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
 import { now } from './case-desk';
 import { DEFAULT_REMINDER_DAYS, reminderInstants } from '../domain/protection-password';
+import { startArchiveRetention } from './retention-archive';
 import { ALLOWED_CHANGES, NEXT_STATUS, applyChangeUpdate, passwordSetSignal, sealStatusQuery, type ChangeInput, type SealLifeStatus } from './seal-messages';
 
 export interface SealWorkflowInput {
@@ -59,6 +60,7 @@ export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: 
           await documents.produceDocument({ sealId: input.sealId, kind: 'cancellation_certificate', reason: change.reason ?? 'holder_request' });
         }
         status = next;
+        if (next === 'stopped' || next === 'cancelled') await startArchiveRetention(input.sealId, { kind: next, at }); // M7
         return { status };
       } finally {
         busy = false;

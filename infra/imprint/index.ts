@@ -3,7 +3,7 @@
  * code. `svgSha256` is the canonical binding (independent of fonts and rasteriser); `pngSha256` binds the
  * picture actually placed on documents.
  */
-import { imprintDigest, type ImprintPngOptions, renderImprintPng } from './png';
+import { imprintDigest, type ImprintPngOptions, renderImprintPng, renderImprintPngAsync } from './png';
 import { type ImprintInput, renderImprintSvg } from './svg';
 
 export * from './svg';
@@ -19,5 +19,12 @@ export interface RenderedImprint {
 export function renderImprint(input: ImprintInput, options: ImprintPngOptions = {}): RenderedImprint {
   const svg = renderImprintSvg(input);
   const png = renderImprintPng(svg, options);
+  return { svg, png, svgSha256: imprintDigest(svg), pngSha256: imprintDigest(png) };
+}
+
+/** {@link renderImprint} without blocking the event loop (for workers and the web). */
+export async function renderImprintAsync(input: ImprintInput, options: ImprintPngOptions = {}): Promise<RenderedImprint> {
+  const svg = renderImprintSvg(input);
+  const png = await renderImprintPngAsync(svg, options);
   return { svg, png, svgSha256: imprintDigest(svg), pngSha256: imprintDigest(png) };
 }

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
+import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { SANS_FAMILY, SERIF_FAMILY } from './svg';
 
 /** Debian's fonts-noto-cjk. Override with the IMPRINT_FONT_DIR environment variable or `fontFiles`. */
@@ -28,8 +28,7 @@ export function defaultFontFiles(): string[] {
   return FONT_FILE_NAMES.map((f) => path.join(dir, f));
 }
 
-/** Renders an imprint SVG to a PNG Buffer of `size`×`size` pixels. */
-export function renderImprintPng(svg: string, options: ImprintPngOptions = {}): Buffer {
+function renderOptions(options: ImprintPngOptions): ResvgRenderOptions {
   const size = options.size ?? 512;
   if (!Number.isSafeInteger(size) || size < 16 || size > 4096) {
     throw new RangeError(`imprint PNG size must be a whole number of pixels from 16 to 4096, got ${String(size)}`);
@@ -41,7 +40,7 @@ export function renderImprintPng(svg: string, options: ImprintPngOptions = {}): 
       `imprint fonts not found: ${missing.join(', ')} (install Debian's fonts-noto-cjk, or set IMPRINT_FONT_DIR)`,
     );
   }
-  const resvg = new Resvg(svg, {
+  return {
     fitTo: { mode: 'width', value: size },
     font: {
       loadSystemFonts: false,
@@ -55,8 +54,20 @@ export function renderImprintPng(svg: string, options: ImprintPngOptions = {}): 
     imageRendering: 0,
     dpi: 96,
     logLevel: 'off',
-  });
-  return resvg.render().asPng();
+  };
+}
+
+/** Renders an imprint SVG to a PNG Buffer of `size`×`size` pixels. */
+export function renderImprintPng(svg: string, options: ImprintPngOptions = {}): Buffer {
+  return new Resvg(svg, renderOptions(options)).render().asPng();
+}
+
+/**
+ * The same, off the event loop: loading the CJK fonts and rasterising take a few hundred milliseconds of CPU,
+ * which a worker or web process must not spend blocking everything else.
+ */
+export async function renderImprintPngAsync(svg: string, options: ImprintPngOptions = {}): Promise<Buffer> {
+  return (await renderAsync(svg, renderOptions(options))).asPng();
 }
 
 /** SHA-256 (lower-case hex) of an SVG (its UTF-8 bytes) or of PNG bytes. */

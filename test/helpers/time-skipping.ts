@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig } from '../../infra/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENSURE_SCRIPT = path.join(ROOT, 'scripts', 'ensure-temporal-test-server.sh');
@@ -55,7 +56,24 @@ export function temporalTestServerPath(): string {
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const wrapper = temporalTestServerPath();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: wrapper } },
   });
+  await registerSearchAttributes(env);
+  return env;
+}
+
+/**
+ * The Java test server knows only its built-in search attributes and refuses the workflows' upserts of
+ * CaseStatus & co. until the attributes of temporal.yaml are registered, as the dev server gets them at start-up.
+ */
+async function registerSearchAttributes(env: TestWorkflowEnvironment) {
+  type Request = Parameters<typeof env.connection.operatorService.addSearchAttributes>[0];
+  type IndexedValueType = NonNullable<Request['searchAttributes']>[string];
+  const indexed: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 };
+  const { temporal } = loadConfig({ ...process.env });
+  const searchAttributes = Object.fromEntries(
+    Object.entries(temporal.searchAttributes).map(([name, type]) => [name, indexed[type] as unknown as IndexedValueType]),
+  );
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
 }

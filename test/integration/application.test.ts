@@ -65,8 +65,9 @@ test('M2 M3 M4 M10 A1 A2 P3 S3: a contract seal goes from application to collect
   expect(fake.body.error.fields[0]).toMatchObject({ field: 'file' });
   expect((await upload(app.url, otherMaker.token, caseId, 'handler_id_copy', PDF_BYTES)).status).toBe(403);
 
-  expect((await upload(app.url, maker.token, caseId, 'establishment_document', PDF_BYTES)).status).toBe(201);
+  expect((await upload(app.url, maker.token, caseId, 'establishment_document', PDF_BYTES, '营业执照.pdf')).status).toBe(201);
   view = await waitForStatus(maker.token, caseId, 'materials_required');
+  expect(view.materials[0].original_name).toBe('营业执照.pdf');
   expect(view.missing_materials).toHaveLength(2);
   expect((await upload(app.url, maker.token, caseId, 'legal_rep_authorisation_letter', PDF_BYTES)).status).toBe(201);
   expect((await upload(app.url, maker.token, caseId, 'handler_id_copy', PNG_BYTES, 'id.png')).status).toBe(201);

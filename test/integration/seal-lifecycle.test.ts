@@ -1,7 +1,8 @@
 // A seal's life after issue on the real services: suspend, resume, stop, cancel and replace, each processed
 // by the maker with the holder's letter (M12), applied by the seal's workflow, and filed with the district.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
@@ -33,6 +34,19 @@ async function requestChange(sealId: string, kind: string, extra: Record<string,
   return { status: res.status, body: (await res.json()) as any };
 }
 
+/** What `openssl ocsp` (a tool nobody here wrote) says about the seal's certificate, asking our responder. */
+async function ocspStatus(sealId: string): Promise<string> {
+  const seal = await app.db('seals').where({ id: sealId }).first('certificate_der');
+  const dir = mkdtempSync(path.join(tmpdir(), 'ocsp-'));
+  writeFileSync(path.join(dir, 'seal.der'), seal.certificate_der);
+  execFileSync('openssl', ['x509', '-inform', 'DER', '-in', 'seal.der', '-out', 'seal.pem'], { cwd: dir });
+  const pki = path.join(app.config.runtime.dataDir, 'pki');
+  writeFileSync(path.join(dir, 'chain.pem'), ['issuing-ca.pem', 'root-ca.pem'].map((f) => readFileSync(path.join(pki, f), 'utf8').trim()).join('\n') + '\n');
+  // Asynchronously: the responder is this very process, so a blocking call would wait for itself.
+  const { stdout } = await promisify(execFile)('openssl', ['ocsp', '-issuer', path.join(pki, 'issuing-ca.pem'), '-cert', 'seal.pem', '-url', `${app.url}/pki/ocsp`, '-CAfile', 'chain.pem'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+  return stdout.trim();
+}
+
 /** The maker files the change with the district; the district's officer accepts it. */
 async function fileAndAccept(caseId: string) {
   await waitForCase(app, maker.token, caseId, 'awaiting_filing');
@@ -56,6 +70,7 @@ test('M12 U1: suspend, resume and stop, each filed with the district; a transiti
   expect(wrong.body.error.message_en).toMatch(/active/);
   expect(wrong.body.error.message_zh).toMatch(/在用/);
 
+  expect(await ocspStatus(sealId)).toMatch(/seal\.pem: good/);
   const suspended = await requestChange(sealId, 'suspend', { reason: '公章保管人变动' });
   expect(suspended.status).toBe(201);
   expect(suspended.body.seal_status).toBe('suspended');
@@ -63,12 +78,14 @@ test('M12 U1: suspend, resume and stop, each filed with the district; a transiti
   expect(seal.status).toBe('suspended');
   expect(seal.hold_since).toBeTruthy();
   expect(seal.revoked_at).toBeNull();
+  expect(await ocspStatus(sealId)).toMatch(/seal\.pem: revoked[\s\S]*Reason: certificateHold/);
   await fileAndAccept(suspended.body.case_id);
 
   const resumed = await requestChange(sealId, 'resume');
   expect(resumed.body.seal_status).toBe('active');
   seal = await app.db('seals').where({ id: sealId }).first();
   expect(seal.hold_since).toBeNull();
+  expect(await ocspStatus(sealId)).toMatch(/seal\.pem: good/);
   await fileAndAccept(resumed.body.case_id);
 
   const stopped = await requestChange(sealId, 'stop');
@@ -77,6 +94,7 @@ test('M12 U1: suspend, resume and stop, each filed with the district; a transiti
   expect(seal.revoked_at).toBeTruthy();
   expect(seal.revocation_reason).toBe('cessationOfOperation');
   expect(seal.certificate_der).toBeTruthy(); // kept for the archive
+  expect(await ocspStatus(sealId)).toMatch(/seal\.pem: revoked[\s\S]*Reason: cessationOfOperation/);
   const again = await requestChange(sealId, 'suspend');
   expect(again.status).toBe(409);
   expect(again.body.error.message_en).toMatch(/stopped/);

@@ -11,6 +11,7 @@ import {
   personalColumns,
   personalSealText,
   renderImprint,
+  renderImprintAsync,
   renderImprintPng,
   renderImprintSvg,
   SEAL_RED,
@@ -306,4 +307,11 @@ describe('S3: imprint PNG', () => {
       expect(decodePng(r.png).width).toBe(512);
     }
   });
+});
+
+test('S3: rendering off the event loop gives the same PNG bytes as rendering on it', async () => {
+  const input = { holderName: '北京示范科技有限公司', sealKind: 'business_contract' as const, sealNumber: 2, sealCode: '1101050000123' };
+  const [sync, async] = [renderImprint(input), await renderImprintAsync(input)];
+  expect(async.pngSha256).toBe(sync.pngSha256);
+  expect(async.svgSha256).toBe(sync.svgSha256);
 });

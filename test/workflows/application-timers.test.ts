@@ -65,21 +65,6 @@ async function actor(role: Role, scope: { district_code?: string; maker_id?: str
   return { userId: user.id, username: `${role}-${user.id.slice(0, 8)}`, role, districtCode: scope.district_code ?? null, makerId: scope.maker_id ?? null, holderId: scope.holder_id ?? null };
 }
 
-/**
- * The Java test server knows only its built-in Custom*Field search attributes; the workflow upserts CaseStatus
- * (workflows/application.ts), which it refuses ("search attribute CaseStatus is not defined") until the
- * attributes of temporal.yaml are registered, as the dev server gets them at start-up.
- */
-async function registerSearchAttributes() {
-  type Request = Parameters<typeof env.connection.operatorService.addSearchAttributes>[0];
-  type IndexedValueType = NonNullable<Request['searchAttributes']>[string];
-  const indexed: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 };
-  const searchAttributes = Object.fromEntries(
-    Object.entries(config.temporal.searchAttributes).map(([name, type]) => [name, indexed[type] as unknown as IndexedValueType]),
-  );
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
-}
-
 beforeAll(async () => {
   const t0 = Date.now();
   config = testConfig();
@@ -88,7 +73,6 @@ beforeAll(async () => {
   hsm = await openHsm(ctx);
   blobs = new BlobStore(path.join(config.runtime.dataDir, 'blobs'));
   env = await createTimeSkippingEnv();
-  await registerSearchAttributes();
   workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
 
   admin = await actor('admin');

@@ -1,6 +1,6 @@
 // A seal's own workflow over years, at real durations on the time-skipping server, with the project's real
-// database activities: protection-password expiry reminders (C2) and a bounded history (continue-as-new)
-// for a seal that lives five years with monthly password changes.
+// database activities: protection-password expiry reminders (C2), a bounded history (continue-as-new) for a
+// seal that lives five years with monthly password changes, and the 24-hour filing of a lifecycle change.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/workflows/seal-timers.test.ts
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -8,6 +8,10 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createDbActivities } from '../../activities';
 import type { Config } from '../../infra/config';
 import { sealWorkflow } from '../../workflows/seal';
+import { changeRequestWorkflow } from '../../workflows/change-request';
+import { decideTask, overdueFilings, submitFiling } from '../../usecases/applications';
+import { durationToMs, parseIsoDuration } from '../../domain/calendar';
+import { BlobStore } from '../../infra/blobs';
 import { passwordSetSignal, sealStatusQuery } from '../../workflows/seal-messages';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
@@ -106,5 +110,37 @@ test('C2: a seal that lives five years with monthly password changes keeps a bou
     await env.sleep(91 * DAY);
     expect((await notices(sealId)).map((n) => n.kind)).toContain('password_expired');
     await handle.terminate('test finished');
+  });
+});
+
+test('M12 M3: a lifecycle change not filed within 24 hours becomes overdue at that moment; the late filing is accepted and stays late', async () => {
+  const sealId = await liveSeal();
+  const seal = await ctx.db('seals').where({ id: sealId }).first('case_id', 'holder_id');
+  const app = await ctx.db('cases').where({ id: seal.case_id }).first('maker_id');
+  const caseId = randomUUID();
+  const makerUser = await createUser(ctx.db, 'maker', { maker_id: app.maker_id });
+  await ctx.db('cases').insert({ id: caseId, kind: 'suspend', subject_seal_id: sealId, maker_id: app.maker_id, holder_id: seal.holder_id, district_code: '110105', status: 'processing', language: 'zh', handler_name: '乙', handler_id_number: makeResidentId(), handler_phone: '13500135000', created_by: makerUser.id });
+  const officerUser = await createUser(ctx.db, 'officer', { district_code: '110105' });
+  const maker = { userId: makerUser.id, username: 'm', role: 'maker' as const, districtCode: null, makerId: app.maker_id, holderId: null };
+  const officer = { userId: officerUser.id, username: 'o', role: 'officer' as const, districtCode: '110105', makerId: null, holderId: null };
+  await run(async (taskQueue) => {
+    const deps = { db: ctx.db, temporal: env.client, config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues: { main: taskQueue, hsm: `${taskQueue}-hsm` } } }, blobs: new BlobStore('/tmp/unused') };
+    const handle = await env.client.workflow.start(changeRequestWorkflow, { taskQueue, workflowId: `change:${caseId}`, args: [{ caseId, kind: 'suspend', districtCode: '110105', filingDeadlineMs: durationToMs(parseIsoDuration(config.durations.filingDeadline)) }] });
+    const deadline = async () => ctx.db('filing_deadlines').where({ case_id: caseId, kind: 'suspend' }).first();
+    while (!(await deadline())) await new Promise((r) => setTimeout(r, 50));
+    const { due_at } = await deadline();
+    await env.sleep(23 * 3600 * 1000);
+    expect((await deadline()).overdue_at).toBeNull();
+    await env.sleep(2 * 3600 * 1000);
+    const overdue = await deadline();
+    expect(Math.abs(new Date(overdue.overdue_at).getTime() - new Date(due_at).getTime())).toBeLessThan(2000);
+    expect((await overdueFilings(deps, officer, new Date(await env.currentTimeMs()))).map((r) => r.case_id)).toContain(caseId);
+
+    const filed = await submitFiling(deps, maker, caseId, {});
+    expect(filed.late).toBe(true);
+    await decideTask(deps, officer, filed.task_id, { decision: 'accept' });
+    expect((await handle.result()).status).toBe('completed');
+    expect(await ctx.db('filings').where({ case_id: caseId }).first('late')).toEqual({ late: true });
+    expect((await overdueFilings(deps, officer)).map((r) => r.case_id)).not.toContain(caseId);
   });
 });

@@ -1,0 +1,223 @@
+// bench:status — how close the OCSP responder comes to the HSM's own signing speed.
+// On the services of scripts/with-stack.ts (PostgreSQL and the SoftHSM2 token with the provisioned PKI):
+//   1. seeds --seals seal certificates (serials only; a tenth on hold, a tenth revoked) and builds OCSP
+//      requests for them (SHA-1 CertID and a fresh nonce each, as `openssl ocsp` sends them);
+//   2. starts the PKI routes (web/routes/pki.ts) in a child process, as the web server runs them, and
+//      POSTs the requests over HTTP keep-alive from --clients concurrent clients for --seconds;
+//   3. signs with the responder key directly through pkcs11js (Hsm.signEcdsaSha256), same concurrency.
+// Prints both rates and their ratio; the target is an HTTP rate of at least half the raw signing rate.
+//   node --import tsx bench/status.ts [--seconds 10] [--clients 8] [--seals 2000]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, BasicOCSPResponse, Request, TBSRequest, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
+import express from 'express';
+import { loadConfig, type Config } from '../infra/config';
+import { createDb, type Db } from '../infra/db';
+import { Hsm } from '../infra/hsm/hsm';
+import { serialHex } from '../infra/pki/ocsp';
+import { OCSP_RESPONDER_KEY_LABEL } from '../infra/pki/ocsp-responder';
+import { errorHandler } from '../web/errors';
+import { pkiRoutes } from '../web/routes/pki';
+import { fmt, heading, intFlag, measureRate, printTable } from './lib';
+
+const TARGET_RATIO = 0.5;
+const SHA1 = '1.3.14.3.2.26';
+
+const openHsm = (config: Config) =>
+  Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+
+function needDatabase(config: Config): string {
+  if (!config.runtime.databaseUrl) throw new Error('bench:status needs the services: run it with `npm run bench:status` (scripts/with-stack.ts).');
+  return config.runtime.databaseUrl;
+}
+
+// ---------- the server (child process) ----------
+
+async function serve() {
+  const config = loadConfig();
+  const db = createDb(needDatabase(config));
+  const hsm = await openHsm(config);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(pkiRoutes({ db, hsm, config }));
+  app.use(errorHandler);
+  const server = app.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  });
+  server.keepAliveTimeout = 30_000;
+  const stop = () => {
+    server.closeAllConnections();
+    server.close(() => void hsm.close().then(() => db.destroy()).then(() => process.exit(0)));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function startServer(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ child, port: (JSON.parse(line) as { port: number }).port });
+    });
+    child.once('exit', (code) => reject(new Error(`OCSP server exited with ${code} before listening`)));
+  });
+}
+
+// ---------- seed data and requests ----------
+
+async function seedSeals(db: Db, count: number): Promise<Array<{ serial: string; status: 'good' | 'held' | 'revoked' }>> {
+  const district = (await db('districts').first('code')).code as string;
+  const makerId = randomUUID();
+  const userId = randomUUID();
+  const tag = makerId.slice(0, 8);
+  await db('makers').insert({
+    id: makerId, name: `压测印章制作${tag}`, uscc: `9111${randomBytes(7).toString('hex').toUpperCase()}`,
+    licence_no: `bench-${tag}`, district_code: district, licence_valid_from: '2024-01-01', licence_valid_until: '2099-12-31', licence_status: 'active',
+  });
+  await db('users').insert({ id: userId, username: `bench-status-${tag}`, display_name: 'bench', role: 'maker', maker_id: makerId });
+  const seals: Array<{ serial: string; status: 'good' | 'held' | 'revoked' }> = [];
+  const now = new Date();
+  for (let start = 0; start < count; start += 500) {
+    const holders = [];
+    const cases = [];
+    const rows = [];
+    for (let i = start; i < Math.min(count, start + 500); i++) {
+      const holderId = randomUUID();
+      const caseId = randomUUID();
+      const serial = serialHex(randomBytes(16)); // as @peculiar/x509 stores it
+      const status = i % 10 === 1 ? 'held' : i % 10 === 2 ? 'revoked' : 'good';
+      holders.push({ id: holderId, uscc: `9111${randomBytes(7).toString('hex').toUpperCase()}`, name: `压测单位${i}`, kind: 'enterprise', district_code: district, address: '北京市' });
+      cases.push({ id: caseId, maker_id: makerId, holder_id: holderId, district_code: district, status: 'collected', language: 'zh', handler_name: '压测', handler_id_number: '110105198506120010', handler_phone: '13800138000', created_by: userId });
+      rows.push({
+        id: randomUUID(), case_id: caseId, holder_id: holderId, kind: 'legal_name', text: `压测单位${i}`,
+        status: status === 'good' ? 'active' : status === 'held' ? 'suspended' : 'cancelled', certificate_serial: serial,
+        hold_since: status === 'held' ? now : null, revoked_at: status === 'revoked' ? now : null, revocation_reason: status === 'revoked' ? 'cessationOfOperation' : null,
+      });
+      seals.push({ serial, status });
+    }
+    await db('holders').insert(holders);
+    await db('cases').insert(cases);
+    await db('seals').insert(rows);
+  }
+  return seals;
+}
+
+/** OCSP requests as `openssl ocsp` builds them: one SHA-1 CertID, a 16-byte nonce. */
+async function buildRequests(db: Db, seals: Array<{ serial: string }>, count: number): Promise<Buffer[]> {
+  const issuing = AsnConvert.parse((await db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der')).der as Buffer, Certificate);
+  const nameHash = createHash('sha1').update(Buffer.from(AsnConvert.serialize(issuing.tbsCertificate.subject))).digest();
+  const keyHash = createHash('sha1').update(Buffer.from(issuing.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest();
+  return Array.from({ length: count }, (_, i) => {
+    const serial = Buffer.from(seals[i % seals.length].serial, 'hex');
+    const der = serial[0] & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial;
+    const nonce = new Extension({ extnID: id_pkix_ocsp_nonce, extnValue: new OctetString(AsnConvert.serialize(new OctetString(randomBytes(16)))) });
+    const request = new OCSPRequest({
+      tbsRequest: new TBSRequest({
+        requestList: [new Request({ reqCert: new CertID({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA1, parameters: null }), issuerNameHash: new OctetString(nameHash), issuerKeyHash: new OctetString(keyHash), serialNumber: new Uint8Array(der).buffer }) })],
+        requestExtensions: [nonce],
+      }),
+    });
+    return Buffer.from(AsnConvert.serialize(request));
+  });
+}
+
+/** The status the responder gave (sanity check that the benchmark measures real answers). */
+function statusOf(responseDer: Buffer): string {
+  const response = AsnConvert.parse(responseDer, OCSPResponse);
+  if (response.responseStatus !== OCSPResponseStatus.successful) return OCSPResponseStatus[response.responseStatus];
+  const basic = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse);
+  const s = basic.tbsResponseData.responses[0].certStatus;
+  return s.good !== undefined ? 'good' : s.revoked ? 'revoked' : 'unknown';
+}
+
+function post(agent: http.Agent, port: number, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/pki/ocsp', method: 'POST', agent, headers: { 'content-type': 'application/ocsp-request', 'content-length': body.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}`))));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// ---------- main ----------
+
+async function main() {
+  const seconds = intFlag('seconds', 10);
+  const clients = Math.max(1, intFlag('clients', 8));
+  const sealCount = Math.max(10, intFlag('seals', 2000));
+  const config = loadConfig();
+  const db = createDb(needDatabase(config));
+  const hsm = await openHsm(config);
+  let server: { child: ChildProcess; port: number } | undefined;
+  try {
+    const seals = await seedSeals(db, sealCount);
+    const requests = await buildRequests(db, seals, 4096);
+    console.log(`${sealCount} seal certificates seeded (a tenth on hold, a tenth revoked); ${requests.length} distinct OCSP requests; ${clients} clients; ${seconds} s per measurement`);
+    console.log(`${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (client, server, PostgreSQL and SoftHSM share them)`);
+
+    server = await startServer();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+    // Warm-up, and a check that the answers are the statuses seeded.
+    for (let i = 0; i < 30; i++) {
+      const got = statusOf(await post(agent, server.port, requests[i]));
+      const want = seals[i % seals.length].status === 'good' ? 'good' : 'revoked';
+      if (got !== want) throw new Error(`request ${i}: responder said ${got}, expected ${want}`);
+    }
+    await measureRate(1, (i) => post(agent, server!.port, requests[i % requests.length]), clients);
+
+    heading('OCSP over HTTP (POST /pki/ocsp, keep-alive)');
+    const ocsp = await measureRate(seconds, (i) => post(agent, server!.port, requests[i % requests.length]), clients);
+    console.log(`${fmt(ocsp.perSecond)} responses/s (${ocsp.ops} in ${fmt(ocsp.seconds, 2)} s)`);
+    agent.destroy();
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server!.child.once('exit', r));
+    server = undefined;
+
+    heading(`raw signing with "${OCSP_RESPONDER_KEY_LABEL}" (Hsm.signEcdsaSha256 through pkcs11js)`);
+    const tbs = randomBytes(300); // about the size of a ResponseData with a nonce
+    await measureRate(1, () => hsm.signEcdsaSha256(OCSP_RESPONDER_KEY_LABEL, tbs), clients);
+    const raw = await measureRate(seconds, () => hsm.signEcdsaSha256(OCSP_RESPONDER_KEY_LABEL, tbs), clients);
+    console.log(`${fmt(raw.perSecond)} signatures/s (${raw.ops} in ${fmt(raw.seconds, 2)} s)`);
+
+    const ratio = ocsp.perSecond / raw.perSecond;
+    heading('result');
+    printTable([
+      ['measure', 'per second'],
+      ['OCSP responses over HTTP', fmt(ocsp.perSecond)],
+      ['raw HSM signatures', fmt(raw.perSecond)],
+      ['ratio', fmt(ratio, 2)],
+    ]);
+    console.log(`${ratio >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET'}: OCSP/raw = ${fmt(ratio, 2)} (target ≥ ${TARGET_RATIO})`);
+  } finally {
+    if (server) server.child.kill('SIGTERM');
+    await hsm.close();
+    await db.destroy();
+  }
+}
+
+if (process.argv.includes('--serve')) {
+  serve().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.stack : e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,359 @@
+// Retention on the real services through the JSON API: premises video (M8) — streamed, hashed, sniffed and
+// size-limited uploads, the refusals within the 90 days and the access log of every attempt, a corrupted
+// file detected on read — and seal archives (M7) — the database refusing deletion and early erasure, a
+// stopped seal's archive kept 5 years by its workflow. (The 90 days and 5 years themselves run on the
+// time-skipping server: test/workflows/retention.test.ts.)
+//   node --import tsx scripts/with-stack.ts -- npx jest test/integration/retention.test.ts
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/calendar';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { collectedSeal } from '../helpers/journeys';
+
+const DAY = 24 * 3600 * 1000;
+type User = { id: string; token: string };
+
+let app: RunningApp;
+let makerId: string;
+let maker: User;
+let otherMaker: User;
+let chaoyangOfficer: User;
+let haidianOfficer: User;
+let supervisor: User;
+let admin: User;
+let holderUser: User;
+
+beforeAll(async () => {
+  app = await startApp();
+  makerId = await createMaker(app.db); // premises in Chaoyang (110105)
+  maker = await createUser(app.db, 'maker', { maker_id: makerId });
+  otherMaker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  chaoyangOfficer = await createUser(app.db, 'officer', { district_code: '110105' });
+  haidianOfficer = await createUser(app.db, 'officer', { district_code: '110108' });
+  supervisor = await createUser(app.db, 'supervisor');
+  admin = await createUser(app.db, 'admin');
+  const holderId = randomUUID();
+  await app.db('holders').insert({ id: holderId, uscc: makeUscc('110105'), name: '北京录像测试有限公司', kind: 'enterprise', district_code: '110105', address: '北京市朝阳区' });
+  holderUser = await createUser(app.db, 'holder', { holder_id: holderId });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const blobPath = (sha: string) => path.join(app.config.runtime.dataDir, 'blobs', sha.slice(0, 2), sha);
+/** A small MP4 (ftyp box, then bytes). */
+const videoBytes = (size = 8192) => Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2', 'latin1'), randomBytes(size)]);
+
+function times(hoursAgo = 3) {
+  const end = new Date(Date.now() - hoursAgo * 3600_000);
+  return { recorded_start: new Date(end.getTime() - 3600_000).toISOString(), recorded_end: end.toISOString() };
+}
+
+async function uploadSegment(token: string, fields: Record<string, string>, bytes: Buffer | null, filename = 'segment.mp4') {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  if (bytes) form.set('file', new Blob([bytes]), filename);
+  const res = await fetch(`${app.url}/api/video-segments`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function newSegment(camera = `cam-${randomUUID().slice(0, 6)}`, bytes = videoBytes()) {
+  const fields = { camera_id: camera, ...times(), sha256: sha256(bytes) };
+  const res = await uploadSegment(maker.token, fields, bytes);
+  expect(res.status).toBe(201);
+  return { id: res.body.id as string, bytes, fields, body: res.body };
+}
+
+async function raw(token: string, method: string, p: string, body?: unknown) {
+  const res = await fetch(app.url + p, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const json = (res.headers.get('content-type') ?? '').startsWith('application/json') ? JSON.parse(bytes.toString('utf8')) : null;
+  return { status: res.status, headers: res.headers, bytes, json };
+}
+
+const accessLog = (segmentId: string) => app.db('video_access_log').where({ segment_id: segmentId }).orderBy('id');
+const fieldsOf = (body: any) => (body.error.fields as Array<{ field: string }>).map((f) => f.field).sort();
+
+async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('M8: a maker uploads a surveillance segment — streamed into the content store, its hash computed and checked, its type sniffed, its size limited — and its retention workflow starts (90 days)', async () => {
+  const bytes = videoBytes(64 * 1024);
+  const fields = { camera_id: 'gate-01', ...times(), sha256: sha256(bytes).toUpperCase() };
+  const created = await uploadSegment(maker.token, fields, bytes, 'gate.mp4');
+  expect(created.status).toBe(201);
+  expect(created.body).toMatchObject({ camera_id: 'gate-01', sha256: sha256(bytes), size: bytes.length, content_type: 'video/mp4', maker_id: makerId, district_code: '110105', status: 'retained', workflow_id: `video:${created.body.id}` });
+  expect((await readFile(blobPath(sha256(bytes)))).equals(bytes)).toBe(true);
+
+  // Its own workflow keeps it 90 days (temporal.yaml P90D).
+  const description = await app.temporalClient.workflow.getHandle(`video:${created.body.id}`).describe();
+  expect(description).toMatchObject({ type: 'videoRetentionWorkflow', status: { name: 'RUNNING' } });
+  const row = await eventually('retain_until', () => app.db('video_segments').where({ id: created.body.id }).first(), (r) => r.retain_until !== null);
+  expect(new Date(row.retain_until).getTime() - new Date(row.stored_at).getTime()).toBeGreaterThanOrEqual(90 * DAY - 60_000);
+  expect(new Date(row.retain_until).getTime() - new Date(row.stored_at).getTime()).toBeLessThan(90 * DAY + 60_000);
+
+  // The same file for the same camera and times: the segment already stored.
+  const again = await uploadSegment(maker.token, fields, bytes);
+  expect(again.status).toBe(200);
+  expect(again.body.id).toBe(created.body.id);
+  expect(await app.db('video_segments').where({ camera_id: 'gate-01', maker_id: makerId })).toHaveLength(1);
+
+  // Every field is checked at once, each named in both languages.
+  const empty = await uploadSegment(maker.token, {}, null);
+  expect(empty.status).toBe(400);
+  expect(fieldsOf(empty.body)).toEqual(['camera_id', 'file', 'recorded_end', 'recorded_start', 'sha256']);
+  expect(empty.body.error.message_zh).toContain('摄像机编号');
+  expect(empty.body.error.message_en).toContain('Camera ID');
+  // The hash is computed here and must match the one sent.
+  const other = videoBytes();
+  const mismatch = await uploadSegment(maker.token, { camera_id: 'gate-02', ...times(), sha256: sha256(bytes) }, other);
+  expect(mismatch.status).toBe(400);
+  expect(mismatch.body.error).toMatchObject({ code: 'CONTENT_HASH_MISMATCH' });
+  expect(mismatch.body.error.fields[0]).toMatchObject({ field: 'sha256' });
+  expect(mismatch.body.error.message_en).toContain(sha256(other));
+  // Video by content, not by name.
+  const pdf = await uploadSegment(maker.token, { camera_id: 'gate-02', ...times(), sha256: sha256(PDF_BYTES) }, PDF_BYTES, 'looks-like.mp4');
+  expect(pdf.status).toBe(400);
+  expect(pdf.body.error).toMatchObject({ code: 'UNSUPPORTED_TYPE', fields: [{ field: 'file' }] });
+  const backwards = await uploadSegment(maker.token, { camera_id: 'gate-02', recorded_start: times().recorded_end, recorded_end: times().recorded_start, sha256: sha256(other) }, other);
+  expect(fieldsOf(backwards.body)).toEqual(['recorded_end']);
+  const noOffset = await uploadSegment(maker.token, { camera_id: 'gate-02', recorded_start: '2026-11-20 08:00', recorded_end: times().recorded_end, sha256: sha256(other) }, other);
+  expect(fieldsOf(noOffset.body)).toEqual(['recorded_start']);
+  // Size-limited while streaming: nothing is kept of a file over the limit.
+  process.env.VIDEO_SEGMENT_MAX_BYTES = '4096';
+  try {
+    const big = videoBytes(16 * 1024);
+    const tooBig = await uploadSegment(maker.token, { camera_id: 'gate-03', ...times(), sha256: sha256(big) }, big);
+    expect(tooBig.status).toBe(400);
+    expect(tooBig.body.error).toMatchObject({ code: 'UPLOAD_TOO_LARGE', fields: [{ field: 'file' }] });
+    await expect(readFile(blobPath(sha256(big)))).rejects.toMatchObject({ code: 'ENOENT' });
+  } finally {
+    delete process.env.VIDEO_SEGMENT_MAX_BYTES;
+  }
+  expect(await readdir(path.join(app.config.runtime.dataDir, 'blobs', '.incoming'))).toEqual([]);
+  expect(await app.db('video_segments').where({ maker_id: makerId }).whereIn('camera_id', ['gate-02', 'gate-03'])).toHaveLength(0);
+
+  // Only makers store video; a form is needed.
+  expect((await uploadSegment(chaoyangOfficer.token, fields, bytes)).status).toBe(403);
+  const notMultipart = await api(app.url, maker.token, 'POST', '/api/video-segments', { camera_id: 'x' });
+  expect(notMultipart.status).toBe(400);
+  expect(notMultipart.body.error.code).toBe('multipart_required');
+});
+
+test('M8: within the 90 days deletion, alteration and export are refused; viewing needs an authorised role and a reason; every attempt is logged with who, what, when, why and outcome', async () => {
+  const seg = await newSegment('hall-01');
+  const url = `/api/video-segments/${seg.id}`;
+
+  // Alteration: another file for the same camera and an overlapping time.
+  const altered = videoBytes();
+  const alter = await uploadSegment(maker.token, { camera_id: 'hall-01', recorded_start: seg.fields.recorded_start, recorded_end: new Date(Date.parse(seg.fields.recorded_end) + 60_000).toISOString(), sha256: sha256(altered) }, altered);
+  expect(alter.status).toBe(409);
+  expect(alter.body.error).toMatchObject({ code: 'VIDEO_ALTERATION_REFUSED', details: { segment_id: seg.id } });
+  expect(alter.body.error.message_zh).toContain('不得替换或修改');
+
+  // Deletion and export: refused within the retention period, whoever asks.
+  const del = await raw(maker.token, 'DELETE', url, { reason: '存储空间不足' });
+  expect(del.status).toBe(409);
+  expect(del.json.error).toMatchObject({ code: 'VIDEO_UNDER_RETENTION' });
+  expect(del.json.error.message_en).toMatch(/cannot be deleted \(M8\)/);
+  expect((await raw(supervisor.token, 'DELETE', `${url}?reason=${encodeURIComponent('清理')}`)).status).toBe(409);
+  expect((await raw(holderUser.token, 'DELETE', url)).status).toBe(403);
+  const exp = await raw(chaoyangOfficer.token, 'POST', `${url}/export`, { reason: '调取证据' });
+  expect(exp.status).toBe(409);
+  expect(exp.json.error.code).toBe('VIDEO_UNDER_RETENTION');
+  expect((await raw(maker.token, 'POST', `${url}/export`, { reason: '备份' })).status).toBe(403);
+  expect((await readFile(blobPath(sha256(seg.bytes)))).equals(seg.bytes)).toBe(true);
+
+  // Viewing: the maker itself, the district's officers and supervisors, each with a reason.
+  const noReason = await raw(maker.token, 'GET', url);
+  expect(noReason.status).toBe(400);
+  expect(noReason.json.error.fields).toMatchObject([{ field: 'reason' }]);
+  expect((await raw(haidianOfficer.token, 'GET', `${url}?reason=x`)).status).toBe(403);
+  expect((await raw(otherMaker.token, 'GET', `${url}?reason=x`)).status).toBe(403);
+  expect((await raw(admin.token, 'GET', `${url}?reason=x`)).status).toBe(403);
+  for (const [who, reason] of [[maker, '核对门禁记录'], [chaoyangOfficer, '例行检查'], [supervisor, '市局抽查']] as const) {
+    const viewed = await raw(who.token, 'GET', `${url}?reason=${encodeURIComponent(reason)}`);
+    expect(viewed.status).toBe(200);
+    expect(viewed.bytes.equals(seg.bytes)).toBe(true);
+    expect(viewed.headers.get('content-type')).toBe('video/mp4');
+    expect(viewed.headers.get('x-content-sha256')).toBe(sha256(seg.bytes));
+    expect(viewed.headers.get('cache-control')).toBe('no-store');
+    expect(viewed.headers.get('content-disposition')).toBe('inline');
+  }
+
+  // Legal holds: the district's officers and supervisors, with a reason.
+  expect((await api(app.url, maker.token, 'POST', `${url}/legal-hold`, { reason: 'x' })).status).toBe(403);
+  expect((await api(app.url, haidianOfficer.token, 'POST', `${url}/legal-hold`, { reason: '跨区' })).status).toBe(403);
+  expect((await api(app.url, chaoyangOfficer.token, 'POST', `${url}/legal-hold`, {})).status).toBe(400);
+  const hold = await api(app.url, chaoyangOfficer.token, 'POST', `${url}/legal-hold`, { reason: '涉嫌伪造印章案件' });
+  expect(hold.status).toBe(201);
+  expect(hold.body).toMatchObject({ status: 'held', active_holds: 1, legal_holds: [{ role: 'officer', reason: '涉嫌伪造印章案件', placed_by: chaoyangOfficer.id }] });
+  const heldDelete = await raw(supervisor.token, 'DELETE', url);
+  expect(heldDelete.json.error.code).toBe('VIDEO_UNDER_RETENTION'); // within 90 days that comes first
+  expect((await api(app.url, chaoyangOfficer.token, 'DELETE', `${url}/legal-hold`, {})).status).toBe(400);
+  const lifted = await api(app.url, chaoyangOfficer.token, 'DELETE', `${url}/legal-hold`, { reason: '案件已结' });
+  expect(lifted.status).toBe(200);
+  expect(lifted.body).toMatchObject({ status: 'retained', active_holds: 0 });
+  expect((await api(app.url, chaoyangOfficer.token, 'DELETE', `${url}/legal-hold`, { reason: '再次' })).body.error.code).toBe('NO_LEGAL_HOLD');
+
+  // Listing (metadata only), within scope.
+  const ids = async (u: User) => ((await api(app.url, u.token, 'GET', '/api/video-segments')).body as Array<{ id: string }>).map((s) => s.id);
+  expect(await ids(maker)).toContain(seg.id);
+  expect(await ids(chaoyangOfficer)).toContain(seg.id);
+  expect(await ids(supervisor)).toContain(seg.id);
+  expect(await ids(otherMaker)).not.toContain(seg.id);
+  expect(await ids(haidianOfficer)).not.toContain(seg.id);
+  expect((await api(app.url, holderUser.token, 'GET', '/api/video-segments')).status).toBe(403);
+
+  // The log: every attempt on the segment, allowed or refused, with who, role, why, outcome, address, time.
+  const entries = await accessLog(seg.id);
+  expect(entries.map((e) => `${e.action}:${e.outcome}:${e.code ?? ''}`)).toEqual([
+    'upload:allowed:',
+    'alter:refused:VIDEO_ALTERATION_REFUSED',
+    'delete:refused:VIDEO_UNDER_RETENTION',
+    'delete:refused:VIDEO_UNDER_RETENTION',
+    'delete:refused:forbidden',
+    'export:refused:VIDEO_UNDER_RETENTION',
+    'export:refused:forbidden',
+    'view:refused:REQUIRED_FIELD',
+    'view:refused:forbidden',
+    'view:refused:forbidden',
+    'view:refused:forbidden',
+    'view:allowed:',
+    'view:allowed:',
+    'view:allowed:',
+    'place_legal_hold:refused:forbidden',
+    'place_legal_hold:refused:REQUIRED_FIELD',
+    'place_legal_hold:allowed:',
+    'delete:refused:VIDEO_UNDER_RETENTION',
+    'lift_legal_hold:refused:REQUIRED_FIELD',
+    'lift_legal_hold:allowed:',
+    'lift_legal_hold:refused:NO_LEGAL_HOLD',
+  ]);
+  expect(entries[2]).toMatchObject({ actor_id: maker.id, actor_role: 'maker', actor_maker_id: makerId, reason: '存储空间不足' });
+  expect(entries[3]).toMatchObject({ actor_id: supervisor.id, actor_role: 'supervisor', reason: '清理' });
+  expect(entries[12]).toMatchObject({ actor_id: chaoyangOfficer.id, actor_role: 'officer', actor_district_code: '110105', reason: '例行检查' });
+  for (const e of entries) {
+    expect(e.client_address).toMatch(/127\.0\.0\.1$/);
+    expect(Date.now() - new Date(e.at).getTime()).toBeLessThan(120_000);
+  }
+
+  // The database refuses what the regulation forbids, also to its owner.
+  await expect(app.db('video_segments').where({ id: seg.id }).update({ sha256: sha256(altered) })).rejects.toThrow(/never altered/);
+  await expect(app.db('video_segments').where({ id: seg.id }).update({ recorded_end: new Date() })).rejects.toThrow(/never altered/);
+  await expect(app.db('video_segments').where({ id: seg.id }).del()).rejects.toThrow(/never deleted/);
+  await expect(app.db('video_segments').where({ id: seg.id }).update({ status: 'purged', purged_at: new Date(), purge_basis: 'retention_policy' })).rejects.toThrow(/within its retention period/);
+  await expect(app.db('video_segments').where({ id: seg.id }).update({ retain_until: new Date() })).rejects.toThrow(/fixed once set/);
+  await expect(app.db('video_access_log').where({ segment_id: seg.id }).del()).rejects.toThrow(/never changed or deleted/);
+  await expect(app.db('video_access_log').where({ segment_id: seg.id }).update({ outcome: 'allowed' })).rejects.toThrow(/never changed or deleted/);
+  await expect(app.db.raw('truncate video_access_log')).rejects.toThrow(/never changed or deleted/);
+  await expect(app.db('video_legal_holds').where({ segment_id: seg.id }).update({ reason: '改' })).rejects.toThrow(/never changed or deleted/);
+});
+
+test('M8: a corrupted blob is detected on read and never served (video and materials alike)', async () => {
+  const seg = await newSegment('store-01');
+  const file = blobPath(sha256(seg.bytes));
+  const tampered = Buffer.from(seg.bytes);
+  tampered[tampered.length - 1] ^= 0xff; // one bit pattern changed, same size
+  await writeFile(file, tampered);
+
+  const viewed = await raw(chaoyangOfficer.token, 'GET', `/api/video-segments/${seg.id}?reason=${encodeURIComponent('核查')}`);
+  expect(viewed.status).toBe(500);
+  expect(viewed.json.error).toMatchObject({ code: 'BLOB_CORRUPTED' });
+  expect(viewed.json.error.message_zh).toContain('已损坏');
+  expect(viewed.bytes.includes(tampered.subarray(0, 64))).toBe(false);
+  const last = (await accessLog(seg.id)).pop();
+  expect(last).toMatchObject({ action: 'view', outcome: 'failed', code: 'BLOB_CORRUPTED', actor_id: chaoyangOfficer.id });
+
+  // An application material (infra/blobs.ts BlobStore) is checked the same way.
+  const uscc = makeUscc('110105');
+  await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京存储校验${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', {
+    holder: { uscc, name: `北京存储校验${uscc.slice(-4)}有限公司`, kind: 'enterprise', address: '北京市朝阳区光华路1号', district: '110105' },
+    seal: { kind: 'business_contract', language: 'zh' },
+    handler: { name: '郑十一', id_number: makeResidentId(), phone: '13700137000' },
+  });
+  expect(created.status).toBe(201);
+  const image = Buffer.concat([PNG_BYTES, randomBytes(32)]);
+  const material = await upload(app.url, maker.token, created.body.id, 'on_site_image', image, 'onsite.png');
+  expect(material.status).toBe(201);
+  expect((await raw(maker.token, 'GET', `/api/materials/${material.body.id}`)).bytes.equals(image)).toBe(true);
+  const corrupted = Buffer.from(image);
+  corrupted[corrupted.length - 1] ^= 0x01;
+  await writeFile(blobPath(material.body.sha256), corrupted);
+  const read = await raw(maker.token, 'GET', `/api/materials/${material.body.id}`);
+  expect(read.status).toBe(500);
+  expect(read.bytes.includes(corrupted.subarray(0, 16))).toBe(false);
+});
+
+test('M7: the database refuses to delete archive records or to erase their personal data outside an approved disposal; disposal decisions are for supervisors', async () => {
+  const makerUser = maker.id;
+  const holderId = randomUUID();
+  await app.db('holders').insert({ id: holderId, uscc: makeUscc('110105'), name: '北京档案拒绝测试有限公司', kind: 'enterprise', district_code: '110105', address: '北京市朝阳区' });
+  const caseId = randomUUID();
+  await app.db('cases').insert({ id: caseId, maker_id: makerId, holder_id: holderId, district_code: '110105', status: 'collected', language: 'zh', handler_name: '甲', handler_id_number: makeResidentId(), handler_phone: '13500135000', created_by: makerUser });
+  const sealId = randomUUID();
+  await app.db('seals').insert({ id: sealId, case_id: caseId, holder_id: holderId, kind: 'personal_name', text: '乙', person_name: '乙', person_id_number: makeResidentId(), status: 'active' });
+
+  const letter = Buffer.concat([PDF_BYTES, randomBytes(8)]);
+  await app.db('blobs').insert({ sha256: sha256(letter), content_type: 'application/pdf', size: letter.length });
+  await app.db('materials').insert({ id: randomUUID(), case_id: caseId, kind: 'introduction_letter', original_name: 'letter.pdf', blob_sha256: sha256(letter), uploaded_by: makerUser });
+  await app.db('case_events').insert({ case_id: caseId, event_key: '0:submitted', type: 'submitted', data: '{}', at: new Date() });
+
+  const rows: Array<[string, Record<string, string>]> = [['cases', { id: caseId }], ['seals', { id: sealId }], ['materials', { case_id: caseId }], ['case_events', { case_id: caseId }], ['blobs', { sha256: sha256(letter) }]];
+  for (const [table, where] of rows) await expect(app.db(table).where(where).del()).rejects.toThrow(/M7: \w+ rows belong to seal archives/);
+  for (const table of ['filings', 'documents', 'case_events', 'unclaimed_ledger']) await expect(app.db.raw('truncate ?? cascade', [table])).rejects.toThrow(/M7/);
+  await expect(app.db('cases').where({ id: caseId }).update({ handler_phone: null })).rejects.toThrow(/only by an approved disposal/);
+  await expect(app.db('seals').where({ id: sealId }).update({ person_id_number: null })).rejects.toThrow(/only by an approved disposal/);
+  // Other changes to the same rows go on as before.
+  await app.db('cases').where({ id: caseId }).update({ handler_phone: '13600136000', status: 'collected' });
+
+  // A live seal's archive has not begun its retention; only supervisors decide disposals.
+  expect((await api(app.url, supervisor.token, 'GET', `/api/archives/${sealId}`)).body).toMatchObject({ status: 'live', retain_until: null, disposal_tasks: [], tombstones: [] });
+  expect((await api(app.url, chaoyangOfficer.token, 'GET', `/api/archives/${sealId}`)).status).toBe(200);
+  expect((await api(app.url, haidianOfficer.token, 'GET', `/api/archives/${sealId}`)).status).toBe(403);
+  expect((await api(app.url, maker.token, 'GET', `/api/archives/${sealId}`)).status).toBe(403);
+  expect((await api(app.url, chaoyangOfficer.token, 'GET', '/api/archive-disposals')).status).toBe(403);
+  expect((await api(app.url, supervisor.token, 'GET', '/api/archive-disposals')).status).toBe(200);
+  expect((await api(app.url, supervisor.token, 'GET', '/api/archive-disposals?status=maybe')).body.error.fields).toMatchObject([{ field: 'status' }]);
+  expect((await api(app.url, chaoyangOfficer.token, 'POST', `/api/archive-disposals/${randomUUID()}/decision`, { decision: 'approve' })).status).toBe(403);
+  const none = await api(app.url, supervisor.token, 'POST', `/api/archive-disposals/${randomUUID()}/decision`, { decision: 'approve' });
+  expect(none.status).toBe(404);
+  expect(none.body.error.message_zh).toContain('销毁任务不存在');
+});
+
+test('M7: a seal stopped through the API starts its archive workflow (archive:<sealId>), kept 5 years on the Shanghai calendar with no disposal task', async () => {
+  const { sealId } = await collectedSeal(app, maker, chaoyangOfficer);
+  const form = new FormData();
+  for (const [k, v] of Object.entries({ kind: 'stop', legal_rep_id_number: makeResidentId(), handler_name: '冯十二', handler_id_number: makeResidentId(), handler_phone: '13600136000' })) form.set(k, v);
+  form.set('authorisation_letter', new Blob([PDF_BYTES]), 'letter.pdf');
+  const res = await fetch(`${app.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
+  expect(res.status).toBe(201);
+
+  const archive = await eventually('archive', async () => (await api(app.url, supervisor.token, 'GET', `/api/archives/${sealId}`)).body, (b) => b.status === 'retained');
+  const seal = await app.db('seals').where({ id: sealId }).first('stopped_at');
+  expect(archive).toMatchObject({ end_kind: 'stopped', policy: 'P5Y', workflow_id: `archive:${sealId}`, disposal_tasks: [] });
+  expect(new Date(archive.ended_at).getTime()).toBe(new Date(seal.stopped_at).getTime());
+  // Five calendar years after the latest end or record, to the end of that Shanghai day.
+  const lastRecord = await app.db('case_events').whereIn('case_id', app.db('cases').where({ subject_seal_id: sealId }).select('id')).max({ at: 'at' }).first();
+  const base = new Date(Math.max(new Date(seal.stopped_at).getTime(), new Date(lastRecord?.at ?? 0).getTime()));
+  expect(new Date(archive.retain_until).getTime()).toBeGreaterThanOrEqual(shanghaiEndOfDay(shanghaiDate(addIsoDuration(new Date(seal.stopped_at), 'P5Y'))).getTime());
+  expect(new Date(archive.retain_until).getTime()).toBeLessThanOrEqual(shanghaiEndOfDay(shanghaiDate(addIsoDuration(new Date(base.getTime() + 60_000), 'P5Y'))).getTime());
+  const description = await app.temporalClient.workflow.getHandle(`archive:${sealId}`).describe();
+  expect(description).toMatchObject({ type: 'archiveRetentionWorkflow', status: { name: 'RUNNING' } });
+  expect((await api(app.url, supervisor.token, 'GET', '/api/archive-disposals')).body.map((t: { seal_id: string }) => t.seal_id)).not.toContain(sealId);
+});

@@ -1,0 +1,51 @@
+// Administrators: makers and their licences (M1; through usecases/applications.updateMakerLicence), and who
+// may log in.
+import { Router, type Request, type Response } from 'express';
+import { updateMakerLicence, type Deps } from '../../usecases/applications';
+import { adminOverview } from '../../usecases/web-queries';
+import { flash, formBody, refusalOf, type Refusal } from './forms';
+import { page } from './guards';
+import { districtName, formatDate } from './labels';
+import { renderPage } from './render';
+import type { Lang } from './session';
+import { translate } from './render';
+
+const LICENCE_TONE: Record<string, string> = { active: 'ok', suspended: 'warn', revoked: 'bad' };
+
+export function adminPages(deps: Deps): Router {
+  const r = Router();
+
+  async function show(req: Request, res: Response, refusal: Refusal | null = null) {
+    const lang: Lang = req.lang ?? 'zh';
+    const o = await adminOverview(deps.db, req.actor!);
+    renderPage(req, res, 'admin', {
+      title: lang === 'zh' ? '系统管理' : 'Administration',
+      makers: o.makers.map((m) => ({
+        ...m,
+        district: districtName(m.district_code, lang),
+        from: formatDate(m.licence_valid_from),
+        until: formatDate(m.licence_valid_until),
+        status: { label: translate(lang, `licence.${m.licence_status}`), tone: LICENCE_TONE[m.licence_status] ?? 'info' },
+        statuses: ['active', 'suspended', 'revoked'].map((s) => ({ value: s, label: translate(lang, `licence.${s}`), selected: s === m.licence_status })),
+      })),
+      users: o.users.map((u) => ({ ...u, role: translate(lang, `role.${u.role}`), scope: u.district_code ? districtName(u.district_code, lang) : (u.maker_name ?? u.holder_name ?? (lang === 'zh' ? '全市' : 'City')) })),
+      errors: refusal?.fields,
+      alert: refusal?.alert,
+    }, refusal?.status ?? 200);
+  }
+
+  r.get('/admin', page('admin'), async (req, res) => show(req, res));
+  r.post('/admin/makers/:id/licence', page('admin'), formBody(), async (req, res) => {
+    const f = req.form!.fields;
+    try {
+      await updateMakerLicence(deps, req.actor!, String(req.params.id), { status: f.status, ...(f.valid_until ? { valid_until: f.valid_until } : {}) });
+      flash(req, res, 'licenceUpdated');
+      res.redirect(303, '/admin');
+    } catch (e) {
+      const refusal = refusalOf(e);
+      if (!refusal) throw e;
+      await show(req, res, refusal);
+    }
+  });
+  return r;
+}

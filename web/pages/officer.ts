@@ -1,0 +1,145 @@
+// Officers: the district's task queue (due order, countdowns, overdue marked, filters, claim/release, self
+// refresh) and the task page (case data, materials viewer, imprint, timeline, accept / return with reason).
+// Supervisors read the city's queue and tasks; only officers decide (usecases/applications.decideTask).
+import { Router, type Request, type Response } from 'express';
+import { decideTask, type Deps } from '../../usecases/applications';
+import { claimTask, getTask, releaseTask, taskQueue } from '../../usecases/web-queries';
+import { caseModel } from './case-model';
+import { flash, formBody, refusalOf, type Refusal } from './forms';
+import { page } from './guards';
+import { CASE_KIND_LABELS, caseStatus, countdown, districtName, formatTime, pick, sealLabel, TASK_KIND_LABELS } from './labels';
+import { renderPage } from './render';
+import type { Lang } from './session';
+
+const TASK_KINDS = Object.keys(TASK_KIND_LABELS);
+
+export function officerPages(deps: Deps): Router {
+  const r = Router();
+
+  r.get('/tasks', page('officer', 'supervisor'), async (req, res) => {
+    const lang: Lang = req.lang ?? 'zh';
+    const kind = typeof req.query.kind === 'string' && TASK_KINDS.includes(req.query.kind) ? req.query.kind : undefined;
+    const status = req.query.status === 'done' ? 'done' : 'open';
+    const mine = req.query.mine === '1';
+    const pageNo = Number(req.query.page) || 1;
+    const q = await taskQueue(deps.db, req.actor!, { kind, status, page: pageNo, mine });
+    const now = new Date();
+    const total = Object.values(q.counts).reduce((a, b) => a + b, 0);
+    const link = (over: Record<string, string | undefined>) => {
+      const p = new URLSearchParams();
+      const merged = { kind, status: status === 'done' ? 'done' : undefined, mine: mine ? '1' : undefined, ...over };
+      for (const [k, v] of Object.entries(merged)) if (v) p.set(k, v);
+      const s = p.toString();
+      return `/tasks${s ? `?${s}` : ''}`;
+    };
+    const rows = q.rows.map((t) => {
+      const cd = countdown(t.due_at, lang, now);
+      return {
+        id: t.id,
+        kindLabel: pick(TASK_KIND_LABELS, t.kind, lang),
+        caseKindLabel: pick(CASE_KIND_LABELS, t.case_kind, lang),
+        caseStatus: caseStatus(t.case_status, lang),
+        holder: t.holder_name,
+        seal: sealLabel(t.seal_kind, t.seal_number, lang),
+        sealCode: t.seal_code,
+        district: districtName(t.district_code, lang),
+        arrived: formatTime(t.created_at),
+        due: formatTime(t.due_at),
+        countdown: status === 'open' ? cd : null,
+        overdue: status === 'open' && cd.tone === 'overdue',
+        assignee: t.assignee_name,
+        mine: t.assignee_id === req.actor!.userId,
+        claimable: req.actor!.role === 'officer' && status === 'open' && !t.assignee_id,
+        decided: formatTime(t.decided_at),
+        decision: t.decision,
+      };
+    });
+    renderPage(req, res, 'queue', {
+      title: lang === 'zh' ? '任务队列' : 'Task queue',
+      scope: req.actor!.role === 'officer' ? districtName(req.actor!.districtCode, lang) : lang === 'zh' ? '全市' : 'City of Beijing',
+      isOfficer: req.actor!.role === 'officer',
+      isSupervisor: req.actor!.role === 'supervisor',
+      open: status === 'open',
+      filters: [
+        { label: lang === 'zh' ? '全部' : 'All', count: total, href: link({ kind: undefined }), current: !kind },
+        ...TASK_KINDS.map((k) => ({ label: pick(TASK_KIND_LABELS, k, lang), count: q.counts[k] ?? 0, href: link({ kind: k }), current: kind === k })),
+      ],
+      stateLinks: [
+        { label: lang === 'zh' ? '待办' : 'Open', href: link({ status: undefined }), current: status === 'open' },
+        { label: lang === 'zh' ? '已办' : 'Decided', href: link({ status: 'done' }), current: status === 'done' },
+      ],
+      mineLink: { href: link({ mine: mine ? undefined : '1' }), on: mine },
+      rows,
+      empty: rows.length === 0,
+      prev: q.page > 1 ? link({ page: String(q.page - 1) }) : null,
+      next: q.hasMore ? link({ page: String(q.page + 1) }) : null,
+      pageNo: q.page,
+      overdueCount: rows.filter((x) => x.overdue).length,
+      refreshedAt: formatTime(now),
+      backTo: req.originalUrl,
+    });
+  });
+
+  async function showTask(req: Request, res: Response, refusal: Refusal | null = null, values: Record<string, string> = {}) {
+    const lang: Lang = req.lang ?? 'zh';
+    const task = await getTask(deps.db, req.actor!, String(req.params.id));
+    const c = await caseModel(deps, req, task.case_id);
+    const isOfficer = req.actor!.role === 'officer';
+    renderPage(req, res, 'task', {
+      title: `${pick(TASK_KIND_LABELS, task.kind, lang)} · ${c.holder.name}`,
+      task: {
+        id: task.id,
+        kindLabel: pick(TASK_KIND_LABELS, task.kind, lang),
+        open: task.status === 'open',
+        created: formatTime(task.created_at),
+        countdown: task.status === 'open' ? countdown(task.due_at, lang) : null,
+        assignee: task.assignee_name,
+        mine: task.assignee_id === req.actor!.userId,
+        canClaim: isOfficer && task.status === 'open' && !task.assignee_id,
+        canRelease: isOfficer && task.status === 'open' && task.assignee_id === req.actor!.userId,
+        canDecide: isOfficer && task.status === 'open',
+        decision: task.decision ? (task.decision === 'accept' ? (lang === 'zh' ? '通过' : 'Accepted') : lang === 'zh' ? '退回' : 'Returned') : null,
+        acceptedDecision: task.decision === 'accept',
+        reason: task.reason,
+        decidedAt: formatTime(task.decided_at),
+        decidedBy: task.decided_by_name,
+      },
+      c,
+      errors: refusal?.fields,
+      alert: refusal?.alert,
+      values,
+    }, refusal?.status ?? 200);
+  }
+
+  r.get('/tasks/:id', page('officer', 'supervisor'), async (req, res) => showTask(req, res));
+
+  r.post('/tasks/:id/decision', page('officer'), formBody(), async (req, res) => {
+    const f = req.form!.fields;
+    const decision = f.decision;
+    try {
+      await decideTask(deps, req.actor!, String(req.params.id), { decision, reason: f.reason ?? '' });
+      flash(req, res, decision === 'accept' ? 'taskAccepted' : 'taskReturned');
+      res.redirect(303, '/tasks');
+    } catch (e) {
+      const refusal = refusalOf(e);
+      if (!refusal) throw e;
+      await showTask(req, res, refusal, { reason: f.reason ?? '' });
+    }
+  });
+
+  for (const [action, fn, key] of [['claim', claimTask, 'taskClaimed'], ['release', releaseTask, 'taskReleased']] as const) {
+    r.post(`/tasks/:id/${action}`, page('officer'), formBody(), async (req, res) => {
+      try {
+        await fn(deps.db, req.actor!, String(req.params.id));
+        flash(req, res, key);
+        const back = req.form!.fields.back;
+        res.redirect(303, typeof back === 'string' && back.startsWith('/tasks') ? back : `/tasks/${req.params.id}`);
+      } catch (e) {
+        const refusal = refusalOf(e);
+        if (!refusal) throw e;
+        await showTask(req, res, refusal);
+      }
+    });
+  }
+  return r;
+}

@@ -1,0 +1,127 @@
+// Public certificate-status endpoints for relying parties (U1, M13): they verify seal signatures without
+// an account here, so nothing below asks for a login. Mount before `authenticate`.
+//   GET  /pki/crl.der              the issuing CA's current CRL (application/pkix-crl)
+//   GET  /pki/issuing-ca.pem       the issuing CA certificate
+//   GET  /pki/root-ca.pem          the root CA certificate
+//   POST /pki/ocsp                 OCSP (RFC 6960 appendix A.1), body application/ocsp-request ≤ 64 KiB
+//   GET  /pki/ocsp/{request}       the same, GET form (URL-encoded base64 of the DER request)
+// Dependencies are read per request, so building the router needs none of them (route listings do that).
+import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../../infra/config';
+import type { Db } from '../../infra/db';
+import type { Hsm } from '../../infra/hsm/hsm';
+import { currentCrl, generateCrl, type CrlRecord } from '../../infra/pki/crl';
+import { answerOcsp, MALFORMED_REQUEST_RESPONSE } from '../../infra/pki/ocsp';
+
+export interface PkiDeps {
+  db: Db;
+  /** The responder key signs each OCSP response, so the web process holds an HSM session. */
+  hsm: Hsm;
+  config: Pick<Config, 'pki'>;
+}
+
+export const OCSP_MAX_REQUEST_BYTES = 64 * 1024;
+const OCSP_GET_PREFIX = '/pki/ocsp/';
+
+const sendOcsp = (res: Response, der: Buffer) => {
+  res.type('application/ocsp-response').send(der);
+};
+
+export function pkiRoutes(deps: PkiDeps): Router {
+  const r = Router();
+  const nextUpdateHours = () => deps.config.pki.crlNextUpdateHours;
+
+  // ---------- CRL ----------
+  // Served from PostgreSQL (every status change issues one); past half its life it is re-issued here, so
+  // relying parties never see an expired CRL even when no seal changed for a day.
+  let cached: CrlRecord | undefined;
+  let reissuing: Promise<CrlRecord> | undefined;
+  async function freshCrl(): Promise<CrlRecord> {
+    const head = await deps.db('crls').orderBy('crl_number', 'desc').first('crl_number', 'this_update', 'next_update');
+    const now = Date.now();
+    if (head) {
+      const thisUpdate = new Date(head.this_update).getTime();
+      const nextUpdate = new Date(head.next_update).getTime();
+      if (now < thisUpdate + (nextUpdate - thisUpdate) / 2) {
+        if (cached?.crlNumber !== Number(head.crl_number)) cached = await currentCrl(deps.db);
+        if (cached) return cached;
+      }
+    }
+    reissuing ??= generateCrl(deps.hsm, deps.db, { nextUpdateHours: nextUpdateHours() }).finally(() => (reissuing = undefined));
+    try {
+      cached = await reissuing;
+      return cached;
+    } catch (e) {
+      // The HSM is away: a CRL that has not expired yet is still the truth.
+      const last = await currentCrl(deps.db);
+      if (last && last.nextUpdate.getTime() > now) return last;
+      throw e;
+    }
+  }
+
+  r.get('/pki/crl.der', async (_req, res) => {
+    const crl = await freshCrl();
+    res
+      .type('application/pkix-crl')
+      .set('cache-control', 'public, max-age=60, no-transform')
+      .set('last-modified', crl.thisUpdate.toUTCString())
+      .set('etag', `"crl-${crl.crlNumber}"`)
+      .set('content-disposition', 'attachment; filename="issuing-ca.crl"')
+      .send(crl.der);
+  });
+
+  // ---------- CA certificates ----------
+  async function sendCaPem(res: Response, purpose: 'root' | 'issuing') {
+    const row = await deps.db('ca_certificates').where({ purpose }).orderBy('created_at', 'desc').first('pem');
+    if (!row) {
+      res.status(503).json({ error: { code: 'not_provisioned', message_zh: '平台证书尚未生成', message_en: 'The platform PKI is not provisioned', fields: [] } });
+      return;
+    }
+    const pem = String(row.pem);
+    // A trailing newline, so that files fetched from here can be concatenated into a chain file.
+    res.type('application/x-pem-file').set('cache-control', 'public, max-age=3600').send(pem.endsWith('\n') ? pem : `${pem}\n`);
+  }
+  r.get('/pki/root-ca.pem', async (_req, res) => sendCaPem(res, 'root'));
+  r.get('/pki/issuing-ca.pem', async (_req, res) => sendCaPem(res, 'issuing'));
+
+  // ---------- OCSP ----------
+  const answer = (der: Uint8Array) => answerOcsp(deps.hsm, deps.db, der, { nextUpdateHours: nextUpdateHours() });
+
+  // Any content type: the body is the DER request (a body another parser took, e.g. JSON, is malformed).
+  r.use('/pki/ocsp', express.raw({ type: () => true, limit: OCSP_MAX_REQUEST_BYTES }));
+  r.post('/pki/ocsp', async (req, res) => {
+    sendOcsp(res, Buffer.isBuffer(req.body) ? await answer(req.body) : MALFORMED_REQUEST_RESPONSE);
+  });
+
+  /** GET form: the raw path after /pki/ocsp/, percent-decoded once, then base64 (or base64url). */
+  async function ocspGet(req: Request, res: Response) {
+    const url = req.originalUrl.split('?')[0];
+    let der: Buffer | undefined;
+    try {
+      const b64 = decodeURIComponent(url.slice(url.indexOf(OCSP_GET_PREFIX) + OCSP_GET_PREFIX.length));
+      if (b64.length <= (OCSP_MAX_REQUEST_BYTES * 4) / 3 + 4 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(b64)) {
+        der = Buffer.from(b64.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+      }
+    } catch {
+      der = undefined; // bad percent-encoding
+    }
+    const body = der ? await answer(der) : MALFORMED_REQUEST_RESPONSE;
+    sendOcsp(res.set('cache-control', 'public, max-age=60, no-transform'), body);
+  }
+  r.get('/pki/ocsp/:request', async (req, res) => ocspGet(req, res));
+  // Clients that leave '/' unencoded in the base64 make several path segments; they are answered too.
+  r.use(OCSP_GET_PREFIX, (req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'GET') return next();
+    ocspGet(req, res).catch(next);
+  });
+
+  // A path express cannot decode, or a body cut short, is an OCSP malformedRequest (HTTP 200, as RFC 6960
+  // answers every OCSP-level error). An oversized body stays the API's bilingual 413.
+  const ocspRequestErrors: ErrorRequestHandler = (err, req, res, next) => {
+    const clientError = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.status !== 413;
+    if (!req.path.startsWith('/pki/ocsp') || res.headersSent || !clientError) return next(err);
+    sendOcsp(res, MALFORMED_REQUEST_RESPONSE);
+  };
+  r.use(ocspRequestErrors);
+  return r;
+}

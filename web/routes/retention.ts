@@ -1,0 +1,105 @@
+// JSON API of retention: premises surveillance video (M8) and seal archives (M7). Thin: parse, call a
+// use-case, answer. Video uploads are streamed to the store, never held in memory.
+import busboy from 'busboy';
+import { Router, type Request, type Response } from 'express';
+import type { ReadStream } from 'node:fs';
+import type { Deps } from '../../usecases/applications';
+import * as uc from '../../usecases/retention';
+import type { IngestedFile } from '../../activities/retention-store';
+import { requireRole } from '../auth';
+import { ApiError } from '../errors';
+
+const ctx = (req: Request): uc.AccessContext => ({ clientAddress: req.ip ?? null });
+const query = (req: Request, name: string): string | undefined => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
+
+/** Reads the multipart form: text fields and one file (field `file`), streamed into the store's temporary area. */
+function readVideoUpload(req: Request, deps: Deps): Promise<uc.VideoUpload> {
+  const max = uc.maxVideoBytes();
+  const store = uc.contentStore(deps);
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { fileSize: max + 1, files: 1, fields: 20, fieldSize: 4096 } });
+    } catch {
+      return reject(new ApiError(400, 'multipart_required', '请以 multipart/form-data 提交（含文件字段 file）', 'Send multipart/form-data (with a file field named file)'));
+    }
+    const fields: Record<string, string> = {};
+    let ingesting: Promise<IngestedFile> | null = null;
+    bb.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    bb.on('file', (name, stream, info) => {
+      if (name !== 'file' || ingesting) {
+        stream.resume();
+        return;
+      }
+      ingesting = store.ingest(stream, max, info.filename ?? '');
+      ingesting.catch(() => undefined); // awaited on close
+    });
+    bb.on('error', reject);
+    bb.on('close', () => {
+      (ingesting ?? Promise.resolve(null)).then((file) => resolve({ fields, file }), reject);
+    });
+    req.pipe(bb);
+  });
+}
+
+function send(res: Response, v: { stream: ReadStream; size: number; contentType: string; sha256: string }, disposition: string) {
+  res
+    .status(200)
+    .set('content-type', v.contentType)
+    .set('content-length', String(v.size))
+    .set('content-disposition', disposition)
+    .set('x-content-sha256', v.sha256)
+    .set('x-content-type-options', 'nosniff')
+    .set('cache-control', 'no-store');
+  v.stream.on('error', (e) => res.destroy(e));
+  v.stream.pipe(res);
+}
+
+export function retentionRoutes(deps: Deps): Router {
+  const r = Router();
+  const videoReaders = requireRole('maker', 'officer', 'supervisor');
+  // Every attempt on a segment is logged (M8), so every logged-in role reaches the use-case, which decides.
+  const anyone = requireRole('maker', 'officer', 'supervisor', 'holder', 'admin');
+  const police = requireRole('officer', 'supervisor');
+
+  // multipart: camera_id, recorded_start, recorded_end, sha256, and the file `file`
+  r.post('/api/video-segments', requireRole('maker'), async (req, res) => {
+    const upload = await readVideoUpload(req, deps);
+    const out = await uc.uploadVideoSegment(deps, req.actor!, upload, ctx(req));
+    res.status(out.created ? 201 : 200).json(out.segment);
+  });
+  r.get('/api/video-segments', videoReaders, async (req, res) => {
+    res.json(await uc.listVideoSegments(deps, req.actor!, { camera_id: query(req, 'camera_id'), status: query(req, 'status'), maker_id: query(req, 'maker_id') }));
+  });
+  r.get('/api/video-segments/:id', anyone, async (req, res) => {
+    const v = await uc.viewVideoSegment(deps, req.actor!, String(req.params.id), req.query.reason, ctx(req));
+    send(res, v, 'inline');
+  });
+  r.post('/api/video-segments/:id/export', anyone, async (req, res) => {
+    const v = await uc.exportVideoSegment(deps, req.actor!, String(req.params.id), req.body, ctx(req));
+    send(res, v, `attachment; filename="video-${v.segment.id}"`);
+  });
+  r.delete('/api/video-segments/:id', anyone, async (req) => {
+    await uc.deleteVideoSegment(deps, req.actor!, String(req.params.id), (req.body as { reason?: unknown } | undefined)?.reason ?? req.query.reason, ctx(req));
+  });
+  r.post('/api/video-segments/:id/legal-hold', police, async (req, res) => {
+    res.status(201).json(await uc.placeLegalHold(deps, req.actor!, String(req.params.id), req.body, ctx(req)));
+  });
+  r.delete('/api/video-segments/:id/legal-hold', police, async (req, res) => {
+    const b = (req.body ?? {}) as { hold_id?: unknown; reason?: unknown };
+    res.json(await uc.liftLegalHold(deps, req.actor!, String(req.params.id), { hold_id: b.hold_id ?? req.query.hold_id, reason: b.reason ?? req.query.reason }, ctx(req)));
+  });
+
+  r.get('/api/archives/:id', police, async (req, res) => {
+    res.json(await uc.getArchive(deps, req.actor!, String(req.params.id)));
+  });
+  r.get('/api/archive-disposals', requireRole('supervisor'), async (req, res) => {
+    res.json(await uc.listArchiveDisposalTasks(deps, req.actor!, { status: query(req, 'status') }));
+  });
+  r.post('/api/archive-disposals/:id/decision', requireRole('supervisor'), async (req, res) => {
+    res.json(await uc.decideArchiveDisposal(deps, req.actor!, String(req.params.id), req.body));
+  });
+  return r;
+}
