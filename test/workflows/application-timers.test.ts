@@ -72,7 +72,6 @@ beforeAll(async () => {
   ctx = await connectWorkerContext(config);
   hsm = await openHsm(ctx);
   blobs = new BlobStore(path.join(config.runtime.dataDir, 'blobs'));
-  env = await createTimeSkippingEnv();
   workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
 
   admin = await actor('admin');
@@ -84,7 +83,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await env?.teardown();
   await hsm?.close();
   await ctx?.close();
 });
@@ -96,6 +94,16 @@ afterAll(async () => {
  * server's clock for every later test).
  */
 async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>) {
+  // A test server of its own: no timer of an earlier test's workflows can hold this test's clock.
+  env = await createTimeSkippingEnv();
+  try {
+    await runWithWorkers(fn);
+  } finally {
+    await env.teardown();
+  }
+}
+
+async function runWithWorkers(fn: (deps: Deps, started: string[]) => Promise<void>) {
   const id = randomUUID();
   const taskQueues = { main: `eseal-main-${id}`, hsm: `eseal-hsm-${id}` };
   const deps: Deps = {
@@ -120,8 +128,9 @@ async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>)
         await fn(deps, started);
       } finally {
         const sealIds: string[] = started.length ? await ctx.db('seals').whereIn('case_id', started).pluck('id') : [];
-        // The case workflows, and the seal workflows that collected seals continue in.
-        for (const workflowId of [...started.map(applicationWorkflowId), ...sealIds.map((id) => `seal:${id}`)]) {
+        // The case workflows, the seal workflows that collected seals continue in, and the archive retention
+        // (M7) that an ended seal starts: a timer of theirs firing later would hold the test server's clock.
+        for (const workflowId of [...started.map(applicationWorkflowId), ...sealIds.flatMap((id) => [`seal:${id}`, `archive:${id}`])]) {
           await env.client.workflow
             .getHandle(workflowId)
             .terminate('test finished')
