@@ -3,6 +3,7 @@
 // is taken to be an external cluster that someone else runs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Config } from '../config';
@@ -36,6 +37,10 @@ export async function startTemporal(config: Config, log: (m: string) => void): P
     return { address: config.temporal.address, started: false, stop: async () => {} };
   }
   const { port, uiPort, dbFile } = config.temporal.devServer;
+  // Someone else's server on our port would answer our health check and take our workflows.
+  for (const p of [port, uiPort]) {
+    if (await portInUse(p)) throw new Error(`Temporal: port ${p} is already in use (another \`make up\` or test run?); stop it or choose other ports`);
+  }
   const dbPath = path.resolve(config.rootDir, config.runtime.dataDir, path.relative('data', dbFile));
   mkdirSync(path.dirname(dbPath), { recursive: true });
   const args = [
@@ -85,6 +90,17 @@ async function waitForNamespace(config: Config, timeoutMs: number, gaveUp: () =>
     }
   }
   throw new Error(gaveUp() ? 'the server exited' : `timed out: ${String(lastError)}`);
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
