@@ -3,7 +3,6 @@ import {
   addCalendarMonthsEndOfDay,
   addIsoDuration,
   daysInMonth,
-  DomainError,
   durationToMs,
   formatIsoDuration,
   formatShanghai,
@@ -14,16 +13,8 @@ import {
   shanghaiEndOfDay,
   shanghaiStartOfDay,
 } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 const at = (iso: string) => new Date(iso);
 const HOUR = 3_600_000;

@@ -1,23 +1,14 @@
 import {
   BEIJING_DISTRICTS,
   DISTRICT_CODES,
-  DomainError,
   districtOfDivisionCode,
   findDistrict,
   getDistrict,
   isDistrictCode,
   parseUscc,
 } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('Beijing districts (GB/T 2260)', () => {
   it('lists exactly the 16 current districts with their GB/T 2260 codes', () => {

@@ -21,16 +21,8 @@ import {
   SEAL_STATUSES,
   type SealKind,
 } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('holder kinds (S2)', () => {
   it('S2: has the seven holder kinds of the regulation with Chinese and English labels', () => {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
-import { DomainError, SEAL_KINDS } from '../../domain';
+import { SEAL_KINDS } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 import {
   HOLDER_NAME_MAX_CHARS,
   imprintDigest,
@@ -115,15 +116,6 @@ function countRedPixels(rgba: Buffer): number {
   return n;
 }
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('S3: imprint SVG', () => {
   it('S3: is deterministic: the same input twice gives byte-identical SVG and PNG and the same hashes', () => {

@@ -1,6 +1,5 @@
 import {
   assertMaterialsComplete,
-  DomainError,
   HOLDER_KINDS,
   type HolderKind,
   MATERIAL_KINDS,
@@ -12,16 +11,8 @@ import {
   SEAL_KINDS,
   type SealTextLanguage,
 } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 const base: MaterialsInput = {
   holderKind: 'enterprise',

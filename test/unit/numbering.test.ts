@@ -2,7 +2,6 @@ import {
   assertBusinessSealNumberAvailable,
   assertNoLiveLegalNameSeal,
   BUSINESS_SEAL_KINDS,
-  DomainError,
   nextBusinessSealNumber,
   nextBusinessSealNumberFor,
   type NumberedSealRecord,
@@ -10,16 +9,8 @@ import {
   sealDisplayLabel,
   type SealStatus,
 } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('A1: one live legal-name seal', () => {
   it.each<SealStatus>(['in_production', 'ready', 'active', 'suspended', 'stopped'])(

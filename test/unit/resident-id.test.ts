@@ -1,22 +1,13 @@
 import {
   computeResidentIdCheckCharacter,
-  DomainError,
   districtOfDivisionCode,
   fieldRef,
   isValidResidentId,
   maskResidentId,
   parseResidentId,
 } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 const withCheck = (first17: string) => first17 + computeResidentIdCheckCharacter(first17);
 

@@ -1,12 +1,12 @@
 import {
   computeUsccCheckCharacter,
-  DomainError,
   fieldRef,
   isValidUscc,
   parseUscc,
   suggestHolderKind,
   USCC_CHARSET,
 } from '../../domain';
+import { catchDomainError } from '../helpers/domain-errors';
 
 /**
  * Codes of well-known companies as published in the National Enterprise Credit Information Publicity System.
@@ -25,15 +25,6 @@ const PUBLISHED: ReadonlyArray<[code: string, holder: string, division: string]>
   ['91100000100003962T', '中国工商银行股份有限公司', '100000'],
 ];
 
-function catchDomainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 /** A structurally valid code with a correct check character, for cases the published list doesn't cover. */
 function withCheck(first17: string): string {
