@@ -1,11 +1,12 @@
 // Database and store activities of the retention workflows (M7 archives, M8 premises video). Each one is
 // idempotent: keyed by segment, hold, seal or task, so a retry changes nothing the first attempt wrote.
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../infra/db';
 import { loadConfig, type Config } from '../infra/config';
 import { addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../domain/calendar';
-import type { HoldRole, LegalHold, PurgeBasis, SealEnd } from '../workflows/retention-messages';
+import { sealEndedSignal, type HoldRole, type LegalHold, type PurgeBasis, type SealEnd } from '../workflows/retention-messages';
 import { ContentStore } from './retention-store';
 
 /**
@@ -95,6 +96,24 @@ export function createRetentionDbActivities(db: Db, opts: { blobsDir?: string; a
     },
 
     // ---------- M7: seal archives ----------
+
+    /**
+     * Where a seal ends (its workflow, or the application workflow for an unclaimed seal): signal-with-start
+     * of the archive's own workflow, on the caller's task queue. It is not a child, so nothing that happens
+     * to the seal's or the application's workflow later (continue-as-new, termination) reaches the archive;
+     * a later end (cancelled after stopped) is a signal to the running archive, or after a disposal starts
+     * a new run for the later records.
+     */
+    async startArchiveRetention({ sealId, end }: { sealId: string; end: SealEnd }) {
+      const ctx = Context.current();
+      await ctx.client.workflow.signalWithStart('archiveRetentionWorkflow', {
+        workflowId: `archive:${sealId}`,
+        taskQueue: ctx.info.taskQueue,
+        args: [{ sealId, end }],
+        signal: sealEndedSignal,
+        signalArgs: [end],
+      });
+    },
 
     /**
      * The date before which nothing may dispose of the seal's archive: the end of the Shanghai calendar day

@@ -2,8 +2,7 @@
 // durations.archiveRetention, P5Y on the Asia/Shanghai calendar, to the end of that day) nothing can dispose
 // of it; then a supervisor's disposal task; only an approved disposal erases the personal data, and a
 // tombstone stays. A supervisor may instead keep it: it is reviewed again one retention period later.
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { condition, continueAsNew, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, uuid4 } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, uuid4 } from '@temporalio/workflow';
 import type { DbActivities } from '../activities';
 import { now } from './case-desk';
 import {
@@ -123,16 +122,11 @@ export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Pr
 
 /**
  * Called by the seal's workflow (stopped, cancelled) and the application workflow (cancelled unclaimed) where
- * the seal ends: starts the archive's retention, or tells a running one that the seal ended again. Behind a
- * patch marker, so seal workflows already running replay their earlier ends unchanged.
+ * the seal ends: signal-with-start of archive:<sealId> (an activity: workflows have no signal-with-start), so
+ * it starts the archive's retention or tells a running one that the seal ended again. Behind a patch marker,
+ * so seal workflows already running replay their earlier ends unchanged.
  */
 export async function startArchiveRetention(sealId: string, end: SealEnd): Promise<void> {
   if (!patched('m7-archive-retention')) return;
-  const workflowId = archiveWorkflowId(sealId);
-  try {
-    await startChild(archiveRetentionWorkflow, { workflowId, args: [{ sealId, end }], parentClosePolicy: ParentClosePolicy.ABANDON });
-  } catch (e) {
-    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-    await getExternalWorkflowHandle(workflowId).signal(sealEndedSignal, end);
-  }
+  await db.startArchiveRetention({ sealId, end });
 }
