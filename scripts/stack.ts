@@ -16,6 +16,8 @@ export interface Stack {
   temporalUiUrl?: string;
   /** Environment for child processes (workers, web, tests) so they find the same services. */
   env: Record<string, string>;
+  /** Signals the servers this stack started to stop, synchronously (see scripts/up.ts). */
+  signalStop(): void;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
           ESEAL_TEMPORAL_ADDRESS: config.temporal.address,
           ESEAL_TEMPORAL_NAMESPACE: config.temporal.namespace,
         },
+        signalStop: () => temporal.signalStop(),
         stop: stopStarted,
       };
     } finally {

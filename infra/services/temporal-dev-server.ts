@@ -13,6 +13,8 @@ export interface RunningTemporal {
   address: string;
   uiUrl?: string;
   started: boolean;
+  /** Asks the server to stop at once (synchronous, so it happens even if this process exits right after). */
+  signalStop(): void;
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export async function startTemporal(config: Config, log: (m: string) => void): P
   if (!isLocalDevAddress(config)) {
     log(`Temporal: using the cluster at ${config.temporal.address}, namespace ${config.temporal.namespace}`);
     await waitForNamespace(config, 30_000);
-    return { address: config.temporal.address, started: false, stop: async () => {} };
+    return { address: config.temporal.address, started: false, signalStop: () => {}, stop: async () => {} };
   }
   const { port, uiPort, dbFile } = config.temporal.devServer;
   // Someone else's server on our port would answer our health check and take our workflows.
@@ -68,6 +70,9 @@ export async function startTemporal(config: Config, log: (m: string) => void): P
     address: config.temporal.address,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     started: true,
+    signalStop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
     stop: () => stopChild(child),
   };
 }
