@@ -8,7 +8,7 @@ import { temporalConnectionOptions } from '../../infra/temporal';
 import { loadConfig, type Config } from '../../infra/config';
 import type { Db } from '../../infra/db';
 import type { Hsm } from '../../infra/hsm/hsm';
-import { issueApiToken, type Role } from '../../web/auth';
+import { issueApiToken, type Actor, type Role } from '../../web/auth';
 import { startWebServer } from '../../web/server';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { createMainWorker } from '../../workers/main-worker';
@@ -95,4 +95,14 @@ export async function api(url: string, token: string | null, method: string, pat
     json = text;
   }
   return { status: res.status, body: json };
+}
+
+/** A user of the given role as the use-cases see it (the Actor web/auth.ts builds from the users row). */
+export async function createActor(
+  db: Db,
+  role: Role,
+  scope: { district_code?: string; maker_id?: string; holder_id?: string } = {},
+): Promise<Actor> {
+  const user = await createUser(db, role, scope);
+  return { userId: user.id, username: `${role}-${user.id.slice(0, 8)}`, role, districtCode: scope.district_code ?? null, makerId: scope.maker_id ?? null, holderId: scope.holder_id ?? null };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { waitForCase } from '../helpers/journeys';
 
 let app: RunningApp;
 let admin: { id: string; token: string };
@@ -20,15 +21,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function waitForStatus(token: string, caseId: string, status: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await api(app.url, token, 'GET', `/api/applications/${caseId}`);
-    if (res.body.status === status) return res.body;
-    if (Date.now() > deadline) throw new Error(`case ${caseId} is ${res.body.status}, expected ${status} (${res.body.status_reason})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitForStatus = (token: string, caseId: string, status: string, timeoutMs = 30_000) => waitForCase(app, token, caseId, status, timeoutMs);
 
 async function registerHolder(uscc: string, kind = 'enterprise', district = '110101') {
   const res = await api(app.url, admin.token, 'POST', '/api/registration/holders', {

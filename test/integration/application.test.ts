@@ -8,6 +8,7 @@ import path from 'node:path';
 import { toDerEcdsaSignature } from '../../infra/hsm/hsm';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { waitForCase } from '../helpers/journeys';
 
 let app: RunningApp;
 let maker: { id: string; token: string };
@@ -29,15 +30,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function waitForStatus(token: string, caseId: string, status: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await api(app.url, token, 'GET', `/api/applications/${caseId}`);
-    if (res.body.status === status) return res.body;
-    if (Date.now() > deadline) throw new Error(`case ${caseId} is ${res.body.status}, expected ${status}: ${JSON.stringify(res.body.status_reason)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitForStatus = (token: string, caseId: string, status: string, timeoutMs = 30_000) => waitForCase(app, token, caseId, status, timeoutMs);
 
 const application = (uscc: string, sealKind = 'business_contract', handlerId = makeResidentId()) => ({
   holder: { uscc, name: '北京<b>测试</b>科技有限公司', kind: 'enterprise', address: '北京市海淀区中关村大街27号', district: '110108', legal_representative: '王五' },

@@ -18,6 +18,7 @@ import { currentCrl, regenerateCrl } from '../../infra/pki/crl';
 import { OCSP_RESPONDER_KEY_LABEL } from '../../infra/pki/ocsp-responder';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
+import { waitForCase } from '../helpers/journeys';
 
 const run = promisify(execFile);
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/certificate-status');
@@ -43,15 +44,7 @@ async function openssl(args: string[], opts: { allowFailure?: boolean } = {}) {
   }
 }
 
-async function waitForStatus(token: string, caseId: string, status: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await api(app.url, token, 'GET', `/api/applications/${caseId}`);
-    if (res.body.status === status) return res.body;
-    if (Date.now() > deadline) throw new Error(`case ${caseId} is ${res.body.status}, expected ${status} (${res.body.status_reason})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitForStatus = (token: string, caseId: string, status: string, timeoutMs = 60_000) => waitForCase(app, token, caseId, status, timeoutMs);
 
 /** A3's short path: a holder from the registration feed needs no materials, so production starts at once. */
 async function produceSeal(admin: string, maker: string): Promise<string> {

@@ -11,6 +11,7 @@ import { addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/cal
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
+import { eventually } from '../helpers/wait';
 
 const DAY = 24 * 3600 * 1000;
 type User = { id: string; token: string };
@@ -80,16 +81,6 @@ async function raw(token: string, method: string, p: string, body?: unknown) {
 
 const accessLog = (segmentId: string) => app.db('video_access_log').where({ segment_id: segmentId }).orderBy('id');
 const fieldsOf = (body: any) => (body.error.fields as Array<{ field: string }>).map((f) => f.field).sort();
-
-async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('M8: a maker uploads a surveillance segment — streamed into the content store, its hash computed and checked, its type sniffed, its size limited — and its retention workflow starts (90 days)', async () => {
   const bytes = videoBytes(64 * 1024);

@@ -37,8 +37,9 @@ import { caseStateQuery, type CaseState, type CaseStatus } from '../../workflows
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { makeResidentId, makeUscc, PNG_BYTES, createMaker } from '../helpers/fixtures';
-import { createUser, testConfig } from '../helpers/stack';
+import { createActor, testConfig } from '../helpers/stack';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { eventually } from '../helpers/wait';
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const SECOND = 1000;
@@ -59,11 +60,7 @@ let haidianOfficer: Actor;
 let chaoyangOfficer: Actor;
 let supervisor: Actor;
 
-async function actor(role: Role, scope: { district_code?: string; maker_id?: string; holder_id?: string } = {}): Promise<Actor> {
-  const user = await createUser(ctx.db, role, scope);
-  // As web/auth.ts builds it from the users row.
-  return { userId: user.id, username: `${role}-${user.id.slice(0, 8)}`, role, districtCode: scope.district_code ?? null, makerId: scope.maker_id ?? null, holderId: scope.holder_id ?? null };
-}
+const actor = (role: Role, scope: { district_code?: string; maker_id?: string; holder_id?: string } = {}): Promise<Actor> => createActor(ctx.db, role, scope);
 
 beforeAll(async () => {
   const t0 = Date.now();
@@ -145,16 +142,6 @@ async function runWithWorkers(fn: (deps: Deps, started: string[]) => Promise<voi
 
 const serverNow = async () => new Date(await env.currentTimeMs());
 const ms = (d: Date | string) => new Date(d).getTime();
-
-async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const caseState = (caseId: string) => env.client.workflow.getHandle(applicationWorkflowId(caseId)).query(caseStateQuery);
 

@@ -49,8 +49,9 @@ import { sealWorkflow } from '../../workflows/seal';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../helpers/fixtures';
-import { createUser, testConfig } from '../helpers/stack';
+import { createUser, testConfig, createActor } from '../helpers/stack';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { eventually } from '../helpers/wait';
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const SECOND = 1000;
@@ -74,10 +75,7 @@ let haidianOfficer: Actor;
 let supervisor: Actor;
 let admin: Actor;
 
-async function actor(role: Role, scope: { district_code?: string; maker_id?: string; holder_id?: string } = {}): Promise<Actor> {
-  const user = await createUser(ctx.db, role, scope);
-  return { userId: user.id, username: `${role}-${user.id.slice(0, 8)}`, role, districtCode: scope.district_code ?? null, makerId: scope.maker_id ?? null, holderId: scope.holder_id ?? null };
-}
+const actor = (role: Role, scope: { district_code?: string; maker_id?: string; holder_id?: string } = {}): Promise<Actor> => createActor(ctx.db, role, scope);
 
 /** The Java test server knows only its own search attributes; the application workflow upserts CaseStatus. */
 async function registerSearchAttributes() {
@@ -140,16 +138,6 @@ async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>)
 
 const ms = (d: Date | string) => new Date(d).getTime();
 const serverNow = async () => env.currentTimeMs();
-
-async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Sleeps on the test server's clock until `instant` + `offsetMs` (time is skipped, nothing is shortened). */
 async function sleepUntil(instant: Date | string, offsetMs: number) {
