@@ -1,7 +1,10 @@
 // OCSP responder for seal certificates (RFC 6960), so relying parties can tell a live seal from a suspended
-// or cancelled one (U1, M13). Status is read live from PostgreSQL for every request (no pre-signed
-// responses): good, revoked (revocation time and reason), revoked with reason certificateHold while a
-// seal is suspended, unknown for certificates of other issuers or serials the issuing CA never issued.
+// or cancelled one (U1, M13): good, revoked (revocation time and reason), revoked with reason
+// certificateHold while a seal is suspended, unknown for certificates of other issuers or serials the
+// issuing CA never issued. Statuses and the signed answers to nonce-less requests are cached (RFC 5019
+// lightweight profile, ocsp-cache.ts) and dropped when PostgreSQL notifies a change; a request with a
+// nonce always gets a response signed for it, echoing the nonce (RFC 6960 §4.4.1). Unknown serials are
+// never cached, so a certificate issued later is found at once.
 // Responses are signed in the HSM by the delegated responder key (ocsp-responder.ts), whose certificate
 // travels in `certs`; responderID is byKey. answerOcsp never throws: an unparsable request gets
 // malformedRequest, anything going wrong inside gets internalError.
@@ -29,9 +32,11 @@ import {
 } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension } from '@peculiar/asn1-x509';
+import type pg from 'pg';
 import type { Db } from '../db';
 import { toDerEcdsaSignature, type Hsm } from '../hsm/hsm';
 import { crlReasonCode, DEFAULT_NEXT_UPDATE_HOURS, wholeSeconds } from './crl';
+import { OcspStatusCache, type CachedStatus } from './ocsp-cache';
 import * as x509 from './x509';
 
 /** Hash algorithms accepted in a CertID (RFC 6960 mandates SHA-1 support; SHA-2 is what newer clients send). */
@@ -137,6 +142,7 @@ function responderContext(hsm: Hsm, db: Db): Promise<ResponderContext> {
 /** Forgets the cached issuing CA and responder certificate (after re-provisioning). */
 export function resetOcspResponderCache(db: Db): void {
   contexts.delete(db);
+  caches.get(db)?.clear(); // responses carry the responder certificate
 }
 
 function issuerHashes(ctx: ResponderContext, hashName: string) {
@@ -196,9 +202,43 @@ export function serialHex(bytes: ArrayBuffer | Uint8Array): string {
 
 // ---------- status ----------
 
-interface SealStatus {
-  revokedAt?: Date;
-  reason?: string;
+type SealStatus = CachedStatus;
+
+const caches = new WeakMap<Db, OcspStatusCache>();
+
+function cacheFor(db: Db): OcspStatusCache {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new OcspStatusCache(db.client.config.connection as pg.ClientConfig);
+    caches.set(db, cache);
+  }
+  return cache;
+}
+
+/** Stops listening for status changes (before the database is destroyed). */
+export async function stopOcspCache(db: Db): Promise<void> {
+  const cache = caches.get(db);
+  caches.delete(db);
+  await cache?.stop();
+}
+
+/** Statuses from the cache, the rest from PostgreSQL (then cached, unless a change was heard meanwhile). */
+async function statusesOf(db: Db, serials: string[]): Promise<Map<string, SealStatus>> {
+  const cache = cacheFor(db);
+  const found = new Map<string, SealStatus>();
+  const missing: string[] = [];
+  for (const s of serials) {
+    const hit = cache.status(s);
+    if (hit) found.set(s, hit);
+    else missing.push(s);
+  }
+  if (missing.length === 0) return found;
+  const mark = cache.mark();
+  for (const [s, status] of await lookUpStatuses(db, missing)) {
+    found.set(s, status);
+    cache.storeStatus(s, status, mark);
+  }
+  return found;
 }
 
 async function lookUpStatuses(db: Db, serials: string[]): Promise<Map<string, SealStatus>> {
@@ -241,8 +281,9 @@ function certStatus(status: SealStatus | undefined): CertStatus {
 
 // ---------- the response ----------
 
-async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptions): Promise<Buffer> {
+async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptions, cacheKey: string | undefined): Promise<Buffer> {
   const ctx = await responderContext(hsm, db);
+  const mark = cacheFor(db).mark();
   const ours = request.certIds.map((id) => {
     const hashName = CERT_ID_HASHES[id.hashAlgorithm.algorithm];
     if (!hashName) return undefined;
@@ -251,7 +292,8 @@ async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptio
       ? serialHex(id.serialNumber)
       : undefined;
   });
-  const statuses = await lookUpStatuses(db, [...new Set(ours.filter((s): s is string => !!s))]);
+  const serials = [...new Set(ours.filter((s): s is string => !!s))];
+  const statuses = await statusesOf(db, serials);
 
   const now = wholeSeconds(opts.now ?? new Date());
   const nextUpdate = new Date(now.getTime() + (opts.nextUpdateHours ?? DEFAULT_NEXT_UPDATE_HOURS) * 3_600_000);
@@ -278,7 +320,13 @@ async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptio
   // BasicOCSPResponse { tbsResponseData, signatureAlgorithm, signature BIT STRING, certs [0] }
   const basic = tlv(SEQUENCE, tbs, SIGNATURE_ALGORITHM_DER, tlv(BIT_STRING, Buffer.from([0]), signature), ctx.certsDer);
   // OCSPResponse { successful, responseBytes [0] EXPLICIT ResponseBytes { id-pkix-ocsp-basic, OCTET STRING } }
-  return tlv(SEQUENCE, SUCCESSFUL_DER, tlv(CONTEXT_0, tlv(SEQUENCE, BASIC_RESPONSE_TYPE_DER, tlv(OCTET_STRING, basic))));
+  const der = tlv(SEQUENCE, SUCCESSFUL_DER, tlv(CONTEXT_0, tlv(SEQUENCE, BASIC_RESPONSE_TYPE_DER, tlv(OCTET_STRING, basic))));
+  // Pre-produced for the next relying party asking the same (RFC 5019): refreshed halfway to nextUpdate.
+  if (cacheKey !== undefined && !request.nonce && ours.every((s) => s !== undefined && statuses.has(s))) {
+    const refreshAt = now.getTime() + (nextUpdate.getTime() - now.getTime()) / 2;
+    cacheFor(db).storeResponse(cacheKey, { der, serials, refreshAt }, mark);
+  }
+  return der;
 }
 
 /**
@@ -286,6 +334,11 @@ async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptio
  * parsed gets malformedRequest, a failure inside (database, HSM) internalError.
  */
 export async function answerOcsp(hsm: Hsm, db: Db, requestDer: Uint8Array, opts: OcspOptions = {}): Promise<Buffer> {
+  // Requests are keyed by their bytes: a nonce-less request for a certificate is the same from every client
+  // of a kind. A request with a nonce is never stored, so it never matches. A fixed `now` (tests) bypasses.
+  const cacheKey = opts.now ? undefined : Buffer.from(requestDer.buffer, requestDer.byteOffset, requestDer.byteLength).toString('latin1');
+  const hit = cacheKey === undefined ? undefined : cacheFor(db).response(cacheKey, Date.now());
+  if (hit) return hit;
   let request: ParsedRequest;
   try {
     request = parseRequest(requestDer);
@@ -293,7 +346,7 @@ export async function answerOcsp(hsm: Hsm, db: Db, requestDer: Uint8Array, opts:
     return MALFORMED_REQUEST_RESPONSE;
   }
   try {
-    return await respond(hsm, db, request, opts);
+    return await respond(hsm, db, request, opts, cacheKey);
   } catch (e) {
     console.error('OCSP responder:', e instanceof Error ? e.message : e);
     return INTERNAL_ERROR_RESPONSE;

@@ -16,9 +16,10 @@ import { errorHandler } from '../../web/errors';
 import { pkiRoutes } from '../../web/routes/pki';
 import { currentCrl, regenerateCrl } from '../../infra/pki/crl';
 import { OCSP_RESPONDER_KEY_LABEL } from '../../infra/pki/ocsp-responder';
+import { stopOcspCache } from '../../infra/pki/ocsp';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
-import { waitForCase } from '../helpers/journeys';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { collectedSeal, waitForCase } from '../helpers/journeys';
 
 const run = promisify(execFile);
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/certificate-status');
@@ -117,6 +118,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((r) => pkiServer?.close(r));
+  if (app) await stopOcspCache(app.db);
   await app?.stop();
 });
 
@@ -303,3 +305,67 @@ test('U1: a malformed request gets an OCSP malformedRequest response, never a se
   expect(json.status).toBe(200);
   expect(await statusOf('bad-json.der', json.bytes)).toMatch(MALFORMED);
 });
+
+/** A lifecycle change as the maker processes it (M12): applied by the seal's workflow before the answer. */
+async function requestChange(token: string, sealId: string, kind: string, reason?: string) {
+  const form = new FormData();
+  const fields: Record<string, string> = { kind, legal_rep_id_number: makeResidentId(), handler_name: '冯十二', handler_id_number: makeResidentId(), handler_phone: '13600136000', ...(reason ? { reason } : {}) };
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  form.set('authorisation_letter', new Blob([PDF_BYTES]), 'letter.pdf');
+  const res = await fetch(`${app.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  return { status: res.status, body: (await res.json()) as { seal_status: string; case_id: string } };
+}
+
+test('M12 M13 U1: a pre-produced response (no nonce, RFC 5019) never shows a stale status once a suspend, resume or cancel is done; a nonce always gets a fresh response', async () => {
+  const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  const officer = await createUser(app.db, 'officer', { district_code: '110105' });
+  const { sealId } = await collectedSeal(app, maker, officer);
+  const row = await app.db('seals').where({ id: sealId }).first('certificate_der');
+  writeFileSync(path.join(dir, 'life.der'), row.certificate_der);
+  await openssl(['x509', '-inform', 'DER', '-in', 'life.der', '-out', 'life.pem']);
+  let n = 0;
+  /** What openssl says, asking without a nonce as RFC 5019 clients do, and the response bytes. */
+  const askPlain = async () => {
+    const file = `life-${++n}.der`;
+    const out = await ocsp(['-no_nonce', '-cert', 'life.pem', '-respout', file]);
+    expect(out.all).toContain('Response verify OK');
+    return { out: out.stdout, der: readFileSync(path.join(dir, file)) };
+  };
+  const fileAndAccept = async (caseId: string) => {
+    await waitForStatus(maker.token, caseId, 'awaiting_filing');
+    const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
+    expect((await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' })).status).toBe(200);
+    await waitForStatus(maker.token, caseId, 'completed');
+  };
+
+  const first = await askPlain();
+  expect(first.out).toContain('life.pem: good');
+  // Pre-produced: the second relying party gets the very bytes signed for the first (same producedAt).
+  expect((await askPlain()).der.equals(first.der)).toBe(true);
+  // With a nonce: signed for this request, echoing its nonce, even though a good response is cached.
+  const fresh = await ocsp(['-cert', 'life.pem', '-respout', 'life-nonce.der']);
+  expect(fresh.all).toContain('Response verify OK');
+  expect(fresh.stdout).toContain('life.pem: good');
+  expect(fresh.all).not.toMatch(/WARNING: no nonce|Nonce Verify error/);
+
+  const steps: Array<[kind: string, want: RegExp]> = [
+    ['suspend', /life\.pem: revoked[\s\S]*Reason: certificateHold/],
+    ['resume', /life\.pem: good/],
+    ['cancel', /life\.pem: revoked[\s\S]*Reason: cessationOfOperation/],
+  ];
+  let previous = first.der;
+  for (const [kind, want] of steps) {
+    const change = await requestChange(maker.token, sealId, kind, kind === 'cancel' ? '单位注销' : undefined);
+    expect(change.status).toBe(201);
+    // Asked at once after the change is reported done: no stale cached answer, without and with a nonce.
+    const plain = await askPlain();
+    expect(plain.out).toMatch(want);
+    expect(plain.der.equals(previous)).toBe(false);
+    expect((await ocsp(['-cert', 'life.pem'])).stdout).toMatch(want);
+    // The new answer is pre-produced in its turn.
+    expect((await askPlain()).der.equals(plain.der)).toBe(true);
+    previous = plain.der;
+    if (kind !== 'cancel') await fileAndAccept(change.body.case_id);
+  }
+  keep('ocsp-after-cancel.txt', (await askPlain()).out);
+}, 240_000);
