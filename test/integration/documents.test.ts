@@ -281,6 +281,24 @@ describe('M10 / M13 certificates as PDF', () => {
     expect(text).not.toContain('LOCAL-FILE-CONTENT');
   });
 
+  test('M10 / M13: a reused page prints only its new document, nothing of the one before', async () => {
+    const first = '<!DOCTYPE html><html><head><style>body::after { content: "STYLE-OF-FIRST" }</style></head><body><p>FIRST-DOCUMENT</p></body></html>';
+    const second = '<!DOCTYPE html><html><body><p>SECOND-DOCUMENT</p></body></html>';
+    const files = [];
+    for (const [i, html] of [first, second, second, second].entries()) {
+      const file = path.join(ARTIFACTS, `reuse-${i}.pdf`);
+      writeFileSync(file, await renderer.render(html));
+      files.push(file);
+    }
+    expect(pdftotext(files[0])).toContain('FIRST-DOCUMENT');
+    for (const file of files.slice(1)) {
+      const text = pdftotext(file);
+      expect(text).toContain('SECOND-DOCUMENT');
+      expect(text).not.toContain('FIRST-DOCUMENT');
+      expect(text).not.toContain('STYLE-OF-FIRST');
+    }
+  });
+
   test('M10 / M13: timing and memory of the PDF renderer (warm)', async () => {
     const html = renderDocumentHtml('production-certificate', production);
     await renderer.render(html); // warm-up

@@ -6,6 +6,7 @@ import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { SEAL_KINDS } from '../../domain';
 import { catchDomainError } from '../helpers/domain-errors';
 import {
+  defaultFontFiles,
   HOLDER_NAME_MAX_CHARS,
   imprintDigest,
   type ImprintInput,
@@ -15,7 +16,9 @@ import {
   renderImprintAsync,
   renderImprintPng,
   renderImprintSvg,
+  SANS_FAMILY,
   SEAL_RED,
+  SERIF_FAMILY,
 } from '../../infra/imprint';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'imprint');
@@ -306,4 +309,27 @@ test('S3: rendering off the event loop gives the same PNG bytes as rendering on 
   const [sync, async] = [renderImprint(input), await renderImprintAsync(input)];
   expect(async.pngSha256).toBe(sync.pngSha256);
   expect(async.svgSha256).toBe(sync.svgSha256);
+});
+
+test('S3: the PNG drawn from cached glyph outlines is the picture resvg draws from the text itself', () => {
+  for (const input of [CONTRACT_2, PERSONAL, { ...LEGAL, holderName: LONG_NAME }]) {
+    const svg = renderImprintSvg(input);
+    const fromText = decodePng(
+      new Resvg(svg, {
+        fitTo: { mode: 'width', value: 512 },
+        font: { loadSystemFonts: false, fontFiles: defaultFontFiles(), defaultFontFamily: SERIF_FAMILY, serifFamily: SERIF_FAMILY, sansSerifFamily: SANS_FAMILY },
+        shapeRendering: 2,
+        textRendering: 2,
+        imageRendering: 0,
+        dpi: 96,
+      }).render().asPng(),
+    ).rgba;
+    const first = renderImprintPng(svg);
+    const cached = renderImprintPng(svg);
+    expect(cached.equals(first)).toBe(true);
+    const drawn = decodePng(first).rgba;
+    let differing = 0;
+    for (let i = 0; i < drawn.length; i++) if (Math.abs(drawn[i]! - fromText[i]!) > 32) differing++;
+    expect(differing).toBeLessThan(10); // anti-aliasing of a few edge pixels at most
+  }
 });
