@@ -47,6 +47,7 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
   let filing: FilingInput | null = null;
   let filingRound = 0;
   let filingKind: FilingKind | null = null;
+  let filingDeadlineMs = 0; // the review of a filing is due within the same deadline (the officers' queue shows it)
 
   /** Appends a timeline event; with a status, the case moves to it. */
   async function record(event: string, data: Record<string, unknown> = {}, actorId: string | null = null, status?: CaseStatus) {
@@ -90,6 +91,7 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     state.filingDueAt = dueAt;
     state.filingOverdue = false;
     filingKind = kind;
+    filingDeadlineMs = deadlineMs;
     filing = null;
     await db.openFilingDeadline({ caseId, kind, startedAt, dueAt });
     await moveTo('awaiting_filing', 'filing_deadline_started', { kind, dueAt });
@@ -122,7 +124,7 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
       const round = ++filingRound;
       const late = Date.now() > Date.parse(state.filingDueAt!);
       state.status = 'filing_under_review';
-      const taskId = await openTask('filing_review', null);
+      const taskId = await openTask('filing_review', new Date(Date.now() + filingDeadlineMs).toISOString());
       const { filingId } = await db.recordFiling({ caseId, kind: filingKind!, round, data: f.data, late, taskId, submittedBy: f.actorId, at: now() });
       await moveTo('filing_under_review', 'filing_submitted', { kind: filingKind, round, late }, f.actorId);
       filing = f; // only now: the task exists, so the filing loop can wait for its decision
