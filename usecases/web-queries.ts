@@ -308,3 +308,42 @@ export async function adminOverview(db: Db, actor: Actor) {
     .select('u.username', 'u.display_name', 'u.role', 'u.district_code', 'm.name as maker_name', 'h.name as holder_name', db.raw('u.password_hash is not null as has_password'));
   return { makers, users };
 }
+
+// ---------- premises video (M8): a segment's page and the legal holds ----------
+
+/** Whose video an actor sees (P3): makers their own, officers their district's makers, supervisors all. */
+function videoScope(actor: Actor, q: Knex.QueryBuilder, prefix = 's') {
+  if (actor.role === 'maker') q.where(`${prefix}.maker_id`, actor.makerId);
+  else if (actor.role === 'officer') q.where(`${prefix}.district_code`, actor.districtCode);
+  else if (actor.role !== 'supervisor') throw forbidden('Premises video is for its maker, the district\'s officers and supervisors', '监控录像仅供本制作单位、所在辖区民警和督导人员查看');
+  return q;
+}
+
+/** A segment's metadata and its legal holds, placed and lifted, with who did it (no bytes: viewing is logged by retention.ts). */
+export async function videoSegmentDetail(db: Db, actor: Actor, segmentId: string) {
+  if (!UUID.test(segmentId)) throw notFound('Video segment', '录像片段');
+  const seg = await videoScope(actor, db('video_segments as s').join('makers as m', 'm.id', 's.maker_id').where('s.id', segmentId))
+    .first('s.*', 'm.name as maker_name');
+  if (!seg) {
+    if (await db('video_segments').where({ id: segmentId }).first('id')) throw forbidden('This segment belongs to another maker or district', '该录像属于其他制作单位或辖区');
+    throw notFound('Video segment', '录像片段');
+  }
+  const holds = await db('video_legal_holds as h')
+    .leftJoin('users as p', 'p.id', 'h.placed_by')
+    .leftJoin('users as l', 'l.id', 'h.lifted_by')
+    .where('h.segment_id', segmentId)
+    .orderBy('h.placed_at', 'desc')
+    .select('h.id', 'h.placed_role', 'h.reason', 'h.placed_at', 'h.lifted_role', 'h.lift_reason', 'h.lifted_at', 'p.display_name as placed_by_name', 'l.display_name as lifted_by_name');
+  return { segment: seg, holds };
+}
+
+/** Legal holds in scope (officers: their district; supervisors: the city), active ones first. */
+export async function legalHoldList(db: Db, actor: Actor, opts: { active?: boolean; limit?: number } = {}) {
+  if (actor.role !== 'officer' && actor.role !== 'supervisor') throw forbidden('Legal holds are for officers and supervisors', '法律保全仅供民警和督导人员查看');
+  const q = videoScope(actor, db('video_legal_holds as h').join('video_segments as s', 's.id', 'h.segment_id').join('makers as m', 'm.id', 's.maker_id').leftJoin('users as p', 'p.id', 'h.placed_by').leftJoin('users as l', 'l.id', 'h.lifted_by'));
+  if (opts.active) q.whereNull('h.lifted_at');
+  return q
+    .orderByRaw('h.lifted_at is not null, h.placed_at desc')
+    .limit(opts.limit ?? 200)
+    .select('h.id', 'h.segment_id', 'h.placed_role', 'h.reason', 'h.placed_at', 'h.lift_reason', 'h.lifted_at', 's.camera_id', 's.recorded_start', 's.recorded_end', 's.district_code', 's.status as segment_status', 'm.name as maker_name', 'p.display_name as placed_by_name', 'l.display_name as lifted_by_name');
+}
