@@ -39,6 +39,13 @@ export const MESSAGES: Record<string, [string, string]> = {
   'flash.protectionPasswordChanged': ['保护口令已修改', 'Protection password changed'],
   'flash.resetRequested': ['重置申请已提交辖区公安机关审批', 'Reset application sent to the district police for approval'],
   'flash.licenceUpdated': ['许可证已更新', 'Licence updated'],
+  'flash.videoUploaded': ['录像片段已保存，保存期 90 天', 'Video segment stored; it is kept 90 days'],
+  'flash.videoExisting': ['该录像片段此前已保存（内容相同），未重复保存', 'This segment was already stored (same content); nothing was stored twice'],
+  'flash.holdPlaced': ['已设置法律保全', 'Legal hold placed'],
+  'flash.holdLifted': ['已解除法律保全', 'Legal hold lifted'],
+  'nav.video': ['场所监控录像', 'Premises video'],
+  'nav.compliance': ['制作单位合规', 'Maker compliance'],
+  'nav.audit': ['审计日志', 'Audit'],
 
   'licence.active': ['有效', 'Active'],
   'licence.suspended': ['暂停', 'Suspended'],

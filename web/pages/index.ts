@@ -14,6 +14,9 @@ import { casePages } from './cases';
 import { sealPages } from './seals';
 import { supervisionPages } from './supervision';
 import { adminPages } from './admin';
+import { compliancePages } from './compliance';
+import { auditPages } from './audit';
+import { videoPages } from './video';
 import { HOME, page } from './guards';
 
 export { HOME, page, publicPage } from './guards';
@@ -56,7 +59,11 @@ export function pageRoutes(deps: Deps): PageRouter {
   r.use(officerPages(deps));
   r.use(casePages(deps));
   r.use(sealPages(deps));
+  // Before supervisionPages: its '/supervision/:table.csv' would take '/supervision/compliance…' otherwise.
+  r.use(compliancePages(deps));
+  r.use(auditPages(deps));
   r.use(supervisionPages(deps));
+  r.use(videoPages(deps));
   r.use(adminPages(deps));
   // An unknown page (not the API's paths, which answer JSON) is an HTML 404.
   r.use((req, res, next) => {

@@ -77,9 +77,12 @@ function template(rel: string): Handlebars.TemplateDelegate {
 }
 
 const NAV: Record<Role, Array<{ href: string; key: string }>> = {
-  officer: [{ href: '/tasks', key: 'nav.tasks' }, { href: '/cases', key: 'nav.cases' }],
-  supervisor: [{ href: '/supervision', key: 'nav.supervision' }, { href: '/tasks', key: 'nav.tasks' }, { href: '/cases', key: 'nav.cases' }],
-  maker: [{ href: '/cases', key: 'nav.desk' }, { href: '/cases/new', key: 'nav.newApplication' }, { href: '/seals', key: 'nav.producedSeals' }],
+  officer: [{ href: '/tasks', key: 'nav.tasks' }, { href: '/cases', key: 'nav.cases' }, { href: '/video', key: 'nav.video' }],
+  supervisor: [
+    { href: '/supervision', key: 'nav.supervision' }, { href: '/supervision/compliance', key: 'nav.compliance' }, { href: '/supervision/audit', key: 'nav.audit' },
+    { href: '/tasks', key: 'nav.tasks' }, { href: '/cases', key: 'nav.cases' }, { href: '/video', key: 'nav.video' },
+  ],
+  maker: [{ href: '/cases', key: 'nav.desk' }, { href: '/cases/new', key: 'nav.newApplication' }, { href: '/seals', key: 'nav.producedSeals' }, { href: '/video', key: 'nav.video' }],
   holder: [{ href: '/seals', key: 'nav.mySeals' }, { href: '/cases', key: 'nav.cases' }],
   admin: [{ href: '/admin', key: 'nav.admin' }],
 };
@@ -108,7 +111,7 @@ export function renderPage(req: Request, res: Response, page: string, model: Pag
   const actor = req.actor;
   const current = req.path;
   const nav = actor
-    ? NAV[actor.role].map((n) => ({ href: n.href, label: translate(lang, n.key), current: current === n.href || (n.href !== '/cases' && current.startsWith(n.href + '/')) }))
+    ? NAV[actor.role].map((n) => ({ href: n.href, label: translate(lang, n.key), current: current === n.href || (n.href !== '/cases' && current.startsWith(n.href + '/') && !NAV[actor.role].some((o) => o.href.startsWith(n.href + '/') && current.startsWith(o.href))) }))
     : [];
   const flash = res.locals.flash as string | undefined;
   const root = {

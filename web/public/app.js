@@ -75,8 +75,10 @@
   // Files: the size limit is checked before sending (and again on the server).
   document.querySelectorAll('input[type=file]').forEach(function (input) {
     input.addEventListener('change', function () {
-      var big = Array.prototype.some.call(input.files || [], function (f) { return f.size > 10 * 1024 * 1024; });
-      input.setCustomValidity(big ? (zh ? '文件不能超过 10 MiB' : 'The file must be at most 10 MiB') : '');
+      // data-max-bytes: a larger limit (premises video); 10 MiB otherwise.
+      var max = parseInt(input.getAttribute('data-max-bytes'), 10) || 10 * 1024 * 1024, mib = Math.floor(max / 1048576);
+      var big = Array.prototype.some.call(input.files || [], function (f) { return f.size > max; });
+      input.setCustomValidity(big ? (zh ? '文件不能超过 ' + mib + ' MiB' : 'The file must be at most ' + mib + ' MiB') : '');
       if (big) input.reportValidity();
     });
   });

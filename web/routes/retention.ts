@@ -13,7 +13,7 @@ const ctx = (req: Request): uc.AccessContext => ({ clientAddress: req.ip ?? null
 const query = (req: Request, name: string): string | undefined => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
 
 /** Reads the multipart form: text fields and one file (field `file`), streamed into the store's temporary area. */
-function readVideoUpload(req: Request, deps: Deps): Promise<uc.VideoUpload> {
+export function readVideoUpload(req: Request, deps: Deps): Promise<uc.VideoUpload> {
   const max = uc.maxVideoBytes();
   const store = uc.contentStore(deps);
   return new Promise((resolve, reject) => {
