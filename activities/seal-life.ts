@@ -55,6 +55,11 @@ export function createPasswordNoticeActivities(db: Db) {
         .onConflict('message_key')
         .ignore();
     },
+
+    /** C2 lockout: the seal's workflow ends a lock when its timer fires. Clears only that lock, so it is idempotent. */
+    async liftPasswordLock({ sealId, lockedUntil }: { sealId: string; lockedUntil: string }) {
+      await db('protection_passwords').where({ seal_id: sealId, locked_until: lockedUntil }).update({ locked_until: null });
+    },
   };
 }
 

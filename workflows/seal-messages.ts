@@ -26,7 +26,19 @@ export const NEXT_STATUS: Readonly<Record<ChangeKind, SealLifeStatus>> = {
   cancel: 'cancelled',
 };
 
+/** A lock on the protection password as the seal's workflow times it; `endsAt` is in workflow time. */
+export interface PasswordLock {
+  lockedUntil: string;
+  endsAt: string;
+}
+
 export const applyChangeUpdate = defineUpdate<{ status: SealLifeStatus }, [ChangeInput]>('applyChange');
-export const sealStatusQuery = defineQuery<{ status: SealLifeStatus; runs: number; passwordExpiresAt: string | null; remindersSent: number[] }>('sealStatus');
+export const sealStatusQuery = defineQuery<{ status: SealLifeStatus; runs: number; passwordExpiresAt: string | null; remindersSent: number[]; passwordLock: PasswordLock | null }>('sealStatus');
 /** A keeper set, changed or reset the protection password (C2): reminders restart from its new expiry. */
 export const passwordSetSignal = defineSignal<[{ expiresAt: string }]>('passwordSet');
+/**
+ * Wrong protection passwords locked signing (C2 lockout) until `lockedUntil`, `durationMs` from now: the
+ * workflow times the lock and lifts it when it ends. `lockedUntil` names the lock (the same lock told twice
+ * is timed once).
+ */
+export const passwordLockedSignal = defineSignal<[{ lockedUntil: string; durationMs: number }]>('passwordLocked');

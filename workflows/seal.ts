@@ -1,13 +1,25 @@
 // A seal from collection to its end: the one place where its status changes. Each change (requested
 // through a lifecycle case, see change-request.ts) puts the certificate on hold, lifts the hold or revokes
-// it, and regenerates the CRL. Its timers remind the keepers before the protection password expires (C2).
+// it, and regenerates the CRL. Its timers remind the keepers before the protection password expires (C2)
+// and end a lockout after wrong passwords: the lock starts in PostgreSQL (each failure counted under a row
+// lock), and this workflow owns its end, on a durable timer in workflow time.
 // The workflow lives for years, so it continues as new before its history grows large.
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
 import { now } from './case-desk';
 import { DEFAULT_REMINDER_DAYS, reminderInstants } from '../domain/protection-password';
 import { startArchiveRetention } from './retention-archive';
-import { ALLOWED_CHANGES, NEXT_STATUS, applyChangeUpdate, passwordSetSignal, sealStatusQuery, type ChangeInput, type SealLifeStatus } from './seal-messages';
+import {
+  ALLOWED_CHANGES,
+  NEXT_STATUS,
+  applyChangeUpdate,
+  passwordLockedSignal,
+  passwordSetSignal,
+  sealStatusQuery,
+  type ChangeInput,
+  type PasswordLock,
+  type SealLifeStatus,
+} from './seal-messages';
 
 export interface SealWorkflowInput {
   sealId: string;
@@ -21,6 +33,8 @@ export interface SealWorkflowInput {
   /** Carried across continue-as-new: the protection password's expiry and the reminders already sent. */
   passwordExpiresAt?: string | null;
   remindersSent?: number[];
+  /** Carried across continue-as-new: a lockout not yet ended. */
+  passwordLock?: PasswordLock | null;
 }
 
 const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
@@ -35,11 +49,17 @@ export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: 
   let passwordExpiresAt = input.passwordExpiresAt ?? null;
   let remindersSent = input.remindersSent ?? []; // days-before values (0 = the expiry notice)
   let passwordVersion = 0;
+  let passwordLock = input.passwordLock ?? null;
 
-  setHandler(sealStatusQuery, () => ({ status, runs: input.runs ?? 0, passwordExpiresAt, remindersSent }));
+  setHandler(sealStatusQuery, () => ({ status, runs: input.runs ?? 0, passwordExpiresAt, remindersSent, passwordLock }));
   setHandler(passwordSetSignal, ({ expiresAt }) => {
     passwordExpiresAt = expiresAt;
     remindersSent = [];
+    passwordVersion++;
+  });
+  setHandler(passwordLockedSignal, ({ lockedUntil, durationMs }) => {
+    if (passwordLock?.lockedUntil === lockedUntil) return;
+    passwordLock = { lockedUntil, endsAt: new Date(Date.now() + Math.max(0, durationMs)).toISOString() };
     passwordVersion++;
   });
   setHandler(
@@ -92,17 +112,24 @@ export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: 
   };
   while (status !== 'cancelled') {
     const notice = nextNotice();
+    const lock = passwordLock;
     const version = passwordVersion;
+    const lockFirst = lock && (!notice || new Date(lock.endsAt).getTime() <= notice.at.getTime());
+    const wakeAt = lockFirst ? new Date(lock.endsAt).getTime() : notice?.at.getTime();
     const interrupted = await condition(
       () => status === 'cancelled' || passwordVersion !== version || (!busy && tooLong()),
-      notice ? Math.max(0, notice.at.getTime() - Date.now()) : undefined,
+      wakeAt === undefined ? undefined : Math.max(0, wakeAt - Date.now()),
     );
-    if (!interrupted && notice) {
+    if (!interrupted && lockFirst) {
+      // Lifts exactly this lock: a newer one (or a correct password meanwhile) is left as it is.
+      await db.liftPasswordLock({ sealId: input.sealId, lockedUntil: lock.lockedUntil });
+      if (passwordLock === lock) passwordLock = null;
+    } else if (!interrupted && notice) {
       await db.sendPasswordNotice({ sealId: input.sealId, daysBefore: notice.daysBefore, expiresAt: passwordExpiresAt!, at: now() });
       remindersSent = [...remindersSent, notice.daysBefore];
     } else if ((status as SealLifeStatus) !== 'cancelled' && !busy && tooLong()) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof sealWorkflow>({ ...input, status, runs: (input.runs ?? 0) + 1, passwordExpiresAt, remindersSent });
+      return continueAsNew<typeof sealWorkflow>({ ...input, status, runs: (input.runs ?? 0) + 1, passwordExpiresAt, remindersSent, passwordLock });
     }
   }
   await condition(allHandlersFinished);

@@ -1,6 +1,7 @@
 // A seal's own workflow over years, at real durations on the time-skipping server, with the project's real
 // database activities: protection-password expiry reminders (C2), a bounded history (continue-as-new) for a
-// seal that lives five years with monthly password changes, and the 24-hour filing of a lifecycle change.
+// seal that lives five years with monthly password changes, the end of a lockout after wrong passwords
+// (15 minutes, timed by the seal's workflow), and the 24-hour filing of a lifecycle change.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/workflows/seal-timers.test.ts
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,18 +14,25 @@ import { decideTask, overdueFilings, submitFiling } from '../../usecases/applica
 import { durationToMs, parseIsoDuration } from '../../domain/calendar';
 import { BlobStore } from '../../infra/blobs';
 import { passwordSetSignal, sealStatusQuery } from '../../workflows/seal-messages';
+import { checkMaySign, nameKeeper, setInitialPassword } from '../../usecases/keepers';
+import { notifyPasswordLocked } from '../../usecases/password-lock';
+import { LOCKOUT_POLICY } from '../../domain/protection-password';
+import { Hsm } from '../../infra/hsm/hsm';
+import { eventually } from '../helpers/wait';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 import { createUser, testConfig } from '../helpers/stack';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 
 const DAY = 24 * 3600 * 1000;
+const MIN = 60 * 1000;
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 let config: Config;
 let ctx: WorkerContext;
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
+let hsm: Hsm | undefined;
 
 beforeAll(async () => {
   config = testConfig();
@@ -33,6 +41,7 @@ beforeAll(async () => {
   bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
 });
 afterAll(async () => {
+  await hsm?.close();
   await env?.teardown();
   await ctx?.close();
 });
@@ -109,6 +118,42 @@ test('C2: a seal that lives five years with monthly password changes keeps a bou
     // … and the timers carried across runs still fire when the last password runs out.
     await env.sleep(91 * DAY);
     expect((await notices(sealId)).map((n) => n.kind)).toContain('password_expired');
+    await handle.terminate('test finished');
+  });
+});
+
+test('C2: five wrong protection passwords lock signing; the seal workflow lifts the lock after the real 15 minutes on its clock, and the keeper may sign again', async () => {
+  expect(LOCKOUT_POLICY.lockMs).toBe(15 * MIN);
+  hsm ??= await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+  const sealId = await liveSeal();
+  const { holder_id: holderId } = await ctx.db('seals').where({ id: sealId }).first('holder_id');
+  const holderUser = await createUser(ctx.db, 'holder', { holder_id: holderId });
+  const holder = { userId: holderUser.id, username: 'h', role: 'holder' as const, districtCode: null, makerId: null, holderId };
+  const deps = { db: ctx.db, hsm, config };
+  const keeperId = makeResidentId();
+  const password = 'Tiger#Lake2049x';
+  await nameKeeper(deps, holder, sealId, { name: '丙', id_number: keeperId });
+  await setInitialPassword(deps, holder, sealId, { id_number: keeperId, password });
+  const maySign = () => checkMaySign(deps, sealId, keeperId, password);
+  await run(async (taskQueue) => {
+    const handle = await env.client.workflow.start(sealWorkflow, { taskQueue, workflowId: `seal:${sealId}`, args: [{ sealId, districtCode: '110105', hsmTaskQueue: `${taskQueue}-hsm`, status: 'active' }] });
+    expect(await maySign()).toEqual({ allowed: true });
+    for (let i = 1; i <= 4; i++) expect(await checkMaySign(deps, sealId, keeperId, `Wrong#Pass${i}x`)).toMatchObject({ allowed: false, reason: 'wrong_password', attemptsLeft: 5 - i });
+    expect(await checkMaySign(deps, sealId, keeperId, 'Wrong#Pass5x')).toMatchObject({ allowed: false, reason: 'locked' });
+    await notifyPasswordLocked({ db: ctx.db, temporal: env.client }, sealId); // as the signing path does on 'locked'
+    await eventually('the workflow timing the lock', () => handle.query(sealStatusQuery), (q) => q.passwordLock !== null);
+
+    // Locked: even the right password is refused, up to the last minute of the 15.
+    expect(await maySign()).toMatchObject({ allowed: false, reason: 'locked' });
+    await env.sleep(14 * MIN);
+    expect(await maySign()).toMatchObject({ allowed: false, reason: 'locked' });
+    expect((await handle.query(sealStatusQuery)).passwordLock).not.toBeNull();
+
+    // The 15th minute passes on the workflow's clock (the wall clock has moved by seconds only).
+    await env.sleep(1 * MIN + 1000);
+    await eventually('the lock lifted', () => ctx.db('protection_passwords').where({ seal_id: sealId }).first('locked_until'), (r) => r.locked_until === null);
+    expect(await maySign()).toEqual({ allowed: true });
+    expect((await handle.query(sealStatusQuery)).passwordLock).toBeNull();
     await handle.terminate('test finished');
   });
 });

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../infra/config';
 import { Router, type Response } from 'express';
 import * as uc from '../../usecases/keepers';
+import { timingLockout } from '../../usecases/password-lock';
 import { requireRole } from '../auth';
 
 const noStore = (res: Response) => res.set('cache-control', 'no-store');
@@ -31,7 +32,8 @@ export function keeperRoutes(deps: uc.KeeperDeps & { temporal: Client; config: C
     noStore(res).status(201).json(status);
   });
   r.post('/api/seals/:id/password/change', requireRole('holder'), async (req, res) => {
-    const status = await uc.changePassword(deps, req.actor!, id(req.params.id), req.body);
+    // C2: the lock that wrong passwords start is timed by the seal's workflow.
+    const status = await timingLockout(deps, id(req.params.id), () => uc.changePassword(deps, req.actor!, id(req.params.id), req.body));
     await uc.notifyPasswordSet(deps.temporal, id(req.params.id), status.expires_at);
     noStore(res).json(status);
   });
