@@ -3,6 +3,7 @@
 // platform's PKI. Used by `make up` (scripts/up.ts) and `make test` (scripts/with-stack.ts).
 import type { Config } from '../infra/config';
 import { createDb, migrateToLatest } from '../infra/db';
+import { ensureApplicationRole } from '../infra/db-roles';
 import { ensureSoftHsmToken } from '../infra/hsm/softhsm-token';
 import { Hsm } from '../infra/hsm/hsm';
 import { provisionPlatformPki } from '../infra/pki/platform';
@@ -12,7 +13,10 @@ import { startPostgres } from '../infra/services/postgres';
 import { startTemporal } from '../infra/services/temporal-dev-server';
 
 export interface Stack {
+  /** The application role's connection (M5: only SELECT and INSERT on record tables). */
   databaseUrl: string;
+  /** The owner's connection: migrations only, and tests that check what even the owner cannot do. */
+  ownerDatabaseUrl: string;
   temporalUiUrl?: string;
   /** Environment for child processes (workers, web, tests) so they find the same services. */
   env: Record<string, string>;
@@ -35,10 +39,11 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
   const pg = pgResult.value;
   const temporal = temporalResult.value;
   try {
-    const db = createDb(pg.url);
+    const db = createDb(pg.ownerUrl);
     try {
       const applied = await migrateToLatest(db);
       log(`PostgreSQL: ${applied.length ? `applied migrations ${applied.join(', ')}` : 'schema up to date'}`);
+      await ensureApplicationRole(db, pg.appRole);
       await upsertReferenceData(db);
 
       const { runtime } = config;
@@ -60,6 +65,7 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
       log(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return {
         databaseUrl: pg.url,
+        ownerDatabaseUrl: pg.ownerUrl,
         temporalUiUrl: temporal.uiUrl,
         env: {
           DATABASE_URL: pg.url,

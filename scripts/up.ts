@@ -13,7 +13,8 @@ const log = (m: string) => console.log(`\x1b[1;32m[up]\x1b[0m ${m}`);
 async function main() {
   const config = loadConfig();
   const stack = await provisionStack(config, log);
-  const env = { ...process.env, ...stack.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env };
+  delete env.DATABASE_OWNER_URL; // workers and web run as the application role only (M5, P1)
 
   const db = createDb(stack.databaseUrl);
   const logins = await seedDemoData(db, config.runtime.dataDir).finally(() => db.destroy());
@@ -64,7 +65,7 @@ async function main() {
   Back office      ${web}
   Readiness        ${web}/readyz
   Temporal Web UI  ${stack.temporalUiUrl ?? '(external cluster)'}
-  PostgreSQL       ${stack.databaseUrl.replace(/:[^:@/]*@/, ':***@')}
+  PostgreSQL       ${stack.databaseUrl.replace(/:[^:@/]*@/, ':***@')} (application role; migrations as the owner)
 
   Demo logins (API bearer tokens, also in ${path.join(config.runtime.dataDir, 'demo-logins.json')}):
 ${logins.map((l) => `    ${l.role.padEnd(10)} ${l.username.padEnd(22)} ${l.scope.padEnd(24)} ${l.token}`).join('\n')}

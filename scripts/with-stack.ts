@@ -27,11 +27,13 @@ async function main() {
   for (const [k, v] of Object.entries(TEST_ENV)) process.env[k] ??= v;
   const config = loadConfig();
   // Every run starts from nothing, so a test never depends on what an earlier run left behind.
-  if (!config.runtime.databaseUrl) rmSync(path.resolve(config.runtime.dataDir), { recursive: true, force: true });
+  if (!config.runtime.databaseUrl && !config.runtime.databaseOwnerUrl) rmSync(path.resolve(config.runtime.dataDir), { recursive: true, force: true });
   const stack = await provisionStack(config, log);
   let code = 1;
   try {
-    const child = spawn(command[0], command.slice(1), { env: { ...process.env, ...stack.env }, stdio: 'inherit' });
+    // Tests also get the owner's URL, to show that even the owner cannot change records (M5); workers never do.
+    const env = { ...process.env, ...stack.env, DATABASE_OWNER_URL: stack.ownerDatabaseUrl };
+    const child = spawn(command[0], command.slice(1), { env, stdio: 'inherit' });
     const forward = (s: NodeJS.Signals) => child.kill(s);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

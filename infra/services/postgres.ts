@@ -1,12 +1,18 @@
-// PostgreSQL for this machine: the server named by DATABASE_URL, or an embedded one whose data
-// lives under <dataDir>/postgres and survives restarts.
+// PostgreSQL for this machine: the server named by DATABASE_OWNER_URL / DATABASE_URL, or an embedded one
+// whose data lives under <dataDir>/postgres and survives restarts. Two connections (M5, P1): the owner's,
+// for migrations and grants, and the application role's, for workers and the web server.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Config } from '../config';
+import { applicationUrl, roleOfUrl, type AppRole } from '../db-roles';
 
 export interface RunningPostgres {
+  /** The application role's connection (workers, web). */
   url: string;
+  /** The owner's connection (migrations, grants, platform provisioning). */
+  ownerUrl: string;
+  appRole: AppRole;
   embedded: boolean;
   stop(): Promise<void>;
 }
@@ -15,10 +21,18 @@ const DB_NAME = 'eseal';
 const ADMIN_USER = 'postgres';
 
 export async function startPostgres(config: Config, log: (m: string) => void): Promise<RunningPostgres> {
-  const { databaseUrl, dataDir, postgresPort } = config.runtime;
+  const { databaseUrl, databaseOwnerUrl, dataDir, postgresPort } = config.runtime;
+  const configuredRole: AppRole = { user: config.runtime.databaseAppUser, password: config.runtime.databaseAppPassword };
+  if (databaseOwnerUrl) {
+    // A separate owner: DATABASE_URL, when given, is already the application's own login.
+    const url = databaseUrl ?? applicationUrl(databaseOwnerUrl, configuredRole);
+    log(`PostgreSQL: migrations as DATABASE_OWNER_URL (${redact(databaseOwnerUrl)}), the application as ${redact(url)}`);
+    return { url, ownerUrl: databaseOwnerUrl, appRole: databaseUrl ? roleOfUrl(databaseUrl) : configuredRole, embedded: false, stop: async () => {} };
+  }
   if (databaseUrl) {
-    log(`PostgreSQL: using DATABASE_URL (${redact(databaseUrl)})`);
-    return { url: databaseUrl, embedded: false, stop: async () => {} };
+    const url = applicationUrl(databaseUrl, configuredRole);
+    log(`PostgreSQL: migrations as DATABASE_URL (${redact(databaseUrl)}), the application as ${redact(url)}`);
+    return { url, ownerUrl: databaseUrl, appRole: configuredRole, embedded: false, stop: async () => {} };
   }
   const databaseDir = path.join(dataDir, 'postgres');
   // A local password for a server bound to loopback only; DATABASE_URL is the way to a real one.
@@ -59,7 +73,8 @@ export async function startPostgres(config: Config, log: (m: string) => void): P
     await client.end();
   }
   log(`PostgreSQL: embedded server on 127.0.0.1:${postgresPort}, data in ${databaseDir}`);
-  return { url: `${adminUrl}/${DB_NAME}`, embedded: true, stop: () => pg.stop() };
+  const ownerUrl = `${adminUrl}/${DB_NAME}`;
+  return { url: applicationUrl(ownerUrl, configuredRole), ownerUrl, appRole: configuredRole, embedded: true, stop: () => pg.stop() };
 }
 
 export const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
