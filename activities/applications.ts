@@ -85,11 +85,12 @@ export function createApplicationDbActivities(db: Db) {
         .update({ status: 'done', decision: t.decision, reason: t.reason, decided_by: t.decidedBy, decided_at: t.at, assignee_id: t.decidedBy });
     },
 
-    async recordProductionData(p: { caseId: string; productionData: Record<string, unknown>; onSiteImageMaterialId: string }) {
-      await db('cases')
-        .where({ id: p.caseId })
-        .whereNull('production_data')
-        .update({ production_data: JSON.stringify(p.productionData), on_site_image_id: p.onSiteImageMaterialId });
+    /** M2 M5: version 1 of the production record; corrections append versions (usecases/production-records.ts). */
+    async recordProductionData(p: { caseId: string; productionData: Record<string, unknown>; onSiteImageMaterialId: string; authorId: string }) {
+      await db('production_records')
+        .insert({ id: randomUUID(), case_id: p.caseId, version: 1, data: JSON.stringify(p.productionData), on_site_image_id: p.onSiteImageMaterialId, author_id: p.authorId })
+        .onConflict(['case_id', 'version'])
+        .ignore();
     },
 
     /** S3/M2: the seal code is the district code and a 7-digit sequence of that district; assigned once. */
@@ -129,7 +130,7 @@ export function createApplicationDbActivities(db: Db) {
     async recordFiling(f: { caseId: string; kind: string; round: number; data: Record<string, unknown>; late: boolean; taskId: string; submittedBy: string | null; at: string }) {
       return db.transaction(async (trx) => {
         await trx('filings')
-          .insert({ id: randomUUID(), case_id: f.caseId, kind: f.kind, round: f.round, data: JSON.stringify(f.data), late: f.late, task_id: f.taskId, status: 'submitted', submitted_by: f.submittedBy, submitted_at: f.at })
+          .insert({ id: randomUUID(), case_id: f.caseId, kind: f.kind, round: f.round, data: JSON.stringify(f.data), late: f.late, task_id: f.taskId, submitted_by: f.submittedBy, submitted_at: f.at })
           .onConflict(['case_id', 'kind', 'round'])
           .ignore();
         await trx('filing_deadlines').where({ case_id: f.caseId, kind: f.kind }).whereNull('first_filed_at').update({ first_filed_at: f.at });
@@ -140,9 +141,12 @@ export function createApplicationDbActivities(db: Db) {
 
     async decideFiling(f: { caseId: string; kind: string; round: number; accepted: boolean; reason: string | null; at: string }) {
       await db.transaction(async (trx) => {
-        await trx('filings')
-          .where({ case_id: f.caseId, kind: f.kind, round: f.round, status: 'submitted' })
-          .update({ status: f.accepted ? 'accepted' : 'returned', returned_reason: f.accepted ? null : f.reason });
+        // M5: the filing itself is a record; the decision is appended beside it, once.
+        const filing = await trx('filings').where({ case_id: f.caseId, kind: f.kind, round: f.round }).first('id');
+        await trx('filing_decisions')
+          .insert({ filing_id: filing.id, decision: f.accepted ? 'accepted' : 'returned', reason: f.accepted ? null : f.reason, decided_at: f.at })
+          .onConflict('filing_id')
+          .ignore();
         if (f.accepted) await trx('filing_deadlines').where({ case_id: f.caseId, kind: f.kind }).whereNull('accepted_at').update({ accepted_at: f.at });
       });
     },

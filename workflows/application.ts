@@ -118,7 +118,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   await ensureLicence();
   const p = production!;
   await moveTo('producing', 'production_recorded', {}, p.actorId);
-  await db.recordProductionData({ caseId: input.caseId, productionData: p.productionData, onSiteImageMaterialId: p.onSiteImageMaterialId });
+  await db.recordProductionData({ caseId: input.caseId, productionData: p.productionData, onSiteImageMaterialId: p.onSiteImageMaterialId, authorId: p.actorId });
   const sealCode = await db.assignSealCode({ sealId: input.sealId });
   await hsm.generateSealKey({ sealId: input.sealId });
   await hsm.issueSealCertificate({ sealId: input.sealId });

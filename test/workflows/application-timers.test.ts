@@ -241,12 +241,13 @@ test('M3: a filing not made within 24 hours is overdue at that moment, visible t
     expect(filed.late).toBe(true);
     expect(await overdueIds(supervisor)).not.toContain(caseId);
     const filing = await ctx.db('filings').where({ id: filed.filing_id }).first();
-    expect(filing).toMatchObject({ kind: 'production', late: true, status: 'submitted' });
+    expect(filing).toMatchObject({ kind: 'production', late: true });
+    expect(await ctx.db('filing_decisions').where({ filing_id: filing.id }).first()).toBeUndefined(); // M5: decided beside it, later
     expect(ms(filing.submitted_at)).toBeGreaterThan(ms(deadline.due_at) + DAY);
 
     await decideTask(deps, haidianOfficer, filed.task_id, { decision: 'accept' });
     await waitForStatus(caseId, 'ready');
-    expect(await ctx.db('filings').where({ id: filed.filing_id }).first('late', 'status')).toEqual({ late: true, status: 'accepted' });
+    expect(await ctx.db('filings as f').join('filing_decisions as d', 'd.filing_id', 'f.id').where('f.id', filed.filing_id).first('f.late', 'd.decision')).toEqual({ late: true, decision: 'accepted' });
     const view = await getCaseView(deps, supervisor, caseId);
     expect(view.filing).toMatchObject({ late: true });
     expect(view.filing!.accepted_at).not.toBeNull();
@@ -343,7 +344,7 @@ test('M9 M13: a seal not collected within 3 calendar months is entered in the un
     expect((await listTasks(deps, haidianOfficer, { kind: 'cancellation_filing' })).map((t) => t.id)).toContain(task.id);
     expect((await listTasks(deps, chaoyangOfficer, { kind: 'cancellation_filing' })).map((t) => t.id)).not.toContain(task.id);
     const filing = await ctx.db('filings').where({ case_id: caseId, kind: 'cancellation' }).first();
-    expect(filing).toMatchObject({ task_id: task.id, status: 'submitted', late: false });
+    expect(filing).toMatchObject({ task_id: task.id, late: false });
     expect(ms(filing.submitted_at)).toBe(ms(seal.cancelled_at));
 
     await expect(decideTask(deps, chaoyangOfficer, task.id, { decision: 'accept' })).rejects.toMatchObject({ status: 403 });
@@ -351,7 +352,7 @@ test('M9 M13: a seal not collected within 3 calendar months is entered in the un
     expect(decided.case_id).toBe(caseId);
     const final = await env.client.workflow.getHandle(applicationWorkflowId(caseId)).result();
     expect(final).toMatchObject({ status: 'cancelled_unclaimed', openTask: null });
-    expect(await ctx.db('filings').where({ id: filing.id }).first('status')).toEqual({ status: 'accepted' });
+    expect(await ctx.db('filing_decisions').where({ filing_id: filing.id }).first('decision')).toEqual({ decision: 'accepted' });
     expect(await ctx.db('tasks').where({ id: task.id }).first('status', 'decision')).toEqual({ status: 'done', decision: 'accept' });
     const cancellationDeadline = await ctx.db('filing_deadlines').where({ case_id: caseId, kind: 'cancellation' }).first();
     expect(cancellationDeadline.accepted_at).not.toBeNull();
