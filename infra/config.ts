@@ -38,6 +38,7 @@ const fileSchema = z.object({
     sealCertificateValidityYears: z.coerce.number().int().min(1).max(20),
     crlNextUpdateHours: z.coerce.number().int().min(1).max(24 * 31),
   }),
+  records: z.object({ correctionNeedsOfficerApproval: bool }),
 });
 
 const envSchema = z.object({

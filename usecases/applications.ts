@@ -27,6 +27,7 @@ import {
 import type { Actor } from '../web/auth';
 import { auditRead } from '../infra/audit/log';
 import { forbidden, notFound } from '../web/errors';
+import { productionRecordVersions } from './production-record-versions';
 
 export interface Deps {
   db: Db;
@@ -259,6 +260,7 @@ export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: 
     missing_materials: missing.map((k) => ({ kind: k, label_zh: MATERIAL_LABELS[k as keyof typeof MATERIAL_LABELS]?.zh ?? k, label_en: MATERIAL_LABELS[k as keyof typeof MATERIAL_LABELS]?.en ?? k })),
     materials,
     tasks,
+    production_records: await productionRecordVersions(deps.db, caseId), // M5: every version, current marked
     filing: deadline ? { due_at: deadline.due_at, overdue_at: deadline.overdue_at, first_filed_at: deadline.first_filed_at, accepted_at: deadline.accepted_at, late: !!deadline.first_filed_at && deadline.first_filed_at > deadline.due_at } : null,
     events,
   };

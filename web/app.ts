@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { pkiRoutes } from './routes/pki';
 import { platformStatementRoutes } from './routes/platform-statements';
+import { productionRecordRoutes } from './routes/production-records';
 import { retentionRoutes } from './routes/retention';
 
 export function createApp(deps: Deps) {
@@ -29,6 +30,7 @@ export function createApp(deps: Deps) {
   app.use(auditTrail(deps.db)); // M6 P1: every change and every refusal is written to the audit trail
   app.use(platformStatementRoutes(deps));
   app.use(applicationRoutes(deps));
+  app.use(productionRecordRoutes(deps)); // M5: production data as versions; corrections append
   app.use(sealRoutes(deps));
   app.use(keeperRoutes(deps));
   app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives

@@ -49,6 +49,7 @@ const CASE_SCOPE: Who[] = ['makerIn', 'officerIn', 'holderIn', 'supervisor', 'ad
     ['/api/applications/{case}', CASE_SCOPE],
     ['/api/materials/{material}', CASE_SCOPE],
     ['/api/seals/{seal}', CASE_SCOPE],
+    ['/api/applications/{case}/production-records', CASE_SCOPE],
     ['/api/seals/{seal}/documents/production_certificate.pdf', CASE_SCOPE],
     ['/api/seals/{seal}/keepers', ['makerIn', 'officerIn', 'holderIn', 'supervisor']],
     ['/cases/{case}', CASE_SCOPE],
@@ -82,6 +83,8 @@ const CASE_SCOPE: Who[] = ['makerIn', 'officerIn', 'holderIn', 'supervisor', 'ad
       ['officerOut', 'POST', `/api/tasks/${ids.taskId}/decision`, { decision: 'accept' }],
       ['makerOut', 'POST', `/api/applications/${ids.caseId}/filing`, {}],
       ['makerOut', 'POST', `/api/applications/${ids.caseId}/collection`, { collector_name: '某人', collector_id_number: '110105198506120011' }],
+      ['makerOut', 'POST', `/api/applications/${ids.caseId}/production-records`, { production_data: { medium: 'HSM' }, reason: '更正' }],
+      ['officerOut', 'POST', `/api/applications/${ids.caseId}/production-records/2/decision`, { decision: 'approve' }],
       ['holderOut', 'POST', `/api/seals/${ids.sealId}/keepers`, { name: '某人', id_number: '110105198506120011' }],
       ['holderOut', 'POST', `/api/seals/${ids.sealId}/password/reset-requests`, { id_number: '110105198506120011', phone: '13800138000', reason: '忘记' }],
     ];

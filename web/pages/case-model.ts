@@ -85,6 +85,22 @@ export async function caseModel(deps: Deps, req: Request, caseId: string) {
     decided: formatTime(t.decided_at),
     due: countdown(t.due_at, lang),
   }));
+  const stateLabels: Record<string, [string, string, string]> = {
+    current: ['现行', 'current', 'ok'],
+    superseded: ['已被更正', 'superseded', 'info'],
+    pending_approval: ['待民警审批', 'awaiting approval', 'warn'],
+    rejected: ['更正被驳回', 'rejected', 'bad'],
+  };
+  // M5: every version stays readable where the record is shown.
+  const productionRecords = view.production_records.map((v) => ({
+    version: v.version,
+    state: { label: stateLabels[v.state][lang === 'zh' ? 0 : 1], tone: stateLabels[v.state][2] },
+    data: Object.entries(v.data).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
+    reason: v.reason,
+    author: v.author.display_name,
+    recorded: formatTime(v.created_at),
+    approval: v.approval ? `${v.approval.decision === 'approved' ? (lang === 'zh' ? '批准' : 'approved') : lang === 'zh' ? '驳回' : 'rejected'} ${formatTime(v.approval.decided_at)}${v.approval.reason ? ` · ${v.approval.reason}` : ''}` : '',
+  }));
   const filing = view.filing
     ? {
         due: formatTime(view.filing.due_at),
@@ -125,6 +141,7 @@ export async function caseModel(deps: Deps, req: Request, caseId: string) {
     materials,
     firstMaterial: materials[0] ?? null,
     tasks,
+    productionRecords,
     filing,
     timeline: await timeline(deps, view.events as Array<{ type: string; data: unknown; actor_id: string | null; at: Date }>, lang),
     temporalUrl: seesWorkflow ? temporalUiLink(deps.config, view.workflow_id) : null,

@@ -163,6 +163,14 @@ export const MESSAGES: Record<string, [string, string]> = {
   'case.noMaterials': ['没有材料', 'No materials'],
   'case.created': ['受理于', 'Received'],
   'case.tasks': ['民警任务', "Officers' tasks"],
+  // M5: production data versions
+  'records.title': ['制作信息（各版本）', 'Production data (every version)'],
+  'records.version': ['版本', 'Version'],
+  'records.data': ['制作信息', 'Production data'],
+  'records.reason': ['更正原因', 'Reason'],
+  'records.author': ['录入人', 'Author'],
+  'records.recorded': ['录入时间', 'Recorded'],
+  'records.approval': ['审批', 'Approval'],
 
   'cases.stateFilter': ['按状态筛选', 'Filter by state'],
   'cases.caption': ['案件，最新在前', 'Cases, newest first'],

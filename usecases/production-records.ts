@@ -1,0 +1,127 @@
+// M5: a case's production data is a series of versions. Version 1 is written when the seal is produced
+// (activities/applications.ts); a correction by the case's maker appends the next version with its reason
+// and author, and — when `records.correctionNeedsOfficerApproval` is on — takes effect only once an officer
+// of the case's district approves it. Nothing is changed in place; every version stays readable.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { parseName } from '../domain/application-intake';
+import { conflict, fieldRef, invalidField, requiredField } from '../domain/errors';
+import { auditRead } from '../infra/audit/log';
+import type { Db } from '../infra/db';
+import type { Actor } from '../web/auth';
+import { forbidden, notFound } from '../web/errors';
+import { assertCanSeeCase, type Deps } from './applications';
+import { productionRecordVersions, takesEffect } from './production-record-versions';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_DATA_CHARS = 8192; // as for version 1 (usecases/applications.ts recordProduction)
+
+interface CaseScope {
+  id: string;
+  maker_id: string;
+  holder_id: string;
+  district_code: string;
+}
+
+async function loadCase(db: Db | Knex.Transaction, caseId: string): Promise<CaseScope> {
+  if (!UUID.test(caseId)) throw notFound('Case', '案件');
+  const c = await db('cases').where({ id: caseId }).first('id', 'maker_id', 'holder_id', 'district_code');
+  if (!c) throw notFound('Case', '案件');
+  return c;
+}
+
+/** GET: every version, for whoever may see the case (P3, M6); the read is audited (operators are people). */
+export async function listProductionRecords(deps: Pick<Deps, 'db'>, actor: Actor, caseId: string) {
+  const c = await loadCase(deps.db, caseId);
+  assertCanSeeCase(actor, c);
+  await auditRead(deps.db, actor, { action: 'production_record.read', targetType: 'case', targetId: c.id, caseId: c.id }); // M6 P1
+  const versions = await productionRecordVersions(deps.db, c.id);
+  return { case_id: c.id, current_version: versions.find((v) => v.state === 'current')?.version ?? null, versions };
+}
+
+function parseData(value: unknown): Record<string, unknown> {
+  const field = fieldRef('production_data', '制作信息', 'Production data');
+  if (value === undefined || value === null) throw requiredField(field);
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidField(field, '应为对象（键值）', 'must be an object (keys and values)');
+  if (JSON.stringify(value).length > MAX_DATA_CHARS) throw invalidField(field, '超过 8 KiB', 'exceeds 8 KiB');
+  return value as Record<string, unknown>;
+}
+
+/** POST by the case's maker: the next version, with its reason and author. */
+export async function correctProductionRecord(deps: Pick<Deps, 'db' | 'config'>, actor: Actor, caseId: string, body: unknown) {
+  const c = await loadCase(deps.db, caseId);
+  if (actor.role !== 'maker' || actor.makerId !== c.maker_id) throw forbidden('Only the maker of this case may correct its production record', '只有本案件的制作单位可以更正制作信息');
+  const b = (body ?? {}) as { production_data?: unknown; reason?: unknown; on_site_image_id?: unknown };
+  // Every field is checked before anything is written, so a refused correction leaves the record as it was.
+  const data = parseData(b.production_data);
+  const reason = parseName(b.reason, fieldRef('reason', '更正原因', 'Reason for the correction'), 500);
+  const imageField = fieldRef('on_site_image_id', '经办人现场影像', "Handler's on-site image");
+  if (b.on_site_image_id !== undefined && (typeof b.on_site_image_id !== 'string' || !UUID.test(b.on_site_image_id))) throw invalidField(imageField, '格式不正确', 'is not a valid ID');
+  const needsApproval = deps.config.records.correctionNeedsOfficerApproval;
+
+  const version = await deps.db.transaction(async (trx) => {
+    await trx('cases').where({ id: c.id }).forUpdate().first('id'); // one correction at a time per case
+    const versions: Array<{ id: string; version: number; on_site_image_id: string; needs_approval: boolean; decision: string | null }> = await trx('production_records as r')
+      .leftJoin('production_record_decisions as d', 'd.record_id', 'r.id')
+      .where('r.case_id', c.id)
+      .orderBy('r.version')
+      .select('r.id', 'r.version', 'r.on_site_image_id', 'r.needs_approval', 'd.decision');
+    if (versions.length === 0) throw conflict('NO_PRODUCTION_RECORD', '本案件尚未录入制作信息，无可更正', 'This case has no production record yet; there is nothing to correct');
+    const pending = versions.find((v) => v.needs_approval && !v.decision);
+    if (pending) throw conflict('CORRECTION_PENDING', `第 ${pending.version} 版更正正待民警审批`, `Correction version ${pending.version} is awaiting an officer's approval`, { version: pending.version });
+    let imageId = [...versions].reverse().find(takesEffect)!.on_site_image_id;
+    if (typeof b.on_site_image_id === 'string') {
+      const image = await trx('materials').where({ id: b.on_site_image_id, case_id: c.id, kind: 'on_site_image' }).first('id');
+      if (!image) throw invalidField(imageField, '不是本案件上传的现场影像', 'is not an on-site image uploaded for this case');
+      imageId = image.id;
+    }
+    const next = versions[versions.length - 1].version + 1;
+    await trx('production_records').insert({ id: randomUUID(), case_id: c.id, version: next, data: JSON.stringify(data), on_site_image_id: imageId, reason, author_id: actor.userId, needs_approval: needsApproval });
+    return next;
+  });
+  const versions = await productionRecordVersions(deps.db, c.id);
+  return versions.find((v) => v.version === version)!;
+}
+
+/** POST by an officer of the case's district: approve or reject a correction awaiting approval, once. */
+export async function decideProductionCorrection(deps: Pick<Deps, 'db'>, actor: Actor, caseId: string, versionParam: string, body: unknown) {
+  const c = await loadCase(deps.db, caseId);
+  if (actor.role !== 'officer' || actor.districtCode !== c.district_code) throw forbidden("Only an officer of the case's district may decide this correction", '只有本案件所属辖区的民警可以审批更正');
+  const b = (body ?? {}) as { decision?: unknown; reason?: unknown };
+  const decisionField = fieldRef('decision', '审批结论', 'Decision');
+  if (b.decision === undefined || b.decision === null || b.decision === '') throw requiredField(decisionField);
+  if (b.decision !== 'approve' && b.decision !== 'reject') throw invalidField(decisionField, '应为 approve（批准）或 reject（驳回）', 'must be approve or reject');
+  const reasonField = fieldRef('reason', '审批意见', 'Reason');
+  const reason = b.decision === 'reject' || (b.reason !== undefined && b.reason !== null && b.reason !== '') ? parseName(b.reason, reasonField, 500) : null;
+  if (!/^[1-9]\d{0,8}$/.test(versionParam)) throw notFound('Version', '版本');
+  const record = await deps.db('production_records as r')
+    .leftJoin('production_record_decisions as d', 'd.record_id', 'r.id')
+    .where({ 'r.case_id': c.id, 'r.version': Number(versionParam) })
+    .first('r.id', 'r.needs_approval', 'd.decision');
+  if (!record) throw notFound('Version', '版本');
+  if (!record.needs_approval) throw conflict('NO_APPROVAL_NEEDED', '该版本无需审批', 'This version needs no approval');
+  if (record.decision) throw conflict('ALREADY_DECIDED', '该更正已审批', 'This correction has already been decided', { decision: record.decision });
+  const inserted = await deps.db('production_record_decisions')
+    .insert({ record_id: record.id, decision: b.decision === 'approve' ? 'approved' : 'rejected', reason, decided_by: actor.userId })
+    .onConflict('record_id')
+    .ignore()
+    .returning('record_id');
+  if (inserted.length === 0) throw conflict('ALREADY_DECIDED', '该更正已审批', 'This correction has already been decided');
+  const versions = await productionRecordVersions(deps.db, c.id);
+  return versions.find((v) => v.version === Number(versionParam))!;
+}
+
+/** Corrections awaiting approval: an officer's district, or the whole city for supervisors. */
+export async function pendingProductionCorrections(deps: Pick<Deps, 'db'>, actor: Actor) {
+  if (actor.role !== 'officer' && actor.role !== 'supervisor') throw forbidden();
+  const q = deps.db('production_records as r')
+    .join('cases as c', 'c.id', 'r.case_id')
+    .leftJoin('production_record_decisions as d', 'd.record_id', 'r.id')
+    .where('r.needs_approval', true)
+    .whereNull('d.record_id')
+    .orderBy('r.created_at')
+    .select('r.case_id', 'r.version', 'r.reason', 'r.author_id', 'r.created_at', 'c.district_code');
+  if (actor.role === 'officer') q.where('c.district_code', actor.districtCode);
+  const rows = await q;
+  return rows.map((r) => ({ case_id: r.case_id, version: r.version, reason: r.reason, author_id: r.author_id, district_code: r.district_code, created_at: new Date(r.created_at).toISOString() }));
+}
