@@ -5,17 +5,15 @@
 // key and its certificate (issued by the platform's issuing CA, `<dataDir>/pki/audit-signing.pem`) are
 // provisioned with the rest of the PKI at start-up, so the verifier needs no HSM: only that certificate.
 import { X509Certificate } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../db';
 import { toDerEcdsaSignature, type Hsm } from '../hsm/hsm';
-import { CA_ORGANIZATION, ISSUING_CA_KEY_LABEL, issueCertificate } from '../pki/ca';
-import { hsmCrypto } from '../pki/hsm-crypto';
+import { afterDays, ensureKeyCertificate } from '../pki/key-certificate';
 import * as x509 from '../pki/x509';
 import { AUDIT_SIGNING_KEY_LABEL, headBytes, sha256Hex } from './chain';
 
 export const AUDIT_SIGNING_CN = '北京市电子印章管理服务平台审计日志签名';
-const DAY = 86_400_000;
 const VALIDITY_DAYS = 5 * 365;
 const RENEW_BEFORE_DAYS = 60;
 /** Serialises head signing across processes (two HSM workers never sign two heads on the same predecessor). */
@@ -29,41 +27,18 @@ export const auditCertificatePath = (dataDir: string) => path.join(path.resolve(
  */
 export async function ensureAuditSigningCertificate(hsm: Hsm, dataDir: string, now = new Date()): Promise<{ path: string; created: boolean }> {
   const file = auditCertificatePath(dataDir);
-  const spki = (await hsm.ensureEcKeyPair(AUDIT_SIGNING_KEY_LABEL)).publicKeySpki;
   const issuingDer = new X509Certificate(await readFile(path.join(path.dirname(file), 'issuing-ca.pem'))).raw;
-  const issuing = new x509.X509Certificate(issuingDer);
-  const onDisk = await readFile(file, 'utf8').then(
-    (pem) => new x509.X509Certificate(pem),
-    () => undefined,
-  );
-  if (
-    onDisk &&
-    spki.equals(Buffer.from(onDisk.publicKey.rawData)) &&
-    onDisk.issuer === issuing.subject &&
-    onDisk.notAfter.getTime() - now.getTime() > RENEW_BEFORE_DAYS * DAY &&
-    (await onDisk.verify({ publicKey: issuing.publicKey, signatureOnly: true }, hsmCrypto))
-  ) {
-    return { path: file, created: false };
-  }
-  const notBefore = new Date(now.getTime() - 10 * 60_000);
-  const notAfter = new Date(notBefore.getTime() + VALIDITY_DAYS * DAY);
-  const { certificate } = await issueCertificate(hsm, {
-    issuerCertDer: issuingDer,
-    issuerKeyLabel: ISSUING_CA_KEY_LABEL,
-    subject: [{ C: ['CN'] }, { O: [CA_ORGANIZATION] }, { CN: [AUDIT_SIGNING_CN] }],
-    publicKeySpki: spki,
-    notBefore,
-    notAfter: notAfter < issuing.notAfter ? notAfter : issuing.notAfter,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
-      await x509.SubjectKeyIdentifierExtension.create(spki, false, hsmCrypto),
-    ],
+  const { created } = await ensureKeyCertificate(hsm, {
+    keyLabel: AUDIT_SIGNING_KEY_LABEL,
+    file,
+    issuingDer,
+    commonName: AUDIT_SIGNING_CN,
+    notAfter: afterDays(VALIDITY_DAYS),
+    renewBeforeDays: RENEW_BEFORE_DAYS,
+    keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+    now,
   });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, certificate.toString('pem'), { mode: 0o644 });
-  await rename(tmp, file);
-  return { path: file, created: true };
+  return { path: file, created };
 }
 
 export interface HeadStatus {

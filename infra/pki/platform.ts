@@ -2,14 +2,13 @@
 // key and the OCSP responder key with their certificates, all keys inside the HSM; certificates on disk
 // and in PostgreSQL. The issuing CA's first CRL is issued here too.
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as x509 from './x509';
 import type { Db } from '../db';
 import type { Hsm } from '../hsm/hsm';
-import { CA_ORGANIZATION, ISSUING_CA_KEY_LABEL, ensurePlatformCa, issueCertificate } from './ca';
+import { ensurePlatformCa } from './ca';
 import { currentCrl, generateCrl } from './crl';
-import { hsmCrypto } from './hsm-crypto';
+import { ensureKeyCertificate } from './key-certificate';
 import { ensureOcspResponderCertificate } from './ocsp-responder';
 
 export const PLATFORM_SIGNING_KEY_LABEL = 'eseal-platform-signing';
@@ -25,44 +24,27 @@ const fingerprint = (der: Buffer) => createHash('sha256').update(der).digest('he
 export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string, opts: { crlNextUpdateHours?: number } = {}) {
   const ca = await ensurePlatformCa(hsm, { dataDir });
   const dir = path.resolve(dataDir, 'pki');
-  const file = path.join(dir, 'platform-signing.pem');
-  const spki = (await hsm.ensureEcKeyPair(PLATFORM_SIGNING_KEY_LABEL)).publicKeySpki;
   const issuing = new x509.X509Certificate(ca.issuingDer);
-
-  let cert = await readFile(file, 'utf8').then((pem) => new x509.X509Certificate(pem), () => undefined);
-  const stillValid =
-    cert &&
-    spki.equals(Buffer.from(cert.publicKey.rawData)) &&
-    cert.issuer === issuing.subject &&
-    (await cert.verify({ publicKey: issuing.publicKey, signatureOnly: true }, hsmCrypto));
-  if (!stillValid) {
-    const notBefore = new Date(Date.now() - 10 * 60_000);
-    const fiveYears = new Date(notBefore);
-    fiveYears.setUTCFullYear(fiveYears.getUTCFullYear() + 5);
-    cert = (
-      await issueCertificate(hsm, {
-        issuerCertDer: ca.issuingDer,
-        issuerKeyLabel: ISSUING_CA_KEY_LABEL,
-        subject: [{ C: ['CN'] }, { O: [CA_ORGANIZATION] }, { CN: [PLATFORM_SIGNING_CN] }],
-        publicKeySpki: spki,
-        notBefore,
-        notAfter: fiveYears < issuing.notAfter ? fiveYears : issuing.notAfter,
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
-          await x509.SubjectKeyIdentifierExtension.create(spki, false, hsmCrypto),
-        ],
-      })
-    ).certificate;
-    await writeFile(file, cert.toString('pem'));
-  }
+  const { certificate: cert } = await ensureKeyCertificate(hsm, {
+    keyLabel: PLATFORM_SIGNING_KEY_LABEL,
+    file: path.join(dir, 'platform-signing.pem'),
+    issuingDer: ca.issuingDer,
+    commonName: PLATFORM_SIGNING_CN,
+    notAfter: (notBefore) => {
+      const fiveYears = new Date(notBefore);
+      fiveYears.setUTCFullYear(fiveYears.getUTCFullYear() + 5);
+      return fiveYears;
+    },
+    renewBeforeDays: 0,
+    keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+  });
 
   const responder = await ensureOcspResponderCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
 
   const rows = [
     { purpose: 'root', key_label: ca.root.keyLabel, cert: new x509.X509Certificate(ca.rootDer) },
     { purpose: 'issuing', key_label: ca.issuing.keyLabel, cert: issuing },
-    { purpose: 'platform_signing', key_label: PLATFORM_SIGNING_KEY_LABEL, cert: cert! },
+    { purpose: 'platform_signing', key_label: PLATFORM_SIGNING_KEY_LABEL, cert },
     { purpose: 'ocsp_responder', key_label: responder.keyLabel, cert: responder.certificate },
   ].map(({ purpose, key_label, cert: c }) => {
     const der = Buffer.from(c.rawData);
