@@ -98,6 +98,15 @@ function releaseModule(modulePath: string): void {
   }
 }
 
+/** A data key lives in the HSM only for a moment (session object): readable so Node can use it, extractable so it can be wrapped. */
+const DATA_KEY_TEMPLATE: pkcs11js.Template = [
+  { type: pkcs11js.CKA_TOKEN, value: false },
+  { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+  { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+  { type: pkcs11js.CKA_SENSITIVE, value: false },
+  { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+];
+
 type KeyKind = 'ec' | 'aes';
 interface KeyHandles {
   key: Handle; // private key (ec) or secret key (aes)
@@ -503,6 +512,37 @@ export class Hsm {
       try {
         this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, key);
         return await this.lib.C_SignAsync(s, digest, Buffer.alloc(132));
+      } finally {
+        this.lib.C_DestroyObject(s, key);
+      }
+    });
+  }
+
+  /**
+   * Envelope encryption (P1): a fresh AES-256 data key generated in the HSM, returned in clear (to encrypt in
+   * Node) and wrapped (CKM_AES_KEY_WRAP_PAD) under the non-extractable token key `wrappingLabel` (to store).
+   */
+  async generateDataKey(wrappingLabel: string): Promise<{ key: Buffer; wrapped: Buffer }> {
+    return this.withKey(wrappingLabel, 'aes', async (s, wrap) => {
+      const key = await this.lib.C_GenerateKeyAsync(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+        ...DATA_KEY_TEMPLATE,
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      ]);
+      try {
+        const wrapped = Buffer.from(this.lib.C_WrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, key, Buffer.alloc(64)));
+        return { key: Buffer.from(this.attr(s, key, pkcs11js.CKA_VALUE)), wrapped };
+      } finally {
+        this.lib.C_DestroyObject(s, key);
+      }
+    });
+  }
+
+  /** The clear value of a data key wrapped by {@link generateDataKey} (unwrapped as a session object, read, destroyed). */
+  async unwrapDataKey(wrappingLabel: string, wrapped: Buffer): Promise<Buffer> {
+    return this.withKey(wrappingLabel, 'aes', (s, wrap) => {
+      const key = this.lib.C_UnwrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, wrapped, DATA_KEY_TEMPLATE);
+      try {
+        return Buffer.from(this.attr(s, key, pkcs11js.CKA_VALUE));
       } finally {
         this.lib.C_DestroyObject(s, key);
       }
