@@ -10,6 +10,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
+import type { Hsm } from '../infra/hsm/hsm';
+import { personalData } from '../infra/crypto/personal-data';
 import { hashPassword, needsRehash, verifyPassword } from '../infra/passwords';
 import { parseName, parsePhone } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, notFound, requiredField, ruleViolation, ValidationCollector } from '../domain/errors';
@@ -36,7 +38,10 @@ import { forbidden } from '../web/errors';
 export interface KeeperDeps {
   db: Db;
   config: Pick<Config, 'durations'>;
+  /** P1: keepers' ID numbers are stored encrypted and found by their keyed hash (keys in the HSM). */
+  hsm?: Hsm;
 }
+type PdDeps = { db: Db; hsm?: Hsm };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url without padding
@@ -102,22 +107,25 @@ interface KeeperRow {
   id: string;
   seal_id: string;
   name: string;
-  id_number: string;
+  id_number: string; // encrypted (P1)
+  id_number_hmac: string;
   added_at: Date;
   removed_at: Date | null;
 }
 
-async function activeKeeper(db: Db | Knex.Transaction, sealId: string, idNumber: string): Promise<KeeperRow | undefined> {
-  return db('seal_keepers').where({ seal_id: sealId, id_number: idNumber }).whereNull('removed_at').first();
+/** By the keyed hash of the ID number (the stored ID number is encrypted). */
+async function activeKeeper(db: Db | Knex.Transaction, sealId: string, idHash: string): Promise<KeeperRow | undefined> {
+  return db('seal_keepers').where({ seal_id: sealId, id_number_hmac: idHash }).whereNull('removed_at').first();
 }
 
-async function requireKeeper(db: Db | Knex.Transaction, sealId: string, idNumber: string): Promise<KeeperRow> {
-  const keeper = await activeKeeper(db, sealId, idNumber);
+async function requireKeeper(deps: PdDeps, sealId: string, idNumber: string): Promise<KeeperRow> {
+  const keeper = await activeKeeper(deps.db, sealId, await personalData(deps).idLookupHash(idNumber));
   if (!keeper) throw ruleViolation('NOT_A_KEEPER', '不是此印章的保管人（C1）', 'is not a keeper of this seal (C1)', { field: F.idNumber });
   return keeper;
 }
 
-const keeperView = (k: KeeperRow) => ({ id: k.id, name: k.name, id_number_masked: maskResidentId(k.id_number), added_at: k.added_at, removed_at: k.removed_at });
+/** `idNumber` is the keeper's ID number in clear (the row holds it encrypted). */
+const keeperView = (k: KeeperRow, idNumber: string) => ({ id: k.id, name: k.name, id_number_masked: maskResidentId(idNumber), added_at: k.added_at, removed_at: k.removed_at });
 
 const passwordContext = (seal: SealScope, keeperIdNumber: string | undefined): PasswordContext => ({ keeperIdNumber, sealCode: seal.seal_code, holderUscc: seal.uscc });
 
@@ -165,7 +173,7 @@ async function passwordStatus(db: Db | Knex.Transaction, sealId: string, now: Da
 // ---------- keepers (C1) ----------
 
 /** Holder staff name a keeper of one of their seals: `{ name, id_number }`. */
-export async function nameKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+export async function nameKeeper(deps: PdDeps, actor: Actor, sealId: string, body: unknown, now = new Date()) {
   const seal = await loadSeal(deps.db, sealId);
   assertHolderOf(actor, seal);
   assertNotCancelled(seal);
@@ -174,11 +182,12 @@ export async function nameKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sea
   const name = v.check(() => parseName(b.name, F.name, 50));
   const idNumber = v.check(() => parseKeeperId(b, now));
   v.throwIfAny();
-  const row: KeeperRow = { id: randomUUID(), seal_id: seal.id, name: name!, id_number: idNumber!, added_at: now, removed_at: null };
+  const id = await personalData(deps).protectId(idNumber!);
+  const row: KeeperRow = { id: randomUUID(), seal_id: seal.id, name: name!, id_number: id.enc, id_number_hmac: id.hmac, added_at: now, removed_at: null };
   try {
     await deps.db.transaction(async (trx) => {
       await trx('seal_keepers').insert({ ...row, added_by: actor.userId });
-      await logEvent(trx, seal.case_id, 'keeper_named', { seal_id: seal.id, keeper_id: row.id, name: row.name, id_number_masked: maskResidentId(row.id_number) }, actor.userId, now);
+      await logEvent(trx, seal.case_id, 'keeper_named', { seal_id: seal.id, keeper_id: row.id, name: row.name, id_number_masked: maskResidentId(idNumber!) }, actor.userId, now);
     });
   } catch (e) {
     if ((e as { constraint?: string }).constraint === 'seal_keepers_active') {
@@ -186,7 +195,7 @@ export async function nameKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sea
     }
     throw e;
   }
-  return keeperView(row);
+  return keeperView(row, idNumber!);
 }
 
 /**
@@ -194,36 +203,40 @@ export async function nameKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sea
  * of URLs and access logs). The removed keeper knows the password (C2: known only to the keepers), so a
  * password set for the seal expires at once: the remaining keepers change it before the seal signs again.
  */
-export async function removeKeeper(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+export async function removeKeeper(deps: PdDeps, actor: Actor, sealId: string, body: unknown, now = new Date()) {
   const seal = await loadSeal(deps.db, sealId);
   assertHolderOf(actor, seal);
   const b = obj(body);
-  let where: { id: string } | { id_number: string };
+  let where: { id: string } | { id_number_hmac: string };
   if (b.keeper_id !== undefined && b.keeper_id !== null && b.keeper_id !== '') {
     if (typeof b.keeper_id !== 'string' || !UUID.test(b.keeper_id)) throw invalidField(F.keeperId, '不是有效的编号', 'is not a valid id');
     where = { id: b.keeper_id };
   } else if (b.id_number !== undefined && b.id_number !== null && b.id_number !== '') {
-    where = { id_number: parseKeeperId(b, now) };
+    where = { id_number_hmac: await personalData(deps).idLookupHash(parseKeeperId(b, now)) };
   } else {
     throw requiredField(F.idNumber);
   }
+  const pd = personalData(deps);
   return deps.db.transaction(async (trx) => {
     const keeper: KeeperRow | undefined = await trx('seal_keepers').where({ seal_id: seal.id, ...where }).whereNull('removed_at').forUpdate().first();
     if (!keeper) throw notFound('KEEPER_NOT_FOUND', '保管人不存在', 'Keeper not found');
+    const idNumber = await pd.decrypt(keeper.id_number);
     await trx('seal_keepers').where({ id: keeper.id }).update({ removed_at: now });
     const expired = await trx('protection_passwords').where({ seal_id: seal.id }).where('expires_at', '>', now).update({ expires_at: now });
-    await logEvent(trx, seal.case_id, 'keeper_removed', { seal_id: seal.id, keeper_id: keeper.id, name: keeper.name, id_number_masked: maskResidentId(keeper.id_number), password_expired: expired > 0 }, actor.userId, now);
-    return { ...keeperView({ ...keeper, removed_at: now }), password_expired: expired > 0 };
+    await logEvent(trx, seal.case_id, 'keeper_removed', { seal_id: seal.id, keeper_id: keeper.id, name: keeper.name, id_number_masked: maskResidentId(idNumber), password_expired: expired > 0 }, actor.userId, now);
+    return { ...keeperView({ ...keeper, removed_at: now }, idNumber), password_expired: expired > 0 };
   });
 }
 
 /** The seal's current keepers (ID numbers masked) and the state of its protection password. */
-export async function listKeepers(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, now = new Date()) {
+export async function listKeepers(deps: PdDeps, actor: Actor, sealId: string, now = new Date()) {
   const seal = await loadSeal(deps.db, sealId);
   assertCanSeeKeepers(actor, seal);
   await auditRead(deps.db, actor, { action: 'keeper.list', targetType: 'seal', targetId: seal.id, caseId: seal.case_id }); // M6 P1
   const rows: KeeperRow[] = await deps.db('seal_keepers').where({ seal_id: seal.id }).whereNull('removed_at').orderBy('added_at');
-  return { seal_id: seal.id, seal_status: seal.status, keepers: rows.map(keeperView), password: await passwordStatus(deps.db, seal.id, now) };
+  const pd = personalData(deps);
+  const keepers = await Promise.all(rows.map(async (k) => keeperView(k, await pd.decrypt(k.id_number))));
+  return { seal_id: seal.id, seal_status: seal.status, keepers, password: await passwordStatus(deps.db, seal.id, now) };
 }
 
 // ---------- the protection password (C2) ----------
@@ -242,7 +255,7 @@ export async function setInitialPassword(deps: KeeperDeps, actor: Actor, sealId:
   const idNumber = v.check(() => parseKeeperId(b, now));
   const password = v.check(() => assertPasswordPolicy(b.password, passwordContext(seal, idNumber)));
   v.throwIfAny();
-  const keeper = await requireKeeper(deps.db, seal.id, idNumber!);
+  const keeper = await requireKeeper(deps, seal.id, idNumber!);
   const exists = () => conflict('PASSWORD_ALREADY_SET', '此印章已设置保护口令；请用原口令修改，或申请重置（C3）', 'This seal already has a protection password; change it with the current one, or apply for a reset (C3)');
   if (await deps.db('protection_passwords').where({ seal_id: seal.id }).first('seal_id')) throw exists();
   const hash = await hashPassword(password!);
@@ -298,7 +311,7 @@ export async function changePassword(deps: KeeperDeps, actor: Actor, sealId: str
   if (typeof b.old_password !== 'string' || b.old_password === '') v.add(requiredField(F.oldPassword));
   const password = v.check(() => assertPasswordPolicy(b.password, passwordContext(seal, idNumber)));
   v.throwIfAny();
-  const keeper = await requireKeeper(deps.db, seal.id, idNumber!);
+  const keeper = await requireKeeper(deps, seal.id, idNumber!);
   const newHash = await hashPassword(password!);
 
   const outcome = await deps.db.transaction(async (trx) => {
@@ -348,13 +361,14 @@ export type SignCheck = MaySignResult | { allowed: false; reason: 'wrong_passwor
  * counts towards the lockout, a success clears the counter. An expired password is reported only to
  * someone who knows it.
  */
-export async function checkMaySign(db: Db, sealId: string, keeperIdNumber: string, password: string, now: Date = new Date()): Promise<SignCheck> {
+export async function checkMaySign(deps: PdDeps, sealId: string, keeperIdNumber: string, password: string, now: Date = new Date()): Promise<SignCheck> {
   if (!UUID.test(sealId)) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
   const idNumber = typeof keeperIdNumber === 'string' ? normaliseCodeInput(keeperIdNumber) : '';
-  return db.transaction(async (trx) => {
+  const idHash = idNumber ? await personalData(deps).idLookupHash(idNumber) : '';
+  return deps.db.transaction(async (trx) => {
     const seal = await trx('seals').where({ id: sealId }).first('id', 'status');
     if (!seal) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
-    const keeper = idNumber ? await activeKeeper(trx, sealId, idNumber) : undefined;
+    const keeper = idHash ? await activeKeeper(trx, sealId, idHash) : undefined;
     const pw: PasswordRow | undefined = await trx('protection_passwords').where({ seal_id: sealId }).forUpdate().first();
     const state = (p: { expires_at: Date; locked_until: Date | null }) => ({ expiresAt: p.expires_at, lockedUntil: p.locked_until });
     const judged = maySign({ sealStatus: seal.status, isKeeper: !!keeper, password: pw ? state(pw) : null, now });
@@ -384,7 +398,7 @@ export async function checkMaySign(db: Db, sealId: string, keeperIdNumber: strin
  * kind 'password_reset' in the holder's district, with the keeper as the handler who appears at the police
  * office. The officer's task and decision are the workflow's; approval calls {@link approvePasswordReset}.
  */
-export async function requestPasswordReset(deps: Pick<KeeperDeps, 'db'>, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+export async function requestPasswordReset(deps: PdDeps, actor: Actor, sealId: string, body: unknown, now = new Date()) {
   const seal = await loadSeal(deps.db, sealId);
   assertHolderOf(actor, seal);
   assertNotCancelled(seal);
@@ -394,11 +408,12 @@ export async function requestPasswordReset(deps: Pick<KeeperDeps, 'db'>, actor: 
   const phone = v.check(() => parsePhone(b.phone, F.phone));
   const reason = v.check(() => parseName(b.reason, F.reason, 500));
   v.throwIfAny();
-  const keeper = await requireKeeper(deps.db, seal.id, idNumber!);
+  const keeper = await requireKeeper(deps, seal.id, idNumber!);
   if (!(await deps.db('protection_passwords').where({ seal_id: seal.id }).first('seal_id'))) {
     throw conflict('NO_PASSWORD', '此印章尚未设置保护口令，无需重置，请直接设置', 'This seal has no protection password; set one instead of resetting');
   }
   const caseId = randomUUID();
+  const phoneEnc = await personalData(deps).encrypt(phone!);
   await deps.db.transaction(async (trx) => {
     await trx('cases').insert({
       id: caseId,
@@ -411,17 +426,18 @@ export async function requestPasswordReset(deps: Pick<KeeperDeps, 'db'>, actor: 
       status: 'submitted',
       language: seal.language,
       handler_name: keeper.name,
-      handler_id_number: keeper.id_number,
-      handler_phone: phone,
+      handler_id_number: keeper.id_number, // ciphertext and keyed hash as the keeper row holds them
+      handler_id_number_hmac: keeper.id_number_hmac,
+      handler_phone: phoneEnc,
       created_by: actor.userId,
       created_at: now,
       updated_at: now,
     });
-    const data = { kind: 'password_reset', seal_id: seal.id, keeper_id: keeper.id, id_number_masked: maskResidentId(keeper.id_number) };
+    const data = { kind: 'password_reset', seal_id: seal.id, keeper_id: keeper.id, id_number_masked: maskResidentId(idNumber!) };
     await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify(data), actor_id: actor.userId, at: now });
     await logEvent(trx, seal.case_id, 'protection_password_reset_requested', { ...data, reset_case_id: caseId }, actor.userId, now);
   });
-  return { case_id: caseId, kind: 'password_reset', status: 'submitted', district_code: seal.district_code, seal_id: seal.id, keeper: keeperView(keeper) };
+  return { case_id: caseId, kind: 'password_reset', status: 'submitted', district_code: seal.district_code, seal_id: seal.id, keeper: keeperView(keeper, idNumber!) };
 }
 
 const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -433,11 +449,12 @@ const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('
  */
 export async function approvePasswordReset(db: Db, caseId: string, now: Date = new Date()): Promise<{ token: string; expiresAt: Date; sealId: string; keeperId: string }> {
   if (!UUID.test(caseId)) throw notFound('CASE_NOT_FOUND', '案件不存在', 'Case not found');
-  const c = await db('cases').where({ id: caseId }).first('id', 'kind', 'subject_seal_id', 'handler_id_number');
+  const c = await db('cases').where({ id: caseId }).first('id', 'kind', 'subject_seal_id', 'handler_id_number_hmac');
   if (!c || c.kind !== 'password_reset') throw notFound('PASSWORD_RESET_CASE_NOT_FOUND', '口令重置申请不存在', 'Password reset application not found');
   const seal = await loadSeal(db, c.subject_seal_id);
   assertNotCancelled(seal);
-  const keeper = await activeKeeper(db, seal.id, c.handler_id_number);
+  // By the keyed hash: this runs in an activity of the main worker, which holds no HSM session.
+  const keeper = c.handler_id_number_hmac ? await activeKeeper(db, seal.id, c.handler_id_number_hmac) : undefined;
   if (!keeper) throw conflict('KEEPER_REMOVED', '申请重置口令的人员已不是此印章的保管人', 'The person the reset was requested for is no longer a keeper of this seal');
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + RESET_LINK_TTL_MS);
@@ -467,7 +484,7 @@ export async function resetPasswordWithLink(deps: KeeperDeps, token: string, new
   assertNotCancelled(seal);
   const keeper: KeeperRow | undefined = await deps.db('seal_keepers').where({ id: link.keeper_id }).whereNull('removed_at').first();
   if (!keeper) throw conflict('KEEPER_REMOVED', '该链接的保管人已不是此印章的保管人', 'The keeper of this link is no longer a keeper of this seal');
-  const password = assertPasswordPolicy(newPassword, passwordContext(seal, keeper.id_number));
+  const password = assertPasswordPolicy(newPassword, passwordContext(seal, await personalData(deps).decrypt(keeper.id_number)));
   const hash = await hashPassword(password);
   await deps.db.transaction(async (trx) => {
     const consumed = await trx('password_reset_links').where({ token_sha256: tokenSha }).whereNull('used_at').where('expires_at', '>', now).update({ used_at: now }).returning('token_sha256');

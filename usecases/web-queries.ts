@@ -6,6 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../infra/db';
+import type { Hsm } from '../infra/hsm/hsm';
+import { auditRead } from '../infra/audit/log';
+import { personalData } from '../infra/crypto/personal-data';
 import type { Actor } from '../web/auth';
 import { forbidden, notFound } from '../web/errors';
 import { assertCanSeeCase, unclaimedLedger } from './applications';
@@ -126,14 +129,16 @@ export async function actorNames(db: Db, ids: Array<string | null>): Promise<Rec
   return Object.fromEntries(rows.map((r) => [r.id, r.display_name]));
 }
 
-/** Case data a case page shows beyond getCaseView: the maker, the handler's name and phone, the request. */
-export async function caseDetails(db: Db, actor: Actor, caseId: string) {
+/** Case data a case page shows beyond getCaseView: the maker, the handler's name and phone (decrypted, P1), the request. */
+export async function caseDetails(deps: { db: Db; hsm?: Hsm }, actor: Actor, caseId: string) {
+  const { db } = deps;
   if (!UUID.test(caseId)) throw notFound('Case', '案件');
   const c = await db('cases as c').join('makers as m', 'm.id', 'c.maker_id').join('holders as h', 'h.id', 'c.holder_id').where('c.id', caseId)
     .first('c.maker_id', 'c.holder_id', 'c.district_code', 'c.handler_name', 'c.handler_phone', 'c.request_reason', 'c.language', 'c.newly_established_organ', 'c.created_at', 'c.subject_seal_id', 'm.name as maker_name', 'm.licence_no', 'h.address', 'h.legal_representative');
   if (!c) throw notFound('Case', '案件');
   assertCanSeeCase(actor, c);
-  return c;
+  await auditRead(db, actor, { action: 'case.read', targetType: 'case', targetId: caseId, caseId }); // M6 P1 (once per request with getCaseView's)
+  return { ...c, handler_phone: await personalData(deps).decrypt(c.handler_phone) };
 }
 
 export interface CaseListFilter {

@@ -9,6 +9,7 @@ import { pageRoutes } from './pages';
 import { sessionAuth } from './pages/session';
 import { auditTrail } from '../infra/audit/http';
 import { auditRoutes } from './routes/audit';
+import { personLookupRoutes } from './routes/person-lookup';
 import { errorHandler } from './errors';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
@@ -35,6 +36,7 @@ export function createApp(deps: Deps) {
   app.use(keeperRoutes(deps));
   app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives
   app.use(auditRoutes(deps));
+  app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });

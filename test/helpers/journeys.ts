@@ -42,5 +42,5 @@ export async function collectedSeal(
   await waitForCase(app, maker.token, caseId, 'ready');
   const collected = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: handlerId });
   if (collected.body.status !== 'collected') throw new Error(`not collected: ${JSON.stringify(collected.body)}`);
-  return { caseId, sealId: collected.body.seal.id as string, holderId: collected.body.holder.id as string, uscc, view: collected.body };
+  return { caseId, sealId: collected.body.seal.id as string, holderId: collected.body.holder.id as string, uscc, handlerId, handlerPhone: '13700137000', view: collected.body };
 }

@@ -6,6 +6,7 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Db } from '../../infra/db';
 
 import { approvePasswordReset, checkMaySign } from '../../usecases/keepers';
+import { personalData } from '../../infra/crypto/personal-data';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 
@@ -114,7 +115,7 @@ test('C1 C2 U1: only a keeper signs, with the seal\'s password, while the seal i
   await api(url, s.staff.token, 'POST', `/api/seals/${s.sealId}/keepers`, { name: '周保管', id_number: keeperId });
 
   // Before any password: no signing.
-  expect(await checkMaySign(db, s.sealId, keeperId, GOOD)).toMatchObject({ allowed: false, reason: 'no_password' });
+  expect(await checkMaySign(app, s.sealId, keeperId, GOOD)).toMatchObject({ allowed: false, reason: 'no_password' });
 
   // The initial password: policy checked (naming the field), only by a keeper, only once.
   const weak = await api(url, s.staff.token, 'POST', `/api/seals/${s.sealId}/password`, { id_number: keeperId, password: `Ab#${s.sealCode}` });
@@ -133,23 +134,23 @@ test('C1 C2 U1: only a keeper signs, with the seal\'s password, while the seal i
   expect(set.body.reminders.map((r: { days_before: number }) => r.days_before)).toEqual([14, 7, 1]);
   expect((await api(url, s.staff.token, 'POST', `/api/seals/${s.sealId}/password`, { id_number: keeperId, password: GOOD2 })).status).toBe(409);
 
-  expect(await checkMaySign(db, s.sealId, keeperId, GOOD)).toEqual({ allowed: true });
-  expect(await checkMaySign(db, s.sealId, keeperId.toLowerCase(), GOOD)).toEqual({ allowed: true });
-  expect(await checkMaySign(db, s.sealId, stranger, GOOD)).toMatchObject({ allowed: false, reason: 'not_keeper' });
-  expect(await checkMaySign(db, s.sealId, keeperId, GOOD2)).toMatchObject({ allowed: false, reason: 'wrong_password', attemptsLeft: 4 });
-  expect(await checkMaySign(db, s.sealId, keeperId, GOOD)).toEqual({ allowed: true }); // and the counter is cleared
+  expect(await checkMaySign(app, s.sealId, keeperId, GOOD)).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, keeperId.toLowerCase(), GOOD)).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, stranger, GOOD)).toMatchObject({ allowed: false, reason: 'not_keeper' });
+  expect(await checkMaySign(app, s.sealId, keeperId, GOOD2)).toMatchObject({ allowed: false, reason: 'wrong_password', attemptsLeft: 4 });
+  expect(await checkMaySign(app, s.sealId, keeperId, GOOD)).toEqual({ allowed: true }); // and the counter is cleared
   expect((await db('protection_passwords').where({ seal_id: s.sealId }).first()).failed_attempts).toBe(0);
 
   // C2: once expired, the keeper must change it first (told only with the right password).
-  expect(await checkMaySign(db, s.sealId, keeperId, GOOD, new Date(Date.now() + 91 * DAY))).toMatchObject({ allowed: false, reason: 'password_expired' });
+  expect(await checkMaySign(app, s.sealId, keeperId, GOOD, new Date(Date.now() + 91 * DAY))).toMatchObject({ allowed: false, reason: 'password_expired' });
 
   // U1: a suspended or cancelled seal cannot sign, whoever asks.
   for (const status of ['suspended', 'stopped', 'cancelled']) {
     await db('seals').where({ id: s.sealId }).update({ status });
-    expect(await checkMaySign(db, s.sealId, keeperId, GOOD)).toMatchObject({ allowed: false, reason: 'not_live', zh: expect.stringContaining('不能签章') });
+    expect(await checkMaySign(app, s.sealId, keeperId, GOOD)).toMatchObject({ allowed: false, reason: 'not_live', zh: expect.stringContaining('不能签章') });
   }
   await db('seals').where({ id: s.sealId }).update({ status: 'active' });
-  expect(await checkMaySign(db, s.sealId, keeperId, GOOD)).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, keeperId, GOOD)).toEqual({ allowed: true });
 });
 
 test('C2: the password is stored only as an argon2id hash and appears nowhere in PostgreSQL', async () => {
@@ -171,28 +172,28 @@ test('C2: five wrong passwords lock for 15 minutes; during the lock even the rig
   const s = await sealWithPassword(GOOD);
   const t0 = new Date();
   for (let i = 1; i <= 4; i++) {
-    expect(await checkMaySign(db, s.sealId, s.keeperId, `Wrong#Pass${i}x`, t0)).toMatchObject({ allowed: false, reason: 'wrong_password', attemptsLeft: 5 - i });
+    expect(await checkMaySign(app, s.sealId, s.keeperId, `Wrong#Pass${i}x`, t0)).toMatchObject({ allowed: false, reason: 'wrong_password', attemptsLeft: 5 - i });
   }
-  const fifth = await checkMaySign(db, s.sealId, s.keeperId, 'Wrong#Pass5x', t0);
+  const fifth = await checkMaySign(app, s.sealId, s.keeperId, 'Wrong#Pass5x', t0);
   expect(fifth).toMatchObject({ allowed: false, reason: 'locked' });
   const row = await db('protection_passwords').where({ seal_id: s.sealId }).first();
   expect(row.failed_attempts).toBe(5);
   expect(row.locked_until.getTime() - t0.getTime()).toBe(15 * MIN);
 
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD, new Date(t0.getTime() + 14 * MIN))).toMatchObject({ allowed: false, reason: 'locked' });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD, new Date(t0.getTime() + 14 * MIN))).toMatchObject({ allowed: false, reason: 'locked' });
   expect((await db('protection_passwords').where({ seal_id: s.sealId }).first()).failed_attempts).toBe(5); // not counted
   const list = await api(url, s.staff.token, 'GET', `/api/seals/${s.sealId}/keepers`);
   expect(list.body.password.locked_until).toBeTruthy();
 
   // After the lock the right password works and clears the counter.
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD, new Date(t0.getTime() + 15 * MIN))).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD, new Date(t0.getTime() + 15 * MIN))).toEqual({ allowed: true });
   expect(await db('protection_passwords').where({ seal_id: s.sealId }).first('failed_attempts', 'locked_until')).toEqual({ failed_attempts: 0, locked_until: null });
 
   // Concurrent guesses are counted one by one (row lock): 5 parallel wrong passwords lock it.
   const t1 = new Date(t0.getTime() + 20 * MIN);
-  const results = await Promise.all([1, 2, 3, 4, 5].map((i) => checkMaySign(db, s.sealId, s.keeperId, `Parallel#Guess${i}`, t1)));
+  const results = await Promise.all([1, 2, 3, 4, 5].map((i) => checkMaySign(app, s.sealId, s.keeperId, `Parallel#Guess${i}`, t1)));
   expect(results.filter((r) => !r.allowed && r.reason === 'locked')).toHaveLength(1);
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD, t1)).toMatchObject({ reason: 'locked' });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD, t1)).toMatchObject({ reason: 'locked' });
 });
 
 test('C2: a keeper changes the password with the current one; wrong current passwords count towards the lockout', async () => {
@@ -209,8 +210,8 @@ test('C2: a keeper changes the password with the current one; wrong current pass
   const changed = await api(url, s.staff.token, 'POST', path, { id_number: s.keeperId, old_password: GOOD, password: GOOD2 });
   expect(changed.status).toBe(200);
   expect(changed.body).toMatchObject({ set: true, expired: false });
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'wrong_password' });
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD2)).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'wrong_password' });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD2)).toEqual({ allowed: true });
 
   for (let i = 1; i <= 4; i++) {
     const wrong = await api(url, s.staff.token, 'POST', path, { id_number: s.keeperId, old_password: `Wrong#Pass${i}x`, password: GOOD3 });
@@ -221,14 +222,14 @@ test('C2: a keeper changes the password with the current one; wrong current pass
   expect(locked.status).toBe(423);
   expect(locked.body.error.code).toBe('PASSWORD_LOCKED');
   expect((await api(url, s.staff.token, 'POST', path, { id_number: s.keeperId, old_password: GOOD2, password: GOOD3 })).status).toBe(423);
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD2)).toMatchObject({ reason: 'locked' });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD2)).toMatchObject({ reason: 'locked' });
 });
 
 test('C1 C2: a removed keeper can no longer sign, and the password they knew expires for the others', async () => {
   const s = await sealWithPassword(GOOD);
   const second = makeResidentId('19770707');
   await api(url, s.staff.token, 'POST', `/api/seals/${s.sealId}/keepers`, { name: '吴保管', id_number: second });
-  expect(await checkMaySign(db, s.sealId, second, GOOD)).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, second, GOOD)).toEqual({ allowed: true });
 
   expect((await api(url, s.staff.token, 'DELETE', `/api/seals/${s.sealId}/keepers`, {})).status).toBe(400);
   expect((await api(url, maker.token, 'DELETE', `/api/seals/${s.sealId}/keepers`, { id_number: s.keeperId })).status).toBe(403);
@@ -237,11 +238,11 @@ test('C1 C2: a removed keeper can no longer sign, and the password they knew exp
   expect(removed.body).toMatchObject({ name: '孙保管', password_expired: true });
   expect((await api(url, s.staff.token, 'DELETE', `/api/seals/${s.sealId}/keepers`, { id_number: s.keeperId })).status).toBe(404);
 
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'not_keeper' });
-  expect(await checkMaySign(db, s.sealId, second, GOOD)).toMatchObject({ reason: 'password_expired' });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'not_keeper' });
+  expect(await checkMaySign(app, s.sealId, second, GOOD)).toMatchObject({ reason: 'password_expired' });
   expect((await api(url, s.staff.token, 'POST', `/api/seals/${s.sealId}/password/change`, { id_number: s.keeperId, old_password: GOOD, password: GOOD2 })).status).toBe(422);
   expect((await api(url, s.staff.token, 'POST', `/api/seals/${s.sealId}/password/change`, { id_number: second, old_password: GOOD, password: GOOD2 })).status).toBe(200);
-  expect(await checkMaySign(db, s.sealId, second, GOOD2)).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, second, GOOD2)).toEqual({ allowed: true });
   const list = await api(url, s.staff.token, 'GET', `/api/seals/${s.sealId}/keepers`);
   expect(list.body.keepers.map((k: { name: string }) => k.name)).toEqual(['吴保管']);
 });
@@ -263,11 +264,13 @@ test('C3 P3: a reset needs an application in the holder\'s district; the approve
   expect(requested.status).toBe(201);
   expect(requested.body).toMatchObject({ kind: 'password_reset', status: 'submitted', district_code: '110108', seal_id: s.sealId });
   const caseRow = await db('cases').where({ id: requested.body.case_id }).first();
-  expect(caseRow).toMatchObject({ kind: 'password_reset', subject_seal_id: s.sealId, district_code: '110108', holder_id: s.holderId, handler_id_number: s.keeperId, request_reason: '保管人遗忘保护口令' });
+  expect(caseRow).toMatchObject({ kind: 'password_reset', subject_seal_id: s.sealId, district_code: '110108', holder_id: s.holderId, handler_id_number: expect.stringMatching(/^pd1:/), request_reason: '保管人遗忘保护口令' });
+  // P1: the keeper's ID number is stored encrypted; the case finds its keeper by the keyed hash.
+  expect(caseRow.handler_id_number_hmac).toBe(await personalData(app).idLookupHash(s.keeperId));
 
   // Lock the password first: the reset clears the lock too.
-  for (let i = 1; i <= 5; i++) await checkMaySign(db, s.sealId, s.keeperId, `Wrong#Pass${i}x`);
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'locked' });
+  for (let i = 1; i <= 5; i++) await checkMaySign(app, s.sealId, s.keeperId, `Wrong#Pass${i}x`);
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'locked' });
 
   // Only a password_reset case can be approved into a link.
   await expect(approvePasswordReset(db, s.caseId)).rejects.toMatchObject({ httpStatus: 404 });
@@ -298,8 +301,8 @@ test('C3 P3: a reset needs an application in the holder\'s district; the approve
   expect(again.status).toBe(410);
   expect(again.body.error.code).toBe('RESET_LINK_USED');
 
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD3)).toEqual({ allowed: true });
-  expect(await checkMaySign(db, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'wrong_password' });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD3)).toEqual({ allowed: true });
+  expect(await checkMaySign(app, s.sealId, s.keeperId, GOOD)).toMatchObject({ reason: 'wrong_password' });
   const stored = await db('protection_passwords').where({ seal_id: s.sealId }).first();
   expect(stored.hash).toMatch(/^\$argon2id\$/);
   expect(JSON.stringify(stored)).not.toContain(GOOD3);

@@ -63,6 +63,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/seals/:id/changes': r('maker', 'maker'),
   'POST /api/seals/:id/keepers': r('holder', 'holder'),
   'GET /api/seals/:id/keepers': r('own', 'officer', 'supervisor', 'maker', 'holder'),
+  'POST /api/person-lookups': r('district', 'officer', 'supervisor'),
   'DELETE /api/seals/:id/keepers': r('holder', 'holder'),
   'POST /api/seals/:id/password': r('own', 'maker', 'holder'),
   'POST /api/seals/:id/password/change': r('holder', 'holder'),

@@ -64,7 +64,7 @@ export async function caseModel(deps: Deps, req: Request, caseId: string) {
   const lang: Lang = req.lang ?? 'zh';
   const actor = req.actor!;
   const view = await getCaseView(deps, actor, caseId);
-  const details = await caseDetails(deps.db, actor, caseId);
+  const details = await caseDetails(deps, actor, caseId);
   const materials = (view.materials as Array<{ id: string; kind: string; original_name: string; content_type: string; size: number; created_at: Date }>).map((m) => ({
     id: m.id,
     kindLabel: materialLabel(m.kind, lang),
