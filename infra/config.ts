@@ -11,6 +11,25 @@ const isoDuration = z
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes'].includes(v.toLowerCase()) : v), z.boolean());
 
+// Uploaded files (infra/blobs): local disk by default, an S3-compatible bucket for scale.
+const blobsSchema = z
+  .object({
+    backend: z.enum(['local', 's3']),
+    local: z.object({ dir: z.string() }),
+    s3: z.object({
+      endpoint: z.union([z.literal(''), z.string().url()]),
+      bucket: z.string(),
+      region: z.string().min(1),
+      accessKeyId: z.string(),
+      secretAccessKey: z.string(),
+      forcePathStyle: bool,
+      prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty, or path segments each ending in /'),
+      spoolDir: z.string(),
+    }),
+  })
+  .refine((b) => b.backend !== 's3' || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.s3.bucket), { message: 'an S3 bucket name is required with backend s3', path: ['s3', 'bucket'] })
+  .refine((b) => !b.s3.accessKeyId === !b.s3.secretAccessKey, { message: 'set both the access key ID and the secret, or neither', path: ['s3', 'secretAccessKey'] });
+
 const fileSchema = z.object({
   temporal: z.object({
     address: z.string().min(3),
@@ -39,6 +58,7 @@ const fileSchema = z.object({
     crlNextUpdateHours: z.coerce.number().int().min(1).max(24 * 31),
   }),
   records: z.object({ correctionNeedsOfficerApproval: bool }),
+  blobs: blobsSchema,
 });
 
 const envSchema = z.object({

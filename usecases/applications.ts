@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
-import { BlobStore, sniffContentType } from '../infra/blobs';
+import type { BlobStore, IncomingFile } from '../infra/blobs';
 import { parseApplicationForm, parseHolderForm, parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ruleViolation } from '../domain/errors';
 import { isMaterialKind, MATERIAL_LABELS } from '../domain/materials';
@@ -281,7 +281,7 @@ export async function listCases(deps: Pick<Deps, 'db'>, actor: Actor, filter: { 
 
 // ---------- materials (A2, M2) ----------
 
-export async function uploadMaterial(deps: Deps, actor: Actor, caseId: string, upload: { kind: unknown; filename: string; bytes: Buffer; truncated: boolean }) {
+export async function uploadMaterial(deps: Deps, actor: Actor, caseId: string, upload: { kind: unknown; file: IncomingFile | null }) {
   const c = await loadCase(deps.db, caseId);
   assertMakerOf(actor, c);
   const kindField = fieldRef('kind', '材料类型', 'Material kind');
@@ -290,16 +290,17 @@ export async function uploadMaterial(deps: Deps, actor: Actor, caseId: string, u
   if (!isMaterialKind(upload.kind) && !(UPLOAD_KINDS as readonly string[]).includes(String(upload.kind))) {
     throw invalidField(kindField, `“${String(upload.kind)}”不是可上传的材料类型`, `"${String(upload.kind)}" is not a kind of material`);
   }
-  if (upload.truncated) throw invalidField(fileField, `超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB`, `exceeds ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE' });
-  if (upload.bytes.length === 0) throw requiredField(fileField);
-  const contentType = sniffContentType(upload.bytes);
+  const file = upload.file;
+  if (file?.truncated) throw invalidField(fileField, `超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB，未保存`, `exceeds ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB; nothing was stored`, { code: 'UPLOAD_TOO_LARGE' });
+  if (!file || file.size === 0) throw requiredField(fileField);
+  const contentType = file.contentType; // sniffed from the first bytes while it streamed in
   if (!contentType) throw invalidField(fileField, '只接受 PDF、PNG 或 JPEG 文件（按内容识别，不按文件名）', 'only PDF, PNG or JPEG files are accepted (judged by content, not by name)', { code: 'UNSUPPORTED_TYPE' });
   if (upload.kind === 'on_site_image' && contentType === 'application/pdf') throw invalidField(fileField, '现场影像应为 PNG 或 JPEG 图片', 'the on-site image must be a PNG or JPEG picture');
-  const filename = parseName(upload.filename || 'upload', fieldRef('filename', '文件名', 'File name'), 200);
-  const sha256 = await deps.blobs.put(upload.bytes);
+  const filename = parseName(file.filename || 'upload', fieldRef('filename', '文件名', 'File name'), 200);
+  const { sha256 } = await deps.blobs.put(file.open(), { maxBytes: MAX_UPLOAD_BYTES });
   const id = randomUUID();
   await deps.db.transaction(async (trx) => {
-    await trx('blobs').insert({ sha256, content_type: contentType, size: upload.bytes.length }).onConflict('sha256').ignore();
+    await trx('blobs').insert({ sha256, content_type: contentType, size: file.size }).onConflict('sha256').ignore();
     await trx('materials').insert({ id, case_id: caseId, kind: upload.kind, original_name: filename, blob_sha256: sha256, uploaded_by: actor.userId });
   });
   // The case may be waiting for exactly this; nothing is lost if it is not.
@@ -308,7 +309,7 @@ export async function uploadMaterial(deps: Deps, actor: Actor, caseId: string, u
       if (!(e instanceof DomainError && e.httpStatus === 409)) throw e;
     });
   }
-  return { id, kind: upload.kind, content_type: contentType, size: upload.bytes.length, sha256 };
+  return { id, kind: upload.kind, content_type: contentType, size: file.size, sha256 };
 }
 
 export async function readMaterial(deps: Deps, actor: Actor, materialId: string) {

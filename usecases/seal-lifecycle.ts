@@ -8,7 +8,7 @@ import { parseName, parsePhone } from '../domain/application-intake';
 import { DomainError, fieldRef, invalidField, requiredField, ValidationErrors } from '../domain/errors';
 import { parseResidentId } from '../domain/resident-id';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
-import { sniffContentType } from '../infra/blobs';
+import type { IncomingFile } from '../infra/blobs';
 import type { Actor } from '../web/auth';
 import { forbidden, notFound } from '../web/errors';
 import { changeRequestWorkflow } from '../workflows/change-request';
@@ -40,7 +40,7 @@ async function loadSeal(deps: Pick<Deps, 'db'>, sealId: string) {
 export interface ChangeRequest {
   kind: unknown;
   fields: Record<string, string>;
-  letter: { filename: string; bytes: Buffer; truncated: boolean } | null;
+  letter: IncomingFile | null;
 }
 
 export async function requestSealChange(deps: Deps, actor: Actor, sealId: string, req: ChangeRequest) {
@@ -74,9 +74,9 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
   }
   const newHolderName = kind === 'replace' && f.new_holder_name ? check(() => parseName(f.new_holder_name, fieldRef('new_holder_name', '变更后的单位名称', 'New holder name'))) : null;
   const letterField = fieldRef('authorisation_letter', '单位委托授权书', "Holder's authorisation letter");
-  const letterType = req.letter && !req.letter.truncated ? sniffContentType(req.letter.bytes) : null;
-  if (!req.letter || req.letter.bytes.length === 0) errors.push(requiredField(letterField));
-  else if (req.letter.truncated) errors.push(invalidField(letterField, '文件过大', 'file too large', { code: 'UPLOAD_TOO_LARGE' }));
+  const letterType = req.letter && !req.letter.truncated ? req.letter.contentType : null; // sniffed from its first bytes
+  if (req.letter?.truncated) errors.push(invalidField(letterField, '文件过大，未保存', 'file too large; nothing was stored', { code: 'UPLOAD_TOO_LARGE' }));
+  else if (!req.letter || req.letter.size === 0) errors.push(requiredField(letterField));
   else if (!letterType) errors.push(invalidField(letterField, '只接受 PDF、PNG 或 JPEG 文件', 'only PDF, PNG or JPEG files are accepted', { code: 'UNSUPPORTED_TYPE' }));
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new ValidationErrors(errors);
@@ -90,9 +90,9 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
     throw new DomainError({ code: 'WRONG_STATE', messageZh: `印章当前状态为“${label[0]}”，不能办理该事项`, messageEn: `Cannot ${change} a seal that is ${label[1]}`, httpStatus: 409, details: { sealStatus: seal.status } });
   }
   const caseId = randomUUID();
-  const sha256 = await deps.blobs.put(req.letter!.bytes);
+  const { sha256 } = await deps.blobs.put(req.letter!.open());
   await deps.db.transaction(async (trx) => {
-    await trx('blobs').insert({ sha256, content_type: letterType, size: req.letter!.bytes.length }).onConflict('sha256').ignore();
+    await trx('blobs').insert({ sha256, content_type: letterType, size: req.letter!.size }).onConflict('sha256').ignore();
     await trx('cases').insert({
       id: caseId,
       kind,

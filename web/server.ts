@@ -4,8 +4,8 @@ import { loadConfig, type Config } from '../infra/config';
 import { createDb } from '../infra/db';
 import { createTemporalClient } from '../infra/temporal';
 import { createApp } from './app';
-import { BlobStore } from '../infra/blobs';
-import path from 'node:path';
+import { blobStoreFromConfig } from '../infra/blobs';
+import { appendAudit } from '../infra/audit/log';
 import { Hsm } from '../infra/hsm/hsm';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
@@ -14,7 +14,11 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
   const temporal = await createTemporalClient(config);
   // The OCSP responder signs each response in the request: the web process holds its own HSM session.
   const hsm = await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
-  const app = createApp({ db, temporal, config, hsm, blobs: new BlobStore(path.join(config.runtime.dataDir, 'blobs')) });
+  // A stored file that fails its hash check is an incident: recorded in the audit trail as well as refused.
+  const blobs = blobStoreFromConfig(config, {
+    onCorrupted: (e) => appendAudit(db, { action: 'blob.corrupted', outcome: 'error', targetType: 'blob', targetId: e.sha256, details: { store: e.store, actualSha256: e.actual } }).then(() => undefined),
+  });
+  const app = createApp({ db, temporal, config, hsm, blobs });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });

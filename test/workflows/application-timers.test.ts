@@ -14,7 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDbActivities } from '../../activities';
 import { addCalendarMonthsEndOfDay } from '../../domain/calendar';
-import { BlobStore } from '../../infra/blobs';
+import { BlobStore, bufferedFile } from '../../infra/blobs';
 import type { Config } from '../../infra/config';
 import type { Hsm } from '../../infra/hsm/hsm';
 import {
@@ -182,7 +182,7 @@ async function produceSeal(deps: Deps, started: string[]): Promise<ProducedCase>
   started.push(created.id);
   const caseId = created.id;
   await waitForStatus(caseId, 'awaiting_production'); // A3: no materials asked for
-  const image = await uploadMaterial(deps, maker, caseId, { kind: 'on_site_image', filename: 'onsite.png', bytes: PNG_BYTES, truncated: false });
+  const image = await uploadMaterial(deps, maker, caseId, { kind: 'on_site_image', file: bufferedFile(PNG_BYTES, 'onsite.png') });
   await recordProduction(deps, maker, caseId, { production_data: { medium: 'HSM', operator: '钱七' }, on_site_image_id: image.id });
   const state = await waitForStatus(caseId, 'awaiting_filing');
   const seal = await ctx.db('seals').where({ case_id: caseId }).first();

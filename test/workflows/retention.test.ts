@@ -13,7 +13,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createDbActivities } from '../../activities';
 import { createRetentionDbActivities } from '../../activities/retention';
 import { addCalendarMonthsEndOfDay, addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/calendar';
-import { BlobStore } from '../../infra/blobs';
+import { BlobStore, bufferedFile } from '../../infra/blobs';
 import type { Config } from '../../infra/config';
 import type { Hsm } from '../../infra/hsm/hsm';
 import {
@@ -311,7 +311,7 @@ async function archiveFixture() {
     return id;
   };
   const material = async (caseId: string, kind: string, bytes: Buffer) => {
-    const sha = await blobs.put(bytes);
+    const { sha256: sha } = await blobs.put(bytes);
     await ctx.db('blobs').insert({ sha256: sha, content_type: kind === 'on_site_image' ? 'image/png' : 'application/pdf', size: bytes.length }).onConflict('sha256').ignore();
     const id = randomUUID();
     await ctx.db('materials').insert({ id, case_id: caseId, kind, original_name: `${kind}.pdf`, blob_sha256: sha, uploaded_by: makerUser.id });
@@ -486,7 +486,7 @@ test('M7 M9: a seal cancelled as unclaimed after 3 months starts its archive ret
     started.push(applicationWorkflowId(created.id));
     const caseState = () => env.client.workflow.getHandle(applicationWorkflowId(created.id)).query(caseStateQuery);
     await eventually('awaiting production', caseState, (s) => s.status === 'awaiting_production');
-    const image = await uploadMaterial(deps, maker, created.id, { kind: 'on_site_image', filename: 'onsite.png', bytes: PNG_BYTES, truncated: false });
+    const image = await uploadMaterial(deps, maker, created.id, { kind: 'on_site_image', file: bufferedFile(PNG_BYTES, 'onsite.png') });
     await recordProduction(deps, maker, created.id, { production_data: { medium: 'HSM' }, on_site_image_id: image.id });
     await eventually('awaiting filing', caseState, (s) => s.status === 'awaiting_filing');
     const filed = await submitFiling(deps, maker, created.id, {});

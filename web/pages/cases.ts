@@ -8,7 +8,6 @@ import { BEIJING_DISTRICTS } from '../../domain/districts';
 import { HOLDER_KINDS } from '../../domain/holders';
 import { MATERIAL_KINDS } from '../../domain/materials';
 import { PERSONAL_SEAL_ROLES, SEAL_KINDS } from '../../domain/seals';
-import { sniffContentType } from '../../infra/blobs';
 import * as uc from '../../usecases/applications';
 import { caseDesk, TERMINAL_CASE_STATUSES } from '../../usecases/web-queries';
 import { caseModel } from './case-model';
@@ -25,8 +24,8 @@ const ONE_MIB = 1024 * 1024;
 
 function fileRefusal(file: UploadedFile): { zh: string; en: string } | null {
   if (file.truncated) return { zh: `文件超过 ${uc.MAX_UPLOAD_BYTES / ONE_MIB} MiB`, en: `The file exceeds ${uc.MAX_UPLOAD_BYTES / ONE_MIB} MiB` };
-  if (file.bytes.length === 0) return { zh: '文件为空', en: 'The file is empty' };
-  if (!sniffContentType(file.bytes)) return { zh: '只接受 PDF、PNG 或 JPEG 文件（按内容识别）', en: 'Only PDF, PNG or JPEG files are accepted (judged by content)' };
+  if (file.size === 0) return { zh: '文件为空', en: 'The file is empty' };
+  if (!file.contentType) return { zh: '只接受 PDF、PNG 或 JPEG 文件（按内容识别）', en: 'Only PDF, PNG or JPEG files are accepted (judged by content)' };
   return null;
 }
 
@@ -174,7 +173,7 @@ export function casePages(deps: uc.Deps): Router {
     const failed: string[] = [];
     for (const f of uploads) {
       try {
-        await uc.uploadMaterial(deps, req.actor!, view.id, { kind: f.field.slice(9), filename: f.filename, bytes: f.bytes, truncated: f.truncated });
+        await uc.uploadMaterial(deps, req.actor!, view.id, { kind: f.field.slice(9), file: f });
       } catch (e) {
         const refusal = refusalOf(e);
         if (!refusal) throw e;
@@ -235,7 +234,7 @@ export function casePages(deps: uc.Deps): Router {
 
   step('materials', async (req) => {
     const file = req.form!.files.find((f) => f.field === 'file');
-    await uc.uploadMaterial(deps, req.actor!, String(req.params.id), { kind: req.form!.fields.kind, filename: file?.filename ?? '', bytes: file?.bytes ?? Buffer.alloc(0), truncated: file?.truncated ?? false });
+    await uc.uploadMaterial(deps, req.actor!, String(req.params.id), { kind: req.form!.fields.kind, file: file ?? null });
   }, 'materialUploaded');
 
   step('production', async (req) => {
@@ -243,7 +242,7 @@ export function casePages(deps: uc.Deps): Router {
     const f = req.form!.fields;
     if (f.confirm !== 'on') throw new ValidationErrors([new DomainError({ code: 'REQUIRED_FIELD', field: { key: 'confirm', zh: '确认', en: 'Confirmation' }, messageZh: '请确认已核对制作信息', messageEn: 'Confirm that the production data was checked' })]);
     const image = req.form!.files.find((x) => x.field === 'on_site_image');
-    const stored = await uc.uploadMaterial(deps, req.actor!, caseId, { kind: 'on_site_image', filename: image?.filename ?? '', bytes: image?.bytes ?? Buffer.alloc(0), truncated: image?.truncated ?? false });
+    const stored = await uc.uploadMaterial(deps, req.actor!, caseId, { kind: 'on_site_image', file: image ?? null });
     const productionData: Record<string, string> = {};
     for (const k of ['medium', 'operator', 'note']) if (f[k]?.trim()) productionData[k] = f[k].trim().slice(0, 500);
     await uc.recordProduction(deps, req.actor!, caseId, { production_data: productionData, on_site_image_id: stored.id });

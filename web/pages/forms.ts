@@ -6,15 +6,12 @@ import busboy from 'busboy';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { DomainError, ValidationErrors } from '../../domain/errors';
 import { MAX_UPLOAD_BYTES } from '../../usecases/applications';
+import { stageUpload, type StagedFile } from '../../infra/blobs';
 import { ApiError } from '../errors';
 import { csrfMatches, FLASH_COOKIE, setCookie, cookiesOf, clearCookie } from './session';
 
-export interface UploadedFile {
-  field: string;
-  filename: string;
-  bytes: Buffer;
-  truncated: boolean;
-}
+/** A file of the form, streamed to a temporary file (never whole in memory), removed after the response. */
+export type UploadedFile = StagedFile;
 
 export interface FormInput {
   fields: Record<string, string>;
@@ -30,39 +27,30 @@ declare module 'express-serve-static-core' {
 const MAX_FILES = 12;
 const urlencoded = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 });
 
-function readMultipart(req: Request): Promise<FormInput> {
+function readMultipart(req: Request, res: Response): Promise<FormInput> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES, files: MAX_FILES, fields: 60, fieldSize: 8192 } });
+      // One byte over the limit is read so that "exactly the limit" and "more" can be told apart.
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES + 1, files: MAX_FILES, fields: 60, fieldSize: 8192 } });
     } catch {
       return reject(new ApiError(400, 'multipart_required', '表单格式有误', 'Malformed form'));
     }
     const fields: Record<string, string> = {};
-    const files: UploadedFile[] = [];
-    const pending: Promise<void>[] = [];
+    const pending: Promise<StagedFile>[] = [];
+    res.once('close', () => void Promise.allSettled(pending).then((all) => all.forEach((r) => r.status === 'fulfilled' && void r.value.discard())));
     bb.on('field', (name, value) => {
       fields[name] = value;
     });
     bb.on('file', (name, stream, info) => {
-      const chunks: Buffer[] = [];
-      const file: UploadedFile = { field: name, filename: info.filename ?? '', bytes: Buffer.alloc(0), truncated: false };
-      pending.push(
-        new Promise<void>((done) => {
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('limit', () => (file.truncated = true));
-          stream.on('end', () => {
-            file.bytes = Buffer.concat(chunks);
-            // An empty file input sends a part with no name and no bytes: nothing was chosen.
-            if (file.filename || file.bytes.length > 0) files.push(file);
-            done();
-          });
-        }),
-      );
+      const staged = stageUpload(stream, { field: name, filename: info.filename ?? '', maxBytes: MAX_UPLOAD_BYTES });
+      staged.catch(() => stream.resume()); // a failed write still reads the request to its end
+      pending.push(staged);
     });
     bb.on('error', reject);
     bb.on('close', () => {
-      void Promise.all(pending).then(() => resolve({ fields, files }));
+      // An empty file input sends a part with no name and no bytes: nothing was chosen.
+      Promise.all(pending).then((all) => resolve({ fields, files: all.filter((f) => f.filename || f.size > 0 || f.truncated) }), reject);
     });
     req.pipe(bb);
   });
@@ -78,7 +66,7 @@ export function formBody(): RequestHandler {
   const handler: RequestHandler = async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (req.is('multipart/form-data')) {
-        req.form = await readMultipart(req);
+        req.form = await readMultipart(req, res);
       } else {
         await new Promise<void>((resolve, reject) => urlencoded(req, res, (e?: unknown) => (e ? reject(e) : resolve())));
         const body = (req.body ?? {}) as Record<string, unknown>;

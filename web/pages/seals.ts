@@ -145,7 +145,7 @@ export function sealPages(deps: Deps): Router {
   // M11–M13: the maker processes a request with the holder's authorisation letter and the IDs (M12).
   action('changes', ['maker'], 'change', async (req, fields) => {
     const letter = req.form!.files.find((f) => f.field === 'change.authorisation_letter') ?? null;
-    await requestSealChange(deps, req.actor!, String(req.params.id), { kind: fields.kind, fields, letter: letter && { filename: letter.filename, bytes: letter.bytes, truncated: letter.truncated } });
+    await requestSealChange(deps, req.actor!, String(req.params.id), { kind: fields.kind, fields, letter });
   }, 'changeRequested');
 
   // C1: keepers.

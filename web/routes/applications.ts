@@ -20,7 +20,7 @@ export function applicationRoutes(deps: uc.Deps): Router {
   });
   r.post('/api/applications/:id/materials', requireRole('maker'), async (req, res) => {
     const { fields, file } = await readUpload(req);
-    res.status(201).json(await uc.uploadMaterial(deps, req.actor!, String(req.params.id), { kind: fields.kind, filename: file?.filename ?? '', bytes: file?.bytes ?? Buffer.alloc(0), truncated: file?.truncated ?? false }));
+    res.status(201).json(await uc.uploadMaterial(deps, req.actor!, String(req.params.id), { kind: fields.kind, file }));
   });
   r.get('/api/materials/:id', any, async (req, res) => {
     const m = await uc.readMaterial(deps, req.actor!, String(req.params.id));

@@ -1,0 +1,310 @@
+// Uploaded files: streamed in (size limit and type judged while they arrive, nothing held whole in memory),
+// kept under their SHA-256 and checked against it on every read, on local disk and on a real S3-compatible
+// server (Versity S3 Gateway, scripts/ensure-s3-test-server.sh).
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  BlobCorruptedError,
+  BlobMissingError,
+  BlobTooLargeError,
+  blobStoreFromConfig,
+  LocalBlobStore,
+  S3BlobStore,
+  defaultStagingDir,
+  stageUpload,
+} from '../../infra/blobs';
+import { loadConfig } from '../../infra/config';
+import { MAX_UPLOAD_BYTES } from '../../usecases/applications';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { waitForCase } from '../helpers/journeys';
+import { eventually } from '../helpers/wait';
+import { startS3TestServer, type S3TestServer } from '../helpers/s3-server';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const JPEG_BYTES = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(64), Buffer.from([0xff, 0xd9])]);
+
+/** Flips one byte of a file in place, as a failing disk or a person with shell access would. */
+function flipByte(file: string, at = 10) {
+  const bytes = readFileSync(file);
+  bytes[at] ^= 0xff;
+  writeFileSync(file, bytes);
+}
+
+/** `total` bytes generated as they are sent, so the client never holds them either. */
+function streamedBody(head: Buffer, total: number, chunk = 64 * 1024): Readable {
+  let sent = 0;
+  const filler = Buffer.alloc(chunk, 0x20);
+  return new Readable({
+    read() {
+      if (sent >= total) {
+        this.push(null);
+        return;
+      }
+      const part = sent === 0 ? head : filler.subarray(0, Math.min(chunk, total - sent));
+      sent += part.length;
+      this.push(part);
+    },
+  });
+}
+
+/** A multipart upload whose file part is a stream of `size` bytes (node:http honours backpressure; the filler is reused). */
+function streamUpload(url: string, token: string, caseId: string, head: Buffer, size: number) {
+  const boundary = `----eseal${randomBytes(8).toString('hex')}`;
+  const pre = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\non_site_image\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.png"\r\nContent-Type: image/png\r\n\r\n`);
+  const post = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = request(`${url}/api/applications/${caseId}/materials`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    Readable.from([pre]).once('end', () => {
+      const file = streamedBody(head, size);
+      file.once('end', () => req.end(post));
+      file.pipe(req, { end: false });
+    }).pipe(req, { end: false });
+  });
+}
+
+const filesUnder = (dir: string): string[] =>
+  existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)])) : [];
+
+describe('uploads through the API, local store', () => {
+  let app: RunningApp;
+  let maker: { id: string; token: string };
+  let caseId: string;
+  let blobDir: string;
+
+  beforeAll(async () => {
+    app = await startApp();
+    blobDir = path.join(app.config.runtime.dataDir, 'blobs');
+    const admin = await createUser(app.db, 'admin');
+    maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+    const uscc = makeUscc('110101');
+    const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
+      uscc, name: `北京文件存储${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '孙八', address: '北京市东城区东长安街1号', district: '110101', registration_date: '2026-11-20',
+    });
+    expect(holder.status).toBe(201);
+    const created = await api(app.url, maker.token, 'POST', '/api/applications', {
+      holder: { uscc, name: holder.body.name, kind: 'enterprise', address: '北京市东城区东长安街1号', district: '110101' },
+      seal: { kind: 'business_contract', language: 'zh' },
+      handler: { name: '周九', id_number: makeResidentId(), phone: '13900139000' },
+    });
+    expect(created.status).toBe(201);
+    caseId = created.body.id;
+    await waitForCase(app, maker.token, caseId, 'awaiting_production');
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  test('M5: a corrupted blob detected on read: refused with a clear bilingual error, never served, recorded in the audit trail', async () => {
+    const stored = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
+    expect(stored.status).toBe(201);
+    const read = await fetch(`${app.url}/api/materials/${stored.body.id}`, { headers: { authorization: `Bearer ${maker.token}` } });
+    expect(read.status).toBe(200);
+    expect(Buffer.from(await read.arrayBuffer()).equals(PNG_BYTES)).toBe(true);
+
+    // The file on disk is where its address says; one byte of it is changed behind the platform's back.
+    const file = path.join(blobDir, stored.body.sha256.slice(0, 2), stored.body.sha256);
+    expect(existsSync(file)).toBe(true);
+    flipByte(file, 20);
+
+    const again = await api(app.url, maker.token, 'GET', `/api/materials/${stored.body.id}`);
+    expect(again.status).toBe(500);
+    expect(again.body.error.code).toBe('BLOB_CORRUPTED');
+    expect(again.body.error.message_zh).toMatch(/完整性校验/);
+    expect(again.body.error.message_en).toMatch(/failed its integrity check/);
+    expect(JSON.stringify(again.body)).not.toContain(PNG_BYTES.subarray(16, 40).toString('latin1'));
+    const entry = await app.db('audit_entries').where({ action: 'blob.corrupted', target_id: stored.body.sha256 }).first();
+    expect(entry).toMatchObject({ outcome: 'error', target_type: 'blob' });
+    expect(entry.details).toMatchObject({ store: 'local', actualSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  test('A2: the type is judged by the first bytes, not by the name: text named .pdf is refused naming the field, a JPEG named .pdf is a JPEG', async () => {
+    const before = filesUnder(blobDir).length;
+    const text = await upload(app.url, maker.token, caseId, 'establishment_document', Buffer.from('hello, not a PDF at all'), 'scan.pdf');
+    expect(text.status).toBe(400);
+    expect(text.body.error).toMatchObject({ code: 'UNSUPPORTED_TYPE', fields: [expect.objectContaining({ field: 'file', message_zh: expect.stringMatching(/PDF/), message_en: expect.stringMatching(/judged by content/) })] });
+    expect(filesUnder(blobDir).length).toBe(before);
+
+    const jpeg = await upload(app.url, maker.token, caseId, 'on_site_image', JPEG_BYTES, 'photo.pdf');
+    expect(jpeg.status).toBe(201);
+    expect(jpeg.body.content_type).toBe('image/jpeg');
+    const read = await fetch(`${app.url}/api/materials/${jpeg.body.id}`, { headers: { authorization: `Bearer ${maker.token}` } });
+    expect(read.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await read.arrayBuffer()).equals(JPEG_BYTES)).toBe(true);
+  });
+
+  test('A2: the size limit holds while the upload streams: exactly the limit is kept, one byte more is refused naming the field and nothing is stored', async () => {
+    const exact = Buffer.concat([PNG_BYTES, Buffer.alloc(MAX_UPLOAD_BYTES - PNG_BYTES.length)]);
+    const ok = await upload(app.url, maker.token, caseId, 'on_site_image', exact, 'exact.png');
+    expect(ok.status).toBe(201);
+    expect(ok.body.size).toBe(MAX_UPLOAD_BYTES);
+
+    const materialsBefore = (await api(app.url, maker.token, 'GET', `/api/applications/${caseId}`)).body.materials.length;
+    const blobsBefore = filesUnder(blobDir).length;
+    const over = await upload(app.url, maker.token, caseId, 'on_site_image', Buffer.concat([exact, Buffer.from([0])]), 'over.png');
+    expect(over.status).toBe(400);
+    expect(over.body.error).toMatchObject({ code: 'UPLOAD_TOO_LARGE', fields: [expect.objectContaining({ field: 'file', message_zh: expect.stringMatching(/MiB/), message_en: expect.stringMatching(/exceeds 10 MiB/) })] });
+    expect((await api(app.url, maker.token, 'GET', `/api/applications/${caseId}`)).body.materials.length).toBe(materialsBefore);
+    expect(filesUnder(blobDir).length).toBe(blobsBefore);
+  });
+
+  test('A2: a 512 MiB upload is read to its end without being held in memory, refused, and leaves no temporary file', async () => {
+    // The upload's own temporary file, seen as it is created (other test runs may stage files beside it).
+    mkdirSync(defaultStagingDir(), { recursive: true });
+    const seen = new Set<string>();
+    const watcher = watch(defaultStagingDir(), (_event, name) => void (name?.endsWith('.upload') && seen.add(name)));
+    const blobsBefore = filesUnder(blobDir).length;
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+    const started = Date.now();
+    const res = await streamUpload(app.url, maker.token, caseId, PNG_BYTES, 512 * 1024 * 1024).finally(() => clearInterval(sampler));
+    const seconds = (Date.now() - started) / 1000;
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('UPLOAD_TOO_LARGE');
+    const growthMiB = (rssPeak - rssBefore) / 1024 / 1024;
+    console.log(`blobs: 512 MiB upload refused in ${seconds.toFixed(2)} s; peak RSS growth ${growthMiB.toFixed(1)} MiB (client and server in this process)`);
+    // Held whole, 512 MiB would show; streamed, the process grows by its buffers only.
+    expect(growthMiB).toBeLessThan(128);
+    expect(filesUnder(blobDir).length).toBe(blobsBefore);
+    watcher.close();
+    expect(seen.size).toBe(1);
+    await eventually('the staged file to be removed', async () => [...seen].filter((n) => existsSync(path.join(defaultStagingDir(), n))), (left) => left.length === 0, 5000);
+  });
+});
+
+describe('LocalBlobStore', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'eseal-blobs-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a put is streamed, written atomically under its hash, and a corrupted copy is healed by the next put of the same bytes', async () => {
+    const corrupted: string[] = [];
+    const store = new LocalBlobStore(dir, { onCorrupted: (e) => void corrupted.push(e.sha256) });
+    const bytes = Buffer.concat([PDF_BYTES, randomBytes(3 * 1024 * 1024)]);
+    const put = await store.put(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]));
+    expect(put).toEqual({ sha256: sha256(bytes), size: bytes.length });
+    expect(filesUnder(path.join(dir, '.incoming'))).toEqual([]);
+    expect((await store.get(put.sha256)).equals(bytes)).toBe(true);
+
+    flipByte(store.pathOf(put.sha256), 4096);
+    await expect(store.get(put.sha256)).rejects.toBeInstanceOf(BlobCorruptedError);
+    await expect(store.open(put.sha256)).rejects.toBeInstanceOf(BlobCorruptedError);
+    expect(corrupted).toEqual([put.sha256, put.sha256]);
+
+    expect(await store.put(bytes)).toEqual(put);
+    const { stream, size } = await store.open(put.sha256);
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    expect(size).toBe(bytes.length);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+  });
+
+  test('over maxBytes nothing is stored; a missing blob is named as missing', async () => {
+    const store = new LocalBlobStore(dir);
+    const before = filesUnder(dir).length;
+    await expect(store.put(streamedBody(PNG_BYTES, 5 * 1024 * 1024), { maxBytes: 1024 * 1024 })).rejects.toBeInstanceOf(BlobTooLargeError);
+    expect(filesUnder(dir).length).toBe(before);
+    await expect(store.get('0'.repeat(64))).rejects.toBeInstanceOf(BlobMissingError);
+    await expect(store.get('../etc/passwd')).rejects.toThrow('not a SHA-256');
+  });
+
+  test('a staged upload is hashed, sniffed and, past its limit, read to the end with nothing kept', async () => {
+    const staged = await stageUpload(streamedBody(PNG_BYTES, 3 * 1024 * 1024), { field: 'file', filename: 'a.png', maxBytes: 4 * 1024 * 1024, dir });
+    expect(staged).toMatchObject({ size: 3 * 1024 * 1024, truncated: false, contentType: 'image/png' });
+    await staged.discard();
+    const source = streamedBody(PDF_BYTES, 9 * 1024 * 1024);
+    const over = await stageUpload(source, { field: 'file', filename: 'b.pdf', maxBytes: 4 * 1024 * 1024, dir });
+    expect(over).toMatchObject({ truncated: true, contentType: null });
+    expect(source.readableEnded).toBe(true);
+    expect(filesUnder(dir).filter((f) => f.endsWith('.upload'))).toEqual([]);
+  });
+});
+
+describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () => {
+  let server: S3TestServer;
+  let store: S3BlobStore;
+  const corrupted: string[] = [];
+  const bucket = 'eseal-blobs';
+  const prefix = 'materials/';
+
+  beforeAll(async () => {
+    server = await startS3TestServer();
+    // Selected by configuration alone, as a deployment would.
+    const config = loadConfig({
+      ...process.env,
+      ESEAL_BLOBS_BACKEND: 's3',
+      ESEAL_BLOBS_S3_ENDPOINT: server.endpoint,
+      ESEAL_BLOBS_S3_BUCKET: bucket,
+      ESEAL_BLOBS_S3_REGION: server.region,
+      ESEAL_BLOBS_S3_ACCESS_KEY_ID: server.accessKeyId,
+      ESEAL_BLOBS_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      ESEAL_BLOBS_S3_FORCE_PATH_STYLE: 'true',
+      ESEAL_BLOBS_S3_PREFIX: prefix,
+    });
+    const selected = blobStoreFromConfig(config, { onCorrupted: (e) => void corrupted.push(e.sha256) });
+    expect(selected).toBeInstanceOf(S3BlobStore);
+    store = selected as S3BlobStore;
+    await store.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  }, 600_000); // the first run builds the server from the Go module proxy
+  afterAll(async () => {
+    store?.destroy();
+    await server?.stop();
+  });
+
+  test('round trip: a streamed put is stored under its hash, read back verified as bytes and as a stream; a second put is idempotent', async () => {
+    const bytes = Buffer.concat([PDF_BYTES, randomBytes(6 * 1024 * 1024)]);
+    const put = await store.put(Readable.from([bytes.subarray(0, 12345), bytes.subarray(12345)]));
+    expect(put).toEqual({ sha256: sha256(bytes), size: bytes.length });
+    expect(await store.has(put.sha256)).toBe(true);
+    // The object is where its address says, in the server's own folder.
+    expect(readFileSync(path.join(server.root, bucket, store.keyOf(put.sha256))).equals(bytes)).toBe(true);
+    expect((await store.get(put.sha256)).equals(bytes)).toBe(true);
+    const { stream, size } = await store.open(put.sha256);
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    expect(size).toBe(bytes.length);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    expect(await store.put(bytes)).toEqual(put);
+  });
+
+  test('a corrupted blob detected on read (S3): a byte flipped in the server\'s file, or the object replaced through the API, is never served', async () => {
+    const bytes = Buffer.concat([PNG_BYTES, randomBytes(4096)]);
+    const { sha256: a } = await store.put(bytes);
+    flipByte(path.join(server.root, bucket, store.keyOf(a)), 100);
+    await expect(store.get(a)).rejects.toBeInstanceOf(BlobCorruptedError);
+    await expect(store.open(a)).rejects.toMatchObject({ code: 'BLOB_CORRUPTED', sha256: a, store: 's3' });
+
+    const { sha256: b } = await store.put(Buffer.concat([PDF_BYTES, randomBytes(512)]));
+    await store.client.send(new PutObjectCommand({ Bucket: bucket, Key: store.keyOf(b), Body: Buffer.from('%PDF-1.4 something else entirely') }));
+    await expect(store.get(b)).rejects.toBeInstanceOf(BlobCorruptedError);
+    expect(corrupted).toEqual([a, a, b]);
+  });
+
+  test('over maxBytes nothing reaches the bucket; missing and deleted blobs are named as missing', async () => {
+    const objectsBefore = filesUnder(path.join(server.root, bucket)).length;
+    await expect(store.put(streamedBody(PNG_BYTES, 3 * 1024 * 1024), { maxBytes: 1024 * 1024 })).rejects.toBeInstanceOf(BlobTooLargeError);
+    expect(filesUnder(path.join(server.root, bucket)).length).toBe(objectsBefore);
+    await expect(store.get('f'.repeat(64))).rejects.toBeInstanceOf(BlobMissingError);
+    const { sha256: c } = await store.put(JPEG_BYTES);
+    await store.delete(c);
+    expect(await store.has(c)).toBe(false);
+    await expect(store.open(c)).rejects.toBeInstanceOf(BlobMissingError);
+  });
+});
