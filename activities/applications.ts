@@ -17,24 +17,24 @@ export interface ProjectCaseInput {
 
 export function createApplicationDbActivities(db: Db) {
   return {
-    /** Writes the case's status and appends one timeline event (once per event key). */
+    /**
+     * Writes the case's status and appends one timeline event (once per event key). One statement, so one
+     * round trip: the status changes only together with a newly inserted event, as in a transaction.
+     */
     async projectCase(p: ProjectCaseInput): Promise<void> {
-      await db.transaction(async (trx) => {
-        const inserted = await trx('case_events')
-          .insert({ case_id: p.caseId, event_key: p.event.key, type: p.event.type, data: JSON.stringify(p.event.data), actor_id: p.event.actorId, at: p.event.at })
-          .onConflict(['case_id', 'event_key'])
-          .ignore()
-          .returning('id');
-        if (inserted.length === 0) return;
-        await trx('cases')
-          .where({ id: p.caseId })
-          .update({
-            status: p.status,
-            status_reason: p.reason ? `${p.reason.zh} / ${p.reason.en}` : null,
-            missing_materials: JSON.stringify(p.missingMaterials),
-            updated_at: p.event.at,
-          });
-      });
+      await db.raw(
+        `with event as (
+           insert into case_events (case_id, event_key, type, data, actor_id, at) values (?, ?, ?, ?::jsonb, ?, ?)
+           on conflict (case_id, event_key) do nothing
+           returning id)
+         update cases set status = ?, status_reason = ?, missing_materials = ?::jsonb, updated_at = ?
+         where id = ? and exists (select 1 from event)`,
+        [
+          p.caseId, p.event.key, p.event.type, JSON.stringify(p.event.data), p.event.actorId, p.event.at,
+          p.status, p.reason ? `${p.reason.zh} / ${p.reason.en}` : null, JSON.stringify(p.missingMaterials), p.event.at,
+          p.caseId,
+        ],
+      );
     },
 
     /** A2/A3: which required materials are still missing, from what is stored for the case. */
@@ -43,7 +43,10 @@ export function createApplicationDbActivities(db: Db) {
         .join('holders as h', 'h.id', 'c.holder_id')
         .join('seals as s', 's.case_id', 'c.id')
         .where('c.id', caseId)
-        .first('h.kind as holder_kind', 'h.has_superior', 'h.pre_verified', 's.kind as seal_kind', 'c.language', 'c.newly_established_organ');
+        .first(
+          'h.kind as holder_kind', 'h.has_superior', 'h.pre_verified', 's.kind as seal_kind', 'c.language', 'c.newly_established_organ',
+          db.raw('array(select m.kind from materials m where m.case_id = c.id) as submitted'), // same round trip
+        );
       const required = requiredMaterials({
         holderKind: row.holder_kind as HolderKind,
         sealKind: row.seal_kind as SealKind,
@@ -52,8 +55,7 @@ export function createApplicationDbActivities(db: Db) {
         preRegistered: row.pre_verified,
         newlyEstablishedOrgan: row.newly_established_organ,
       });
-      const submitted = await db('materials').where({ case_id: caseId }).pluck('kind');
-      return { missing: missingMaterials(required, submitted).map((m) => m.kind) };
+      return { missing: missingMaterials(required, row.submitted as string[]).map((m) => m.kind) };
     },
 
     /** M1: a licence is valid when active and the day (Beijing time) lies within its validity. */
@@ -93,21 +95,25 @@ export function createApplicationDbActivities(db: Db) {
         .ignore();
     },
 
-    /** S3/M2: the seal code is the district code and a 7-digit sequence of that district; assigned once. */
+    /**
+     * S3/M2: the seal code is the district code and a 7-digit sequence of that district; assigned once.
+     * One statement: the seal's row lock orders retries, and a seal that has its code takes no number.
+     */
     async assignSealCode({ sealId }: { sealId: string }): Promise<string> {
-      return db.transaction(async (trx) => {
-        const seal = await trx('seals as s').join('cases as c', 'c.id', 's.case_id').where('s.id', sealId).forUpdate().first('s.seal_code', 'c.district_code');
-        if (seal.seal_code) return seal.seal_code as string;
-        const [{ last_value }] = await trx.raw(
-          `insert into seal_code_sequences (district_code, last_value) values (?, 1)
+      const { rows } = await db.raw(
+        `with seal as (
+           select s.id, s.seal_code, c.district_code from seals s join cases c on c.id = s.case_id where s.id = ? for update of s),
+         next as (
+           insert into seal_code_sequences (district_code, last_value) select district_code, 1 from seal where seal_code is null
            on conflict (district_code) do update set last_value = seal_code_sequences.last_value + 1
-           returning last_value`,
-          [seal.district_code],
-        ).then((r) => r.rows);
-        const code = `${seal.district_code}${String(last_value).padStart(7, '0')}`;
-        await trx('seals').where({ id: sealId }).update({ seal_code: code });
-        return code;
-      });
+           returning district_code || lpad(last_value::text, 7, '0') as code),
+         assigned as (
+           update seals set seal_code = (select code from next) where id = (select id from seal) and exists (select 1 from next)
+           returning seal_code)
+         select coalesce((select seal_code from assigned), (select seal_code from seal)) as seal_code`,
+        [sealId],
+      );
+      return rows[0].seal_code as string;
     },
 
     async markProduced({ sealId, at }: { sealId: string; at: string }) {
@@ -115,11 +121,12 @@ export function createApplicationDbActivities(db: Db) {
     },
 
     async openFilingDeadline(f: { caseId: string; kind: string; startedAt: string; dueAt: string }) {
-      const c = await db('cases').where({ id: f.caseId }).first('district_code', 'maker_id');
-      await db('filing_deadlines')
-        .insert({ case_id: f.caseId, kind: f.kind, district_code: c.district_code, maker_id: c.maker_id, started_at: f.startedAt, due_at: f.dueAt })
-        .onConflict(['case_id', 'kind'])
-        .ignore();
+      await db.raw(
+        `insert into filing_deadlines (case_id, kind, district_code, maker_id, started_at, due_at)
+         select id, ?, district_code, maker_id, ?, ? from cases where id = ?
+         on conflict (case_id, kind) do nothing`,
+        [f.kind, f.startedAt, f.dueAt, f.caseId],
+      );
     },
 
     /** M3: the filing is overdue from this moment; supervisors see it until it is filed. */

@@ -8,7 +8,7 @@ import { shanghaiDate } from '../domain/calendar';
 
 export type DocumentKind = 'production_certificate' | 'cancellation_certificate';
 
-async function sealRecord(db: Db, sealId: string) {
+function sealRecord(db: Db, sealId: string) {
   return db('seals as s')
     .join('cases as c', 'c.id', 's.case_id')
     .join('holders as h', 'h.id', 's.holder_id')
@@ -33,16 +33,24 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
         personName: kind === 'personal_name' ? s.person_name : null,
         departmentName: kind === 'internal_department' ? s.text : null,
       });
-      await db('seals').where({ id: sealId }).whereNull('imprint_sha256').update({ imprint_svg: imprint.svg, imprint_png: imprint.png, imprint_sha256: imprint.svgSha256 });
-      const stored = await db('seals').where({ id: sealId }).first('imprint_sha256');
+      const [updated] = await db('seals')
+        .where({ id: sealId })
+        .whereNull('imprint_sha256')
+        .update({ imprint_svg: imprint.svg, imprint_png: imprint.png, imprint_sha256: imprint.svgSha256 })
+        .returning('imprint_sha256');
+      const stored = updated ?? (await db('seals').where({ id: sealId }).first('imprint_sha256')); // a concurrent retry's
       return { imprintSha256: stored.imprint_sha256 };
     },
 
     /** 《电子印章制作证书》 or 《电子印章登出证书》 as HTML and PDF; once per seal and kind. */
     async produceDocument({ sealId, kind, reason }: { sealId: string; kind: DocumentKind; reason: CancellationReason | null }): Promise<{ documentId: string }> {
-      const existing = await db('documents').where({ seal_id: sealId, kind }).first('id');
-      if (existing) return { documentId: existing.id };
-      const s = await sealRecord(db, sealId);
+      // The seal, the document if already made, and the filing dates in one round trip.
+      const s = await sealRecord(db, sealId).select(
+        db.raw('(select d.id from documents d where d.seal_id = s.id and d.kind = ?) as existing_document_id', [kind]),
+        db.raw(`(select f.accepted_at from filing_deadlines f where f.case_id = c.id and f.kind = 'production') as production_filed_at`),
+        db.raw(`(select f.submitted_at from filings f where f.case_id = c.id and f.kind = 'cancellation' order by f.round limit 1) as cancellation_filed_at`),
+      );
+      if (s.existing_document_id) return { documentId: s.existing_document_id };
       const year = shanghaiDate(new Date()).slice(0, 4);
       const seq = kind === 'production_certificate' ? 'production_certificate_no' : 'cancellation_certificate_no';
       const { rows } = await db.raw(`select nextval('${seq}') as n`);
@@ -57,7 +65,6 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
       let html: string;
       let documentNo: string;
       if (kind === 'production_certificate') {
-        const filing = await db('filing_deadlines').where({ case_id: s.case_id, kind: 'production' }).first('accepted_at');
         documentNo = `京章制证〔${year}〕第${n}号`;
         html = renderDocumentHtml('production-certificate', {
           ...common,
@@ -65,11 +72,10 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
           documentNumber: documentNo,
           certificate: { serial: s.certificate_serial, sha256Fingerprint: s.certificate_fingerprint },
           producedAt: new Date(s.produced_at),
-          filedAt: new Date(filing?.accepted_at ?? s.ready_at),
+          filedAt: new Date(s.production_filed_at ?? s.ready_at),
           issuedAt: new Date(s.collected_at ?? Date.now()),
         });
       } else {
-        const cancellationFiling = await db('filings').where({ case_id: s.case_id, kind: 'cancellation' }).orderBy('round').first('submitted_at');
         documentNo = `京章登证〔${year}〕第${n}号`;
         html = renderDocumentHtml('cancellation-certificate', {
           ...common,
@@ -79,15 +85,16 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
           reason: reason ?? 'holder_request',
           cancelledAt: new Date(s.cancelled_at),
           revokedAt: s.certificate_serial ? new Date(s.revoked_at ?? s.cancelled_at) : null,
-          filedAt: cancellationFiling ? new Date(cancellationFiling.submitted_at) : null,
+          filedAt: s.cancellation_filed_at ? new Date(s.cancellation_filed_at) : null,
         });
       }
       const pdfBytes = await (await pdf()).render(html);
-      await db('documents')
+      const [inserted] = await db('documents')
         .insert({ id: randomUUID(), seal_id: sealId, kind, document_no: documentNo, html, pdf: pdfBytes })
         .onConflict(['seal_id', 'kind'])
-        .ignore();
-      const row = await db('documents').where({ seal_id: sealId, kind }).first('id');
+        .ignore()
+        .returning('id');
+      const row = inserted ?? (await db('documents').where({ seal_id: sealId, kind }).first('id')); // a concurrent retry's
       return { documentId: row.id };
     },
   };

@@ -50,11 +50,17 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
       if (existing) return { publicKeySpkiBase64: (existing.public_key_spki as Buffer).toString('base64') };
       await hsm.ensureAesWrappingKey(SEAL_WRAPPING_KEY_LABEL);
       const { wrappedPrivateKey, publicKeySpki } = await hsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL);
-      // A concurrent retry may have won the insert; the loser's key was never stored and simply vanishes.
-      await db('seal_keys')
-        .insert({ seal_id: sealId, wrapping_key_label: SEAL_WRAPPING_KEY_LABEL, wrapped_private_key: wrappedPrivateKey, public_key_spki: publicKeySpki })
-        .onConflict('seal_id')
-        .ignore();
+      // Key and seal in one statement (one round trip) when this attempt's key is the one stored.
+      const { rows } = await db.raw(
+        `with key as (
+           insert into seal_keys (seal_id, wrapping_key_label, wrapped_private_key, public_key_spki) values (?, ?, ?, ?)
+           on conflict (seal_id) do nothing
+           returning public_key_spki)
+         update seals set public_key_spki = key.public_key_spki from key where seals.id = ? returning seals.public_key_spki`,
+        [sealId, SEAL_WRAPPING_KEY_LABEL, wrappedPrivateKey, publicKeySpki, sealId],
+      );
+      if (rows.length > 0) return { publicKeySpkiBase64: (rows[0].public_key_spki as Buffer).toString('base64') };
+      // A concurrent retry won the insert; the loser's key was never stored and simply vanishes.
       const stored = await db('seal_keys').where({ seal_id: sealId }).first('public_key_spki');
       await db('seals').where({ id: sealId }).update({ public_key_spki: stored.public_key_spki });
       return { publicKeySpkiBase64: (stored.public_key_spki as Buffer).toString('base64') };
@@ -62,10 +68,14 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
 
     /** The seal certificate, signed by the issuing CA in the HSM; issued once per seal. */
     async issueSealCertificate({ sealId }: { sealId: string }): Promise<{ serial: string; fingerprint: string }> {
-      const s = await sealRow(sealId);
+      // The seal, its key and the issuing CA's certificate in one round trip.
+      const s = await sealRow(sealId).select(
+        db.raw('(select k.public_key_spki from seal_keys k where k.seal_id = s.id) as key_spki'),
+        db.raw(`(select der from ca_certificates where purpose = 'issuing' order by created_at desc limit 1) as issuing_der`),
+      );
       if (s.certificate_der) return { serial: s.certificate_serial, fingerprint: s.certificate_fingerprint };
-      const issuing = await db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der');
-      const key = await db('seal_keys').where({ seal_id: sealId }).first('public_key_spki');
+      const issuing = { der: s.issuing_der as Buffer };
+      const key = { public_key_spki: s.key_spki as Buffer };
       const notBefore = new Date(Date.now() - 60_000);
       const notAfter = new Date(notBefore);
       notAfter.setUTCFullYear(notAfter.getUTCFullYear() + deps.policy.validityYears);
@@ -83,11 +93,12 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
         ],
       });
       const fingerprint = createHash('sha256').update(cert.der).digest('hex');
-      await db('seals')
+      const [updated] = await db('seals')
         .where({ id: sealId })
         .whereNull('certificate_der')
-        .update({ certificate_der: cert.der, certificate_serial: cert.serialNumber, certificate_fingerprint: fingerprint });
-      const stored = await db('seals').where({ id: sealId }).first('certificate_serial', 'certificate_fingerprint');
+        .update({ certificate_der: cert.der, certificate_serial: cert.serialNumber, certificate_fingerprint: fingerprint })
+        .returning(['certificate_serial', 'certificate_fingerprint']);
+      const stored = updated ?? (await db('seals').where({ id: sealId }).first('certificate_serial', 'certificate_fingerprint')); // a concurrent retry's
       return { serial: stored.certificate_serial, fingerprint: stored.certificate_fingerprint };
     },
 
@@ -100,14 +111,13 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
         kind: 'seal.imprint-binding',
         payload: { sealId, sealCode: s.seal_code, certificateFingerprint: s.certificate_fingerprint, imprintSvgSha256: s.imprint_sha256 },
       });
-      await db.transaction(async (trx) => {
+      return db.transaction(async (trx) => {
         const locked = await trx('seals').where({ id: sealId }).forUpdate().first('imprint_statement_id');
-        if (locked.imprint_statement_id) return;
+        if (locked.imprint_statement_id) return { statementId: locked.imprint_statement_id as string }; // a concurrent retry's
         await createStatementStore(trx).storePlatformStatement({ ...signed, statementId, requestedBy: null });
         await trx('seals').where({ id: sealId }).update({ imprint_statement_id: statementId });
+        return { statementId };
       });
-      const stored = await db('seals').where({ id: sealId }).first('imprint_statement_id');
-      return { statementId: stored.imprint_statement_id };
     },
 
     /** M9/M13: the private key is destroyed; the only copy was the wrapped blob. The certificate is kept. */
