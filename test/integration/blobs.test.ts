@@ -77,6 +77,25 @@ function streamUpload(url: string, token: string, caseId: string, head: Buffer, 
 const filesUnder = (dir: string): string[] =>
   existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)])) : [];
 
+/** A maker and a case of theirs that takes uploads (a pre-registered A3 holder, waiting for production). */
+async function openCase(app: RunningApp) {
+  const admin = await createUser(app.db, 'admin');
+  const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  const uscc = makeUscc('110101');
+  const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
+    uscc, name: `北京文件存储${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '孙八', address: '北京市东城区东长安街1号', district: '110101', registration_date: '2026-11-20',
+  });
+  expect(holder.status).toBe(201);
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', {
+    holder: { uscc, name: holder.body.name, kind: 'enterprise', address: '北京市东城区东长安街1号', district: '110101' },
+    seal: { kind: 'business_contract', language: 'zh' },
+    handler: { name: '周九', id_number: makeResidentId(), phone: '13900139000' },
+  });
+  expect(created.status).toBe(201);
+  await waitForCase(app, maker.token, created.body.id, 'awaiting_production');
+  return { maker, caseId: created.body.id as string };
+}
+
 describe('uploads through the API, local store', () => {
   let app: RunningApp;
   let maker: { id: string; token: string };
@@ -86,21 +105,7 @@ describe('uploads through the API, local store', () => {
   beforeAll(async () => {
     app = await startApp();
     blobDir = path.join(app.config.runtime.dataDir, 'blobs');
-    const admin = await createUser(app.db, 'admin');
-    maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
-    const uscc = makeUscc('110101');
-    const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-      uscc, name: `北京文件存储${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '孙八', address: '北京市东城区东长安街1号', district: '110101', registration_date: '2026-11-20',
-    });
-    expect(holder.status).toBe(201);
-    const created = await api(app.url, maker.token, 'POST', '/api/applications', {
-      holder: { uscc, name: holder.body.name, kind: 'enterprise', address: '北京市东城区东长安街1号', district: '110101' },
-      seal: { kind: 'business_contract', language: 'zh' },
-      handler: { name: '周九', id_number: makeResidentId(), phone: '13900139000' },
-    });
-    expect(created.status).toBe(201);
-    caseId = created.body.id;
-    await waitForCase(app, maker.token, caseId, 'awaiting_production');
+    ({ maker, caseId } = await openCase(app));
   });
   afterAll(async () => {
     await app?.stop();
@@ -243,12 +248,12 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
   const corrupted: string[] = [];
   const bucket = 'eseal-blobs';
   const prefix = 'materials/';
+  let s3Env: Record<string, string>;
 
   beforeAll(async () => {
     server = await startS3TestServer();
     // Selected by configuration alone, as a deployment would.
-    const config = loadConfig({
-      ...process.env,
+    s3Env = {
       ESEAL_BLOBS_BACKEND: 's3',
       ESEAL_BLOBS_S3_ENDPOINT: server.endpoint,
       ESEAL_BLOBS_S3_BUCKET: bucket,
@@ -257,7 +262,8 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
       ESEAL_BLOBS_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
       ESEAL_BLOBS_S3_FORCE_PATH_STYLE: 'true',
       ESEAL_BLOBS_S3_PREFIX: prefix,
-    });
+    };
+    const config = loadConfig({ ...process.env, ...s3Env });
     const selected = blobStoreFromConfig(config, { onCorrupted: (e) => void corrupted.push(e.sha256) });
     expect(selected).toBeInstanceOf(S3BlobStore);
     store = selected as S3BlobStore;
@@ -306,5 +312,34 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
     await store.delete(c);
     expect(await store.has(c)).toBe(false);
     await expect(store.open(c)).rejects.toBeInstanceOf(BlobMissingError);
+  });
+
+  test('a corrupted blob detected on read through the API with the S3 store: the web process uses the configured bucket, and refuses and audits a flipped byte', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, s3Env);
+    let app: RunningApp | undefined;
+    try {
+      app = await startApp();
+      const { maker, caseId } = await openCase(app);
+      const stored = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
+      expect(stored.status).toBe(201);
+      const object = path.join(server.root, bucket, store.keyOf(stored.body.sha256));
+      expect(existsSync(object)).toBe(true);
+      expect(existsSync(path.join(app.config.runtime.dataDir, 'blobs', stored.body.sha256.slice(0, 2), stored.body.sha256))).toBe(false);
+      const read = await fetch(`${app.url}/api/materials/${stored.body.id}`, { headers: { authorization: `Bearer ${maker.token}` } });
+      expect(read.status).toBe(200);
+      expect(Buffer.from(await read.arrayBuffer()).equals(PNG_BYTES)).toBe(true);
+
+      flipByte(object, 30);
+      const again = await api(app.url, maker.token, 'GET', `/api/materials/${stored.body.id}`);
+      expect(again.status).toBe(500);
+      expect(again.body.error).toMatchObject({ code: 'BLOB_CORRUPTED', message_zh: expect.stringMatching(/完整性校验/), message_en: expect.stringMatching(/failed its integrity check/) });
+      const entry = await app.db('audit_entries').where({ action: 'blob.corrupted', target_id: stored.body.sha256 }).first();
+      expect(entry.details).toMatchObject({ store: 's3' });
+    } finally {
+      await app?.stop();
+      for (const k of Object.keys(s3Env)) if (saved[k] === undefined) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
   });
 });
