@@ -73,8 +73,8 @@ export function compliancePages(deps: Deps): Router {
     renderPage(req, res, 'compliance', {
       title: L('制作单位合规', 'Maker compliance'),
       L: {
-        intro: L(`最近 ${weeks} 周开始计时的备案（${formatDate(data.from)} 至 ${formatDate(data.now)}）：制作完成到首次备案用了多久；以及每周末逾期未备案的件数。点击任一柱或数字查看对应案件。`,
-          `Filings whose 24-hour deadline started in the last ${weeks} weeks (${formatDate(data.from)} to ${formatDate(data.now)}): how long from production to the first filing; and how many filings were overdue at each week's end. Click any bar or number for its cases.`),
+        intro: L(`最近 ${weeks} 周开始计时的备案（${formatDate(data.from)} 至 ${formatDate(data.now)}）：制作完成到首次备案用了多久；以及每周末逾期未备案的件数。点击任一柱或数字查看对应案件。统计截至 ${formatTime(data.now)}，每分钟更新。`,
+          `Filings whose 24-hour deadline started in the last ${weeks} weeks (${formatDate(data.from)} to ${formatDate(data.now)}): how long from production to the first filing; and how many filings were overdue at each week's end. Click any bar or number for its cases. As of ${formatTime(data.now)}, updated every minute.`),
         window: L('统计周期', 'Window'), weeksUnit: L('周', 'weeks'), show: L('显示', 'Show'),
         cityTitle: L('全市', 'City of Beijing'), dist: L('备案用时分布', 'Filing delay distribution'), series: L('每周末逾期未备案件数', 'Overdue filings at each week\'s end'),
         table: L('数据表', 'Data table'), bucket: L('用时', 'Delay'), count: L('件数', 'Filings'), weekEnd: L('周末时点', 'Week end'), overdue: L('逾期未备案', 'Overdue'),
