@@ -14,9 +14,10 @@ import { ContentStore } from './retention-store';
  * any more) are skipped; the migration's erasure guard covers the same list.
  */
 export const PERSONAL_DATA: ReadonlyArray<{ table: string; columns: readonly string[]; of: 'cases' | 'seal' | 'keepers' }> = [
-  { table: 'cases', columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number'], of: 'cases' },
-  { table: 'seals', columns: ['person_id_number'], of: 'seal' },
-  { table: 'seal_keepers', columns: ['id_number'], of: 'keepers' },
+  // P1: the ID numbers are stored encrypted with a keyed hash beside them; the hash goes with them.
+  { table: 'cases', columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number', 'handler_id_number_hmac', 'legal_rep_id_number_hmac'], of: 'cases' },
+  { table: 'seals', columns: ['person_id_number', 'person_id_number_hmac'], of: 'seal' },
+  { table: 'seal_keepers', columns: ['id_number', 'id_number_hmac'], of: 'keepers' },
 ];
 
 const iso = (v: Date | string) => new Date(v).toISOString();

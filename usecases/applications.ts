@@ -26,6 +26,7 @@ import {
 } from '../workflows/application-messages';
 import type { Actor } from '../web/auth';
 import { auditRead } from '../infra/audit/log';
+import { BLOB_OVERHEAD, personalData } from '../infra/crypto/personal-data';
 import { forbidden, notFound } from '../web/errors';
 import { productionRecordVersions } from './production-record-versions';
 
@@ -124,6 +125,9 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
   }
   await assertMakerLicensed(deps.db, makerId);
   const form = parseApplicationForm(body, new Date());
+  // P1: ID numbers and phones are stored encrypted, ID numbers also as a keyed hash for lookups.
+  const pd = personalData(deps);
+  const [handlerId, handlerPhone, personId] = await Promise.all([pd.protectId(form.handler.idNumber), pd.encrypt(form.handler.phone), pd.protectId(form.seal.person?.idNumber)]);
 
   const caseId = randomUUID();
   try {
@@ -154,8 +158,9 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         newly_established_organ: form.newlyEstablishedOrgan,
         language: form.seal.language,
         handler_name: form.handler.name,
-        handler_id_number: form.handler.idNumber,
-        handler_phone: form.handler.phone,
+        handler_id_number: handlerId.enc,
+        handler_id_number_hmac: handlerId.hmac,
+        handler_phone: handlerPhone,
         idempotency_key: idempotencyKey ?? null,
         created_by: actor.userId,
       });
@@ -168,7 +173,8 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         text: form.seal.text,
         person_name: form.seal.person?.name ?? null,
         person_role: form.seal.person?.role ?? null,
-        person_id_number: form.seal.person?.idNumber ?? null,
+        person_id_number: personId.enc,
+        person_id_number_hmac: personId.hmac,
         status: 'in_production',
       });
       await trx('case_events').insert({ case_id: caseId, event_key: '0:submitted', type: 'submitted', data: JSON.stringify({ sealKind: form.seal.kind, number }), actor_id: actor.userId, at: new Date() });
@@ -297,7 +303,8 @@ export async function uploadMaterial(deps: Deps, actor: Actor, caseId: string, u
   if (!contentType) throw invalidField(fileField, '只接受 PDF、PNG 或 JPEG 文件（按内容识别，不按文件名）', 'only PDF, PNG or JPEG files are accepted (judged by content, not by name)', { code: 'UNSUPPORTED_TYPE' });
   if (upload.kind === 'on_site_image' && contentType === 'application/pdf') throw invalidField(fileField, '现场影像应为 PNG 或 JPEG 图片', 'the on-site image must be a PNG or JPEG picture');
   const filename = parseName(file.filename || 'upload', fieldRef('filename', '文件名', 'File name'), 200);
-  const { sha256 } = await deps.blobs.put(file.open(), { maxBytes: MAX_UPLOAD_BYTES });
+  // P1: encrypted on its way in, so only ciphertext reaches the store (its hash is that of the ciphertext).
+  const { sha256 } = await deps.blobs.put(await personalData(deps).encryptStream(file.open()), { maxBytes: MAX_UPLOAD_BYTES + BLOB_OVERHEAD });
   const id = randomUUID();
   await deps.db.transaction(async (trx) => {
     await trx('blobs').insert({ sha256, content_type: contentType, size: file.size }).onConflict('sha256').ignore();
@@ -318,7 +325,8 @@ export async function readMaterial(deps: Deps, actor: Actor, materialId: string)
   if (!m) throw notFound('Material', '材料');
   assertCanSeeCase(actor, await loadCase(deps.db, m.case_id));
   await auditRead(deps.db, actor, { action: 'material.read', targetType: 'material', targetId: m.id, caseId: m.case_id, details: { kind: m.kind } }); // M6 P1
-  return { contentType: m.content_type as string, bytes: await deps.blobs.get(m.blob_sha256), filename: m.original_name as string };
+  const bytes = await personalData(deps).decryptBlob(await deps.blobs.get(m.blob_sha256));
+  return { contentType: m.content_type as string, bytes, filename: m.original_name as string };
 }
 
 // ---------- production, filing, collection (M2, M3, M10) ----------
@@ -361,7 +369,7 @@ export async function recordCollection(deps: Deps, actor: Actor, caseId: string,
   const name = parseName(b.collector_name, fieldRef('collector_name', '领取人姓名', "Collector's name"), 50);
   const id = parseResidentId(b.collector_id_number, { field: idField }).id;
   // M10: the seal is handed to the handler whose ID was checked at application.
-  if (id !== c.handler_id_number) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
+  if (id !== (await personalData(deps).decrypt(c.handler_id_number))) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
   await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordCollectionUpdate, { args: [{ collectorName: name, actorId: actor.userId }] }));
   return waitForStatus(deps, actor, caseId, ['collected']);
 }

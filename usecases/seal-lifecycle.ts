@@ -14,6 +14,7 @@ import { forbidden, notFound } from '../web/errors';
 import { changeRequestWorkflow } from '../workflows/change-request';
 import { applyChangeUpdate, sealStatusQuery, type ChangeKind } from '../workflows/seal-messages';
 import { applicationWorkflow } from '../workflows/application';
+import { personalData } from '../infra/crypto/personal-data';
 import { applicationWorkflowId, assertCanSeeCase, assertMakerLicensed, getCaseView, type Deps } from './applications';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -90,7 +91,10 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
     throw new DomainError({ code: 'WRONG_STATE', messageZh: `印章当前状态为“${label[0]}”，不能办理该事项`, messageEn: `Cannot ${change} a seal that is ${label[1]}`, httpStatus: 409, details: { sealStatus: seal.status } });
   }
   const caseId = randomUUID();
-  const { sha256 } = await deps.blobs.put(req.letter!.open());
+  // P1: ID numbers and phones encrypted (ID numbers also as keyed hashes); the letter encrypted before the store.
+  const pd = personalData(deps);
+  const [handlerIdEnc, handlerPhoneEnc, legalRepIdEnc] = await Promise.all([pd.protectId(handlerId!), pd.encrypt(handlerPhone!), pd.protectId(legalRepId!)]);
+  const { sha256 } = await deps.blobs.put(await pd.encryptStream(req.letter!.open()));
   await deps.db.transaction(async (trx) => {
     await trx('blobs').insert({ sha256, content_type: letterType, size: req.letter!.size }).onConflict('sha256').ignore();
     await trx('cases').insert({
@@ -103,9 +107,11 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
       status: 'processing',
       language: 'zh',
       handler_name: handlerName,
-      handler_id_number: handlerId,
-      handler_phone: handlerPhone,
-      legal_rep_id_number: legalRepId,
+      handler_id_number: handlerIdEnc.enc,
+      handler_id_number_hmac: handlerIdEnc.hmac,
+      handler_phone: handlerPhoneEnc,
+      legal_rep_id_number: legalRepIdEnc.enc,
+      legal_rep_id_number_hmac: legalRepIdEnc.hmac,
       request_reason: [replacementReason, reasonText].filter(Boolean).join(': ') || null,
       created_by: actor.userId,
     });
@@ -128,7 +134,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
     workflowId: changeWorkflowId(caseId),
     args: [{ caseId, kind: kind === 'cancel' ? 'cancel' : kind, districtCode: seal.district_code, filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)) }],
   });
-  const replacement = kind === 'replace' ? await startReplacement(deps, actor, seal, { caseId, newHolderName, handler: { name: handlerName!, id: handlerId!, phone: handlerPhone! } }) : null;
+  const replacement = kind === 'replace' ? await startReplacement(deps, actor, seal, { caseId, newHolderName, handler: { name: handlerName!, id: handlerIdEnc, phone: handlerPhoneEnc } }) : null;
   return { case_id: caseId, kind, seal_id: sealId, seal_status: kind === 'replace' ? 'cancelled' : (await sealHandle.query(sealStatusQuery)).status, replacement_case_id: replacement };
 }
 
@@ -136,8 +142,9 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
 async function startReplacement(
   deps: Deps,
   actor: Actor,
-  old: { id: string; case_id: string; holder_id: string; kind: string; number: number | null; text: string; person_name: string | null; person_role: string | null; person_id_number: string | null; district_code: string; maker_id: string },
-  r: { caseId: string; newHolderName: string | null | undefined; handler: { name: string; id: string; phone: string } },
+  old: { id: string; case_id: string; holder_id: string; kind: string; number: number | null; text: string; person_name: string | null; person_role: string | null; person_id_number: string | null; person_id_number_hmac: string | null; district_code: string; maker_id: string },
+  /** The handler's ID and phone as stored (encrypted), copied as they are. */
+  r: { caseId: string; newHolderName: string | null | undefined; handler: { name: string; id: { enc: string; hmac: string }; phone: string } },
 ) {
   const newCaseId = randomUUID();
   const oldCase = await deps.db('cases').where({ id: old.case_id }).first();
@@ -152,7 +159,8 @@ async function startReplacement(
       language: oldCase.language,
       newly_established_organ: false,
       handler_name: r.handler.name,
-      handler_id_number: r.handler.id,
+      handler_id_number: r.handler.id.enc,
+      handler_id_number_hmac: r.handler.id.hmac,
       handler_phone: r.handler.phone,
       request_reason: `replaces seal ${old.id}`,
       created_by: actor.userId,
@@ -166,7 +174,8 @@ async function startReplacement(
       text: old.kind === 'legal_name' || old.kind.startsWith('business_') ? (r.newHolderName ?? old.text) : old.text,
       person_name: old.person_name,
       person_role: old.person_role,
-      person_id_number: old.person_id_number,
+      person_id_number: old.person_id_number, // ciphertext and keyed hash carry over as they are
+      person_id_number_hmac: old.person_id_number_hmac,
       status: 'in_production',
       replaces_seal_id: old.id,
     });

@@ -3,7 +3,7 @@
 // extractable), so a database dump, a copy of the blob folder or a backup reveals nothing without the HSM.
 // ID numbers are also stored as a keyed hash (HMAC-SHA256, its key wrapped the same way) so that lookups by
 // ID number work without decrypting every row.
-import { Transform } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../db';
 import type { Hsm } from '../hsm/hsm';
@@ -15,6 +15,8 @@ export const DATA_KEY_ROTATION_MS = 24 * 3600_000;
 const FIELD_PREFIX = 'pd1:';
 /** Files: magic, 16-byte key id, 12-byte IV, ciphertext, 16-byte tag (last, so that files can be encrypted as streams). */
 const BLOB_MAGIC = Buffer.from('ESPD1\n', 'latin1');
+/** Bytes an encrypted file has beyond its clear content (magic, key id, IV, tag). */
+export const BLOB_OVERHEAD = BLOB_MAGIC.length + 16 + 12 + 16;
 const AAD = Buffer.from('eseal-personal-data-v1');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -177,8 +179,13 @@ export class PersonalData {
     return Buffer.concat([BLOB_MAGIC, uuidToBytes(id), iv, ct, tag]);
   }
 
-  /** The same as {@link encryptBlob}, as a stream: pipe the upload through it into the blob store. */
-  async encryptingStream(): Promise<Transform> {
+  /** The same as {@link encryptBlob} for a stream (an upload on its way to the store); errors of `source` carry through. */
+  async encryptStream(source: Readable): Promise<Readable> {
+    const enc = await this.encryptingStream();
+    return pipeline(source, enc, () => undefined);
+  }
+
+  private async encryptingStream(): Promise<Transform> {
     const { id, key } = await this.dataKey();
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);

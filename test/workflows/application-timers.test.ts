@@ -108,6 +108,7 @@ async function runWithWorkers(fn: (deps: Deps, started: string[]) => Promise<voi
     temporal: env.client,
     config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } },
     blobs,
+    hsm, // P1: personal data is encrypted with keys wrapped in the HSM
   };
   const mainWorker = await Worker.create({
     connection: env.nativeConnection,

@@ -114,7 +114,7 @@ afterAll(async () => {
 async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>) {
   const id = randomUUID();
   const taskQueues = { main: `eseal-main-${id}`, hsm: `eseal-hsm-${id}` };
-  const deps: Deps = { db: ctx.db, temporal: env.client, config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } }, blobs };
+  const deps: Deps = { db: ctx.db, temporal: env.client, config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } }, blobs, hsm };
   const mainWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue: taskQueues.main, workflowBundle, activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }) });
   const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, hsm);
   const started: string[] = [];
@@ -433,7 +433,7 @@ test('M7: stopping a seal starts its archive retention; for 5 years nothing can 
     expect(tombstone).toMatchObject({ task_id: task.id, seal_code: seal.seal_code, end_kind: 'stopped', approved_by: supervisor.userId, approval_reason: '保存期满，经审核准予销毁' });
     expect(ms(tombstone.retain_until)).toBe(retainUntil.getTime());
     expect(ms(tombstone.disposed_at)).toBeGreaterThanOrEqual(retainUntil.getTime());
-    expect(tombstone.erased.fields.cases).toEqual({ columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number'], rows: 2 });
+    expect(tombstone.erased.fields.cases).toEqual({ columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number', 'handler_id_number_hmac', 'legal_rep_id_number_hmac'], rows: 2 });
     expect(tombstone.erased.materials.filter((m: { bytes: string }) => m.bytes === 'erased')).toHaveLength(3);
     expect(tombstone.erased.materials.find((m: { sha256: string }) => m.sha256 === f.files.shared).bytes).toBe('kept_still_needed');
     await expect(ctx.db('archive_tombstones').where({ seal_id: f.sealId }).del()).rejects.toThrow(/never changed or deleted/);

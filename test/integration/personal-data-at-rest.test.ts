@@ -1,0 +1,218 @@
+// P1, personal data at rest: ID numbers, phones, on-site images and materials are stored encrypted under
+// data keys wrapped by a key that never leaves the HSM. Checked from outside: `pg_dump` of the whole
+// database, the files in the blob store and the workflow histories hold none of them in clear; lookups by
+// ID number still work (keyed hash), authorised readers still see the clear values, and every read is logged.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { randomUUID } from 'node:crypto';
+import { personalData, PERSONAL_DATA_KEK_LABEL } from '../../infra/crypto/personal-data';
+import { encryptLegacyPersonalData } from '../../infra/crypto/backfill';
+import { maskResidentId } from '../../domain/resident-id';
+
+let app: RunningApp;
+let maker: { id: string; token: string };
+let officer: { id: string; token: string };
+let otherOfficer: { id: string; token: string };
+let supervisor: { id: string; token: string };
+
+beforeAll(async () => {
+  app = await startApp();
+  maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  officer = await createUser(app.db, 'officer', { district_code: '110105' });
+  otherOfficer = await createUser(app.db, 'officer', { district_code: '110108' });
+  supervisor = await createUser(app.db, 'supervisor');
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+/** The whole database as `pg_dump` (PostgreSQL's own tool) writes it: schema and every row. */
+async function pgDump(): Promise<string> {
+  const url = process.env.DATABASE_OWNER_URL || app.config.runtime.databaseUrl!;
+  const { stdout } = await promisify(execFile)('pg_dump', ['--no-owner', '--dbname', url], { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' });
+  return stdout;
+}
+
+/** Every payload of a workflow's history, decoded as text (payload data is bytes in the history). */
+async function historyText(workflowId: string): Promise<string> {
+  const history = await app.temporalClient.workflow.getHandle(workflowId).fetchHistory();
+  const parts: string[] = [];
+  const walk = (v: unknown) => {
+    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    else if (typeof v === 'string') parts.push(v);
+  };
+  walk(history);
+  return parts.join('\n');
+}
+
+async function requestChange(sealId: string, fields: Record<string, string>) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  form.set('authorisation_letter', new Blob([PDF_BYTES]), 'letter.pdf');
+  const res = await fetch(`${app.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+test('P1: after a full application, pg_dump, the blob files and the workflow histories hold no ID number, phone or image in clear; lookup by ID number still finds the records', async () => {
+  // A whole application to collection (handler's ID and phone, on-site image), a keeper, a change request
+  // (legal representative's ID, handler's phone, authorisation letter) and a personal-name seal application.
+  const s = await collectedSeal(app, maker, officer);
+  const holder = await createUser(app.db, 'holder', { holder_id: s.holderId });
+  const keeperId = makeResidentId('19900101');
+  expect((await api(app.url, holder.token, 'POST', `/api/seals/${s.sealId}/keepers`, { name: '钱保管', id_number: keeperId })).status).toBe(201);
+  const legalRepId = makeResidentId('19700303');
+  const changeHandlerId = makeResidentId('19800404');
+  const change = await requestChange(s.sealId, { kind: 'suspend', legal_rep_id_number: legalRepId, handler_name: '冯十二', handler_id_number: changeHandlerId, handler_phone: '13611112222' });
+  expect(change.status).toBe(201);
+  const personId = makeResidentId('19751212');
+  const personal = await api(app.url, maker.token, 'POST', '/api/applications', {
+    holder: { uscc: s.uscc, name: s.view.holder.name, kind: 'enterprise', address: '北京市朝阳区光华路1号', district: '110105' },
+    seal: { kind: 'personal_name', language: 'zh', person: { name: '王个人', id_number: personId, role: 'legal_representative' } },
+    handler: { name: '郑十一', id_number: s.handlerId, phone: s.handlerPhone },
+  });
+  expect(personal.status).toBe(201);
+  const secrets = [s.handlerId, s.handlerPhone, keeperId, legalRepId, changeHandlerId, '13611112222', personId];
+
+  // The database dump: none of them, in any table (cases, seals, keepers, audit entries, timeline, …).
+  const dump = await pgDump();
+  expect(dump).toContain(s.caseId); // the dump is of this database …
+  expect(dump).toContain('钱保管'); // … with the rows' contents (names are not in P1's list and stay in clear)
+  expect(secrets.filter((x) => dump.includes(x))).toEqual([]);
+  const stored = await app.db('cases').where({ id: s.caseId }).first('handler_id_number', 'handler_phone', 'handler_id_number_hmac');
+  expect(stored.handler_id_number).toMatch(/^pd1:/);
+  expect(stored.handler_phone).toMatch(/^pd1:/);
+  expect(stored.handler_id_number_hmac).toMatch(/^[0-9a-f]{64}$/);
+
+  // The blob store: the on-site image and the letter are ciphertext on disk; the maker reads them back in clear.
+  const blobs = await app.db('materials').whereIn('case_id', [s.caseId, change.body.case_id]).select('id', 'kind', 'blob_sha256');
+  expect(blobs.map((b) => b.kind).sort()).toEqual(['holder_authorisation_letter', 'on_site_image']);
+  for (const b of blobs) {
+    const onDisk = await readFile(path.join(app.config.runtime.dataDir, 'blobs', b.blob_sha256.slice(0, 2), b.blob_sha256));
+    const clear = b.kind === 'on_site_image' ? PNG_BYTES : PDF_BYTES;
+    expect(onDisk.includes(clear.subarray(0, 16))).toBe(false);
+    const res = await fetch(`${app.url}/api/materials/${b.id}`, { headers: { authorization: `Bearer ${maker.token}` } });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(clear)).toBe(true);
+  }
+
+  // Temporal's histories are at rest too: the workflows carry record ids, never the ID numbers or phones.
+  const histories = (await Promise.all([`application:${s.caseId}`, `seal:${s.sealId}`, `change:${change.body.case_id}`].map(historyText))).join('\n');
+  expect(histories).toContain(s.caseId);
+  expect(secrets.filter((x) => histories.includes(x))).toEqual([]);
+
+  // The data keys are stored only wrapped; the key that wraps them never leaves the HSM.
+  const keys = await app.db('personal_data_keys').select('purpose', 'kek_label', 'wrapped_key');
+  expect(keys.some((k) => k.purpose === 'lookup')).toBe(true);
+  expect(keys.every((k) => k.kek_label === PERSONAL_DATA_KEK_LABEL && k.wrapped_key.length === 40)).toBe(true);
+  expect(await app.hsm.keyAttributes(PERSONAL_DATA_KEK_LABEL)).toEqual({ sensitive: true, extractable: false, neverExtractable: true, alwaysSensitive: true });
+
+  // Lookup by ID number (keyed hash): the officer of the district finds each person's records.
+  const lookup = (token: string, id: unknown) => api(app.url, token, 'POST', '/api/person-lookups', { id_number: id });
+  const asHandler = await lookup(officer.token, s.handlerId);
+  expect(asHandler.status).toBe(200);
+  expect(asHandler.body.records).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'handler', case_id: s.caseId, holder: expect.objectContaining({ id: s.holderId }), seal: expect.objectContaining({ id: s.sealId }) })]));
+  expect((await lookup(officer.token, keeperId)).body.records).toEqual([expect.objectContaining({ role: 'keeper', current: true, seal: expect.objectContaining({ id: s.sealId }) })]);
+  expect((await lookup(supervisor.token, legalRepId)).body.records).toEqual([expect.objectContaining({ role: 'legal_representative', case_id: change.body.case_id })]);
+  expect((await lookup(officer.token, personId)).body.records).toEqual([expect.objectContaining({ role: 'seal_person', case_id: personal.body.id })]);
+  expect((await lookup(officer.token, makeResidentId('19991231'))).body.records).toEqual([]);
+  // P3: another district's officer finds nothing of this district; makers and holders may not look up.
+  expect((await lookup(otherOfficer.token, s.handlerId)).body.records).toEqual([]);
+  expect((await lookup(maker.token, s.handlerId)).status).toBe(403);
+  expect((await lookup(holder.token, keeperId)).status).toBe(403);
+  // A bad ID number is refused naming the field in Chinese and English.
+  const bad = await lookup(officer.token, '110105198506120000');
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.fields).toEqual([expect.objectContaining({ field: 'id_number', message_zh: expect.stringContaining('公民身份号码'), message_en: expect.stringContaining('Resident ID number') })]);
+
+  // Authorised readers see the clear values (masked where the API masks them) …
+  const keepers = await api(app.url, officer.token, 'GET', `/api/seals/${s.sealId}/keepers`);
+  expect(keepers.body.keepers).toEqual([expect.objectContaining({ name: '钱保管', id_number_masked: maskResidentId(keeperId) })]);
+  // … and every read of personal data is in the audit trail, the lookups without the ID number.
+  const entries = await app.db('audit_entries').whereIn('actor_user_id', [officer.id, supervisor.id, maker.id]).select('action', 'actor_user_id', 'target_type', 'target_id', 'case_id');
+  const actions = (user: string) => entries.filter((e) => e.actor_user_id === user).map((e) => e.action);
+  expect(actions(officer.id).filter((a) => a === 'person.lookup')).toHaveLength(4);
+  expect(actions(supervisor.id)).toContain('person.lookup');
+  expect(actions(officer.id)).toContain('keeper.list');
+  expect(entries.filter((e) => e.action === 'material.read' && e.actor_user_id === maker.id).map((e) => e.target_id).sort()).toEqual(blobs.map((b) => b.id).sort());
+  expect(JSON.stringify(entries)).not.toContain(s.handlerId);
+});
+
+test('P1: the collection check and the keeper checks compare ID numbers through the encryption (wrong collector refused, same keeper twice refused)', async () => {
+  const admin = await createUser(app.db, 'admin');
+  const uscc = makeUscc('110105');
+  await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京加密${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
+  const handlerId = makeResidentId('19860101');
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', {
+    holder: { uscc, name: `北京加密${uscc.slice(-5)}有限公司`, kind: 'enterprise', address: '北京市朝阳区光华路1号', district: '110105' },
+    seal: { kind: 'business_contract', language: 'zh' },
+    handler: { name: '郑十一', id_number: handlerId, phone: '13700137001' },
+  });
+  expect(created.status).toBe(201);
+  const caseId = created.body.id;
+  await waitForCase(app, maker.token, caseId, 'awaiting_production');
+  const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
+  await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
+  await waitForCase(app, maker.token, caseId, 'awaiting_filing');
+  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
+  await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });
+  await waitForCase(app, maker.token, caseId, 'ready');
+  const wrong = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: makeResidentId('19860102') });
+  expect(wrong.status).toBe(422);
+  expect(wrong.body.error.code).toBe('COLLECTOR_NOT_HANDLER');
+  const ok = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: handlerId });
+  expect(ok.body.status).toBe('collected');
+
+  const holder = await createUser(app.db, 'holder', { holder_id: ok.body.holder.id });
+  const keeperId = makeResidentId('19910101');
+  expect((await api(app.url, holder.token, 'POST', `/api/seals/${ok.body.seal.id}/keepers`, { name: '孙保管', id_number: keeperId })).status).toBe(201);
+  const twice = await api(app.url, holder.token, 'POST', `/api/seals/${ok.body.seal.id}/keepers`, { name: '孙保管', id_number: keeperId });
+  expect(twice.status).toBe(409);
+  expect(twice.body.error.code).toBe('KEEPER_EXISTS');
+  const removed = await api(app.url, holder.token, 'DELETE', `/api/seals/${ok.body.seal.id}/keepers`, { id_number: keeperId });
+  expect(removed.status).toBe(200);
+  expect(removed.body.id_number_masked).toBe(maskResidentId(keeperId));
+});
+
+test('P1: values stored in clear before encryption existed are encrypted by the start-up backfill and found by lookup; a tampered value is refused, never read wrongly', async () => {
+  // A case and keeper as an older version stored them: ID number and phone in clear, no keyed hash.
+  const makerId = (await app.db('users').where({ id: maker.id }).first('maker_id')).maker_id;
+  const holderId = randomUUID();
+  await app.db('holders').insert({ id: holderId, uscc: makeUscc('110105'), name: '北京旧数据测试有限公司', kind: 'enterprise', district_code: '110105', address: '北京市朝阳区' });
+  const caseId = randomUUID();
+  const oldId = makeResidentId('19600606');
+  await app.db('cases').insert({ id: caseId, maker_id: makerId, holder_id: holderId, district_code: '110105', status: 'collected', language: 'zh', handler_name: '旧', handler_id_number: oldId, handler_phone: '13512345678', created_by: maker.id });
+  const sealId = randomUUID();
+  await app.db('seals').insert({ id: sealId, case_id: caseId, holder_id: holderId, kind: 'business_contract', number: 1, text: '北京旧数据测试有限公司', status: 'active' });
+  const keeperId = makeResidentId('19610707');
+  await app.db('seal_keepers').insert({ id: randomUUID(), seal_id: sealId, name: '旧保管', id_number: keeperId });
+  const lookup = (id: string) => api(app.url, supervisor.token, 'POST', '/api/person-lookups', { id_number: id });
+  expect((await lookup(oldId)).body.records).toEqual([]); // no hash yet: not findable
+  expect(await pgDump()).toContain(oldId); // the dump check does see a value stored in clear
+
+  expect(await encryptLegacyPersonalData(app.db, app.hsm)).toBeGreaterThanOrEqual(3);
+  expect(await encryptLegacyPersonalData(app.db, app.hsm)).toBe(0); // idempotent
+  const row = await app.db('cases').where({ id: caseId }).first('handler_id_number', 'handler_phone');
+  expect([row.handler_id_number, row.handler_phone]).toEqual([expect.stringMatching(/^pd1:/), expect.stringMatching(/^pd1:/)]);
+  const dump = await pgDump();
+  expect([oldId, keeperId, '13512345678'].filter((x) => dump.includes(x))).toEqual([]);
+  expect((await lookup(oldId)).body.records).toEqual([expect.objectContaining({ role: 'handler', case_id: caseId })]);
+  expect((await lookup(keeperId)).body.records).toEqual([expect.objectContaining({ role: 'keeper', seal: expect.objectContaining({ id: sealId }) })]);
+  const pd = personalData(app);
+  expect(await pd.decrypt(row.handler_phone)).toBe('13512345678');
+
+  // AES-GCM authenticates: a changed byte (or a value moved to another key) fails instead of decrypting to garbage.
+  const [prefix, keyId, body] = row.handler_phone.split(':');
+  const raw = Buffer.from(body, 'base64');
+  raw[raw.length - 1] ^= 1;
+  await expect(pd.decrypt(`${prefix}:${keyId}:${raw.toString('base64')}`)).rejects.toThrow(/authenticate/);
+  const file = await pd.encryptBlob(PDF_BYTES);
+  file[file.length - 20] ^= 1;
+  await expect(pd.decryptBlob(file)).rejects.toThrow(/authenticate/);
+});
