@@ -132,6 +132,13 @@ test('P1: after a full application, pg_dump, the blob files and the workflow his
   expect(bad.body.error.fields).toEqual([expect.objectContaining({ field: 'id_number', message_zh: expect.stringContaining('公民身份号码'), message_en: expect.stringContaining('Resident ID number') })]);
 
   // Authorised readers see the clear values (masked where the API masks them) …
+  const casePage = (token: string) => fetch(`${app.url}/cases/${s.caseId}`, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({ status: r.status, html: await r.text() }));
+  const shown = await casePage(officer.token);
+  expect(shown.status).toBe(200);
+  expect(shown.html).toContain(s.handlerPhone);
+  const refused = await casePage(otherOfficer.token);
+  expect(refused.status).toBe(403);
+  expect(refused.html).not.toContain(s.handlerPhone);
   const keepers = await api(app.url, officer.token, 'GET', `/api/seals/${s.sealId}/keepers`);
   expect(keepers.body.keepers).toEqual([expect.objectContaining({ name: '钱保管', id_number_masked: maskResidentId(keeperId) })]);
   // … and every read of personal data is in the audit trail, the lookups without the ID number.
@@ -140,6 +147,7 @@ test('P1: after a full application, pg_dump, the blob files and the workflow his
   expect(actions(officer.id).filter((a) => a === 'person.lookup')).toHaveLength(4);
   expect(actions(supervisor.id)).toContain('person.lookup');
   expect(actions(officer.id)).toContain('keeper.list');
+  expect(entries).toContainEqual(expect.objectContaining({ action: 'case.read', actor_user_id: officer.id, case_id: s.caseId })); // the case page with the phone
   expect(entries.filter((e) => e.action === 'material.read' && e.actor_user_id === maker.id).map((e) => e.target_id).sort()).toEqual(blobs.map((b) => b.id).sort());
   expect(JSON.stringify(entries)).not.toContain(s.handlerId);
 });
