@@ -86,6 +86,22 @@ export async function taskQueue(db: Db, actor: Actor, filter: QueueFilter) {
   };
 }
 
+/**
+ * A fingerprint of the open tasks in the actor's scope (how many, the newest, who holds which): the queue
+ * page's script polls it and reloads the table only when it changes.
+ */
+export async function queueVersion(db: Db, actor: Actor): Promise<{ version: string; open: number }> {
+  if (actor.role !== 'officer' && actor.role !== 'supervisor') throw forbidden('Tasks are for police officers and supervisors', '任务仅供民警和督导人员查看');
+  const q = db('tasks').where('status', 'open');
+  if (actor.role === 'officer') q.where('district_code', actor.districtCode);
+  const row = await q.first(
+    db.raw('count(*)::int as n'),
+    db.raw('max(created_at) as newest'),
+    db.raw(`coalesce(sum(hashtext(id::text || coalesce(assignee_id::text, ''))), 0)::text as h`),
+  );
+  return { version: `${row.n}:${row.newest ? new Date(row.newest).getTime() : 0}:${row.h}`, open: row.n };
+}
+
 async function loadTask(db: Db, actor: Actor, taskId: string) {
   if (!UUID.test(taskId)) throw notFound('Task', '任务');
   const task = await db('tasks as t').leftJoin('users as a', 'a.id', 't.assignee_id').leftJoin('users as d', 'd.id', 't.decided_by').where('t.id', taskId).first('t.*', 'a.display_name as assignee_name', 'd.display_name as decided_by_name');

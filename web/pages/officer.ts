@@ -3,7 +3,7 @@
 // Supervisors read the city's queue and tasks; only officers decide (usecases/applications.decideTask).
 import { Router, type Request, type Response } from 'express';
 import { decideTask, type Deps } from '../../usecases/applications';
-import { claimTask, getTask, releaseTask, taskQueue } from '../../usecases/web-queries';
+import { claimTask, getTask, queueVersion, releaseTask, taskQueue } from '../../usecases/web-queries';
 import { caseModel } from './case-model';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
@@ -22,7 +22,7 @@ export function officerPages(deps: Deps): Router {
     const status = req.query.status === 'done' ? 'done' : 'open';
     const mine = req.query.mine === '1';
     const pageNo = Number(req.query.page) || 1;
-    const q = await taskQueue(deps.db, req.actor!, { kind, status, page: pageNo, mine });
+    const [q, v] = await Promise.all([taskQueue(deps.db, req.actor!, { kind, status, page: pageNo, mine }), queueVersion(deps.db, req.actor!)]);
     const now = new Date();
     const total = Object.values(q.counts).reduce((a, b) => a + b, 0);
     const link = (over: Record<string, string | undefined>) => {
@@ -76,6 +76,7 @@ export function officerPages(deps: Deps): Router {
       pageNo: q.page,
       overdueCount: rows.filter((x) => x.overdue).length,
       refreshedAt: formatTime(now),
+      queueVersion: v.version,
       backTo: req.originalUrl,
     });
   });
@@ -110,6 +111,11 @@ export function officerPages(deps: Deps): Router {
       values,
     }, refusal?.status ?? 200);
   }
+
+  // What the queue page's script polls (JSON, small): the table is fetched again only when this changes.
+  r.get('/tasks/state', page('officer', 'supervisor'), async (req, res) => {
+    res.set('cache-control', 'no-store').json(await queueVersion(deps.db, req.actor!));
+  });
 
   r.get('/tasks/:id', page('officer', 'supervisor'), async (req, res) => showTask(req, res));
 

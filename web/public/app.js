@@ -19,6 +19,8 @@
       var left = (Date.parse(el.getAttribute('data-due')) - now) / 60000;
       if (isNaN(left)) return;
       el.classList.remove('ok', 'soon', 'overdue');
+      var row = el.closest('table.queue tr');
+      if (row) row.classList.toggle('row-overdue', left < 0); // a task turning overdue is marked at once
       if (left < 0) { el.textContent = (zh ? '已逾期 ' : 'overdue by ') + duration(-left); el.classList.add('overdue'); }
       else { el.textContent = zh ? '剩余 ' + duration(left) : duration(left) + ' left'; el.classList.add(left < 240 ? 'soon' : 'ok'); }
     });
@@ -30,13 +32,22 @@
     return a && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName);
   }
 
-  // The queue refreshes itself when tasks arrive (the table is replaced; focus and scroll stay).
+  // The queue refreshes itself when tasks arrive: a small JSON fingerprint of the open tasks is polled, and
+  // only when it changes is the page fetched again and its table replaced (focus and scroll stay).
   var queue = document.getElementById('queue');
   if (queue) {
     var every = (parseInt(queue.getAttribute('data-refresh'), 10) || 20) * 1000;
+    var version = queue.getAttribute('data-version');
     setInterval(function () {
       if (document.hidden || busy()) return;
-      fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } }).then(function (r) {
+      fetch('/tasks/state', { credentials: 'same-origin', headers: { accept: 'application/json' } }).then(function (r) {
+        return r.ok && !r.redirected ? r.json() : null;
+      }).then(function (state) {
+        if (!state || state.version === version) return null;
+        version = state.version;
+        return fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      }).then(function (r) {
+        if (!r) return null;
         if (!r.ok || r.redirected) return null;
         return r.text();
       }).then(function (html) {
