@@ -156,9 +156,14 @@ export interface FilingRow {
   delay_minutes: number;
 }
 
+/** What a list of filings is: a delay bucket, every filing of the window, or those late (filed late or overdue). */
+export type FilingSelection = BucketKey | 'all' | 'late';
+const SELECTIONS: FilingSelection[] = [...DELAY_BUCKETS.map((b) => b.key), 'all', 'late'];
+
 /**
- * The filings behind a number of the compliance page: a maker's filings of one delay bucket in the window,
- * or those overdue at one instant (`at`). At most `limit` rows, latest deadline first.
+ * The filings behind a number of the compliance page: a maker's (or the city's) filings of the window — of
+ * one delay bucket, all, or the late ones — or those overdue at one instant (`at`). At most `limit` rows,
+ * latest deadline first.
  */
 export async function complianceFilings(db: Db, actor: Actor, q: Record<string, unknown>, limit = 500, now = new Date()) {
   assertSupervisor(actor);
@@ -171,19 +176,22 @@ export async function complianceFilings(db: Db, actor: Actor, q: Record<string, 
     .join('makers as m', 'm.id', 'f.maker_id');
   if (maker) query.where('f.maker_id', maker);
   let at: Date | null = null;
-  let bucket: BucketKey | null = null;
+  let bucket: FilingSelection | null = null;
   if (q.at !== undefined && q.at !== '') {
     at = new Date(String(q.at));
     if (Number.isNaN(at.getTime())) throw invalidField(F.at, '应为 ISO 8601 时间', 'must be an ISO 8601 instant');
     query.whereNotNull('f.overdue_at').where('f.due_at', '<', at).where((w) => w.whereNull('f.first_filed_at').orWhere('f.first_filed_at', '>', at!));
   } else {
-    const b = DELAY_BUCKETS.find((x) => x.key === q.bucket);
-    if (!b) throw invalidField(F.bucket, `应为 ${DELAY_BUCKETS.map((x) => x.key).join('、')} 之一`, `must be one of ${DELAY_BUCKETS.map((x) => x.key).join(', ')}`);
-    bucket = b.key;
+    if (!SELECTIONS.includes(q.bucket as FilingSelection)) throw invalidField(F.bucket, `应为 ${SELECTIONS.join('、')} 之一`, `must be one of ${SELECTIONS.join(', ')}`);
+    bucket = q.bucket as FilingSelection;
+    const b = DELAY_BUCKETS.find((x) => x.key === bucket);
     const weeks = parseWeeks(q.weeks);
     const from = new Date(now.getTime() - weeks * 7 * 24 * HOUR);
     query.where('f.started_at', '>=', from).where('f.started_at', '<=', now);
-    if (b.key === 'unfiled') query.whereNull('f.first_filed_at').where('f.due_at', '<', now);
+    if (bucket === 'late') query.whereRaw('coalesce(f.first_filed_at, ?::timestamptz) > f.due_at', [now]);
+    else if (!b) {
+      // 'all': the whole window
+    } else if (b.key === 'unfiled') query.whereNull('f.first_filed_at').where('f.due_at', '<', now);
     else {
       query.whereNotNull('f.first_filed_at').whereRaw(`f.first_filed_at - f.started_at >= ? * interval '1 hour'`, [b.fromH]);
       if (b.toH !== null) query.whereRaw(`f.first_filed_at - f.started_at < ? * interval '1 hour'`, [b.toH]);

@@ -105,10 +105,16 @@ test('M3 P3: the officers\' queue shows each task\'s due time and countdown (a f
   expect(await page.locator('main').innerText()).not.toContain(real.name);
   await page.goto('/tasks');
 
-  // A task arriving while the queue is open appears without a reload (the page polls itself).
+  // A task arriving while the queue is open appears without a reload: the page polls a small JSON
+  // fingerprint of the open tasks and fetches the table again when it changes.
+  const before = await (await page.request.get('/tasks/state')).json();
+  expect(before.open).toBe(2);
   const arriving = await seedCase('北京新到任务测试有限公司');
   await app.db('tasks').insert({ id: randomUUID(), case_id: arriving, kind: 'filing_review', district_code: '110106', status: 'open', due_at: new Date(Date.now() + 20 * HOUR) });
-  await page.locator('tr', { hasText: '北京新到任务测试有限公司' }).waitFor({ timeout: 35_000 });
+  const after = await (await page.request.get('/tasks/state')).json();
+  expect(after).toMatchObject({ open: 3 });
+  expect(after.version).not.toBe(before.version);
+  await page.locator('tr', { hasText: '北京新到任务测试有限公司' }).waitFor({ timeout: 25_000 });
   expect(page.url()).toMatch(/\/tasks$/);
   await context.close();
 });
@@ -169,6 +175,8 @@ test('M8: a maker uploads a premises video segment in the browser (a bad time is
   await shot(sp, '23a-video-segment-held');
   await sp.goto('/video');
   expect(await sp.locator('#holds-table').innerText()).toContain('朝阳分局刑侦调查调取');
+  expect(await (await sp.request.get('/video/holds.csv')).text()).toContain('朝阳分局刑侦调查调取');
+  expect(await (await sp.request.get('/video.csv')).text()).toContain(camera);
   await sp.locator('#holds-table a', { hasText: camera }).click();
   await sp.getByRole('button', { name: '解除', exact: true }).click(); // no reason
   await sp.waitForLoadState();
@@ -231,7 +239,14 @@ test('I1 M3: supervisors see each maker\'s filing delays and overdue count as ch
   expect(page.url()).toMatch(new RegExp(`/cases/${unfiled}$`));
   expect(await page.locator('main').innerText()).toContain(unfiledName);
 
+  // The maker's total drills down to its six filings.
+  await page.goto('/supervision/compliance');
+  await page.locator('#maker-compliance tr', { hasText: name }).locator('td.num a').first().click();
+  await page.waitForURL(/bucket=all/);
+  expect(await page.locator('#filings-table tbody tr').count()).toBe(6);
+
   // Every table as CSV.
+  expect(await (await page.request.get('/supervision/compliance/city.csv')).text()).toContain('逾期仍未备案');
   const csv = await page.request.get('/supervision/compliance/makers.csv');
   expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
   expect(await csv.text()).toContain(name);

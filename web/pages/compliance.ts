@@ -3,7 +3,7 @@
 // filings (cases) behind it, and every table as CSV.
 import { Router, type Request } from 'express';
 import type { Deps } from '../../usecases/applications';
-import { complianceFilings, DELAY_BUCKETS, makerCompliance, parseWeeks, WEEK_CHOICES, type BucketKey, type MakerCompliance } from '../../usecases/web-compliance';
+import { complianceFilings, DELAY_BUCKETS, makerCompliance, parseWeeks, WEEK_CHOICES, type BucketKey, type FilingSelection, type MakerCompliance } from '../../usecases/web-compliance';
 import { barChart } from './charts';
 import { sendCsv } from './csv';
 import { refusalOf } from './forms';
@@ -26,7 +26,8 @@ const BUCKET_TICKS: Record<BucketKey, [string, string]> = {
 };
 const SHOWN_MAKERS = 30;
 
-const bucketLabel = (k: BucketKey, lang: Lang) => BUCKET_LABELS[k][lang === 'zh' ? 0 : 1];
+const SELECTION_LABELS: Record<'all' | 'late', [string, string]> = { all: ['全部备案', 'All filings'], late: ['逾期（逾期备案或仍未备案）', 'Late (filed late or still unfiled)'] };
+const bucketLabel = (k: FilingSelection, lang: Lang) => (k === 'all' || k === 'late' ? SELECTION_LABELS[k] : BUCKET_LABELS[k])[lang === 'zh' ? 0 : 1];
 const tone = (k: BucketKey) => (k === 'unfiled' ? 'bad' : DELAY_BUCKETS.find((b) => b.key === k)!.late ? 'late' : 'ok');
 
 function filingsHref(p: Record<string, string | undefined>) {
@@ -86,9 +87,12 @@ export function compliancePages(deps: Deps): Router {
       weeks,
       weekChoices: WEEK_CHOICES.map((n) => ({ value: n, selected: n === weeks })),
       csvMakers: `/supervision/compliance/makers.csv?weeks=${w}`,
+      csvCity: `/supervision/compliance/city.csv?weeks=${w}`,
       city: {
         total: city.total,
         late: city.late,
+        totalHref: filingsHref({ bucket: 'all', weeks: w }),
+        lateHref: filingsHref({ bucket: 'late', weeks: w }),
         distChart: barChart('city-dist', L('全市备案用时分布', 'City: filing delay distribution'), distBars(city.buckets)),
         seriesChart: barChart('city-series', L('全市每周末逾期未备案件数', 'City: overdue filings at each week\'s end'), seriesBars(city.overdue), { everyTick: every }),
         distRows: distBars(city.buckets),
@@ -99,6 +103,8 @@ export function compliancePages(deps: Deps): Router {
         total: m.total,
         late: m.late,
         lateShare: m.total ? `${Math.round((m.late / m.total) * 100)}%` : '–',
+        totalHref: filingsHref({ maker: m.makerId, bucket: 'all', weeks: w }),
+        lateHref: filingsHref({ maker: m.makerId, bucket: 'late', weeks: w }),
         overdueNow: m.overdue[m.overdue.length - 1],
         overdueNowHref: filingsHref({ maker: m.makerId, at: data.points[data.points.length - 1]!.toISOString() }),
         allHref: `/cases?maker=${m.makerId}`,
@@ -122,6 +128,17 @@ export function compliancePages(deps: Deps): Router {
         ...DELAY_BUCKETS.map((b) => bucketLabel(b.key, lang)), ...data.points.map((p) => `${lang === 'zh' ? '逾期未备案 ' : 'Overdue at '}${formatTime(p)}`)],
       data.makers.map((m) => [m.name, m.makerId, m.total, m.late, ...DELAY_BUCKETS.map((b) => m.buckets[b.key]), ...m.overdue]),
     );
+  });
+
+  r.get('/supervision/compliance/city.csv', page('supervisor'), async (req, res) => {
+    const lang: Lang = req.lang ?? 'zh';
+    const { data } = await load(req);
+    const city = cityTotals(data.makers, data.points.length);
+    const zh = lang === 'zh';
+    sendCsv(res, 'city-compliance', [zh ? '系列' : 'Series', zh ? '区间或时点' : 'Bucket or point', zh ? '件数' : 'Filings'], [
+      ...DELAY_BUCKETS.map((b) => [zh ? '备案用时分布' : 'Filing delay', bucketLabel(b.key, lang), city.buckets[b.key]]),
+      ...data.points.map((p, i) => [zh ? '周末逾期未备案' : 'Overdue at week end', formatTime(p), city.overdue[i]!]),
+    ]);
   });
 
   const filingColumns = (lang: Lang) =>

@@ -10,7 +10,8 @@ import { readVideoUpload } from '../routes/retention';
 import { ApiError } from '../errors';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
-import { countdown, formatBytes, formatTime } from './labels';
+import { countdown, districtName, formatBytes, formatTime } from './labels';
+import { sendCsv } from './csv';
 import { renderPage } from './render';
 import { csrfMatches, type Lang } from './session';
 
@@ -77,7 +78,7 @@ export function videoPages(deps: Deps): Router {
           segments: L('录像片段', 'Segments'), all: L('全部', 'All'), retainedF: L('保存中', 'Kept'), purgedF: L('已清除', 'Purged'),
           recorded: L('录像时段', 'Recorded'), maker: L('制作单位', 'Maker'), size: L('大小', 'Size'), state: L('保存状态', 'Retention'), until: L('保存至', 'Kept until'), holdsN: L('法律保全', 'Legal holds'),
           open: L('详情', 'Details'), none: L('还没有录像片段。', 'No segments yet.'),
-          holds: L('生效中的法律保全', 'Active legal holds'), placedBy: L('设置人', 'Placed by'), reason: L('理由', 'Reason'), since: L('设置时间', 'Since'), noHolds: L('没有生效中的法律保全。', 'No active legal holds.'),
+          holds: L('生效中的法律保全', 'Active legal holds'), holdsCsv: L('全部保全记录 CSV', 'All holds (CSV)'), placedBy: L('设置人', 'Placed by'), reason: L('理由', 'Reason'), since: L('设置时间', 'Since'), noHolds: L('没有生效中的法律保全。', 'No active legal holds.'),
         },
         filters: [
           { label: L('全部', 'All'), href: '/video', current: !status },
@@ -187,6 +188,28 @@ export function videoPages(deps: Deps): Router {
       refusal?.status ?? 200,
     );
   }
+
+  // The tables as CSV (registered before '/video/:id').
+  r.get('/video.csv', page('maker', 'officer', 'supervisor'), async (req, res) => {
+    const zh = (req.lang ?? 'zh') === 'zh';
+    const rows = await retention.listVideoSegments(deps, req.actor!, {});
+    sendCsv(
+      res,
+      'video-segments',
+      zh ? ['录像片段编号', '制作单位编号', '辖区', '摄像机', '录像开始', '录像结束', '字节数', 'SHA-256', '保存状态', '保存至', '生效中的法律保全'] : ['Segment', 'Maker ID', 'District', 'Camera', 'Start', 'End', 'Bytes', 'SHA-256', 'Retention', 'Kept until', 'Active holds'],
+      rows.map((x) => [x.id, x.maker_id, districtName(x.district_code, zh ? 'zh' : 'en'), x.camera_id, formatTime(x.recorded_start), formatTime(x.recorded_end), x.size, x.sha256, statusChip(x.status, zh ? 'zh' : 'en').label, formatTime(x.retain_until), x.active_holds]),
+    );
+  });
+  r.get('/video/holds.csv', page('officer', 'supervisor'), async (req, res) => {
+    const zh = (req.lang ?? 'zh') === 'zh';
+    const holds = await legalHoldList(deps.db, req.actor!, { limit: 100_000 });
+    sendCsv(
+      res,
+      'legal-holds',
+      zh ? ['录像片段编号', '制作单位', '摄像机', '录像开始', '设置人', '设置人角色', '理由', '设置时间', '解除人', '解除理由', '解除时间'] : ['Segment', 'Maker', 'Camera', 'Recording start', 'Placed by', 'Role', 'Reason', 'Placed', 'Lifted by', 'Lift reason', 'Lifted'],
+      holds.map((h: Record<string, any>) => [h.segment_id, h.maker_name, h.camera_id, formatTime(h.recorded_start), h.placed_by_name, h.placed_role, h.reason, formatTime(h.placed_at), h.lifted_by_name, h.lift_reason, formatTime(h.lifted_at)]),
+    );
+  });
 
   r.get('/video/:id', page('maker', 'officer', 'supervisor'), (req, res) => showSegment(req, res));
 
