@@ -32,7 +32,7 @@ import { serialHex } from '../infra/pki/ocsp';
 import { OCSP_RESPONDER_KEY_LABEL } from '../infra/pki/ocsp-responder';
 import { stopOcspCache } from '../infra/pki/ocsp';
 import { errorHandler } from '../web/errors';
-import { pkiRoutes } from '../web/routes/pki';
+import { pkiRoutes, withOcspFrontDoor } from '../web/routes/pki';
 import { fmt, heading, intFlag, measureRate, printTable, runPool } from './lib';
 
 const TARGET_RATIO = 0.5;
@@ -57,7 +57,8 @@ async function serve() {
   app.disable('x-powered-by');
   app.use(pkiRoutes({ db, hsm, config }));
   app.use(errorHandler);
-  const server = app.listen(0, '127.0.0.1', () => {
+  // As web/server.ts serves it: OCSP POSTs before express.
+  const server = http.createServer(withOcspFrontDoor({ db, hsm, config }, app)).listen(0, '127.0.0.1', () => {
     process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
   });
   server.keepAliveTimeout = 30_000;

@@ -1,9 +1,10 @@
 // The web process: listens, and on SIGTERM/SIGINT stops taking connections and closes its clients.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { loadConfig, type Config } from '../infra/config';
 import { createDb } from '../infra/db';
 import { createTemporalClient } from '../infra/temporal';
 import { createApp } from './app';
+import { withOcspFrontDoor } from './routes/pki';
 import { blobStoreFromConfig } from '../infra/blobs';
 import { appendAudit } from '../infra/audit/log';
 import { Hsm } from '../infra/hsm/hsm';
@@ -20,7 +21,7 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
   });
   const app = createApp({ db, temporal, config, hsm, blobs });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+    const s = createServer(withOcspFrontDoor({ db, hsm, config }, app)).listen(port, '127.0.0.1', () => resolve(s));
   });
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

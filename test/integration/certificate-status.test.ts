@@ -5,7 +5,7 @@
 // `openssl crl` for the CRL and `openssl ocsp` against the HTTP responder.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import express from 'express';
 import { errorHandler } from '../../web/errors';
-import { pkiRoutes } from '../../web/routes/pki';
+import { pkiRoutes, withOcspFrontDoor } from '../../web/routes/pki';
 import { currentCrl, regenerateCrl } from '../../infra/pki/crl';
 import { OCSP_RESPONDER_KEY_LABEL } from '../../infra/pki/ocsp-responder';
 import { stopOcspCache } from '../../infra/pki/ocsp';
@@ -86,7 +86,7 @@ beforeAll(async () => {
   web.use(pkiRoutes({ db: app.db, hsm: app.hsm, config: app.config }));
   web.use(errorHandler);
   pkiServer = await new Promise<Server>((resolve) => {
-    const s = web.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(withOcspFrontDoor({ db: app.db, hsm: app.hsm, config: app.config }, web)).listen(0, '127.0.0.1', () => resolve(s));
   });
   const address = pkiServer.address();
   pkiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

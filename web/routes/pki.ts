@@ -4,8 +4,10 @@
 //   GET  /pki/issuing-ca.pem       the issuing CA certificate
 //   GET  /pki/root-ca.pem          the root CA certificate
 //   POST /pki/ocsp                 OCSP (RFC 6960 appendix A.1), body application/ocsp-request ≤ 64 KiB
+//                                  (answered before express by withOcspFrontDoor, see web/server.ts)
 //   GET  /pki/ocsp/{request}       the same, GET form (URL-encoded base64 of the DER request)
 // Dependencies are read per request, so building the router needs none of them (route listings do that).
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../../infra/config';
 import type { Db } from '../../infra/db';
@@ -28,7 +30,7 @@ const sendOcsp = (res: Response, der: Buffer) => {
 };
 
 /** The request body, at most `limit` bytes (else the API's 413); a connection cut short is a client error. */
-function readBody(req: Request, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = () => Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large' });
   if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
@@ -41,6 +43,28 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
     req.on('end', () => (size > limit ? reject(tooLarge()) : resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))));
     req.on('error', () => reject(Object.assign(new Error('request aborted'), { status: 400 })));
   });
+}
+
+const answerFor = (deps: PkiDeps) => (der: Uint8Array) => answerOcsp(deps.hsm, deps.db, der, { nextUpdateHours: deps.config.pki.crlNextUpdateHours });
+
+/**
+ * The web server's request listener: POST /pki/ocsp, the relying parties' hot path, is answered before
+ * express, whose own per-request work cost more than a pre-produced answer. Only requests stating a
+ * Content-Length within the limit are taken here; any other goes to `app`, where pkiRoutes answers it the
+ * same way (or the API's 413).
+ */
+export function withOcspFrontDoor(deps: PkiDeps, app: RequestListener): RequestListener {
+  const answer = answerFor(deps);
+  return (req, res) => {
+    const length = Number(req.headers['content-length']);
+    if (req.method !== 'POST' || req.url !== '/pki/ocsp' || !(length <= OCSP_MAX_REQUEST_BYTES)) return app(req, res);
+    readBody(req, OCSP_MAX_REQUEST_BYTES)
+      .then(answer) // never throws: OCSP errors are OCSP responses
+      .then(
+        (body) => res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }).end(body),
+        () => res.destroy(), // the client went away mid-request
+      );
+  };
 }
 
 export function pkiRoutes(deps: PkiDeps): Router {
@@ -101,11 +125,11 @@ export function pkiRoutes(deps: PkiDeps): Router {
   r.get('/pki/issuing-ca.pem', async (_req, res) => sendCaPem(res, 'issuing'));
 
   // ---------- OCSP ----------
-  const answer = (der: Uint8Array) => answerOcsp(deps.hsm, deps.db, der, { nextUpdateHours: nextUpdateHours() });
+  const answer = answerFor(deps);
 
   // Any content type: the body is the DER request (a body another parser took, e.g. JSON, is malformed).
-  // The hot path of relying parties, so read and answered on the plain stream: express.raw and res.send
-  // (ETag, freshness) cost more than a pre-produced answer itself.
+  // Read and answered on the plain stream, as withOcspFrontDoor does: express.raw and res.send (ETag,
+  // freshness) cost more than a pre-produced answer itself.
   r.post('/pki/ocsp', async (req, res) => {
     const der = req.body === undefined ? await readBody(req, OCSP_MAX_REQUEST_BYTES) : undefined;
     const body = der ? await answer(der) : MALFORMED_REQUEST_RESPONSE;
