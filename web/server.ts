@@ -5,6 +5,7 @@ import { createDb } from '../infra/db';
 import { createTemporalClient } from '../infra/temporal';
 import { createApp } from './app';
 import { withOcspFrontDoor } from './routes/pki';
+import { stopOcspCache } from '../infra/pki/ocsp';
 import { blobStoreFromConfig } from '../infra/blobs';
 import { appendAudit } from '../infra/audit/log';
 import { Hsm } from '../infra/hsm/hsm';
@@ -37,6 +38,7 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
       clearTimeout(force);
       await temporal.connection.close();
       await hsm.close();
+      await stopOcspCache(db); // its LISTEN connection
       await db.destroy();
     },
   };

@@ -4,6 +4,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../../usecases/applications';
 import * as keepers from '../../usecases/keepers';
+import { timingLockout } from '../../usecases/password-lock';
 import { getSeal, REPLACEMENT_REASONS, REQUEST_KINDS, requestSealChange } from '../../usecases/seal-lifecycle';
 import { sealImprint, sealList, sealPage } from '../../usecases/web-queries';
 import { temporalUiLink, timeline } from './case-model';
@@ -163,7 +164,7 @@ export function sealPages(deps: Deps): Router {
     await keepers.notifyPasswordSet(deps.temporal, String(req.params.id), status.expires_at);
   }, 'passwordSet');
   action('password/change', ['holder'], 'pw', async (req, fields) => {
-    const status = await keepers.changePassword(deps, req.actor!, String(req.params.id), fields);
+    const status = await timingLockout(deps, String(req.params.id), () => keepers.changePassword(deps, req.actor!, String(req.params.id), fields)); // C2: the workflow times a lock
     await keepers.notifyPasswordSet(deps.temporal, String(req.params.id), status.expires_at);
   }, 'protectionPasswordChanged');
   action('password/reset', ['holder'], 'reset', async (req, fields) => {
