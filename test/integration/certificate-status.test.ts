@@ -17,6 +17,8 @@ import { pkiRoutes, withOcspFrontDoor } from '../../web/routes/pki';
 import { currentCrl, regenerateCrl } from '../../infra/pki/crl';
 import { OCSP_RESPONDER_KEY_LABEL } from '../../infra/pki/ocsp-responder';
 import { stopOcspCache } from '../../infra/pki/ocsp';
+import { OcspStatusCache } from '../../infra/pki/ocsp-cache';
+import { eventually } from '../helpers/wait';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
@@ -369,3 +371,34 @@ test('M12 M13 U1: a pre-produced response (no nonce, RFC 5019) never shows a sta
   }
   keep('ocsp-after-cancel.txt', (await askPlain()).out);
 }, 240_000);
+
+test('M13 U1: the responder cache drops a status read before a change it heard of, forgets a changed serial, and caches nothing while its listener is down', async () => {
+  const cache = new OcspStatusCache(app.db.client.config.connection as ConstructorParameters<typeof OcspStatusCache>[0]);
+  try {
+    await eventually('the cache listening', async () => cache.enabled, (on) => on);
+    const serial = seals[GOOD].serial;
+    const touch = () => app.db.raw('update seals set hold_since = case when hold_since is null then now() else null end where id = ?', [seals[GOOD].id]);
+
+    // Read (mark taken), then a change is committed and notified, then the store: dropped.
+    const mark = cache.mark();
+    await touch();
+    await eventually('the notification', async () => cache.mark(), (m) => m !== mark);
+    cache.storeStatus(serial, {}, mark);
+    expect(cache.status(serial)).toBeUndefined();
+    // Stored with a mark taken after the change: kept, until the next change of that serial.
+    cache.storeStatus(serial, {}, cache.mark());
+    expect(cache.status(serial)).toEqual({});
+    await touch();
+    await eventually('the serial forgotten', async () => cache.status(serial), (s) => s === undefined);
+
+    // The listening connection dies: nothing is served from the cache until it listens again, empty.
+    cache.storeStatus(serial, {}, cache.mark());
+    await app.db.raw("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'eseal-ocsp-listen' and pid <> pg_backend_pid()");
+    await eventually('the cache off', async () => cache.enabled, (on) => !on);
+    expect(cache.status(serial)).toBeUndefined();
+    await eventually('the cache listening again', async () => cache.enabled, (on) => on, 10_000);
+    expect(cache.status(serial)).toBeUndefined();
+  } finally {
+    await cache.stop();
+  }
+});
