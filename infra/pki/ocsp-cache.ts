@@ -34,8 +34,8 @@ export class OcspStatusCache {
 
   constructor(
     private readonly connection: pg.ClientConfig,
-    /** Bound on each map: a million seals would otherwise keep a million responses (about 1 KB each). */
-    private readonly maxEntries = 100_000,
+    /** Bound on each map (oldest out first): a million seals would otherwise keep a million responses, about 1 KB each. */
+    private readonly maxEntries = 50_000,
   ) {
     void this.connect();
   }
