@@ -355,7 +355,12 @@ export async function videoSegmentDetail(db: Db, actor: Actor, segmentId: string
     .where('h.segment_id', segmentId)
     .orderBy('h.placed_at', 'desc')
     .select('h.id', 'h.placed_role', 'h.reason', 'h.placed_at', 'h.lifted_role', 'h.lift_reason', 'h.lifted_at', 'p.display_name as placed_by_name', 'l.display_name as lifted_by_name');
-  return { segment: seg, holds };
+  // M8: who accessed the segment, allowed or refused — shown to the police, not to the maker.
+  const accessLog = actor.role === 'officer' || actor.role === 'supervisor'
+    ? await db('video_access_log as a').leftJoin('users as u', 'u.id', 'a.actor_id').where('a.segment_id', segmentId).orderBy('a.id', 'desc').limit(50)
+      .select('a.action', 'a.outcome', 'a.code', 'a.reason', 'a.actor_role', 'a.client_address', 'a.at', 'u.display_name', 'u.username')
+    : null;
+  return { segment: seg, holds, accessLog };
 }
 
 /** Legal holds in scope (officers: their district; supervisors: the city), active ones first. */

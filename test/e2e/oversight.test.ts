@@ -187,8 +187,20 @@ test('M8: a maker uploads a premises video segment in the browser (a bad time is
   expect(await sp.locator('.flash.ok').innerText()).toContain('已解除法律保全');
   expect(await sp.locator('#holds').innerText()).toContain('调查结束');
   expect(await sp.locator('.head-tools .chip').innerText()).toBe('保存期内'); // still within its 90 days
+  // M8: every attempt is in the segment's access log, the refused ones too.
+  const log = await sp.locator('#access-log').innerText();
+  expect(log).toMatch(/设置法律保全\s+允许\s+朝阳分局刑侦调查调取/);
+  expect(log).toMatch(/解除法律保全\s+拒绝/);
+  expect(log).toMatch(/上传\s+允许/);
   await shot(sp, '23-video-segment-holds');
   await sc.close();
+
+  // P3: an officer of another district (丰台区; the maker is in 朝阳区) neither sees nor opens the segment.
+  const { context: oc, page: op } = await loginAs(browser, app.url, officer);
+  await op.goto('/video');
+  expect(await op.locator('main').innerText()).not.toContain(camera);
+  expect((await op.goto(`/video/${segmentId}`))!.status()).toBe(403);
+  await oc.close();
 });
 
 test('I1 M3: supervisors see each maker\'s filing delays and overdue count as charts with a table, drill down from a bar to its cases, and download the CSV', async () => {

@@ -22,6 +22,11 @@ const STATUS: Record<string, [string, string, string]> = {
   purge_pending: ['保存期满，待清除', 'Retention over, to be purged', 'off'],
   purged: ['已清除（保留记录）', 'Purged (tombstone kept)', 'off'],
 };
+const ACTIONS: Record<string, [string, string]> = {
+  upload: ['上传', 'upload'], view: ['查看', 'view'], export: ['导出', 'export'], delete: ['删除', 'delete'], alter: ['修改', 'alter'],
+  place_legal_hold: ['设置法律保全', 'place legal hold'], lift_legal_hold: ['解除法律保全', 'lift legal hold'],
+};
+const OUTCOMES: Record<string, [string, string]> = { allowed: ['允许', 'allowed'], refused: ['拒绝', 'refused'], failed: ['失败', 'failed'] };
 const statusChip = (s: string, lang: Lang) => ({ label: STATUS[s]?.[lang === 'zh' ? 0 : 1] ?? s, tone: STATUS[s]?.[2] ?? 'info' });
 
 /** A `datetime-local` value is Beijing time; an instant with its offset is kept as it is. */
@@ -136,7 +141,7 @@ export function videoPages(deps: Deps): Router {
     const lang: Lang = req.lang ?? 'zh';
     const L = (zh: string, en: string) => (lang === 'zh' ? zh : en);
     const actor = req.actor!;
-    const { segment: s, holds } = await videoSegmentDetail(deps.db, actor, String(req.params.id));
+    const { segment: s, holds, accessLog } = await videoSegmentDetail(deps.db, actor, String(req.params.id));
     const active = holds.filter((h) => !h.lifted_at);
     const state = s.status === 'purged' ? 'purged' : active.length ? 'held' : s.retain_until && new Date(s.retain_until) <= new Date() ? 'purge_pending' : 'retained';
     const police = actor.role === 'officer' || actor.role === 'supervisor';
@@ -153,6 +158,7 @@ export function videoPages(deps: Deps): Router {
           holds: L('法律保全', 'Legal holds'), placedBy: L('设置', 'Placed'), reason: L('理由', 'Reason'), lifted: L('解除', 'Lifted'), liftedChip: L('已解除', 'lifted'), active: L('生效中', 'active'), colon: L('：', ': '), noHolds: L('没有法律保全。', 'No legal holds.'),
           place: L('设置法律保全', 'Place a legal hold'), placeReason: L('保全理由', 'Reason for the hold'), placeBtn: L('设置保全', 'Place hold'),
           lift: L('解除', 'Lift'), liftReason: L('解除理由', 'Reason for lifting'),
+          log: L('访问记录（最近 50 条）', 'Access log (latest 50)'), at: L('时间', 'Time'), who: L('人员', 'Person'), action: L('操作', 'Action'), outcome: L('结果', 'Outcome'), why: L('事由', 'Reason'), address: L('来源地址', 'Address'),
           liftNote: L('解除最后一项保全后，保存期已满的录像会立即清除。', 'When the last hold is lifted after the retention period, the segment is purged at once.'),
         },
         s: {
@@ -181,6 +187,15 @@ export function videoPages(deps: Deps): Router {
           liftValue: liftOf === h.id ? (values.reason ?? '') : '',
         })),
         canPlace: police && s.status !== 'purged',
+        accessLog: accessLog?.map((a: Record<string, any>) => ({
+          at: formatTime(a.at),
+          who: `${a.display_name ?? ''} (${a.username ?? ''})`,
+          action: ACTIONS[a.action]?.[lang === 'zh' ? 0 : 1] ?? a.action,
+          outcome: { label: OUTCOMES[a.outcome]?.[lang === 'zh' ? 0 : 1] ?? a.outcome, tone: a.outcome === 'allowed' ? 'ok' : 'bad' },
+          code: a.code ?? '',
+          reason: a.reason ?? '',
+          address: a.client_address ?? '',
+        })),
         errors: liftOf ? undefined : refusal?.fields,
         alert: refusal?.alert,
         values: liftOf ? {} : values,
