@@ -54,6 +54,11 @@ export async function ensureApplicationRole(owner: Db, role: AppRole): Promise<v
   // The whole point is a role that owns nothing; the owner's own name would make it the owner again.
   if (ownerName === role.user) throw new Error(`The application role "${role.user}" must not be the database owner (DATABASE_OWNER_URL)`);
   const exists = (await owner.raw('select 1 from pg_roles where rolname = ?', [role.user])).rows.length > 0;
+  if (!exists && !canManage) {
+    throw new Error(
+      `The database owner "${ownerName}" may not create the application role "${role.user}": create it (LOGIN, with DATABASE_APP_PASSWORD) or give DATABASE_OWNER_URL and the application's DATABASE_URL`,
+    );
+  }
   if (!exists) {
     await owner.raw(`create role ${ident(role.user)} login nosuperuser nocreatedb nocreaterole noinherit password ${literal(role.password)}`);
   } else if (canManage) {
