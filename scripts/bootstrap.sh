@@ -44,5 +44,7 @@ fi
 # --- test-only tools -------------------------------------------------------------------------
 if [ "$mode" = "--test" ]; then
   bash scripts/ensure-temporal-test-server.sh >/dev/null
+  log "S3-compatible test server (Versity S3 Gateway, built once from the Go module proxy)"
+  bash scripts/ensure-s3-test-server.sh >/dev/null
 fi
 log "ready"
