@@ -142,18 +142,13 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   if (collected) {
     const c = collection!;
     await db.recordCollection({ sealId: input.sealId, collectorName: c.collectorName, at: now() });
-    // From here the seal lives in its own long-running workflow (suspend, resume, stop, cancel, replace). It
-    // starts while the certificate is rendered (neither needs the other: one round trip less before the holder
-    // has the seal); the case is collected once both are done (M10). Histories of the former order replay
-    // unchanged (test/workflows/application-replay.test.ts).
-    await Promise.all([
-      documents.produceDocument({ sealId: input.sealId, kind: 'production_certificate', reason: null }),
-      startChild(sealWorkflow, {
-        workflowId: `seal:${input.sealId}`,
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [{ sealId: input.sealId, districtCode: input.districtCode, hsmTaskQueue: input.hsmTaskQueue, status: 'active' }],
-      }),
-    ]);
+    await documents.produceDocument({ sealId: input.sealId, kind: 'production_certificate', reason: null });
+    // From here the seal lives in its own long-running workflow (suspend, resume, stop, cancel, replace).
+    await startChild(sealWorkflow, {
+      workflowId: `seal:${input.sealId}`,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{ sealId: input.sealId, districtCode: input.districtCode, hsmTaskQueue: input.hsmTaskQueue, status: 'active' }],
+    });
     await moveTo('collected', 'collected', {}, c.actorId);
     return state;
   }
