@@ -12,6 +12,7 @@ import type { PlatformSigningKey } from '../infra/pki/platform';
 import { createStatementSigning, createStatementStore } from './platform-statements';
 import { createAuditHeadSigning } from './audit-heads';
 import { createRetentionDbActivities } from './retention';
+import { createCorrectionActivities } from './corrections';
 
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
   return {
@@ -22,6 +23,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createPasswordNoticeActivities(deps.db),
     ...createPasswordResetActivities(deps.db),
     ...createRetentionDbActivities(deps.db),
+    ...createCorrectionActivities(deps.db),
   };
 }
 

@@ -29,6 +29,7 @@ import { auditRead } from '../infra/audit/log';
 import { BLOB_OVERHEAD, personalData } from '../infra/crypto/personal-data';
 import { forbidden, notFound } from '../web/errors';
 import { productionRecordVersions } from './production-record-versions';
+import { decideCorrectionThroughWorkflow } from './correction-approval';
 
 export interface Deps {
   db: Db;
@@ -412,6 +413,12 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   if (b.decision !== 'accept' && b.decision !== 'return') throw invalidField(decisionField, '应为 accept（通过）或 return（退回）', 'must be accept or return');
   const reason = b.reason === undefined || b.reason === null || b.reason === '' ? null : parseName(b.reason, fieldRef('reason', '理由', 'Reason'), 500);
   if (b.decision === 'return' && !reason) throw requiredField(fieldRef('reason', '退回理由', 'Reason for the return'));
+  if (task.workflow_id) {
+    // A task decided by its own workflow, not the case's (M5: a production-data correction).
+    await decideCorrectionThroughWorkflow(deps, actor, task.workflow_id, { taskId, decision: b.decision, reason });
+    const c = await deps.db('cases').where({ id: task.case_id }).first('status');
+    return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: c.status };
+  }
   const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
   await update(() => handle.executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
   const state = await handle.query(caseStateQuery);

@@ -20,7 +20,8 @@ export type CaseStatus =
   // C3: a protection-password reset awaiting the district officer's approval
   | 'awaiting_reset_approval';
 
-export type TaskKind = 'establishment_approval' | 'filing_review' | 'cancellation_filing' | 'password_reset_approval';
+// production_correction: opened by workflows/correction-approval.ts, not by a case's workflow (M5).
+export type TaskKind = 'establishment_approval' | 'filing_review' | 'cancellation_filing' | 'password_reset_approval' | 'production_correction';
 export type Decision = 'accept' | 'return';
 
 export interface CaseState {

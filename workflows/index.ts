@@ -8,3 +8,4 @@ export { passwordResetWorkflow } from './password-reset';
 export { auditHeadSigningWorkflow } from './audit-head-signing';
 export { videoRetentionWorkflow } from './retention-video';
 export { archiveRetentionWorkflow } from './retention-archive';
+export { correctionApprovalWorkflow } from './correction-approval';

@@ -212,4 +212,67 @@ describe('M5: a correction is a new version; every version stays readable', () =
     expect(list.body.versions[0].data).toEqual({});
     expect(list.body.versions[3]).toMatchObject({ reason: '介质录错', author: { id: maker.id }, data: { medium: 'USB' } });
   });
+
+  it("M5: a correction awaiting approval is a task in the case's district queue (not another district's); the task page shows both versions, reason and author; the officer decides it through the correction's workflow Update", async () => {
+    const path = `/api/applications/${seal.caseId}/production-records`;
+    const v5 = await api(app.url, maker.token, 'POST', path, { production_data: { medium: 'HSM', operator: '孙八', note: '复核' }, reason: '制作人员换人' });
+    expect(v5.body).toMatchObject({ version: 5, state: 'pending_approval' });
+    const record = await app.db('production_records').where({ case_id: seal.caseId, version: 5 }).first('id', 'created_at');
+
+    // The task reaches the district's queue (opened by the workflow's activity), due 24 hours after submission.
+    const openTasks = async (who: { token: string }) => (await api(app.url, who.token, 'GET', '/api/tasks?kind=production_correction')).body as Array<{ id: string; case_id: string; due_at: string }>;
+    const deadline = Date.now() + 20_000;
+    while (!(await openTasks(officer)).some((t) => t.case_id === seal.caseId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const [task] = (await openTasks(officer)).filter((t) => t.case_id === seal.caseId);
+    expect(new Date(task.due_at).getTime() - new Date(record.created_at).getTime()).toBe(24 * 3600_000);
+    expect(await app.db('tasks').where({ id: task.id }).first('kind', 'district_code', 'workflow_id', 'record_id')).toEqual({ kind: 'production_correction', district_code: '110105', workflow_id: `correction:${record.id}:5`, record_id: record.id });
+    expect((await api(app.url, officer.token, 'GET', '/api/production-corrections')).body).toEqual([expect.objectContaining({ version: 5, task_id: task.id, due_at: task.due_at })]);
+    // Another district's officer: not in the queue, the page and the decision are refused.
+    expect((await openTasks(otherOfficer)).filter((t) => t.case_id === seal.caseId)).toEqual([]);
+    const otherQueue = await fetch(`${app.url}/tasks`, { headers: { authorization: `Bearer ${otherOfficer.token}` } });
+    expect(await otherQueue.text()).not.toContain(task.id);
+    expect((await fetch(`${app.url}/tasks/${task.id}`, { headers: { authorization: `Bearer ${otherOfficer.token}` } })).status).toBe(403);
+    expect((await api(app.url, otherOfficer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'accept' })).status).toBe(403);
+    // The maker (own case) sees the pending version, not the officers' task page.
+    expect((await fetch(`${app.url}/tasks/${task.id}`, { headers: { authorization: `Bearer ${maker.token}` } })).status).toBe(403);
+
+    // The right district: in the queue page, and the task page shows the version in effect (v3) beside v5.
+    const queue = await (await fetch(`${app.url}/tasks?kind=production_correction`, { headers: { authorization: `Bearer ${officer.token}` } })).text();
+    expect(queue).toContain(`href="/tasks/${task.id}"`);
+    expect(queue).toContain('制作信息更正审批');
+    const taskPage = await fetch(`${app.url}/tasks/${task.id}`, { headers: { authorization: `Bearer ${officer.token}` } });
+    const html = await taskPage.text();
+    expect(taskPage.status).toBe(200);
+    expect(html).toContain('v3 → v5');
+    expect(html).toContain('<dd class="correction-reason">制作人员换人</dd>');
+    expect(html).toContain('<dd class="correction-author">test maker</dd>');
+    expect(html).toMatch(/<tr class="changed"><th scope="row" class="mono">operator<\/th><td class="old">钱七<\/td><td class="new">孙八 <span class="chip warn">已更改<\/span><\/td><\/tr>/);
+    expect(html).toMatch(/<tr><th scope="row" class="mono">note<\/th><td class="old">复核<\/td><td class="new">复核<\/td><\/tr>/);
+
+    // A return without reason is refused naming the field; nothing is stored, the task stays open.
+    const noReason = await api(app.url, officer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'return' });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.fields).toEqual([{ field: 'reason', message_zh: '退回理由：必须填写', message_en: 'Reason for the return: is required' }]);
+    // The Update's validator itself refuses an officer of another district, even past the web's check.
+    const handle = app.temporalClient.workflow.getHandle(`correction:${record.id}:5`);
+    await expect(handle.executeUpdate('decideCorrection', { args: [{ taskId: task.id, decision: 'accept', reason: null, officerId: otherOfficer.id, officerDistrictCode: '110108' }] })).rejects.toMatchObject({ cause: { type: 'CorrectionWrongDistrict' } });
+    expect(await app.db('production_record_decisions').where({ record_id: record.id }).first()).toBeUndefined();
+    expect(await app.db('tasks').where({ id: task.id }).first('status')).toEqual({ status: 'open' });
+
+    const accepted = await api(app.url, officer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'accept', reason: '已核实' });
+    expect(accepted.status).toBe(200);
+    expect(await handle.result()).toEqual({ decision: 'accept' });
+    expect(await app.db('tasks').where({ id: task.id }).first('status', 'decision', 'decided_by')).toEqual({ status: 'done', decision: 'accept', decided_by: officer.id });
+    const list = await api(app.url, maker.token, 'GET', path);
+    expect(list.body.current_version).toBe(5);
+    expect(list.body.versions[4]).toMatchObject({ state: 'current', approval: { decision: 'approved', reason: '已核实', decided_by: officer.id } });
+    expect((await api(app.url, officer.token, 'GET', '/api/production-corrections')).body).toEqual([]);
+    // Decided once: by the task or by the correction's own route, a second decision is a conflict.
+    expect((await api(app.url, officer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'return', reason: '改主意' })).status).toBe(409);
+    const again = await api(app.url, officer.token, 'POST', `${path}/5/decision`, { decision: 'reject', reason: '改主意' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ALREADY_DECIDED');
+    const events = await app.db('case_events').where({ case_id: seal.caseId }).whereIn('type', ['correction_submitted', 'correction_approved', 'correction_rejected']).orderBy('id').select('type', 'data');
+    expect(events.filter((e) => e.data.version === 5).map((e) => e.type)).toEqual(['correction_submitted', 'correction_approved']);
+  });
 });

@@ -62,6 +62,7 @@ export const TASK_KIND_LABELS: Record<string, Bi> = {
   filing_review: bi('备案审核', 'Filing review'),
   cancellation_filing: bi('注销备案', 'Cancellation filing'),
   password_reset_approval: bi('保护口令重置审批', 'Password reset approval'),
+  production_correction: bi('制作信息更正审批', 'Production data correction'),
 };
 
 export const REPLACEMENT_REASON_LABELS: Record<string, Bi> = {
@@ -110,6 +111,9 @@ export const EVENT_LABELS: Record<string, Bi> = {
   protection_password_reset_requested: bi('申请重置保护口令', 'Password reset requested'),
   protection_password_reset: bi('保护口令已重置', 'Protection password reset'),
   password_reset_link_issued: bi('发出一次性重置链接', 'One-time reset link issued'),
+  correction_submitted: bi('提交制作信息更正', 'Production data correction submitted'),
+  correction_approved: bi('制作信息更正已批准', 'Production data correction approved'),
+  correction_rejected: bi('制作信息更正被退回', 'Production data correction returned'),
   task_claimed: bi('认领任务', 'Task claimed'),
   task_released: bi('释放任务', 'Task released'),
   processed: bi('制作单位已办理', 'Processed by the maker'),
@@ -189,6 +193,7 @@ export function eventDetail(type: string, data: Record<string, unknown> | null, 
   if (typeof data.unclaimedDueAt === 'string') parts.push((lang === 'zh' ? '领取期限 ' : 'collect by ') + formatTime(data.unclaimedDueAt));
   if (typeof data.sealCode === 'string') parts.push((lang === 'zh' ? '印章编码 ' : 'seal code ') + data.sealCode);
   if (Array.isArray(data.missing) && data.missing.length) parts.push((lang === 'zh' ? '缺：' : 'missing: ') + data.missing.map((k) => materialLabel(String(k), lang)).join(lang === 'zh' ? '、' : ', '));
+  if (typeof data.version === 'number' && type.startsWith('correction_')) parts.push(`v${data.version}`);
   if (data.late === true) parts.push(lang === 'zh' ? '逾期备案' : 'filed late');
   if (typeof data.kind === 'string' && type.startsWith('task_')) parts.push(pick(TASK_KIND_LABELS, data.kind, lang));
   if (typeof data.name === 'string') parts.push(data.name);

@@ -4,6 +4,7 @@
 import { Router, type Request, type Response } from 'express';
 import { decideTask, type Deps } from '../../usecases/applications';
 import { claimTask, getTask, queueVersion, releaseTask, taskQueue } from '../../usecases/web-queries';
+import { correctionComparison } from '../../usecases/correction-approval';
 import { caseModel } from './case-model';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
@@ -85,6 +86,7 @@ export function officerPages(deps: Deps): Router {
     const lang: Lang = req.lang ?? 'zh';
     const task = await getTask(deps.db, req.actor!, String(req.params.id));
     const c = await caseModel(deps, req, task.case_id);
+    const correction = task.record_id ? await correctionComparison(deps.db, req.actor!, task) : null; // M5
     const isOfficer = req.actor!.role === 'officer';
     renderPage(req, res, 'task', {
       title: `${pick(TASK_KIND_LABELS, task.kind, lang)} · ${c.holder.name}`,
@@ -106,6 +108,7 @@ export function officerPages(deps: Deps): Router {
         decidedBy: task.decided_by_name,
       },
       c,
+      correction: correction && { ...correction, submittedAt: formatTime(correction.submittedAt) },
       errors: refusal?.fields,
       alert: refusal?.alert,
       values,
