@@ -4,6 +4,7 @@ import type { Db } from '../infra/db';
 import { auditRead } from '../infra/audit/log';
 import { fieldRef, invalidField, ValidationCollector } from '../domain/errors';
 import { parseCivilDate, shanghaiEndOfDay, shanghaiStartOfDay } from '../domain/calendar';
+import { csvLine } from '../domain/csv';
 import type { Actor } from '../web/auth';
 import { forbidden } from '../web/errors';
 
@@ -134,13 +135,6 @@ export async function searchAudit(deps: AuditDeps, actor: Actor, query: Record<s
 
 const CSV_COLUMNS = [...FIELDS] as string[];
 
-/** One CSV cell (RFC 4180); a cell a spreadsheet would run as a formula is prefixed with an apostrophe. */
-export function csvCell(v: unknown): string {
-  let s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /**
  * The matching entries as CSV (UTF-8 with a BOM for spreadsheet programs), oldest first, read page by page
  * so that an export of any size streams. The export is recorded before the first row is read.
@@ -157,7 +151,7 @@ export async function exportAudit(deps: AuditDeps, actor: Actor, query: Record<s
     while (sent < MAX_EXPORT) {
       const rows = await applyFilter(deps.db, filter).where('seq', '>', after).orderBy('seq').limit(5000).select(...FIELDS);
       if (rows.length === 0) return;
-      yield rows.map((r) => CSV_COLUMNS.map((c) => csvCell((r as Record<string, unknown>)[c])).join(',')).join('\r\n') + '\r\n';
+      yield rows.map((r) => csvLine(CSV_COLUMNS.map((c) => (r as Record<string, unknown>)[c]))).join('\r\n') + '\r\n';
       after = String(rows[rows.length - 1].seq);
       sent += rows.length;
       if (rows.length < 5000) return;

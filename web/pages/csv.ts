@@ -1,16 +1,12 @@
 // CSV downloads of the pages' tables: UTF-8 with a BOM (spreadsheet programs then read the Chinese right),
-// every cell quoted, and a leading = + - @ neutralised so that a spreadsheet does not run it as a formula.
+// cells formula-safe (domain/csv.ts).
 import type { Response } from 'express';
+import { csvLine } from '../../domain/csv';
 import { formatTime } from './labels';
-
-export const csvCell = (v: string | number | null | undefined) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return `"${(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
-};
 
 export function sendCsv(res: Response, name: string, header: string[], rows: Array<Array<string | number | null | undefined>>) {
   const stamp = formatTime(new Date()).replace(/[-: ]/g, '').slice(0, 12);
-  const lines = [header.map(csvCell).join(','), ...rows.map((r) => r.map(csvCell).join(','))];
+  const lines = [csvLine(header), ...rows.map(csvLine)];
   res
     .set('content-type', 'text/csv; charset=utf-8')
     .set('content-disposition', `attachment; filename="${name}-${stamp}.csv"`)

@@ -4,6 +4,7 @@
 import { Router, type Request } from 'express';
 import type { Deps } from '../../usecases/applications';
 import { supervisionDashboard } from '../../usecases/web-queries';
+import { sendCsv } from './csv';
 import { page } from './guards';
 import { CASE_STATUS_LABELS, FILING_KIND_LABELS, caseStatus, countdown, districtName, formatDuration, formatTime, pick, sealLabel } from './labels';
 import { renderPage } from './render';
@@ -55,12 +56,6 @@ export const TABLES: Record<string, Table> = {
     columns: [col('状态', 'State'), col('状态代码', 'State code'), col('件数', 'Cases')],
     rows: (d, lang) => d.openByState.map((s) => [pick(CASE_STATUS_LABELS, s.status, lang), s.status, s.count]),
   },
-};
-
-const csvCell = (v: string | number) => {
-  const s = String(v);
-  // Quoted always; a leading = + - @ is neutralised so that spreadsheets do not run it as a formula.
-  return `"${(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
 };
 
 export function supervisionPages(deps: Deps): Router {
@@ -142,13 +137,7 @@ export function supervisionPages(deps: Deps): Router {
       return;
     }
     const d = await supervisionDashboard(deps.db, req.actor!, new Date(), CSV_ROWS);
-    const lines = [table.columns.map((c) => csvCell(c[lang])).join(','), ...table.rows(d, lang).map((row) => row.map(csvCell).join(','))];
-    const stamp = formatTime(new Date()).replace(/[-: ]/g, '').slice(0, 12);
-    res
-      .set('content-type', 'text/csv; charset=utf-8')
-      .set('content-disposition', `attachment; filename="${req.params.table}-${stamp}.csv"`)
-      .set('cache-control', 'no-store')
-      .send('\uFEFF' + lines.join('\r\n') + '\r\n'); // BOM: spreadsheet programs then read the Chinese right
+    sendCsv(res, String(req.params.table), table.columns.map((c) => c[lang]), table.rows(d, lang));
   });
   return r;
 }
