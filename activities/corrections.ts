@@ -14,8 +14,9 @@ export function createCorrectionActivities(db: Db) {
           .ignore()
           .returning('id');
         if (opened.length === 0) return;
+        const { author_id } = await trx('production_records').where({ id: t.recordId }).first('author_id'); // the timeline names the maker
         await trx('case_events')
-          .insert({ case_id: t.caseId, event_key: `correction:${t.version}:submitted`, type: 'correction_submitted', data: JSON.stringify({ version: t.version }), at: new Date() })
+          .insert({ case_id: t.caseId, event_key: `correction:${t.version}:submitted`, type: 'correction_submitted', data: JSON.stringify({ version: t.version }), actor_id: author_id, at: new Date() })
           .onConflict(['case_id', 'event_key'])
           .ignore();
       });
