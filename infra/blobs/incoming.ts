@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { sniffContentType, type SniffedType } from './sniff';
 import { spoolToFile } from './spool';
+import { processTempDir } from './tempdir';
 
 export interface IncomingFile {
   /** The form field it came in. */
@@ -34,8 +35,11 @@ export interface StagedFile extends IncomingFile {
   discard(): Promise<void>;
 }
 
-/** Where uploads wait while their request is handled (TMPDIR; private files, removed after the response). */
-export const defaultStagingDir = () => path.join(tmpdir(), 'eseal-uploads');
+/**
+ * Where this process's uploads wait while their request is handled: TMPDIR/eseal-uploads/<host>-<pid>-…,
+ * private files removed after the response; a dead process's folder is swept by the next one to start.
+ */
+export const defaultStagingDir = () => processTempDir(path.join(tmpdir(), 'eseal-uploads'));
 
 /** Streams an upload to the staging folder; past maxBytes it reads on (the sender is still sending) but keeps nothing. */
 export async function stageUpload(source: Readable, opts: { field: string; filename: string; maxBytes: number; dir?: string }): Promise<StagedFile> {

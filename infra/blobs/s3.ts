@@ -12,6 +12,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { BlobCorruptedError, BlobMissingError } from './errors';
 import { SHA256_HEX, spoolToFile, type BlobSource } from './spool';
 import { reportCorruption, type BlobStore, type BlobStoreHooks, type PutResult } from './store';
+import { processTempDir } from './tempdir';
 
 export interface S3BlobConfig {
   /** Empty for AWS itself; the server's URL otherwise (https://s3.example.com). */
@@ -24,13 +25,22 @@ export interface S3BlobConfig {
   forcePathStyle: boolean;
   /** Key prefix inside the bucket ("eseal/" …). */
   prefix: string;
-  /** Where puts and verified reads are spooled (default: the system's temporary folder). */
+  /** Where puts and verified reads are spooled, in a folder per process (default: the system's temporary folder). */
   spoolDir: string;
 }
 
 const notFound = (e: unknown) => {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
+};
+
+const PUT_ATTEMPTS = 4;
+
+/** A lost connection, a server error, or bytes damaged on the way: worth sending again. A refusal is not. */
+const retryable = (e: unknown) => {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  return status === undefined || status >= 500 || status === 408 || status === 429 || ['BadDigest', 'RequestTimeout', 'XAmzContentSHA256Mismatch'].includes(err.name ?? '');
 };
 
 export class S3BlobStore implements BlobStore {
@@ -60,26 +70,38 @@ export class S3BlobStore implements BlobStore {
   }
 
   private async spoolFile(): Promise<string> {
-    const dir = this.config.spoolDir || path.join(tmpdir(), 'eseal-blob-spool');
+    // A folder of this process's own under the configured root (as staged uploads are: infra/blobs/tempdir.ts).
+    const dir = processTempDir(this.config.spoolDir || path.join(tmpdir(), 'eseal-blob-spool'));
     await mkdir(dir, { recursive: true, mode: 0o700 });
     return path.join(dir, `${randomUUID()}.part`);
   }
 
+  /**
+   * Spooled and hashed, then sent once unless the object is already there. A single PutObject is atomic:
+   * the object appears whole or not at all, and the server checks the SHA-256, so a cut or damaged upload
+   * never becomes a blob. The SDK does not retry a streamed body; the store retries from the spool file.
+   */
   async put(source: BlobSource, opts: { maxBytes?: number } = {}): Promise<PutResult> {
     const tmp = await this.spoolFile();
     const { sha256, size } = await spoolToFile(source, tmp, { maxBytes: opts.maxBytes });
     try {
-      if (!(await this.has(sha256))) {
-        await this.client.send(
-          new PutObjectCommand({
-            Bucket: this.config.bucket,
-            Key: this.keyOf(sha256),
-            Body: createReadStream(tmp),
-            ContentLength: size,
-            ContentType: 'application/octet-stream',
-            ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'), // the server refuses bytes damaged on the way
-          }),
-        );
+      for (let attempt = 1; !(await this.has(sha256)); attempt++) {
+        try {
+          await this.client.send(
+            new PutObjectCommand({
+              Bucket: this.config.bucket,
+              Key: this.keyOf(sha256),
+              Body: createReadStream(tmp),
+              ContentLength: size,
+              ContentType: 'application/octet-stream',
+              ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'), // the server refuses bytes damaged on the way
+            }),
+          );
+          break;
+        } catch (e) {
+          if (attempt >= PUT_ATTEMPTS || !retryable(e)) throw e;
+          await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+        }
       }
       return { sha256, size };
     } finally {

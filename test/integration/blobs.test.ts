@@ -1,12 +1,14 @@
 // Uploaded files: streamed in (size limit and type judged while they arrive, nothing held whole in memory),
 // kept under their SHA-256 and checked against it on every read, on local disk and on a real S3-compatible
 // server (Versity S3 Gateway, scripts/ensure-s3-test-server.sh).
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'node:http';
+import { connect, createServer, type Server } from 'node:net';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
@@ -20,6 +22,7 @@ import {
   stageUpload,
 } from '../../infra/blobs';
 import { loadConfig } from '../../infra/config';
+import { processTempDir } from '../../infra/blobs/tempdir';
 import { MAX_UPLOAD_BYTES } from '../../usecases/applications';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
@@ -72,6 +75,52 @@ function streamUpload(url: string, token: string, caseId: string, head: Buffer, 
       file.pipe(req, { end: false });
     }).pipe(req, { end: false });
   });
+}
+
+/**
+ * A TCP relay to the S3 server that damages what clients send on a connection (every one, or the first
+ * `connections`): it is cut after `cutAfter` bytes, or the byte at `flipAt` is flipped, as a failing network would.
+ */
+async function faultyRelay(endpoint: string, fault: { cutAfter?: number; flipAt?: number; connections?: number }): Promise<{ endpoint: string; close(): Promise<void> }> {
+  let opened = 0;
+  const target = new URL(endpoint);
+  const sockets = new Set<import('node:net').Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    const faulty = ++opened <= (fault.connections ?? Infinity);
+    let seen = 0;
+    client.on('data', (data: Buffer) => {
+      let chunk = data;
+      if (!faulty) return void upstream.write(chunk);
+      if (fault.flipAt !== undefined && fault.flipAt >= seen && fault.flipAt < seen + chunk.length) {
+        chunk = Buffer.from(chunk);
+        chunk[fault.flipAt - seen]! ^= 0xff;
+      }
+      if (fault.cutAfter !== undefined && seen + chunk.length >= fault.cutAfter) {
+        upstream.write(chunk.subarray(0, fault.cutAfter - seen), () => {
+          upstream.destroy();
+          client.destroy();
+        });
+        seen = fault.cutAfter;
+        return;
+      }
+      seen += chunk.length;
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 const filesUnder = (dir: string): string[] =>
@@ -165,8 +214,10 @@ describe('uploads through the API, local store', () => {
   });
 
   test('A2: a 512 MiB upload is read to its end without being held in memory, refused, and leaves no temporary file', async () => {
-    // The upload's own temporary file, seen as it is created (other test runs may stage files beside it).
-    mkdirSync(defaultStagingDir(), { recursive: true });
+    // This process's own staging folder (TMPDIR/eseal-uploads/<host>-<pid>-…): other test runs stage theirs
+    // in folders of their own, so every file seen here is this upload's.
+    expect(path.basename(defaultStagingDir())).toMatch(new RegExp(`^${hostname()}-${process.pid}-`));
+    expect(readdirSync(defaultStagingDir())).toEqual([]);
     const seen = new Set<string>();
     const watcher = watch(defaultStagingDir(), (_event, name) => void (name?.endsWith('.upload') && seen.add(name)));
     const blobsBefore = filesUnder(blobDir).length;
@@ -186,7 +237,7 @@ describe('uploads through the API, local store', () => {
     expect(filesUnder(blobDir).length).toBe(blobsBefore);
     watcher.close();
     expect(seen.size).toBe(1);
-    await eventually('the staged file to be removed', async () => [...seen].filter((n) => existsSync(path.join(defaultStagingDir(), n))), (left) => left.length === 0, 5000);
+    await eventually('the staged file to be removed', async () => readdirSync(defaultStagingDir()), (left) => left.length === 0, 5000);
   });
 });
 
@@ -228,6 +279,20 @@ describe('LocalBlobStore', () => {
     expect(filesUnder(dir).length).toBe(before);
     await expect(store.get('0'.repeat(64))).rejects.toBeInstanceOf(BlobMissingError);
     await expect(store.get('../etc/passwd')).rejects.toThrow('not a SHA-256');
+  });
+
+  test('each process stages in a folder of its own; the first to start sweeps the folders of dead processes of this host, never a live one\'s or another host\'s', async () => {
+    const root = path.join(dir, 'staging-root');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid that has just exited
+    const folders = { dead: `${hostname()}-${dead}-AbC123`, live: `${hostname()}-${process.ppid}-XyZ789`, otherHost: `other-host.example-${dead}-QwE456`, unrelated: 'notes' };
+    for (const f of Object.values(folders)) mkdirSync(path.join(root, f, 'x'), { recursive: true });
+    writeFileSync(path.join(root, folders.dead, 'x', 'left.upload'), 'left behind');
+    const mine = processTempDir(root);
+    expect(path.dirname(mine)).toBe(root);
+    expect(path.basename(mine)).toMatch(new RegExp(`^${hostname()}-${process.pid}-[A-Za-z0-9]{6}$`));
+    expect(processTempDir(root)).toBe(mine);
+    expect(readdirSync(root).sort()).toEqual([folders.live, folders.otherHost, folders.unrelated, path.basename(mine)].sort());
+    rmSync(root, { recursive: true, force: true });
   });
 
   test('a staged upload is hashed, sniffed and, past its limit, read to the end with nothing kept', async () => {
@@ -312,6 +377,47 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
     await store.delete(c);
     expect(await store.has(c)).toBe(false);
     await expect(store.open(c)).rejects.toBeInstanceOf(BlobMissingError);
+  });
+
+  test('a put is atomic and idempotent under retry: an upload cut midway or damaged on the way never becomes a blob; the retried put stores it once, and concurrent puts of the same bytes agree', async () => {
+    const bytes = Buffer.concat([PDF_BYTES, randomBytes(4 * 1024 * 1024)]);
+    const sha = sha256(bytes);
+    const objects = () => filesUnder(path.join(server.root, bucket)).sort();
+    const before = objects();
+    // Every attempt cut after 1 MiB of the request (the body is 4 MiB), or one byte of the body flipped.
+    for (const fault of [{ cutAfter: 1024 * 1024 }, { flipAt: 2 * 1024 * 1024 }]) {
+      const relay = await faultyRelay(server.endpoint, fault);
+      const viaRelay = new S3BlobStore({ ...store.config, endpoint: relay.endpoint });
+      try {
+        const refused = await viaRelay.put(bytes).then(() => null, (e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+        expect(refused).toBeInstanceOf(Error);
+        console.log(`blobs: S3 put with ${JSON.stringify(fault)} on every connection failed: ${refused!.name} ${refused!.$metadata?.httpStatusCode ?? ''} ${refused!.message.slice(0, 120)}`);
+      } finally {
+        viaRelay.destroy();
+        await relay.close();
+      }
+      // Nothing visible, through the API or in the server's folder (its temporary files are outside the bucket).
+      expect(await store.has(sha)).toBe(false);
+      await expect(store.get(sha)).rejects.toBeInstanceOf(BlobMissingError);
+      expect(objects()).toEqual(before);
+    }
+    // The first connection cut midway: the store sends the spooled bytes again, and the blob is whole.
+    const relay = await faultyRelay(server.endpoint, { cutAfter: 1024 * 1024, connections: 1 });
+    const viaRelay = new S3BlobStore({ ...store.config, endpoint: relay.endpoint });
+    try {
+      expect(await viaRelay.put(Readable.from([bytes]))).toEqual({ sha256: sha, size: bytes.length });
+    } finally {
+      viaRelay.destroy();
+      await relay.close();
+    }
+    expect(readFileSync(path.join(server.root, bucket, store.keyOf(sha))).equals(bytes)).toBe(true);
+    // Put again (an activity or request retried), and concurrently: stored once, under its address, whole.
+    const [a, b, c] = await Promise.all([store.put(bytes), store.put(Readable.from([bytes])), store.put(bytes)]);
+    expect([a, b, c]).toEqual([{ sha256: sha, size: bytes.length }, { sha256: sha, size: bytes.length }, { sha256: sha, size: bytes.length }]);
+    expect(objects()).toEqual([...before, path.join(server.root, bucket, store.keyOf(sha))].sort());
+    expect(readFileSync(path.join(server.root, bucket, store.keyOf(sha))).equals(bytes)).toBe(true);
+    expect(await store.put(bytes)).toEqual(a);
+    expect((await store.get(sha)).equals(bytes)).toBe(true);
   });
 
   test('a corrupted blob detected on read through the API with the S3 store: the web process uses the configured bucket, and refuses and audits a flipped byte', async () => {
