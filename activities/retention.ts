@@ -1,13 +1,13 @@
 // Database and store activities of the retention workflows (M7 archives, M8 premises video). Each one is
 // idempotent: keyed by segment, hold, seal or task, so a retry changes nothing the first attempt wrote.
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../infra/db';
 import { loadConfig, type Config } from '../infra/config';
 import { addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../domain/calendar';
 import { sealEndedSignal, type HoldRole, type LegalHold, type PurgeBasis, type SealEnd } from '../workflows/retention-messages';
-import { ContentStore } from './retention-store';
+import type { BlobStore } from '../infra/blobs';
+import { retentionBlobStore } from './retention-store';
 
 /**
  * Personal data in a seal's archive, erased by an approved disposal (M7). Columns that do not exist (yet, or
@@ -39,11 +39,12 @@ async function existingColumns(db: Db, table: string, columns: readonly string[]
   return columns.filter((c) => present.has(c));
 }
 
-export function createRetentionDbActivities(db: Db, opts: { blobsDir?: string; archiveRetention?: string } = {}) {
+/** `blobs`: the store to delete from (default: the configured one, local disk or S3, as the web process uses). */
+export function createRetentionDbActivities(db: Db, opts: { blobs?: BlobStore; archiveRetention?: string } = {}) {
   let config: Config | undefined;
   const cfg = () => (config ??= loadConfig());
-  let contentStore: ContentStore | undefined;
-  const store = () => (contentStore ??= new ContentStore(opts.blobsDir ?? path.join(cfg().runtime.dataDir, 'blobs')));
+  let blobStore: BlobStore | undefined = opts.blobs;
+  const store = () => (blobStore ??= retentionBlobStore(cfg()));
   const archivePolicy = () => opts.archiveRetention ?? cfg().durations.archiveRetention;
 
   return {

@@ -1,13 +1,13 @@
 // Use-cases of retention (M7 seal archives, M8 premises video; P3 scope and M6 access logging on every one):
 // validate, authorise, log the attempt, then start, query or update the retention workflows.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import type { ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ValidationCollector, type FieldRef } from '../domain/errors';
-import { BlobCorruptedError, BlobMissingError, ContentStore, sniffVideoType, type IngestedFile } from '../activities/retention-store';
+import { BlobCorruptedError, BlobMissingError, type IncomingFile } from '../infra/blobs';
+import { sniffVideoType } from '../activities/retention-store';
 import type { Actor } from '../web/auth';
 import { ApiError, forbidden, notFound } from '../web/errors';
 import { videoRetentionWorkflow } from '../workflows/retention-video';
@@ -35,11 +35,6 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 export function maxVideoBytes(): number {
   const v = Number(process.env.VIDEO_SEGMENT_MAX_BYTES);
   return Number.isSafeInteger(v) && v > 0 ? v : 2 * 1024 * 1024 * 1024;
-}
-
-/** The content-addressed store (the same folder as the materials' BlobStore). */
-export function contentStore(deps: Pick<Deps, 'config'>): ContentStore {
-  return new ContentStore(path.join(deps.config.runtime.dataDir, 'blobs'));
 }
 
 const F = {
@@ -199,9 +194,9 @@ async function retentionState(deps: Pick<Deps, 'db' | 'temporal'>, seg: SegmentR
   };
 }
 
-async function openVerified(deps: Pick<Deps, 'config'>, seg: SegmentRow): Promise<{ stream: ReadStream; size: number }> {
+async function openVerified(deps: Pick<Deps, 'blobs'>, seg: SegmentRow): Promise<{ stream: Readable; size: number }> {
   try {
-    return await contentStore(deps).openVerified(seg.sha256);
+    return await deps.blobs.open(seg.sha256);
   } catch (e) {
     if (e instanceof BlobCorruptedError) {
       throw new DomainError({ code: 'BLOB_CORRUPTED', messageZh: '录像文件已损坏（内容与其哈希不符），不予提供', messageEn: 'The video file is corrupted (its content does not match its hash); it is not served', httpStatus: 500, details: { sha256: seg.sha256 } });
@@ -242,93 +237,105 @@ function segmentView(seg: SegmentRow, extra: { active_holds?: number; retention?
 
 export interface VideoUpload {
   fields: Record<string, string>;
-  file: IngestedFile | null;
+  /** Staged and hashed as it arrived (infra/blobs stageUpload); the caller removes the staged copy. */
+  file: IncomingFile | null;
 }
 
 /** M8: the maker stores a surveillance segment; its hash is computed here and checked against the one sent. */
 export async function uploadVideoSegment(deps: Deps, actor: Actor, upload: VideoUpload, ctx: AccessContext) {
-  const store = contentStore(deps);
   const file = upload.file;
-  try {
-    if (actor.role !== 'maker' || !actor.makerId) throw forbidden('Only a maker stores video of its premises', '只有印章制作单位可以上传本单位场所的监控录像');
-    const maker = await deps.db('makers').where({ id: actor.makerId }).first('id', 'district_code');
-    const f = upload.fields;
-    const v = new ValidationCollector();
-    const cameraId = v.check(() => {
-      const c = parseName(f.camera_id, F.camera, 64);
-      if (!/^[\w.:\-/]+$/.test(c)) throw invalidField(F.camera, '只能含字母、数字和 . _ : - /', 'only letters, digits and . _ : - /');
-      return c;
-    });
-    const start = v.check(() => parseInstant(f.recorded_start, F.start));
-    const end = v.check(() => parseInstant(f.recorded_end, F.end));
-    if (start && end) {
-      if (end <= start) v.add(invalidField(F.end, '应晚于录像开始时间', 'must be after the recording start'));
-      else if (end.getTime() - start.getTime() > MAX_SEGMENT_MS) v.add(invalidField(F.end, '一个录像片段最长 24 小时', 'a segment covers at most 24 hours'));
-      if (end.getTime() > Date.now() + CLOCK_SKEW_MS) v.add(invalidField(F.end, '不能晚于当前时间', 'cannot be in the future'));
-    }
-    const claimed = typeof f.sha256 === 'string' ? f.sha256.trim().toLowerCase() : '';
-    if (!claimed) v.add(requiredField(F.sha256));
-    else if (!/^[0-9a-f]{64}$/.test(claimed)) v.add(invalidField(F.sha256, '应为 64 位十六进制 SHA-256 摘要', 'must be a SHA-256 digest of 64 hexadecimal digits'));
-    let contentType: string | null = null;
-    if (!file || file.size === 0) v.add(requiredField(F.file));
-    else if (file.truncated) v.add(invalidField(F.file, `超过 ${Math.floor(maxVideoBytes() / 1024 / 1024)} MiB`, `exceeds ${Math.floor(maxVideoBytes() / 1024 / 1024)} MiB`, { code: 'UPLOAD_TOO_LARGE' }));
-    else {
-      contentType = sniffVideoType(file.head);
-      if (!contentType) v.add(invalidField(F.file, '只接受 MP4、MOV、MKV/WebM、MPEG-TS 或 AVI 录像（按内容识别，不按文件名）', 'only MP4, MOV, MKV/WebM, MPEG-TS or AVI video is accepted (judged by content, not by name)', { code: 'UNSUPPORTED_TYPE' }));
-      if (claimed && /^[0-9a-f]{64}$/.test(claimed) && claimed !== file.sha256) {
-        v.add(invalidField(F.sha256, `与收到的内容不符（收到内容的哈希为 ${file.sha256}）`, `does not match the content received (which hashes to ${file.sha256})`, { code: 'CONTENT_HASH_MISMATCH' }));
-      }
-    }
-    v.throwIfAny();
-    const name = parseName(file!.filename || 'segment', fieldRef('filename', '文件名', 'File name'), 200);
-
-    const outcome = await deps.db.transaction(async (trx) => {
-      // One camera's segments are checked and written one at a time.
-      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`video:${maker.id}:${cameraId}`]);
-      const overlapping: Array<{ id: string; sha256: string; recorded_start: Date; recorded_end: Date }> = await trx('video_segments')
-        .where({ maker_id: maker.id, camera_id: cameraId, status: 'retained' })
-        .where('recorded_start', '<', end!)
-        .where('recorded_end', '>', start!)
-        .orderBy('recorded_start')
-        .select('id', 'sha256', 'recorded_start', 'recorded_end');
-      const same = overlapping.find((o) => o.sha256 === file!.sha256 && o.recorded_start.getTime() === start!.getTime() && o.recorded_end.getTime() === end!.getTime());
-      if (same) return { kind: 'existing' as const, id: same.id };
-      if (overlapping.length > 0) return { kind: 'alteration' as const, id: overlapping[0]!.id };
-      await store.commit(file!);
-      await trx('blobs').insert({ sha256: file!.sha256, content_type: contentType, size: file!.size }).onConflict('sha256').merge({ erased_at: null });
-      const id = randomUUID();
-      await trx('video_segments').insert({
-        id,
-        maker_id: maker.id,
-        district_code: maker.district_code,
-        camera_id: cameraId,
-        recorded_start: start,
-        recorded_end: end,
-        sha256: file!.sha256,
-        size: file!.size,
-        content_type: contentType,
-        original_name: name,
-        uploaded_by: actor.userId,
-      });
-      return { kind: 'created' as const, id };
-    });
-    if (outcome.kind === 'alteration') {
-      // A stored segment is never replaced or overwritten (M8): the attempt is refused and logged.
-      await logAccess(deps, actor, ctx, { segmentId: outcome.id, action: 'alter', reason: null, outcome: 'refused', code: 'VIDEO_ALTERATION_REFUSED' });
-      throw conflict(
-        'VIDEO_ALTERATION_REFUSED',
-        '该摄像机此时段已有录像，保存期内不得替换或修改（M8）',
-        'This camera already has a stored segment for this time; stored video cannot be replaced or altered (M8)',
-        { segment_id: outcome.id },
-      );
-    }
-    if (outcome.kind === 'created') await logAccess(deps, actor, ctx, { segmentId: outcome.id, action: 'upload', reason: null, outcome: 'allowed' });
-    await startVideoRetention(deps, outcome.id);
-    const seg = await loadSegment(deps, outcome.id);
-    return { created: outcome.kind === 'created', segment: segmentView(seg) };
-  } finally {
-    await store.discard(file); // the temporary copy (already moved when it was stored)
+  if (actor.role !== 'maker' || !actor.makerId) throw forbidden('Only a maker stores video of its premises', '只有印章制作单位可以上传本单位场所的监控录像');
+  const maker = await deps.db('makers').where({ id: actor.makerId }).first('id', 'district_code');
+  const f = upload.fields;
+  const v = new ValidationCollector();
+  const cameraId = v.check(() => {
+    const c = parseName(f.camera_id, F.camera, 64);
+    if (!/^[\w.:\-/]+$/.test(c)) throw invalidField(F.camera, '只能含字母、数字和 . _ : - /', 'only letters, digits and . _ : - /');
+    return c;
+  });
+  const start = v.check(() => parseInstant(f.recorded_start, F.start));
+  const end = v.check(() => parseInstant(f.recorded_end, F.end));
+  if (start && end) {
+    if (end <= start) v.add(invalidField(F.end, '应晚于录像开始时间', 'must be after the recording start'));
+    else if (end.getTime() - start.getTime() > MAX_SEGMENT_MS) v.add(invalidField(F.end, '一个录像片段最长 24 小时', 'a segment covers at most 24 hours'));
+    if (end.getTime() > Date.now() + CLOCK_SKEW_MS) v.add(invalidField(F.end, '不能晚于当前时间', 'cannot be in the future'));
   }
+  const claimed = typeof f.sha256 === 'string' ? f.sha256.trim().toLowerCase() : '';
+  if (!claimed) v.add(requiredField(F.sha256));
+  else if (!/^[0-9a-f]{64}$/.test(claimed)) v.add(invalidField(F.sha256, '应为 64 位十六进制 SHA-256 摘要', 'must be a SHA-256 digest of 64 hexadecimal digits'));
+  let contentType: string | null = null;
+  // Truncated first: an oversized file keeps nothing, so its size says nothing.
+  if (file?.truncated) v.add(invalidField(F.file, `超过 ${Math.floor(maxVideoBytes() / 1024 / 1024)} MiB`, `exceeds ${Math.floor(maxVideoBytes() / 1024 / 1024)} MiB`, { code: 'UPLOAD_TOO_LARGE' }));
+  else if (!file || file.size === 0) v.add(requiredField(F.file));
+  else {
+    contentType = sniffVideoType(file.head);
+    if (!contentType) v.add(invalidField(F.file, '只接受 MP4、MOV、MKV/WebM、MPEG-TS 或 AVI 录像（按内容识别，不按文件名）', 'only MP4, MOV, MKV/WebM, MPEG-TS or AVI video is accepted (judged by content, not by name)', { code: 'UNSUPPORTED_TYPE' }));
+    if (claimed && /^[0-9a-f]{64}$/.test(claimed) && claimed !== file.sha256) {
+      v.add(invalidField(F.sha256, `与收到的内容不符（收到内容的哈希为 ${file.sha256}）`, `does not match the content received (which hashes to ${file.sha256})`, { code: 'CONTENT_HASH_MISMATCH' }));
+    }
+  }
+  v.throwIfAny();
+  const name = parseName(file!.filename || 'segment', fieldRef('filename', '文件名', 'File name'), 200);
+
+  const sha = file!.sha256;
+  /** A retained segment of this camera overlapping these times: the same one again, or an alteration. */
+  const clash = async (q: typeof deps.db) => {
+    const overlapping: Array<{ id: string; sha256: string; recorded_start: Date; recorded_end: Date }> = await q('video_segments')
+      .where({ maker_id: maker.id, camera_id: cameraId, status: 'retained' })
+      .where('recorded_start', '<', end!)
+      .where('recorded_end', '>', start!)
+      .orderBy('recorded_start')
+      .select('id', 'sha256', 'recorded_start', 'recorded_end');
+    const same = overlapping.find((o) => o.sha256 === sha && o.recorded_start.getTime() === start!.getTime() && o.recorded_end.getTime() === end!.getTime());
+    if (same) return { kind: 'existing' as const, id: same.id };
+    if (overlapping.length > 0) return { kind: 'alteration' as const, id: overlapping[0]!.id };
+    return null;
+  };
+  // The bytes go to the store (perhaps S3, perhaps gigabytes) before the transaction, so that no database
+  // connection or camera lock is held while they travel; a clash known already stores nothing. A put is
+  // idempotent (content-addressed, written once): a retry, or the same bytes twice, changes nothing.
+  let outcome: { kind: 'existing' | 'alteration' | 'created'; id: string } | null = await clash(deps.db);
+  if (!outcome) {
+    const put = await deps.blobs.put(file!.open(), { maxBytes: maxVideoBytes() });
+    if (put.sha256 !== sha) throw new Error(`the staged segment changed on its way into the store (${sha} became ${put.sha256})`);
+  }
+  outcome ??= await deps.db.transaction(async (trx) => {
+    // One camera's segments are checked again and written one at a time. (Lost to a concurrent upload here,
+    // the bytes stay in the store unreferenced: never served, and nothing else is lost.)
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`video:${maker.id}:${cameraId}`]);
+    const again = await clash(trx as unknown as typeof deps.db);
+    if (again) return again;
+    await trx('blobs').insert({ sha256: file!.sha256, content_type: contentType, size: file!.size }).onConflict('sha256').merge({ erased_at: null });
+    const id = randomUUID();
+    await trx('video_segments').insert({
+      id,
+      maker_id: maker.id,
+      district_code: maker.district_code,
+      camera_id: cameraId,
+      recorded_start: start,
+      recorded_end: end,
+      sha256: file!.sha256,
+      size: file!.size,
+      content_type: contentType,
+      original_name: name,
+      uploaded_by: actor.userId,
+    });
+    return { kind: 'created' as const, id };
+  });
+  if (outcome.kind === 'alteration') {
+    // A stored segment is never replaced or overwritten (M8): the attempt is refused and logged.
+    await logAccess(deps, actor, ctx, { segmentId: outcome.id, action: 'alter', reason: null, outcome: 'refused', code: 'VIDEO_ALTERATION_REFUSED' });
+    throw conflict(
+      'VIDEO_ALTERATION_REFUSED',
+      '该摄像机此时段已有录像，保存期内不得替换或修改（M8）',
+      'This camera already has a stored segment for this time; stored video cannot be replaced or altered (M8)',
+      { segment_id: outcome.id },
+    );
+  }
+  if (outcome.kind === 'created') await logAccess(deps, actor, ctx, { segmentId: outcome.id, action: 'upload', reason: null, outcome: 'allowed' });
+  await startVideoRetention(deps, outcome.id);
+  const seg = await loadSegment(deps, outcome.id);
+  return { created: outcome.kind === 'created', segment: segmentView(seg) };
 }
 
 /** Starts the segment's retention workflow (again after a failure: a running or finished one is kept). */

@@ -13,6 +13,7 @@ import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } f
 import { collectedSeal } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { ownerDb } from '../helpers/owner-db';
+import { processTempDir } from '../../infra/blobs/tempdir';
 
 const DAY = 24 * 3600 * 1000;
 type User = { id: string; token: string };
@@ -137,6 +138,8 @@ test('M8: a maker uploads a surveillance segment — streamed into the content s
     delete process.env.VIDEO_SEGMENT_MAX_BYTES;
   }
   expect(await readdir(path.join(app.config.runtime.dataDir, 'blobs', '.incoming'))).toEqual([]);
+  // Nor is anything left staged (this process's folder under DATA_DIR; removed when each response ends).
+  await eventually('staged segments removed', () => readdir(processTempDir(path.join(app.config.runtime.dataDir, 'staging', 'video'))), (left) => left.length === 0);
   expect(await app.db('video_segments').where({ maker_id: makerId }).whereIn('camera_id', ['gate-02', 'gate-03'])).toHaveLength(0);
 
   // Only makers store video; a form is needed.

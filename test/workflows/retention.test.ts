@@ -5,16 +5,17 @@
 // scripts/with-stack.ts, and segments and decisions go through the use-cases the web calls.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/workflows/retention.test.ts
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDbActivities } from '../../activities';
 import { createRetentionDbActivities } from '../../activities/retention';
 import { addCalendarMonthsEndOfDay, addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/calendar';
-import { BlobStore, bufferedFile } from '../../infra/blobs';
-import type { Config } from '../../infra/config';
+import { BlobStore, blobStoreFromConfig, bufferedFile, S3BlobStore } from '../../infra/blobs';
+import { loadConfig, type Config } from '../../infra/config';
 import type { Hsm } from '../../infra/hsm/hsm';
 import {
   applicationWorkflowId,
@@ -28,14 +29,12 @@ import {
 } from '../../usecases/applications';
 import {
   archiveWorkflowId,
-  contentStore,
   decideArchiveDisposal,
   deleteVideoSegment,
   exportVideoSegment,
   getArchive,
   liftLegalHold,
   listArchiveDisposalTasks,
-  maxVideoBytes,
   placeLegalHold,
   uploadVideoSegment,
   videoWorkflowId,
@@ -52,6 +51,7 @@ import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../
 import { createUser, testConfig, createActor } from '../helpers/stack';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
+import { startS3TestServer } from '../helpers/s3-server';
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const SECOND = 1000;
@@ -110,12 +110,16 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-/** One test's workers (main queue: every workflow and the database activities; HSM queue), then its open workflows terminated. */
-async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>) {
+/**
+ * One test's workers (main queue: every workflow and the database activities; HSM queue), then its open
+ * workflows terminated. `store`: another blob store for the use-cases and the retention activities alike.
+ */
+async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>, store?: BlobStore) {
   const id = randomUUID();
   const taskQueues = { main: `eseal-main-${id}`, hsm: `eseal-hsm-${id}` };
-  const deps: Deps = { db: ctx.db, temporal: env.client, config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } }, blobs, hsm };
-  const mainWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue: taskQueues.main, workflowBundle, activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }) });
+  const deps: Deps = { db: ctx.db, temporal: env.client, config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } }, blobs: store ?? blobs, hsm };
+  const activities = { ...createDbActivities({ db: ctx.db, pdf: ctx.pdf }), ...(store ? createRetentionDbActivities(ctx.db, { blobs: store }) : {}) };
+  const mainWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue: taskQueues.main, workflowBundle, activities });
   const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, hsm);
   const started: string[] = [];
   await hsmWorker.runUntil(() =>
@@ -155,7 +159,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 async function storeSegment(deps: Deps, started: string[], bytes = videoBytes()) {
   const end = new Date(Date.now() - 10 * MINUTE);
   const start = new Date(end.getTime() - HOUR);
-  const file = await contentStore(deps).ingest(Readable.from([bytes]), maxVideoBytes(), 'cam-01.mp4');
+  const file = bufferedFile(bytes, 'cam-01.mp4');
   const fields = { camera_id: `cam-${randomUUID().slice(0, 8)}`, recorded_start: start.toISOString(), recorded_end: end.toISOString(), sha256: sha256(bytes) };
   const before = await serverNow();
   const out = await uploadVideoSegment(deps, maker, { fields, file }, ACCESS);
@@ -169,7 +173,7 @@ async function storeSegment(deps: Deps, started: string[], bytes = videoBytes())
 }
 
 const log = (segmentId: string) => ctx.db('video_access_log').where({ segment_id: segmentId }).orderBy('id').select('action', 'outcome', 'code', 'actor_id', 'actor_role', 'reason', 'client_address');
-const fileExists = (deps: Deps, sha: string) => contentStore(deps).exists(sha);
+const fileExists = (deps: Deps, sha: string) => deps.blobs.has(sha);
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -290,6 +294,59 @@ test('M8: a legal hold keeps a segment past 90 days (police may then export it w
   });
 });
 
+test('M8: with the S3 store configured a segment is stored in the bucket (not on local disk), read back verified, kept the 90 days and then purged from the bucket by the retention workflow, tombstone kept', async () => {
+  const server = await startS3TestServer();
+  const bucket = 'eseal-video';
+  // Selected by configuration alone, as a deployment would; the use-cases and the retention activities share it.
+  const configured = blobStoreFromConfig(
+    loadConfig({
+      ...process.env,
+      ESEAL_BLOBS_BACKEND: 's3',
+      ESEAL_BLOBS_S3_ENDPOINT: server.endpoint,
+      ESEAL_BLOBS_S3_BUCKET: bucket,
+      ESEAL_BLOBS_S3_REGION: server.region,
+      ESEAL_BLOBS_S3_ACCESS_KEY_ID: server.accessKeyId,
+      ESEAL_BLOBS_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      ESEAL_BLOBS_S3_FORCE_PATH_STYLE: 'true',
+      ESEAL_BLOBS_S3_PREFIX: 'video/',
+    }),
+  );
+  expect(configured).toBeInstanceOf(S3BlobStore);
+  const s3 = configured as S3BlobStore;
+  try {
+    await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await withWorkers(async (deps, started) => {
+      const { id, bytes, seg } = await storeSegment(deps, started);
+      // The object is where its address says, in the server's own folder; nothing went to local disk.
+      const object = path.join(server.root, bucket, s3.keyOf(seg.sha256));
+      expect(readFileSync(object).equals(bytes)).toBe(true);
+      expect(await blobs.has(seg.sha256)).toBe(false);
+      const viewed = await viewVideoSegment(deps, chaoyangOfficer, id, '例行检查制作场所', ACCESS);
+      expect((await readAll(viewed.stream)).equals(bytes)).toBe(true);
+      expect(viewed.sha256).toBe(seg.sha256);
+
+      await sleepUntil(seg.retain_until, -MINUTE);
+      expect(await s3.has(seg.sha256)).toBe(true);
+      await expect(deleteVideoSegment(deps, supervisor, id, '腾出存储空间', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_UNDER_RETENTION' });
+
+      await sleepUntil(seg.retain_until, MINUTE);
+      const purged = await eventually('purge', () => ctx.db('video_segments').where({ id }).first(), (r) => r.status === 'purged');
+      expect(purged).toMatchObject({ purge_basis: 'retention_policy', purge_ordered_by: null, sha256: seg.sha256 });
+      expect(ms(purged.purged_at)).toBeGreaterThanOrEqual(ms(seg.retain_until));
+      expect(await s3.has(seg.sha256)).toBe(false);
+      expect(existsSync(object)).toBe(false);
+      // The purge activity retried (a lost acknowledgement) changes nothing and does not fail on the missing object.
+      const again = await createRetentionDbActivities(ctx.db, { blobs: s3 }).purgeVideoSegment({ segmentId: id, basis: 'retention_policy', orderedBy: null, at: new Date(await serverNow()).toISOString() });
+      expect(again).toEqual({ bytesDeleted: true });
+      expect(await ctx.db('video_segments').where({ id }).first('status', 'purged_at')).toEqual({ status: 'purged', purged_at: purged.purged_at });
+      await expect(viewVideoSegment(deps, maker, id, '查看', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_PURGED', httpStatus: 410 });
+    }, s3);
+  } finally {
+    s3.destroy();
+    await server.stop();
+  }
+});
+
 // ---------- M7 helpers ----------
 
 /**
@@ -389,7 +446,7 @@ test('M7: stopping a seal starts its archive retention; for 5 years nothing can 
     await expect(ctx.db('cases').where({ id: f.caseId }).update({ handler_id_number: null })).rejects.toThrow(/M7/);
     await expect(ctx.db('seals').where({ id: f.sealId }).update({ person_id_number: null })).rejects.toThrow(/M7/);
     await expect(ctx.db('archive_retention').where({ seal_id: f.sealId }).update({ status: 'disposal_approved', disposal_approved_by: supervisor.userId, disposal_approved_at: new Date(await serverNow()) })).rejects.toThrow(/M7/);
-    for (const sha of Object.values(f.files)) expect(await contentStore(deps).exists(sha)).toBe(true);
+    for (const sha of Object.values(f.files)) expect(await deps.blobs.has(sha)).toBe(true);
 
     // The five years are over: a disposal task for supervisors (city level).
     await sleepUntil(retainUntil, MINUTE);
@@ -419,12 +476,11 @@ test('M7: stopping a seal starts its archive retention; for 5 years nothing can 
     expect((await ctx.db('seal_keepers').where({ seal_id: f.sealId }).first('id_number')).id_number).toBeNull();
     expect(await ctx.db('materials').whereIn('case_id', [f.caseId, f.stopCaseId])).toHaveLength(4);
     // The files are gone, except the one another, live archive still needs.
-    const store = contentStore(deps);
     for (const sha of [f.files.letter, f.files.image, f.files.authorisation]) {
-      expect(await store.exists(sha)).toBe(false);
+      expect(await deps.blobs.has(sha)).toBe(false);
       expect((await ctx.db('blobs').where({ sha256: sha }).first('erased_at')).erased_at).not.toBeNull();
     }
-    expect(await store.exists(f.files.shared)).toBe(true);
+    expect(await deps.blobs.has(f.files.shared)).toBe(true);
     expect((await blobs.get(f.files.shared)).length).toBeGreaterThan(0);
     expect((await ctx.db('cases').where({ id: f.otherCaseId }).first('handler_id_number')).handler_id_number).not.toBeNull();
 
@@ -470,7 +526,7 @@ test('M7: a later end (a stopped seal cancelled a year on) restarts the five yea
     expect(ms(again.retain_until)).toBeGreaterThanOrEqual(fiveYearsAfter(new Date(keptAt)).getTime());
     expect(ms(again.retain_until)).toBeLessThanOrEqual(fiveYearsAfter(new Date(keptAt + MINUTE)).getTime());
     expect((await ctx.db('cases').where({ id: f.caseId }).first('handler_id_number')).handler_id_number).not.toBeNull();
-    for (const sha of Object.values(f.files)) expect(await contentStore(deps).exists(sha)).toBe(true);
+    for (const sha of Object.values(f.files)) expect(await deps.blobs.has(sha)).toBe(true);
     expect(await ctx.db('archive_tombstones').where({ seal_id: f.sealId })).toHaveLength(0);
     const tasks = await ctx.db('archive_disposal_tasks').where({ seal_id: f.sealId });
     expect(tasks).toMatchObject([{ status: 'done', decision: 'retain', reason: '涉诉案件尚未审结，继续保存', decided_by: supervisor.userId }]);

@@ -42,7 +42,7 @@ const videoForm = (deps: Deps) => Object.assign(
     try {
       const upload = await readVideoUpload(req, deps);
       if (!csrfMatches(req, upload.fields._csrf)) {
-        await retention.contentStore(deps).discard(upload.file);
+        await upload.file?.discard();
         return next(new ApiError(403, 'csrf', '表单已过期或来源不明，请刷新页面后重试', 'The form has expired or did not come from this site; reload the page and try again'));
       }
       (req as Request & { videoUpload?: retention.VideoUpload }).videoUpload = upload;

@@ -2,20 +2,30 @@
 // use-case, answer. Video uploads are streamed to the store, never held in memory.
 import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
-import type { ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { Deps } from '../../usecases/applications';
 import * as uc from '../../usecases/retention';
-import type { IngestedFile } from '../../activities/retention-store';
+import path from 'node:path';
+import { stageUpload, type StagedFile } from '../../infra/blobs';
+import { processTempDir } from '../../infra/blobs/tempdir';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
 
 const ctx = (req: Request): uc.AccessContext => ({ clientAddress: req.ip ?? null });
 const query = (req: Request, name: string): string | undefined => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
 
-/** Reads the multipart form: text fields and one file (field `file`), streamed into the store's temporary area. */
-export function readVideoUpload(req: Request, deps: Deps): Promise<uc.VideoUpload> {
+export interface StagedVideoUpload extends uc.VideoUpload {
+  file: StagedFile | null;
+}
+
+/**
+ * Reads the multipart form: text fields and one file (field `file`), streamed while hashed to this process's
+ * staging folder under DATA_DIR (segments reach gigabytes: not TMPDIR, which may be memory); the use-case
+ * puts it into the configured store. The staged copy is removed when the response is finished, whatever happened.
+ */
+export function readVideoUpload(req: Request, deps: Pick<Deps, 'config'>): Promise<StagedVideoUpload> {
   const max = uc.maxVideoBytes();
-  const store = uc.contentStore(deps);
+  const dir = processTempDir(path.join(deps.config.runtime.dataDir, 'staging', 'video'));
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -24,27 +34,28 @@ export function readVideoUpload(req: Request, deps: Deps): Promise<uc.VideoUploa
       return reject(new ApiError(400, 'multipart_required', '请以 multipart/form-data 提交（含文件字段 file）', 'Send multipart/form-data (with a file field named file)'));
     }
     const fields: Record<string, string> = {};
-    let ingesting: Promise<IngestedFile> | null = null;
+    let staging: Promise<StagedFile> | null = null;
+    req.res?.once('close', () => void staging?.then((f) => f.discard(), () => undefined));
     bb.on('field', (name, value) => {
       fields[name] = value;
     });
     bb.on('file', (name, stream, info) => {
-      if (name !== 'file' || ingesting) {
+      if (name !== 'file' || staging) {
         stream.resume();
         return;
       }
-      ingesting = store.ingest(stream, max, info.filename ?? '');
-      ingesting.catch(() => undefined); // awaited on close
+      staging = stageUpload(stream, { field: name, filename: info.filename ?? '', maxBytes: max, dir });
+      staging.catch(() => stream.resume()); // awaited on close; a failed write still reads the request to its end
     });
     bb.on('error', reject);
     bb.on('close', () => {
-      (ingesting ?? Promise.resolve(null)).then((file) => resolve({ fields, file }), reject);
+      (staging ?? Promise.resolve(null)).then((file) => resolve({ fields, file }), reject);
     });
     req.pipe(bb);
   });
 }
 
-function send(res: Response, v: { stream: ReadStream; size: number; contentType: string; sha256: string }, disposition: string) {
+function send(res: Response, v: { stream: Readable; size: number; contentType: string; sha256: string }, disposition: string) {
   res
     .status(200)
     .set('content-type', v.contentType)
