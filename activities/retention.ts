@@ -82,19 +82,23 @@ export function createRetentionDbActivities(db: Db, opts: { blobs?: BlobStore; a
      * leave the store, unless the same content is still needed by something else (content-addressed store).
      */
     async purgeVideoSegment(p: { segmentId: string; basis: PurgeBasis; orderedBy: string | null; at: string }) {
-      const { sha256, erase } = await db.transaction(async (trx) => {
+      return db.transaction(async (trx) => {
         const row = await trx('video_segments').where({ id: p.segmentId }).forUpdate().first('sha256', 'status');
+        // Serialised with an upload of the same bytes (usecases/retention.ts), and the bytes deleted before the
+        // lock is let go: an upload either is seen here as still needing them or finds them gone and puts them again.
+        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`blob:${row.sha256}`]);
         if (row.status !== 'purged') {
           await trx('video_segments').where({ id: p.segmentId }).update({ status: 'purged', purged_at: p.at, purge_basis: p.basis, purge_ordered_by: p.orderedBy });
         }
         const otherSegment = await trx('video_segments').where({ sha256: row.sha256, status: 'retained' }).first('id');
         const material = await trx('materials').where({ blob_sha256: row.sha256 }).first('id');
         const erase = !otherSegment && !material;
-        if (erase) await trx('blobs').where({ sha256: row.sha256 }).whereNull('erased_at').update({ erased_at: p.at });
-        return { sha256: row.sha256 as string, erase };
+        if (erase) {
+          await trx('blobs').where({ sha256: row.sha256 }).whereNull('erased_at').update({ erased_at: p.at });
+          await store().delete(row.sha256); // idempotent: a retry after a failed commit deletes nothing twice
+        }
+        return { bytesDeleted: erase };
       });
-      if (erase) await store().delete(sha256);
-      return { bytesDeleted: erase };
     },
 
     // ---------- M7: seal archives ----------

@@ -305,6 +305,10 @@ export async function uploadVideoSegment(deps: Deps, actor: Actor, upload: Video
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`video:${maker.id}:${cameraId}`]);
     const again = await clash(trx as unknown as typeof deps.db);
     if (again) return again;
+    // A purge of another segment with the same bytes may have deleted them since the put (it holds this lock
+    // while it checks and deletes: activities/retention.ts); then they are put again before the row exists.
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`blob:${sha}`]);
+    if (!(await deps.blobs.has(sha))) await deps.blobs.put(file!.open(), { maxBytes: maxVideoBytes() });
     await trx('blobs').insert({ sha256: file!.sha256, content_type: contentType, size: file!.size }).onConflict('sha256').merge({ erased_at: null });
     const id = randomUUID();
     await trx('video_segments').insert({
