@@ -10,6 +10,7 @@ import { provisionPlatformPki } from '../infra/pki/platform';
 import { ensureAuditSigningCertificate } from '../infra/audit/heads';
 import { PERSONAL_DATA_KEK_LABEL } from '../infra/crypto/personal-data';
 import { encryptLegacyPersonalData } from '../infra/crypto/backfill';
+import { blobStoreFromConfig } from '../infra/blobs';
 import { upsertReferenceData } from '../infra/reference-data';
 import { startPostgres } from '../infra/services/postgres';
 import { startTemporal } from '../infra/services/temporal-dev-server';
@@ -61,8 +62,8 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
         const pki = await provisionPlatformPki(hsm, db, runtime.dataDir, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
         await ensureAuditSigningCertificate(hsm, runtime.dataDir); // M6: the key that signs the audit chain's heads
         await hsm.ensureAesWrappingKey(PERSONAL_DATA_KEK_LABEL); // P1: wraps the keys of personal data at rest
-        const encrypted = await encryptLegacyPersonalData(db, hsm);
-        if (encrypted > 0) log(`P1: encrypted ${encrypted} personal-data values stored in clear before`);
+        const encrypted = await encryptLegacyPersonalData(db, hsm, blobStoreFromConfig(config));
+        if (encrypted > 0) log(`P1: brought ${encrypted} personal-data values and files stored in clear or an older format to the current one`);
         log(`HSM: token "${runtime.hsmTokenLabel}" (${token.confPath}); CA chain in ${pki.dir}`);
       } finally {
         await hsm.close();

@@ -26,7 +26,7 @@ import {
 } from '../workflows/application-messages';
 import type { Actor } from '../web/auth';
 import { auditRead } from '../infra/audit/log';
-import { BLOB_OVERHEAD, personalData } from '../infra/crypto/personal-data';
+import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
 import { forbidden, notFound } from '../web/errors';
 import { productionRecordVersions } from './production-record-versions';
 import { decideCorrectionThroughWorkflow } from './correction-approval';
@@ -128,9 +128,14 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
   const form = parseApplicationForm(body, new Date());
   // P1: ID numbers and phones are stored encrypted, ID numbers also as a keyed hash for lookups.
   const pd = personalData(deps);
-  const [handlerId, handlerPhone, personId] = await Promise.all([pd.protectId(form.handler.idNumber), pd.encrypt(form.handler.phone), pd.protectId(form.seal.person?.idNumber)]);
-
   const caseId = randomUUID();
+  const sealId = randomUUID();
+  const [handlerId, handlerPhone, personId] = await Promise.all([
+    pd.protectId(form.handler.idNumber, { table: 'cases', column: 'handler_id_number', row: caseId }),
+    pd.encrypt(form.handler.phone, { table: 'cases', column: 'handler_phone', row: caseId }),
+    pd.protectId(form.seal.person?.idNumber, { table: 'seals', column: 'person_id_number', row: sealId }),
+  ]);
+
   try {
     await deps.db.transaction(async (trx) => {
       // The holder row serialises numbering and the legal-name check for this holder.
@@ -166,7 +171,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         created_by: actor.userId,
       });
       await trx('seals').insert({
-        id: randomUUID(),
+        id: sealId,
         case_id: caseId,
         holder_id: holder.id,
         kind: form.seal.kind,
@@ -305,11 +310,11 @@ export async function uploadMaterial(deps: Deps, actor: Actor, caseId: string, u
   if (upload.kind === 'on_site_image' && contentType === 'application/pdf') throw invalidField(fileField, '现场影像应为 PNG 或 JPEG 图片', 'the on-site image must be a PNG or JPEG picture');
   const filename = parseName(file.filename || 'upload', fieldRef('filename', '文件名', 'File name'), 200);
   // P1: encrypted on its way in, so only ciphertext reaches the store (its hash is that of the ciphertext).
-  const { sha256 } = await deps.blobs.put(await personalData(deps).encryptStream(file.open()), { maxBytes: MAX_UPLOAD_BYTES + BLOB_OVERHEAD });
+  const { sha256 } = await deps.blobs.put(await personalData(deps).encryptStream(file.open(), materialPlace(c.holder_id)), { maxBytes: encryptedBlobSize(MAX_UPLOAD_BYTES) });
   const id = randomUUID();
   await deps.db.transaction(async (trx) => {
     await trx('blobs').insert({ sha256, content_type: contentType, size: file.size }).onConflict('sha256').ignore();
-    await trx('materials').insert({ id, case_id: caseId, kind: upload.kind, original_name: filename, blob_sha256: sha256, uploaded_by: actor.userId });
+    await trx('materials').insert({ id, case_id: caseId, kind: upload.kind, original_name: filename, blob_sha256: sha256, blob_format: BLOB_FORMAT, uploaded_by: actor.userId });
   });
   // The case may be waiting for exactly this; nothing is lost if it is not.
   if (c.status === 'materials_required' && upload.kind !== 'on_site_image') {
@@ -324,10 +329,13 @@ export async function readMaterial(deps: Deps, actor: Actor, materialId: string)
   if (!UUID.test(materialId)) throw notFound('Material', '材料');
   const m = await deps.db('materials as m').join('blobs as b', 'b.sha256', 'm.blob_sha256').where('m.id', materialId).first('m.*', 'b.content_type');
   if (!m) throw notFound('Material', '材料');
-  assertCanSeeCase(actor, await loadCase(deps.db, m.case_id));
+  const c = await loadCase(deps.db, m.case_id);
+  assertCanSeeCase(actor, c);
   await auditRead(deps.db, actor, { action: 'material.read', targetType: 'material', targetId: m.id, caseId: m.case_id, details: { kind: m.kind } }); // M6 P1
-  const bytes = await personalData(deps).decryptBlob(await deps.blobs.get(m.blob_sha256));
-  return { contentType: m.content_type as string, bytes, filename: m.original_name as string };
+  // P1: decrypted as it streams out (never whole in memory); a refused file fails here, before any response.
+  const stored = await deps.blobs.open(m.blob_sha256);
+  const stream = await personalData(deps).decryptStream(stored.stream, materialPlace(c.holder_id));
+  return { contentType: m.content_type as string, stream, filename: m.original_name as string };
 }
 
 // ---------- production, filing, collection (M2, M3, M10) ----------
@@ -370,7 +378,7 @@ export async function recordCollection(deps: Deps, actor: Actor, caseId: string,
   const name = parseName(b.collector_name, fieldRef('collector_name', '领取人姓名', "Collector's name"), 50);
   const id = parseResidentId(b.collector_id_number, { field: idField }).id;
   // M10: the seal is handed to the handler whose ID was checked at application.
-  if (id !== (await personalData(deps).decrypt(c.handler_id_number))) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
+  if (id !== (await personalData(deps).decrypt(c.handler_id_number, { table: 'cases', column: 'handler_id_number', row: c.id }))) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
   await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordCollectionUpdate, { args: [{ collectorName: name, actorId: actor.userId }] }));
   return waitForStatus(deps, actor, caseId, ['collected']);
 }

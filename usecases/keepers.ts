@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
-import { personalData } from '../infra/crypto/personal-data';
+import { personalData, type Place } from '../infra/crypto/personal-data';
 import { hashPassword, needsRehash, verifyPassword } from '../infra/passwords';
 import { parseName, parsePhone } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, notFound, requiredField, ruleViolation, ValidationCollector } from '../domain/errors';
@@ -113,6 +113,8 @@ interface KeeperRow {
   removed_at: Date | null;
 }
 
+const keeperPlace = (keeperRowId: string): Place => ({ table: 'seal_keepers', column: 'id_number', row: keeperRowId });
+
 /** By the keyed hash of the ID number (the stored ID number is encrypted). */
 async function activeKeeper(db: Db | Knex.Transaction, sealId: string, idHash: string): Promise<KeeperRow | undefined> {
   return db('seal_keepers').where({ seal_id: sealId, id_number_hmac: idHash }).whereNull('removed_at').first();
@@ -182,8 +184,9 @@ export async function nameKeeper(deps: PdDeps, actor: Actor, sealId: string, bod
   const name = v.check(() => parseName(b.name, F.name, 50));
   const idNumber = v.check(() => parseKeeperId(b, now));
   v.throwIfAny();
-  const id = await personalData(deps).protectId(idNumber!);
-  const row: KeeperRow = { id: randomUUID(), seal_id: seal.id, name: name!, id_number: id.enc, id_number_hmac: id.hmac, added_at: now, removed_at: null };
+  const keeperRowId = randomUUID();
+  const id = await personalData(deps).protectId(idNumber!, keeperPlace(keeperRowId));
+  const row: KeeperRow = { id: keeperRowId, seal_id: seal.id, name: name!, id_number: id.enc, id_number_hmac: id.hmac, added_at: now, removed_at: null };
   try {
     await deps.db.transaction(async (trx) => {
       await trx('seal_keepers').insert({ ...row, added_by: actor.userId });
@@ -220,7 +223,7 @@ export async function removeKeeper(deps: PdDeps, actor: Actor, sealId: string, b
   return deps.db.transaction(async (trx) => {
     const keeper: KeeperRow | undefined = await trx('seal_keepers').where({ seal_id: seal.id, ...where }).whereNull('removed_at').forUpdate().first();
     if (!keeper) throw notFound('KEEPER_NOT_FOUND', '保管人不存在', 'Keeper not found');
-    const idNumber = await pd.decrypt(keeper.id_number);
+    const idNumber = await pd.decrypt(keeper.id_number, keeperPlace(keeper.id));
     await trx('seal_keepers').where({ id: keeper.id }).update({ removed_at: now });
     const expired = await trx('protection_passwords').where({ seal_id: seal.id }).where('expires_at', '>', now).update({ expires_at: now });
     await logEvent(trx, seal.case_id, 'keeper_removed', { seal_id: seal.id, keeper_id: keeper.id, name: keeper.name, id_number_masked: maskResidentId(idNumber), password_expired: expired > 0 }, actor.userId, now);
@@ -235,7 +238,7 @@ export async function listKeepers(deps: PdDeps, actor: Actor, sealId: string, no
   await auditRead(deps.db, actor, { action: 'keeper.list', targetType: 'seal', targetId: seal.id, caseId: seal.case_id }); // M6 P1
   const rows: KeeperRow[] = await deps.db('seal_keepers').where({ seal_id: seal.id }).whereNull('removed_at').orderBy('added_at');
   const pd = personalData(deps);
-  const keepers = await Promise.all(rows.map(async (k) => keeperView(k, await pd.decrypt(k.id_number))));
+  const keepers = await Promise.all(rows.map(async (k) => keeperView(k, await pd.decrypt(k.id_number, keeperPlace(k.id)))));
   return { seal_id: seal.id, seal_status: seal.status, keepers, password: await passwordStatus(deps.db, seal.id, now) };
 }
 
@@ -413,7 +416,9 @@ export async function requestPasswordReset(deps: PdDeps, actor: Actor, sealId: s
     throw conflict('NO_PASSWORD', '此印章尚未设置保护口令，无需重置，请直接设置', 'This seal has no protection password; set one instead of resetting');
   }
   const caseId = randomUUID();
-  const phoneEnc = await personalData(deps).encrypt(phone!);
+  const pd = personalData(deps);
+  // P1: each value is bound to its row, so the keeper's ID number is encrypted afresh for the new case.
+  const [phoneEnc, idEnc] = await Promise.all([pd.encrypt(phone!, { table: 'cases', column: 'handler_phone', row: caseId }), pd.encrypt(idNumber!, { table: 'cases', column: 'handler_id_number', row: caseId })]);
   await deps.db.transaction(async (trx) => {
     await trx('cases').insert({
       id: caseId,
@@ -426,7 +431,7 @@ export async function requestPasswordReset(deps: PdDeps, actor: Actor, sealId: s
       status: 'submitted',
       language: seal.language,
       handler_name: keeper.name,
-      handler_id_number: keeper.id_number, // ciphertext and keyed hash as the keeper row holds them
+      handler_id_number: idEnc,
       handler_id_number_hmac: keeper.id_number_hmac,
       handler_phone: phoneEnc,
       created_by: actor.userId,
@@ -484,7 +489,7 @@ export async function resetPasswordWithLink(deps: KeeperDeps, token: string, new
   assertNotCancelled(seal);
   const keeper: KeeperRow | undefined = await deps.db('seal_keepers').where({ id: link.keeper_id }).whereNull('removed_at').first();
   if (!keeper) throw conflict('KEEPER_REMOVED', '该链接的保管人已不是此印章的保管人', 'The keeper of this link is no longer a keeper of this seal');
-  const password = assertPasswordPolicy(newPassword, passwordContext(seal, await personalData(deps).decrypt(keeper.id_number)));
+  const password = assertPasswordPolicy(newPassword, passwordContext(seal, await personalData(deps).decrypt(keeper.id_number, keeperPlace(keeper.id))));
   const hash = await hashPassword(password);
   await deps.db.transaction(async (trx) => {
     const consumed = await trx('password_reset_links').where({ token_sha256: tokenSha }).whereNull('used_at').where('expires_at', '>', now).update({ used_at: now }).returning('token_sha256');

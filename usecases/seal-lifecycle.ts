@@ -14,7 +14,7 @@ import { forbidden, notFound } from '../web/errors';
 import { changeRequestWorkflow } from '../workflows/change-request';
 import { applyChangeUpdate, sealStatusQuery, type ChangeKind } from '../workflows/seal-messages';
 import { applicationWorkflow } from '../workflows/application';
-import { personalData } from '../infra/crypto/personal-data';
+import { BLOB_FORMAT, materialPlace, personalData } from '../infra/crypto/personal-data';
 import { applicationWorkflowId, assertCanSeeCase, assertMakerLicensed, getCaseView, type Deps } from './applications';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -93,8 +93,9 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
   const caseId = randomUUID();
   // P1: ID numbers and phones encrypted (ID numbers also as keyed hashes); the letter encrypted before the store.
   const pd = personalData(deps);
-  const [handlerIdEnc, handlerPhoneEnc, legalRepIdEnc] = await Promise.all([pd.protectId(handlerId!), pd.encrypt(handlerPhone!), pd.protectId(legalRepId!)]);
-  const { sha256 } = await deps.blobs.put(await pd.encryptStream(req.letter!.open()));
+  const at = (column: string) => ({ table: 'cases', column, row: caseId });
+  const [handlerIdEnc, handlerPhoneEnc, legalRepIdEnc] = await Promise.all([pd.protectId(handlerId!, at('handler_id_number')), pd.encrypt(handlerPhone!, at('handler_phone')), pd.protectId(legalRepId!, at('legal_rep_id_number'))]);
+  const { sha256 } = await deps.blobs.put(await pd.encryptStream(req.letter!.open(), materialPlace(seal.holder_id)));
   await deps.db.transaction(async (trx) => {
     await trx('blobs').insert({ sha256, content_type: letterType, size: req.letter!.size }).onConflict('sha256').ignore();
     await trx('cases').insert({
@@ -115,7 +116,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
       request_reason: [replacementReason, reasonText].filter(Boolean).join(': ') || null,
       created_by: actor.userId,
     });
-    await trx('materials').insert({ id: randomUUID(), case_id: caseId, kind: 'holder_authorisation_letter', original_name: req.letter!.filename || 'authorisation-letter', blob_sha256: sha256, uploaded_by: actor.userId });
+    await trx('materials').insert({ id: randomUUID(), case_id: caseId, kind: 'holder_authorisation_letter', original_name: req.letter!.filename || 'authorisation-letter', blob_sha256: sha256, blob_format: BLOB_FORMAT, uploaded_by: actor.userId });
     await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify({ kind, sealStatus: current.status }), actor_id: actor.userId, at: new Date() });
   });
   try {
@@ -134,7 +135,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
     workflowId: changeWorkflowId(caseId),
     args: [{ caseId, kind: kind === 'cancel' ? 'cancel' : kind, districtCode: seal.district_code, filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)) }],
   });
-  const replacement = kind === 'replace' ? await startReplacement(deps, actor, seal, { caseId, newHolderName, handler: { name: handlerName!, id: handlerIdEnc, phone: handlerPhoneEnc } }) : null;
+  const replacement = kind === 'replace' ? await startReplacement(deps, actor, seal, { caseId, newHolderName, handler: { name: handlerName!, idNumber: handlerId!, phone: handlerPhone! } }) : null;
   return { case_id: caseId, kind, seal_id: sealId, seal_status: kind === 'replace' ? 'cancelled' : (await sealHandle.query(sealStatusQuery)).status, replacement_case_id: replacement };
 }
 
@@ -143,10 +144,18 @@ async function startReplacement(
   deps: Deps,
   actor: Actor,
   old: { id: string; case_id: string; holder_id: string; kind: string; number: number | null; text: string; person_name: string | null; person_role: string | null; person_id_number: string | null; person_id_number_hmac: string | null; district_code: string; maker_id: string },
-  /** The handler's ID and phone as stored (encrypted), copied as they are. */
-  r: { caseId: string; newHolderName: string | null | undefined; handler: { name: string; id: { enc: string; hmac: string }; phone: string } },
+  /** The handler's ID number and phone in clear: encrypted again for the new case (P1: values are bound to their row). */
+  r: { caseId: string; newHolderName: string | null | undefined; handler: { name: string; idNumber: string; phone: string } },
 ) {
   const newCaseId = randomUUID();
+  const newSealId = randomUUID();
+  const pd = personalData(deps);
+  const at = (column: string) => ({ table: 'cases', column, row: newCaseId });
+  const [handlerId, handlerPhone, personIdNumber] = await Promise.all([
+    pd.protectId(r.handler.idNumber, at('handler_id_number')),
+    pd.encrypt(r.handler.phone, at('handler_phone')),
+    pd.reencrypt(old.person_id_number, { table: 'seals', column: 'person_id_number', row: old.id }, { table: 'seals', column: 'person_id_number', row: newSealId }),
+  ]);
   const oldCase = await deps.db('cases').where({ id: old.case_id }).first();
   await deps.db.transaction(async (trx) => {
     if (r.newHolderName) await trx('holders').where({ id: old.holder_id }).update({ name: r.newHolderName });
@@ -159,14 +168,14 @@ async function startReplacement(
       language: oldCase.language,
       newly_established_organ: false,
       handler_name: r.handler.name,
-      handler_id_number: r.handler.id.enc,
-      handler_id_number_hmac: r.handler.id.hmac,
-      handler_phone: r.handler.phone,
+      handler_id_number: handlerId.enc,
+      handler_id_number_hmac: handlerId.hmac,
+      handler_phone: handlerPhone,
       request_reason: `replaces seal ${old.id}`,
       created_by: actor.userId,
     });
     await trx('seals').insert({
-      id: randomUUID(),
+      id: newSealId,
       case_id: newCaseId,
       holder_id: old.holder_id,
       kind: old.kind,
@@ -174,7 +183,7 @@ async function startReplacement(
       text: old.kind === 'legal_name' || old.kind.startsWith('business_') ? (r.newHolderName ?? old.text) : old.text,
       person_name: old.person_name,
       person_role: old.person_role,
-      person_id_number: old.person_id_number, // ciphertext and keyed hash carry over as they are
+      person_id_number: personIdNumber, // the keyed hash carries over as it is
       person_id_number_hmac: old.person_id_number_hmac,
       status: 'in_production',
       replaces_seal_id: old.id,
@@ -182,7 +191,7 @@ async function startReplacement(
     // The old application's materials carry over; nothing submitted before is lost.
     const materials = await trx('materials').where({ case_id: old.case_id }).whereNot({ kind: 'on_site_image' });
     for (const m of materials) {
-      await trx('materials').insert({ id: randomUUID(), case_id: newCaseId, kind: m.kind, original_name: m.original_name, blob_sha256: m.blob_sha256, uploaded_by: actor.userId });
+      await trx('materials').insert({ id: randomUUID(), case_id: newCaseId, kind: m.kind, original_name: m.original_name, blob_sha256: m.blob_sha256, blob_format: m.blob_format, uploaded_by: actor.userId });
     }
     await trx('case_events').insert({ case_id: newCaseId, event_key: '0:submitted', type: 'submitted', data: JSON.stringify({ replaces: old.id, requestCase: r.caseId }), actor_id: actor.userId, at: new Date() });
   });

@@ -154,7 +154,7 @@ export async function caseDetails(deps: { db: Db; hsm?: Hsm }, actor: Actor, cas
   if (!c) throw notFound('Case', '案件');
   assertCanSeeCase(actor, c);
   await auditRead(db, actor, { action: 'case.read', targetType: 'case', targetId: caseId, caseId }); // M6 P1 (once per request with getCaseView's)
-  return { ...c, handler_phone: await personalData(deps).decrypt(c.handler_phone) };
+  return { ...c, handler_phone: await personalData(deps).decrypt(c.handler_phone, { table: 'cases', column: 'handler_phone', row: caseId }) };
 }
 
 export interface CaseListFilter {

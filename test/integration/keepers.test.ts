@@ -264,7 +264,7 @@ test('C3 P3: a reset needs an application in the holder\'s district; the approve
   expect(requested.status).toBe(201);
   expect(requested.body).toMatchObject({ kind: 'password_reset', status: 'submitted', district_code: '110108', seal_id: s.sealId });
   const caseRow = await db('cases').where({ id: requested.body.case_id }).first();
-  expect(caseRow).toMatchObject({ kind: 'password_reset', subject_seal_id: s.sealId, district_code: '110108', holder_id: s.holderId, handler_id_number: expect.stringMatching(/^pd1:/), request_reason: '保管人遗忘保护口令' });
+  expect(caseRow).toMatchObject({ kind: 'password_reset', subject_seal_id: s.sealId, district_code: '110108', holder_id: s.holderId, handler_id_number: expect.stringMatching(/^pd2:/), request_reason: '保管人遗忘保护口令' });
   // P1: the keeper's ID number is stored encrypted; the case finds its keeper by the keyed hash.
   expect(caseRow.handler_id_number_hmac).toBe(await personalData(app).idLookupHash(s.keeperId));
 

@@ -1,4 +1,5 @@
 // JSON API of application cases (see web/openapi.yaml). Thin: parse, call a use-case, answer.
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import * as uc from '../../usecases/applications';
 import { requireRole } from '../auth';
@@ -24,7 +25,11 @@ export function applicationRoutes(deps: uc.Deps): Router {
   });
   r.get('/api/materials/:id', any, async (req, res) => {
     const m = await uc.readMaterial(deps, req.actor!, String(req.params.id));
-    res.set('content-type', m.contentType).set('content-disposition', 'inline').set('x-content-type-options', 'nosniff').send(m.bytes);
+    res.set('content-type', m.contentType).set('content-disposition', 'inline').set('x-content-type-options', 'nosniff');
+    // A failure after the first bytes can only cut the response short (a client gone, a later chunk refused).
+    await pipeline(m.stream, res).catch((e: unknown) => {
+      if (!res.headersSent) throw e;
+    });
   });
   r.post('/api/applications/:id/production', requireRole('maker'), async (req, res) => {
     res.json(await uc.recordProduction(deps, req.actor!, String(req.params.id), req.body));
