@@ -420,6 +420,38 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
     expect((await store.get(sha)).equals(bytes)).toBe(true);
   });
 
+  test('M8: with the S3 store configured a premises video segment uploaded through the API goes into the bucket, not to local disk, and is viewed back verified; nothing stays staged', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, s3Env);
+    let app: RunningApp | undefined;
+    try {
+      app = await startApp();
+      const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) }); // premises in Chaoyang
+      const officer = await createUser(app.db, 'officer', { district_code: '110105' });
+      const video = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2', 'latin1'), randomBytes(256 * 1024)]);
+      const end = new Date(Date.now() - 3600_000);
+      const form = new FormData();
+      for (const [k, v] of Object.entries({ camera_id: 'gate-s3', recorded_start: new Date(end.getTime() - 3600_000).toISOString(), recorded_end: end.toISOString(), sha256: sha256(video) })) form.set(k, v);
+      form.set('file', new Blob([video]), 'gate.mp4');
+      const res = await fetch(`${app.url}/api/video-segments`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
+      expect(res.status).toBe(201);
+      const seg = (await res.json()) as { id: string; sha256: string };
+      expect(seg.sha256).toBe(sha256(video));
+      expect(readFileSync(path.join(server.root, bucket, store.keyOf(seg.sha256))).equals(video)).toBe(true);
+      expect(existsSync(path.join(app.config.runtime.dataDir, 'blobs', seg.sha256.slice(0, 2), seg.sha256))).toBe(false);
+      const viewed = await fetch(`${app.url}/api/video-segments/${seg.id}?reason=${encodeURIComponent('例行检查')}`, { headers: { authorization: `Bearer ${officer.token}` } });
+      expect(viewed.status).toBe(200);
+      expect(viewed.headers.get('x-content-sha256')).toBe(seg.sha256);
+      expect(Buffer.from(await viewed.arrayBuffer()).equals(video)).toBe(true);
+      const staging = processTempDir(path.join(app.config.runtime.dataDir, 'staging', 'video'));
+      await eventually('staged segment removed', async () => readdirSync(staging), (left) => left.length === 0, 5000);
+    } finally {
+      await app?.stop();
+      for (const k of Object.keys(s3Env)) if (saved[k] === undefined) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
   test('a corrupted blob detected on read through the API with the S3 store: the web process uses the configured bucket, and refuses and audits a flipped byte', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, s3Env);
