@@ -13,6 +13,7 @@ import { ensureOcspResponderCertificate } from './ocsp-responder';
 
 export const PLATFORM_SIGNING_KEY_LABEL = 'eseal-platform-signing';
 const PLATFORM_SIGNING_CN = '北京市电子印章管理服务平台签名';
+export const PLATFORM_SIGNING_RENEW_BEFORE_DAYS = 30;
 
 export interface PlatformSigningKey {
   keyLabel: string;
@@ -21,23 +22,33 @@ export interface PlatformSigningKey {
 
 const fingerprint = (der: Buffer) => createHash('sha256').update(der).digest('hex');
 
-export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string, opts: { crlNextUpdateHours?: number } = {}) {
-  const ca = await ensurePlatformCa(hsm, { dataDir });
-  const dir = path.resolve(dataDir, 'pki');
-  const issuing = new x509.X509Certificate(ca.issuingDer);
-  const { certificate: cert } = await ensureKeyCertificate(hsm, {
+/**
+ * The platform signing key's certificate (five years), re-issued at start-up once 30 days or less remain,
+ * as the responder's is: provisioning runs only at start-up, so a certificate reused with hours left would
+ * expire under a running platform.
+ */
+export function ensurePlatformSigningCertificate(hsm: Hsm, opts: { dataDir: string; issuingDer: Buffer; now?: Date }) {
+  return ensureKeyCertificate(hsm, {
     keyLabel: PLATFORM_SIGNING_KEY_LABEL,
-    file: path.join(dir, 'platform-signing.pem'),
-    issuingDer: ca.issuingDer,
+    file: path.join(path.resolve(opts.dataDir, 'pki'), 'platform-signing.pem'),
+    issuingDer: opts.issuingDer,
     commonName: PLATFORM_SIGNING_CN,
     notAfter: (notBefore) => {
       const fiveYears = new Date(notBefore);
       fiveYears.setUTCFullYear(fiveYears.getUTCFullYear() + 5);
       return fiveYears;
     },
-    renewBeforeDays: 0,
+    renewBeforeDays: PLATFORM_SIGNING_RENEW_BEFORE_DAYS,
     keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+    now: opts.now,
   });
+}
+
+export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string, opts: { crlNextUpdateHours?: number } = {}) {
+  const ca = await ensurePlatformCa(hsm, { dataDir });
+  const dir = path.resolve(dataDir, 'pki');
+  const issuing = new x509.X509Certificate(ca.issuingDer);
+  const { certificate: cert } = await ensurePlatformSigningCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
 
   const responder = await ensureOcspResponderCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
 

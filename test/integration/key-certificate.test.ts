@@ -12,6 +12,7 @@ import { ensurePlatformCa, type PlatformCa } from '../../infra/pki/ca';
 import { ensureOcspResponderCertificate } from '../../infra/pki/ocsp-responder';
 import { ensureAuditSigningCertificate } from '../../infra/audit/heads';
 import { afterDays, ensureKeyCertificate } from '../../infra/pki/key-certificate';
+import { ensurePlatformSigningCertificate } from '../../infra/pki/platform';
 import * as x509 from '../../infra/pki/x509';
 
 const run = promisify(execFile);
@@ -86,4 +87,16 @@ test('the OCSP responder and the audit head certificates come from it, each with
   expect(audit.created).toBe(true);
   expect(await openssl('x509', '-in', audit.path, '-noout', '-text')).toMatch(/X509v3 Key Usage: critical\s*\n\s*Digital Signature, Non Repudiation\s*\n/);
   expect((await ensureAuditSigningCertificate(hsm, dataDir)).created).toBe(false);
+});
+
+test('the platform signing certificate is re-issued at start-up once 30 days or less remain, not reused until it expires', async () => {
+  const first = await ensurePlatformSigningCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
+  expect(first.created).toBe(true);
+  expect(await openssl('x509', '-in', first.path, '-noout', '-text')).toMatch(/X509v3 Key Usage: critical\s*\n\s*Digital Signature, Non Repudiation\s*\n/);
+  const end = first.certificate.notAfter.getTime();
+  expect((await ensurePlatformSigningCertificate(hsm, { dataDir, issuingDer: ca.issuingDer, now: new Date(end - 31 * DAY) })).created).toBe(false);
+  const renewed = await ensurePlatformSigningCertificate(hsm, { dataDir, issuingDer: ca.issuingDer, now: new Date(end - 29 * DAY) });
+  expect(renewed.created).toBe(true);
+  expect(renewed.certificate.serialNumber).not.toBe(first.certificate.serialNumber);
+  expect(Buffer.from(renewed.certificate.publicKey.rawData).equals(Buffer.from(first.certificate.publicKey.rawData))).toBe(true);
 });
