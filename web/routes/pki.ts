@@ -63,7 +63,9 @@ export function withOcspFrontDoor(deps: PkiDeps, app: RequestListener): RequestL
       .then(
         (body) => res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }).end(body),
         () => res.destroy(), // the client went away mid-request
-      );
+      )
+      // Whatever failed in writing the answer: drop the connection rather than leave an unhandled rejection.
+      .catch(() => res.destroy());
   };
 }
 
