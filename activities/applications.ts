@@ -88,9 +88,11 @@ export function createApplicationDbActivities(db: Db) {
     },
 
     /** M2 M5: version 1 of the production record; corrections append versions (usecases/production-records.ts). */
-    async recordProductionData(p: { caseId: string; productionData: Record<string, unknown>; onSiteImageMaterialId: string; authorId: string }) {
+    async recordProductionData(p: { caseId: string; productionData: Record<string, unknown>; onSiteImageMaterialId: string; authorId?: string }) {
+      // An attempt scheduled by workflow code from before M5 carries no author: the case's maker recorded it.
+      const author = p.authorId ?? db.raw('(select created_by from cases where id = ?)', [p.caseId]);
       await db('production_records')
-        .insert({ id: randomUUID(), case_id: p.caseId, version: 1, data: JSON.stringify(p.productionData), on_site_image_id: p.onSiteImageMaterialId, author_id: p.authorId })
+        .insert({ id: randomUUID(), case_id: p.caseId, version: 1, data: JSON.stringify(p.productionData), on_site_image_id: p.onSiteImageMaterialId, author_id: author })
         .onConflict(['case_id', 'version'])
         .ignore();
     },
