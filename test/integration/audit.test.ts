@@ -175,8 +175,16 @@ describe('M6 P1: audit trail', () => {
 
   it('M6 P1: the application cannot change or remove entries — the trail is append-only in the database', async () => {
     const [e] = await app.db('audit_entries').orderBy('seq').limit(1);
-    await expect(app.db('audit_entries').where({ seq: e.seq }).update({ details: JSON.stringify({ x: 1 }) })).rejects.toThrow(/append-only/);
-    await expect(app.db('audit_entries').where({ seq: e.seq }).delete()).rejects.toThrow(/append-only/);
+    // Not granted to the application (M5: SELECT and INSERT only), and the trigger refuses it even to the owner.
+    await expect(app.db('audit_entries').where({ seq: e.seq }).update({ details: JSON.stringify({ x: 1 }) })).rejects.toThrow(/permission denied for table audit_entries/);
+    await expect(app.db('audit_entries').where({ seq: e.seq }).delete()).rejects.toThrow(/permission denied for table audit_entries/);
+    const owner = ownerDb();
+    try {
+      await expect(owner('audit_entries').where({ seq: e.seq }).update({ details: JSON.stringify({ x: 1 }) })).rejects.toThrow(/append-only/);
+      await expect(owner('audit_entries').where({ seq: e.seq }).delete()).rejects.toThrow(/append-only/);
+    } finally {
+      await owner.destroy();
+    }
     await expect(app.db.raw('truncate audit_entries')).rejects.toThrow(/permission denied for table audit_entries/); // not even granted
     await expect(app.db('audit_chain_head').where({ id: 1 }).update({ seq: 1 })).rejects.toThrow(/only moves forward/);
   });

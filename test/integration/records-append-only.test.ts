@@ -2,12 +2,15 @@
 // application's own database role cannot UPDATE, DELETE or TRUNCATE them; a trigger refuses it even for the
 // owner; a correction is a new version with reason and author (and an officer's approval when configured),
 // and every version stays readable.
+import { randomUUID } from 'node:crypto';
 import { collectedSeal } from '../helpers/journeys';
 import { createMaker } from '../helpers/fixtures';
 import { ownerDb } from '../helpers/owner-db';
 import { api, createUser, startApp, testConfig, type RunningApp } from '../helpers/stack';
 import { startWebServer } from '../../web/server';
 import type { Db } from '../../infra/db';
+import { RECORD_TABLES as APP_RECORD_TABLES, tablesWithRecordTrigger } from '../../infra/db-roles';
+import { createApplicationDbActivities } from '../../activities/applications';
 
 const RECORD_TABLES = ['documents', 'filing_decisions', 'filings', 'platform_statements', 'production_record_decisions', 'production_records', 'unclaimed_ledger'];
 
@@ -78,6 +81,11 @@ describe('M5: records are append-only in the database', () => {
     expect((await app.db.raw(`select has_table_privilege('cases', 'UPDATE') as c, has_table_privilege('seals', 'UPDATE') as s, has_table_privilege('tasks', 'UPDATE') as t`)).rows[0]).toEqual({ c: true, s: true, t: true });
   });
 
+  it('M5: the record tables the application role is restricted on are exactly the tables carrying the append-only trigger (a new record table missing from either fails here)', async () => {
+    expect([...APP_RECORD_TABLES].sort()).toEqual(RECORD_TABLES);
+    expect(await tablesWithRecordTrigger(owner)).toEqual(RECORD_TABLES);
+  });
+
   it('M5: as the application, UPDATE, DELETE and TRUNCATE of production records, filings, certificates, statements and the cancellation ledger are refused, and nothing changes', async () => {
     const rows = await recordRows(app.db);
     const before = await snapshot(rows);
@@ -107,6 +115,24 @@ describe('M5: records are append-only in the database', () => {
     }
     await expect(owner.raw('truncate production_records cascade')).rejects.toThrow(/M5: production_records rows are records .*\(TRUNCATE refused\)/);
     expect(await snapshot(rows)).toEqual(before);
+  });
+
+  it('M5: version 1 recorded by an attempt that pre-M5 workflow code scheduled (no author) names the maker who created the case', async () => {
+    const v1 = await owner('production_records').where({ case_id: seal.caseId, version: 1 }).first('on_site_image_id');
+    const rollback = new Error('rollback');
+    // A copy of the case without production data, in a transaction that is rolled back.
+    await expect(
+      owner.transaction(async (trx) => {
+        const copy = randomUUID();
+        await trx.raw(
+          `insert into cases select (jsonb_populate_record(null::cases, to_jsonb(c) || jsonb_build_object('id', ?::text, 'idempotency_key', ?::text))).* from cases c where c.id = ?`,
+          [copy, copy, seal.caseId],
+        );
+        await createApplicationDbActivities(trx).recordProductionData({ caseId: copy, productionData: { medium: 'HSM' }, onSiteImageMaterialId: v1.on_site_image_id });
+        expect(await trx('production_records').where({ case_id: copy }).select('version', 'author_id', 'data')).toEqual([{ version: 1, author_id: maker.id, data: { medium: 'HSM' } }]);
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
   });
 
   it("M5: a filing's acceptance is appended beside it; the filing itself is kept as submitted", async () => {

@@ -253,8 +253,16 @@ test('M8: within the 90 days deletion, alteration and export are refused; viewin
   await expect(app.db('video_segments').where({ id: seg.id }).del()).rejects.toThrow(/never deleted/);
   await expect(app.db('video_segments').where({ id: seg.id }).update({ status: 'purged', purged_at: new Date(), purge_basis: 'retention_policy' })).rejects.toThrow(/within its retention period/);
   await expect(app.db('video_segments').where({ id: seg.id }).update({ retain_until: new Date() })).rejects.toThrow(/fixed once set/);
-  await expect(app.db('video_access_log').where({ segment_id: seg.id }).del()).rejects.toThrow(/never changed or deleted/);
-  await expect(app.db('video_access_log').where({ segment_id: seg.id }).update({ outcome: 'allowed' })).rejects.toThrow(/never changed or deleted/);
+  // The access log: not even granted to the application (M5: SELECT and INSERT only); the trigger refuses the owner.
+  await expect(app.db('video_access_log').where({ segment_id: seg.id }).del()).rejects.toThrow(/permission denied for table video_access_log/);
+  await expect(app.db('video_access_log').where({ segment_id: seg.id }).update({ outcome: 'allowed' })).rejects.toThrow(/permission denied for table video_access_log/);
+  const owner = ownerDb();
+  try {
+    await expect(owner('video_access_log').where({ segment_id: seg.id }).del()).rejects.toThrow(/never changed or deleted/);
+    await expect(owner('video_access_log').where({ segment_id: seg.id }).update({ outcome: 'allowed' })).rejects.toThrow(/never changed or deleted/);
+  } finally {
+    await owner.destroy();
+  }
   await expect(app.db.raw('truncate video_access_log')).rejects.toThrow(/permission denied/); // not granted to the application (M5)
   await expect(app.db('video_legal_holds').where({ segment_id: seg.id }).update({ reason: '改' })).rejects.toThrow(/never changed or deleted/);
 });

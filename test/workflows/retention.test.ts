@@ -492,7 +492,7 @@ test('M7: stopping a seal starts its archive retention; for 5 years nothing can 
     expect(tombstone.erased.fields.cases).toEqual({ columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number', 'handler_id_number_hmac', 'legal_rep_id_number_hmac'], rows: 2 });
     expect(tombstone.erased.materials.filter((m: { bytes: string }) => m.bytes === 'erased')).toHaveLength(3);
     expect(tombstone.erased.materials.find((m: { sha256: string }) => m.sha256 === f.files.shared).bytes).toBe('kept_still_needed');
-    await expect(ctx.db('archive_tombstones').where({ seal_id: f.sealId }).del()).rejects.toThrow(/never changed or deleted/);
+    await expect(ctx.db('archive_tombstones').where({ seal_id: f.sealId }).del()).rejects.toThrow(/permission denied for table archive_tombstones/); // M5: not granted; the trigger refuses even the owner
     await expect(ctx.db('archive_retention').where({ seal_id: f.sealId }).update({ retain_until: new Date() })).rejects.toThrow(/M7/);
     expect((await ctx.db('archive_disposal_tasks').where({ id: task.id }).first()).decided_by).toBe(supervisor.userId);
   });
