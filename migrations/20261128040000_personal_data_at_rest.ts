@@ -48,7 +48,36 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('create unique index seal_keepers_active on seal_keepers (seal_id, id_number_hmac) where removed_at is null');
 }
 
+/** Any encrypted field, whatever its format version (`pd1:`, `pd2:`, …: infra/crypto/personal-data.ts). */
+const ENCRYPTED_VALUE = '^pd[0-9]+:';
+
+/** What rolling back would make unreadable: wrapped keys, and values or files encrypted under them. */
+async function encryptedData(knex: Knex): Promise<string[]> {
+  const found: string[] = [];
+  const keys = await knex.raw('select count(*)::int as n from personal_data_keys');
+  if (keys.rows[0].n > 0) found.push(`${keys.rows[0].n} wrapped key(s) in personal_data_keys`);
+  for (const [table, columns] of Object.entries(ENCRYPTED)) {
+    for (const c of columns) {
+      const { rows } = await knex.raw('select count(*)::int as n from ?? where ?? ~ ?', [table, c, ENCRYPTED_VALUE]);
+      if (rows[0].n > 0) found.push(`${rows[0].n} encrypted value(s) in ${table}.${c}`);
+    }
+  }
+  const { rows: format } = await knex.raw(`select 1 from information_schema.columns where table_schema = current_schema() and table_name = 'materials' and column_name = 'blob_format'`);
+  if (format.length > 0) {
+    const { rows } = await knex.raw('select count(*)::int as n from materials where blob_format is not null');
+    if (rows[0].n > 0) found.push(`${rows[0].n} encrypted material file(s)`);
+  }
+  return found;
+}
+
 export async function down(knex: Knex): Promise<void> {
+  // DROP TABLE fires no row trigger: dropping the wrapped keys would make every encrypted value unreadable forever.
+  const found = await encryptedData(knex);
+  if (found.length > 0) {
+    throw new Error(
+      `P1: refusing to roll back personal data at rest: ${found.join(', ')}; without the keys they could never be decrypted again. Decrypt them back in place (or restore a backup from before this migration) first.`,
+    );
+  }
   await knex.raw('drop index if exists seal_keepers_active');
   await knex.raw('create unique index seal_keepers_active on seal_keepers (seal_id, id_number) where removed_at is null');
   for (const [table, columns] of Object.entries(HASHED)) {
