@@ -67,7 +67,8 @@ const envSchema = z.object({
   databaseUrl: z.string().url().optional(),
   databaseOwnerUrl: z.string().url().optional(), // migrations; without it DATABASE_URL is the owner's
   databaseAppUser: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a plain PostgreSQL role name'),
-  databaseAppPassword: z.string().min(8),
+  // Optional here: infra/services/postgres.ts defaults it for the embedded server only.
+  databaseAppPassword: z.string().min(8).optional(),
   postgresPort: port,
   pkcs11Module: z.string().min(1),
   hsmTokenLabel: z.string().min(1).max(32),
@@ -141,9 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     webPort: env.WEB_PORT ?? 3000,
     databaseUrl: env.DATABASE_URL || undefined,
     databaseOwnerUrl: env.DATABASE_OWNER_URL || undefined,
-    // M5 P1: workers and web connect as this role (created by the owner at start-up); demo password locally.
+    // M5 P1: workers and web connect as this role (created by the owner at start-up).
     databaseAppUser: env.DATABASE_APP_USER ?? 'eseal_app',
-    databaseAppPassword: env.DATABASE_APP_PASSWORD ?? 'eseal-app-local',
+    databaseAppPassword: env.DATABASE_APP_PASSWORD || undefined,
     postgresPort: env.POSTGRES_PORT ?? 5433,
     pkcs11Module: env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so',
     hsmTokenLabel: env.HSM_TOKEN_LABEL ?? 'eseal',

@@ -22,18 +22,19 @@ const ADMIN_USER = 'postgres';
 
 export async function startPostgres(config: Config, log: (m: string) => void): Promise<RunningPostgres> {
   const { databaseUrl, databaseOwnerUrl, dataDir, postgresPort } = config.runtime;
-  const configuredRole: AppRole = { user: config.runtime.databaseAppUser, password: config.runtime.databaseAppPassword };
-  if (databaseOwnerUrl) {
-    // A separate owner: DATABASE_URL, when given, is already the application's own login.
-    const url = databaseUrl ?? applicationUrl(databaseOwnerUrl, configuredRole);
-    log(`PostgreSQL: migrations as DATABASE_OWNER_URL (${redact(databaseOwnerUrl)}), the application as ${redact(url)}`);
-    return { url, ownerUrl: databaseOwnerUrl, appRole: databaseUrl ? roleOfUrl(databaseUrl) : configuredRole, embedded: false, stop: async () => {} };
+  if (databaseOwnerUrl && databaseUrl) {
+    // A separate owner, and DATABASE_URL is already the application's own login.
+    log(`PostgreSQL: migrations as DATABASE_OWNER_URL (${redact(databaseOwnerUrl)}), the application as ${redact(databaseUrl)}`);
+    return { url: databaseUrl, ownerUrl: databaseOwnerUrl, appRole: roleOfUrl(databaseUrl), embedded: false, stop: async () => {} };
   }
-  if (databaseUrl) {
-    const url = applicationUrl(databaseUrl, configuredRole);
-    log(`PostgreSQL: migrations as DATABASE_URL (${redact(databaseUrl)}), the application as ${redact(url)}`);
-    return { url, ownerUrl: databaseUrl, appRole: configuredRole, embedded: false, stop: async () => {} };
+  if (databaseOwnerUrl || databaseUrl) {
+    const ownerUrl = (databaseOwnerUrl ?? databaseUrl) as string;
+    const configuredRole = applicationRole(config.runtime, false);
+    const url = applicationUrl(ownerUrl, configuredRole);
+    log(`PostgreSQL: migrations as ${databaseOwnerUrl ? 'DATABASE_OWNER_URL' : 'DATABASE_URL'} (${redact(ownerUrl)}), the application as ${redact(url)}`);
+    return { url, ownerUrl, appRole: configuredRole, embedded: false, stop: async () => {} };
   }
+  const configuredRole = applicationRole(config.runtime, true);
   const databaseDir = path.join(dataDir, 'postgres');
   // A local password for a server bound to loopback only; DATABASE_URL is the way to a real one.
   const password = 'eseal-local';
@@ -75,6 +76,20 @@ export async function startPostgres(config: Config, log: (m: string) => void): P
   log(`PostgreSQL: embedded server on 127.0.0.1:${postgresPort}, data in ${databaseDir}`);
   const ownerUrl = `${adminUrl}/${DB_NAME}`;
   return { url: applicationUrl(ownerUrl, configuredRole), ownerUrl, appRole: configuredRole, embedded: true, stop: () => pg.stop() };
+}
+
+/**
+ * The application's role as configured. The demo password only for the embedded server (loopback only, its
+ * data under DATA_DIR): on an external server it would create a login with a password anyone can read here.
+ */
+export function applicationRole(runtime: Pick<Config['runtime'], 'databaseAppUser' | 'databaseAppPassword'>, embedded: boolean): AppRole {
+  const password = runtime.databaseAppPassword ?? (embedded ? 'eseal-app-local' : undefined);
+  if (!password) {
+    throw new Error(
+      'DATABASE_APP_PASSWORD is not set: with an external PostgreSQL (DATABASE_URL or DATABASE_OWNER_URL) the application role needs its own password (at least 8 characters), or give both DATABASE_OWNER_URL and the application\'s DATABASE_URL',
+    );
+  }
+  return { user: runtime.databaseAppUser, password };
 }
 
 export const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
