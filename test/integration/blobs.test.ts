@@ -3,7 +3,7 @@
 // server (Versity S3 Gateway, scripts/ensure-s3-test-server.sh).
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,7 @@ import {
   stageUpload,
 } from '../../infra/blobs';
 import { loadConfig } from '../../infra/config';
-import { processTempDir } from '../../infra/blobs/tempdir';
+import { LEFTOVER_AGE_MS, processTempDir } from '../../infra/blobs/tempdir';
 import { MAX_UPLOAD_BYTES } from '../../usecases/applications';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
@@ -284,14 +284,23 @@ describe('LocalBlobStore', () => {
   test('each process stages in a folder of its own; the first to start sweeps the folders of dead processes of this host, never a live one\'s or another host\'s', async () => {
     const root = path.join(dir, 'staging-root');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid that has just exited
-    const folders = { dead: `${hostname()}-${dead}-AbC123`, live: `${hostname()}-${process.ppid}-XyZ789`, otherHost: `other-host.example-${dead}-QwE456`, unrelated: 'notes' };
+    const folders = {
+      dead: `${hostname()}-${dead}-AbC123`,
+      // Dead as seen from here, but touched within the hour: perhaps a process in another PID namespace.
+      deadRecent: `${hostname()}-${dead}-RcN456`,
+      live: `${hostname()}-${process.ppid}-XyZ789`,
+      otherHost: `other-host.example-${dead}-QwE456`,
+      unrelated: 'notes',
+    };
     for (const f of Object.values(folders)) mkdirSync(path.join(root, f, 'x'), { recursive: true });
     writeFileSync(path.join(root, folders.dead, 'x', 'left.upload'), 'left behind');
+    const old = new Date(Date.now() - LEFTOVER_AGE_MS - 60_000);
+    for (const f of [folders.dead, folders.live, folders.otherHost]) utimesSync(path.join(root, f), old, old);
     const mine = processTempDir(root);
     expect(path.dirname(mine)).toBe(root);
     expect(path.basename(mine)).toMatch(new RegExp(`^${hostname()}-${process.pid}-[A-Za-z0-9]{6}$`));
     expect(processTempDir(root)).toBe(mine);
-    expect(readdirSync(root).sort()).toEqual([folders.live, folders.otherHost, folders.unrelated, path.basename(mine)].sort());
+    expect(readdirSync(root).sort()).toEqual([folders.deadRecent, folders.live, folders.otherHost, folders.unrelated, path.basename(mine)].sort());
     rmSync(root, { recursive: true, force: true });
   });
 
