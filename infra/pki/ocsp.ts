@@ -1,10 +1,13 @@
 // OCSP responder for seal certificates (RFC 6960), so relying parties can tell a live seal from a suspended
 // or cancelled one (U1, M13): good, revoked (revocation time and reason), revoked with reason
 // certificateHold while a seal is suspended, unknown for certificates of other issuers or serials the
-// issuing CA never issued. Statuses and the signed answers to nonce-less requests are cached (RFC 5019
-// lightweight profile, ocsp-cache.ts) and dropped when PostgreSQL notifies a change; a request with a
-// nonce always gets a response signed for it, echoing the nonce (RFC 6960 §4.4.1). Unknown serials are
-// never cached, so a certificate issued later is found at once.
+// issuing CA never issued. Statuses and the signed answers to requests of the RFC 5019 form are cached
+// (ocsp-cache.ts) and dropped when PostgreSQL notifies a change; every other request — a nonce, other
+// extensions, a requestorName, a signature, several CertIDs — is answered too, but signed for itself and
+// never stored (RFC 6960 §4.4.1: a nonce is echoed). The cache key is the one CertID, admitted only in
+// its single DER encoding (cacheKeyOf), so padding a request cannot mint new entries: a seal has at most
+// 8 (four hash algorithms × hash parameters NULL or absent). Unknown serials, and the platform's own
+// certificates (no NOTIFY tells of them), are never cached, so a certificate issued later is found at once.
 // Responses are signed in the HSM by the delegated responder key (ocsp-responder.ts), whose certificate
 // travels in `certs`; responderID is byKey. answerOcsp never throws: an unparsable request gets
 // malformedRequest, anything going wrong inside gets internalError.
@@ -191,6 +194,78 @@ function parseRequest(der: Uint8Array): ParsedRequest {
   return { certIds, nonce };
 }
 
+/** DER of each CertID hash algorithm's OID, and its digest length. */
+const CERT_ID_HASH_OIDS: Array<[oid: Buffer, digestBytes: number]> = [
+  [Buffer.from('06052b0e03021a', 'hex'), 20], // sha1
+  [Buffer.from('0609608648016503040201', 'hex'), 32], // sha256
+  [Buffer.from('0609608648016503040202', 'hex'), 48], // sha384
+  [Buffer.from('0609608648016503040203', 'hex'), 64], // sha512
+];
+const DER_NULL = Buffer.from([0x05, 0x00]);
+/** RFC 5280 §4.1.2.2: at most 20 octets, plus one for a leading zero. */
+const MAX_SERIAL_BYTES = 21;
+
+interface Tlv {
+  tag: number;
+  start: number; // first content byte
+  end: number; // one past the last
+}
+/** One TLV at `pos` within `end`, in DER only: definite, minimal length. */
+function derTlv(b: Uint8Array, pos: number, end: number): Tlv | undefined {
+  if (pos + 2 > end) return undefined;
+  const tag = b[pos];
+  const first = b[pos + 1];
+  let len = first;
+  let start = pos + 2;
+  if (first >= 0x80) {
+    const n = first & 0x7f;
+    if (n === 0 || n > 3 || start + n > end || b[start] === 0) return undefined;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + b[start + i];
+    if (len < 0x80 || (n > 1 && len < 256 ** (n - 1))) return undefined;
+    start += n;
+  }
+  return start + len > end ? undefined : { tag, start, end: start + len };
+}
+/** The contents of a TLV that are exactly one TLV with this tag. */
+function onlyChild(b: Uint8Array, parent: Tlv, tag: number): Tlv | undefined {
+  const child = derTlv(b, parent.start, parent.end);
+  return child && child.tag === tag && child.end === parent.end ? child : undefined;
+}
+
+/**
+ * The cache key of a request in the RFC 5019 form — exactly one CertID, no version, requestorName,
+ * extensions (request or single) or signature, everything in DER — or undefined for any other request.
+ * The key is the CertID's bytes; the form admits one encoding of each CertID, so the key is normalised.
+ */
+export function cacheKeyOf(der: Uint8Array): string | undefined {
+  const SEQ = 0x30;
+  const top = derTlv(der, 0, der.length);
+  if (!top || top.tag !== SEQ || top.end !== der.length) return undefined;
+  const tbs = onlyChild(der, top, SEQ);
+  const list = tbs && onlyChild(der, tbs, SEQ);
+  const single = list && onlyChild(der, list, SEQ);
+  const certId = single && onlyChild(der, single, SEQ);
+  if (!certId) return undefined;
+  const alg = derTlv(der, certId.start, certId.end);
+  const oid = alg?.tag === SEQ ? derTlv(der, alg.start, alg.end) : undefined;
+  if (!alg || oid?.tag !== 0x06) return undefined;
+  const oidDer = der.subarray(alg.start, oid.end);
+  const digestBytes = CERT_ID_HASH_OIDS.find(([o]) => o.equals(oidDer))?.[1];
+  const params = der.subarray(oid.end, alg.end);
+  if (digestBytes === undefined || !(params.length === 0 || DER_NULL.equals(params))) return undefined;
+  const nameHash = derTlv(der, alg.end, certId.end);
+  const keyHash = nameHash && derTlv(der, nameHash.end, certId.end);
+  const serial = keyHash && derTlv(der, keyHash.end, certId.end);
+  if (!serial || serial.end !== certId.end || nameHash!.tag !== OCTET_STRING || keyHash!.tag !== OCTET_STRING || serial.tag !== 0x02) return undefined;
+  if (nameHash!.end - nameHash!.start !== digestBytes || keyHash!.end - keyHash!.start !== digestBytes) return undefined;
+  const serialLength = serial.end - serial.start;
+  const [s0, s1] = [der[serial.start], der[serial.start + 1]];
+  // Positive and minimal: a serial is never negative, and a redundant leading zero would be a second key.
+  if (serialLength === 0 || serialLength > MAX_SERIAL_BYTES || s0 >= 0x80 || (s0 === 0 && serialLength > 1 && s1 < 0x80)) return undefined;
+  return Buffer.from(der.buffer, der.byteOffset + certId.start, certId.end - certId.start).toString('latin1');
+}
+
 /** Serial as stored in `seals.certificate_serial` (@peculiar/x509's hex: no leading zero bytes). */
 export function serialHex(bytes: ArrayBuffer | Uint8Array): string {
   let b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -202,7 +277,8 @@ export function serialHex(bytes: ArrayBuffer | Uint8Array): string {
 
 // ---------- status ----------
 
-type SealStatus = CachedStatus;
+/** `platform`: one of the platform's own certificates, which no NOTIFY covers, so never cached. */
+type SealStatus = CachedStatus & { platform?: true };
 
 const caches = new WeakMap<Db, OcspStatusCache>();
 
@@ -222,6 +298,11 @@ export async function stopOcspCache(db: Db): Promise<void> {
   await cache?.stop();
 }
 
+/** What the responder keeps for this database (tests: the bound on what requests can make it store). */
+export function ocspCacheSize(db: Db): { statuses: number; responses: number } {
+  return cacheFor(db).size;
+}
+
 /** Statuses from the cache, the rest from PostgreSQL (then cached, unless a change was heard meanwhile). */
 async function statusesOf(db: Db, serials: string[]): Promise<Map<string, SealStatus>> {
   const cache = cacheFor(db);
@@ -236,7 +317,7 @@ async function statusesOf(db: Db, serials: string[]): Promise<Map<string, SealSt
   const mark = cache.mark();
   for (const [s, status] of await lookUpStatuses(db, missing)) {
     found.set(s, status);
-    cache.storeStatus(s, status, mark);
+    if (!status.platform) cache.storeStatus(s, status, mark);
   }
   return found;
 }
@@ -262,7 +343,7 @@ async function lookUpStatuses(db: Db, serials: string[]): Promise<Map<string, Se
   const missing = serials.filter((s) => !found.has(s));
   if (missing.length > 0) {
     const own = await db('ca_certificates').whereIn('serial', missing).whereIn('purpose', ['platform_signing', 'ocsp_responder']).select('serial');
-    for (const r of own) found.set(r.serial, {});
+    for (const r of own) found.set(r.serial, { platform: true });
   }
   return found;
 }
@@ -322,9 +403,11 @@ async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptio
   // OCSPResponse { successful, responseBytes [0] EXPLICIT ResponseBytes { id-pkix-ocsp-basic, OCTET STRING } }
   const der = tlv(SEQUENCE, SUCCESSFUL_DER, tlv(CONTEXT_0, tlv(SEQUENCE, BASIC_RESPONSE_TYPE_DER, tlv(OCTET_STRING, basic))));
   // Pre-produced for the next relying party asking the same (RFC 5019): refreshed halfway to nextUpdate.
-  if (cacheKey !== undefined && !request.nonce && ours.every((s) => s !== undefined && statuses.has(s))) {
+  // cacheKey is set only for the one-CertID form; a status read elsewhere (platform, unknown) is not kept.
+  const status = ours[0] === undefined ? undefined : statuses.get(ours[0]);
+  if (cacheKey !== undefined && request.certIds.length === 1 && !request.nonce && status && !status.platform) {
     const refreshAt = now.getTime() + (nextUpdate.getTime() - now.getTime()) / 2;
-    cacheFor(db).storeResponse(cacheKey, { der, serials, refreshAt }, mark);
+    cacheFor(db).storeResponse(cacheKey, { der, serial: ours[0]!, refreshAt }, mark);
   }
   return der;
 }
@@ -334,9 +417,9 @@ async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptio
  * parsed gets malformedRequest, a failure inside (database, HSM) internalError.
  */
 export async function answerOcsp(hsm: Hsm, db: Db, requestDer: Uint8Array, opts: OcspOptions = {}): Promise<Buffer> {
-  // Requests are keyed by their bytes: a nonce-less request for a certificate is the same from every client
-  // of a kind. A request with a nonce is never stored, so it never matches. A fixed `now` (tests) bypasses.
-  const cacheKey = opts.now ? undefined : Buffer.from(requestDer.buffer, requestDer.byteOffset, requestDer.byteLength).toString('latin1');
+  // Found without asn1-schema (a hit is cheaper than parsing); only the RFC 5019 form has a key. A fixed
+  // `now` (tests) bypasses the cache.
+  const cacheKey = opts.now ? undefined : cacheKeyOf(requestDer);
   const hit = cacheKey === undefined ? undefined : cacheFor(db).response(cacheKey, Date.now());
   if (hit) return hit;
   let request: ParsedRequest;

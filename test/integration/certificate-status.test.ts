@@ -9,15 +9,17 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
+import { randomBytes } from 'node:crypto';
+import { BasicOCSPResponse, OCSPRequest, OCSPResponse, Request, Signature } from '@peculiar/asn1-ocsp';
+import { AlgorithmIdentifier, Extension, GeneralName } from '@peculiar/asn1-x509';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import express from 'express';
 import { errorHandler } from '../../web/errors';
 import { pkiRoutes, withOcspFrontDoor } from '../../web/routes/pki';
 import { currentCrl, regenerateCrl } from '../../infra/pki/crl';
 import { OCSP_RESPONDER_KEY_LABEL } from '../../infra/pki/ocsp-responder';
-import { stopOcspCache } from '../../infra/pki/ocsp';
-import { OcspStatusCache } from '../../infra/pki/ocsp-cache';
+import { answerOcsp, ocspCacheSize, stopOcspCache } from '../../infra/pki/ocsp';
+import { HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS, OcspStatusCache } from '../../infra/pki/ocsp-cache';
 import { eventually } from '../helpers/wait';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
@@ -398,7 +400,90 @@ test('M13 U1: the responder cache drops a status read before a change it heard o
     expect(cache.status(serial)).toBeUndefined();
     await eventually('the cache listening again', async () => cache.enabled, (on) => on, 10_000);
     expect(cache.status(serial)).toBeUndefined();
+
+    // A listener that stops answering while its connection stays open (as in a network partition, when
+    // notifications silently stop): the heartbeat gives it up, and the cache with it, within its bound.
+    cache.storeStatus(serial, {}, cache.mark());
+    const pid = cache.listenerPid!;
+    process.kill(pid, 'SIGSTOP');
+    const silentAt = Date.now();
+    try {
+      await eventually('the silent listener given up', async () => cache.enabled, (on) => !on, HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS + 2000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const givenUpMs = Date.now() - silentAt;
+    expect(cache.status(serial)).toBeUndefined();
+    await eventually('the cache listening again', async () => cache.enabled, (on) => on, 10_000);
+
+    // How long after commit a change is heard (the window in which a process still serves the old answer).
+    const delays: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const m = cache.mark();
+      await touch();
+      const committed = performance.now();
+      while (cache.mark() === m) await new Promise((r) => setImmediate(r));
+      delays.push(performance.now() - committed);
+    }
+    delays.sort((a, b) => a - b);
+    keep('ocsp-notify-latency.txt', `NOTIFY heard after commit (ms, 20 changes): p50 ${delays[10].toFixed(2)}, max ${delays[19].toFixed(2)}\nsilent listener given up after ${givenUpMs} ms (bound ${HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS} ms)\n`);
   } finally {
     await cache.stop();
   }
-});
+}, 60_000);
+
+test('M13 U1: 10,000 padded variants of one nonce-less request are all answered good, signed for themselves, and leave at most one cached response (only the one-CertID RFC 5019 form is cached)', async () => {
+  await openssl(['ocsp', '-issuer', 'issuing-ca.pem', '-cert', seals[GOOD].pem, '-no_nonce', '-reqout', 'pad-base.der']);
+  const base = readFileSync(path.join(dir, 'pad-base.der'));
+  const answer = (der: Buffer) => answerOcsp(app.hsm, app.db, der, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
+  const statusOf = (der: Buffer) => {
+    const response = AsnConvert.parse(der, OCSPResponse);
+    const basic = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse);
+    return basic.tbsResponseData.responses.map((r) => (r.certStatus.good !== undefined ? 'good' : r.certStatus.revoked ? 'revoked' : 'unknown'));
+  };
+  // The plain request: answered and pre-produced, the one entry this test allows.
+  await eventually('the responder cache listening', async () => {
+    const a = await answer(base);
+    return (await answer(base)).equals(a);
+  }, (same) => same);
+  const first = await answer(base);
+  expect(statusOf(first)).toEqual(['good']);
+  const before = ocspCacheSize(app.db);
+
+  // What an attacker varies to make each request distinct: its own extension, a requestorName, a second
+  // CertID, a single-request extension, a signature.
+  const parsed = () => AsnConvert.parse(base, OCSPRequest);
+  const variant = (i: number) => {
+    const r = parsed();
+    const pad = new Extension({ extnID: `1.3.6.1.4.1.99999.${i}`, extnValue: new OctetString(randomBytes(8 + (i % 56))) });
+    switch (i % 5) {
+      case 0: r.tbsRequest.requestExtensions = [pad]; break;
+      case 1: r.tbsRequest.requestorName = new GeneralName({ dNSName: `relying-${i}.example` }); break;
+      case 2: r.tbsRequest.requestList = [r.tbsRequest.requestList[0], new Request({ reqCert: Object.assign(parsed().tbsRequest.requestList[0].reqCert, { serialNumber: new Uint8Array([0x7f, i >> 8, i & 0xff]).buffer }) })]; break;
+      case 3: r.tbsRequest.requestList[0].singleRequestExtensions = [pad]; break;
+      default: r.optionalSignature = new Signature({ signatureAlgorithm: new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' }), signature: new Uint8Array(randomBytes(64)).buffer });
+    }
+    return Buffer.from(AsnConvert.serialize(r));
+  };
+  const started = Date.now();
+  const statuses = new Map<string, number>();
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = next++; i < 10_000; i = next++) {
+      const v = variant(i);
+      const response = await answer(v);
+      const key = `${i % 5}:${statusOf(response).join(',')}`;
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+    }
+  }));
+  const seconds = (Date.now() - started) / 1000;
+  keep('ocsp-padded-variants.txt', `10000 padded variants answered in ${seconds.toFixed(1)} s; answers by kind: ${JSON.stringify(Object.fromEntries(statuses))}\ncache before ${JSON.stringify(before)}, after ${JSON.stringify(ocspCacheSize(app.db))}\n`);
+  // Each is answered: good for our certificate, unknown for the made-up second serial.
+  expect(Object.fromEntries(statuses)).toEqual({ '0:good': 2000, '1:good': 2000, '2:good,unknown': 2000, '3:good': 2000, '4:good': 2000 });
+  // Nothing new is kept: not one response, not one status for the made-up serials.
+  const after = ocspCacheSize(app.db);
+  expect(after.responses).toBeLessThanOrEqual(before.responses);
+  expect(after.statuses).toBeLessThanOrEqual(before.statuses);
+  // The plain request is still answered from its one pre-produced response.
+  expect((await answer(base)).equals(first)).toBe(true);
+}, 180_000);
