@@ -1,7 +1,10 @@
 // The OCSP responder caches certificate statuses and signed responses (RFC 5019). Any change to what a
-// seal certificate's status is made of tells every responder process at commit, through NOTIFY on the
-// channel `ocsp_status` with the certificate serial as payload, so a cached answer is dropped before the
-// change is reported done. Inserts need no notice: the responder never caches a serial it did not find.
+// seal certificate's status is made of sends NOTIFY on the channel `ocsp_status` with the certificate
+// serial as payload. PostgreSQL delivers it to each listening responder process after commit,
+// asynchronously: until it arrives (milliseconds; bounded by the listener's heartbeat if the connection is
+// silently lost, infra/pki/ocsp-cache.ts), a process may still serve the answer of before the change, even
+// after the change was reported done. Inserts need no notice: the responder never caches a serial it did
+// not find.
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
