@@ -320,7 +320,7 @@ async function requestChange(token: string, sealId: string, kind: string, reason
   return { status: res.status, body: (await res.json()) as { seal_status: string; case_id: string } };
 }
 
-test('M12 M13 U1: a pre-produced response (no nonce, RFC 5019) never shows a stale status once a suspend, resume or cancel is done; a nonce always gets a fresh response', async () => {
+test('M12 M13 U1: a pre-produced response (no nonce, RFC 5019) shows the new status when asked right after a suspend, resume or cancel is reported done (the NOTIFY is heard first); a nonce always gets a fresh response', async () => {
   const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
   const officer = await createUser(app.db, 'officer', { district_code: '110105' });
   const { sealId } = await collectedSeal(app, maker, officer);
