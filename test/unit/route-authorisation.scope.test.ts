@@ -47,6 +47,7 @@ const CASE_SCOPE: Who[] = ['makerIn', 'officerIn', 'holderIn', 'supervisor', 'ad
 
   const reads: Array<[string, Who[]]> = [
     ['/api/applications/{case}', CASE_SCOPE],
+    ['/api/applications/{case}/status', CASE_SCOPE],
     ['/api/materials/{material}', CASE_SCOPE],
     ['/api/seals/{seal}', CASE_SCOPE],
     ['/api/applications/{case}/production-records', CASE_SCOPE],

@@ -43,6 +43,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/applications': r('maker', 'maker'),
   'GET /api/applications': r('own', ...EVERYONE),
   'GET /api/applications/:id': r('own', ...EVERYONE),
+  'GET /api/applications/:id/status': r('own', ...EVERYONE),
   'POST /api/applications/:id/materials': r('maker', 'maker'),
   'GET /api/materials/:id': r('own', ...EVERYONE),
   'POST /api/applications/:id/production': r('maker', 'maker'),

@@ -2,6 +2,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import * as uc from '../../usecases/applications';
+import { getCaseStatus } from '../../usecases/case-status';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
 import { readUpload } from '../upload';
@@ -18,6 +19,12 @@ export function applicationRoutes(deps: uc.Deps): Router {
   });
   r.get('/api/applications/:id', any, async (req, res) => {
     res.json(await uc.getCaseView(deps, req.actor!, String(req.params.id)));
+  });
+  r.get('/api/applications/:id/status', any, async (req, res) => {
+    // A long-poll stops waiting when its client goes away.
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    res.json(await getCaseStatus(deps, req.actor!, String(req.params.id), req.query, gone.signal));
   });
   r.post('/api/applications/:id/materials', requireRole('maker'), async (req, res) => {
     const { fields, file } = await readUpload(req);
