@@ -16,7 +16,6 @@ import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } fro
 import { durationToMs, parseIsoDuration, shanghaiDate } from '../domain/calendar';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
 import {
-  caseStateQuery,
   decideTaskUpdate,
   licenceChangedSignal,
   materialsSubmittedUpdate,
@@ -235,7 +234,9 @@ export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: 
   const c = await loadCase(deps.db, caseId);
   assertCanSeeCase(actor, c);
   await auditRead(deps.db, actor, { action: 'case.read', targetType: 'case', targetId: c.id, caseId: c.id }); // M6 P1
-  const seal = (await deps.db('seals').where({ case_id: caseId }).first()) ?? (await deps.db('seals').where({ id: c.subject_seal_id }).first());
+  // Only the columns the view returns: not the imprint PNG (~42 KB) or the certificate, read on every GET.
+  const sealColumns = ['id', 'kind', 'number', 'text', 'status', 'seal_code', 'certificate_serial', 'certificate_fingerprint', 'imprint_sha256', 'ready_at', 'unclaimed_due_at', 'collected_at', 'cancelled_at'];
+  const seal = (await deps.db('seals').where({ case_id: caseId }).first(sealColumns)) ?? (await deps.db('seals').where({ id: c.subject_seal_id }).first(sealColumns));
   const holder = await deps.db('holders').where({ id: c.holder_id }).first('id', 'uscc', 'name', 'kind', 'district_code', 'pre_verified');
   const materials = await deps.db('materials as m').join('blobs as b', 'b.sha256', 'm.blob_sha256').where('m.case_id', caseId).orderBy('m.created_at').select('m.id', 'm.kind', 'm.original_name', 'b.content_type', 'b.size', 'm.created_at');
   const tasks = await deps.db('tasks').where({ case_id: caseId }).orderBy('created_at').select('id', 'kind', 'status', 'decision', 'reason', 'due_at', 'decided_at');
@@ -428,9 +429,9 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
     return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: c.status };
   }
   const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
-  await update(() => handle.executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
-  const state = await handle.query(caseStateQuery);
-  return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: state.status };
+  // The Update answers with the case's status as the decision is taken (the workflow acts on it afterwards).
+  const { status } = await update(() => handle.executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
+  return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: status };
 }
 
 // ---------- documents (M10, M13) ----------
