@@ -3,19 +3,20 @@
 // provisions Temporal, PostgreSQL and a SoftHSM token in data-bench/ on the bench's own ports.
 //
 //  1. HSM: wrapped key generation per second (generateWrappedEcKeyPair, ~3 s).
-//  2. --n (200) applications of pre-verified A3 holders (registered through /api/registration/holders, so
-//     no materials), --concurrency (8) at a time, each driven by a scripted maker and officer:
-//     submit → (awaiting_production) upload on-site image → production → (awaiting_filing) filing →
-//     officer accepts from the task list → (ready) collection → collected.
-//     Per step: the client's latency and the time until the case shows the next status (polled from the
-//     API every --poll-ms, 100). Seals issued per second = cases / wall time. To keep the run near three
-//     minutes on a 2-core machine, no case starts after --max-seconds (100; 0 = no limit): then fewer than
-//     n cases run, and the baseline runs as many. Then, from some of those cases' Temporal histories,
-//     where the time went per activity (queued vs running).
-//  3. HSM: wrapped key generation per second again, after those seals.
-//  4. Baseline: a bare workflow with the same activities (count, order, task-queue split, read from a real
-//     case's history) as no-ops, own task queues and workers, as many runs at the same concurrency.
-//     Ratio issued/s ÷ bare/s, target ≥ 0.5 (printed PASS / BELOW TARGET; never fails the run).
+//  2. Set-up: --n (200) pre-verified A3 holders (registered through /api/registration/holders, so no
+//     materials); --warmup cases (not counted; one's Temporal history gives the baseline its activities).
+//  3. --rounds (5) alternating rounds, so load from others on a shared machine falls on both sides alike:
+//     a. n/rounds applications, --concurrency (8) at a time, each driven by a scripted maker and officer:
+//        submit → (awaiting_production) upload on-site image → production → (awaiting_filing) filing →
+//        officer accepts from the task list → (ready) collection → collected. The clients follow the case
+//        by long-polling GET /api/applications/{id}/status (or, with --poll-ms, the full view). No case
+//        starts after --max-seconds/rounds (100 s in all; 0 = no limit);
+//     b. as many runs of a bare workflow with the same activities (count, order, task-queue split, read from
+//        a real case's history) as no-ops, own task queues and workers, at the same concurrency.
+//     Each round's ratio (issued/s ÷ bare/s) is printed, and the overall one (cases ÷ summed times), target
+//     ≥ 0.5 (printed PASS / BELOW TARGET; never fails the run). Then where the time went per activity
+//     (queued vs running) from some histories of each side.
+//  4. HSM: wrapped key generation per second again, after those seals.
 //  5. HSM baseline: token-object key generation (ensureEcKeyPair, fresh labels, ~2 s), last so its
 //     token objects cannot slow the steps above; ratio wrapped / token-object.
 // The app's workers and web server run in this process, as test/helpers/stack.ts#startApp starts them.
@@ -58,14 +59,20 @@ class Driver {
     return res.body;
   }
 
-  /** Polls the case (as its maker) until it shows `status`; returns the milliseconds waited. */
+  /**
+   * Follows the case (as its maker) until it shows `status`; returns the milliseconds waited. By default one
+   * long-poll of the light status resource (no personal data, so no audit entry) per wait; with --poll-ms
+   * the full case view every pollMs, as the bench did before the status resource existed.
+   */
   private async until(caseId: string, status: string, timeoutMs = 120_000): Promise<number> {
     const start = now();
     for (;;) {
-      const view = await this.call(this.maker, 'GET', `/api/applications/${caseId}`, undefined, 200);
+      const view = this.pollMs > 0
+        ? await this.call(this.maker, 'GET', `/api/applications/${caseId}`, undefined, 200)
+        : await this.call(this.maker, 'GET', `/api/applications/${caseId}/status?wait_for=${status}&timeout_ms=20000`, undefined, 200);
       if (view.status === status) return now() - start;
-      if (now() - start > timeoutMs) throw new Error(`case ${caseId} is ${view.status} after ${timeoutMs} ms, expected ${status}: ${JSON.stringify(view.status_reason)}`);
-      await sleep(this.pollMs);
+      if (now() - start > timeoutMs) throw new Error(`case ${caseId} is ${view.status} after ${timeoutMs} ms, expected ${status}`);
+      if (this.pollMs > 0) await sleep(this.pollMs);
     }
   }
 
@@ -207,17 +214,26 @@ async function hsmWrappedRate(app: RunningApp, seconds: number): Promise<Rate> {
 }
 
 async function main() {
+  if (process.argv.includes('--help')) {
+    console.log('npm run bench:issuance -- [--n 200] [--concurrency 8] [--rounds 5] [--max-seconds 100] [--warmup 4] [--poll-ms 0]\n' +
+      '  --rounds       real and bare rounds alternate; each gets n/rounds cases and max-seconds/rounds of budget\n' +
+      '  --max-seconds  no real case starts after this share of a round (0: no limit)\n' +
+      '  --poll-ms      0: the scripted clients long-poll GET /api/applications/{id}/status; >0: poll the full case view every so many ms');
+    return;
+  }
   const n = intFlag('n', 200);
   const concurrency = Math.max(1, intFlag('concurrency', 8));
-  const pollMs = intFlag('poll-ms', 100);
-  const warmup = intFlag('warmup', 4);
+  const pollMs = intFlag('poll-ms', 0);
+  const warmup = Math.max(1, intFlag('warmup', 4));
   const maxSeconds = intFlag('max-seconds', 100);
+  const rounds = Math.max(1, intFlag('rounds', 5));
   const config = loadConfig();
   if (!config.runtime.databaseUrl) {
     throw new Error('bench:issuance needs the services: run it with `npm run bench:issuance` (scripts/with-stack.ts).');
   }
   const started = now();
-  console.log(`bench:issuance n=${n} concurrency=${concurrency} poll=${pollMs} ms warm-up=${warmup} max-seconds=${maxSeconds}; Temporal ${config.temporal.address} namespace ${config.temporal.namespace}; load average ${load()}`);
+  const following = pollMs > 0 ? `polling the case view every ${pollMs} ms` : 'long-polling /status';
+  console.log(`bench:issuance n=${n} concurrency=${concurrency} ${following} warm-up=${warmup} max-seconds=${maxSeconds} rounds=${rounds}; Temporal ${config.temporal.address} namespace ${config.temporal.namespace}; load average ${load()}`);
 
   const app = await startApp();
   let bareWorkers: Worker[] = [];
@@ -237,59 +253,15 @@ async function main() {
     const hsmStart = await hsmWrappedRate(app, 3);
     console.log(`at the start: ${fmt(hsmStart.perSecond)} keys/s (${hsmStart.ops} in ${fmt(hsmStart.seconds, 2)} s)`);
 
-    // 2. Issuance through the API.
-    heading(`issuance: up to ${n} seals through the API, ${concurrency} cases at a time`);
+    // 2. Set-up: holders, warm-up cases (one's history gives the bare workflow its activities), bare workers.
+    heading(`issuance: up to ${n} seals through the API, ${concurrency} cases at a time, in ${rounds} rounds alternating with the bare workflow`);
     const regStart = now();
     const holders = await registerHolders(app, admin.token, warmup + n, concurrency);
     console.log(`registered ${holders.length} pre-verified holders (A3) through /api/registration/holders in ${fmt((now() - regStart) / 1000, 1)} s (set-up, not timed)`);
     const driver = new Driver(app, maker.token, officer.token, pollMs);
-    if (warmup > 0) {
-      const w = await runPool(warmup, concurrency, (i) => driver.runCase(holders[i]));
-      console.log(`warm-up: ${warmup} cases in ${fmt(w, 1)} s (not counted; starts Chromium for the certificates)`);
-    }
-    const timings: Array<Record<Step, StepTiming>> = [];
-    const caseIds: string[] = [];
-    const caseTotals: number[] = [];
-    const issueStart = now();
-    const issueSeconds = await runPool(n, concurrency, async (i) => {
-      const start = now();
-      const r = await driver.runCase(holders[warmup + i]);
-      timings.push(r.steps);
-      caseIds.push(r.caseId);
-      caseTotals.push(now() - start);
-    }, maxSeconds > 0 ? issueStart + maxSeconds * 1000 : Infinity);
-    const issued = timings.length;
-    if (issued < n) console.log(`time budget: no case started after ${maxSeconds} s (--max-seconds; 0 for none), so ${issued} of the ${n} cases ran; the baseline runs as many`);
-    const collected = await app.db('seals as s').join('cases as c', 'c.id', 's.case_id').where({ 'c.maker_id': makerId, 'c.status': 'collected', 's.status': 'active' }).count<{ count: string }[]>('* as count');
-    if (Number(collected[0].count) !== warmup + issued) throw new Error(`expected ${warmup + issued} collected cases with active seals, found ${collected[0].count}`);
-    const issuedPerSecond = issued / issueSeconds;
-    console.log(`${issued} seals issued in ${fmt(issueSeconds, 1)} s: ${fmt(issuedPerSecond, 2)} seals/s (${warmup + issued} collected cases with active seals in PostgreSQL)`);
-    const rows: Array<Array<string | number>> = [['step (ms)', 'client p50', 'client p95', 'to next status p50', 'to next status p95', 'total p50', 'total p95', 'next status']];
-    const nextStatus: Record<Step, string> = {
-      submit: 'awaiting_production',
-      'upload on-site image': '-',
-      production: 'awaiting_filing',
-      filing: 'filing_under_review',
-      'officer accepts': 'ready',
-      collection: 'collected',
-    };
-    for (const s of STEPS) {
-      const client = timings.map((t) => t[s].client);
-      const wait = timings.map((t) => t[s].wait);
-      const total = timings.map((t) => t[s].client + t[s].wait);
-      rows.push([s, fmt(percentile(client, 50), 0), fmt(percentile(client, 95), 0), fmt(percentile(wait, 50), 0), fmt(percentile(wait, 95), 0), fmt(percentile(total, 50), 0), fmt(percentile(total, 95), 0), nextStatus[s]]);
-    }
-    rows.push(['whole case', '', '', '', '', fmt(percentile(caseTotals, 50), 0), fmt(percentile(caseTotals, 95), 0), '']);
-    printTable(rows);
-    await printActivityBreakdown(client, caseIds.slice(0, 40).map(applicationWorkflowId), 'application activity');
+    const w = await runPool(warmup, concurrency, (i) => driver.runCase(holders[i]));
+    console.log(`warm-up: ${warmup} cases in ${fmt(w, 1)} s (not counted; starts Chromium for the certificates)`);
 
-    // 3. HSM after the seals.
-    heading(`HSM: wrapped key generation after ${warmup + issued} seals`);
-    const hsmAfter = await hsmWrappedRate(app, 3);
-    console.log(`after the seals: ${fmt(hsmAfter.perSecond)} keys/s (${hsmAfter.ops} in ${fmt(hsmAfter.seconds, 2)} s)`);
-
-    // 4. Bare baseline with the same activities as a real case.
-    heading(`baseline: bare workflow, ${issued} runs, ${concurrency} at a time`);
     const history = await client.workflow.getHandle(applicationWorkflowId((await app.db('cases').where({ maker_id: makerId, status: 'collected' }).first('id')).id)).fetchHistory();
     const queues: BareWorkflowInput['queues'] = [];
     for (const e of history.events ?? []) {
@@ -305,7 +277,7 @@ async function main() {
       await Worker.create({ connection: bareConnection, namespace: config.temporal.namespace, taskQueue: bareQueue, workflowsPath: path.resolve(__dirname, 'fixtures/bare-workflow.ts'), activities: bareActivities }),
       await Worker.create({ connection: bareConnection, namespace: config.temporal.namespace, taskQueue: input.secondTaskQueue, activities: bareActivities }),
     ];
-    bareRuns = bareWorkers.map((w) => w.run());
+    bareRuns = bareWorkers.map((wk) => wk.run());
     const bareIds: string[] = [];
     const runBare = async () => {
       const start = now();
@@ -315,14 +287,77 @@ async function main() {
       if (result !== queues.length) throw new Error(`bare workflow ran ${result} activities, expected ${queues.length}`);
       return now() - start;
     };
-    if (warmup > 0) await runPool(warmup, concurrency, runBare);
+    await runPool(warmup, concurrency, runBare);
+    const bareWarmIds = bareIds.length;
+
+    // 3. Rounds: real cases, then as many bare workflows, alternating, so load from others on this shared
+    //    machine falls on both alike. Each round has n/rounds cases and max-seconds/rounds of budget.
+    const timings: Array<Record<Step, StepTiming>> = [];
+    const caseIds: string[] = [];
+    const caseTotals: number[] = [];
     const bareLatencies: number[] = [];
-    const bareSeconds = await runPool(issued, concurrency, async () => {
-      bareLatencies.push(await runBare());
-    });
+    const perRound = Math.ceil(n / rounds);
+    const roundRows: Array<Array<string | number>> = [['round', 'cases', 'seals/s', 'bare/s', 'ratio', 'load average']];
+    let issued = 0;
+    let issueSeconds = 0;
+    let bareSeconds = 0;
+    for (let round = 1; round <= rounds && issued < n; round++) {
+      const count = Math.min(perRound, n - issued);
+      const offset = warmup + issued;
+      const roundStart = now();
+      const realDone: number[] = [];
+      const seconds = await runPool(count, concurrency, async (i) => {
+        const start = now();
+        const r = await driver.runCase(holders[offset + i]);
+        timings.push(r.steps);
+        caseIds.push(r.caseId);
+        caseTotals.push(now() - start);
+        realDone.push(i);
+      }, maxSeconds > 0 ? roundStart + (maxSeconds * 1000) / rounds : Infinity);
+      const done = realDone.length;
+      if (done === 0) break;
+      const bSeconds = await runPool(done, concurrency, async () => {
+        bareLatencies.push(await runBare());
+      });
+      issued += done;
+      issueSeconds += seconds;
+      bareSeconds += bSeconds;
+      const ratio = done / seconds / (done / bSeconds);
+      roundRows.push([round, done, fmt(done / seconds, 2), fmt(done / bSeconds, 2), fmt(ratio, 3), load()]);
+      console.log(`round ${round}: ${done} seals in ${fmt(seconds, 1)} s (${fmt(done / seconds, 2)}/s), ${done} bare in ${fmt(bSeconds, 1)} s (${fmt(done / bSeconds, 2)}/s): ratio ${fmt(ratio, 3)}; load ${load()}`);
+    }
+    if (issued < n) console.log(`time budget: no case started after ${maxSeconds / rounds} s of a round (--max-seconds ${maxSeconds} / ${rounds} rounds; 0 for none), so ${issued} of the ${n} cases ran; the baseline ran as many`);
+    const collected = await app.db('seals as s').join('cases as c', 'c.id', 's.case_id').where({ 'c.maker_id': makerId, 'c.status': 'collected', 's.status': 'active' }).count<{ count: string }[]>('* as count');
+    if (Number(collected[0].count) !== warmup + issued) throw new Error(`expected ${warmup + issued} collected cases with active seals, found ${collected[0].count}`);
+    const issuedPerSecond = issued / issueSeconds;
     const barePerSecond = issued / bareSeconds;
+    console.log(`${issued} seals issued in ${fmt(issueSeconds, 1)} s: ${fmt(issuedPerSecond, 2)} seals/s (${warmup + issued} collected cases with active seals in PostgreSQL)`);
     console.log(`${issued} bare workflows in ${fmt(bareSeconds, 1)} s: ${fmt(barePerSecond, 2)} workflows/s (latency p50 ${fmt(percentile(bareLatencies, 50), 0)} ms, p95 ${fmt(percentile(bareLatencies, 95), 0)} ms)`);
-    await printActivityBreakdown(client, bareIds.slice(warmup, warmup + 40), 'bare activity');
+    printTable(roundRows);
+    const rows: Array<Array<string | number>> = [['step (ms)', 'client p50', 'client p95', 'to next status p50', 'to next status p95', 'total p50', 'total p95', 'next status']];
+    const nextStatus: Record<Step, string> = {
+      submit: 'awaiting_production',
+      'upload on-site image': '-',
+      production: 'awaiting_filing',
+      filing: 'filing_under_review',
+      'officer accepts': 'ready',
+      collection: 'collected',
+    };
+    for (const s of STEPS) {
+      const c = timings.map((t) => t[s].client);
+      const wait = timings.map((t) => t[s].wait);
+      const total = timings.map((t) => t[s].client + t[s].wait);
+      rows.push([s, fmt(percentile(c, 50), 0), fmt(percentile(c, 95), 0), fmt(percentile(wait, 50), 0), fmt(percentile(wait, 95), 0), fmt(percentile(total, 50), 0), fmt(percentile(total, 95), 0), nextStatus[s]]);
+    }
+    rows.push(['whole case', '', '', '', '', fmt(percentile(caseTotals, 50), 0), fmt(percentile(caseTotals, 95), 0), '']);
+    printTable(rows);
+    await printActivityBreakdown(client, caseIds.slice(0, 40).map(applicationWorkflowId), 'application activity');
+    await printActivityBreakdown(client, bareIds.slice(bareWarmIds, bareWarmIds + 40), 'bare activity');
+
+    // 4. HSM after the seals.
+    heading(`HSM: wrapped key generation after ${warmup + issued} seals`);
+    const hsmAfter = await hsmWrappedRate(app, 3);
+    console.log(`after the seals: ${fmt(hsmAfter.perSecond)} keys/s (${hsmAfter.ops} in ${fmt(hsmAfter.seconds, 2)} s)`);
 
     // 5. Token-object key generation, the baseline that motivated wrapped keys.
     heading('HSM baseline: token-object key generation (ensureEcKeyPair, fresh labels), one at a time');
@@ -337,9 +372,10 @@ async function main() {
     heading('summary (bench:issuance)');
     printTable([
       ['figure', 'value'],
-      [`seals issued per second (API, end to end; ${issued} cases)`, fmt(issuedPerSecond, 2)],
-      ['bare workflows per second (same activities, no-ops)', fmt(barePerSecond, 2)],
-      ['ratio issued / bare', fmt(ratio, 3)],
+      [`seals issued per second (API, end to end; ${issued} cases in ${roundRows.length - 1} rounds)`, fmt(issuedPerSecond, 2)],
+      ['bare workflows per second (same activities, no-ops; interleaved rounds)', fmt(barePerSecond, 2)],
+      ['ratio issued / bare (overall)', fmt(ratio, 3)],
+      ['ratio per round', roundRows.slice(1).map((r) => r[4]).join(' ')],
       ['HSM wrapped key generation per second, at the start', fmt(hsmStart.perSecond)],
       [`HSM wrapped key generation per second, after ${warmup + issued} seals`, fmt(hsmAfter.perSecond)],
       ['HSM token-object key generation per second', fmt(tokenRate.perSecond)],
@@ -348,7 +384,7 @@ async function main() {
     console.log(`issued/s ÷ bare/s = ${fmt(ratio, 3)} (target ≥ ${TARGET_RATIO}): ${ratio >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET'}`);
     console.log(`total ${fmt((now() - started) / 1000, 1)} s; load average ${load()}`);
   } finally {
-    for (const w of bareWorkers) w.shutdown();
+    for (const wk of bareWorkers) wk.shutdown();
     await Promise.all(bareRuns);
     await bareConnection?.close();
     await client.connection.close();
