@@ -12,12 +12,12 @@ export async function waitForCase(app: RunningApp, token: string, caseId: string
   }
 }
 
-/** A collected (live) seal of a pre-registered (A3) holder in `district`, produced by `maker`. */
-export async function collectedSeal(
+/** A seal of a pre-registered (A3) holder in `district`, produced by `maker` and ready to collect (filing accepted). */
+export async function readySeal(
   app: RunningApp,
   maker: { token: string },
   officer: { token: string },
-  opts: { district?: string; sealKind?: string } = {},
+  opts: { district?: string; sealKind?: string; handlerId?: string } = {},
 ) {
   const district = opts.district ?? '110105';
   const admin = await createUser(app.db, 'admin');
@@ -25,7 +25,7 @@ export async function collectedSeal(
   const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
     uscc, name: `北京生命周期${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district, registration_date: '2026-11-01',
   });
-  const handlerId = makeResidentId();
+  const handlerId = opts.handlerId ?? makeResidentId();
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {
     holder: { uscc, name: holder.body.name, kind: 'enterprise', address: '北京市朝阳区光华路1号', district },
     seal: { kind: opts.sealKind ?? 'business_contract', language: 'zh' },
@@ -40,7 +40,18 @@ export async function collectedSeal(
   const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
   await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });
   await waitForCase(app, maker.token, caseId, 'ready');
+  return { caseId, uscc, handlerId, handlerPhone: '13700137000' };
+}
+
+/** A collected (live) seal of a pre-registered (A3) holder in `district`, produced by `maker`. */
+export async function collectedSeal(
+  app: RunningApp,
+  maker: { token: string },
+  officer: { token: string },
+  opts: { district?: string; sealKind?: string } = {},
+) {
+  const { caseId, uscc, handlerId, handlerPhone } = await readySeal(app, maker, officer, opts);
   const collected = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: handlerId });
   if (collected.body.status !== 'collected') throw new Error(`not collected: ${JSON.stringify(collected.body)}`);
-  return { caseId, sealId: collected.body.seal.id as string, holderId: collected.body.holder.id as string, uscc, handlerId, handlerPhone: '13700137000', view: collected.body };
+  return { caseId, sealId: collected.body.seal.id as string, holderId: collected.body.holder.id as string, uscc, handlerId, handlerPhone, view: collected.body };
 }

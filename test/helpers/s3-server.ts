@@ -70,3 +70,17 @@ export async function startS3TestServer(): Promise<S3TestServer> {
     },
   };
 }
+
+/** The environment that selects `server`'s bucket as the blob store, by configuration alone (as a deployment would). */
+export function s3StoreEnv(server: S3TestServer, bucket: string, prefix: string): Record<string, string> {
+  return {
+    ESEAL_BLOBS_BACKEND: 's3',
+    ESEAL_BLOBS_S3_ENDPOINT: server.endpoint,
+    ESEAL_BLOBS_S3_BUCKET: bucket,
+    ESEAL_BLOBS_S3_REGION: server.region,
+    ESEAL_BLOBS_S3_ACCESS_KEY_ID: server.accessKeyId,
+    ESEAL_BLOBS_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+    ESEAL_BLOBS_S3_FORCE_PATH_STYLE: 'true',
+    ESEAL_BLOBS_S3_PREFIX: prefix,
+  };
+}

@@ -28,7 +28,7 @@ import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
-import { startS3TestServer, type S3TestServer } from '../helpers/s3-server';
+import { s3StoreEnv, startS3TestServer, type S3TestServer } from '../helpers/s3-server';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const JPEG_BYTES = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(64), Buffer.from([0xff, 0xd9])]);
@@ -327,16 +327,7 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
   beforeAll(async () => {
     server = await startS3TestServer();
     // Selected by configuration alone, as a deployment would.
-    s3Env = {
-      ESEAL_BLOBS_BACKEND: 's3',
-      ESEAL_BLOBS_S3_ENDPOINT: server.endpoint,
-      ESEAL_BLOBS_S3_BUCKET: bucket,
-      ESEAL_BLOBS_S3_REGION: server.region,
-      ESEAL_BLOBS_S3_ACCESS_KEY_ID: server.accessKeyId,
-      ESEAL_BLOBS_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-      ESEAL_BLOBS_S3_FORCE_PATH_STYLE: 'true',
-      ESEAL_BLOBS_S3_PREFIX: prefix,
-    };
+    s3Env = s3StoreEnv(server, bucket, prefix);
     const config = loadConfig({ ...process.env, ...s3Env });
     const selected = blobStoreFromConfig(config, { onCorrupted: (e) => void corrupted.push(e.sha256) });
     expect(selected).toBeInstanceOf(S3BlobStore);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
-import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { collectedSeal, readySeal } from '../helpers/journeys';
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { encryptedBlobSize, personalData, PERSONAL_DATA_KEK_LABEL } from '../../infra/crypto/personal-data';
 import { backfillMaterialFiles, backfillPersonalData, encryptLegacyPersonalData } from '../../infra/crypto/backfill';
@@ -154,24 +154,8 @@ test('P1: after a full application, pg_dump, the blob files and the workflow his
 });
 
 test('P1: the collection check and the keeper checks compare ID numbers through the encryption (wrong collector refused, same keeper twice refused)', async () => {
-  const admin = await createUser(app.db, 'admin');
-  const uscc = makeUscc('110105');
-  await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京加密${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
   const handlerId = makeResidentId('19860101');
-  const created = await api(app.url, maker.token, 'POST', '/api/applications', {
-    holder: { uscc, name: `北京加密${uscc.slice(-5)}有限公司`, kind: 'enterprise', address: '北京市朝阳区光华路1号', district: '110105' },
-    seal: { kind: 'business_contract', language: 'zh' },
-    handler: { name: '郑十一', id_number: handlerId, phone: '13700137001' },
-  });
-  expect(created.status).toBe(201);
-  const caseId = created.body.id;
-  await waitForCase(app, maker.token, caseId, 'awaiting_production');
-  const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
-  await waitForCase(app, maker.token, caseId, 'awaiting_filing');
-  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
-  await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });
-  await waitForCase(app, maker.token, caseId, 'ready');
+  const { caseId } = await readySeal(app, maker, officer, { handlerId });
   const wrong = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: makeResidentId('19860102') });
   expect(wrong.status).toBe(422);
   expect(wrong.body.error.code).toBe('COLLECTOR_NOT_HANDLER');

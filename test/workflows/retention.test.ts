@@ -51,7 +51,7 @@ import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../
 import { createUser, testConfig, createActor } from '../helpers/stack';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
-import { startS3TestServer } from '../helpers/s3-server';
+import { s3StoreEnv, startS3TestServer } from '../helpers/s3-server';
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const SECOND = 1000;
@@ -299,17 +299,7 @@ test('M8: with the S3 store configured a segment is stored in the bucket (not on
   const bucket = 'eseal-video';
   // Selected by configuration alone, as a deployment would; the use-cases and the retention activities share it.
   const configured = blobStoreFromConfig(
-    loadConfig({
-      ...process.env,
-      ESEAL_BLOBS_BACKEND: 's3',
-      ESEAL_BLOBS_S3_ENDPOINT: server.endpoint,
-      ESEAL_BLOBS_S3_BUCKET: bucket,
-      ESEAL_BLOBS_S3_REGION: server.region,
-      ESEAL_BLOBS_S3_ACCESS_KEY_ID: server.accessKeyId,
-      ESEAL_BLOBS_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-      ESEAL_BLOBS_S3_FORCE_PATH_STYLE: 'true',
-      ESEAL_BLOBS_S3_PREFIX: 'video/',
-    }),
+    loadConfig({ ...process.env, ...s3StoreEnv(server, bucket, 'video/') }),
   );
   expect(configured).toBeInstanceOf(S3BlobStore);
   const s3 = configured as S3BlobStore;
