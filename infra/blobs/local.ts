@@ -29,17 +29,20 @@ export class LocalBlobStore implements BlobStore {
     const incoming = path.join(this.dir, '.incoming');
     await mkdir(incoming, { recursive: true });
     const tmp = path.join(incoming, `${randomUUID()}.part`);
-    const { sha256, size } = await spoolToFile(source, tmp, { maxBytes: opts.maxBytes });
-    const target = this.pathOf(sha256);
-    // Written once: a sound copy is kept; a corrupted one is replaced by these bytes (they hash right).
-    const existing = await hashFile(target).catch((e) => (isMissing(e) ? null : Promise.reject(e)));
-    if (existing?.sha256 === sha256) {
-      await unlink(tmp);
+    try {
+      const { sha256, size } = await spoolToFile(source, tmp, { maxBytes: opts.maxBytes });
+      const target = this.pathOf(sha256);
+      // Written once: a sound copy is kept; a corrupted one is replaced by these bytes (they hash right).
+      const existing = await hashFile(target).catch((e) => (isMissing(e) ? null : Promise.reject(e)));
+      if (existing?.sha256 !== sha256) {
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(tmp, target);
+      }
       return { sha256, size };
+    } finally {
+      // Whatever failed (reading the old copy, mkdir, rename), no .part is left behind; once renamed it is already gone.
+      await unlink(tmp).catch(() => undefined);
     }
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(tmp, target);
-    return { sha256, size };
   }
 
   async get(sha256: string): Promise<Buffer> {

@@ -77,15 +77,39 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * Spooled and hashed, then sent once unless the object is already there. A single PutObject is atomic:
-   * the object appears whole or not at all, and the server checks the SHA-256, so a cut or damaged upload
-   * never becomes a blob. The SDK does not retry a streamed body; the store retries from the spool file.
+   * Whether a sound copy is stored: read back and hashed, as the local store hashes its file. A HEAD would
+   * only echo the checksum recorded at upload, not what the server's disk holds now. Re-puts are rare
+   * (retries, the same file uploaded twice), and a copy of the wrong size is judged before its first byte.
+   */
+  private async holdsSound(sha256: string, size: number): Promise<boolean> {
+    let res;
+    try {
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.keyOf(sha256) }));
+    } catch (e) {
+      if (notFound(e)) return false;
+      throw e;
+    }
+    const body = res.Body as Readable;
+    if (res.ContentLength !== undefined && res.ContentLength !== size) {
+      body.destroy();
+      return false;
+    }
+    const hash = createHash('sha256');
+    for await (const chunk of body) hash.update(chunk as Buffer);
+    return hash.digest('hex') === sha256;
+  }
+
+  /**
+   * Spooled and hashed, then sent unless a sound copy is already there (a damaged one is replaced, as on
+   * local disk). A single PutObject is atomic: the object appears whole or not at all, and the server checks
+   * the SHA-256, so a cut or damaged upload never becomes a blob. The SDK does not retry a streamed body;
+   * the store retries from the spool file.
    */
   async put(source: BlobSource, opts: { maxBytes?: number } = {}): Promise<PutResult> {
     const tmp = await this.spoolFile();
     const { sha256, size } = await spoolToFile(source, tmp, { maxBytes: opts.maxBytes });
     try {
-      for (let attempt = 1; !(await this.has(sha256)); attempt++) {
+      for (let attempt = 1; !(await this.holdsSound(sha256, size)); attempt++) {
         try {
           await this.client.send(
             new PutObjectCommand({

@@ -3,7 +3,7 @@
 // server (Versity S3 Gateway, scripts/ensure-s3-test-server.sh).
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -281,6 +281,33 @@ describe('LocalBlobStore', () => {
     await expect(store.get('../etc/passwd')).rejects.toThrow('not a SHA-256');
   });
 
+  test('a put that fails after its bytes are spooled (the old copy unreadable, its folder unusable) fails and leaves no temporary file', async () => {
+    const store = new LocalBlobStore(path.join(dir, 'failing'));
+    const incoming = path.join(store.dir, '.incoming');
+    // The address taken by a folder: reading the "existing copy" fails with EISDIR, not ENOENT.
+    const bytes = Buffer.concat([PNG_BYTES, randomBytes(1024)]);
+    const target = store.pathOf(sha256(bytes));
+    mkdirSync(target, { recursive: true });
+    await expect(store.put(bytes)).rejects.toMatchObject({ code: 'EISDIR' });
+    expect(filesUnder(incoming)).toEqual([]);
+    rmSync(path.dirname(target), { recursive: true });
+
+    // The address's folder a dangling link: no copy to read, but the folder cannot be made nor renamed into.
+    const other = Buffer.concat([PDF_BYTES, randomBytes(1024)]);
+    const otherFolder = path.dirname(store.pathOf(sha256(other)));
+    symlinkSync(path.join(dir, 'nowhere', 'x'), otherFolder);
+    await expect(store.put(other)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(filesUnder(incoming)).toEqual([]);
+    rmSync(otherFolder);
+
+    // Repaired, the same puts store the bytes.
+    for (const b of [bytes, other]) {
+      expect(await store.put(b)).toEqual({ sha256: sha256(b), size: b.length });
+      expect((await store.get(sha256(b))).equals(b)).toBe(true);
+    }
+    expect(filesUnder(incoming)).toEqual([]);
+  });
+
   test('each process stages in a folder of its own; the first to start sweeps the folders of dead processes of this host, never a live one\'s or another host\'s', async () => {
     const root = path.join(dir, 'staging-root');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid that has just exited
@@ -366,6 +393,24 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
     await store.client.send(new PutObjectCommand({ Bucket: bucket, Key: store.keyOf(b), Body: Buffer.from('%PDF-1.4 something else entirely') }));
     await expect(store.get(b)).rejects.toBeInstanceOf(BlobCorruptedError);
     expect(corrupted).toEqual([a, a, b]);
+  });
+
+  test('a damaged object is replaced by the next put of the same bytes, as on local disk; a sound one is kept, not sent again', async () => {
+    const bytes = Buffer.concat([PDF_BYTES, randomBytes(2 * 1024 * 1024)]);
+    const { sha256: sha } = await store.put(bytes);
+    const object = path.join(server.root, bucket, store.keyOf(sha));
+    // A byte flipped in the server's file (same size), then a copy cut short (the wrong size).
+    for (const damage of [() => flipByte(object, 4096), () => writeFileSync(object, bytes.subarray(0, 1000))]) {
+      damage();
+      await expect(store.get(sha)).rejects.toBeInstanceOf(BlobCorruptedError);
+      expect(await store.put(Readable.from([bytes]))).toEqual({ sha256: sha, size: bytes.length });
+      expect(readFileSync(object).equals(bytes)).toBe(true);
+      expect((await store.get(sha)).equals(bytes)).toBe(true);
+    }
+    // Sound: the put finds it so and leaves the server's file as it was.
+    const before = statSync(object);
+    expect(await store.put(bytes)).toEqual({ sha256: sha, size: bytes.length });
+    expect(statSync(object)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs });
   });
 
   test('over maxBytes nothing reaches the bucket; missing and deleted blobs are named as missing', async () => {
