@@ -366,3 +366,27 @@ test('M7: a seal stopped through the API starts its archive workflow (archive:<s
   expect(description).toMatchObject({ type: 'archiveRetentionWorkflow', status: { name: 'RUNNING' } });
   expect((await api(app.url, supervisor.token, 'GET', '/api/archive-disposals')).body.map((t: { seal_id: string }) => t.seal_id)).not.toContain(sealId);
 });
+
+test('M8: a segment named in Chinese keeps its name; a cut-off upload body is refused as malformed (400, in Chinese and English) and nothing of it is kept', async () => {
+  const bytes = videoBytes();
+  const named = await uploadSegment(maker.token, { camera_id: 'hall-zh', ...times(), sha256: sha256(bytes) }, bytes, '大厅录像.mp4');
+  expect(named.status).toBe(201);
+  expect(named.body.original_name).toBe('大厅录像.mp4');
+
+  // The form stops in the middle of the file: no closing boundary.
+  const cut = videoBytes();
+  const boundary = `----f7${randomUUID()}`;
+  const head = [`--${boundary}`, 'Content-Disposition: form-data; name="camera_id"', '', 'hall-cut', `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="cut.mp4"', 'Content-Type: video/mp4', '', ''].join('\r\n');
+  const res = await fetch(`${app.url}/api/video-segments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${maker.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: Buffer.concat([Buffer.from(head), cut]),
+  });
+  expect(res.status).toBe(400);
+  const body = (await res.json()) as any;
+  expect(body.error).toMatchObject({ code: 'malformed_multipart', message_zh: '上传内容格式有误' });
+  expect(body.error.message_en).toContain('Malformed multipart upload');
+  await expect(readFile(blobPath(sha256(cut)))).rejects.toMatchObject({ code: 'ENOENT' });
+  expect(await app.db('video_segments').where({ maker_id: makerId, camera_id: 'hall-cut' })).toHaveLength(0);
+  await eventually('staged segments removed', () => readdir(processTempDir(path.join(app.config.runtime.dataDir, 'staging', 'video'))), (left) => left.length === 0);
+});

@@ -2,12 +2,12 @@
 // limit), its CSRF token checked before anything else happens, and refusals turned into messages beside
 // their fields or at the top of the page. No stack trace ever reaches a page.
 import { randomUUID } from 'node:crypto';
-import busboy from 'busboy';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { DomainError, ValidationErrors } from '../../domain/errors';
 import { MAX_UPLOAD_BYTES } from '../../usecases/applications';
-import { stageUpload, type StagedFile } from '../../infra/blobs';
+import type { StagedFile } from '../../infra/blobs';
 import { ApiError } from '../errors';
+import { readMultipart } from '../upload';
 import { csrfMatches, FLASH_COOKIE, setCookie, cookiesOf, clearCookie } from './session';
 
 /** A file of the form, streamed to a temporary file (never whole in memory), removed after the response. */
@@ -27,33 +27,14 @@ declare module 'express-serve-static-core' {
 const MAX_FILES = 12;
 const urlencoded = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 });
 
-function readMultipart(req: Request, res: Response): Promise<FormInput> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      // One byte over the limit is read so that "exactly the limit" and "more" can be told apart.
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES + 1, files: MAX_FILES, fields: 60, fieldSize: 8192 } });
-    } catch {
-      return reject(new ApiError(400, 'multipart_required', '表单格式有误', 'Malformed form'));
-    }
-    const fields: Record<string, string> = {};
-    const pending: Promise<StagedFile>[] = [];
-    res.once('close', () => void Promise.allSettled(pending).then((all) => all.forEach((r) => r.status === 'fulfilled' && void r.value.discard())));
-    bb.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    bb.on('file', (name, stream, info) => {
-      const staged = stageUpload(stream, { field: name, filename: info.filename ?? '', maxBytes: MAX_UPLOAD_BYTES });
-      staged.catch(() => stream.resume()); // a failed write still reads the request to its end
-      pending.push(staged);
-    });
-    bb.on('error', reject);
-    bb.on('close', () => {
-      // An empty file input sends a part with no name and no bytes: nothing was chosen.
-      Promise.all(pending).then((all) => resolve({ fields, files: all.filter((f) => f.filename || f.size > 0 || f.truncated) }), reject);
-    });
-    req.pipe(bb);
+async function readForm(req: Request): Promise<FormInput> {
+  const { fields, files } = await readMultipart(req, {
+    maxBytes: MAX_UPLOAD_BYTES,
+    limits: { files: MAX_FILES, fields: 60, fieldSize: 8192 },
+    notMultipart: new ApiError(400, 'multipart_required', '表单格式有误', 'Malformed form'),
   });
+  // An empty file input sends a part with no name and no bytes: nothing was chosen.
+  return { fields, files: files.filter((f) => f.filename || f.size > 0 || f.truncated) };
 }
 
 const FORM_EXPIRED = new ApiError(403, 'csrf', '表单已过期或来源不明，请刷新页面后重试', 'The form has expired or did not come from this site; reload the page and try again');
@@ -66,7 +47,7 @@ export function formBody(): RequestHandler {
   const handler: RequestHandler = async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (req.is('multipart/form-data')) {
-        req.form = await readMultipart(req, res);
+        req.form = await readForm(req);
       } else {
         await new Promise<void>((resolve, reject) => urlencoded(req, res, (e?: unknown) => (e ? reject(e) : resolve())));
         const body = (req.body ?? {}) as Record<string, unknown>;

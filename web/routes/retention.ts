@@ -1,15 +1,14 @@
 // JSON API of retention: premises surveillance video (M8) and seal archives (M7). Thin: parse, call a
 // use-case, answer. Video uploads are streamed to the store, never held in memory.
-import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
 import type { Readable } from 'node:stream';
 import type { Deps } from '../../usecases/applications';
 import * as uc from '../../usecases/retention';
 import path from 'node:path';
-import { stageUpload, type StagedFile } from '../../infra/blobs';
+import type { StagedFile } from '../../infra/blobs';
 import { processTempDir } from '../../infra/blobs/tempdir';
 import { requireRole } from '../auth';
-import { ApiError } from '../errors';
+import { readUpload } from '../upload';
 
 const ctx = (req: Request): uc.AccessContext => ({ clientAddress: req.ip ?? null });
 const query = (req: Request, name: string): string | undefined => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
@@ -23,35 +22,11 @@ export interface StagedVideoUpload extends uc.VideoUpload {
  * staging folder under DATA_DIR (segments reach gigabytes: not TMPDIR, which may be memory); the use-case
  * puts it into the configured store. The staged copy is removed when the response is finished, whatever happened.
  */
-export function readVideoUpload(req: Request, deps: Pick<Deps, 'config'>): Promise<StagedVideoUpload> {
-  const max = uc.maxVideoBytes();
-  const dir = processTempDir(path.join(deps.config.runtime.dataDir, 'staging', 'video'));
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: max + 1, files: 1, fields: 20, fieldSize: 4096 } });
-    } catch {
-      return reject(new ApiError(400, 'multipart_required', '请以 multipart/form-data 提交（含文件字段 file）', 'Send multipart/form-data (with a file field named file)'));
-    }
-    const fields: Record<string, string> = {};
-    let staging: Promise<StagedFile> | null = null;
-    req.res?.once('close', () => void staging?.then((f) => f.discard(), () => undefined));
-    bb.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    bb.on('file', (name, stream, info) => {
-      if (name !== 'file' || staging) {
-        stream.resume();
-        return;
-      }
-      staging = stageUpload(stream, { field: name, filename: info.filename ?? '', maxBytes: max, dir });
-      staging.catch(() => stream.resume()); // awaited on close; a failed write still reads the request to its end
-    });
-    bb.on('error', reject);
-    bb.on('close', () => {
-      (staging ?? Promise.resolve(null)).then((file) => resolve({ fields, file }), reject);
-    });
-    req.pipe(bb);
+export async function readVideoUpload(req: Request, deps: Pick<Deps, 'config'>): Promise<StagedVideoUpload> {
+  return readUpload(req, {
+    maxBytes: uc.maxVideoBytes(),
+    dir: processTempDir(path.join(deps.config.runtime.dataDir, 'staging', 'video')),
+    fileField: 'file',
   });
 }
 
