@@ -426,12 +426,12 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
     // A task decided by its own workflow, not the case's (M5: a production-data correction).
     await decideCorrectionThroughWorkflow(deps, actor, task.workflow_id, { taskId, decision: b.decision, reason });
     const c = await deps.db('cases').where({ id: task.case_id }).first('status');
-    return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: c.status };
+    return { task_id: taskId, task_kind: task.kind as string, decision: b.decision, case_id: task.case_id, case_status: c.status };
   }
   const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
   // The Update answers with the case's status as the decision is taken (the workflow acts on it afterwards).
   const { status } = await update(() => handle.executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
-  return { task_id: taskId, decision: b.decision, case_id: task.case_id, case_status: status };
+  return { task_id: taskId, task_kind: task.kind as string, decision: b.decision, case_id: task.case_id, case_status: status };
 }
 
 // ---------- documents (M10, M13) ----------

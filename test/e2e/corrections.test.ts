@@ -59,7 +59,7 @@ it('M5: a correction is a task in its district queue only; the officer compares 
   await page.locator('#f-reason').fill('介质应为 HSM');
   await page.getByRole('button', { name: '退回' }).click();
   await page.waitForURL(/\/tasks$/);
-  expect(await page.locator('.flash.ok').innerText()).toContain('已退回');
+  expect(await page.locator('.flash.ok').innerText()).toContain('已退回更正，现行版本不变'); // a correction's words, not a case's
   expect((await api(app.url, maker.token, 'GET', path)).body.versions[1]).toMatchObject({ version: 2, state: 'rejected', approval: { decision: 'rejected', reason: '介质应为 HSM' } });
 
   // The maker corrects again; the officer approves it on the task page, and it becomes current.
@@ -71,6 +71,7 @@ it('M5: a correction is a task in its district queue only; the officer compares 
   expect(await page.locator('#correction h2').innerText()).toContain('v1 → v3'); // v2 was rejected: v1 is still in effect
   await page.getByRole('button', { name: '通过' }).click();
   await page.waitForURL(/\/tasks$/);
+  expect(await page.locator('.flash.ok').innerText()).toContain('已批准更正，新版本生效');
   const list = (await api(app.url, maker.token, 'GET', path)).body;
   expect(list.current_version).toBe(3);
   expect(list.versions.map((v: { version: number; state: string }) => [v.version, v.state])).toEqual([[1, 'superseded'], [2, 'rejected'], [3, 'current']]);

@@ -25,6 +25,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'flash.passwordChanged': ['登录密码已修改，其他设备上的登录已退出', 'Password changed; sessions on other devices were logged out'],
   'flash.taskAccepted': ['已通过，案件继续办理', 'Accepted; the case moves on'],
   'flash.taskReturned': ['已退回，制作单位将看到退回理由', 'Returned; the maker sees the reason'],
+  'flash.correctionAccepted': ['已批准更正，新版本生效（旧版本仍可查阅）', 'Correction approved; the new version is in effect (the old one stays readable)'],
+  'flash.correctionReturned': ['已退回更正，现行版本不变，制作单位将看到退回理由', 'Correction returned; the version in effect stays, and the maker sees the reason'],
   'flash.taskClaimed': ['已认领该任务', 'Task claimed'],
   'flash.taskReleased': ['已释放该任务', 'Task released'],
   'flash.applicationSubmitted': ['申请已提交', 'Application submitted'],

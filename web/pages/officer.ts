@@ -126,8 +126,9 @@ export function officerPages(deps: Deps): Router {
     const f = req.form!.fields;
     const decision = f.decision;
     try {
-      await decideTask(deps, req.actor!, String(req.params.id), { decision, reason: f.reason ?? '' });
-      flash(req, res, decision === 'accept' ? 'taskAccepted' : 'taskReturned');
+      const decided = await decideTask(deps, req.actor!, String(req.params.id), { decision, reason: f.reason ?? '' });
+      const what = decided.task_kind === 'production_correction' ? 'correction' : 'task'; // a correction decides a version, not the case
+      flash(req, res, `${what}${decision === 'accept' ? 'Accepted' : 'Returned'}`);
       res.redirect(303, '/tasks');
     } catch (e) {
       const refusal = refusalOf(e);
