@@ -15,6 +15,9 @@ import { upsertReferenceData } from '../infra/reference-data';
 import { startPostgres } from '../infra/services/postgres';
 import { startTemporal } from '../infra/services/temporal-dev-server';
 
+/** The migrations after which stored personal data may still be in clear or in an older format (P1). */
+const PERSONAL_DATA_MIGRATIONS = new Set(['20261128040000_personal_data_at_rest.ts', '20261128090000_personal_data_bound.ts']);
+
 export interface Stack {
   /** The application role's connection (M5: only SELECT and INSERT on record tables). */
   databaseUrl: string;
@@ -62,8 +65,12 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
         const pki = await provisionPlatformPki(hsm, db, runtime.dataDir, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
         await ensureAuditSigningCertificate(hsm, runtime.dataDir); // M6: the key that signs the audit chain's heads
         await hsm.ensureAesWrappingKey(PERSONAL_DATA_KEK_LABEL); // P1: wraps the keys of personal data at rest
-        const encrypted = await encryptLegacyPersonalData(db, hsm, blobStoreFromConfig(config));
-        if (encrypted > 0) log(`P1: brought ${encrypted} personal-data values and files stored in clear or an older format to the current one`);
+        // Values in clear or an older format can only predate the personal-data migrations: rewrite them when a start
+        // applies one (an upgrade), not on every start, where it would scan every personal-data column for nothing.
+        if (applied.some((m) => PERSONAL_DATA_MIGRATIONS.has(m))) {
+          const encrypted = await encryptLegacyPersonalData(db, hsm, blobStoreFromConfig(config));
+          if (encrypted > 0) log(`P1: brought ${encrypted} personal-data values and files stored in clear or an older format to the current one`);
+        }
         log(`HSM: token "${runtime.hsmTokenLabel}" (${token.confPath}); CA chain in ${pki.dir}`);
       } finally {
         await hsm.close();

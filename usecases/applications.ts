@@ -463,10 +463,12 @@ export async function overdueFilings(deps: Pick<Deps, 'db'>, actor: Actor, now: 
   return rows.map((r) => ({ ...r, late_by_minutes: Math.floor((now.getTime() - new Date(r.due_at).getTime()) / 60_000) }));
 }
 
-export async function unclaimedLedger(deps: Pick<Deps, 'db'>, actor: Actor) {
+/** The unclaimed ledger (M9), newest first; `limit` bounds the read (the ledger only grows). */
+export async function unclaimedLedger(deps: Pick<Deps, 'db'>, actor: Actor, limit?: number) {
   if (actor.role !== 'supervisor' && actor.role !== 'officer') throw forbidden('Supervision is for supervisors and officers', '督导信息仅供督导人员和民警查看');
   const q = deps.db('unclaimed_ledger as u').join('seals as s', 's.id', 'u.seal_id').join('holders as h', 'h.id', 's.holder_id');
   if (actor.role === 'officer') q.where('u.district_code', actor.districtCode);
+  if (limit !== undefined) q.limit(limit);
   return q.orderBy('u.entered_at', 'desc').select('u.seal_id', 'u.case_id', 'u.district_code', 'h.name as holder_name', 's.seal_code', 'u.ready_at', 'u.due_at', 'u.entered_at');
 }
 

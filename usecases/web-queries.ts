@@ -11,7 +11,7 @@ import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
 import type { Actor } from '../web/auth';
 import { forbidden, notFound } from '../web/errors';
-import { assertCanSeeCase } from './applications';
+import { assertCanSeeCase, unclaimedLedger } from './applications';
 import { conflict } from '../domain/errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -289,7 +289,6 @@ export async function supervisionDashboard(db: Db, actor: Actor, now = new Date(
   };
   const horizon = new Date(now.getTime() + APPROACHING_UNCLAIMED_DAYS * 86400_000);
   const nearing = () => db('seals as s').where('s.status', 'ready').where('s.unclaimed_due_at', '<', horizon);
-  const ledgerRows = () => db('unclaimed_ledger as u');
   // Independent reads, run side by side on the pool: the page waits for the slowest, not for their sum.
   const [overdue, overdueCount, approaching, approachingCount, ledger, ledgerCount, byState, overdueByDistrict, overdueByMaker] = await Promise.all([
     overdueRows()
@@ -308,11 +307,8 @@ export async function supervisionDashboard(db: Db, actor: Actor, now = new Date(
       .limit(limit)
       .select('s.id as seal_id', 's.case_id', 'c.district_code', 'h.name as holder_name', 'm.name as maker_name', 's.seal_code', 's.kind as seal_kind', 's.number as seal_number', 's.ready_at', 's.unclaimed_due_at'),
     nearing().count('* as n').first(),
-    // The newest entries of the unclaimed ledger (M9), bounded: the ledger only grows.
-    ledgerRows().join('seals as s', 's.id', 'u.seal_id').join('holders as h', 'h.id', 's.holder_id')
-      .orderBy('u.entered_at', 'desc').limit(limit)
-      .select('u.seal_id', 'u.case_id', 'u.district_code', 'h.name as holder_name', 's.seal_code', 'u.ready_at', 'u.due_at', 'u.entered_at'),
-    ledgerRows().count('* as n').first(),
+    unclaimedLedger({ db }, actor, limit),
+    db('unclaimed_ledger').count('* as n').first(),
     db('cases').whereNotIn('status', TERMINAL_CASE_STATUSES).groupBy('status').select('status', db.raw('count(*) as n')) as Promise<Array<{ status: string; n: string }>>,
     groups('district_code'),
     groups('maker_id'),

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../infra/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -76,4 +77,10 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment) {
     Object.entries(temporal.searchAttributes).map(([name, type]) => [name, indexed[type] as unknown as IndexedValueType]),
   );
   await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
+}
+
+/** The workflow bundle for a time-skipping test, without webpack's progress chatter in the test output. */
+export function bundleWorkflowsQuietly(workflowsPath: string) {
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  return bundleWorkflowCode({ workflowsPath, logger: quiet });
 }

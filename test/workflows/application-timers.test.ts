@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDbActivities } from '../../activities';
 import { addCalendarMonthsEndOfDay } from '../../domain/calendar';
 import { BlobStore, bufferedFile } from '../../infra/blobs';
@@ -38,10 +38,9 @@ import { connectWorkerContext, type WorkerContext } from '../../workers/connect'
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { makeResidentId, makeUscc, PNG_BYTES, createMaker } from '../helpers/fixtures';
 import { createActor, testConfig } from '../helpers/stack';
-import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
 
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -69,7 +68,7 @@ beforeAll(async () => {
   ctx = await connectWorkerContext(config);
   hsm = await openHsm(ctx);
   blobs = new BlobStore(path.join(config.runtime.dataDir, 'blobs'));
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  workflowBundle = await bundleWorkflowsQuietly(require.resolve('../../workflows'));
 
   admin = await actor('admin');
   maker = await actor('maker', { maker_id: await createMaker(ctx.db) });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDbActivities } from '../../activities';
 import { createRetentionDbActivities } from '../../activities/retention';
 import { addCalendarMonthsEndOfDay, addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/calendar';
@@ -49,11 +49,10 @@ import { connectWorkerContext, type WorkerContext } from '../../workers/connect'
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../helpers/fixtures';
 import { createUser, testConfig, createActor } from '../helpers/stack';
-import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
 import { s3StoreEnv, startS3TestServer } from '../helpers/s3-server';
 
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -95,7 +94,7 @@ beforeAll(async () => {
   blobs = new BlobStore(path.join(config.runtime.dataDir, 'blobs'));
   env = await createTimeSkippingEnv();
   await registerSearchAttributes();
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  workflowBundle = await bundleWorkflowsQuietly(require.resolve('../../workflows'));
   makerId = await createMaker(ctx.db); // premises in Chaoyang (110105)
   maker = await actor('maker', { maker_id: makerId });
   chaoyangOfficer = await actor('officer', { district_code: CHAOYANG });

@@ -5,7 +5,7 @@
 //   node --import tsx scripts/with-stack.ts -- npx jest test/workflows/seal-timers.test.ts
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDbActivities } from '../../activities';
 import type { Config } from '../../infra/config';
 import { sealWorkflow } from '../../workflows/seal';
@@ -22,11 +22,10 @@ import { eventually } from '../helpers/wait';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 import { createUser, testConfig } from '../helpers/stack';
-import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 
 const DAY = 24 * 3600 * 1000;
 const MIN = 60 * 1000;
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 let config: Config;
 let ctx: WorkerContext;
@@ -38,7 +37,7 @@ beforeAll(async () => {
   config = testConfig();
   ctx = await connectWorkerContext(config);
   env = await createTimeSkippingEnv();
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  bundle = await bundleWorkflowsQuietly(require.resolve('../../workflows'));
 });
 afterAll(async () => {
   await hsm?.close();

@@ -4,11 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { decideUpdate, decisionQuery, fileSignal, humanTask, sleepDays, waitForFiling } from './fixtures/sleepy';
 
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -21,7 +20,7 @@ beforeAll(async () => {
   env = await createTimeSkippingEnv();
   const t1 = Date.now();
   // Bundle once; a Worker runs only once (runUntil shuts it down), so each test makes its own.
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/sleepy'), logger: quietLogger });
+  workflowBundle = await bundleWorkflowsQuietly(require.resolve('./fixtures/sleepy'));
   process.stdout.write(`time-skipping env up in ${t1 - t0} ms; workflow bundle in ${Date.now() - t1} ms\n`);
 });
 
