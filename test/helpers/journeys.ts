@@ -26,10 +26,12 @@ export async function readySeal(
     uscc, name: `北京生命周期${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district, registration_date: '2026-11-01',
   });
   const handlerId = opts.handlerId ?? makeResidentId();
+  // Each seal's own phone: tests that look for a phone in a dump must not find another test's.
+  const handlerPhone = `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {
     holder: { uscc, name: holder.body.name, kind: 'enterprise', address: '北京市朝阳区光华路1号', district },
     seal: { kind: opts.sealKind ?? 'business_contract', language: 'zh' },
-    handler: { name: '郑十一', id_number: handlerId, phone: '13700137000' },
+    handler: { name: '郑十一', id_number: handlerId, phone: handlerPhone },
   });
   if (created.status !== 201) throw new Error(`application refused: ${JSON.stringify(created.body)}`);
   const caseId = created.body.id;
@@ -40,7 +42,7 @@ export async function readySeal(
   const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
   await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });
   await waitForCase(app, maker.token, caseId, 'ready');
-  return { caseId, uscc, handlerId, handlerPhone: '13700137000' };
+  return { caseId, uscc, handlerId, handlerPhone };
 }
 
 /** A collected (live) seal of a pre-registered (A3) holder in `district`, produced by `maker`. */
