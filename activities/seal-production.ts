@@ -8,6 +8,8 @@ import { ISSUING_CA_KEY_LABEL, issueCertificate } from '../infra/pki/ca';
 import { hsmCrypto } from '../infra/pki/hsm-crypto';
 import type { PlatformSigningKey } from '../infra/pki/platform';
 import { sealKindLabel, type SealKind } from '../domain/seals';
+import { sealCertificateNames } from '../domain/seal-text';
+import { domainErrorsAreFinal } from './domain-failure';
 import { createStatementSigning, createStatementStore } from './platform-statements';
 
 /** The AES key inside the HSM under which every seal's private key is wrapped (never extractable). */
@@ -21,15 +23,16 @@ export interface SealCertificatePolicy {
 /** Private-enterprise-number arc for our subject attributes would need registration; we use standard ones. */
 function sealSubject(s: { holder_name: string; holder_uscc: string; kind: SealKind; number: number | null; seal_code: string }): x509.JsonName {
   const label = sealKindLabel(s.kind).zh + (s.number ? `(${s.number})` : '');
+  const names = sealCertificateNames(s.holder_name, label); // within X.509's bounds, or a DomainError
   return [
     { C: ['CN'] },
     { L: ['北京市'] },
-    { O: [s.holder_name] },
+    { O: [names.organization] },
     // organizationIdentifier (2.5.4.97) carries the USCC, as eIDAS-style certificates carry a legal entity ID.
     { '2.5.4.97': [`USCC-${s.holder_uscc}`] },
     { OU: [label] },
     { '2.5.4.5': [s.seal_code] }, // serialNumber: the seal code
-    { CN: [`${s.holder_name} ${label}`] },
+    { CN: [names.commonName] },
   ];
 }
 
@@ -82,7 +85,7 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
       const cert = await issueCertificate(hsm, {
         issuerCertDer: issuing.der,
         issuerKeyLabel: ISSUING_CA_KEY_LABEL,
-        subject: sealSubject(s),
+        subject: await domainErrorsAreFinal(async () => sealSubject(s)),
         publicKeySpki: key.public_key_spki,
         notBefore,
         notAfter,

@@ -7,6 +7,7 @@ import { getDistrict } from './districts';
 import { parseHolderKind, type HolderKind } from './holders';
 import { isSealTextLanguage, type SealTextLanguage } from './materials';
 import { parseResidentId } from './resident-id';
+import { parseSealName, SEAL_TEXT_LIMITS } from './seal-text';
 import {
   assertPersonalSealRoleAllowed,
   assertSealKindAllowed,
@@ -83,12 +84,12 @@ type Json = Record<string, unknown>;
 /** The holder's part of a form (also what the market-regulation feed sends for A3). */
 export function parseHolderSection(h: Json, v: ValidationCollector): Partial<ApplicationForm['holder']> {
   const uscc = v.check(() => parseUscc(h.uscc, { field: F.holderUscc }).code);
-  const name = v.check(() => parseName(h.name, F.holderName));
+  const name = v.check(() => parseSealName(h.name, F.holderName, 'registered', SEAL_TEXT_LIMITS.holderName));
   const kind = v.check(() => parseHolderKind(h.kind, F.holderKind));
   const address = v.check(() => parseName(h.address, F.holderAddress, 200));
   const district = v.check(() => getDistrict(h.district, F.holderDistrict));
   const legalRepresentative =
-    h.legal_representative === undefined || h.legal_representative === null ? null : v.check(() => parseName(h.legal_representative, F.legalRep, 50));
+    h.legal_representative === undefined || h.legal_representative === null ? null : v.check(() => parseSealName(h.legal_representative, F.legalRep, 'person', SEAL_TEXT_LIMITS.otherPersonName));
   return { uscc, name, kind, address, districtCode: district?.code, legalRepresentative: legalRepresentative ?? null, hasSuperior: h.has_superior === true };
 }
 
@@ -123,22 +124,35 @@ export function parseApplicationForm(body: unknown, today: Date): ApplicationFor
   if (sealKind === 'personal_name') {
     if (!p) v.add(requiredField(fieldRef('seal.person', '个人名章人员信息', 'Person of the personal seal')));
     else {
-      const name = v.check(() => parseName(p.name, F.personName, 16));
+      const name = v.check(() => parseSealName(p.name, F.personName, 'person', SEAL_TEXT_LIMITS.personName));
       const idNumber = v.check(() => parseResidentId(p.id_number, { field: F.personId, asOf: today }).id);
       const role = v.check(() => parsePersonalSealRole(p.role, F.personRole));
       if (holderKind && role) v.check(() => assertPersonalSealRoleAllowed(holderKind, role));
       if (name && idNumber && role) person = { name, idNumber, role };
     }
   }
-  // The text on the seal: departments and branches name themselves; other public seals carry the holder's name.
-  const needsOwnText = sealKind === 'internal_department' || sealKind === 'branch';
-  const text = needsOwnText
-    ? v.check(() => parseName(s.text, F.sealText, 40))
-    : sealKind === 'personal_name'
-      ? person?.name
-      : holderName;
+  // The text on the seal: departments and branches name themselves; other public seals carry the holder's
+  // registered name, and a personal seal the person's: a different text sent for those is refused, not ignored.
+  const text =
+    sealKind === 'internal_department'
+      ? v.check(() => parseSealName(s.text, F.sealText, 'registered', SEAL_TEXT_LIMITS.departmentName))
+      : sealKind === 'branch'
+        ? v.check(() => parseSealName(s.text, F.sealText, 'registered', SEAL_TEXT_LIMITS.holderName))
+        : sealKind === 'personal_name'
+          ? person?.name
+          : holderName;
+  if (sealKind && sealKind !== 'internal_department' && sealKind !== 'branch' && s.text !== undefined && s.text !== null && s.text !== '') {
+    const given = typeof s.text === 'string' ? s.text.normalize('NFC').trim() : s.text;
+    if (text !== undefined && given !== text) {
+      v.add(
+        sealKind === 'personal_name'
+          ? invalidField(F.sealText, '个人名章的文字是本人姓名，不能另填', "a personal name seal's text is the person's name; leave it out")
+          : invalidField(F.sealText, '此类印章的文字是单位的登记名称，不能另填', "this seal's text is the holder's registered name; leave it out", { code: 'SEAL_TEXT_NOT_REGISTERED_NAME' }),
+      );
+    }
+  }
 
-  const handlerName = v.check(() => parseName(hd.name, F.handlerName, 50));
+  const handlerName = v.check(() => parseSealName(hd.name, F.handlerName, 'person', SEAL_TEXT_LIMITS.otherPersonName));
   const handlerId = v.check(() => parseResidentId(hd.id_number, { field: F.handlerId, asOf: today }).id);
   const handlerPhone = v.check(() => parsePhone(hd.phone, F.handlerPhone));
   v.throwAggregateIfAny();

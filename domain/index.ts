@@ -9,3 +9,4 @@ export * from './seals';
 export * from './numbering';
 export * from './materials';
 export * from './calendar';
+export * from './seal-text';

@@ -40,14 +40,18 @@
  * sheet, no links, no <image>, <use> or <foreignObject>, no external reference of any kind.
  */
 import {
+  DEPARTMENT_LINE_MAX_CHARS,
   DomainError,
   FIELDS,
   fieldRef,
   invalidField,
   isBusinessSealKind,
   isSealKind,
+  type NameKind,
+  parseSealName,
   requiredField,
   SEAL_KIND_LABELS,
+  SEAL_TEXT_LIMITS,
   type SealKind,
   sealDisplayLabel,
 } from '../../domain';
@@ -72,9 +76,10 @@ export const SEAL_RED = '#E60012';
 export const SERIF_FAMILY = 'Noto Serif CJK SC';
 export const SANS_FAMILY = 'Noto Sans CJK SC';
 
-export const HOLDER_NAME_MAX_CHARS = 40;
-export const PERSON_NAME_MAX_CHARS = 16;
-export const DEPARTMENT_NAME_MAX_CHARS = 12;
+/** The limits are the domain's (domain/seal-text.ts), the same the application form is checked against. */
+export const HOLDER_NAME_MAX_CHARS = SEAL_TEXT_LIMITS.holderName;
+export const PERSON_NAME_MAX_CHARS = SEAL_TEXT_LIMITS.personName;
+export const DEPARTMENT_NAME_MAX_CHARS = SEAL_TEXT_LIMITS.departmentName;
 
 /** Side of the SVG's viewBox; a 42 mm public seal, so 1 unit ≈ 0.21 mm. */
 export const IMPRINT_VIEWBOX = 200;
@@ -99,9 +104,10 @@ const WHITESPACE_RE = /[\s\u0009-\u000D\u0085\u2028\u2029\u3000]+/gu;
 /**
  * The characters of a name as they will be drawn: NFC, stripped of controls, format characters (bidi
  * overrides, zero-width, BOM), private-use and ill-formed code points, whitespace collapsed, trimmed.
- * Throws a DomainError (400) when nothing is left or the name is longer than `maxChars` characters.
+ * Throws a DomainError (400) when nothing is left, the name is longer than `maxChars` characters, or (with
+ * `kind`) a character breaks the domain's rule for names of that kind (one the font cannot draw, markup, …).
  */
-export function sanitizeSealText(value: unknown, field: typeof FIELD_HOLDER_NAME, maxChars: number): string[] {
+export function sanitizeSealText(value: unknown, field: typeof FIELD_HOLDER_NAME, maxChars: number, kind?: NameKind): string[] {
   if (value === undefined || value === null) throw requiredField(field);
   if (typeof value !== 'string') {
     throw invalidField(field, '应为文本', 'must be text', { code: 'SEAL_TEXT_INVALID' });
@@ -123,6 +129,7 @@ export function sanitizeSealText(value: unknown, field: typeof FIELD_HOLDER_NAME
       { code: 'SEAL_TEXT_TOO_LONG', details: { length: chars.length, max: maxChars } },
     );
   }
+  if (kind) parseSealName(clean, field, kind, maxChars);
   return chars;
 }
 
@@ -301,6 +308,18 @@ function publicSeal(name: readonly string[], belowStar: readonly string[] | null
   if (belowStar === null) {
     parts.push(star(C, C, 32));
     parts.push(upperArcText(layoutUpperArc(name, 280), name));
+  } else if (belowStar.length > DEPARTMENT_LINE_MAX_CHARS) {
+    // A long department name is cut in two lines below a smaller star, the first line the longer, as carvers
+    // set it; the lines (centred 27 and 45 below the centre, at most 16 high) keep clear of the code below.
+    const split = Math.ceil(belowStar.length / 2);
+    const corner = Math.hypot(40, 45 + 8);
+    let arc = layoutUpperArc(name, 280);
+    if (arc.radius - arc.fontSize * 0.5 < corner + 3) arc = layoutUpperArc(name, 250);
+    parts.push(star(C, C - 12, 24));
+    parts.push(upperArcText(arc, name));
+    parts.push(
+      `<g font-family="'${SERIF_FAMILY}', serif" font-weight="700">${horizontalLine(belowStar.slice(0, split), C + 27, 16, 84)}${horizontalLine(belowStar.slice(split), C + 45, 16, 80)}</g>`,
+    );
   } else {
     // The line below the star: centred 38 below the centre, at most 86 wide and 20 high. A name whose
     // characters would reach into that box when it runs down to 280° stops at 250° instead.
@@ -406,7 +425,7 @@ function belowStarText(input: ImprintInput, kind: SealKind): string[] | null {
     });
   }
   if (kind === 'internal_department') {
-    return sanitizeSealText(input.departmentName, FIELD_DEPARTMENT_NAME, DEPARTMENT_NAME_MAX_CHARS);
+    return sanitizeSealText(input.departmentName, FIELD_DEPARTMENT_NAME, DEPARTMENT_NAME_MAX_CHARS, 'registered');
   }
   return null;
 }
@@ -421,7 +440,7 @@ function refuseField(field: typeof FIELD_HOLDER_NAME, kind: SealKind): DomainErr
 export function renderImprintSvg(input: ImprintInput): string {
   if (!isSealKind(input.sealKind)) throw invalidField(FIELDS.sealKind, '无效', 'is not a seal kind', { code: 'UNKNOWN_SEAL_KIND' });
   const kind = input.sealKind;
-  const holder = sanitizeSealText(input.holderName, FIELD_HOLDER_NAME, HOLDER_NAME_MAX_CHARS);
+  const holder = sanitizeSealText(input.holderName, FIELD_HOLDER_NAME, HOLDER_NAME_MAX_CHARS, 'registered');
   const sealCode = parseSealCode(input.sealCode);
   const hasPerson = input.personName !== undefined && input.personName !== null;
   const hasDepartment = input.departmentName !== undefined && input.departmentName !== null;
@@ -433,7 +452,7 @@ export function renderImprintSvg(input: ImprintInput): string {
     if (input.sealNumber !== undefined && input.sealNumber !== null) {
       throw invalidField(FIELDS.sealNumber, '个人名章不编号', 'a personal name seal is not numbered', { code: 'SEAL_NUMBER_NOT_ALLOWED' });
     }
-    const person = sanitizeSealText(input.personName, FIELD_PERSON_NAME, PERSON_NAME_MAX_CHARS);
+    const person = sanitizeSealText(input.personName, FIELD_PERSON_NAME, PERSON_NAME_MAX_CHARS, 'person');
     const text = personalSealText(person);
     body = personalSeal(text);
     label = `${SEAL_KIND_LABELS[kind].zh} ${text.join('')}`;

@@ -13,6 +13,7 @@ const FILES = [
   'numbering.ts',
   'materials.ts',
   'calendar.ts',
+  'seal-text.ts',
   'index.ts',
 ];
 

@@ -7,6 +7,7 @@ import { SEAL_KINDS } from '../../domain';
 import { catchDomainError } from '../helpers/domain-errors';
 import {
   defaultFontFiles,
+  escapeXml,
   HOLDER_NAME_MAX_CHARS,
   imprintDigest,
   type ImprintInput,
@@ -52,10 +53,6 @@ function parseXml(svg: string): Document {
   );
   expect(problems).toEqual([]);
   return doc;
-}
-
-function allElements(doc: Document): Element[] {
-  return Array.from(doc.getElementsByTagName('*'));
 }
 
 /** The text of every <text> element, in document order (one character each). */
@@ -214,18 +211,15 @@ describe('S3: imprint SVG', () => {
 describe('S3: imprint input is untrusted', () => {
   const HOSTILE = '<script>alert(1)</script>&"\'';
 
-  it('S3: a hostile name gives well-formed, inert XML that draws the name as text', () => {
-    const { svg, png } = renderImprint({ ...CONTRACT_2, holderName: HOSTILE });
-    const doc = parseXml(svg);
-    const names = allElements(doc).map((e) => e.localName);
-    expect(new Set(names)).toEqual(new Set(['svg', 'desc', 'g', 'circle', 'polygon', 'text']));
-    expect(doc.getElementsByTagName('script')).toHaveLength(0);
-    expect(svg).not.toMatch(/<script|<foreignObject|<image|<use|href|url\(|on\w+=/i);
-    for (const el of allElements(doc)) {
-      for (const attr of Array.from(el.attributes)) expect(attr.name).not.toMatch(/^on|href$/i);
-    }
-    expect(drawnTexts(svg).join('')).toBe(`${HOSTILE}合同专用章(2)1101050000124`);
-    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG'); // resvg parsed it too
+  it('S3: a hostile name or an emoji is refused by the rule for names (domain/seal-text.ts), naming the character', () => {
+    const e = catchDomainError(() => renderImprint({ ...CONTRACT_2, holderName: HOSTILE }));
+    expect([e.code, e.field, e.details]).toEqual(['NAME_CHARACTER_NOT_ALLOWED', 'holderName', { character: '<', codePoint: 'U+003C', position: 1 }]);
+    const emoji = catchDomainError(() => renderImprint({ ...PERSONAL, personName: '张😀' }));
+    expect([emoji.field, emoji.details?.codePoint]).toEqual(['personName', 'U+1F600']);
+    const dept = catchDomainError(() => renderImprint({ ...LEGAL, sealKind: 'internal_department', departmentName: '财务部{{7*7}}' }));
+    expect(dept.field).toBe('departmentName');
+    // Whatever is drawn is still escaped as XML.
+    expect(escapeXml(HOSTILE)).toBe('&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&apos;');
   });
 
   it('S3: control characters, bidi overrides and zero-width characters are stripped', () => {
@@ -293,7 +287,8 @@ describe('S3: imprint PNG', () => {
       'personal-zhang-san': PERSONAL,
       'personal-wang-xiaoming': { ...PERSONAL, personName: '王小明' },
       'personal-maimaiti-aili': { ...PERSONAL, personName: '买买提·艾力' },
-      'hostile-name': { ...CONTRACT_2, holderName: '<script>alert(1)</script>&"\'' },
+      'internal-department-24-two-lines': { holderName: '北京市公安局朝阳分局', sealKind: 'internal_department', departmentName: '人口管理和出入境管理支队综合办公室信息化建设科室', sealCode: '1101050000003' },
+      'branch-40': { holderName: LONG_NAME, sealKind: 'branch', sealCode: '1101080000128' },
     };
     for (const [name, input] of Object.entries(samples)) {
       const r = renderImprint(input);
