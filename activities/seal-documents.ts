@@ -5,6 +5,7 @@ import { renderImprintAsync } from '../infra/imprint';
 import { renderDocumentHtml, type CancellationReason, type PdfRenderer } from '../infra/documents/render';
 import { sealKindLabel, type SealKind } from '../domain/seals';
 import { shanghaiDate } from '../domain/calendar';
+import { domainErrorsAreFinal } from './domain-failure';
 
 export type DocumentKind = 'production_certificate' | 'cancellation_certificate';
 
@@ -25,14 +26,14 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
       const s = await sealRecord(db, sealId);
       if (s.imprint_sha256) return { imprintSha256: s.imprint_sha256 };
       const kind = s.kind as SealKind;
-      const imprint = await renderImprintAsync({
+      const imprint = await domainErrorsAreFinal(() => renderImprintAsync({
         holderName: kind === 'branch' ? s.text : s.holder_name,
         sealKind: kind,
         sealNumber: s.number,
         sealCode: s.seal_code,
         personName: kind === 'personal_name' ? s.person_name : null,
         departmentName: kind === 'internal_department' ? s.text : null,
-      });
+      }));
       const [updated] = await db('seals')
         .where({ id: sealId })
         .whereNull('imprint_sha256')

@@ -7,6 +7,8 @@ export type CaseStatus =
   | 'licence_paused'
   | 'awaiting_production'
   | 'producing'
+  // a production step that cannot succeed stopped the case; the maker tells the holder and applies again
+  | 'production_failed'
   | 'awaiting_filing'
   | 'filing_under_review'
   | 'filing_returned'

@@ -14,6 +14,7 @@ import {
   type ProductionInput,
 } from './application-messages';
 import { createCaseDesk, now, wrongState } from './case-desk';
+import { productionFailedReason, productionImpossible } from './production-failure';
 import { sealWorkflow } from './seal';
 import { startArchiveRetention } from './retention-archive';
 
@@ -36,7 +37,7 @@ const documents = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout
 export async function applicationWorkflow(input: ApplicationInput): Promise<CaseState> {
   // HSM operations take milliseconds: a short timeout lets another HSM worker take over from a dead one quickly.
   const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
-  const desk = createCaseDesk(input.caseId, input.districtCode, 'materials_required');
+  const desk = createCaseDesk(input.caseId, input.districtCode, 'materials_required', input.makerId);
   const { state, record, moveTo, openTask, awaitDecision } = desk;
   let production: ProductionInput | null = null;
   let collection: CollectionInput | null = null;
@@ -120,10 +121,23 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   await moveTo('producing', 'production_recorded', {}, p.actorId);
   await db.recordProductionData({ caseId: input.caseId, productionData: p.productionData, onSiteImageMaterialId: p.onSiteImageMaterialId, authorId: p.actorId });
   const sealCode = await db.assignSealCode({ sealId: input.sealId });
-  await hsm.generateSealKey({ sealId: input.sealId });
-  await hsm.issueSealCertificate({ sealId: input.sealId });
-  await db.renderImprint({ sealId: input.sealId });
-  await hsm.bindImprint({ sealId: input.sealId });
+  try {
+    await hsm.generateSealKey({ sealId: input.sealId });
+    await hsm.issueSealCertificate({ sealId: input.sealId });
+    await db.renderImprint({ sealId: input.sealId });
+    await hsm.bindImprint({ sealId: input.sealId });
+  } catch (e) {
+    const failure = productionImpossible(e);
+    if (!failure) throw e;
+    // Nothing issued may stay valid: the certificate is revoked (CRL and OCSP), the key destroyed.
+    const at = now();
+    await hsm.destroySealKey({ sealId: input.sealId, at });
+    await db.markSealCancelled({ sealId: input.sealId, reason: 'production_failed', at });
+    await hsm.regenerateCrl({});
+    state.reason = productionFailedReason(failure);
+    await moveTo('production_failed', 'production_failed', { code: failure.code, zh: failure.zh, en: failure.en });
+    return state;
+  }
   const producedAt = now();
   await db.markProduced({ sealId: input.sealId, at: producedAt });
   await record('produced', { sealCode });

@@ -19,7 +19,7 @@ import type { Lang } from './session';
 import { SEAL_KIND_LABELS } from '../../domain/seals';
 
 const TRANSIENT = ['submitted', 'producing'];
-const OPEN_ORDER = ['materials_required', 'awaiting_establishment_approval', 'licence_paused', 'awaiting_production', 'producing', 'awaiting_filing', 'filing_returned', 'filing_under_review', 'ready', 'processing', 'awaiting_reset_approval', 'submitted'];
+const OPEN_ORDER = ['production_failed', 'materials_required', 'awaiting_establishment_approval', 'licence_paused', 'awaiting_production', 'producing', 'awaiting_filing', 'filing_returned', 'filing_under_review', 'ready', 'processing', 'awaiting_reset_approval', 'submitted'];
 const ONE_MIB = 1024 * 1024;
 
 function fileRefusal(file: UploadedFile): { zh: string; en: string } | null {
@@ -45,7 +45,8 @@ function applicationBody(f: Record<string, string>) {
     },
     seal: {
       kind: sealKind,
-      text: opt(f['seal.text']),
+      // The field is shown for department and branch seals only; a value left in it when the kind changed is not sent.
+      text: sealKind === 'internal_department' || sealKind === 'branch' ? opt(f['seal.text']) : undefined,
       language: opt(f['seal.language']) ?? 'zh',
       person: sealKind === 'personal_name' ? { name: f['seal.person.name'], id_number: f['seal.person.id_number'], role: opt(f['seal.person.role']) } : undefined,
     },
@@ -204,6 +205,7 @@ export function casePages(deps: uc.Deps): Router {
             filing: c.kind !== 'password_reset' && (s === 'awaiting_filing' || s === 'filing_returned'),
             collection: s === 'ready',
             collected: s === 'collected' && c.kind === 'application',
+            productionFailed: s === 'production_failed',
           }
         : null,
       autorefresh: TRANSIENT.includes(s),

@@ -202,7 +202,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'new.usccHint': ['18 位，系统校验校验码', '18 characters; the check character is verified'],
   'new.superiorHint': ['有则提交上级介绍信，否则提交法定代表人委托授权书', 'Then an introduction letter of the superior is needed, else an authorisation letter'],
   'new.newOrganHint': ['设立文件需民警审批', 'Its establishment document needs an officer\'s approval'],
-  'new.sealTextHint': ['仅内设机构章、分支机构章填写', 'Only for department and branch seals'],
+  'new.sealTextHint': ['仅内设机构章（最多24个字符）、分支机构章（最多40个字符）填写', 'Only for department seals (at most 24 characters) and branch seals (at most 40)'],
+  'new.holderNameHint': ['登记名称，最多40个字符：汉字、字母、数字、括号及“·”“-”“、”', 'The registered name, at most 40 characters: Chinese characters, letters, digits, brackets and "·", "-", "、"'],
   'new.idHint': ['18 位，系统校验校验码', '18 characters; the check digit is verified'],
   'new.submit': ['提交申请', 'Submit application'],
 
@@ -227,6 +228,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'step.collect': ['登记领取', 'Record collection'],
   'step.collectedHint': ['印章已领取，制作证书已生成，可交用章单位。', 'The seal is collected; the production certificate is ready for the holder.'],
   'step.certificate': ['电子印章制作证书（PDF）', 'Production certificate (PDF)'],
+  'step.productionFailedHint': ['制作无法完成（原因见上）：请告知用章单位，核对登记名称后重新申请。此案件不再继续，已签发的证书已吊销。', 'Production cannot be completed (reason above): tell the holder, check the registered name and apply again. This case goes no further; any certificate issued has been revoked.'],
+  'step.applyAgain': ['重新申请', 'Apply again'],
   'step.nothing': ['目前无需制作单位操作。', 'Nothing for the maker to do now.'],
 
   'seal.imprintAlt': ['{label}印模', 'Imprint of the {label}'],
