@@ -1,7 +1,7 @@
 // What every case workflow shares (applications and lifecycle requests alike): its projected state and
 // timeline, officer tasks decided through Updates, and the police filing with its 24-hour deadline (M3).
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type { ApplicationDbActivities } from '../activities';
 import {
   caseStateQuery,
@@ -16,6 +16,21 @@ import {
 } from './application-messages';
 
 export const CaseStatusKey = defineSearchAttributeKey('CaseStatus', 'KEYWORD');
+export const DistrictCodeKey = defineSearchAttributeKey('DistrictCode', 'KEYWORD');
+export const MakerIdKey = defineSearchAttributeKey('MakerId', 'KEYWORD');
+
+/**
+ * The case's district and maker as search attributes, set as the workflow starts so the Temporal UI and
+ * `temporal workflow list --query "DistrictCode='110105'"` find it from its first moment. Behind a patch:
+ * histories from before carry no such command and replay unchanged.
+ */
+export function upsertCaseScope(districtCode: string, makerId?: string | null) {
+  if (!patched('search-attributes-district-maker')) return;
+  upsertSearchAttributes([
+    { key: DistrictCodeKey, value: districtCode },
+    ...(makerId ? [{ key: MakerIdKey, value: makerId }] : []),
+  ]);
+}
 
 const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
 
@@ -32,7 +47,8 @@ export function wrongState(state: CaseState, action: { zh: string; en: string })
 
 export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace';
 
-export function createCaseDesk(caseId: string, districtCode: string, initial: CaseStatus) {
+export function createCaseDesk(caseId: string, districtCode: string, initial: CaseStatus, makerId?: string) {
+  upsertCaseScope(districtCode, makerId);
   const state: CaseState = {
     status: initial,
     reason: null,

@@ -4,6 +4,7 @@
 // No timer: the due time (the filing deadline after submission) only orders and marks the queue.
 import { ApplicationFailure, condition, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { CorrectionActivities } from '../activities/corrections';
+import { upsertCaseScope } from './case-desk';
 import {
   CORRECTION_DECIDED,
   CORRECTION_INVALID,
@@ -19,6 +20,7 @@ const act = proxyActivities<CorrectionActivities>({ startToCloseTimeout: '1 minu
 const refuse = (type: string, zh: string, en: string, field?: string) => ApplicationFailure.create({ type, nonRetryable: true, message: en, details: [{ zh, en, field }] });
 
 export async function correctionApprovalWorkflow(input: CorrectionApprovalInput): Promise<{ decision: 'accept' | 'return' }> {
+  upsertCaseScope(input.districtCode);
   const taskId = uuid4(); // deterministic: the same on replay
   let decision: CorrectionDecisionInput | null = null;
 

@@ -6,7 +6,7 @@
 // The workflow lives for years, so it continues as new before its history grows large.
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
-import { now } from './case-desk';
+import { now, upsertCaseScope } from './case-desk';
 import { DEFAULT_REMINDER_DAYS, reminderInstants } from '../domain/protection-password';
 import { startArchiveRetention } from './retention-archive';
 import {
@@ -44,6 +44,7 @@ const CHANGE_LABELS = { suspend: ['暂停', 'suspend'], resume: ['恢复', 'resu
 
 export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: SealLifeStatus }> {
   const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
+  upsertCaseScope(input.districtCode);
   let status = input.status;
   let busy = false;
   let passwordExpiresAt = input.passwordExpiresAt ?? null;
