@@ -1,15 +1,14 @@
 // Local accounts of the back office in the browser (P1): login with an argon2id password, sessions kept in
 // PostgreSQL (only the SHA-256 of the 32-byte session id is stored), a CSRF synchronizer token per session,
-// throttling (5 failed logins for a username lock it for 15 minutes), logout and password change.
+// throttling (per username and source address, per source and per account: usecases/login-throttle.ts),
+// logout and password change.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { hashPassword, needsRehash, verifyPassword } from '../infra/passwords';
 import { DomainError, fieldRef, invalidField, requiredField, ValidationCollector } from '../domain/errors';
-import { formatShanghai } from '../domain/calendar';
 import type { Actor, Role } from '../web/auth';
+import { assertNotThrottled, registerLoginFailure, registerLoginSuccess } from './login-throttle';
 
-export const MAX_FAILED_LOGINS = 5;
-export const LOCKOUT_MS = 15 * 60_000;
 /** A session ends after 12 hours whatever happens, or after 2 idle hours. */
 export const SESSION_ABSOLUTE_MS = 12 * 3600_000;
 export const SESSION_IDLE_MS = 2 * 3600_000;
@@ -48,41 +47,14 @@ const normaliseUsername = (u: unknown) => (typeof u === 'string' ? u.normalize('
 let dummyHash: Promise<string> | undefined;
 const timingDummy = () => (dummyHash ??= hashPassword(newSecret()));
 
-function lockedError(until: Date) {
-  const at = formatShanghai(until).slice(11, 16);
-  return new DomainError({
-    code: 'LOGIN_LOCKED',
-    messageZh: `登录失败次数过多，该用户名已锁定至 ${at}（北京时间），请稍后再试`,
-    messageEn: `Too many failed logins; this username is locked until ${at} (Beijing time). Try again later`,
-    httpStatus: 429,
-    field: F.password,
-    details: { locked_until: until.toISOString() },
-  });
-}
-
 const wrongCredentials = (attemptsLeft: number) =>
   new DomainError({
     code: 'LOGIN_FAILED',
-    messageZh: `用户名或密码不正确（再错 ${attemptsLeft} 次将锁定 15 分钟）`,
-    messageEn: `Wrong username or password (${attemptsLeft} more failures lock it for 15 minutes)`,
+    messageZh: `用户名或密码不正确（从此地址再错 ${attemptsLeft} 次将暂停登录 15 分钟）`,
+    messageEn: `Wrong username or password (${attemptsLeft} more failures from this address pause logins for 15 minutes)`,
     httpStatus: 401,
     field: F.password,
   });
-
-/** Counts a failure for the username; returns how many attempts are left, or the lock's end. */
-async function registerFailure(db: Db, username: string, now: Date): Promise<{ left: number; lockedUntil: Date | null }> {
-  return db.transaction(async (trx) => {
-    await trx('login_throttle').insert({ username, failed_count: 0, window_started_at: now }).onConflict('username').ignore();
-    const row = await trx('login_throttle').where({ username }).forUpdate().first();
-    const fresh = now.getTime() - new Date(row.window_started_at).getTime() > LOCKOUT_MS;
-    const count = (fresh ? 0 : row.failed_count) + 1;
-    const lockedUntil = count >= MAX_FAILED_LOGINS ? new Date(now.getTime() + LOCKOUT_MS) : null;
-    await trx('login_throttle')
-      .where({ username })
-      .update({ failed_count: lockedUntil ? 0 : count, window_started_at: fresh || lockedUntil ? now : row.window_started_at, locked_until: lockedUntil });
-    return { left: MAX_FAILED_LOGINS - count, lockedUntil };
-  });
-}
 
 export interface LoginResult {
   sessionId: string;
@@ -91,8 +63,8 @@ export interface LoginResult {
 }
 
 /**
- * Checks a username and password; on success opens a new session (a new id: no fixation). A locked
- * username is refused before its password is looked at.
+ * Checks a username and password; on success opens a new session (a new id: no fixation). A throttled
+ * username or source is refused before the password is looked at.
  */
 export async function login(db: Db, body: unknown, meta: { userAgent?: string; ip?: string } = {}, now = new Date()): Promise<LoginResult> {
   const b = (body ?? {}) as Record<string, unknown>;
@@ -103,17 +75,16 @@ export async function login(db: Db, body: unknown, meta: { userAgent?: string; i
   if (!password) v.add(requiredField(F.password));
   v.throwIfAny();
 
-  const throttle = await db('login_throttle').where({ username }).first('locked_until');
-  if (throttle?.locked_until && new Date(throttle.locked_until) > now) throw lockedError(new Date(throttle.locked_until));
+  await assertNotThrottled(db, username, meta.ip, now);
 
   const user = await db('users').whereRaw('lower(username) = ?', [username]).first('id', 'username', 'display_name', 'role', 'district_code', 'maker_id', 'holder_id', 'password_hash');
   const ok = user?.password_hash ? await verifyPassword(user.password_hash, password) : (await verifyPassword(await timingDummy(), password), false);
   if (!ok) {
-    const f = await registerFailure(db, username, now);
-    if (f.lockedUntil) throw lockedError(f.lockedUntil);
+    const f = await registerLoginFailure(db, username, meta.ip, now);
+    if (f.lock) throw f.lock;
     throw wrongCredentials(f.left);
   }
-  await db('login_throttle').where({ username }).delete();
+  await registerLoginSuccess(db, username, meta.ip, now);
   if (needsRehash(user.password_hash)) await db('users').where({ id: user.id }).update({ password_hash: await hashPassword(password) });
   await db('web_sessions').where({ user_id: user.id }).where('expires_at', '<', now).delete();
   const { sessionId, session } = await openSession(db, user, meta, now);
@@ -193,20 +164,18 @@ export async function changeLoginPassword(db: Db, actor: Actor, session: WebSess
   if (next !== undefined && b.confirm_password !== b.new_password) v.add(invalidField(F.confirm, '与新密码不一致', 'does not match the new password', { code: 'PASSWORD_MISMATCH' }));
   v.throwIfAny();
   const throttleKey = normaliseUsername(actor.username);
-  const throttle = await db('login_throttle').where({ username: throttleKey }).first('locked_until');
-  if (throttle?.locked_until && new Date(throttle.locked_until) > now) throw lockedError(new Date(throttle.locked_until));
+  await assertNotThrottled(db, throttleKey, meta.ip, now);
   const user = await db('users').where({ id: actor.userId }).first('id', 'display_name', 'password_hash');
   if (!user?.password_hash || !(await verifyPassword(user.password_hash, b.current_password as string))) {
-    const f = await registerFailure(db, throttleKey, now);
-    if (f.lockedUntil) throw lockedError(f.lockedUntil);
-    throw invalidField(F.current, `不正确（再错 ${f.left} 次将锁定 15 分钟）`, `is wrong (${f.left} more failures lock it for 15 minutes)`, { code: 'WRONG_PASSWORD', httpStatus: 400 });
+    const f = await registerLoginFailure(db, throttleKey, meta.ip, now);
+    if (f.lock) throw f.lock;
+    throw invalidField(F.current, `不正确（再错 ${f.left} 次将暂停 15 分钟）`, `is wrong (${f.left} more failures pause it for 15 minutes)`, { code: 'WRONG_PASSWORD', httpStatus: 400 });
   }
   if (await verifyPassword(user.password_hash, next!)) throw invalidField(F.next, '不能与当前密码相同', 'must differ from the current password', { code: 'PASSWORD_REUSED' });
   const hash = await hashPassword(next!);
   return db.transaction(async (trx) => {
     await trx('users').where({ id: actor.userId }).update({ password_hash: hash, password_changed_at: now });
     await trx('web_sessions').where({ user_id: actor.userId }).delete();
-    await trx('login_throttle').where({ username: throttleKey }).delete();
     return openSession(trx as unknown as Db, user, meta, now);
   });
 }

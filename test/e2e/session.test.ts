@@ -1,6 +1,6 @@
 // P1: local accounts in the browser — argon2id passwords, sessions in PostgreSQL (only the SHA-256 of the
-// id), httpOnly SameSite cookies (Secure behind TLS), CSRF tokens on every form, lockout after 5 failed
-// logins, logout and password change — beside the API's bearer tokens, which keep working.
+// id), httpOnly SameSite cookies (Secure behind TLS), CSRF tokens on every form, login throttling per
+// username and address, per address and per account (no lockout an attacker can cause), logout and password change — beside the API's bearer tokens, which keep working.
 import { createHash } from 'node:crypto';
 import { createMaker } from '../helpers/fixtures';
 import { api, startApp, type RunningApp } from '../helpers/stack';
@@ -94,25 +94,70 @@ test('P1: every form needs its CSRF token; the API changes nothing on a cookie a
   expect((await fetch(`${app.url}/tasks`, { redirect: 'manual', headers: { cookie: `eseal_sid=${s.sid}` } })).headers.get('location')).toMatch(/^\/login/);
 });
 
-test('P1: five failed logins lock the username for 15 minutes, whatever the password afterwards', async () => {
+test('P1: five failed logins for a username from one address pause that address for 15 minutes, whatever the password afterwards', async () => {
   const victim = await browserUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  const from = { 'x-forwarded-for': '203.0.113.11' };
   const bodies: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const res = await login(victim.username, `wrong-password-${i}`);
+    const res = await login(victim.username, `wrong-password-${i}`, from);
     bodies.push(await res.text());
     expect(res.status).toBe(i < 4 ? 401 : 429);
   }
-  expect(bodies[0]).toContain('用户名或密码不正确（再错 4 次将锁定 15 分钟）');
-  expect(bodies[4]).toMatch(/已锁定至 \d\d:\d\d/);
-  const right = await login(victim.username, victim.password);
+  expect(bodies[0]).toContain('用户名或密码不正确（从此地址再错 4 次将暂停登录 15 分钟）');
+  expect(bodies[4]).toMatch(/该用户名从您的地址登录失败次数过多，已锁定至 \d\d:\d\d/);
+  const right = await login(victim.username, victim.password, from);
   expect(right.status).toBe(429);
   expect(cookieOf(right, 'eseal_sid')).toBeNull();
   // An unknown username is answered the same way (it says nothing about who exists).
-  const unknown = await login('nobody-here', 'whatever-123');
+  const unknown = await login('nobody-here', 'whatever-123', from);
   expect(await unknown.text()).toContain('用户名或密码不正确');
-  // After the lock (moved into the past here) the right password works again.
-  await app.db('login_throttle').where({ username: victim.username }).update({ locked_until: new Date(Date.now() - 1000) });
-  expect((await login(victim.username, victim.password)).status).toBe(303);
+  // After the pause (moved into the past here) the right password works again from there too.
+  await app.db('login_throttles').where({ scope: 'account_source', key: `${victim.username.toLowerCase()} 203.0.113.11` }).update({ locked_until: new Date(Date.now() - 1000) });
+  expect((await login(victim.username, victim.password, from)).status).toBe(303);
+});
+
+test('P1 P3: an attacker cannot lock an officer out: guesses from one address pause that address only, and brute force from it stays throttled', async () => {
+  const victim = await browserUser(app.db, 'officer', { district_code: '110105' });
+  const attacker = { 'x-forwarded-for': '203.0.113.66' };
+  const statuses: number[] = [];
+  for (let i = 0; i < 15; i++) statuses.push((await login(victim.username, `guess-${i}-password`, attacker)).status);
+  // Four answered, then paused: the later guesses are refused before the password is even checked.
+  expect(statuses).toEqual([401, 401, 401, 401, ...Array(11).fill(429)]);
+  expect((await login(victim.username, victim.password, attacker)).status).toBe(429);
+  // The pause doubles when guessing resumes after it (back-off).
+  const pair = await app.db('login_throttles').where({ scope: 'account_source', key: `${victim.username.toLowerCase()} 203.0.113.66` }).first();
+  expect(pair.lock_level).toBe(1);
+  // The officer, at their own desk, logs in at once.
+  const own = await login(victim.username, victim.password, { 'x-forwarded-for': '198.51.100.23' });
+  expect(own.status).toBe(303);
+  expect(cookieOf(own, 'eseal_sid')).not.toBeNull();
+});
+
+test('P1 P3: guesses spread over 50 addresses close the account to new addresses only; the officer keeps logging in where they did before', async () => {
+  const victim = await browserUser(app.db, 'officer', { district_code: '110105' });
+  const desk = { 'x-forwarded-for': '198.51.100.40' };
+  expect((await login(victim.username, victim.password, desk)).status).toBe(303);
+  const statuses: number[] = [];
+  for (let i = 1; i <= 50; i++) statuses.push((await login(victim.username, `spread-guess-${i}`, { 'x-forwarded-for': `203.0.114.${i}` })).status);
+  expect(statuses.slice(0, 49).every((s) => s === 401)).toBe(true);
+  expect(statuses[49]).toBe(429);
+  // A 51st address is refused even with the right password: distributed guessing is throttled too.
+  const fresh = await login(victim.username, victim.password, { 'x-forwarded-for': '192.0.2.51' });
+  expect(fresh.status).toBe(429);
+  expect(await fresh.text()).toContain('新地址暂不能登录');
+  expect((await login(victim.username, victim.password, desk)).status).toBe(303);
+});
+
+test('P1: one address guessing passwords of many usernames is paused after 20 failures, for every username', async () => {
+  const sprayer = { 'x-forwarded-for': '203.0.113.201' };
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push((await login(`sprayed-${i}`, 'Common-password-1', sprayer)).status);
+  expect(statuses).toEqual([...Array(19).fill(401), 429]);
+  const user = await browserUser(app.db, 'supervisor');
+  const paused = await login(user.username, user.password, sprayer);
+  expect(paused.status).toBe(429);
+  expect(await paused.text()).toContain('您的地址登录失败次数过多');
+  expect((await login(user.username, user.password, { 'x-forwarded-for': '198.51.100.77' })).status).toBe(303);
 });
 
 test('P1: a password change needs the current password, ends every other session and keeps this one on a new id', async () => {
