@@ -16,6 +16,7 @@ import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } fro
 import { durationToMs, parseIsoDuration, shanghaiDate } from '../domain/calendar';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
 import {
+  closeFailedProductionUpdate,
   decideTaskUpdate,
   licenceChangedSignal,
   materialsSubmittedUpdate,
@@ -382,6 +383,22 @@ export async function recordCollection(deps: Deps, actor: Actor, caseId: string,
   if (id !== (await personalData(deps).decrypt(c.handler_id_number, { table: 'cases', column: 'handler_id_number', row: c.id }))) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
   await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordCollectionUpdate, { args: [{ collectorName: name, actorId: actor.userId }] }));
   return waitForStatus(deps, actor, caseId, ['collected']);
+}
+
+/**
+ * Issue 18: production failed (the reason is on the case); the maker confirms the holder was told, and the
+ * case closes. The holder applies again with corrected data as a new case.
+ */
+export async function closeFailedProduction(deps: Deps, actor: Actor, caseId: string, body: unknown) {
+  const c = await loadCase(deps.db, caseId);
+  assertMakerOf(actor, c);
+  // A closed case's workflow has ended and takes no update: refused here, by the status it shows.
+  if (c.status === 'production_abandoned') throw conflict('WrongState', `案件当前状态为 ${c.status}，不能关闭`, `Cannot close the case while it is ${c.status}`);
+  if ((body as { holder_informed?: unknown } | null)?.holder_informed !== true) {
+    throw invalidField(fieldRef('holder_informed', '已告知用章单位', 'Holder informed'), '须确认已将制作失败的原因告知用章单位', 'confirm that the holder was told why production failed', { code: 'HOLDER_NOT_INFORMED' });
+  }
+  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(closeFailedProductionUpdate, { args: [{ actorId: actor.userId }] }));
+  return waitForStatus(deps, actor, caseId, ['production_abandoned']);
 }
 
 /** Waits (briefly) until the workflow has projected one of the given statuses; returns the case. */

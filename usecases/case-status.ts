@@ -12,7 +12,7 @@ import { assertCanSeeCase } from './applications';
 import { TERMINAL_CASE_STATUSES } from './web-queries';
 
 export const CASE_STATUSES = [
-  'submitted', 'materials_required', 'awaiting_establishment_approval', 'licence_paused', 'awaiting_production', 'producing', 'production_failed',
+  'submitted', 'materials_required', 'awaiting_establishment_approval', 'licence_paused', 'awaiting_production', 'producing', 'production_failed', 'production_abandoned',
   'awaiting_filing', 'filing_under_review', 'filing_returned', 'ready', 'collected', 'rejected', 'cancelled_unclaimed',
   'processing', 'completed', 'awaiting_reset_approval', 'refused',
 ] as const satisfies ReadonlyArray<CaseStatus | 'submitted' | 'refused'>;

@@ -15,7 +15,7 @@ import { assertCanSeeCase, unclaimedLedger } from './applications';
 import { conflict } from '../domain/errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const TERMINAL_CASE_STATUSES = ['collected', 'completed', 'rejected', 'cancelled_unclaimed', 'refused'] as const;
+export const TERMINAL_CASE_STATUSES = ['collected', 'completed', 'rejected', 'cancelled_unclaimed', 'refused', 'production_abandoned'] as const;
 export const QUEUE_PAGE_SIZE = 50;
 
 /** The seal a case is about: its own (application) or the subject of a lifecycle / reset request. */

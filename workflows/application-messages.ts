@@ -7,8 +7,9 @@ export type CaseStatus =
   | 'licence_paused'
   | 'awaiting_production'
   | 'producing'
-  // a production step that cannot succeed stopped the case; the maker tells the holder and applies again
+  // a production step that cannot succeed stopped the case (the maker tells the holder, then closes it)
   | 'production_failed'
+  | 'production_abandoned'
   | 'awaiting_filing'
   | 'filing_under_review'
   | 'filing_returned'
@@ -62,6 +63,8 @@ export const recordProductionUpdate = defineUpdate<{ status: CaseStatus }, [Prod
 export const submitFilingUpdate = defineUpdate<{ filingId: string; late: boolean; taskId: string }, [FilingInput]>('submitFiling');
 export const decideTaskUpdate = defineUpdate<{ status: CaseStatus }, [DecisionInput]>('decideTask');
 export const recordCollectionUpdate = defineUpdate<{ status: CaseStatus }, [CollectionInput]>('recordCollection');
+/** The maker has told the holder that production failed; the case closes (its task on the maker's desk is done). */
+export const closeFailedProductionUpdate = defineUpdate<{ status: CaseStatus }, [{ actorId: string }]>('closeFailedProduction');
 /** An administrator changed the maker's licence; a paused case checks it again. */
 export const licenceChangedSignal = defineSignal('licenceChanged');
 export const caseStateQuery = defineQuery<CaseState>('caseState');

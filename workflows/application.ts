@@ -5,6 +5,7 @@ import { ParentClosePolicy, condition, proxyActivities, setHandler, startChild }
 import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
 import { addCalendarMonthsEndOfDay } from '../domain/calendar';
 import {
+  closeFailedProductionUpdate,
   licenceChangedSignal,
   materialsSubmittedUpdate,
   recordCollectionUpdate,
@@ -41,6 +42,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   const { state, record, moveTo, openTask, awaitDecision } = desk;
   let production: ProductionInput | null = null;
   let collection: CollectionInput | null = null;
+  let failureClosedBy: string | null = null;
   let licenceChanged = false;
 
   /** M1: a maker whose licence is not valid neither starts nor continues production. */
@@ -90,6 +92,15 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     { validator: (_c: CollectionInput) => { if (state.status !== 'ready' || collection) throw wrongState(state, { zh: '登记领取', en: 'record collection' }); } },
   );
 
+  setHandler(
+    closeFailedProductionUpdate,
+    ({ actorId }) => {
+      failureClosedBy = actorId;
+      return { status: state.status };
+    },
+    { validator: (_c: { actorId: string }) => { if (state.status !== 'production_failed' || failureClosedBy) throw wrongState(state, { zh: '关闭制作失败的案件', en: 'close a failed production' }); } },
+  );
+
   // 1. Materials (A2; A3 holders have none to give).
   state.missingMaterials = (await db.checkMaterials({ caseId: input.caseId })).missing;
   if (state.missingMaterials.length > 0) {
@@ -136,6 +147,9 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     await hsm.regenerateCrl({});
     state.reason = productionFailedReason(failure);
     await moveTo('production_failed', 'production_failed', { code: failure.code, zh: failure.zh, en: failure.en });
+    // The maker's task: tell the holder (who applies again with corrected data), then close the case.
+    await condition(() => failureClosedBy !== null);
+    await moveTo('production_abandoned', 'production_abandoned', {}, failureClosedBy);
     return state;
   }
   const producedAt = now();

@@ -75,9 +75,11 @@ test('S3 M2 (issue 18): a production step that cannot succeed stops the case wit
   expect(failed.status_reason).toContain('制作无法完成：内设机构名称：过长（28个字符，最多24个）。已签发的证书已吊销');
   expect(failed.status_reason).toContain('Production cannot be completed: Department name: is too long (28 characters, at most 24). Any certificate issued has been revoked');
 
-  // Not retried: the workflow has ended, and the imprint was never stored.
-  const description = await app.temporalClient.workflow.getHandle(`application:${caseId}`).describe();
-  expect(description.status.name).toBe('COMPLETED');
+  // Not retried: no activity is pending (the workflow waits for the maker), and the imprint was never stored.
+  const handle = app.temporalClient.workflow.getHandle(`application:${caseId}`);
+  const waiting = await handle.describe();
+  expect(waiting.status.name).toBe('RUNNING');
+  expect(waiting.raw.pendingActivities ?? []).toEqual([]);
   const seal = await app.db('seals').where({ case_id: caseId }).first('id', 'status', 'certificate_serial', 'revoked_at', 'revocation_reason', 'imprint_sha256', 'cancellation_reason');
   expect(seal).toMatchObject({ status: 'cancelled', cancellation_reason: 'production_failed', revocation_reason: 'cessationOfOperation', imprint_sha256: null });
   expect(seal.certificate_serial).toBeTruthy();
@@ -96,6 +98,17 @@ test('S3 M2 (issue 18): a production step that cannot succeed stops the case wit
   const desk = await makerDesk();
   expect(desk).toContain('制作失败，待处理');
   expect(desk).toContain(`/cases/${caseId}`);
+
+  // The maker's task: tell the holder, then close the case (only the case's maker, and only saying so).
+  const other = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  expect((await api(app.url, other.token, 'POST', `/api/applications/${caseId}/failure-closure`, { holder_informed: true })).status).toBe(403);
+  const unconfirmed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/failure-closure`, {});
+  expect([unconfirmed.status, unconfirmed.body.error.code, unconfirmed.body.error.fields?.[0]?.field]).toEqual([400, 'HOLDER_NOT_INFORMED', 'holder_informed']);
+  const closed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/failure-closure`, { holder_informed: true });
+  expect([closed.status, closed.body.status]).toEqual([200, 'production_abandoned']);
+  expect((await handle.describe()).status.name).toBe('COMPLETED');
+  expect((await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/failure-closure`, { holder_informed: true })).status).toBe(409);
+  expect(await makerDesk()).not.toContain(`/cases/${caseId}`);
 });
 
 test('DistrictCode and MakerId (issue 18): an application\'s workflow is found by a visibility query on both, as the Temporal UI filters', async () => {

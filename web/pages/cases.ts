@@ -256,6 +256,10 @@ export function casePages(deps: uc.Deps): Router {
     await uc.submitFiling(deps, req.actor!, String(req.params.id), note ? { note } : {});
   }, 'filingSubmitted');
 
+  step('failure-closure', async (req) => {
+    await uc.closeFailedProduction(deps, req.actor!, String(req.params.id), { holder_informed: req.form!.fields.holder_informed === 'on' });
+  }, 'failureClosed');
+
   step('collection', async (req) => {
     const f = req.form!.fields;
     await uc.recordCollection(deps, req.actor!, String(req.params.id), { collector_name: f.collector_name, collector_id_number: f.collector_id_number });

@@ -32,6 +32,7 @@ export const MESSAGES: Record<string, [string, string]> = {
   'flash.applicationSubmitted': ['申请已提交', 'Application submitted'],
   'flash.materialUploaded': ['材料已上传', 'Material uploaded'],
   'flash.productionRecorded': ['制作信息已录入', 'Production recorded'],
+  'flash.failureClosed': ['案件已关闭；用章单位可按正确信息重新申请', 'Case closed; the holder can apply again with corrected data'],
   'flash.filingSubmitted': ['已向公安机关备案，等待审核', 'Filed with the police; awaiting review'],
   'flash.collectionRecorded': ['已登记领取，制作证书已生成', 'Collection recorded; the production certificate is issued'],
   'flash.changeRequested': ['已办理，正在向辖区公安机关备案', 'Processed; being filed with the district police'],
@@ -230,6 +231,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'step.certificate': ['电子印章制作证书（PDF）', 'Production certificate (PDF)'],
   'step.productionFailedHint': ['制作无法完成（原因见上）：请告知用章单位，核对登记名称后重新申请。此案件不再继续，已签发的证书已吊销。', 'Production cannot be completed (reason above): tell the holder, check the registered name and apply again. This case goes no further; any certificate issued has been revoked.'],
   'step.applyAgain': ['重新申请', 'Apply again'],
+  'step.holderInformed': ['已将原因告知用章单位', 'The holder has been told why'],
+  'step.closeFailed': ['关闭案件', 'Close the case'],
   'step.nothing': ['目前无需制作单位操作。', 'Nothing for the maker to do now.'],
 
   'seal.imprintAlt': ['{label}印模', 'Imprint of the {label}'],

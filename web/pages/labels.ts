@@ -16,6 +16,7 @@ export const CASE_STATUS_LABELS: Record<string, Bi> = {
   awaiting_production: bi('待制作', 'Awaiting production'),
   producing: bi('制作中', 'Producing'),
   production_failed: bi('制作失败，待处理', 'Production failed: action needed'),
+  production_abandoned: bi('制作失败，已关闭', 'Production failed: closed'),
   awaiting_filing: bi('待备案', 'Awaiting filing'),
   filing_under_review: bi('备案审核中', 'Filing under review'),
   filing_returned: bi('备案被退回', 'Filing returned'),
@@ -32,7 +33,7 @@ export const CASE_STATUS_LABELS: Record<string, Bi> = {
 /** Colour of a status chip: ok (green), wait (amber), info (blue), bad (red), off (grey). */
 const CASE_STATUS_TONE: Record<string, string> = {
   submitted: 'info', materials_required: 'wait', awaiting_establishment_approval: 'wait', licence_paused: 'bad',
-  awaiting_production: 'wait', producing: 'info', production_failed: 'bad', awaiting_filing: 'wait', filing_under_review: 'info', filing_returned: 'bad',
+  awaiting_production: 'wait', producing: 'info', production_failed: 'bad', production_abandoned: 'off', awaiting_filing: 'wait', filing_under_review: 'info', filing_returned: 'bad',
   ready: 'wait', collected: 'ok', rejected: 'off', cancelled_unclaimed: 'off', processing: 'info', completed: 'ok',
   awaiting_reset_approval: 'wait', refused: 'off',
 };
@@ -93,6 +94,7 @@ export const EVENT_LABELS: Record<string, Bi> = {
   production_recorded: bi('录入制作信息', 'Production recorded'),
   produced: bi('制作完成', 'Produced'),
   production_failed: bi('制作失败，已吊销证书', 'Production failed; certificate revoked'),
+  production_abandoned: bi('已告知用章单位，案件关闭', 'Holder told; case closed'),
   filing_deadline_started: bi('备案时限开始（24小时）', 'Filing deadline started (24 h)'),
   filing_overdue: bi('备案逾期', 'Filing overdue'),
   filing_submitted: bi('提交备案', 'Filed with the police'),

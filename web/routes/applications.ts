@@ -47,6 +47,9 @@ export function applicationRoutes(deps: uc.Deps): Router {
   r.post('/api/applications/:id/collection', requireRole('maker'), async (req, res) => {
     res.json(await uc.recordCollection(deps, req.actor!, String(req.params.id), req.body));
   });
+  r.post('/api/applications/:id/failure-closure', requireRole('maker'), async (req, res) => {
+    res.json(await uc.closeFailedProduction(deps, req.actor!, String(req.params.id), req.body));
+  });
 
   r.get('/api/tasks', requireRole('officer', 'supervisor'), async (req, res) => {
     const q = req.query;
