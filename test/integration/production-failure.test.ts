@@ -111,6 +111,19 @@ test('S3 M2 (issue 18): a production step that cannot succeed stops the case wit
   expect(await makerDesk()).not.toContain(`/cases/${caseId}`);
 });
 
+test('S3 M2 (issue 18): a name too long for the certificate stops the case before anything is issued', async () => {
+  const caseId = await departmentCase('财务部');
+  // A holder registered before the rule with a 62-character name: O fits X.509's 64, the seal's CN would not.
+  const holderId = (await app.db('cases').where({ id: caseId }).first('holder_id')).holder_id;
+  await app.db('holders').where({ id: holderId }).update({ name: `北京${'示范'.repeat(28)}有限公司` });
+  await produce(caseId);
+  const failed = await waitForCase(app, maker.token, caseId, 'production_failed');
+  expect(failed.status_reason).toContain('单位名称：过长，证书名称不能超过64个字符');
+  expect(failed.status_reason).toContain('Holder name: is too long for the certificate (at most 64 characters with the seal\'s label)');
+  const seal = await app.db('seals').where({ case_id: caseId }).first('status', 'certificate_serial', 'revoked_at');
+  expect(seal).toEqual({ status: 'cancelled', certificate_serial: null, revoked_at: null });
+});
+
 test('DistrictCode and MakerId (issue 18): an application\'s workflow is found by a visibility query on both, as the Temporal UI filters', async () => {
   const caseId = await departmentCase('财务部');
   const list = async (query: string) => {
