@@ -46,8 +46,8 @@ async function produce(caseId: string) {
   expect(res.status).toBeLessThan(300);
 }
 
-/** The maker's case desk in the browser (a session through the login form). */
-async function makerDesk(): Promise<string> {
+/** A browser session of a maker of this maker (through the login form); returns a page fetcher. */
+async function makerBrowser() {
   const user = await browserUser(app.db, 'maker', { maker_id: makerId });
   const form = await fetch(`${app.url}/login`);
   const token = /eseal_login_csrf=([^;]+)/.exec(form.headers.getSetCookie().join('\n'))![1]!;
@@ -58,8 +58,12 @@ async function makerDesk(): Promise<string> {
     body: new URLSearchParams({ _csrf: decodeURIComponent(token), username: user.username, password: user.password }),
   });
   expect(login.status).toBe(303);
-  const sid = /eseal_sid=([^;]+)/.exec(login.headers.getSetCookie().join('\n'))![1]!;
-  return (await fetch(`${app.url}/cases`, { headers: { cookie: `eseal_sid=${sid}` } })).text();
+  const cookie = `eseal_sid=${/eseal_sid=([^;]+)/.exec(login.headers.getSetCookie().join('\n'))![1]!}`;
+  return {
+    page: async (path: string) => (await fetch(`${app.url}${path}`, { headers: { cookie } })).text(),
+    post: (path: string, fields: Record<string, string>) =>
+      fetch(`${app.url}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) }),
+  };
 }
 
 test('S3 M2 (issue 18): a production step that cannot succeed stops the case with a bilingual reason, revokes the certificate already issued and puts the case on the maker\'s desk', async () => {
@@ -95,20 +99,26 @@ test('S3 M2 (issue 18): a production step that cannot succeed stops the case wit
   // The maker sees it first on the desk, marked, with the reason on the case.
   const events = await app.db('case_events').where({ case_id: caseId }).orderBy('id').pluck('type');
   expect(events.slice(-1)).toEqual(['production_failed']);
-  const desk = await makerDesk();
+  const browser = await makerBrowser();
+  const desk = await browser.page('/cases');
   expect(desk).toContain('制作失败，待处理');
   expect(desk).toContain(`/cases/${caseId}`);
+  const casePage = await browser.page(`/cases/${caseId}`);
+  expect(casePage).toContain('制作无法完成：内设机构名称：过长');
+  expect(casePage).toContain(`action="/cases/${caseId}/failure-closure"`);
 
   // The maker's task: tell the holder, then close the case (only the case's maker, and only saying so).
   const other = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
   expect((await api(app.url, other.token, 'POST', `/api/applications/${caseId}/failure-closure`, { holder_informed: true })).status).toBe(403);
   const unconfirmed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/failure-closure`, {});
   expect([unconfirmed.status, unconfirmed.body.error.code, unconfirmed.body.error.fields?.[0]?.field]).toEqual([400, 'HOLDER_NOT_INFORMED', 'holder_informed']);
-  const closed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/failure-closure`, { holder_informed: true });
-  expect([closed.status, closed.body.status]).toEqual([200, 'production_abandoned']);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(casePage)![1]!;
+  const closed = await browser.post(`/cases/${caseId}/failure-closure`, { _csrf: csrf, holder_informed: 'on' });
+  expect(closed.status).toBe(303);
+  expect((await api(app.url, maker.token, 'GET', `/api/applications/${caseId}`)).body.status).toBe('production_abandoned');
   expect((await handle.describe()).status.name).toBe('COMPLETED');
   expect((await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/failure-closure`, { holder_informed: true })).status).toBe(409);
-  expect(await makerDesk()).not.toContain(`/cases/${caseId}`);
+  expect(await browser.page('/cases')).not.toContain(`/cases/${caseId}`);
 });
 
 test('S3 M2 (issue 18): a name too long for the certificate stops the case before anything is issued', async () => {
@@ -122,6 +132,8 @@ test('S3 M2 (issue 18): a name too long for the certificate stops the case befor
   expect(failed.status_reason).toContain('Holder name: is too long for the certificate (at most 64 characters with the seal\'s label)');
   const seal = await app.db('seals').where({ case_id: caseId }).first('status', 'certificate_serial', 'revoked_at');
   expect(seal).toEqual({ status: 'cancelled', certificate_serial: null, revoked_at: null });
+  const closed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/failure-closure`, { holder_informed: true });
+  expect([closed.status, closed.body.status]).toEqual([200, 'production_abandoned']);
 });
 
 test('DistrictCode and MakerId (issue 18): an application\'s workflow is found by a visibility query on both, as the Temporal UI filters', async () => {
