@@ -212,6 +212,8 @@ export function validateRequests(): RequestHandler {
       (err: unknown) => {
         // An upload route sent something else: the route answers that in its own words (multipart_required).
         if (isLibraryError(err) && err.status === 415 && acceptsMultipart(req)) return next();
+        // A method or path the description does not have (405, 404) is the router's to answer, as before.
+        if (isLibraryError(err) && err.status !== 400 && err.status !== 415) return next();
         next(toApiError(err, req) ?? err);
       },
     );
@@ -234,6 +236,7 @@ export async function validateMultipart(req: Request, fields: Record<string, str
     // A missing field of a form is left to the use-case, which checks the caller's scope first (an upload
     // out of scope is 403 whatever it holds) and names every missing field and file at once.
     if (isLibraryError(err) && err.status === 400 && (err.errors ?? []).every((e) => e.errorCode === 'required.openapi.validation')) return;
+    if (isLibraryError(err) && err.status !== 400 && err.status !== 415) return;
     throw toApiError(err, req) ?? err;
   } finally {
     req.body = saved;

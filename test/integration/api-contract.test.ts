@@ -69,6 +69,10 @@ describe('P2: requests are checked against web/openapi.yaml', () => {
     expect(wrongEnum.body.error.fields[0].field).toBe('status');
     const withHeader = await api(app.url, officer.token, 'GET', '/api/applications?status=ready', undefined, { 'x-undescribed-header': 'anything' });
     expect(withHeader.status).toBe(200);
+    // A method the description does not have is still the router's plain 404, not a validator error.
+    const noSuchMethod = await api(app.url, officer.token, 'DELETE', '/api/applications');
+    expect(noSuchMethod.status).toBe(404);
+    expect(noSuchMethod.body.error.code).toBe('not_found');
   });
 
   it('P2: a multipart upload is checked against its form once its fields are read (the file streamed to disk); an unknown material kind is refused and nothing is stored', async () => {
