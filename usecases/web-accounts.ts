@@ -77,7 +77,7 @@ export async function login(db: Db, body: unknown, meta: { userAgent?: string; i
 
   await assertNotThrottled(db, username, meta.ip, now);
 
-  const user = await db('users').whereRaw('lower(username) = ?', [username]).first('id', 'username', 'display_name', 'role', 'district_code', 'maker_id', 'holder_id', 'password_hash');
+  const user = await db('users').whereRaw('lower(username) = ?', [username]).whereNull('disabled_at').first('id', 'username', 'display_name', 'role', 'district_code', 'maker_id', 'holder_id', 'password_hash');
   const ok = user?.password_hash ? await verifyPassword(user.password_hash, password) : (await verifyPassword(await timingDummy(), password), false);
   if (!ok) {
     const f = await registerLoginFailure(db, username, meta.ip, now);
@@ -123,6 +123,7 @@ export async function findSession(db: Db, sessionId: string, now = new Date()): 
   const row = await db('web_sessions as s')
     .join('users as u', 'u.id', 's.user_id')
     .where('s.id_sha256', idSha256)
+    .whereNull('u.disabled_at')
     .first('s.csrf_token', 's.expires_at', 's.last_seen_at', 'u.id', 'u.username', 'u.display_name', 'u.role', 'u.district_code', 'u.maker_id', 'u.holder_id');
   if (!row) return null;
   const lastSeen = new Date(row.last_seen_at).getTime();

@@ -250,7 +250,7 @@ export async function sealList(db: Db, actor: Actor) {
   else if (actor.role === 'maker') q.where('c.maker_id', actor.makerId).whereNot('s.status', 'in_production');
   else throw forbidden('Seal lists are for holders and makers', '印章列表仅供用章单位和制作单位查看');
   const seals = await q.orderBy('s.created_at', 'desc').limit(500)
-    .select('s.id', 's.case_id', 's.kind', 's.number', 's.text', 's.status', 's.seal_code', 's.imprint_sha256', 's.collected_at', 's.unclaimed_due_at', 's.hold_since', 's.cancelled_at', 'h.name as holder_name');
+    .select('s.id', 's.case_id', 's.kind', 's.number', 's.text', 's.status', 's.seal_code', 's.certificate_serial', 's.imprint_sha256', 's.collected_at', 's.unclaimed_due_at', 's.hold_since', 's.cancelled_at', 'h.name as holder_name');
   const docs = seals.length ? await db('documents').whereIn('seal_id', seals.map((s) => s.id)).select('seal_id', 'kind') : [];
   const keepers = seals.length ? await db('seal_keepers').whereIn('seal_id', seals.map((s) => s.id)).whereNull('removed_at').groupBy('seal_id').select('seal_id', db.raw('count(*) as n')) : [];
   return seals.map((s) => ({
@@ -333,7 +333,7 @@ export async function adminOverview(db: Db, actor: Actor) {
   if (actor.role !== 'admin') throw forbidden('Administration is for administrators', '仅供管理员使用');
   const makers = await db('makers').orderBy('name').select('id', 'name', 'uscc', 'licence_no', 'licence_status', 'licence_valid_from', 'licence_valid_until', 'district_code');
   const users = await db('users as u').leftJoin('makers as m', 'm.id', 'u.maker_id').leftJoin('holders as h', 'h.id', 'u.holder_id').orderBy(['u.role', 'u.username']).limit(500)
-    .select('u.username', 'u.display_name', 'u.role', 'u.district_code', 'm.name as maker_name', 'h.name as holder_name', db.raw('u.password_hash is not null as has_password'));
+    .select('u.id', 'u.username', 'u.display_name', 'u.role', 'u.district_code', 'u.disabled_at', 'm.name as maker_name', 'h.name as holder_name', db.raw('u.password_hash is not null as has_password'));
   return { makers, users };
 }
 

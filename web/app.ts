@@ -17,18 +17,30 @@ import { pkiRoutes } from './routes/pki';
 import { platformStatementRoutes } from './routes/platform-statements';
 import { productionRecordRoutes } from './routes/production-records';
 import { retentionRoutes } from './routes/retention';
+import { validateRequests } from './openapi-validation';
+import { certificateRoutes } from './routes/certificates';
+import { accountRoutes } from './routes/accounts';
 
 export function createApp(deps: Deps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '64kb' }));
+  // P2: requests are checked against web/openapi.yaml: the public routes here, the others once the caller is
+  // known and after the audit middleware, so that a refused change is recorded and a request without
+  // credentials is still answered 401 first (each request is checked once).
+  const openapiCheck = validateRequests();
+  const isPublic = (p: string) => p.startsWith('/pki/') || p === '/healthz' || p === '/readyz' || p === '/api/openapi.yaml';
+  const isPublicApi = (p: string) => p.startsWith('/api/password-reset/') || p.startsWith('/api/account-setup/'); // one-time links: audited
+  app.use((req, res, next) => (isPublic(req.path) ? openapiCheck(req, res, next) : next()));
   app.use(healthRoutes(deps));
   app.use(openapiRoutes()); // public: relying systems read the API description without a login
   app.use(pkiRoutes(deps as Deps & { hsm: NonNullable<Deps['hsm']> })); // public: relying parties check certificate status without a login
+  app.use(certificateRoutes(deps)); // public: each seal's certificate and chain, for relying parties
   app.use(authenticate(deps.db));
   app.use(sessionAuth(deps.db)); // browser sessions (cookie) give the same req.actor as a bearer token
   app.use(auditTrail(deps.db)); // M6 P1: every change and every refusal is written to the audit trail
+  app.use((req, res, next) => (req.actor || isPublicApi(req.path) ? openapiCheck(req, res, next) : next()));
   app.use(platformStatementRoutes(deps));
   app.use(applicationRoutes(deps));
   app.use(productionRecordRoutes(deps)); // M5: production data as versions; corrections append
@@ -37,6 +49,7 @@ export function createApp(deps: Deps) {
   app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives
   app.use(auditRoutes(deps));
   app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
+  app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });

@@ -39,6 +39,7 @@ export function authenticate(db: Db): RequestHandler {
       .join('users as u', 'u.id', 't.user_id')
       .where('t.token_sha256', tokenHash(match[1]))
       .andWhere((q) => q.whereNull('t.expires_at').orWhere('t.expires_at', '>', db.fn.now()))
+      .whereNull('u.disabled_at') // a disabled account's tokens stop working at once
       .first('u.id', 'u.username', 'u.role', 'u.district_code', 'u.maker_id', 'u.holder_id');
     if (row) {
       req.actor = {

@@ -8,6 +8,7 @@ import type { Request } from 'express';
 import { stageUpload, type StagedFile } from '../infra/blobs';
 import { MAX_UPLOAD_BYTES } from '../usecases/applications';
 import { ApiError } from './errors';
+import { validateMultipart } from './openapi-validation';
 
 export interface StagedMultipart {
   fields: Record<string, string>;
@@ -58,7 +59,13 @@ export function readMultipart(req: Request, opts: MultipartOptions): Promise<Sta
     // A broken body is the sender's fault: 400, and the response's close removes what was staged.
     bb.on('error', (e) => reject(e instanceof Error ? new ApiError(400, 'malformed_multipart', '上传内容格式有误', `Malformed multipart upload: ${e.message}`) : e));
     bb.on('close', () => {
-      Promise.all(pending).then((files) => resolve({ fields, files }), reject);
+      // P2: the text fields are checked against web/openapi.yaml once read (the files are on disk by now).
+      Promise.all(pending)
+        .then(async (files) => {
+          await validateMultipart(req, fields, files.map((f) => f.field));
+          return { fields, files };
+        })
+        .then(resolve, reject);
     });
     req.pipe(bb);
   });

@@ -13,7 +13,7 @@ import type { Db } from '../db';
 import { auditContext, type AuditRequestContext } from './context';
 import { appendAudit } from './log';
 
-type TargetType = 'case' | 'task' | 'seal' | 'material' | 'maker' | 'holder' | 'statement' | 'password_reset_link' | 'audit';
+type TargetType = 'case' | 'task' | 'seal' | 'material' | 'maker' | 'holder' | 'statement' | 'password_reset_link' | 'audit' | 'user' | 'account_setup_link';
 
 interface Rule {
   method: string;
@@ -47,6 +47,12 @@ const RULES: Rule[] = [
   { method: 'POST', pattern: /^\/api\/registration\/holders$/, action: 'holder.register', target: 'holder' },
   { method: 'PATCH', pattern: /^\/api\/makers\/([^/]+)\/licence$/, action: 'maker.licence', target: 'maker' },
   { method: 'POST', pattern: /^\/api\/platform\/statements$/, action: 'statement.sign', target: 'statement' },
+  { method: 'POST', pattern: /^\/api\/users$/, action: 'account.create', target: 'user' },
+  { method: 'POST', pattern: /^\/api\/users\/([^/]+)\/disable$/, action: 'account.disable', target: 'user' },
+  { method: 'POST', pattern: /^\/api\/account-setup\/[^/]+$/, action: 'account.setup', target: 'account_setup_link' },
+  { method: 'POST', pattern: /^\/admin\/users$/, action: 'account.create', target: 'user' },
+  { method: 'POST', pattern: /^\/admin\/users\/([^/]+)\/disable$/, action: 'account.disable', target: 'user' },
+  { method: 'POST', pattern: /^\/account-setup\/[^/]+$/, action: 'account.setup', target: 'account_setup_link' },
   { method: 'GET', pattern: /^\/api\/audit$/, action: 'audit.search', target: 'audit' },
   { method: 'GET', pattern: /^\/api\/audit\.csv$/, action: 'audit.export', target: 'audit' },
 ];
@@ -91,7 +97,7 @@ async function record(db: Db, req: Request, res: Response, ctx: AuditRequestCont
     targetType = rule.createdInCase;
     targetId = ok ? str(b.id) : null;
   } else {
-    if (!targetId && ok && targetType && targetType !== 'password_reset_link' && targetType !== 'audit') targetId = str(b.id); // created by this request
+    if (!targetId && ok && targetType && targetType !== 'password_reset_link' && targetType !== 'account_setup_link' && targetType !== 'audit') targetId = str(b.id); // created by this request
     caseId = await caseOf(db, targetType, targetId);
   }
   const related = str(b.case_id);

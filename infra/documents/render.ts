@@ -110,9 +110,7 @@ export interface CancellationCertificateData {
   cancelledAt: Date;
   /** When its certificate was revoked; null only when no certificate was issued. */
   revokedAt: Date | null;
-  /** When the cancellation was filed with public security (M13); optional until filed. */
-  filedAt?: Date | null;
-  policeOffice?: string | null;
+  // No filing date (M13): the filing follows the certificate and changes state; see the template.
   maker: DocumentMaker;
   /** When this certificate was issued; defaults to cancelledAt. */
   issuedAt?: Date | null;
@@ -295,8 +293,6 @@ function cancellationView(data: CancellationCertificateData) {
     },
     cancelledAt: dateTimeView(data.cancelledAt, 'cancelledAt'),
     revokedAt: data.revokedAt === null ? null : dateTimeView(data.revokedAt, 'revokedAt'),
-    filedAt: data.filedAt === undefined || data.filedAt === null ? null : dateView(data.filedAt, 'filedAt'),
-    policeOffice: policeOfficeView(data.policeOffice),
     maker: makerView(data.maker),
     issuedAt: dateView(data.issuedAt ?? data.cancelledAt, data.issuedAt ? 'issuedAt' : 'cancelledAt'),
     imprint: imprint === undefined || imprint === null ? null : { src: imprintSrc(imprint, 'imprint'), alt: `${holder.name} ${seal.labelZh} 印模（已登出）` },

@@ -32,6 +32,11 @@ const isLocalDevAddress = (config: Config) => {
   return ['127.0.0.1', 'localhost'].includes(host) && Number(port) === config.temporal.devServer.port;
 };
 
+/** The dev server's Web UI, opened on the project's namespace (its root shows the namespace `default`). */
+export function temporalUiUrl(config: Config): string {
+  return `http://127.0.0.1:${config.temporal.devServer.uiPort}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows`;
+}
+
 export async function startTemporal(config: Config, log: (m: string) => void): Promise<RunningTemporal> {
   if (!isLocalDevAddress(config)) {
     log(`Temporal: using the cluster at ${config.temporal.address}, namespace ${config.temporal.namespace}`);
@@ -65,10 +70,10 @@ export async function startTemporal(config: Config, log: (m: string) => void): P
     child.kill('SIGTERM');
     throw new Error(`Temporal dev server did not become ready (see ${path.dirname(dbPath)}/server.log): ${(e as Error).message}`);
   }
-  log(`Temporal: dev server on ${config.temporal.address}, Web UI http://127.0.0.1:${uiPort}, state in ${dbPath}`);
+  log(`Temporal: dev server on ${config.temporal.address}, Web UI ${temporalUiUrl(config)}, state in ${dbPath}`);
   return {
     address: config.temporal.address,
-    uiUrl: `http://127.0.0.1:${uiPort}`,
+    uiUrl: temporalUiUrl(config),
     started: true,
     signalStop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -61,7 +61,7 @@ test('A3: a holder from the market-regulation registration feed applies with no 
   // The feed is checked like any input.
   const bad = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc: 'nope', name: 'x', kind: 'enterprise', address: 'y', district: '110101' });
   expect(bad.status).toBe(400);
-  expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain('holder.uscc');
+  expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain('uscc');
 });
 
 test('A4: a newly established state organ waits for an officer to approve its establishment document', async () => {

@@ -161,13 +161,13 @@ describe('M6 P1: audit trail', () => {
     expect(anon).toMatchObject({ outcome: 'refused', actor_user_id: null, actor_role: null, client_address: '127.0.0.1' });
 
     const taskId = randomUUID();
-    expect((await api(app.url, chaoyang.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'maybe' })).status).toBe(404);
+    expect((await api(app.url, chaoyang.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'accept' })).status).toBe(404);
     const [decision] = await entriesOf({ action: 'task.decide', target_id: taskId });
     expect(decision).toMatchObject({ outcome: 'refused', actor_user_id: chaoyang.id, actor_district_code: '110105', target_type: 'task' });
 
     // A credential in the path (the one-time reset link) is never recorded.
     const token = 'A'.repeat(43);
-    expect((await api(app.url, null, 'POST', `/api/password-reset/${token}`, { password: 'x' })).status).toBe(404);
+    expect((await api(app.url, null, 'POST', `/api/password-reset/${token}`, { password: 'Mu7!qZ_p0rT9' })).status).toBe(404);
     const [reset] = await app.db('audit_entries').where({ action: 'password.reset' }).orderBy('seq', 'desc').limit(1);
     expect(reset.details.path).toBe('/api/password-reset/{token}');
     expect(JSON.stringify(reset)).not.toContain(token);

@@ -67,8 +67,6 @@ const cancellation: CancellationCertificateData = {
   reasonDetail: '制作完成后超过三个月未领取 <img src=x onerror=alert(2)>',
   cancelledAt: new Date('2025-06-13T01:00:00Z'),
   revokedAt: new Date('2025-06-13T01:00:07Z'),
-  filedAt: new Date('2025-06-13T03:20:00Z'),
-  policeOffice: '北京市公安局朝阳分局',
   maker,
   imprint: { mediaType: 'image/svg+xml', bytes: svg },
 };
@@ -144,18 +142,20 @@ describe('M10 / M13 certificates as HTML', () => {
     expect(html).toContain('src="data:image/svg+xml;base64,');
   });
 
-  test('M13: other reasons, no fingerprint, no imprint, filing pending', () => {
+  test('M13: other reasons, no fingerprint, no imprint; no filing state, which changes after issue', () => {
     const html = renderDocumentHtml('cancellation-certificate', {
       ...cancellation,
       reason: 'replacement',
       reasonDetail: '名称变更',
       certificate: { serial: SERIAL },
       imprint: null,
-      filedAt: null,
     });
     expect(html).toContain('更换（登出原印章并重新制作）');
     expect(html).toContain('（名称变更）');
-    expect(html).toContain('备案中');
+    // The holder keeps this document: it names who files (the maker), never how far the filing is.
+    expect(html).not.toContain('备案中');
+    expect(html).not.toContain('Filing in progress');
+    expect(html).toContain('由印章制作单位办理');
     expect(html).not.toContain('登记造册');
     expect(html).not.toContain('data:image');
     expect(html).not.toContain('SHA-256）');

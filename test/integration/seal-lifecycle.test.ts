@@ -125,6 +125,12 @@ test('M13: cancellation destroys the key, revokes the certificate, gives a cance
   expect(text).toContain(seal.seal_code);
   expect(text).toContain('持有单位申请');
   await fileAndAccept(cancelled.body.case_id);
+  // Issue 16 point 2: the certificate the holder keeps states nothing that the accepted filing made false
+  // (it said 备案中 / Filing in progress for ever); the filing's progress is the case's record.
+  const html = await (await fetch(`${app.url}/api/seals/${sealId}/documents/cancellation_certificate.html`, { headers: { authorization: `Bearer ${maker.token}` } })).text();
+  expect(html).toContain('电子印章登出证书');
+  expect(html).not.toContain('备案中');
+  expect(html).not.toContain('Filing in progress');
   expect((await requestChange(sealId, 'cancel')).status).toBe(409);
 });
 

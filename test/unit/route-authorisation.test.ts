@@ -36,6 +36,9 @@ const TABLE: Record<string, Rule> = {
   'GET /pki/issuing-ca.pem': pub,
   'POST /pki/ocsp': pub,
   'GET /pki/ocsp/:request': pub,
+  'GET /pki/seals/:id/certificate.pem': pub,
+  'GET /pki/seals/:id/certificate.der': pub,
+  'GET /pki/seals/:id/chain.pem': pub,
 
   // JSON API
   'POST /api/platform/statements': r('city', 'supervisor', 'admin'),
@@ -71,6 +74,10 @@ const TABLE: Record<string, Rule> = {
   'POST /api/seals/:id/password/change': r('holder', 'holder'),
   'POST /api/seals/:id/password/reset-requests': r('holder', 'holder'),
   'POST /api/password-reset/:token': pub,
+  'GET /api/users': r('city', 'admin'),
+  'POST /api/users': r('city', 'admin'),
+  'POST /api/users/:id/disable': r('city', 'admin'),
+  'POST /api/account-setup/:token': pub,
   'POST /api/video-segments': r('maker', 'maker'),
   'GET /api/video-segments': r('own', 'officer', 'supervisor', 'maker'),
   'GET /api/video-segments/:id': r('own', ...EVERYONE),
@@ -132,6 +139,10 @@ const TABLE: Record<string, Rule> = {
   'POST /video/:id/holds/lift': r('district', 'officer', 'supervisor'),
   'GET /admin': r('city', 'admin'),
   'POST /admin/makers/:id/licence': r('city', 'admin'),
+  'POST /admin/users': r('city', 'admin'),
+  'POST /admin/users/:id/disable': r('city', 'admin'),
+  'GET /account-setup/:token': pub,
+  'POST /account-setup/:token': pub,
 };
 
 interface Layer {

@@ -14,6 +14,7 @@ import { casePages } from './cases';
 import { sealPages } from './seals';
 import { supervisionPages } from './supervision';
 import { adminPages } from './admin';
+import { accountSetupPages } from './account-setup';
 import { compliancePages } from './compliance';
 import { auditPages } from './audit';
 import { videoPages } from './video';
@@ -56,6 +57,7 @@ export function pageRoutes(deps: Deps): PageRouter {
     res.redirect(303, HOME[req.actor!.role]);
   });
   r.use(accountPages(deps));
+  r.use(accountSetupPages(deps)); // public: a new account's one-time set-password link
   r.use(officerPages(deps));
   r.use(casePages(deps));
   r.use(sealPages(deps));

@@ -7,6 +7,7 @@ import * as keepers from '../../usecases/keepers';
 import { timingLockout } from '../../usecases/password-lock';
 import { getSeal, REPLACEMENT_REASONS, REQUEST_KINDS, requestSealChange } from '../../usecases/seal-lifecycle';
 import { sealImprint, sealList, sealPage } from '../../usecases/web-queries';
+import { sealCertificateLinks } from '../../usecases/seal-certificates';
 import { temporalUiLink, timeline } from './case-model';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
@@ -46,6 +47,7 @@ export function sealPages(deps: Deps): Router {
         since: formatTime(s.hold_since ?? s.cancelled_at ?? s.collected_at),
         unclaimed: s.status === 'ready' ? countdown(s.unclaimed_due_at, lang) : null,
         keepers: s.keeper_count,
+        certificate: s.certificate_serial ? sealCertificateLinks(s.id) : null,
         documents: s.documents.map((k: string) => ({ label: pick(DOCUMENT_LABELS, k, lang), pdf: `/api/seals/${s.id}/documents/${k}.pdf`, html: `/api/seals/${s.id}/documents/${k}.html` })),
       })),
     });
@@ -80,6 +82,7 @@ export function sealPages(deps: Deps): Router {
         status: sealStatus(s.status, lang),
         suspended: s.status === 'suspended',
         serial: s.certificate_serial,
+        certificate: s.certificate_serial ? sealCertificateLinks(s.id) : null,
         fingerprint: s.certificate_fingerprint,
         imprint: s.imprint_sha256 ? `/seals/${s.id}/imprint.png` : null,
         produced: formatTime(s.produced_at),
