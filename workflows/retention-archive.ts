@@ -87,10 +87,11 @@ export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Pr
     // 2. The disposal task for a supervisor.
     const taskId = uuid4();
     const openedAt = now();
-    await db.openArchiveDisposalTask({ taskId, sealId: input.sealId, retainUntil: state.retainUntil!, at: openedAt });
+    // The task takes a decision before its row is visible: one sent the instant it shows is never refused.
     state.openTask = { id: taskId, openedAt };
     state.status = 'awaiting_disposal_decision';
     const version = endsVersion;
+    await db.openArchiveDisposalTask({ taskId, sealId: input.sealId, retainUntil: state.retainUntil!, at: openedAt });
     await condition(() => decision !== null || endsVersion !== version);
     const d = decision as DisposalDecisionInput | null;
     decision = null;
