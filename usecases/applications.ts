@@ -364,7 +364,7 @@ export async function recordProduction(deps: Deps, actor: Actor, caseId: string,
   );
   // Issue 16.6: answered with the state production led to (awaiting_filing, or licence_paused); if the HSM
   // takes longer, 202 with the status link while the case is producing.
-  const settled = await within(accepted.result(), ACTION_ANSWER_WITHIN_MS);
+  const settled = await within(update(() => accepted.result()), ACTION_ANSWER_WITHIN_MS);
   return { settled: settled !== null, statusUrl: `/api/applications/${caseId}/status`, view: await getCaseView(deps, actor, caseId) };
 }
 
@@ -474,9 +474,9 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
     const c = await deps.db('cases').where({ id: task.case_id }).first('status');
     return respond(c.status, { repeated: true });
   };
+  recordEffectElsewhere(); // a decision's entry is written where it takes effect; a repeat answered here took none
   const recorded = await answerFromRecord();
   if (recorded) return recorded;
-  recordEffectElsewhere();
 
   if (task.workflow_id) {
     // A task decided by its own workflow, not the case's (M5: a production-data correction).
@@ -492,7 +492,7 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   let answer: DecisionAnswer | null;
   try {
     const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
-    answer = await within(accepted.result(), ACTION_ANSWER_WITHIN_MS);
+    answer = await within(update(() => accepted.result()), ACTION_ANSWER_WITHIN_MS); // a refusal may come with the result
   } catch (e) {
     // Refused, or the case's workflow has ended since: if this very decision was recorded, the record answers.
     const fromRecord = e instanceof WorkflowNotFoundError || (e instanceof DomainError && e.httpStatus === 409) ? await answerFromRecord() : null;
