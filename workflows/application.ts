@@ -77,6 +77,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     recordProductionUpdate,
     async (p) => {
       production = p;
+      if (!desk.answersAtRest) return { status: state.status };
       await condition(() => productionAnswer !== null); // the state production led to (issue 16.6)
       return productionAnswer!;
     },

@@ -1,7 +1,7 @@
 // What every case workflow shares (applications and lifecycle requests alike): its projected state and
 // timeline, officer tasks decided through Updates, and the police filing with its 24-hour deadline (M3).
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type { ApplicationDbActivities } from '../activities';
 import {
   caseStateQuery,
@@ -55,6 +55,9 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     filingOverdue: false,
     unclaimedDueAt: null,
   };
+  // Issue 16.6: decisions answer with the state they led to. Cases started before answer at once, as they did
+  // (an Update's completion is in the history: moving it would not replay).
+  const answersAtRest = patched('decision-answers-at-rest');
   let step = 0; // orders the timeline's event keys
   let decision: DecisionInput | null = null;
   // Exactly once: a task takes one decision (validator), answered once the workflow has acted on it.
@@ -189,6 +192,7 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     async (d) => {
       decision = d;
       taken.set(d.taskId, d);
+      if (!answersAtRest) return { taskId: d.taskId, decision: d.decision, reason: d.reason, decidedBy: d.officerId, status: state.status, resetTokenSha256: d.resetTokenSha256 ?? null };
       await condition(() => answers.has(d.taskId));
       return answers.get(d.taskId)!;
     },
@@ -204,5 +208,5 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     },
   );
 
-  return { state, record, moveTo, openTask, awaitDecision, fileWithPolice, waitFor, finish, answerAtRest };
+  return { state, record, moveTo, openTask, awaitDecision, fileWithPolice, waitFor, finish, answerAtRest, answersAtRest };
 }

@@ -123,7 +123,10 @@ test('M4: an HSM worker killed during production is replaced; the seal has exact
     children.push(slow);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && (await api(own.url, maker.token, 'GET', `/api/applications/${caseId}`)).body.status !== 'awaiting_production') await new Promise((r) => setTimeout(r, 150));
-    expect((await produce(maker.token, caseId)).status).toBe(200);
+    // The HSM worker stalls mid-production: the answer is 202 (taken up, still producing; the status link follows it).
+    const producing = await produce(maker.token, caseId);
+    expect(producing.status).toBe(202);
+    expect(producing.body.status).toBe('producing');
     while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(marker)).toBe(true); // the HSM generated a key, and the worker dies before storing it
     slow.kill('SIGKILL');
