@@ -349,7 +349,7 @@ export async function readMaterial(deps: Deps, actor: Actor, materialId: string)
 
 // ---------- production, filing, collection (M2, M3, M10) ----------
 
-export async function recordProduction(deps: Deps, actor: Actor, caseId: string, body: unknown) {
+export async function recordProduction(deps: Deps, actor: Actor, caseId: string, body: unknown, answerWithinMs = ACTION_ANSWER_WITHIN_MS) {
   const c = await loadCase(deps.db, caseId);
   assertMakerOf(actor, c);
   const b = (body ?? {}) as { production_data?: unknown; on_site_image_id?: unknown };
@@ -364,12 +364,21 @@ export async function recordProduction(deps: Deps, actor: Actor, caseId: string,
   );
   // Issue 16.6: answered with the state production led to (awaiting_filing, or licence_paused); if the HSM
   // takes longer, 202 with the status link while the case is producing.
-  const settled = await within(update(() => accepted.result()), ACTION_ANSWER_WITHIN_MS);
+  const settled = await within(update(() => accepted.result()), answerWithinMs);
   return { settled: settled !== null, statusUrl: `/api/applications/${caseId}/status`, view: await getCaseView(deps, actor, caseId) };
 }
 
-/** How long an action's answer waits for the workflow to act on it before answering 202 with the status link. */
-const ACTION_ANSWER_WITHIN_MS = 10_000;
+/**
+ * How long an action's answer waits for the workflow to act on it before answering 202 with the status link:
+ * 20 s by default (the status long-poll's bound); a client says less with `Prefer: wait=<seconds>` (RFC 7240).
+ */
+export const ACTION_ANSWER_WITHIN_MS = 20_000;
+
+/** `Prefer: wait=5` → 5000 (at most the default); anything else → the default. */
+export function preferredWaitMs(prefer: string | undefined): number {
+  const m = /(?:^|[;,\s])wait\s*=\s*"?(\d{1,3})"?/i.exec(prefer ?? '');
+  return m ? Math.min(Number(m[1]) * 1000, ACTION_ANSWER_WITHIN_MS) : ACTION_ANSWER_WITHIN_MS;
+}
 
 /** The promise's value, or null if it takes longer than `ms` (the promise goes on). */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
@@ -452,7 +461,7 @@ const taskDecided = (decision: string) =>
  * has acted on the decision (200), or 202 with the status link if it is still acting on it. The decision's
  * audit entry is written by the workflow with the task's closing: what took effect, once.
  */
-export async function decideTask(deps: Deps, actor: Actor, taskId: string, body: unknown): Promise<DecisionResponse> {
+export async function decideTask(deps: Deps, actor: Actor, taskId: string, body: unknown, answerWithinMs = ACTION_ANSWER_WITHIN_MS): Promise<DecisionResponse> {
   if (actor.role !== 'officer') throw forbidden('Only a police officer decides tasks', '只有民警可以处理任务');
   if (!UUID.test(taskId)) throw notFound('Task', '任务');
   const task = await deps.db('tasks').where({ id: taskId }).first();
@@ -492,7 +501,7 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   let answer: DecisionAnswer | null;
   try {
     const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
-    answer = await within(update(() => accepted.result()), ACTION_ANSWER_WITHIN_MS); // a refusal may come with the result
+    answer = await within(update(() => accepted.result()), answerWithinMs); // a refusal may come with the result
   } catch (e) {
     // Refused, or the case's workflow has ended since: if this very decision was recorded, the record answers.
     const fromRecord = e instanceof WorkflowNotFoundError || (e instanceof DomainError && e.httpStatus === 409) ? await answerFromRecord() : null;
