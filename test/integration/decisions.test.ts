@@ -34,9 +34,13 @@ async function taskRowOf(caseId: string, kind: string, seen: Set<string> = new S
 
 /** Waits for the case's projected status in PostgreSQL (cheaper than the case view, which audits each read). */
 async function caseStatus(caseId: string, status: string) {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while ((await app.db('cases').where({ id: caseId }).first('status')).status !== status) {
-    if (Date.now() > deadline) throw new Error(`case ${caseId} did not reach ${status}`);
+    if (Date.now() > deadline) {
+      const now = await app.db('cases').where({ id: caseId }).first('status');
+      const d = await app.temporalClient.workflow.getHandle(`application:${caseId}`).describe().catch((e: Error) => e.message);
+      throw new Error(`case ${caseId} did not reach ${status}: it is ${now.status}; workflow ${JSON.stringify(d, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 2000)}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -109,8 +113,8 @@ test('P3 M3 M6: a filing review decided the instant its task row appears is acce
 }, 240_000);
 
 test('A4 P3 M6: accept and return sent at once on one task, 50 runs: exactly one 200 and one bilingual 409, one decision applied and audited', async () => {
-  const cases = await inBatches(50, 10, () => establishmentCase());
-  const runs = await inBatches(50, 10, async (i) => {
+  const cases = await inBatches(50, 5, () => establishmentCase());
+  const runs = await inBatches(50, 5, async (i) => {
     const caseId = cases[i];
     const taskId = await taskRowOf(caseId, 'establishment_approval', new Set(), 5);
     const [a, r] = await Promise.all([decide(officer, taskId, { decision: 'accept' }), decide(secondOfficer, taskId, { decision: 'return', reason: '设立文件不全' })]);
@@ -143,8 +147,8 @@ test('A4 P3 M6: accept and return sent at once on one task, 50 runs: exactly one
 }, 240_000);
 
 test('A4 M6: the same accept sent twice at once (a retried request) is one Update: the same answer twice, applied and audited once; from another officer it is a 409', async () => {
-  const cases = await inBatches(50, 10, () => establishmentCase());
-  const runs = await inBatches(50, 10, async (i) => {
+  const cases = await inBatches(50, 5, () => establishmentCase());
+  const runs = await inBatches(50, 5, async (i) => {
     const taskId = await taskRowOf(cases[i], 'establishment_approval', new Set(), 5);
     // Even runs: one officer's request sent twice; odd runs: two officers accept at once.
     const other = i % 2 === 0 ? officer : secondOfficer;
