@@ -2,10 +2,20 @@
 // step, so a retry after a crash changes nothing that the first attempt already wrote.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
+import { appendAudit } from '../infra/audit/log';
 import { missingMaterials, requiredMaterials, type SealTextLanguage } from '../domain/materials';
 import type { HolderKind } from '../domain/holders';
 import type { SealKind } from '../domain/seals';
 import { shanghaiDate } from '../domain/calendar';
+
+/** Who decided a task, from where (the decision's audit entry is written when the task closes). */
+export interface DecisionAudit {
+  username: string;
+  role: string;
+  districtCode: string | null;
+  clientAddress: string | null;
+  requestId: string | null;
+}
 
 export interface ProjectCaseInput {
   caseId: string;
@@ -81,10 +91,30 @@ export function createApplicationDbActivities(db: Db) {
         .ignore();
     },
 
-    async closeTask(t: { taskId: string; decision: string; reason: string | null; decidedBy: string; at: string }) {
-      await db('tasks')
-        .where({ id: t.taskId, status: 'open' })
-        .update({ status: 'done', decision: t.decision, reason: t.reason, decided_by: t.decidedBy, decided_at: t.at, assignee_id: t.decidedBy });
+    /**
+     * Closes the task with its decision and, in the same transaction, writes the decision's audit entry (M6):
+     * the trail records the decision that took effect, once (a retry finds the task closed and writes nothing).
+     */
+    async closeTask(t: { taskId: string; caseId?: string; decision: string; reason: string | null; decidedBy: string; at: string; audit?: DecisionAudit | null }) {
+      await db.transaction(async (trx) => {
+        const closed = await trx('tasks')
+          .where({ id: t.taskId, status: 'open' })
+          .update({ status: 'done', decision: t.decision, reason: t.reason, decided_by: t.decidedBy, decided_at: t.at, assignee_id: t.decidedBy })
+          .returning(['kind', 'case_id']);
+        if (closed.length === 0 || !t.audit) return;
+        await appendAudit(trx, {
+          action: 'task.decide',
+          outcome: 'ok',
+          actor: { userId: t.decidedBy, username: t.audit.username, role: t.audit.role, districtCode: t.audit.districtCode, makerId: null, holderId: null },
+          targetType: 'task',
+          targetId: t.taskId,
+          caseId: closed[0].case_id,
+          clientAddress: t.audit.clientAddress,
+          requestId: t.audit.requestId,
+          details: { decision: t.decision, task_kind: closed[0].kind },
+          at: new Date(t.at),
+        });
+      });
     },
 
     /** M2 M5: version 1 of the production record; corrections append versions (usecases/production-records.ts). */

@@ -63,24 +63,23 @@ export function createPasswordNoticeActivities(db: Db) {
   };
 }
 
-/** C3: after approval, the one-time reset link goes to the holder's portal outbox; only its hash is stored. */
+/**
+ * C3: after approval, the link whose token's SHA-256 the officer's decision carried (the officer hands the
+ * token to the keeper in person; nothing here or in the history can rebuild it). The holder's portal gets a
+ * notice without the link.
+ */
 export function createPasswordResetActivities(db: Db) {
   return {
-    async issuePasswordResetLink({ caseId }: { caseId: string }): Promise<void> {
-      // A retry issues a fresh link (the earlier one is voided) and overwrites the message of this case.
-      const link = await approvePasswordReset(db, caseId);
-      const seal = await db('seals').where({ id: link.sealId }).first('holder_id', 'seal_code');
-      const row = {
-        id: randomUUID(),
-        message_key: `${caseId}:password_reset_link`,
-        seal_id: link.sealId,
-        channel: 'holder_portal',
-        recipient: seal.holder_id,
-        kind: 'password_reset_link',
-        body: `印章 ${seal.seal_code} 的保护口令重置已获批准，请保管人在 24 小时内通过一次性链接设置新口令 / Reset approved for seal ${seal.seal_code}; the keeper sets a new password within 24 hours at: /api/password-reset/${link.token}`,
-        created_at: new Date(),
-      };
-      await db('outbox_messages').insert(row).onConflict('message_key').merge(['body', 'created_at']);
+    async issuePasswordResetLink({ caseId, tokenSha256 }: { caseId: string; tokenSha256?: string | null }): Promise<void> {
+      const c = await db('cases').where({ id: caseId }).first('subject_seal_id');
+      const seal = await db('seals').where({ id: c.subject_seal_id }).first('holder_id', 'seal_code');
+      // A decision taken before links were made at the decision carries no hash: no link, the keeper applies again.
+      if (tokenSha256) await approvePasswordReset(db, caseId, new Date(), { sha256: tokenSha256 });
+      const body = tokenSha256
+        ? `印章 ${seal.seal_code} 的保护口令重置已获批准：保管人已在公安机关领取一次性链接，请在 24 小时内设置新口令 / Reset approved for seal ${seal.seal_code}: the keeper received a one-time link at the police office and sets a new password within 24 hours`
+        : `印章 ${seal.seal_code} 的保护口令重置已获批准，但未生成一次性链接，请重新申请 / Reset approved for seal ${seal.seal_code}, but no one-time link was made; please apply again`;
+      const row = { id: randomUUID(), message_key: `${caseId}:password_reset_link`, seal_id: c.subject_seal_id, channel: 'holder_portal', recipient: seal.holder_id, kind: 'password_reset_link', body, created_at: new Date() };
+      await db('outbox_messages').insert(row).onConflict('message_key').ignore();
     },
   };
 }

@@ -1,7 +1,7 @@
 // Use-cases of an application case (A1–A4, M1–M3, M9, M10; P3 scope on every one): validate, authorise,
 // write what must be kept, then start or update the case's workflow.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
@@ -23,7 +23,15 @@ import {
   recordCollectionUpdate,
   recordProductionUpdate,
   submitFilingUpdate,
+  decisionUpdateId,
+  TASK_DECIDED,
+  type Decision,
+  type DecisionAnswer,
+  type DecisionAudit,
+  type DecisionInput,
 } from '../workflows/application-messages';
+import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
+import { newResetToken } from './keepers';
 import type { Actor } from '../web/auth';
 import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
@@ -89,7 +97,7 @@ async function update<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
       const d = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string; field?: string };
-      const status = e.cause.type === 'WrongState' ? 409 : 400;
+      const status = e.cause.type === 'WrongState' || e.cause.type === TASK_DECIDED ? 409 : 400;
       throw new DomainError({ code: e.cause.type ?? 'REFUSED', messageZh: d.zh ?? e.cause.message, messageEn: d.en ?? e.cause.message, httpStatus: status, field: d.field });
     }
     throw e;
@@ -342,7 +350,7 @@ export async function readMaterial(deps: Deps, actor: Actor, materialId: string)
 
 // ---------- production, filing, collection (M2, M3, M10) ----------
 
-export async function recordProduction(deps: Deps, actor: Actor, caseId: string, body: unknown) {
+export async function recordProduction(deps: Deps, actor: Actor, caseId: string, body: unknown, answerWithinMs = ACTION_ANSWER_WITHIN_MS) {
   const c = await loadCase(deps.db, caseId);
   assertMakerOf(actor, c);
   const b = (body ?? {}) as { production_data?: unknown; on_site_image_id?: unknown };
@@ -352,8 +360,35 @@ export async function recordProduction(deps: Deps, actor: Actor, caseId: string,
   if (!image) throw invalidField(imageField, '不是本案件上传的现场影像', 'is not an on-site image uploaded for this case');
   const data = b.production_data && typeof b.production_data === 'object' && !Array.isArray(b.production_data) ? (b.production_data as Record<string, unknown>) : {};
   if (JSON.stringify(data).length > 8192) throw invalidField(fieldRef('production_data', '制作信息', 'Production data'), '超过 8 KiB', 'exceeds 8 KiB');
-  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordProductionUpdate, { args: [{ productionData: data, onSiteImageMaterialId: b.on_site_image_id as string, actorId: actor.userId }] }));
-  return getCaseView(deps, actor, caseId);
+  const accepted = await update(() =>
+    deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).startUpdate(recordProductionUpdate, { args: [{ productionData: data, onSiteImageMaterialId: b.on_site_image_id as string, actorId: actor.userId }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+  );
+  // Issue 16.6: answered with the state production led to (awaiting_filing, or licence_paused); if the HSM
+  // takes longer, 202 with the status link while the case is producing.
+  const settled = await within(update(() => accepted.result()), answerWithinMs);
+  return { settled: settled !== null, statusUrl: `/api/applications/${caseId}/status`, view: await getCaseView(deps, actor, caseId) };
+}
+
+/**
+ * How long an action's answer waits for the workflow to act on it before answering 202 with the status link:
+ * 20 s by default (the status long-poll's bound); a client says less with `Prefer: wait=<seconds>` (RFC 7240).
+ */
+export const ACTION_ANSWER_WITHIN_MS = 20_000;
+
+/** `Prefer: wait=5` → 5000 (at most the default); anything else → the default. */
+export function preferredWaitMs(prefer: string | undefined): number {
+  const m = /(?:^|[;,\s])wait\s*=\s*"?(\d{1,3})"?/i.exec(prefer ?? '');
+  return m ? Math.min(Number(m[1]) * 1000, ACTION_ANSWER_WITHIN_MS) : ACTION_ANSWER_WITHIN_MS;
+}
+
+/** The promise's value, or null if it takes longer than `ms` (the promise goes on). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** M3: the maker files the prescribed data with the district's police (備案). */
@@ -369,7 +404,7 @@ export async function submitFiling(deps: Deps, actor: Actor, caseId: string, bod
     ...(c.kind !== 'application' ? { change: { kind: c.kind, reason: (c as unknown as { request_reason: string | null }).request_reason } } : {}),
   };
   const result = await update(() => deps.temporal.workflow.getHandle(caseWorkflowId(c)).executeUpdate(submitFilingUpdate, { args: [{ data, actorId: actor.userId }] }));
-  return { filing_id: result.filingId, late: result.late, task_id: result.taskId };
+  return { filing_id: result.filingId, late: result.late, task_id: result.taskId, case_status: result.status ?? 'filing_under_review' };
 }
 
 export async function recordCollection(deps: Deps, actor: Actor, caseId: string, body: unknown) {
@@ -428,7 +463,22 @@ export async function listTasks(deps: Pick<Deps, 'db'>, actor: Actor, filter: { 
   return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'c.kind as case_kind', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code');
 }
 
-export async function decideTask(deps: Deps, actor: Actor, taskId: string, body: unknown) {
+const decisionAudit = (actor: Actor): DecisionAudit => {
+  const ctx = currentAuditContext();
+  return { username: actor.username, role: actor.role, districtCode: actor.districtCode, clientAddress: ctx?.clientAddress ?? null, requestId: ctx?.requestId ?? null };
+};
+
+const taskDecided = (decision: string) =>
+  conflict(TASK_DECIDED, `该任务已处理（${decision === 'accept' ? '通过' : '退回'}），本次处理未生效`, `This task has already been decided (${decision}); this decision was not applied`, { decision });
+
+/**
+ * An officer's decision (A4, M3, M9, C3, M5; P3), exactly once: the Update's id is the task and the decision,
+ * so a retried request is answered with the outcome of the first (never applied twice), and the workflow
+ * refuses any other decision on a task that took one (409). The answer is the case's status once the workflow
+ * has acted on the decision (200), or 202 with the status link if it is still acting on it. The decision's
+ * audit entry is written by the workflow with the task's closing: what took effect, once.
+ */
+export async function decideTask(deps: Deps, actor: Actor, taskId: string, body: unknown, answerWithinMs = ACTION_ANSWER_WITHIN_MS): Promise<DecisionResponse> {
   if (actor.role !== 'officer') throw forbidden('Only a police officer decides tasks', '只有民警可以处理任务');
   if (!UUID.test(taskId)) throw notFound('Task', '任务');
   const task = await deps.db('tasks').where({ id: taskId }).first();
@@ -437,18 +487,65 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   const b = (body ?? {}) as { decision?: unknown; reason?: unknown };
   const decisionField = fieldRef('decision', '处理结果', 'Decision');
   if (b.decision !== 'accept' && b.decision !== 'return') throw invalidField(decisionField, '应为 accept（通过）或 return（退回）', 'must be accept or return');
+  const decision: Decision = b.decision;
   const reason = b.reason === undefined || b.reason === null || b.reason === '' ? null : parseName(b.reason, fieldRef('reason', '理由', 'Reason'), 500);
-  if (b.decision === 'return' && !reason) throw requiredField(fieldRef('reason', '退回理由', 'Reason for the return'));
+  if (decision === 'return' && !reason) throw requiredField(fieldRef('reason', '退回理由', 'Reason for the return'));
+  const statusUrl = `/api/applications/${task.case_id}/status`;
+  const respond = (caseStatus: string | null, extra: Partial<DecisionResponse> = {}): DecisionResponse => ({ task_id: taskId, task_kind: task.kind as string, decision, reason, case_id: task.case_id, case_status: caseStatus, recorded: caseStatus !== null, status_url: statusUrl, ...extra });
+  /** A task already closed answers a repeat of its decision with what was recorded, and refuses any other. */
+  const answerFromRecord = async () => {
+    const t = await deps.db('tasks').where({ id: taskId }).first('status', 'decision', 'reason', 'decided_by');
+    if (t.status !== 'done') return null;
+    if (t.decision !== decision || t.decided_by !== actor.userId || (t.reason ?? null) !== reason) throw taskDecided(t.decision);
+    const c = await deps.db('cases').where({ id: task.case_id }).first('status');
+    return respond(c.status, { repeated: true });
+  };
+  recordEffectElsewhere(); // a decision's entry is written where it takes effect; a repeat answered here took none
+  const recorded = await answerFromRecord();
+  if (recorded) return recorded;
+
   if (task.workflow_id) {
     // A task decided by its own workflow, not the case's (M5: a production-data correction).
-    await decideCorrectionThroughWorkflow(deps, actor, task.workflow_id, { taskId, decision: b.decision, reason });
+    await decideCorrectionThroughWorkflow(deps, actor, task.workflow_id, { taskId, decision, reason });
     const c = await deps.db('cases').where({ id: task.case_id }).first('status');
-    return { task_id: taskId, task_kind: task.kind as string, decision: b.decision, case_id: task.case_id, case_status: c.status };
+    return respond(c.status);
   }
   const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
-  // The Update answers with the case's status as the decision is taken (the workflow acts on it afterwards).
-  const { status } = await update(() => handle.executeUpdate(decideTaskUpdate, { args: [{ taskId, decision: b.decision as 'accept' | 'return', reason, officerId: actor.userId }] }));
-  return { task_id: taskId, task_kind: task.kind as string, decision: b.decision, case_id: task.case_id, case_status: status };
+  // C3: the one-time reset link is made here and shown once to the approving officer, who hands it to the
+  // keeper in person; the workflow and the database get its SHA-256 only.
+  const reset = task.kind === 'password_reset_approval' && decision === 'accept' ? newResetToken() : null;
+  const input: DecisionInput = { taskId, decision, reason, officerId: actor.userId, audit: decisionAudit(actor), ...(reset ? { resetTokenSha256: reset.sha256 } : {}) };
+  let answer: DecisionAnswer | null;
+  try {
+    const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
+    answer = await within(update(() => accepted.result()), answerWithinMs); // a refusal may come with the result
+  } catch (e) {
+    // Refused, or the case's workflow has ended since: if this very decision was recorded, the record answers.
+    const fromRecord = e instanceof WorkflowNotFoundError || (e instanceof DomainError && e.httpStatus === 409) ? await answerFromRecord() : null;
+    if (fromRecord) return fromRecord;
+    throw e;
+  }
+  if (answer === null) return respond(null); // 202: accepted, the workflow acts on it; follow status_url
+  // The same Update id answers every request of this decision: one sent by another officer, or with another reason, was not applied.
+  if (answer.decidedBy !== actor.userId || answer.reason !== reason) throw taskDecided(answer.decision);
+  const link = reset && answer.resetTokenSha256 === reset.sha256 ? { reset_link: `/api/password-reset/${reset.token}` } : {};
+  return respond(answer.status, { ...link, ...(reset && !link.reset_link ? { repeated: true } : {}) });
+}
+
+export interface DecisionResponse {
+  task_id: string;
+  task_kind: string;
+  decision: Decision;
+  reason: string | null;
+  case_id: string;
+  /** The case's status once the workflow acted on the decision; null while it still acts on it (202). */
+  case_status: string | null;
+  recorded: boolean;
+  status_url: string;
+  /** The answer to a repeat of a decision already recorded (nothing was applied again). */
+  repeated?: boolean;
+  /** C3: shown once, to the approving officer, who hands it to the keeper. */
+  reset_link?: string;
 }
 
 // ---------- documents (M10, M13) ----------

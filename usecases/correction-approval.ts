@@ -12,7 +12,8 @@ import type { Db } from '../infra/db';
 import type { Actor } from '../web/auth';
 import { forbidden } from '../web/errors';
 import { correctionApprovalWorkflow } from '../workflows/correction-approval';
-import { CORRECTION_DECIDED, CORRECTION_WRONG_DISTRICT, correctionTaskQuery, correctionWorkflowId, decideCorrectionUpdate } from '../workflows/correction-messages';
+import { CORRECTION_DECIDED, CORRECTION_WRONG_DISTRICT, correctionDecisionUpdateId, correctionTaskQuery, correctionWorkflowId, decideCorrectionUpdate } from '../workflows/correction-messages';
+import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
 import { productionRecordVersions, takesEffect } from './production-record-versions';
 
 export interface PendingCorrection {
@@ -48,27 +49,43 @@ const alreadyDecided = () => conflict('ALREADY_DECIDED', '该更正已审批', '
  * decision, a return without reason); answers once the decision is appended, so a read right after sees it.
  */
 export async function decideCorrectionThroughWorkflow(
-  deps: { temporal: Client },
+  deps: { temporal: Client; db: Db },
   actor: Actor,
   workflowId: string,
   d: { taskId?: string; decision: 'accept' | 'return'; reason: string | null },
 ): Promise<void> {
   if (actor.role !== 'officer') throw forbidden('Only a police officer decides tasks', '只有民警可以处理任务');
   const handle = deps.temporal.workflow.getHandle(workflowId);
+  recordEffectElsewhere(); // the workflow's activity writes the decision's audit entry with the task's closing
+  const ctx = currentAuditContext();
+  const audit = { username: actor.username, role: actor.role, districtCode: actor.districtCode, clientAddress: ctx?.clientAddress ?? null, requestId: ctx?.requestId ?? null };
+  /** A repeat of the decision already recorded (same officer, decision, reason) is answered, not refused. */
+  const repeated = async () => {
+    const t = await deps.db('tasks').where({ workflow_id: workflowId }).first('status', 'decision', 'reason', 'decided_by');
+    return t?.status === 'done' && t.decision === d.decision && t.decided_by === actor.userId && (t.reason ?? null) === d.reason;
+  };
   try {
     const taskId = d.taskId ?? (await handle.query(correctionTaskQuery)).taskId;
-    await handle.executeUpdate(decideCorrectionUpdate, { args: [{ taskId, decision: d.decision, reason: d.reason, officerId: actor.userId, officerDistrictCode: actor.districtCode }] });
+    await handle.executeUpdate(decideCorrectionUpdate, { args: [{ taskId, decision: d.decision, reason: d.reason, officerId: actor.userId, officerDistrictCode: actor.districtCode, audit }], updateId: correctionDecisionUpdateId(taskId, d.decision) });
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-      if (e.cause.type === CORRECTION_DECIDED) throw alreadyDecided();
+      if (e.cause.type === CORRECTION_DECIDED) {
+        if (await repeated()) return;
+        throw alreadyDecided();
+      }
       if (e.cause.type === CORRECTION_WRONG_DISTRICT) throw forbidden("Only an officer of the case's district may decide this correction", '只有本案件所属辖区的民警可以审批更正');
       const x = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string; field?: string };
       throw new DomainError({ code: e.cause.type ?? 'REFUSED', messageZh: x.zh ?? e.cause.message, messageEn: x.en ?? e.cause.message, field: x.field });
     }
-    if ((e as Error).name === 'WorkflowNotFoundError') throw alreadyDecided(); // closed: decided before
+    if ((e as Error).name === 'WorkflowNotFoundError') {
+      if (await repeated()) return;
+      throw alreadyDecided(); // closed: decided before
+    }
     throw e;
   }
   await handle.result();
+  // One Update answers every request of this decision: one from another officer, or with another reason, was not applied.
+  if (!(await repeated())) throw alreadyDecided();
 }
 
 const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));

@@ -447,13 +447,26 @@ export async function requestPasswordReset(deps: PdDeps, actor: Actor, sealId: s
 
 const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
+/** A one-time reset token and its SHA-256 (the only form of it that is stored or passed to a workflow). */
+export function newResetToken(): { token: string; sha256: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, sha256: sha256Hex(token) };
+}
+
 /**
- * After the officer's approval: a one-time reset link for the case's keeper, valid 24 hours. Only the
- * token's SHA-256 is stored; the token is returned once (deliver it to the keeper, and keep it out of
- * workflow histories and logs). Issuing again (an activity retry) voids the earlier links of the case.
+ * After the officer's approval: the one-time reset link of the case's keeper, valid 24 hours, stored as the
+ * SHA-256 of its token only. The token is made where it is handed over (the approving officer's answer,
+ * usecases/applications.decideTask); the workflow's activity passes only its hash. Idempotent for one hash
+ * (an activity retry); a new hash voids the case's earlier links.
  */
-export async function approvePasswordReset(db: Db, caseId: string, now: Date = new Date()): Promise<{ token: string; expiresAt: Date; sealId: string; keeperId: string }> {
+export async function approvePasswordReset(
+  db: Db,
+  caseId: string,
+  now: Date = new Date(),
+  issued: { token?: string; sha256: string } = newResetToken(),
+): Promise<{ token: string | null; expiresAt: Date; sealId: string; keeperId: string }> {
   if (!UUID.test(caseId)) throw notFound('CASE_NOT_FOUND', '案件不存在', 'Case not found');
+  if (!/^[0-9a-f]{64}$/.test(issued.sha256)) throw new Error('approvePasswordReset: not a SHA-256');
   const c = await db('cases').where({ id: caseId }).first('id', 'kind', 'subject_seal_id', 'handler_id_number_hmac');
   if (!c || c.kind !== 'password_reset') throw notFound('PASSWORD_RESET_CASE_NOT_FOUND', '口令重置申请不存在', 'Password reset application not found');
   const seal = await loadSeal(db, c.subject_seal_id);
@@ -461,14 +474,15 @@ export async function approvePasswordReset(db: Db, caseId: string, now: Date = n
   // By the keyed hash: this runs in an activity of the main worker, which holds no HSM session.
   const keeper = c.handler_id_number_hmac ? await activeKeeper(db, seal.id, c.handler_id_number_hmac) : undefined;
   if (!keeper) throw conflict('KEEPER_REMOVED', '申请重置口令的人员已不是此印章的保管人', 'The person the reset was requested for is no longer a keeper of this seal');
-  const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + RESET_LINK_TTL_MS);
   await db.transaction(async (trx) => {
+    const seen = await trx('password_reset_links').where({ token_sha256: issued.sha256 }).first('expires_at');
+    if (seen) return; // issued already (a retry)
     await trx('password_reset_links').where({ case_id: caseId }).whereNull('used_at').where('expires_at', '>', now).update({ expires_at: now });
-    await trx('password_reset_links').insert({ token_sha256: sha256Hex(token), seal_id: seal.id, keeper_id: keeper.id, case_id: caseId, expires_at: expiresAt });
+    await trx('password_reset_links').insert({ token_sha256: issued.sha256, seal_id: seal.id, keeper_id: keeper.id, case_id: caseId, expires_at: expiresAt });
     await logEvent(trx, caseId, 'password_reset_link_issued', { seal_id: seal.id, keeper_id: keeper.id, expires_at: expiresAt.toISOString() }, null, now);
   });
-  return { token, expiresAt, sealId: seal.id, keeperId: keeper.id };
+  return { token: issued.token ?? null, expiresAt, sealId: seal.id, keeperId: keeper.id };
 }
 
 /**

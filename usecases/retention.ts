@@ -539,7 +539,7 @@ export async function decideArchiveDisposal(deps: Deps, actor: Actor, taskId: st
   v.throwIfAny();
   if (task.status !== 'open') throw conflict('TASK_DECIDED', '该销毁任务已处理', 'This disposal task has already been decided', { decision: task.decision });
   await update(() =>
-    deps.temporal.workflow.getHandle(archiveWorkflowId(task.seal_id)).executeUpdate(decideDisposalUpdate, { args: [{ taskId, decision: b.decision as 'approve' | 'retain', reason, supervisorId: actor.userId }] }),
+    deps.temporal.workflow.getHandle(archiveWorkflowId(task.seal_id)).executeUpdate(decideDisposalUpdate, { args: [{ taskId, decision: b.decision as 'approve' | 'retain', reason, supervisorId: actor.userId }], updateId: `decideDisposal:${taskId}:${b.decision}` }),
   );
   // The workflow closes the task and, when approved, disposes of the archive: wait (briefly) to report it.
   const deadline = Date.now() + 60_000;

@@ -1,5 +1,6 @@
 // Messages of the application workflow, shared by the workflow and the web (types and definitions only).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DecisionAudit } from '../activities/applications';
 
 export type CaseStatus =
   | 'materials_required'
@@ -51,7 +52,24 @@ export interface DecisionInput {
   decision: Decision;
   reason: string | null;
   officerId: string;
+  /** Who decided, from where: the decision's audit entry is written with the task's closing (M6). */
+  audit?: DecisionAudit;
+  /** C3: the SHA-256 of the one-time reset link the approving officer hands over (never the link itself). */
+  resetTokenSha256?: string;
 }
+export type { DecisionAudit };
+/** What a decision led to: the case's status once the workflow has acted on it (it then waits again). */
+export interface DecisionAnswer {
+  taskId: string;
+  decision: Decision;
+  reason: string | null;
+  decidedBy: string;
+  status: CaseStatus;
+  /** C3: the hash of the reset link issued on this approval (the answer to a retried request may differ from its own). */
+  resetTokenSha256?: string | null;
+}
+/** An update id from the request: the same decision on the same task is one Update, however often it is sent. */
+export const decisionUpdateId = (taskId: string, decision: Decision) => `decide:${taskId}:${decision}`;
 export interface CollectionInput {
   collectorName: string;
   actorId: string;
@@ -59,9 +77,10 @@ export interface CollectionInput {
 
 /** The maker uploaded materials; the workflow re-checks what is still missing. */
 export const materialsSubmittedUpdate = defineUpdate<{ missing: string[] }, []>('materialsSubmitted');
+/** Answers with the status production led to (producing, or licence_paused when M1 stops it). */
 export const recordProductionUpdate = defineUpdate<{ status: CaseStatus }, [ProductionInput]>('recordProduction');
-export const submitFilingUpdate = defineUpdate<{ filingId: string; late: boolean; taskId: string }, [FilingInput]>('submitFiling');
-export const decideTaskUpdate = defineUpdate<{ status: CaseStatus }, [DecisionInput]>('decideTask');
+export const submitFilingUpdate = defineUpdate<{ filingId: string; late: boolean; taskId: string; status?: CaseStatus }, [FilingInput]>('submitFiling');
+export const decideTaskUpdate = defineUpdate<DecisionAnswer, [DecisionInput]>('decideTask');
 export const recordCollectionUpdate = defineUpdate<{ status: CaseStatus }, [CollectionInput]>('recordCollection');
 /** The maker has told the holder that production failed; the case closes (its task on the maker's desk is done). */
 export const closeFailedProductionUpdate = defineUpdate<{ status: CaseStatus }, [{ actorId: string }]>('closeFailedProduction');
@@ -71,3 +90,5 @@ export const caseStateQuery = defineQuery<CaseState>('caseState');
 
 /** Reasons a workflow refuses an update, in both languages (the web turns them into 409s). */
 export const WRONG_STATE = 'WrongState';
+/** A second decision on a task already decided (409). */
+export const TASK_DECIDED = 'TaskAlreadyDecided';

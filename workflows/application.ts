@@ -39,8 +39,9 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   // HSM operations take milliseconds: a short timeout lets another HSM worker take over from a dead one quickly.
   const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
   const desk = createCaseDesk(input.caseId, input.districtCode, 'materials_required', input.makerId);
-  const { state, record, moveTo, openTask, awaitDecision } = desk;
+  const { state, record, moveTo, openTask, awaitDecision, waitFor, finish } = desk;
   let production: ProductionInput | null = null;
+  let productionAnswer: { status: CaseState['status'] } | null = null;
   let collection: CollectionInput | null = null;
   let failureClosedBy: string | null = null;
   let licenceChanged = false;
@@ -57,7 +58,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
       state.reason = { zh: licence.reasonZh, en: licence.reasonEn };
       licenceChanged = false; // before the projection: a change signalled as soon as it is visible still counts
       await moveTo('licence_paused', 'licence_paused', { reason: licence.reasonEn });
-      await condition(() => licenceChanged);
+      await waitFor(() => licenceChanged);
       if (resumeTo) state.status = resumeTo;
     }
   }
@@ -77,9 +78,11 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   );
   setHandler(
     recordProductionUpdate,
-    (p) => {
+    async (p) => {
       production = p;
-      return { status: state.status };
+      if (!desk.answersAtRest) return { status: state.status };
+      await condition(() => productionAnswer !== null); // the state production led to (issue 16.6)
+      return productionAnswer!;
     },
     { validator: (_p: ProductionInput) => { if (state.status !== 'awaiting_production' || production) throw wrongState(state, { zh: '录入制作信息', en: 'record production' }); } },
   );
@@ -105,7 +108,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   state.missingMaterials = (await db.checkMaterials({ caseId: input.caseId })).missing;
   if (state.missingMaterials.length > 0) {
     await moveTo('materials_required', 'materials_required', { missing: state.missingMaterials });
-    await condition(() => state.missingMaterials.length === 0);
+    await waitFor(() => state.missingMaterials.length === 0);
     await record('materials_complete');
   }
 
@@ -118,6 +121,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
       state.reason = { zh: `设立文件未获批准：${d.reason}`, en: `Establishment document not approved: ${d.reason}` };
       await db.markSealCancelled({ sealId: input.sealId, reason: 'application_rejected', at: now() });
       await moveTo('rejected', 'establishment_rejected', { reason: d.reason }, d.officerId);
+      await finish();
       return state;
     }
     await record('establishment_approved', {}, d.officerId);
@@ -126,9 +130,10 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   // 3. Production (M1, M2, M4, S3).
   await ensureLicence();
   await moveTo('awaiting_production', 'awaiting_production');
-  await condition(() => production !== null);
-  await ensureLicence();
+  await waitFor(() => production !== null);
   const p = production!;
+  desk.answerAtRest(() => (productionAnswer = { status: state.status }));
+  await ensureLicence();
   await moveTo('producing', 'production_recorded', {}, p.actorId);
   await db.recordProductionData({ caseId: input.caseId, productionData: p.productionData, onSiteImageMaterialId: p.onSiteImageMaterialId, authorId: p.actorId });
   const sealCode = await db.assignSealCode({ sealId: input.sealId });
@@ -166,7 +171,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   state.unclaimedDueAt = unclaimedDueAt;
   await db.markReady({ sealId: input.sealId, at: readyAt, unclaimedDueAt });
   await moveTo('ready', 'ready', { unclaimedDueAt });
-  const collected = await condition(() => collection !== null, Math.max(0, Date.parse(unclaimedDueAt) - Date.now()));
+  const collected = await waitFor(() => collection !== null, Math.max(0, Date.parse(unclaimedDueAt) - Date.now()));
   if (collected) {
     const c = collection!;
     await db.recordCollection({ sealId: input.sealId, collectorName: c.collectorName, at: now() });
@@ -178,6 +183,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
       args: [{ sealId: input.sealId, districtCode: input.districtCode, hsmTaskQueue: input.hsmTaskQueue, status: 'active' }],
     });
     await moveTo('collected', 'collected', {}, c.actorId);
+    await finish();
     return state;
   }
 
@@ -198,5 +204,6 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   const d = await awaitDecision();
   await db.decideFiling({ caseId: input.caseId, kind: 'cancellation', round: 1, accepted: d.decision === 'accept', reason: d.reason, at: now() });
   await record(`cancellation_filing_${d.decision}`, { filingId }, d.officerId);
+  await finish();
   return state;
 }

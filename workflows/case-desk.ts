@@ -1,15 +1,17 @@
 // What every case workflow shares (applications and lifecycle requests alike): its projected state and
 // timeline, officer tasks decided through Updates, and the police filing with its 24-hour deadline (M3).
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type { ApplicationDbActivities } from '../activities';
 import {
   caseStateQuery,
   decideTaskUpdate,
   submitFilingUpdate,
+  TASK_DECIDED,
   WRONG_STATE,
   type CaseState,
   type CaseStatus,
+  type DecisionAnswer,
   type DecisionInput,
   type FilingInput,
   type TaskKind,
@@ -45,6 +47,17 @@ export function wrongState(state: CaseState, action: { zh: string; en: string })
   });
 }
 
+/** A decision on a task that already took one: refused, naming the one that was taken (409). */
+function alreadyDecided(first: DecisionInput) {
+  const zh = first.decision === 'accept' ? '通过' : '退回';
+  return ApplicationFailure.create({
+    type: TASK_DECIDED,
+    nonRetryable: true,
+    message: `This task has already been decided (${first.decision}); this decision was not applied`,
+    details: [{ zh: `该任务已处理（${zh}），本次处理未生效`, en: `This task has already been decided (${first.decision}); this decision was not applied`, decision: first.decision }],
+  });
+}
+
 export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace';
 
 export function createCaseDesk(caseId: string, districtCode: string, initial: CaseStatus, makerId?: string) {
@@ -58,8 +71,19 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     filingOverdue: false,
     unclaimedDueAt: null,
   };
+  // Issue 16.6: decisions answer with the state they led to. Cases started before answer at once, as they did
+  // (an Update's completion is in the history: moving it would not replay).
+  const answersAtRest = patched('decision-answers-at-rest');
   let step = 0; // orders the timeline's event keys
   let decision: DecisionInput | null = null;
+  // Exactly once: a task takes one decision (validator), answered once the workflow has acted on it.
+  const taken = new Map<string, DecisionInput>();
+  const answers = new Map<string, DecisionAnswer>();
+  // Actions the workflow has taken up, answered at its next rest (waiting for people or time) with the state they led to.
+  const unanswered: Array<() => void> = [];
+  const settle = () => {
+    for (const answer of unanswered.splice(0)) answer();
+  };
   let filing: FilingInput | null = null;
   let filingRound = 0;
   let filingKind: FilingKind | null = null;
@@ -81,20 +105,47 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
   }
   const moveTo = (status: CaseStatus, event: string, data: Record<string, unknown> = {}, actorId: string | null = null) => record(event, data, actorId, status);
 
+  /**
+   * The task takes decisions before its row exists: an officer who decides the instant it shows in the
+   * queue is never refused (a decision that arrives first waits in `decision` for awaitDecision).
+   */
   async function openTask(kind: TaskKind, dueAt: string | null) {
     const id = uuid4();
-    await db.openTask({ taskId: id, caseId, kind, districtCode, dueAt });
-    state.openTask = { id, kind };
     decision = null;
+    state.openTask = { id, kind };
+    await db.openTask({ taskId: id, caseId, kind, districtCode, dueAt });
     return id;
   }
 
+  /** Waits for people or time; first answers the actions taken up since the last wait with the state they led to. */
+  async function waitFor(fn: () => boolean, timeoutMs?: number): Promise<boolean> {
+    settle();
+    if (timeoutMs === undefined) {
+      await condition(fn);
+      return true;
+    }
+    return condition(fn, timeoutMs);
+  }
+
+  /** Before the workflow returns: answers what is pending and lets every Update handler finish. */
+  async function finish() {
+    settle();
+    await condition(allHandlersFinished);
+  }
+
+  /** An action taken up: answered at the next rest (an Update handler waits on it). */
+  function answerAtRest(answer: () => void) {
+    unanswered.push(answer);
+  }
+
   async function awaitDecision(): Promise<DecisionInput> {
-    await condition(() => decision !== null);
+    await waitFor(() => decision !== null);
     const d = decision!;
     decision = null;
-    await db.closeTask({ taskId: d.taskId, decision: d.decision, reason: d.reason, decidedBy: d.officerId, at: now() });
+    // Closing the task and its audit entry (M6) are one transaction: the trail records the decision that took effect.
+    await db.closeTask({ taskId: d.taskId, caseId, decision: d.decision, reason: d.reason, decidedBy: d.officerId, at: now(), audit: d.audit ?? null });
     state.openTask = null;
+    answerAtRest(() => answers.set(d.taskId, { taskId: d.taskId, decision: d.decision, reason: d.reason, decidedBy: d.officerId, status: state.status, resetTokenSha256: d.resetTokenSha256 ?? null }));
     return d;
   }
 
@@ -112,12 +163,12 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     await db.openFilingDeadline({ caseId, kind, startedAt, dueAt });
     await moveTo('awaiting_filing', 'filing_deadline_started', { kind, dueAt });
     for (;;) {
-      const filedInTime = await condition(() => filing !== null, Math.max(0, Date.parse(dueAt) - Date.now()));
+      const filedInTime = await waitFor(() => filing !== null, Math.max(0, Date.parse(dueAt) - Date.now()));
       if (!filedInTime && !state.filingOverdue) {
         state.filingOverdue = true;
         await db.markFilingOverdue({ caseId, kind, at: now() });
         await record('filing_overdue', { kind, dueAt });
-        await condition(() => filing !== null);
+        await waitFor(() => filing !== null);
       }
       const d = await awaitDecision();
       await db.decideFiling({ caseId, kind, round: filingRound, accepted: d.decision === 'accept', reason: d.reason, at: now() });
@@ -144,7 +195,7 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
       const { filingId } = await db.recordFiling({ caseId, kind: filingKind!, round, data: f.data, late, taskId, submittedBy: f.actorId, at: now() });
       await moveTo('filing_under_review', 'filing_submitted', { kind: filingKind, round, late }, f.actorId);
       filing = f; // only now: the task exists, so the filing loop can wait for its decision
-      return { filingId, late, taskId };
+      return { filingId, late, taskId, status: state.status };
     },
     {
       validator: (_f: FilingInput) => {
@@ -154,13 +205,18 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
   );
   setHandler(
     decideTaskUpdate,
-    (d) => {
+    async (d) => {
       decision = d;
-      return { status: state.status };
+      taken.set(d.taskId, d);
+      if (!answersAtRest) return { taskId: d.taskId, decision: d.decision, reason: d.reason, decidedBy: d.officerId, status: state.status, resetTokenSha256: d.resetTokenSha256 ?? null };
+      await condition(() => answers.has(d.taskId));
+      return answers.get(d.taskId)!;
     },
     {
       validator: (d) => {
-        if (!state.openTask || state.openTask.id !== d.taskId || decision) throw wrongState(state, { zh: '处理该任务', en: 'decide this task' });
+        const first = taken.get(d.taskId);
+        if (first) throw alreadyDecided(first);
+        if (!state.openTask || state.openTask.id !== d.taskId) throw wrongState(state, { zh: '处理该任务', en: 'decide this task' });
         if (d.decision === 'return' && !d.reason?.trim()) {
           throw ApplicationFailure.create({ type: 'InvalidDecision', nonRetryable: true, message: 'A return needs a reason', details: [{ zh: '退回必须说明理由', en: 'A return needs a reason', field: 'reason' }] });
         }
@@ -168,5 +224,5 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     },
   );
 
-  return { state, record, moveTo, openTask, awaitDecision, fileWithPolice };
+  return { state, record, moveTo, openTask, awaitDecision, fileWithPolice, waitFor, finish, answerAtRest, answersAtRest };
 }

@@ -17,5 +17,6 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
   await desk.record('processed', { kind: input.kind });
   await desk.fileWithPolice(input.kind === 'cancel' ? 'cancellation' : input.kind, processedAt, input.filingDeadlineMs);
   await desk.moveTo('completed', 'completed');
+  await desk.finish();
   return desk.state;
 }

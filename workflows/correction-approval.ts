@@ -44,6 +44,6 @@ export async function correctionApprovalWorkflow(input: CorrectionApprovalInput)
   await act.openCorrectionTask({ taskId, recordId: input.recordId, caseId: input.caseId, version: input.version, districtCode: input.districtCode, dueAt: input.dueAt, workflowId: workflowInfo().workflowId });
   await condition(() => decision !== null);
   const d = decision!;
-  await act.decideCorrection({ taskId, recordId: input.recordId, caseId: input.caseId, version: input.version, decision: d.decision, reason: d.reason, officerId: d.officerId, at: new Date(Date.now()).toISOString() });
+  await act.decideCorrection({ taskId, recordId: input.recordId, caseId: input.caseId, version: input.version, decision: d.decision, reason: d.reason, officerId: d.officerId, at: new Date(Date.now()).toISOString(), audit: d.audit ?? null });
   return { decision: d.decision };
 }

@@ -1,5 +1,6 @@
 // C3: a forgotten protection password is reset only through an application that the district officer
-// approves; on approval the keeper receives a one-time link (through the outbox, never through this history).
+// approves. The approving officer hands the keeper, whose identity they checked in person, a one-time link
+// made by the web at the decision; this history and the database hold only its SHA-256.
 import { proxyActivities } from '@temporalio/workflow';
 import type { ApplicationDbActivities } from '../activities';
 import type { CaseState } from './application-messages';
@@ -15,9 +16,11 @@ export async function passwordResetWorkflow(input: { caseId: string; districtCod
   if (d.decision !== 'accept') {
     desk.state.reason = { zh: `口令重置申请被退回：${d.reason}`, en: `Password reset refused: ${d.reason}` };
     await desk.moveTo('rejected', 'reset_refused', { reason: d.reason }, d.officerId);
+    await desk.finish();
     return desk.state;
   }
-  await db.issuePasswordResetLink({ caseId: input.caseId });
+  await db.issuePasswordResetLink({ caseId: input.caseId, tokenSha256: d.resetTokenSha256 ?? null });
   await desk.moveTo('completed', 'reset_approved', {}, d.officerId);
+  await desk.finish();
   return desk.state;
 }

@@ -2,7 +2,7 @@
 // durations.archiveRetention, P5Y on the Asia/Shanghai calendar, to the end of that day) nothing can dispose
 // of it; then a supervisor's disposal task; only an approved disposal erases the personal data, and a
 // tombstone stays. A supervisor may instead keep it: it is reviewed again one retention period later.
-import { condition, continueAsNew, patched, proxyActivities, setHandler, uuid4 } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, uuid4 } from '@temporalio/workflow';
 import type { DbActivities } from '../activities';
 import { now } from './case-desk';
 import {
@@ -38,6 +38,8 @@ export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Pr
   };
   let endsVersion = 0;
   let decision: DisposalDecisionInput | null = null;
+  const acted = new Set<string>(); // tasks whose decision the workflow has carried out: their Update answers then
+  const answersWhenActed = patched('disposal-answers-when-acted'); // runs started before answer at once, as they did
 
   setHandler(archiveRetentionQuery, () => state);
   setHandler(sealEndedSignal, (end: SealEnd) => {
@@ -47,8 +49,9 @@ export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Pr
   });
   setHandler(
     decideDisposalUpdate,
-    (d: DisposalDecisionInput) => {
+    async (d: DisposalDecisionInput) => {
       decision = d;
+      if (answersWhenActed) await condition(() => acted.has(d.taskId)); // answers with the state the decision led to (disposed, retained)
       return state;
     },
     {
@@ -87,10 +90,11 @@ export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Pr
     // 2. The disposal task for a supervisor.
     const taskId = uuid4();
     const openedAt = now();
-    await db.openArchiveDisposalTask({ taskId, sealId: input.sealId, retainUntil: state.retainUntil!, at: openedAt });
+    // The task takes a decision before its row is visible: one sent the instant it shows is never refused.
     state.openTask = { id: taskId, openedAt };
     state.status = 'awaiting_disposal_decision';
     const version = endsVersion;
+    await db.openArchiveDisposalTask({ taskId, sealId: input.sealId, retainUntil: state.retainUntil!, at: openedAt });
     await condition(() => decision !== null || endsVersion !== version);
     const d = decision as DisposalDecisionInput | null;
     decision = null;
@@ -108,6 +112,8 @@ export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Pr
       await disposal.disposeArchive({ sealId: input.sealId, taskId, approvedBy: d.supervisorId, reason: d.reason, at });
       state.status = 'disposed';
       state.disposedAt = at;
+      acted.add(taskId);
+      await condition(allHandlersFinished);
       if (endsVersion !== version) {
         // The seal ended again while it was being disposed of: its later records get a retention of their own.
         const latest = [...state.ends].sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0]!;
@@ -117,6 +123,7 @@ export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Pr
     }
     reviewedAt = now();
     state.status = 'retained';
+    acted.add(taskId);
   }
 }
 

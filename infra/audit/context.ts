@@ -8,8 +8,20 @@ export interface AuditRequestContext {
   clientAddress: string | null;
   /** Reads already recorded in this request (a use-case polling a view records it once). */
   reads: Set<string>;
+  /**
+   * The change's own entry is written where it takes effect (a task's decision, with the task's closing in
+   * the workflow's activity): the middleware then records only refusals and failures of this request, so the
+   * trail never shows an answered attempt as done (a retried request answered with the first one's outcome).
+   */
+  effectRecordedElsewhere?: boolean;
 }
 
 export const auditContext = new AsyncLocalStorage<AuditRequestContext>();
 
 export const currentAuditContext = (): AuditRequestContext | undefined => auditContext.getStore();
+
+/** Tells the audit middleware that this request's change is recorded where it takes effect (see above). */
+export function recordEffectElsewhere(): void {
+  const ctx = auditContext.getStore();
+  if (ctx) ctx.effectRecordedElsewhere = true;
+}

@@ -136,7 +136,7 @@ export function auditTrail(db: Db): RequestHandler {
     let ended = false;
     res.end = ((...args: unknown[]) => {
       const status = res.statusCode;
-      if (ended || !(isChange || status === 401 || status === 403)) return end(...args);
+      if (ended || !(isChange || status === 401 || status === 403) || (status < 400 && ctx.effectRecordedElsewhere)) return end(...args);
       ended = true;
       void record(db, req, res, ctx, body)
         .catch((e) => console.error('audit: could not record', req.method, normalisePath(req.path), e))

@@ -177,12 +177,17 @@ test('C1 C2 C3 P3: keepers and the protection password on a live seal; a reset g
     throw new Error('no reset task');
   })();
   expect((await api(app.url, otherOfficer.token, 'GET', '/api/tasks?kind=password_reset_approval')).body.map((t: { case_id: string }) => t.case_id)).not.toContain(caseId);
-  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'accept' })).status).toBe(200);
+  const approved = await api(app.url, officer.token, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'accept' });
+  expect(approved.status).toBe(200);
+  expect(approved.body.case_status).toBe('completed'); // the state the approval led to (issue 16.6)
   await waitForCase(app, staff.token, caseId, 'completed');
 
-  // The link reaches the holder through the outbox; only its hash is kept beside it.
+  // C3: the approving officer is shown the one-time link once, to hand to the keeper; the holder's notice
+  // carries no link, and only the token's hash is stored.
+  const token = /^\/api\/password-reset\/([A-Za-z0-9_-]{43})$/.exec(approved.body.reset_link)![1];
   const message = await app.db('outbox_messages').where({ seal_id: sealId, kind: 'password_reset_link' }).first();
-  const token = /password-reset\/([A-Za-z0-9_-]{43})/.exec(message.body)![1];
+  expect(message.body).not.toContain(token);
+  expect(message.body).not.toMatch(/password-reset\/[A-Za-z0-9_-]{20,}/);
   const reset = await api(app.url, null, 'POST', `/api/password-reset/${token}`, { password: 'Mu7!qZ_p0rT9' });
   expect(reset.status).toBe(200);
   expect((await api(app.url, null, 'POST', `/api/password-reset/${token}`, { password: 'Zz9#kx3Lp!vW' })).status).toBe(410);

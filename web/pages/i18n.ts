@@ -140,6 +140,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'task.claim': ['认领', 'Claim'],
   'task.release': ['释放', 'Release'],
   'task.reason': ['理由', 'Reason'],
+  'task.resetLinkTitle': ['一次性口令重置链接', 'One-time password reset link'],
+  'task.resetLinkHint': ['请核验保管人身份后当面交给保管人，24 小时内有效。此链接只显示这一次，系统不保存其明文。', "Hand it to the keeper in person after checking their identity; valid 24 hours. It is shown only this once; the system keeps no copy of it."],
   'task.reasonHint': ['退回时必须填写，制作单位会看到', 'Required for a return; the maker sees it'],
   'task.accept': ['通过', 'Accept'],
   'correction.title': ['制作信息更正', 'Production data correction'],

@@ -39,7 +39,9 @@ export function applicationRoutes(deps: uc.Deps): Router {
     });
   });
   r.post('/api/applications/:id/production', requireRole('maker'), async (req, res) => {
-    res.json(await uc.recordProduction(deps, req.actor!, String(req.params.id), req.body));
+    const answer = await uc.recordProduction(deps, req.actor!, String(req.params.id), req.body, uc.preferredWaitMs(req.get('prefer')));
+    if (!answer.settled) res.status(202).location(answer.statusUrl); // still producing: the status link follows it
+    res.json(answer.view);
   });
   r.post('/api/applications/:id/filing', requireRole('maker'), async (req, res) => {
     res.status(201).json(await uc.submitFiling(deps, req.actor!, String(req.params.id), req.body));
@@ -56,7 +58,10 @@ export function applicationRoutes(deps: uc.Deps): Router {
     res.json(await uc.listTasks(deps, req.actor!, { status: typeof q.status === 'string' ? q.status : undefined, kind: typeof q.kind === 'string' ? q.kind : undefined }));
   });
   r.post('/api/tasks/:id/decision', requireRole('officer'), async (req, res) => {
-    res.json(await uc.decideTask(deps, req.actor!, String(req.params.id), req.body));
+    const answer = await uc.decideTask(deps, req.actor!, String(req.params.id), req.body, uc.preferredWaitMs(req.get('prefer')));
+    // 202: accepted, and the workflow is still acting on it; the status link follows the case.
+    if (!answer.recorded) res.status(202).location(answer.status_url);
+    res.json(answer);
   });
 
   r.get('/api/seals/:id/documents/:kind.:format', any, async (req, res) => {
