@@ -62,6 +62,11 @@ export const decideTaskUpdate = defineUpdate<{ status: CaseStatus }, [DecisionIn
 export const recordCollectionUpdate = defineUpdate<{ status: CaseStatus }, [CollectionInput]>('recordCollection');
 /** An administrator changed the maker's licence; a paused case checks it again. */
 export const licenceChangedSignal = defineSignal('licenceChanged');
+/**
+ * Workflow first (issue 17): a case's workflow is started before its rows are written, so that an outage of
+ * Temporal leaves no case without a workflow. The web then says whether the rows were stored (or refused).
+ */
+export const caseRecordSignal = defineSignal<[{ stored: boolean }]>('caseRecord');
 export const caseStateQuery = defineQuery<CaseState>('caseState');
 
 /** Reasons a workflow refuses an update, in both languages (the web turns them into 409s). */

@@ -16,6 +16,7 @@ import {
 import { createCaseDesk, now, wrongState } from './case-desk';
 import { sealWorkflow } from './seal';
 import { startArchiveRetention } from './retention-archive';
+import { awaitCaseRecord } from './case-record';
 
 export interface ApplicationInput {
   caseId: string;
@@ -28,6 +29,8 @@ export interface ApplicationInput {
   filingDeadlineMs: number;
   /** M9, from temporal.yaml (P3M), counted on the Asia/Shanghai calendar. */
   unclaimedMonths: number;
+  /** Started before the case's rows were written (workflow first); absent in runs started before that. */
+  startedBeforeRows?: boolean;
 }
 
 const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
@@ -88,6 +91,12 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     },
     { validator: (_c: CollectionInput) => { if (state.status !== 'ready' || collection) throw wrongState(state, { zh: '登记领取', en: 'record collection' }); } },
   );
+
+  // 0. Workflow first: nothing to do for a submission whose rows were refused or never written.
+  if (input.startedBeforeRows && !(await awaitCaseRecord(input.caseId, db))) {
+    state.reason = { zh: '申请未保存（被拒绝或中断），未办理', en: 'The application was not stored (refused or interrupted); nothing was done' };
+    return state;
+  }
 
   // 1. Materials (A2; A3 holders have none to give).
   state.missingMaterials = (await db.checkMaterials({ caseId: input.caseId })).missing;
