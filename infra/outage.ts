@@ -36,6 +36,8 @@ export function unreachableService(err: unknown): Service | null {
     // Temporal's client: ServiceError (cause: the gRPC error), or a transport failure while connecting.
     if (name === 'TransportError') return 'temporal';
     if (typeof e.code === 'number' && GRPC_UNREACHABLE.has(e.code) && ('details' in e || 'metadata' in e)) return 'temporal';
+    // A query with no worker to answer it: Temporal is up, its workers are not.
+    if (e.code === 9 /* FAILED_PRECONDITION */ && /no poller seen/.test(message)) return 'temporal';
     if (name === 'Pkcs11Error' && typeof e.code === 'number' && HSM_CODES.has(e.code)) return 'hsm';
     if (message === 'HSM adapter is closed' || /^HSM did not answer within/.test(message)) return 'hsm';
     if (name === 'KnexTimeoutError') return 'postgresql';

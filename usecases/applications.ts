@@ -126,7 +126,7 @@ const holderMismatch = (holder: { name: string; kind: string }) =>
  * Workflow first (issue 17): the case's workflow is started before its rows are written, so a Temporal outage
  * answers 503 with nothing stored (the holder can apply again), and no case row is ever left without its
  * workflow. The workflow waits for the rows (workflows/case-record.ts); the web tells it they are stored or
- * refused. Rows left by a crash of an earlier version are started by repairCasesWithoutWorkflow.
+ * refused. Rows left by a crash of an earlier version are started by usecases/case-repair.ts.
  */
 export async function submitApplication(deps: Deps, actor: Actor, body: unknown, idempotencyKey?: string) {
   if (actor.role !== 'maker' || !actor.makerId) throw forbidden('Only a licensed maker submits applications', '只有印章制作单位可以提交申请');
@@ -257,7 +257,7 @@ async function startApplicationWorkflow(deps: Deps, i: StartInput) {
 }
 
 /** For rows that exist: starts their workflow if it never started (a workflow that ran and ended is left alone). */
-async function startCaseWorkflow(deps: Deps, caseId: string) {
+export async function startCaseWorkflow(deps: Deps, caseId: string) {
   const c = await deps.db('cases as c')
     .join('seals as s', 's.case_id', 'c.id')
     .where('c.id', caseId)
@@ -265,24 +265,6 @@ async function startCaseWorkflow(deps: Deps, caseId: string) {
   await startApplicationWorkflow(deps, { caseId, sealId: c.seal_id, makerId: c.maker_id, districtCode: c.district_code, needsEstablishmentApproval: c.newly_established_organ }).catch((e: Error) => {
     if (e.name !== 'WorkflowExecutionAlreadyStartedError') throw e;
   });
-}
-
-/**
- * Case rows without a workflow (left by a crash or an outage between writing them and starting it, in versions
- * before workflow first): their workflow is started. Run by each web process at start-up and every minute; the
- * ids are the cases', so processes racing each other start each workflow once. Returns the cases started.
- */
-export async function repairCasesWithoutWorkflow(deps: Pick<Deps, 'db' | 'temporal' | 'config'>, opts: { olderThanMs?: number } = {}): Promise<string[]> {
-  const before = new Date(Date.now() - (opts.olderThanMs ?? 60_000));
-  const rows: Array<{ id: string }> = await deps.db('cases').where({ kind: 'application', status: 'submitted' }).where('created_at', '<', before).orderBy('created_at').limit(100).select('id');
-  const started: string[] = [];
-  for (const { id } of rows) {
-    const exists = await deps.temporal.workflow.getHandle(applicationWorkflowId(id)).describe().then(() => true, (e: Error) => (e.name === 'WorkflowNotFoundError' ? false : Promise.reject(e)));
-    if (exists) continue;
-    await startCaseWorkflow(deps as Deps, id);
-    started.push(id);
-  }
-  return started;
 }
 
 // ---------- reading ----------

@@ -2,7 +2,8 @@
 // user and key. A repeat — typically a retry after the answer was lost on the way — gets the first answer
 // (status and JSON body, marked `Idempotent-Replayed: true`) instead of acting again or being refused by a state
 // the first request already changed. The answer is stored before it leaves, so a client that saw nothing and
-// retries always finds it. Outages and failures (5xx) are not stored: the retry runs the request again.
+// retries always finds it. Outages and failures (5xx) and 202 (still in progress) are not stored: the retry
+// runs the request again (use-cases derive their ids from the key, so it finds what the first one started).
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../infra/db';
@@ -81,7 +82,8 @@ async function handle(deps: { db: Db; hsm?: Hsm }, req: Request, res: Response, 
     if (ended) return end(...args);
     ended = true;
     const status = res.statusCode;
-    const keep = status < 500 && isJson;
+    // 202 is no final answer (the work goes on): a repeat asks again and gets the outcome.
+    const keep = status < 500 && status !== 202 && isJson;
     const settle = keep
       ? personalData(deps)
           .encrypt(JSON.stringify(body), place)

@@ -9,7 +9,7 @@ import { stopOcspCache } from '../infra/pki/ocsp';
 import { blobStoreFromConfig } from '../infra/blobs';
 import { appendAudit } from '../infra/audit/log';
 import { Hsm } from '../infra/hsm/hsm';
-import { repairCasesWithoutWorkflow } from '../usecases/applications';
+import { repairCasesWithoutWorkflow } from '../usecases/case-repair';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
   if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');

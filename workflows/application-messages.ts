@@ -17,6 +17,7 @@ export type CaseStatus =
   // lifecycle requests (suspend, resume, stop, cancel, replace)
   | 'processing'
   | 'completed'
+  | 'refused'
   // C3: a protection-password reset awaiting the district officer's approval
   | 'awaiting_reset_approval';
 
