@@ -138,6 +138,8 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
     const seen = await deps.db('cases').where({ maker_id: makerId, idempotency_key: idempotencyKey }).first('id');
     if (seen) {
       await startCaseWorkflow(deps, seen.id); // repairs a case whose workflow did not start the first time
+      // A first attempt that died before telling its workflow the rows were stored: tell it now (an ended one needs nothing).
+      await deps.temporal.workflow.getHandle(applicationWorkflowId(seen.id)).signal(caseRecordSignal, { stored: true }).catch(() => undefined);
       return getCaseView(deps, actor, seen.id);
     }
   }

@@ -9,6 +9,7 @@ import { applicationWorkflowId, startCaseWorkflow, type Deps } from './applicati
 import { startPasswordResetCase } from './keepers';
 import { changeWorkflowId, REQUEST_KINDS, startChangeWorkflow, type RequestKind } from './seal-lifecycle';
 import { NEXT_STATUS, type ChangeKind, type SealLifeStatus } from '../workflows/seal-messages';
+import { caseRecordSignal } from '../workflows/application-messages';
 
 /**
  * A lifecycle request an earlier version wrote and applied (its seal's Update) before starting its workflow:
@@ -18,7 +19,8 @@ import { NEXT_STATUS, type ChangeKind, type SealLifeStatus } from '../workflows/
 async function startChangeRequest(deps: RepairDeps, c: CaseRow) {
   const seal = await deps.db('seals').where({ id: c.subject_seal_id }).first('status');
   const applied = seal && seal.status === (c.kind === 'replace' ? 'cancelled' : NEXT_STATUS[c.kind as ChangeKind]) ? (seal.status as SealLifeStatus) : undefined;
-  await startChangeWorkflow(deps, { caseId: c.id, kind: c.kind as RequestKind, sealId: c.subject_seal_id!, districtCode: c.district_code, makerId: c.maker_id, actorId: c.created_by, newHolderName: null, alreadyApplied: applied });
+  const workflow = await startChangeWorkflow(deps, { caseId: c.id, kind: c.kind as RequestKind, sealId: c.subject_seal_id!, districtCode: c.district_code, makerId: c.maker_id, actorId: c.created_by, newHolderName: null, alreadyApplied: applied });
+  await workflow.signal(caseRecordSignal, { stored: true }); // its rows are there
 }
 
 const KINDS = [
