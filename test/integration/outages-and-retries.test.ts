@@ -3,6 +3,8 @@
 // the readiness probe creates no work. Outages are made by stopping the relay between the web server and the
 // service (the service is unreachable from the web, as if stopped), answers lost by a relay that drops them.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { api, createUser, startApp, testConfig, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 import { readySeal, waitForCase } from '../helpers/journeys';
@@ -179,4 +181,9 @@ test('A1: case rows left without a workflow (a crash between writing them and st
   cleanup.push(() => web.close());
   await waitForCase(app, maker.token, caseId, 'materials_required');
   expect((await app.temporalClient.workflow.getHandle(`application:${caseId}`).describe()).status.name).toBe('RUNNING');
+});
+
+test("the embedded PostgreSQL's own log is kept under the data folder (DATA_DIR/postgres-log), not thrown away", () => {
+  const log = readFileSync(path.join(app.config.runtime.dataDir, 'postgres-log', 'postgresql.log'), 'utf8');
+  expect(log).toMatch(/database system is ready to accept connections/);
 });
