@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { api, createUser, startApp, testConfig, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
-import { readySeal, waitForCase } from '../helpers/journeys';
+import { collectedSeal, readySeal, waitForCase } from '../helpers/journeys';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { eventually } from '../helpers/wait';
 import { startWebServer } from '../../web/server';
 import { personalData } from '../../infra/crypto/personal-data';
 
@@ -186,4 +187,25 @@ test('A1: case rows left without a workflow (a crash between writing them and st
 test("the embedded PostgreSQL's own log is kept under the data folder (DATA_DIR/postgres-log), not thrown away", () => {
   const log = readFileSync(path.join(app.config.runtime.dataDir, 'postgres-log', 'postgresql.log'), 'utf8');
   expect(log).toMatch(/database system is ready to accept connections/);
+});
+
+test('C3: a password reset requested while Temporal is stopped answers 503 and stores no case; asked again once it is back, its workflow opens the officer\'s task', async () => {
+  const { sealId, holderId } = await collectedSeal(app, maker, officer);
+  const staff = await createUser(app.db, 'holder', { holder_id: holderId });
+  const keeperId = makeResidentId('19880101');
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${sealId}/keepers`, { name: '孙保管', id_number: keeperId })).status).toBe(201);
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${sealId}/password`, { id_number: keeperId, password: 'Tiger#Lake2049x' })).status).toBe(201);
+
+  const { url, relay } = await webThrough('temporal');
+  const body = { id_number: keeperId, phone: '13900139000', reason: '保管人遗忘保护口令' };
+  await relay.cut();
+  expectOutage(await api(url, staff.token, 'POST', `/api/seals/${sealId}/password/reset-requests`, body), 'temporal');
+  expect(await app.db('cases').where({ subject_seal_id: sealId, kind: 'password_reset' }).select('id')).toEqual([]);
+
+  await relay.restore();
+  const again = await api(url, staff.token, 'POST', `/api/seals/${sealId}/password/reset-requests`, body);
+  expect(again.status).toBe(201);
+  await waitForCase(app, officer.token, again.body.case_id, 'awaiting_reset_approval');
+  // The task follows the status (the workflow projects one, then opens the other).
+  await eventually('the officer\'s task', () => app.db('tasks').where({ case_id: again.body.case_id, kind: 'password_reset_approval', status: 'open' }).first('id'), Boolean);
 });
