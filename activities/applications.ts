@@ -47,6 +47,11 @@ export function createApplicationDbActivities(db: Db) {
       );
     },
 
+    /** Workflow first: whether the web has written the case's rows (workflows/case-record.ts). */
+    async caseRecordExists({ caseId }: { caseId: string }): Promise<boolean> {
+      return (await db('cases').where({ id: caseId }).first('id')) !== undefined;
+    },
+
     /** A2/A3: which required materials are still missing, from what is stored for the case. */
     async checkMaterials({ caseId }: { caseId: string }): Promise<{ missing: string[] }> {
       const row = await db('cases as c')

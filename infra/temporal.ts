@@ -1,6 +1,6 @@
 // Connection settings for clients and workers, from temporal.yaml (address, namespace, mTLS).
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { Config } from './config';
 
 /** The subset that both the client's Connection and the worker's NativeConnection accept. */
@@ -27,7 +27,12 @@ export function temporalConnectionOptions(config: Config): TemporalConnectionOpt
   };
 }
 
-export async function createTemporalClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+/**
+ * `failFast`: retry an unreachable server for about 3 s instead of the default ~17 s, so that a web request
+ * answers 503 (outage, try again) while its client still waits, rather than hanging.
+ */
+export async function createTemporalClient(config: Config, opts: { failFast?: boolean } = {}): Promise<Client> {
+  const interceptors = opts.failFast ? { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 6 }))] } : {};
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), ...interceptors });
   return new Client({ connection, namespace: config.temporal.namespace });
 }

@@ -1,6 +1,6 @@
 // Use-cases of an application case (A1–A4, M1–M3, M9, M10; P3 scope on every one): validate, authorise,
 // write what must be kept, then start or update the case's workflow.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../infra/config';
@@ -17,6 +17,7 @@ import { durationToMs, parseIsoDuration, shanghaiDate } from '../domain/calendar
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
 import {
   closeFailedProductionUpdate,
+  caseRecordSignal,
   decideTaskUpdate,
   licenceChangedSignal,
   materialsSubmittedUpdate,
@@ -119,6 +120,23 @@ export async function assertMakerLicensed(db: Db, makerId: string) {
   }
 }
 
+/** A caller's key always maps to the same ids, so a retry finds the workflow and rows of the first attempt. */
+const idsFromKey = (makerId: string, key: string) =>
+  ['case', 'seal'].map((what) => {
+    const h = createHash('sha256').update(`${what}\n${makerId}\n${key}`).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  }) as [string, string];
+
+const a1Conflict = () => conflict('LEGAL_NAME_SEAL_EXISTS', '该单位已有一枚在用或在办的法定名称章（A1）', 'This holder already has a live or pending legal-name seal (A1)', { field: fieldRef('seal.kind', '印章类型', 'Seal kind') });
+const holderMismatch = (holder: { name: string; kind: string }) =>
+  conflict('HOLDER_MISMATCH', `该统一社会信用代码已登记为“${holder.name}”（${holder.kind}），与申请不一致`, `This USCC is registered as "${holder.name}" (${holder.kind}); the application says otherwise`, { field: fieldRef('holder.name', '单位名称', 'Holder name') });
+
+/**
+ * Workflow first (issue 17): the case's workflow is started before its rows are written, so a Temporal outage
+ * answers 503 with nothing stored (the holder can apply again), and no case row is ever left without its
+ * workflow. The workflow waits for the rows (workflows/case-record.ts); the web tells it they are stored or
+ * refused. Rows left by a crash of an earlier version are started by usecases/case-repair.ts.
+ */
 export async function submitApplication(deps: Deps, actor: Actor, body: unknown, idempotencyKey?: string) {
   if (actor.role !== 'maker' || !actor.makerId) throw forbidden('Only a licensed maker submits applications', '只有印章制作单位可以提交申请');
   const makerId = actor.makerId;
@@ -129,21 +147,38 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
     const seen = await deps.db('cases').where({ maker_id: makerId, idempotency_key: idempotencyKey }).first('id');
     if (seen) {
       await startCaseWorkflow(deps, seen.id); // repairs a case whose workflow did not start the first time
+      // A first attempt that died before telling its workflow the rows were stored: tell it now (an ended one needs nothing).
+      await deps.temporal.workflow.getHandle(applicationWorkflowId(seen.id)).signal(caseRecordSignal, { stored: true }).catch(() => undefined);
       return getCaseView(deps, actor, seen.id);
     }
   }
   await assertMakerLicensed(deps.db, makerId);
   const form = parseApplicationForm(body, new Date());
+  // Refusals known before anything starts (checked again under the holder's lock below, where races are decided).
+  const known = await deps.db('holders').where({ uscc: form.holder.uscc }).first();
+  if (known && (known.name !== form.holder.name || known.kind !== form.holder.kind)) throw holderMismatch(known);
+  if (known && form.seal.kind === 'legal_name') {
+    const seals: Array<{ kind: SealKind; number: number | null; status: SealStatus }> = await deps.db('seals').where({ holder_id: known.id }).select('kind', 'number', 'status');
+    assertNoLiveLegalNameSeal(seals);
+  }
+  const [caseId, sealId] = idempotencyKey ? idsFromKey(makerId, idempotencyKey) : [randomUUID(), randomUUID()];
   // P1: ID numbers and phones are stored encrypted, ID numbers also as a keyed hash for lookups.
   const pd = personalData(deps);
-  const caseId = randomUUID();
-  const sealId = randomUUID();
   const [handlerId, handlerPhone, personId] = await Promise.all([
     pd.protectId(form.handler.idNumber, { table: 'cases', column: 'handler_id_number', row: caseId }),
     pd.encrypt(form.handler.phone, { table: 'cases', column: 'handler_phone', row: caseId }),
     pd.protectId(form.seal.person?.idNumber, { table: 'seals', column: 'person_id_number', row: sealId }),
   ]);
 
+  const workflow = await startApplicationWorkflow(deps, {
+    caseId,
+    sealId,
+    makerId,
+    districtCode: known?.district_code ?? form.holder.districtCode,
+    needsEstablishmentApproval: form.newlyEstablishedOrgan,
+    startedBeforeRows: true,
+  });
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`case ${caseId}: the workflow will look for its rows itself (${e.message})`));
   try {
     await deps.db.transaction(async (trx) => {
       // The holder row serialises numbering and the legal-name check for this holder.
@@ -156,7 +191,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
           .ignore();
         holder = await trx('holders').where({ uscc: form.holder.uscc }).forUpdate().first();
       } else if (holder.name !== form.holder.name || holder.kind !== form.holder.kind) {
-        throw conflict('HOLDER_MISMATCH', `该统一社会信用代码已登记为“${holder.name}”（${holder.kind}），与申请不一致`, `This USCC is registered as "${holder.name}" (${holder.kind}); the application says otherwise`, { field: fieldRef('holder.name', '单位名称', 'Holder name') });
+        throw holderMismatch(holder);
       }
       const existing: Array<{ kind: SealKind; number: number | null; status: SealStatus }> = await trx('seals').where({ holder_id: holder.id }).select('kind', 'number', 'status');
       if (form.seal.kind === 'legal_name') assertNoLiveLegalNameSeal(existing);
@@ -195,44 +230,50 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
     });
   } catch (e) {
     const constraint = (e as { constraint?: string }).constraint;
-    if (constraint === 'seals_one_live_legal_name') {
-      // A1 enforced by the database: a racing application for the same holder got there first.
-      throw conflict('LEGAL_NAME_SEAL_EXISTS', '该单位已有一枚在用或在办的法定名称章（A1）', 'This holder already has a live or pending legal-name seal (A1)', { field: fieldRef('seal.kind', '印章类型', 'Seal kind') });
+    if (constraint === 'cases_maker_id_idempotency_key_unique' || constraint === 'cases_pkey') {
+      // The same key raced itself: the other attempt stored the rows (same ids, same workflow).
+      const seen = await deps.db('cases').where({ id: caseId }).first('id');
+      if (seen) {
+        await tell(true);
+        return getCaseView(deps, actor, caseId);
+      }
     }
-    if (constraint === 'cases_maker_id_idempotency_key_unique' && idempotencyKey) {
-      const seen = await deps.db('cases').where({ maker_id: makerId, idempotency_key: idempotencyKey }).first('id');
-      return getCaseView(deps, actor, seen.id);
-    }
+    await tell(false);
+    // A1 enforced by the database: a racing application for the same holder got there first.
+    if (constraint === 'seals_one_live_legal_name') throw a1Conflict();
     throw e;
   }
-  await startCaseWorkflow(deps, caseId);
+  await tell(true);
   return getCaseView(deps, actor, caseId);
 }
 
-async function startCaseWorkflow(deps: Deps, caseId: string) {
-  const c = await deps.db('cases as c')
-    .join('seals as s', 's.case_id', 'c.id')
-    .join('holders as h', 'h.id', 'c.holder_id')
-    .where('c.id', caseId)
-    .first('c.*', 's.id as seal_id', 'h.kind as holder_kind');
+type StartInput = Pick<ApplicationInput, 'caseId' | 'sealId' | 'makerId' | 'districtCode' | 'needsEstablishmentApproval' | 'startedBeforeRows'>;
+
+/** Starts (or finds: same id, same run) the case's workflow; the rest of its input comes from configuration. */
+async function startApplicationWorkflow(deps: Deps, i: StartInput) {
   const months = parseIsoDuration(deps.config.durations.unclaimedCancellation);
   const input: ApplicationInput = {
-    caseId,
-    sealId: c.seal_id,
-    makerId: c.maker_id,
-    districtCode: c.district_code,
-    needsEstablishmentApproval: c.newly_established_organ,
+    ...i,
     hsmTaskQueue: deps.config.temporal.taskQueues.hsm,
     filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)),
     unclaimedMonths: months.years * 12 + months.months,
   };
-  await deps.temporal.workflow.start(applicationWorkflow, {
+  return deps.temporal.workflow.start(applicationWorkflow, {
     taskQueue: deps.config.temporal.taskQueues.main,
-    workflowId: applicationWorkflowId(caseId),
+    workflowId: applicationWorkflowId(i.caseId),
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     args: [input],
-  }).catch((e: Error) => {
+  });
+}
+
+/** For rows that exist: starts their workflow if it never started (a workflow that ran and ended is left alone). */
+export async function startCaseWorkflow(deps: Deps, caseId: string) {
+  const c = await deps.db('cases as c')
+    .join('seals as s', 's.case_id', 'c.id')
+    .where('c.id', caseId)
+    .first('c.*', 's.id as seal_id');
+  await startApplicationWorkflow(deps, { caseId, sealId: c.seal_id, makerId: c.maker_id, districtCode: c.district_code, needsEstablishmentApproval: c.newly_established_organ }).catch((e: Error) => {
     if (e.name !== 'WorkflowExecutionAlreadyStartedError') throw e;
   });
 }
@@ -416,7 +457,10 @@ export async function recordCollection(deps: Deps, actor: Actor, caseId: string,
   const id = parseResidentId(b.collector_id_number, { field: idField }).id;
   // M10: the seal is handed to the handler whose ID was checked at application.
   if (id !== (await personalData(deps).decrypt(c.handler_id_number, { table: 'cases', column: 'handler_id_number', row: c.id }))) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
-  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordCollectionUpdate, { args: [{ collectorName: name, actorId: actor.userId }] }));
+  // A seal is collected once, so the request itself is its key: the maker's repeat (its answer was lost) gets the
+  // case as the first answer gave it, not a refusal contradicting what happened.
+  if (c.status === 'collected' && (await deps.db('case_events').where({ case_id: caseId, type: 'collected', actor_id: actor.userId }).first('id'))) return getCaseView(deps, actor, caseId);
+  await update(() => deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).executeUpdate(recordCollectionUpdate, { updateId: 'collection', args: [{ collectorName: name, actorId: actor.userId }] }));
   return waitForStatus(deps, actor, caseId, ['collected']);
 }
 

@@ -6,6 +6,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { passwordSetSignal } from '../workflows/seal-messages';
 import { passwordResetWorkflow } from '../workflows/password-reset';
+import { caseRecordSignal } from '../workflows/application-messages';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../infra/config';
@@ -401,7 +402,7 @@ export async function checkMaySign(deps: PdDeps, sealId: string, keeperIdNumber:
  * kind 'password_reset' in the holder's district, with the keeper as the handler who appears at the police
  * office. The officer's task and decision are the workflow's; approval calls {@link approvePasswordReset}.
  */
-export async function requestPasswordReset(deps: PdDeps, actor: Actor, sealId: string, body: unknown, now = new Date()) {
+export async function requestPasswordReset(deps: PdDeps & { temporal: Client; config: Config }, actor: Actor, sealId: string, body: unknown, now = new Date()) {
   const seal = await loadSeal(deps.db, sealId);
   assertHolderOf(actor, seal);
   assertNotCancelled(seal);
@@ -419,6 +420,10 @@ export async function requestPasswordReset(deps: PdDeps, actor: Actor, sealId: s
   const pd = personalData(deps);
   // P1: each value is bound to its row, so the keeper's ID number is encrypted afresh for the new case.
   const [phoneEnc, idEnc] = await Promise.all([pd.encrypt(phone!, { table: 'cases', column: 'handler_phone', row: caseId }), pd.encrypt(idNumber!, { table: 'cases', column: 'handler_id_number', row: caseId })]);
+  // Workflow first (10.5): the case's workflow exists before its row, so an outage stores nothing (503) and no
+  // reset case is ever left without the officer's task; it waits for the row (workflows/case-record.ts).
+  const workflow = await startPasswordResetCase(deps, caseId, seal.district_code, { startedBeforeRows: true });
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`reset ${caseId}: the workflow will look for its row itself (${e.message})`));
   await deps.db.transaction(async (trx) => {
     await trx('cases').insert({
       id: caseId,
@@ -441,7 +446,11 @@ export async function requestPasswordReset(deps: PdDeps, actor: Actor, sealId: s
     const data = { kind: 'password_reset', seal_id: seal.id, keeper_id: keeper.id, id_number_masked: maskResidentId(idNumber!) };
     await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify(data), actor_id: actor.userId, at: now });
     await logEvent(trx, seal.case_id, 'protection_password_reset_requested', { ...data, reset_case_id: caseId }, actor.userId, now);
+  }).catch(async (e: unknown) => {
+    await tell(false);
+    throw e;
   });
+  await tell(true);
   return { case_id: caseId, kind: 'password_reset', status: 'submitted', district_code: seal.district_code, seal_id: seal.id, keeper: keeperView(keeper, idNumber!) };
 }
 
@@ -529,11 +538,13 @@ export async function notifyPasswordSet(temporal: Client, sealId: string, expire
     });
 }
 
-/** C3: the reset application becomes a task for the officer of the seal's district. */
-export async function startPasswordResetCase(deps: { temporal: Client; config: Config }, caseId: string, districtCode: string): Promise<void> {
-  await deps.temporal.workflow.start(passwordResetWorkflow, {
+/** C3: the reset application becomes a task for the officer of the seal's district (started, or found: same id). */
+export async function startPasswordResetCase(deps: { temporal: Client; config: Config }, caseId: string, districtCode: string, opts: { startedBeforeRows?: boolean } = {}) {
+  return deps.temporal.workflow.start(passwordResetWorkflow, {
     taskQueue: deps.config.temporal.taskQueues.main,
     workflowId: `change:${caseId}`,
-    args: [{ caseId, districtCode }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    args: [{ caseId, districtCode, ...opts }],
   });
 }

@@ -2,9 +2,7 @@
 // letter and the IDs of the legal representative / operator and the handler; the seal's workflow applies it
 // (or refuses it, naming the current status: 409); a lifecycle case then files it with the district.
 import { sealCertificateLinks } from './seal-certificates';
-import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { createHash, randomUUID } from 'node:crypto';
 import { parseName, parsePhone } from '../domain/application-intake';
 import { DomainError, fieldRef, invalidField, requiredField, ValidationErrors } from '../domain/errors';
 import { parseResidentId } from '../domain/resident-id';
@@ -13,10 +11,10 @@ import type { IncomingFile } from '../infra/blobs';
 import type { Actor } from '../web/auth';
 import { forbidden, notFound } from '../web/errors';
 import { changeRequestWorkflow } from '../workflows/change-request';
-import { applyChangeUpdate, sealStatusQuery, type ChangeKind } from '../workflows/seal-messages';
-import { applicationWorkflow } from '../workflows/application';
+import { sealStatusQuery, type ChangeKind, type SealLifeStatus } from '../workflows/seal-messages';
+import { caseRecordSignal } from '../workflows/application-messages';
 import { BLOB_FORMAT, materialPlace, personalData } from '../infra/crypto/personal-data';
-import { applicationWorkflowId, assertCanSeeCase, assertMakerLicensed, getCaseView, type Deps } from './applications';
+import { assertCanSeeCase, assertMakerLicensed, getCaseView, type Deps } from './applications';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const REQUEST_KINDS = ['suspend', 'resume', 'stop', 'cancel', 'replace'] as const;
@@ -45,7 +43,7 @@ export interface ChangeRequest {
   letter: IncomingFile | null;
 }
 
-export async function requestSealChange(deps: Deps, actor: Actor, sealId: string, req: ChangeRequest) {
+export async function requestSealChange(deps: Deps, actor: Actor, sealId: string, req: ChangeRequest, idempotencyKey?: string) {
   const seal = await loadSeal(deps, sealId);
   if (actor.role !== 'maker' || actor.makerId !== seal.maker_id) throw forbidden('Only the maker that produced this seal processes its changes', '只有制作该印章的制作单位可以办理变更');
   await assertMakerLicensed(deps.db, seal.maker_id);
@@ -84,136 +82,127 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
   if (errors.length > 1) throw new ValidationErrors(errors);
 
   const change: ChangeKind = kind === 'replace' ? 'cancel' : kind;
+  // Workflow first (10.5): ids derived from the request's key, so a retry finds the same workflow and rows.
+  const caseId = idempotencyKey ? derivedId('change', `${seal.maker_id}\n${sealId}`, idempotencyKey) : randomUUID();
+  if (await deps.db('cases').where({ id: caseId }).first('id')) return changeOutcome(deps, caseId, sealId, kind);
   // A seal whose workflow has ended (cancelled) or never began (not collected) takes no change at all.
   const sealHandle = deps.temporal.workflow.getHandle(sealWorkflowId(sealId));
-  const current = seal.status === 'cancelled' ? null : await sealHandle.query(sealStatusQuery).catch(() => null);
+  // Its workflow answers; if no worker can (they are down), the status it last projected will do: this is only the
+  // early refusal, the workflow's Update decides.
+  const current = seal.status === 'cancelled' ? null : await sealHandle.query(sealStatusQuery).catch((e: Error) => (e.name === 'WorkflowNotFoundError' ? null : ['active', 'suspended', 'stopped'].includes(seal.status) ? { status: seal.status as string } : Promise.reject(e)));
   if (!current || current.status === 'cancelled') {
     const label = STATUS_LABELS[seal.status] ?? [seal.status, seal.status];
     throw new DomainError({ code: 'WRONG_STATE', messageZh: `印章当前状态为“${label[0]}”，不能办理该事项`, messageEn: `Cannot ${change} a seal that is ${label[1]}`, httpStatus: 409, details: { sealStatus: seal.status } });
   }
-  const caseId = randomUUID();
   // P1: ID numbers and phones encrypted (ID numbers also as keyed hashes); the letter encrypted before the store.
   const pd = personalData(deps);
   const at = (column: string) => ({ table: 'cases', column, row: caseId });
   const [handlerIdEnc, handlerPhoneEnc, legalRepIdEnc] = await Promise.all([pd.protectId(handlerId!, at('handler_id_number')), pd.encrypt(handlerPhone!, at('handler_phone')), pd.protectId(legalRepId!, at('legal_rep_id_number'))]);
   const { sha256 } = await deps.blobs.put(await pd.encryptStream(req.letter!.open(), materialPlace(seal.holder_id)));
-  await deps.db.transaction(async (trx) => {
-    await trx('blobs').insert({ sha256, content_type: letterType, size: req.letter!.size }).onConflict('sha256').ignore();
-    await trx('cases').insert({
-      id: caseId,
-      kind,
-      subject_seal_id: sealId,
-      maker_id: seal.maker_id,
-      holder_id: seal.holder_id,
-      district_code: seal.district_code,
-      status: 'processing',
-      language: 'zh',
-      handler_name: handlerName,
-      handler_id_number: handlerIdEnc.enc,
-      handler_id_number_hmac: handlerIdEnc.hmac,
-      handler_phone: handlerPhoneEnc,
-      legal_rep_id_number: legalRepIdEnc.enc,
-      legal_rep_id_number_hmac: legalRepIdEnc.hmac,
-      request_reason: [replacementReason, reasonText].filter(Boolean).join(': ') || null,
-      created_by: actor.userId,
-    });
-    await trx('materials').insert({ id: randomUUID(), case_id: caseId, kind: 'holder_authorisation_letter', original_name: req.letter!.filename || 'authorisation-letter', blob_sha256: sha256, blob_format: BLOB_FORMAT, uploaded_by: actor.userId });
-    await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify({ kind, sealStatus: current.status }), actor_id: actor.userId, at: new Date() });
-  });
+
+  // The workflow drives the irreversible steps (the seal's change, the replacement, the filing): started before
+  // anything is stored, so an outage stores nothing (503) and a crash after this point resumes in the workflow.
+  const workflow = await startChangeWorkflow(deps, { caseId, kind, sealId, districtCode: seal.district_code, makerId: seal.maker_id, actorId: actor.userId, newHolderName: newHolderName ?? null });
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`change ${caseId}: the workflow will look for its rows itself (${e.message})`));
   try {
-    await sealHandle.executeUpdate(applyChangeUpdate, { args: [{ changeCaseId: caseId, kind: change, reason: kind === 'replace' ? 'replacement' : change === 'cancel' ? 'holder_request' : null }] });
+    await deps.db.transaction(async (trx) => {
+      await trx('blobs').insert({ sha256, content_type: letterType, size: req.letter!.size }).onConflict('sha256').ignore();
+      await trx('cases').insert({
+        id: caseId,
+        kind,
+        subject_seal_id: sealId,
+        maker_id: seal.maker_id,
+        holder_id: seal.holder_id,
+        district_code: seal.district_code,
+        status: 'processing',
+        language: 'zh',
+        handler_name: handlerName,
+        handler_id_number: handlerIdEnc.enc,
+        handler_id_number_hmac: handlerIdEnc.hmac,
+        handler_phone: handlerPhoneEnc,
+        legal_rep_id_number: legalRepIdEnc.enc,
+        legal_rep_id_number_hmac: legalRepIdEnc.hmac,
+        request_reason: [replacementReason, reasonText].filter(Boolean).join(': ') || null,
+        created_by: actor.userId,
+      });
+      await trx('materials').insert({ id: randomUUID(), case_id: caseId, kind: 'holder_authorisation_letter', original_name: req.letter!.filename || 'authorisation-letter', blob_sha256: sha256, blob_format: BLOB_FORMAT, uploaded_by: actor.userId });
+      await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify({ kind, sealStatus: current.status }), actor_id: actor.userId, at: new Date() });
+    });
   } catch (e) {
-    // The request stays on record as refused, with the reason.
-    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-      const d = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string };
-      await deps.db('cases').where({ id: caseId }).update({ status: 'refused', status_reason: `${d.zh} / ${d.en}` });
-      throw new DomainError({ code: 'WRONG_STATE', messageZh: d.zh ?? e.cause.message, messageEn: d.en ?? e.cause.message, httpStatus: 409, details: { sealStatus: current.status } });
-    }
+    if ((e as { constraint?: string }).constraint === 'cases_pkey') return changeOutcome(deps, caseId, sealId, kind); // the same key raced itself
+    await tell(false);
     throw e;
   }
-  await deps.temporal.workflow.start(changeRequestWorkflow, {
-    taskQueue: deps.config.temporal.taskQueues.main,
-    workflowId: changeWorkflowId(caseId),
-    args: [{ caseId, kind: kind === 'cancel' ? 'cancel' : kind, districtCode: seal.district_code, filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)) }],
-  });
-  const replacement = kind === 'replace' ? await startReplacement(deps, actor, seal, { caseId, newHolderName, handler: { name: handlerName!, idNumber: handlerId!, phone: handlerPhone! } }) : null;
-  return { case_id: caseId, kind, seal_id: sealId, seal_status: kind === 'replace' ? 'cancelled' : (await sealHandle.query(sealStatusQuery)).status, replacement_case_id: replacement };
+  await tell(true);
+  return changeOutcome(deps, caseId, sealId, kind);
 }
 
-/** M11: the old seal is cancelled and a new application starts pre-filled from it (a business seal keeps its number). */
-async function startReplacement(
-  deps: Deps,
-  actor: Actor,
-  old: { id: string; case_id: string; holder_id: string; kind: string; number: number | null; text: string; person_name: string | null; person_role: string | null; person_id_number: string | null; person_id_number_hmac: string | null; district_code: string; maker_id: string },
-  /** The handler's ID number and phone in clear: encrypted again for the new case (P1: values are bound to their row). */
-  r: { caseId: string; newHolderName: string | null | undefined; handler: { name: string; idNumber: string; phone: string } },
+/** Ids derived from the request: a retry (same key) finds the same case, and a case its replacement's case and seal. */
+const derivedId = (what: string, scope: string, key: string) => {
+  const h = createHash('sha256').update(`${what}\n${scope}\n${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+/** The request's workflow (started, or found: same id). `alreadyApplied`: see usecases/case-repair.ts. */
+export async function startChangeWorkflow(
+  deps: Pick<Deps, 'temporal' | 'config'>,
+  c: { caseId: string; kind: RequestKind; sealId: string; districtCode: string; makerId: string; actorId: string; newHolderName: string | null; alreadyApplied?: SealLifeStatus },
 ) {
-  const newCaseId = randomUUID();
-  const newSealId = randomUUID();
-  const pd = personalData(deps);
-  const at = (column: string) => ({ table: 'cases', column, row: newCaseId });
-  const [handlerId, handlerPhone, personIdNumber] = await Promise.all([
-    pd.protectId(r.handler.idNumber, at('handler_id_number')),
-    pd.encrypt(r.handler.phone, at('handler_phone')),
-    pd.reencrypt(old.person_id_number, { table: 'seals', column: 'person_id_number', row: old.id }, { table: 'seals', column: 'person_id_number', row: newSealId }),
-  ]);
-  const oldCase = await deps.db('cases').where({ id: old.case_id }).first();
-  await deps.db.transaction(async (trx) => {
-    if (r.newHolderName) await trx('holders').where({ id: old.holder_id }).update({ name: r.newHolderName });
-    await trx('cases').insert({
-      id: newCaseId,
-      maker_id: old.maker_id,
-      holder_id: old.holder_id,
-      district_code: old.district_code,
-      status: 'submitted',
-      language: oldCase.language,
-      newly_established_organ: false,
-      handler_name: r.handler.name,
-      handler_id_number: handlerId.enc,
-      handler_id_number_hmac: handlerId.hmac,
-      handler_phone: handlerPhone,
-      request_reason: `replaces seal ${old.id}`,
-      created_by: actor.userId,
-    });
-    await trx('seals').insert({
-      id: newSealId,
-      case_id: newCaseId,
-      holder_id: old.holder_id,
-      kind: old.kind,
-      number: old.number,
-      text: old.kind === 'legal_name' || old.kind.startsWith('business_') ? (r.newHolderName ?? old.text) : old.text,
-      person_name: old.person_name,
-      person_role: old.person_role,
-      person_id_number: personIdNumber, // the keyed hash carries over as it is
-      person_id_number_hmac: old.person_id_number_hmac,
-      status: 'in_production',
-      replaces_seal_id: old.id,
-    });
-    // The old application's materials carry over; nothing submitted before is lost.
-    const materials = await trx('materials').where({ case_id: old.case_id }).whereNot({ kind: 'on_site_image' });
-    for (const m of materials) {
-      await trx('materials').insert({ id: randomUUID(), case_id: newCaseId, kind: m.kind, original_name: m.original_name, blob_sha256: m.blob_sha256, blob_format: m.blob_format, uploaded_by: actor.userId });
-    }
-    await trx('case_events').insert({ case_id: newCaseId, event_key: '0:submitted', type: 'submitted', data: JSON.stringify({ replaces: old.id, requestCase: r.caseId }), actor_id: actor.userId, at: new Date() });
-  });
-  const sealRow = await deps.db('seals').where({ case_id: newCaseId }).first('id');
+  const change: ChangeKind = c.kind === 'replace' ? 'cancel' : c.kind;
   const months = parseIsoDuration(deps.config.durations.unclaimedCancellation);
-  await deps.temporal.workflow.start(applicationWorkflow, {
+  return deps.temporal.workflow.start(changeRequestWorkflow, {
     taskQueue: deps.config.temporal.taskQueues.main,
-    workflowId: applicationWorkflowId(newCaseId),
+    workflowId: changeWorkflowId(c.caseId),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     args: [{
-      caseId: newCaseId,
-      sealId: sealRow.id,
-      makerId: old.maker_id,
-      districtCode: old.district_code,
-      needsEstablishmentApproval: false,
-      hsmTaskQueue: deps.config.temporal.taskQueues.hsm,
+      caseId: c.caseId,
+      kind: c.kind,
+      districtCode: c.districtCode,
       filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)),
-      unclaimedMonths: months.years * 12 + months.months,
+      apply: {
+        sealId: c.sealId,
+        change,
+        reason: c.kind === 'replace' ? 'replacement' : change === 'cancel' ? 'holder_request' : null,
+        hsmTaskQueue: deps.config.temporal.taskQueues.hsm,
+        replacement: c.kind === 'replace'
+          ? { newCaseId: derivedId('replacement-case', c.caseId, ''), newSealId: derivedId('replacement-seal', c.caseId, ''), newHolderName: c.newHolderName, makerId: c.makerId, actorId: c.actorId, unclaimedMonths: months.years * 12 + months.months }
+          : null,
+        ...(c.alreadyApplied ? { alreadyApplied: c.alreadyApplied } : {}),
+      },
     }],
   });
-  return newCaseId;
 }
+
+/**
+ * What the request's workflow did, once it has: applied (the seal's new status, the replacement's case) or
+ * refused (409 naming the seal's status). A workflow that has not got that far within the wait (its workers are
+ * down) answers `processing`: it will, and a retry with the same key answers again.
+ */
+async function changeOutcome(deps: Pick<Deps, 'db'>, caseId: string, sealId: string, kind: RequestKind, waitMs = CHANGE_WAIT_MS) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const c = await deps.db('cases').where({ id: caseId }).first('status');
+    const ev = await deps.db('case_events').where({ case_id: caseId }).whereIn('type', ['processed', 'refused']).orderBy('id').first('type', 'data');
+    if (ev?.type === 'refused' || c?.status === 'refused') {
+      const d = (ev?.data ?? {}) as { zh?: string; en?: string; sealStatus?: string };
+      throw new DomainError({ code: 'WRONG_STATE', messageZh: d.zh ?? '印章当前状态不能办理该事项', messageEn: d.en ?? 'The seal cannot take this change in its current status', httpStatus: 409, details: { sealStatus: d.sealStatus } });
+    }
+    if (ev?.type === 'processed') {
+      const d = ev.data as { sealStatus?: string; replacementCaseId?: string };
+      const sealStatus = d.sealStatus ?? (await deps.db('seals').where({ id: sealId }).first('status')).status;
+      return { case_id: caseId, kind, seal_id: sealId, status: 'processed', seal_status: sealStatus, replacement_case_id: d.replacementCaseId ?? null };
+    }
+    if (Date.now() > deadline) {
+      const seal = await deps.db('seals').where({ id: sealId }).first('status');
+      return { case_id: caseId, kind, seal_id: sealId, status: 'processing', seal_status: seal.status, replacement_case_id: null };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** How long a request waits for its workflow to apply the change before answering 202 processing. */
+export const CHANGE_WAIT_MS = 15_000;
 
 export async function getSeal(deps: Pick<Deps, 'db' | 'temporal'>, actor: Actor, sealId: string) {
   const seal = await loadSeal(deps, sealId);

@@ -11,6 +11,7 @@ import { auditTrail } from '../infra/audit/http';
 import { auditRoutes } from './routes/audit';
 import { personLookupRoutes } from './routes/person-lookup';
 import { errorHandler } from './errors';
+import { idempotentRequests } from './idempotency';
 import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { pkiRoutes } from './routes/pki';
@@ -41,6 +42,7 @@ export function createApp(deps: Deps) {
   app.use(sessionAuth(deps.db)); // browser sessions (cookie) give the same req.actor as a bearer token
   app.use(auditTrail(deps.db)); // M6 P1: every change and every refusal is written to the audit trail
   app.use((req, res, next) => (req.actor || isPublicApi(req.path) ? openapiCheck(req, res, next) : next()));
+  app.use(idempotentRequests(deps)); // a repeated change (same Idempotency-Key) gets the first answer
   app.use(platformStatementRoutes(deps));
   app.use(applicationRoutes(deps));
   app.use(productionRecordRoutes(deps)); // M5: production data as versions; corrections append

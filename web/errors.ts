@@ -1,6 +1,7 @@
 // Every refusal is JSON naming the field, in Chinese and English; no stack trace leaves the server.
 import type { ErrorRequestHandler } from 'express';
 import { DomainError, ValidationErrors } from '../domain/errors';
+import { SERVICE_NAMES, unreachableService } from '../infra/outage';
 
 export interface FieldError {
   field: string;
@@ -38,6 +39,8 @@ interface BilingualError {
 const isBilingual = (e: unknown): e is BilingualError =>
   typeof e === 'object' && e !== null && 'messageZh' in e && 'messageEn' in e;
 
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof ApiError) {
     res.status(err.status).json({ error: { code: err.code, message_zh: err.messageZh, message_en: err.messageEn, fields: err.fields } });
@@ -61,6 +64,16 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   }
   if (err?.type === 'entity.parse.failed') {
     res.status(400).json({ error: { code: 'malformed_json', message_zh: '请求不是有效的 JSON', message_en: 'Request body is not valid JSON', fields: [] } });
+    return;
+  }
+  const service = unreachableService(err);
+  if (service) {
+    // An outage, not a bug: the client may retry (with the same Idempotency-Key) once the service is back.
+    console.warn(`${service} unreachable: ${(err as Error)?.message?.split('\n')[0]}`);
+    const name = SERVICE_NAMES[service];
+    res.status(503).set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS)).json({
+      error: { code: 'service_unavailable', message_zh: `${name.zh}暂时无法访问，请稍后重试`, message_en: `${name.en} is unreachable; please try again shortly`, fields: [], details: { service } },
+    });
     return;
   }
   console.error(err);

@@ -9,11 +9,12 @@ import { stopOcspCache } from '../infra/pki/ocsp';
 import { blobStoreFromConfig } from '../infra/blobs';
 import { appendAudit } from '../infra/audit/log';
 import { Hsm } from '../infra/hsm/hsm';
+import { repairCasesWithoutWorkflow } from '../usecases/case-repair';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
   if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');
   const db = createDb(config.runtime.databaseUrl);
-  const temporal = await createTemporalClient(config);
+  const temporal = await createTemporalClient(config, { failFast: true });
   // The OCSP responder signs each response in the request: the web process holds its own HSM session.
   const hsm = await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
   // A stored file that fails its hash check is an incident: recorded in the audit trail as well as refused.
@@ -21,6 +22,14 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
     onCorrupted: (e) => appendAudit(db, { action: 'blob.corrupted', outcome: 'error', targetType: 'blob', targetId: e.sha256, details: { store: e.store, actualSha256: e.actual } }).then(() => undefined),
   });
   const app = createApp({ db, temporal, config, hsm, blobs });
+  // Case rows without a workflow (a crash or outage between the two, issue 17): started at start-up and every minute.
+  const repair = () =>
+    repairCasesWithoutWorkflow({ db, temporal, config })
+      .then((ids) => ids.length && console.warn(`started the workflows of ${ids.length} case(s) that had none: ${ids.join(', ')}`))
+      .catch((e: Error) => console.warn(`case repair: ${e.message.split('\n')[0]} (next try in a minute)`));
+  let repairing = repair();
+  const repairTimer = setInterval(() => (repairing = repair()), 60_000);
+  repairTimer.unref();
   const server: Server = await new Promise((resolve) => {
     const s = createServer(withOcspFrontDoor({ db, hsm, config }, app)).listen(port, '127.0.0.1', () => resolve(s));
   });
@@ -36,6 +45,8 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
       const force = setTimeout(() => server.closeAllConnections(), 5000);
       await closed;
       clearTimeout(force);
+      clearInterval(repairTimer);
+      await repairing;
       await temporal.connection.close();
       await hsm.close();
       await stopOcspCache(db); // its LISTEN connection

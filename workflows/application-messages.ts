@@ -21,6 +21,7 @@ export type CaseStatus =
   // lifecycle requests (suspend, resume, stop, cancel, replace)
   | 'processing'
   | 'completed'
+  | 'refused'
   // C3: a protection-password reset awaiting the district officer's approval
   | 'awaiting_reset_approval';
 
@@ -86,6 +87,11 @@ export const recordCollectionUpdate = defineUpdate<{ status: CaseStatus }, [Coll
 export const closeFailedProductionUpdate = defineUpdate<{ status: CaseStatus }, [{ actorId: string }]>('closeFailedProduction');
 /** An administrator changed the maker's licence; a paused case checks it again. */
 export const licenceChangedSignal = defineSignal('licenceChanged');
+/**
+ * Workflow first (issue 17): a case's workflow is started before its rows are written, so that an outage of
+ * Temporal leaves no case without a workflow. The web then says whether the rows were stored (or refused).
+ */
+export const caseRecordSignal = defineSignal<[{ stored: boolean }]>('caseRecord');
 export const caseStateQuery = defineQuery<CaseState>('caseState');
 
 /** Reasons a workflow refuses an update, in both languages (the web turns them into 409s). */

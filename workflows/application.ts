@@ -18,6 +18,7 @@ import { createCaseDesk, now, wrongState } from './case-desk';
 import { productionFailedReason, productionImpossible } from './production-failure';
 import { sealWorkflow } from './seal';
 import { startArchiveRetention } from './retention-archive';
+import { awaitCaseRecord } from './case-record';
 
 export interface ApplicationInput {
   caseId: string;
@@ -30,6 +31,8 @@ export interface ApplicationInput {
   filingDeadlineMs: number;
   /** M9, from temporal.yaml (P3M), counted on the Asia/Shanghai calendar. */
   unclaimedMonths: number;
+  /** Started before the case's rows were written (workflow first); absent in runs started before that. */
+  startedBeforeRows?: boolean;
 }
 
 const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
@@ -103,6 +106,11 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     },
     { validator: (_c: { actorId: string }) => { if (state.status !== 'production_failed' || failureClosedBy) throw wrongState(state, { zh: '关闭制作失败的案件', en: 'close a failed production' }); } },
   );
+  // 0. Workflow first: nothing to do for a submission whose rows were refused or never written.
+  if (input.startedBeforeRows && !(await awaitCaseRecord(input.caseId, db))) {
+    state.reason = { zh: '申请未保存（被拒绝或中断），未办理', en: 'The application was not stored (refused or interrupted); nothing was done' };
+    return state;
+  }
 
   // 1. Materials (A2; A3 holders have none to give).
   state.missingMaterials = (await db.checkMaterials({ caseId: input.caseId })).missing;

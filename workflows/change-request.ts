@@ -1,20 +1,63 @@
-// A lifecycle request (suspend, resume, stop, cancel, replace) after the maker processed it: the change is
-// filed with the holder's district under the same 24-hour rule as production (M12, M13).
+// A lifecycle request (suspend, resume, stop, cancel, replace): started first (issue 10.5, id derived from the
+// request), it has the seal's workflow apply the change, starts the replacement's application (M11), and files
+// the change with the holder's district under the same 24-hour rule as production (M12, M13). A crash at any
+// point resumes here, so a cancelled seal never lacks its filing or its replacement.
+import { ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
+import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
 import type { CaseState } from './application-messages';
 import { createCaseDesk, now } from './case-desk';
 import type { FilingKind } from './case-desk';
+import type { CancellationReason, ChangeKind, SealLifeStatus } from './seal-messages';
+import { awaitCaseRecord } from './case-record';
+import { applicationWorkflow } from './application';
 
 export interface ChangeRequestInput {
   caseId: string;
   kind: Exclude<FilingKind, 'production' | 'cancellation'> | 'cancel';
   districtCode: string;
   filingDeadlineMs: number;
+  /** Workflow first: the change to apply once the request's rows are stored. Absent in runs started after the change was applied. */
+  apply?: {
+    sealId: string;
+    change: ChangeKind;
+    reason: CancellationReason | null;
+    hsmTaskQueue: string;
+    replacement: { newCaseId: string; newSealId: string; newHolderName: string | null; makerId: string; actorId: string; unclaimedMonths: number } | null;
+    /** Repair of a request an earlier version applied before its workflow existed: the seal's status it left. */
+    alreadyApplied?: SealLifeStatus;
+  };
 }
+
+const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<CaseState> {
   const desk = createCaseDesk(input.caseId, input.districtCode, 'processing');
+  let processed: Record<string, unknown> = { kind: input.kind };
+  const a = input.apply;
+  if (a) {
+    if (!(await awaitCaseRecord(input.caseId, db))) return desk.state;
+    const outcome = a.alreadyApplied ? { applied: true as const, status: a.alreadyApplied } : await db.applySealChange({ sealId: a.sealId, changeCaseId: input.caseId, kind: a.change, reason: a.reason });
+    if (!outcome.applied) {
+      // The request stays on record as refused, with the reason (the web answers 409 with it).
+      desk.state.reason = { zh: outcome.zh, en: outcome.en };
+      await desk.moveTo('refused', 'refused', { zh: outcome.zh, en: outcome.en, sealStatus: outcome.status });
+      return desk.state;
+    }
+    processed = { ...processed, sealStatus: outcome.status };
+    if (a.replacement) {
+      const r = a.replacement;
+      const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: a.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
+      await hsm.createReplacementApplication({ changeCaseId: input.caseId, oldSealId: a.sealId, newCaseId: r.newCaseId, newSealId: r.newSealId, newHolderName: r.newHolderName, actorId: r.actorId });
+      await startChild(applicationWorkflow, {
+        workflowId: `application:${r.newCaseId}`,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [{ caseId: r.newCaseId, sealId: r.newSealId, makerId: r.makerId, districtCode: input.districtCode, needsEstablishmentApproval: false, hsmTaskQueue: a.hsmTaskQueue, filingDeadlineMs: input.filingDeadlineMs, unclaimedMonths: r.unclaimedMonths }],
+      });
+      processed = { ...processed, replacementCaseId: r.newCaseId };
+    }
+  }
   const processedAt = now();
-  await desk.record('processed', { kind: input.kind });
+  await desk.record('processed', processed);
   await desk.fileWithPolice(input.kind === 'cancel' ? 'cancellation' : input.kind, processedAt, input.filingDeadlineMs);
   await desk.moveTo('completed', 'completed');
   await desk.finish();

@@ -5,11 +5,14 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ApplicationDbActivities } from '../activities';
 import type { CaseState } from './application-messages';
 import { createCaseDesk } from './case-desk';
+import { awaitCaseRecord } from './case-record';
 
 const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
 
-export async function passwordResetWorkflow(input: { caseId: string; districtCode: string }): Promise<CaseState> {
+export async function passwordResetWorkflow(input: { caseId: string; districtCode: string; startedBeforeRows?: boolean }): Promise<CaseState> {
   const desk = createCaseDesk(input.caseId, input.districtCode, 'awaiting_reset_approval');
+  // Workflow first: nothing to do for a request whose row was refused or never written.
+  if (input.startedBeforeRows && !(await awaitCaseRecord(input.caseId, db))) return desk.state;
   await desk.moveTo('awaiting_reset_approval', 'reset_approval_requested');
   await desk.openTask('password_reset_approval', null);
   const d = await desk.awaitDecision();

@@ -569,6 +569,11 @@ export class Hsm {
     });
   }
 
+  /** Cheap readiness probe: a session of this process is logged in to the token (no signature, nothing created). */
+  async loggedIn(): Promise<boolean> {
+    return this.withSession((s) => this.lib.C_GetSessionInfo(s).state === CKS_RW_USER_FUNCTIONS);
+  }
+
   /** Readiness probe: session logged in, and a random challenge signed by `keyLabel` verifies in Node. Never throws. */
   async status(keyLabel: string, timeoutMs = 3000): Promise<HsmStatus> {
     const result: HsmStatus = { loggedIn: false, canSign: false, tokenLabel: this.tokenLabel };

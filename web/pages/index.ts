@@ -8,6 +8,7 @@ import express, { Router, type ErrorRequestHandler, type NextFunction, type Requ
 import type { Deps } from '../../usecases/applications';
 import { refusalOf } from './forms';
 import { renderPage } from './render';
+import { SERVICE_NAMES, unreachableService } from '../../infra/outage';
 import { accountPages } from './account';
 import { officerPages } from './officer';
 import { casePages } from './cases';
@@ -39,6 +40,13 @@ const pageErrors: ErrorRequestHandler = (err, req, res, next) => {
   }
   if (err?.type === 'entity.too.large') {
     return renderPage(req, res, 'error', { title: '413', errorPage: true, status: 413, alert: { zh: '提交的内容过大', en: 'What you sent is too large' } }, 413);
+  }
+  const service = unreachableService(err);
+  if (service) {
+    // An outage, not a bug (issue 17): the page says which service and to try again.
+    const name = SERVICE_NAMES[service];
+    res.set('Retry-After', '5');
+    return renderPage(req, res, 'error', { title: '503', errorPage: true, status: 503, alert: { zh: `${name.zh}暂时无法访问，请稍后重试`, en: `${name.en} is unreachable; please try again shortly` } }, 503);
   }
   const ref = randomUUID().slice(0, 8);
   console.error(`[web page ${ref}] ${req.method} ${req.path}`, err);

@@ -171,8 +171,7 @@ export function sealPages(deps: Deps): Router {
     await keepers.notifyPasswordSet(deps.temporal, String(req.params.id), status.expires_at);
   }, 'protectionPasswordChanged');
   action('password/reset', ['holder'], 'reset', async (req, fields) => {
-    const request = await keepers.requestPasswordReset(deps, req.actor!, String(req.params.id), fields);
-    await keepers.startPasswordResetCase(deps, request.case_id, request.district_code);
+    await keepers.requestPasswordReset(deps, req.actor!, String(req.params.id), fields);
   }, 'resetRequested');
 
   return r;

@@ -1,15 +1,21 @@
 import { Router } from 'express';
-import { readiness } from '../../usecases/readiness';
-import type { Deps } from '../../usecases/platform-statements';
+import { readinessProbe, type ReadinessDeps } from '../../usecases/readiness';
 
-export function healthRoutes(deps: Deps): Router {
+export function healthRoutes(deps: ReadinessDeps): Router {
   const r = Router();
+  const probe = readinessProbe(deps);
+  // Liveness: the process serves HTTP; touches no service.
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  r.get('/readyz', async (_req, res) => {
-    const result = await readiness(deps);
-    res.status(result.ready ? 200 : 503).json(result);
+  r.get('/readyz', async (_req, res, next) => {
+    try {
+      const result = await probe();
+      if (!result.ready) res.set('Retry-After', '5');
+      res.status(result.ready ? 200 : 503).json(result);
+    } catch (e) {
+      next(e);
+    }
   });
   return r;
 }

@@ -39,7 +39,6 @@ export function keeperRoutes(deps: uc.KeeperDeps & { temporal: Client; config: C
   });
   r.post('/api/seals/:id/password/reset-requests', requireRole('holder'), async (req, res) => {
     const request = await uc.requestPasswordReset(deps, req.actor!, id(req.params.id), req.body);
-    await uc.startPasswordResetCase(deps, request.case_id, request.district_code);
     res.status(201).json(request);
   });
   // The one-time link is the credential: the keeper has no login of their own.

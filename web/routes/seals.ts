@@ -14,7 +14,8 @@ export function sealRoutes(deps: Deps): Router {
   // replacement_reason, new_holder_name, and the file authorisation_letter
   r.post('/api/seals/:id/changes', requireRole('maker'), async (req, res) => {
     const { fields, file } = await readUpload(req);
-    res.status(201).json(await requestSealChange(deps, req.actor!, String(req.params.id), { kind: fields.kind, fields, letter: file }));
+    const result = await requestSealChange(deps, req.actor!, String(req.params.id), { kind: fields.kind, fields, letter: file }, req.get('idempotency-key'));
+    res.status(result.status === 'processing' ? 202 : 201).json(result); // 202: the workflow has it and will apply it
   });
   return r;
 }
