@@ -1,6 +1,7 @@
 // Worker for the main task queue: every workflow, and activities that touch only PostgreSQL.
 import { Worker } from '@temporalio/worker';
 import { createDbActivities } from '../activities';
+import { activityInterceptors } from '../activities/failure-interceptor';
 import { connectWorkerContext, type WorkerContext } from './connect';
 
 export async function createMainWorker(ctx: WorkerContext): Promise<Worker> {
@@ -10,6 +11,7 @@ export async function createMainWorker(ctx: WorkerContext): Promise<Worker> {
     taskQueue: ctx.config.temporal.taskQueues.main,
     workflowsPath: require.resolve('../workflows'),
     activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
+    interceptors: { activity: [activityInterceptors] }, // domain errors are not retried; long activities heartbeat
   });
 }
 

@@ -14,10 +14,11 @@ import {
   type FilingInput,
   type TaskKind,
 } from './application-messages';
+import { ACTIVITY_POLICIES as P } from './activity-policies';
 
 export const CaseStatusKey = defineSearchAttributeKey('CaseStatus', 'KEYWORD');
 
-const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
+const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 
 export const now = () => new Date(Date.now()).toISOString();
 
