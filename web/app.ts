@@ -17,6 +17,7 @@ import { pkiRoutes } from './routes/pki';
 import { platformStatementRoutes } from './routes/platform-statements';
 import { productionRecordRoutes } from './routes/production-records';
 import { retentionRoutes } from './routes/retention';
+import { failingActivityRoutes } from './routes/failing-activities';
 
 export function createApp(deps: Deps) {
   const app = express();
@@ -36,6 +37,7 @@ export function createApp(deps: Deps) {
   app.use(keeperRoutes(deps));
   app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives
   app.use(auditRoutes(deps));
+  app.use(failingActivityRoutes(deps)); // administrators see activities that keep failing
   app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {

@@ -3,9 +3,10 @@
 import { Router, type Request, type Response } from 'express';
 import { updateMakerLicence, type Deps } from '../../usecases/applications';
 import { adminOverview } from '../../usecases/web-queries';
+import { listFailingActivities } from '../../usecases/failing-activities';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
-import { districtName, formatDate } from './labels';
+import { districtName, formatDate, formatTime } from './labels';
 import { renderPage } from './render';
 import type { Lang } from './session';
 import { translate } from './render';
@@ -18,6 +19,7 @@ export function adminPages(deps: Deps): Router {
   async function show(req: Request, res: Response, refusal: Refusal | null = null) {
     const lang: Lang = req.lang ?? 'zh';
     const o = await adminOverview(deps.db, req.actor!);
+    const failing = await listFailingActivities(deps, req.actor!);
     renderPage(req, res, 'admin', {
       title: lang === 'zh' ? '系统管理' : 'Administration',
       makers: o.makers.map((m) => ({
@@ -29,6 +31,12 @@ export function adminPages(deps: Deps): Router {
         statuses: ['active', 'suspended', 'revoked'].map((s) => ({ value: s, label: translate(lang, `licence.${s}`), selected: s === m.licence_status })),
       })),
       users: o.users.map((u) => ({ ...u, role: translate(lang, `role.${u.role}`), scope: u.district_code ? districtName(u.district_code, lang) : (u.maker_name ?? u.holder_name ?? (lang === 'zh' ? '全市' : 'City')) })),
+      failing: failing.map((f) => ({
+        ...f,
+        error: f.last_failure ? `${f.last_failure.type ? `${f.last_failure.type}: ` : ''}${f.last_failure.message}` : '',
+        failed: formatTime(f.last_failure?.at),
+        next: formatTime(f.next_attempt_at),
+      })),
       errors: refusal?.fields,
       alert: refusal?.alert,
     }, refusal?.status ?? 200);

@@ -310,4 +310,12 @@ export const MESSAGES: Record<string, [string, string]> = {
   'admin.role': ['角色', 'Role'],
   'admin.scope': ['范围', 'Scope'],
   'admin.browserLogin': ['浏览器登录', 'Browser login'],
+  'admin.failing': ['持续失败的后台步骤', 'Steps that keep failing'],
+  'admin.failingHint': ['连续失败10次以上（约35秒）的后台步骤；暂时性故障恢复后自动继续，业务规则拒绝的不重试。', 'Background steps that failed 10 times or more in a row (about 35 s); they carry on by themselves once a transient fault heals; refusals by a business rule are not retried.'],
+  'admin.failingCase': ['案件', 'Case'],
+  'admin.failingStep': ['步骤', 'Step'],
+  'admin.failingAttempt': ['尝试次数', 'Attempt'],
+  'admin.failingError': ['最近错误', 'Last error'],
+  'admin.failingNext': ['下次尝试', 'Next attempt'],
+  'admin.failingNone': ['当前没有持续失败的步骤。', 'No step is failing now.'],
 };
