@@ -35,7 +35,9 @@ if (require.main === module) {
     const hsm = await openHsm(ctx);
     try {
       await startAuditHeadSigning(ctx.connection, ctx.config); // M6: the audit chain's head is signed here, in the HSM
-      await (await createHsmWorker(ctx, hsm)).run();
+      const worker = await createHsmWorker(ctx, hsm);
+      process.send?.('ready'); // to a supervisor that started this process (scripts/back-office.ts)
+      await worker.run();
     } finally {
       await hsm.close();
       await ctx.close();
