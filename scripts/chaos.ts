@@ -72,7 +72,9 @@ async function main(): Promise<number> {
   const maxSeconds = flag('max-seconds', 300);
   const config = loadConfig();
   const dataDir = path.resolve(config.runtime.dataDir);
-  rmSync(dataDir, { recursive: true, force: true }); // every run starts from nothing
+  // Every run starts from nothing, so the folder must be chaos's own, never `make up`'s data.
+  if (!path.basename(dataDir).includes('chaos')) throw new Error(`DATA_DIR (${dataDir}) is wiped by a chaos run: give it a folder of its own whose name contains "chaos" (npm run chaos uses data-chaos)`);
+  rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const office = await startBackOffice(config, (m) => say(m), { logFile: path.join(dataDir, 'processes.log') });
   const started = Date.now();

@@ -16,6 +16,9 @@ export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundl
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
     interceptors: { activity: [activityInterceptors] }, // domain errors are not retried; long activities heartbeat
+    // A task for a workflow cached on a worker that died waits this long on its sticky queue before any worker
+    // may take it (default 10 s); a live worker takes it in milliseconds.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
 }
 
