@@ -19,7 +19,8 @@ export function adminPages(deps: Deps): Router {
   async function show(req: Request, res: Response, refusal: Refusal | null = null) {
     const lang: Lang = req.lang ?? 'zh';
     const o = await adminOverview(deps.db, req.actor!);
-    const failing = await listFailingActivities(deps, req.actor!);
+    // Read from Temporal: when it is unreachable the page still serves licences and users, and says so.
+    const failing = await listFailingActivities(deps, req.actor!).catch(() => null);
     renderPage(req, res, 'admin', {
       title: lang === 'zh' ? '系统管理' : 'Administration',
       makers: o.makers.map((m) => ({
@@ -31,7 +32,8 @@ export function adminPages(deps: Deps): Router {
         statuses: ['active', 'suspended', 'revoked'].map((s) => ({ value: s, label: translate(lang, `licence.${s}`), selected: s === m.licence_status })),
       })),
       users: o.users.map((u) => ({ ...u, role: translate(lang, `role.${u.role}`), scope: u.district_code ? districtName(u.district_code, lang) : (u.maker_name ?? u.holder_name ?? (lang === 'zh' ? '全市' : 'City')) })),
-      failing: failing.map((f) => ({
+      failingUnknown: failing === null,
+      failing: (failing ?? []).map((f) => ({
         ...f,
         error: f.last_failure ? `${f.last_failure.type ? `${f.last_failure.type}: ` : ''}${f.last_failure.message}` : '',
         failed: formatTime(f.last_failure?.at),

@@ -318,4 +318,5 @@ export const MESSAGES: Record<string, [string, string]> = {
   'admin.failingError': ['最近错误', 'Last error'],
   'admin.failingNext': ['下次尝试', 'Next attempt'],
   'admin.failingNone': ['当前没有持续失败的步骤。', 'No step is failing now.'],
+  'admin.failingUnknown': ['暂时无法读取（Temporal 不可达），请稍后刷新。', 'Cannot be read now (Temporal is unreachable); reload later.'],
 };
