@@ -14,6 +14,7 @@ import { blobStoreFromConfig } from '../infra/blobs';
 import { upsertReferenceData } from '../infra/reference-data';
 import { startPostgres } from '../infra/services/postgres';
 import { startTemporal } from '../infra/services/temporal-dev-server';
+import type { Supervisor } from '../infra/services/supervisor';
 
 /** The migrations after which stored personal data may still be in clear or in an older format (P1). */
 const PERSONAL_DATA_MIGRATIONS = new Set(['20261128040000_personal_data_at_rest.ts', '20261128090000_personal_data_bound.ts']);
@@ -26,6 +27,11 @@ export interface Stack {
   temporalUiUrl?: string;
   /** Environment for child processes (workers, web, tests) so they find the same services. */
   env: Record<string, string>;
+  /**
+   * Hands the servers this stack started (embedded PostgreSQL, the Temporal dev server) to a supervisor,
+   * which restarts them if they die; it stops them from then on (scripts/up.ts, scripts/chaos.ts).
+   */
+  supervise(supervisor: Supervisor): Promise<void>;
   /** Signals the servers this stack started to stop, synchronously (see scripts/up.ts). */
   signalStop(): void;
   stop(): Promise<void>;
@@ -87,6 +93,10 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
           DATA_DIR: runtime.dataDir,
           ESEAL_TEMPORAL_ADDRESS: config.temporal.address,
           ESEAL_TEMPORAL_NAMESPACE: config.temporal.namespace,
+        },
+        async supervise(supervisor) {
+          if (pg.process && pg.relaunch) await supervisor.add('PostgreSQL', pg.relaunch, { running: pg.process, stopSignal: 'SIGINT' });
+          if (temporal.process && temporal.relaunch) await supervisor.add('Temporal dev server', temporal.relaunch, { running: temporal.process });
         },
         signalStop: () => temporal.signalStop(),
         stop: stopStarted,

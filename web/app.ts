@@ -21,6 +21,7 @@ import { retentionRoutes } from './routes/retention';
 import { validateRequests } from './openapi-validation';
 import { certificateRoutes } from './routes/certificates';
 import { accountRoutes } from './routes/accounts';
+import { failingActivityRoutes } from './routes/failing-activities';
 
 export function createApp(deps: Deps) {
   const app = express();
@@ -50,6 +51,7 @@ export function createApp(deps: Deps) {
   app.use(keeperRoutes(deps));
   app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives
   app.use(auditRoutes(deps));
+  app.use(failingActivityRoutes(deps)); // administrators see activities that keep failing
   app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { createHsmActivities } from '../activities';
 import { Hsm } from '../infra/hsm/hsm';
 import { loadPlatformSigningKey } from '../infra/pki/platform';
+import { activityInterceptors } from '../activities/failure-interceptor';
 import { connectWorkerContext, type WorkerContext } from './connect';
 import { startAuditHeadSigning } from '../infra/audit/head-signing';
 
@@ -19,6 +20,7 @@ export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Wor
       policy: { validityYears: ctx.config.pki.sealCertificateValidityYears },
       crlNextUpdateHours: ctx.config.pki.crlNextUpdateHours,
     }),
+    interceptors: { activity: [activityInterceptors] }, // domain errors are not retried; long activities heartbeat
   });
 }
 
@@ -33,7 +35,9 @@ if (require.main === module) {
     const hsm = await openHsm(ctx);
     try {
       await startAuditHeadSigning(ctx.connection, ctx.config); // M6: the audit chain's head is signed here, in the HSM
-      await (await createHsmWorker(ctx, hsm)).run();
+      const worker = await createHsmWorker(ctx, hsm);
+      process.send?.('ready'); // to a supervisor that started this process (scripts/back-office.ts)
+      await worker.run();
     } finally {
       await hsm.close();
       await ctx.close();

@@ -1,15 +1,24 @@
 // Worker for the main task queue: every workflow, and activities that touch only PostgreSQL.
 import { Worker } from '@temporalio/worker';
 import { createDbActivities } from '../activities';
+import { activityInterceptors } from '../activities/failure-interceptor';
 import { connectWorkerContext, type WorkerContext } from './connect';
 
-export async function createMainWorker(ctx: WorkerContext): Promise<Worker> {
+/**
+ * `workflowBundlePath`: the workflows bundled once by the supervisor (scripts/back-office.ts), so a restarted
+ * worker polls again in seconds instead of bundling them again (tens of seconds on a busy machine).
+ */
+export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundlePath?: string } = {}): Promise<Worker> {
   return Worker.create({
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: ctx.config.temporal.taskQueues.main,
-    workflowsPath: require.resolve('../workflows'),
+    ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
+    interceptors: { activity: [activityInterceptors] }, // domain errors are not retried; long activities heartbeat
+    // A task for a workflow cached on a worker that died waits this long on its sticky queue before any worker
+    // may take it (default 10 s); a live worker takes it in milliseconds.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
 }
 
@@ -18,7 +27,9 @@ if (require.main === module) {
     const ctx = await connectWorkerContext();
     try {
       // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (graceful shutdown).
-      await (await createMainWorker(ctx)).run();
+      const worker = await createMainWorker(ctx, { workflowBundlePath: process.env.ESEAL_WORKFLOW_BUNDLE });
+      process.send?.('ready'); // to a supervisor that started this process (scripts/back-office.ts)
+      await worker.run();
     } finally {
       await ctx.close();
     }

@@ -19,6 +19,7 @@ import { productionFailedReason, productionImpossible } from './production-failu
 import { sealWorkflow } from './seal';
 import { startArchiveRetention } from './retention-archive';
 import { awaitCaseRecord } from './case-record';
+import { ACTIVITY_POLICIES as P, onQueue } from './activity-policies';
 
 export interface ApplicationInput {
   caseId: string;
@@ -35,12 +36,12 @@ export interface ApplicationInput {
   startedBeforeRows?: boolean;
 }
 
-const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
-const documents = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '2 minutes' });
+const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
+const documents = proxyActivities<ApplicationDbActivities>(P.documentRendering);
 
 export async function applicationWorkflow(input: ApplicationInput): Promise<CaseState> {
   // HSM operations take milliseconds: a short timeout lets another HSM worker take over from a dead one quickly.
-  const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
+  const hsm = proxyActivities<ApplicationHsmActivities>(onQueue(input.hsmTaskQueue, P.hsmOperation));
   const desk = createCaseDesk(input.caseId, input.districtCode, 'materials_required', input.makerId);
   const { state, record, moveTo, openTask, awaitDecision, waitFor, finish } = desk;
   let production: ProductionInput | null = null;

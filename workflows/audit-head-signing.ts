@@ -3,6 +3,7 @@
 // One instance per namespace (ID `audit-head-signing`), continued as new before its history grows large.
 import { ActivityCancellationType, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createAuditHeadSigning } from '../activities/audit-heads';
+import { auditHeadPolling, onQueue } from './activity-policies';
 
 export const AUDIT_HEAD_SIGNING_WORKFLOW_ID = 'audit-head-signing';
 
@@ -17,10 +18,7 @@ export interface AuditHeadSigningInput {
 
 export async function auditHeadSigningWorkflow(input: AuditHeadSigningInput): Promise<void> {
   const hsm = proxyActivities<ReturnType<typeof createAuditHeadSigning>>({
-    taskQueue: input.hsmTaskQueue,
-    startToCloseTimeout: `${input.everySeconds + 60} seconds`,
-    heartbeatTimeout: '10 seconds', // a cancellation reaches the polling activity within seconds
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+    ...onQueue(input.hsmTaskQueue, auditHeadPolling(input.everySeconds)),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, // a cancelled loop ends once the HSM worker has let go
   });
   const iterations = input.iterations ?? 200;

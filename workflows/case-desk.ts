@@ -16,6 +16,7 @@ import {
   type FilingInput,
   type TaskKind,
 } from './application-messages';
+import { ACTIVITY_POLICIES as P } from './activity-policies';
 
 export const CaseStatusKey = defineSearchAttributeKey('CaseStatus', 'KEYWORD');
 export const DistrictCodeKey = defineSearchAttributeKey('DistrictCode', 'KEYWORD');
@@ -34,7 +35,7 @@ export function upsertCaseScope(districtCode: string, makerId?: string | null) {
   ]);
 }
 
-const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
+const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 
 export const now = () => new Date(Date.now()).toISOString();
 

@@ -14,8 +14,9 @@ import {
   type CorrectionApprovalInput,
   type CorrectionDecisionInput,
 } from './correction-messages';
+import { ACTIVITY_POLICIES as P } from './activity-policies';
 
-const act = proxyActivities<CorrectionActivities>({ startToCloseTimeout: '1 minute' });
+const act = proxyActivities<CorrectionActivities>(P.dbStatement);
 
 const refuse = (type: string, zh: string, en: string, field?: string) => ApplicationFailure.create({ type, nonRetryable: true, message: en, details: [{ zh, en, field }] });
 

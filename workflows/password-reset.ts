@@ -6,8 +6,9 @@ import type { ApplicationDbActivities } from '../activities';
 import type { CaseState } from './application-messages';
 import { createCaseDesk } from './case-desk';
 import { awaitCaseRecord } from './case-record';
+import { ACTIVITY_POLICIES as P, domainRefusal } from './activity-policies';
 
-const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
+const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 
 export async function passwordResetWorkflow(input: { caseId: string; districtCode: string; startedBeforeRows?: boolean }): Promise<CaseState> {
   const desk = createCaseDesk(input.caseId, input.districtCode, 'awaiting_reset_approval');
@@ -22,7 +23,16 @@ export async function passwordResetWorkflow(input: { caseId: string; districtCod
     await desk.finish();
     return desk.state;
   }
-  await db.issuePasswordResetLink({ caseId: input.caseId, tokenSha256: d.resetTokenSha256 ?? null });
+  try {
+    await db.issuePasswordResetLink({ caseId: input.caseId, tokenSha256: d.resetTokenSha256 ?? null });
+  } catch (e) {
+    // A refusal (the keeper was removed, the seal cancelled) fails the same way every time: the case says why.
+    const refused = domainRefusal(e);
+    if (!refused) throw e;
+    desk.state.reason = { zh: `口令重置未能完成：${refused.messageZh}`, en: `Password reset not completed: ${refused.messageEn}` };
+    await desk.moveTo('rejected', 'reset_failed', { code: refused.code }, d.officerId);
+    return desk.state;
+  }
   await desk.moveTo('completed', 'reset_approved', {}, d.officerId);
   await desk.finish();
   return desk.state;

@@ -14,6 +14,7 @@ import {
   type DisposalDecisionInput,
   type SealEnd,
 } from './retention-messages';
+import { ACTIVITY_POLICIES as P } from './activity-policies';
 
 export interface ArchiveRetentionInput {
   sealId: string;
@@ -22,9 +23,9 @@ export interface ArchiveRetentionInput {
 
 export const archiveWorkflowId = (sealId: string) => `archive:${sealId}`;
 
-const db = proxyActivities<DbActivities>({ startToCloseTimeout: '1 minute' });
+const db = proxyActivities<DbActivities>(P.dbStatement);
 // Deleting the materials' bytes of a large archive may take a while.
-const disposal = proxyActivities<DbActivities>({ startToCloseTimeout: '10 minutes' });
+const disposal = proxyActivities<DbActivities>(P.disposal);
 
 export async function archiveRetentionWorkflow(input: ArchiveRetentionInput): Promise<ArchiveRetentionState> {
   const state: ArchiveRetentionState = {

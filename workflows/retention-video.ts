@@ -17,6 +17,7 @@ import {
   type PurgeBasis,
   type VideoRetentionState,
 } from './retention-messages';
+import { ACTIVITY_POLICIES as P } from './activity-policies';
 
 export interface VideoRetentionInput {
   segmentId: string;
@@ -24,7 +25,8 @@ export interface VideoRetentionInput {
   retention: string;
 }
 
-const db = proxyActivities<DbActivities>({ startToCloseTimeout: '1 minute' });
+const db = proxyActivities<DbActivities>(P.dbStatement);
+const purge = proxyActivities<DbActivities>(P.disposal); // a segment's bytes, up to 2 GiB
 
 export async function videoRetentionWorkflow(input: VideoRetentionInput): Promise<VideoRetentionState> {
   let holds: LegalHold[] = [];
@@ -117,7 +119,7 @@ export async function videoRetentionWorkflow(input: VideoRetentionInput): Promis
   const liftedAfterRetention = lift !== null && Date.parse(lift.at) >= Date.parse(retainUntil);
   const basis: PurgeBasis = liftedAfterRetention ? 'legal_hold_lifted' : 'retention_policy';
   const orderedBy = liftedAfterRetention ? lift.by : null;
-  await db.purgeVideoSegment({ segmentId: input.segmentId, basis, orderedBy, at });
+  await purge.purgeVideoSegment({ segmentId: input.segmentId, basis, orderedBy, at });
   purged = { at, basis, orderedBy };
   await condition(allHandlersFinished);
   return snapshot();

@@ -20,6 +20,7 @@ import {
   type PasswordLock,
   type SealLifeStatus,
 } from './seal-messages';
+import { ACTIVITY_POLICIES as P, onQueue } from './activity-policies';
 
 export interface SealWorkflowInput {
   sealId: string;
@@ -37,13 +38,13 @@ export interface SealWorkflowInput {
   passwordLock?: PasswordLock | null;
 }
 
-const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
-const documents = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '2 minutes' });
+const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
+const documents = proxyActivities<ApplicationDbActivities>(P.documentRendering);
 const STATUS_LABELS: Record<SealLifeStatus, string> = { active: '在用', suspended: '暂停使用', stopped: '停止使用', cancelled: '已登出' };
 const CHANGE_LABELS = { suspend: ['暂停', 'suspend'], resume: ['恢复', 'resume'], stop: ['停止使用', 'stop'], cancel: ['登出', 'cancel'] } as const;
 
 export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: SealLifeStatus }> {
-  const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
+  const hsm = proxyActivities<ApplicationHsmActivities>(onQueue(input.hsmTaskQueue, P.hsmOperation));
   upsertCaseScope(input.districtCode);
   let status = input.status;
   let busy = false;

@@ -2,6 +2,7 @@
 // Used for anything the platform must vouch for later (imprint bindings, audit chain heads).
 import { proxyActivities } from '@temporalio/workflow';
 import type { DbActivities, HsmActivities } from '../activities';
+import { ACTIVITY_POLICIES as P, onQueue } from './activity-policies';
 
 export interface SignStatementInput {
   statementId: string;
@@ -11,11 +12,11 @@ export interface SignStatementInput {
   hsmTaskQueue: string;
 }
 
-const db = proxyActivities<DbActivities>({ startToCloseTimeout: '30 seconds' });
+const db = proxyActivities<DbActivities>(P.dbStatement);
 
 export async function signStatementWorkflow(input: SignStatementInput): Promise<{ statementId: string }> {
   // Signing takes milliseconds; a short timeout lets a retry on another worker take over from a dead one.
-  const hsm = proxyActivities<HsmActivities>({ taskQueue: input.hsmTaskQueue, startToCloseTimeout: '5 seconds' });
+  const hsm = proxyActivities<HsmActivities>(onQueue(input.hsmTaskQueue, P.hsmOperation));
   const signed = await hsm.signPlatformStatement({ kind: input.kind, payload: input.payload });
   await db.storePlatformStatement({ ...signed, statementId: input.statementId, requestedBy: input.requestedBy });
   return { statementId: input.statementId };

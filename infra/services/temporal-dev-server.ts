@@ -13,6 +13,9 @@ export interface RunningTemporal {
   address: string;
   uiUrl?: string;
   started: boolean;
+  /** The dev server's process, and how to start it again on the same state (scripts/up.ts supervises it). */
+  process?: ChildProcess;
+  relaunch?: () => Promise<ChildProcess>;
   /** Asks the server to stop at once (synchronous, so it happens even if this process exits right after). */
   signalStop(): void;
   stop(): Promise<void>;
@@ -61,20 +64,29 @@ export async function startTemporal(config: Config, log: (m: string) => void): P
     ...Object.entries(config.temporal.searchAttributes).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
   ];
   const logFile = openSync(path.join(path.dirname(dbPath), 'server.log'), 'a');
-  const child: ChildProcess = spawn(findTemporalCli(config), args, { stdio: ['ignore', logFile, logFile] });
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  try {
-    await waitForNamespace(config, 60_000, () => exited);
-  } catch (e) {
-    child.kill('SIGTERM');
-    throw new Error(`Temporal dev server did not become ready (see ${path.dirname(dbPath)}/server.log): ${(e as Error).message}`);
-  }
+  const cli = findTemporalCli(config);
+  let child: ChildProcess;
+  const launch = async () => {
+    const c: ChildProcess = spawn(cli, args, { stdio: ['ignore', logFile, logFile] });
+    let exited = false;
+    c.on('exit', () => (exited = true));
+    try {
+      await waitForNamespace(config, 60_000, () => exited);
+    } catch (e) {
+      c.kill('SIGTERM');
+      throw new Error(`Temporal dev server did not become ready (see ${path.dirname(dbPath)}/server.log): ${(e as Error).message}`);
+    }
+    child = c;
+    return c;
+  };
+  await launch();
   log(`Temporal: dev server on ${config.temporal.address}, Web UI ${temporalUiUrl(config)}, state in ${dbPath}`);
   return {
     address: config.temporal.address,
     uiUrl: temporalUiUrl(config),
     started: true,
+    process: child!,
+    relaunch: launch,
     signalStop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     },

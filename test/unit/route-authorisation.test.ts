@@ -64,6 +64,7 @@ const TABLE: Record<string, Rule> = {
   'GET /api/supervision/unclaimed': r('district', 'officer', 'supervisor'),
   'POST /api/registration/holders': r('city', 'admin'),
   'PATCH /api/makers/:id/licence': r('city', 'admin'),
+  'GET /api/admin/failing-activities': r('city', 'admin'),
   'GET /api/seals/:id': r('own', ...EVERYONE),
   'POST /api/seals/:id/changes': r('maker', 'maker'),
   'POST /api/seals/:id/keepers': r('holder', 'holder'),

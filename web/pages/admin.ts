@@ -5,9 +5,10 @@ import { updateMakerLicence, type Deps } from '../../usecases/applications';
 import { adminOverview } from '../../usecases/web-queries';
 import { createAccount, disableAccount, holderIdByUscc, ROLES } from '../../usecases/account-admin';
 import { BEIJING_DISTRICTS } from '../../domain/districts';
+import { listFailingActivities } from '../../usecases/failing-activities';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
-import { districtName, formatDate } from './labels';
+import { districtName, formatDate, formatTime } from './labels';
 import { renderPage } from './render';
 import type { Lang } from './session';
 import { translate } from './render';
@@ -20,6 +21,8 @@ export function adminPages(deps: Deps): Router {
   async function show(req: Request, res: Response, refusal: Refusal | null = null, extra: { created?: { username: string; link: string; expires: string }; values?: Record<string, string> } = {}) {
     const lang: Lang = req.lang ?? 'zh';
     const o = await adminOverview(deps.db, req.actor!);
+    // Read from Temporal: when it is unreachable the page still serves licences and users, and says so.
+    const failing = await listFailingActivities(deps, req.actor!).catch(() => null);
     renderPage(req, res, 'admin', {
       created: extra.created,
       values: extra.values ?? {},
@@ -36,6 +39,13 @@ export function adminPages(deps: Deps): Router {
         statuses: ['active', 'suspended', 'revoked'].map((s) => ({ value: s, label: translate(lang, `licence.${s}`), selected: s === m.licence_status })),
       })),
       users: o.users.map((u) => ({ ...u, self: u.id === req.actor!.userId, disabled: u.disabled_at ? formatDate(u.disabled_at) : null, role: translate(lang, `role.${u.role}`), scope: u.district_code ? districtName(u.district_code, lang) : (u.maker_name ?? u.holder_name ?? (lang === 'zh' ? '全市' : 'City')) })),
+      failingUnknown: failing === null,
+      failing: (failing ?? []).map((f) => ({
+        ...f,
+        error: f.last_failure ? `${f.last_failure.type ? `${f.last_failure.type}: ` : ''}${f.last_failure.message}` : '',
+        failed: formatTime(f.last_failure?.at),
+        next: formatTime(f.next_attempt_at),
+      })),
       errors: refusal?.fields,
       alert: refusal?.alert,
     }, refusal?.status ?? 200);

@@ -41,7 +41,7 @@ export interface TimelineEntry {
 }
 
 const EVENT_TONE: Record<string, string> = {
-  filing_overdue: 'bad', filing_returned: 'bad', production_failed: 'bad', establishment_rejected: 'bad', reset_refused: 'bad', licence_paused: 'bad', cancelled_unclaimed: 'bad',
+  filing_overdue: 'bad', filing_returned: 'bad', production_failed: 'bad', establishment_rejected: 'bad', reset_refused: 'bad', reset_failed: 'bad', licence_paused: 'bad', cancelled_unclaimed: 'bad',
   filing_accepted: 'ok', collected: 'ok', produced: 'ok', materials_complete: 'ok', reset_approved: 'ok', establishment_approved: 'ok', completed: 'ok',
 };
 

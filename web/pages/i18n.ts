@@ -338,4 +338,13 @@ export const MESSAGES: Record<string, [string, string]> = {
   'setup.intro': ['为账户设置登录密码。此链接只能使用一次。', 'Set the login password of your account. This link works once.'],
   'setup.submit': ['设置密码', 'Set password'],
   'setup.done': ['密码已设置，请登录。', 'Your password is set; please log in.'],
+  'admin.failing': ['持续失败的后台步骤', 'Steps that keep failing'],
+  'admin.failingHint': ['连续失败10次以上（约35秒）的后台步骤；暂时性故障恢复后自动继续，业务规则拒绝的不重试。', 'Background steps that failed 10 times or more in a row (about 35 s); they carry on by themselves once a transient fault heals; refusals by a business rule are not retried.'],
+  'admin.failingCase': ['案件', 'Case'],
+  'admin.failingStep': ['步骤', 'Step'],
+  'admin.failingAttempt': ['尝试次数', 'Attempt'],
+  'admin.failingError': ['最近错误', 'Last error'],
+  'admin.failingNext': ['下次尝试', 'Next attempt'],
+  'admin.failingNone': ['当前没有持续失败的步骤。', 'No step is failing now.'],
+  'admin.failingUnknown': ['暂时无法读取（Temporal 不可达），请稍后刷新。', 'Cannot be read now (Temporal is unreachable); reload later.'],
 };

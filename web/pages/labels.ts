@@ -108,6 +108,7 @@ export const EVENT_LABELS: Record<string, Bi> = {
   reset_approval_requested: bi('提请口令重置审批', 'Reset approval requested'),
   reset_approved: bi('口令重置已批准', 'Reset approved'),
   reset_refused: bi('口令重置被退回', 'Reset refused'),
+  reset_failed: bi('口令重置未能完成', 'Reset could not be completed'),
   keeper_named: bi('指定保管人', 'Keeper named'),
   keeper_removed: bi('移除保管人', 'Keeper removed'),
   protection_password_set: bi('设置保护口令', 'Protection password set'),
