@@ -31,7 +31,7 @@ const STATUS_LABELS: Record<string, [string, string]> = {
 export const sealWorkflowId = (sealId: string) => `seal:${sealId}`;
 export const changeWorkflowId = (caseId: string) => `change:${caseId}`;
 
-async function loadSeal(deps: Pick<Deps, 'db'>, sealId: string) {
+export async function loadSeal(deps: Pick<Deps, 'db'>, sealId: string) {
   if (!UUID.test(sealId)) throw notFound('Seal', '印章');
   const seal = await deps.db('seals as s').join('cases as c', 'c.id', 's.case_id').where('s.id', sealId).first('s.*', 'c.maker_id', 'c.district_code', 'c.holder_id as case_holder_id');
   if (!seal) throw notFound('Seal', '印章');
@@ -120,7 +120,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
     await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify({ kind, sealStatus: current.status }), actor_id: actor.userId, at: new Date() });
   });
   try {
-    await sealHandle.executeUpdate(applyChangeUpdate, { args: [{ changeCaseId: caseId, kind: change, reason: kind === 'replace' ? 'replacement' : change === 'cancel' ? 'holder_request' : null }] });
+    await sealHandle.executeUpdate(applyChangeUpdate, { args: [{ changeCaseId: caseId, kind: change, reason: kind === 'replace' ? 'replacement' : change === 'cancel' ? 'holder_request' : null, ...(kind === 'replace' ? { revocationReason: replacementReason === 'holder_change' ? 'affiliationChanged' : 'superseded' } : {}) }] });
   } catch (e) {
     // The request stays on record as refused, with the reason.
     if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {

@@ -2,12 +2,15 @@
 import { Worker } from '@temporalio/worker';
 import { createHsmActivities } from '../activities';
 import { Hsm } from '../infra/hsm/hsm';
+import { pkiBaseUrl } from '../infra/config';
 import { loadPlatformSigningKey } from '../infra/pki/platform';
 import { connectWorkerContext, type WorkerContext } from './connect';
 import { startAuditHeadSigning } from '../infra/audit/head-signing';
+import { assertSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
 
 export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Worker> {
   const platformKey = await loadPlatformSigningKey(ctx.db);
+  await assertSealKeyWrapping(hsm, ctx.db); // M4: no seal key under a wrapping key that lets it out
   return Worker.create({
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
@@ -16,7 +19,7 @@ export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Wor
       hsm,
       db: ctx.db,
       platformKey,
-      policy: { validityYears: ctx.config.pki.sealCertificateValidityYears },
+      policy: { validityYears: ctx.config.pki.sealCertificateValidityYears, pkiBaseUrl: pkiBaseUrl(ctx.config), policyOid: ctx.config.pki.sealCertificatePolicyOid },
       crlNextUpdateHours: ctx.config.pki.crlNextUpdateHours,
     }),
   });

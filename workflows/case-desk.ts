@@ -30,7 +30,7 @@ export function wrongState(state: CaseState, action: { zh: string; en: string })
   });
 }
 
-export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace';
+export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace' | 'compromise';
 
 export function createCaseDesk(caseId: string, districtCode: string, initial: CaseStatus) {
   const state: CaseState = {

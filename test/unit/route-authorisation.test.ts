@@ -34,6 +34,7 @@ const TABLE: Record<string, Rule> = {
   'GET /pki/crl.der': pub,
   'GET /pki/root-ca.pem': pub,
   'GET /pki/issuing-ca.pem': pub,
+  'GET /pki/issuing-ca.crt': pub,
   'POST /pki/ocsp': pub,
   'GET /pki/ocsp/:request': pub,
 
@@ -62,6 +63,7 @@ const TABLE: Record<string, Rule> = {
   'PATCH /api/makers/:id/licence': r('city', 'admin'),
   'GET /api/seals/:id': r('own', ...EVERYONE),
   'POST /api/seals/:id/changes': r('maker', 'maker'),
+  'POST /api/seals/:id/compromise-reports': r('own', 'officer', 'holder'),
   'POST /api/seals/:id/keepers': r('holder', 'holder'),
   'GET /api/seals/:id/keepers': r('own', 'officer', 'supervisor', 'maker', 'holder'),
   'POST /api/person-lookups': r('district', 'officer', 'supervisor'),

@@ -2,6 +2,7 @@
 // an account here, so nothing below asks for a login. Mount before `authenticate`.
 //   GET  /pki/crl.der              the issuing CA's current CRL (application/pkix-crl)
 //   GET  /pki/issuing-ca.pem       the issuing CA certificate
+//   GET  /pki/issuing-ca.crt       the same, DER (application/pkix-cert): the AIA caIssuers URL of seal certificates
 //   GET  /pki/root-ca.pem          the root CA certificate
 //   POST /pki/ocsp                 OCSP (RFC 6960 appendix A.1), body application/ocsp-request ≤ 64 KiB
 //                                  (answered before express by withOcspFrontDoor, see web/server.ts)
@@ -125,6 +126,15 @@ export function pkiRoutes(deps: PkiDeps): Router {
   }
   r.get('/pki/root-ca.pem', async (_req, res) => sendCaPem(res, 'root'));
   r.get('/pki/issuing-ca.pem', async (_req, res) => sendCaPem(res, 'issuing'));
+  // RFC 5280 §4.2.2.1: an HTTP caIssuers URI names a DER certificate (or certs-only CMS).
+  r.get('/pki/issuing-ca.crt', async (_req, res) => {
+    const row = await deps.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der');
+    if (!row) {
+      res.status(503).json({ error: { code: 'not_provisioned', message_zh: '平台证书尚未生成', message_en: 'The platform PKI is not provisioned', fields: [] } });
+      return;
+    }
+    res.type('application/pkix-cert').set('cache-control', 'public, max-age=3600').send(row.der as Buffer);
+  });
 
   // ---------- OCSP ----------
   const answer = answerFor(deps);

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { Deps } from '../../usecases/applications';
 import { getSeal, requestSealChange } from '../../usecases/seal-lifecycle';
+import { reportSealCompromise } from '../../usecases/seal-compromise';
 import { requireRole } from '../auth';
 import { readUpload } from '../upload';
 
@@ -15,6 +16,10 @@ export function sealRoutes(deps: Deps): Router {
   r.post('/api/seals/:id/changes', requireRole('maker'), async (req, res) => {
     const { fields, file } = await readUpload(req);
     res.status(201).json(await requestSealChange(deps, req.actor!, String(req.params.id), { kind: fields.kind, fields, letter: file }));
+  });
+  // JSON: report (lost | compromised), invalidity_date, handler_name, handler_id_number, handler_phone, reason
+  r.post('/api/seals/:id/compromise-reports', requireRole('holder', 'officer'), async (req, res) => {
+    res.status(201).json(await reportSealCompromise(deps, req.actor!, String(req.params.id), req.body));
   });
   return r;
 }
