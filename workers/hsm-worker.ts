@@ -7,6 +7,7 @@ import { loadPlatformSigningKey } from '../infra/pki/platform';
 import { connectWorkerContext, type WorkerContext } from './connect';
 import { startAuditHeadSigning } from '../infra/audit/head-signing';
 import { assertSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
+import { ensureCrlSchedule } from '../infra/pki/crl-schedule';
 
 export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Worker> {
   const platformKey = await loadPlatformSigningKey(ctx.db);
@@ -36,6 +37,7 @@ if (require.main === module) {
     const hsm = await openHsm(ctx);
     try {
       await startAuditHeadSigning(ctx.connection, ctx.config); // M6: the audit chain's head is signed here, in the HSM
+      await ensureCrlSchedule(ctx.connection, ctx.config); // M13: CRLs issued here on a schedule, served by the web from PostgreSQL
       await (await createHsmWorker(ctx, hsm)).run();
     } finally {
       await hsm.close();
