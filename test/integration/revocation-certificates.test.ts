@@ -11,6 +11,9 @@ import { promisify } from 'node:util';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { eventually } from '../helpers/wait';
+import { currentCrl, generateCrl } from '../../infra/pki/crl';
+import { CRL_SCHEDULE_ID, crlIntervalMinutes, ensureCrlSchedule } from '../../infra/pki/crl-schedule';
 
 const run = promisify(execFile);
 let app: RunningApp;
@@ -260,4 +263,34 @@ test('M13: an officer reports a stopped seal compromised: the stop\'s revocation
   const ocsp = await rp.ocsp();
   expect(ocsp).toContain(`Revocation Time: ${opensslTime(new Date(stoppedAt))}`);
   expect(ocsp).toMatch(/Reason: keyCompromise/);
+});
+
+// Last in this file: it leaves an expired CRL behind for a moment.
+test('M13: CRLs are issued on a Temporal Schedule by the HSM queue; the web serves the latest from PostgreSQL and never signs one', async () => {
+  // The latest CRL has expired (as if the schedule had stopped): the web serves it as it is, and issues none.
+  const expired = await generateCrl(app.hsm, app.db, { nextUpdateHours: 1, now: new Date(Date.now() - 2 * 3_600_000) });
+  const served = await fetch(`${app.url}/pki/crl.der`);
+  expect(served.headers.get('etag')).toBe(`"crl-${expired.crlNumber}"`);
+  expect(Buffer.from(await served.arrayBuffer()).equals(expired.der)).toBe(true);
+  expect((await currentCrl(app.db))!.crlNumber).toBe(expired.crlNumber);
+
+  await ensureCrlSchedule(app.temporalClient.connection, app.config);
+  await ensureCrlSchedule(app.temporalClient.connection, app.config); // a second start updates, does not fail
+  const schedule = app.temporalClient.schedule.getHandle(CRL_SCHEDULE_ID);
+  try {
+    const described = await schedule.describe();
+    expect(described.spec.intervals?.[0].every).toBe(crlIntervalMinutes(app.config) * 60_000);
+    expect(crlIntervalMinutes(app.config)).toBe((app.config.pki.crlNextUpdateHours * 60) / 4);
+    expect(described.action).toMatchObject({ workflowType: 'crlIssuanceWorkflow', taskQueue: app.config.temporal.taskQueues.main, args: [{ hsmTaskQueue: app.config.temporal.taskQueues.hsm }] });
+    await schedule.trigger();
+    const fresh = await eventually('a CRL issued by the schedule', () => currentCrl(app.db), (c) => !!c && c.crlNumber > expired.crlNumber);
+    expect(fresh!.nextUpdate.getTime() - fresh!.thisUpdate.getTime()).toBe(app.config.pki.crlNextUpdateHours * 3_600_000);
+    const again = await fetch(`${app.url}/pki/crl.der`);
+    expect(again.headers.get('etag')).toBe(`"crl-${fresh!.crlNumber}"`);
+    // The one a relying party finds from a certificate verifies under the issuing CA.
+    const { sealId } = await collectedSeal(app, maker, officer);
+    expect(await (await relyingParty(sealId)).verify()).toBe('seal.pem: OK');
+  } finally {
+    await schedule.delete();
+  }
 });
