@@ -151,6 +151,7 @@ export class Hsm {
   private drained?: () => void;
   private readonly handles = new Map<string, KeyHandles>();
   private readonly labelLocks = new Map<string, Promise<unknown>>();
+  private readonly verifiedSealWrapping = new Set<string>();
   /** How long ensure* waits for a concurrent creator (another process) to settle before giving up. */
   raceTimeoutMs = 10_000;
 
@@ -485,6 +486,7 @@ export class Hsm {
    */
   async ensureSealWrappingKey(label: string): Promise<{ created: boolean }> {
     const { created } = await this.ensureKey(label, 'aes', [...SEAL_KEY_UNWRAP_TEMPLATE]);
+    if (this.verifiedSealWrapping.has(label)) return { created };
     const template = await this.unwrapTemplate(label);
     const missing = SEAL_KEY_UNWRAP_TEMPLATE.filter((want) => {
       const got = template.find((a) => a.type === want.type)?.value;
@@ -493,6 +495,7 @@ export class Hsm {
     if (missing.length > 0) {
       throw new Error(`token key "${label}" has no CKA_UNWRAP_TEMPLATE making unwrapped seal keys sensitive, non-extractable and sign-only: it was not made by this version; delete it on the token (no seal key may be wrapped under it) and start again`);
     }
+    this.verifiedSealWrapping.add(label); // checked once per process: a token key's template cannot change
     return { created };
   }
 
@@ -509,6 +512,7 @@ export class Hsm {
   /** Destroys every token secret key with this label (a retired wrapping key). */
   async destroySecretKey(label: string): Promise<number> {
     this.handles.delete(`aes:${label}`);
+    this.verifiedSealWrapping.delete(label);
     return this.withSession((s) => {
       const keys = this.findByLabel(s, pkcs11js.CKO_SECRET_KEY, label);
       for (const k of keys) this.lib.C_DestroyObject(s, k);
