@@ -211,8 +211,12 @@ export function createApplicationDbActivities(db: Db) {
         .ignore();
     },
 
-    /** The seal ends; its certificate is revoked with the reason and time recorded (the certificate is kept). */
-    async markSealCancelled(c: { sealId: string; reason: string; at: string }) {
+    /**
+     * The seal ends; its certificate is revoked with the reason and time recorded (the certificate is kept).
+     * M13: a certificate already revoked (stopped) or on hold keeps that first time and reason, so signatures
+     * made between the two changes do not look valid.
+     */
+    async markSealCancelled(c: { sealId: string; reason: string; at: string; revocationReason?: string }) {
       await db('seals')
         .where({ id: c.sealId })
         .whereNull('cancelled_at')
@@ -220,8 +224,8 @@ export function createApplicationDbActivities(db: Db) {
           status: 'cancelled',
           cancelled_at: c.at,
           cancellation_reason: c.reason,
-          revoked_at: db.raw('case when certificate_der is null then null else ?::timestamptz end', [c.at]),
-          revocation_reason: db.raw("case when certificate_der is null then null else 'cessationOfOperation' end"),
+          revoked_at: db.raw('case when certificate_der is null then null else coalesce(revoked_at, hold_since, ?::timestamptz) end', [c.at]),
+          revocation_reason: db.raw('case when certificate_der is null then null else coalesce(revocation_reason, ?) end', [c.revocationReason ?? 'cessationOfOperation']),
         });
     },
   };

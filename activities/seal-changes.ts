@@ -9,17 +9,17 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { personalData } from '../infra/crypto/personal-data';
-import { applyChangeUpdate, type CancellationReason, type ChangeKind, type SealLifeStatus } from '../workflows/seal-messages';
+import { applyChangeUpdate, type CancellationReason, type ChangeKind, type RevocationReason, type SealLifeStatus } from '../workflows/seal-messages';
 
 export type SealChangeOutcome = { applied: true; status: SealLifeStatus } | { applied: false; zh: string; en: string; status: string };
 
 export function createSealChangeDbActivities(db: Db) {
   return {
     /** The seal's workflow applies the change (or refuses it, naming its status); the same request applies once. */
-    async applySealChange(c: { sealId: string; changeCaseId: string; kind: ChangeKind; reason: CancellationReason | null }): Promise<SealChangeOutcome> {
+    async applySealChange(c: { sealId: string; changeCaseId: string; kind: ChangeKind; reason: CancellationReason | null; revocationReason?: RevocationReason }): Promise<SealChangeOutcome> {
       const handle = Context.current().client.workflow.getHandle(`seal:${c.sealId}`);
       try {
-        const r = await handle.executeUpdate(applyChangeUpdate, { updateId: `change:${c.changeCaseId}`, args: [{ changeCaseId: c.changeCaseId, kind: c.kind, reason: c.reason }] });
+        const r = await handle.executeUpdate(applyChangeUpdate, { updateId: `change:${c.changeCaseId}`, args: [{ changeCaseId: c.changeCaseId, kind: c.kind, reason: c.reason, ...(c.revocationReason ? { revocationReason: c.revocationReason } : {}) }] });
         return { applied: true, status: r.status };
       } catch (e) {
         if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {

@@ -5,18 +5,31 @@ import type { Db } from '../infra/db';
 import { approvePasswordReset } from '../usecases/keepers';
 import type { Hsm } from '../infra/hsm/hsm';
 import { generateCrl } from '../infra/pki/crl';
-import type { SealLifeStatus } from '../workflows/seal-messages';
+import type { RevocationReason, SealLifeStatus } from '../workflows/seal-messages';
 
 export function createSealLifeDbActivities(db: Db) {
   return {
-    /** Suspension puts the certificate on hold; resumption lifts it; stopping revokes it for good. */
-    async setSealLifeStatus({ sealId, status, at }: { sealId: string; status: Exclude<SealLifeStatus, 'cancelled'>; at: string }) {
+    /**
+     * Suspension puts the certificate on hold; resumption lifts it; stopping revokes it for good (M13), with
+     * the first revocation's time: a seal stopped while on hold is revoked from the hold's start, since it
+     * has not been valid since then. A keyCompromise report replaces an earlier reason and adds its
+     * invalidity date, but keeps the time.
+     */
+    async setSealLifeStatus({ sealId, status, at, revocationReason, invalidityDate }: { sealId: string; status: Exclude<SealLifeStatus, 'cancelled'>; at: string; revocationReason?: RevocationReason; invalidityDate?: string }) {
+      const compromise = revocationReason === 'keyCompromise';
       const patch =
         status === 'suspended'
           ? { status, hold_since: db.raw('coalesce(hold_since, ?::timestamptz)', [at]) }
           : status === 'active'
             ? { status, hold_since: null }
-            : { status, hold_since: null, stopped_at: db.raw('coalesce(stopped_at, ?::timestamptz)', [at]), revoked_at: db.raw('coalesce(revoked_at, ?::timestamptz)', [at]), revocation_reason: db.raw("coalesce(revocation_reason, 'cessationOfOperation')") };
+            : {
+                status,
+                hold_since: null,
+                stopped_at: db.raw('coalesce(stopped_at, ?::timestamptz)', [at]),
+                revoked_at: db.raw('coalesce(revoked_at, hold_since, ?::timestamptz)', [at]),
+                revocation_reason: compromise ? 'keyCompromise' : db.raw('coalesce(revocation_reason, ?)', [revocationReason ?? 'cessationOfOperation']),
+                ...(compromise ? { invalidity_date: db.raw('coalesce(invalidity_date, ?::timestamptz)', [invalidityDate ?? at]) } : {}),
+              };
       await db('seals').where({ id: sealId }).whereNot({ status: 'cancelled' }).update(patch);
     },
   };

@@ -6,19 +6,31 @@ import type { Hsm } from '../infra/hsm/hsm';
 import * as x509 from '../infra/pki/x509';
 import { ISSUING_CA_KEY_LABEL, issueCertificate } from '../infra/pki/ca';
 import { hsmCrypto } from '../infra/pki/hsm-crypto';
+import { SEAL_WRAPPING_KEY_LABEL } from '../infra/pki/seal-key-wrapping';
 import type { PlatformSigningKey } from '../infra/pki/platform';
 import { sealKindLabel, type SealKind } from '../domain/seals';
 import { sealCertificateNames } from '../domain/seal-text';
 import { domainErrorsAreFinal } from './domain-failure';
 import { createStatementSigning, createStatementStore } from './platform-statements';
 
-/** The AES key inside the HSM under which every seal's private key is wrapped (never extractable). */
-export const SEAL_WRAPPING_KEY_LABEL = 'eseal-seal-key-wrapping';
+/** The AES key inside the HSM under which every seal's private key is wrapped (never extractable; unwrap template, M4). */
+export { SEAL_WRAPPING_KEY_LABEL };
 
 export interface SealCertificatePolicy {
   /** Validity of seal certificates in years (from configuration). */
   validityYears: number;
+  /** Public base URL of the PKI routes (pki.publicBaseUrl): CRL Distribution Points and AIA point there. */
+  pkiBaseUrl: string;
+  /** certificatePolicies OID (pki.sealCertificatePolicyOid). */
+  policyOid: string;
 }
+
+/** Where relying parties find the status services and the issuer, written into each seal certificate. */
+export function sealCertificateLocations(baseUrl: string) {
+  return { crl: `${baseUrl}/pki/crl.der`, ocsp: `${baseUrl}/pki/ocsp`, caIssuers: `${baseUrl}/pki/issuing-ca.crt` };
+}
+
+const UNIQUE_VIOLATION = '23505';
 
 /** Private-enterprise-number arc for our subject attributes would need registration; we use standard ones. */
 function sealSubject(s: { holder_name: string; holder_uscc: string; kind: SealKind; number: number | null; seal_code: string }): x509.JsonName {
@@ -51,7 +63,7 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
     async generateSealKey({ sealId }: { sealId: string }): Promise<{ publicKeySpkiBase64: string }> {
       const existing = await db('seal_keys').where({ seal_id: sealId }).first('public_key_spki');
       if (existing) return { publicKeySpkiBase64: (existing.public_key_spki as Buffer).toString('base64') };
-      await hsm.ensureAesWrappingKey(SEAL_WRAPPING_KEY_LABEL);
+      await hsm.ensureSealWrappingKey(SEAL_WRAPPING_KEY_LABEL);
       const { wrappedPrivateKey, publicKeySpki } = await hsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL);
       // Key and seal in one statement (one round trip) when this attempt's key is the one stored.
       const { rows } = await db.raw(
@@ -82,27 +94,31 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
       const notBefore = new Date(Date.now() - 60_000);
       const notAfter = new Date(notBefore);
       notAfter.setUTCFullYear(notAfter.getUTCFullYear() + deps.policy.validityYears);
-      const cert = await issueCertificate(hsm, {
-        issuerCertDer: issuing.der,
-        issuerKeyLabel: ISSUING_CA_KEY_LABEL,
-        subject: await domainErrorsAreFinal(async () => sealSubject(s)),
-        publicKeySpki: key.public_key_spki,
-        notBefore,
-        notAfter,
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
-          await x509.SubjectKeyIdentifierExtension.create(key.public_key_spki, false, hsmCrypto),
-        ],
-      });
-      const fingerprint = createHash('sha256').update(cert.der).digest('hex');
-      const [updated] = await db('seals')
-        .where({ id: sealId })
-        .whereNull('certificate_der')
-        .update({ certificate_der: cert.der, certificate_serial: cert.serialNumber, certificate_fingerprint: fingerprint })
-        .returning(['certificate_serial', 'certificate_fingerprint']);
-      const stored = updated ?? (await db('seals').where({ id: sealId }).first('certificate_serial', 'certificate_fingerprint')); // a concurrent retry's
-      return { serial: stored.certificate_serial, fingerprint: stored.certificate_fingerprint };
+      const at = sealCertificateLocations(deps.policy.pkiBaseUrl);
+      const extensions = [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+        await x509.SubjectKeyIdentifierExtension.create(key.public_key_spki, false, hsmCrypto),
+        new x509.CertificatePolicyExtension([deps.policy.policyOid]),
+        new x509.CRLDistributionPointsExtension([at.crl]),
+        new x509.AuthorityInfoAccessExtension({ ocsp: [at.ocsp], caIssuers: [at.caIssuers] }),
+      ];
+      // The serial is random (randomSerial) and UNIQUE in PostgreSQL: a clash, however unlikely, is issued again.
+      for (let attempt = 1; ; attempt++) {
+        const cert = await issueCertificate(hsm, { issuerCertDer: issuing.der, issuerKeyLabel: ISSUING_CA_KEY_LABEL, subject: await domainErrorsAreFinal(async () => sealSubject(s)), publicKeySpki: key.public_key_spki, notBefore, notAfter, extensions });
+        const fingerprint = createHash('sha256').update(cert.der).digest('hex');
+        try {
+          const [updated] = await db('seals')
+            .where({ id: sealId })
+            .whereNull('certificate_der')
+            .update({ certificate_der: cert.der, certificate_serial: cert.serialNumber, certificate_fingerprint: fingerprint })
+            .returning(['certificate_serial', 'certificate_fingerprint']);
+          const stored = updated ?? (await db('seals').where({ id: sealId }).first('certificate_serial', 'certificate_fingerprint')); // a concurrent retry's
+          return { serial: stored.certificate_serial, fingerprint: stored.certificate_fingerprint };
+        } catch (e) {
+          if ((e as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 3) throw e;
+        }
+      }
     },
 
     /** S3: the platform signs { seal, code, certificate, imprint hash } so the imprint is bound to the seal. */

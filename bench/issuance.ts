@@ -250,7 +250,7 @@ async function main() {
     const admin = await createUser(app.db, 'admin');
 
     // 1. HSM at the start.
-    await app.hsm.ensureAesWrappingKey(SEAL_WRAPPING_KEY_LABEL);
+    await app.hsm.ensureSealWrappingKey(SEAL_WRAPPING_KEY_LABEL);
     await runPool(20, 1, () => app.hsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL));
     heading('HSM: wrapped key generation (generateWrappedEcKeyPair), one at a time');
     const hsmStart = await hsmWrappedRate(app, 3);

@@ -56,6 +56,11 @@ const fileSchema = z.object({
   pki: z.object({
     sealCertificateValidityYears: z.coerce.number().int().min(1).max(20),
     crlNextUpdateHours: z.coerce.number().int().min(1).max(24 * 31),
+    // Where relying parties reach the PKI routes (CRL, OCSP, CA certificates), written into every seal
+    // certificate (CRL Distribution Points, Authority Information Access). Empty: this machine's web port.
+    publicBaseUrl: z.union([z.literal(''), z.string().url().regex(/^https?:\/\/[^?#]*[^/?#]$/, 'an http(s) URL without a trailing slash, query or fragment')]),
+    // The certificate policy seal certificates assert (certificatePolicies).
+    sealCertificatePolicyOid: z.string().regex(/^[0-2](\.(0|[1-9]\d*)){2,}$/, 'a dotted object identifier such as 1.2.156.xxx'),
   }),
   records: z.object({ correctionNeedsOfficerApproval: bool }),
   blobs: blobsSchema,
@@ -82,6 +87,13 @@ export type FileConfig = z.infer<typeof fileSchema>;
 export type Config = FileConfig & { runtime: z.infer<typeof envSchema>; rootDir: string };
 
 export class ConfigError extends Error {}
+
+/** The PKCS#11 module and token label of the SoftHSM token this project creates itself (scripts/stack.ts). */
+export const PROJECT_SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+export const PROJECT_TOKEN_LABEL = 'eseal';
+/** Demo PINs, only ever for that token. */
+const DEMO_HSM_PIN = '20190419';
+const DEMO_HSM_SO_PIN = '19990425';
 
 const toEnvName = (keyPath: string[]) =>
   'ESEAL_' + keyPath.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
@@ -146,11 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     databaseAppUser: env.DATABASE_APP_USER ?? 'eseal_app',
     databaseAppPassword: env.DATABASE_APP_PASSWORD || undefined,
     postgresPort: env.POSTGRES_PORT ?? 5433,
-    pkcs11Module: env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so',
-    hsmTokenLabel: env.HSM_TOKEN_LABEL ?? 'eseal',
-    // Demo PINs for the local SoftHSM token; a real deployment sets HSM_PIN / HSM_SO_PIN.
-    hsmPin: env.HSM_PIN ?? '20190419',
-    hsmSoPin: env.HSM_SO_PIN ?? '19990425',
+    pkcs11Module: env.PKCS11_MODULE || PROJECT_SOFTHSM_MODULE,
+    hsmTokenLabel: env.HSM_TOKEN_LABEL || PROJECT_TOKEN_LABEL,
+    // M4: demo PINs only for the SoftHSM token this project creates under DATA_DIR (checked below).
+    hsmPin: env.HSM_PIN ?? DEMO_HSM_PIN,
+    hsmSoPin: env.HSM_SO_PIN ?? DEMO_HSM_SO_PIN,
     temporalCli: env.TEMPORAL_CLI || undefined,
     demoData: env.DEMO_DATA ?? false,
   });
@@ -159,5 +171,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
       `Invalid environment:\n${describeIssues(runtime.error, '', (p) => runtimeNames[p[0] as keyof typeof runtimeNames] ?? p.join('.'))}`,
     );
   }
-  return { ...parsed.data, runtime: runtime.data, rootDir };
+  const r = runtime.data;
+  if (env.HSM_PIN === undefined) {
+    const projectConf = path.join(r.dataDir, 'hsm', 'softhsm2.conf');
+    const foreign =
+      r.pkcs11Module !== PROJECT_SOFTHSM_MODULE
+        ? `PKCS11_MODULE=${r.pkcs11Module}`
+        : r.hsmTokenLabel !== PROJECT_TOKEN_LABEL
+          ? `HSM_TOKEN_LABEL=${r.hsmTokenLabel}`
+          : env.SOFTHSM2_CONF && path.resolve(env.SOFTHSM2_CONF) !== projectConf
+            ? `SOFTHSM2_CONF=${env.SOFTHSM2_CONF}`
+            : null;
+    if (foreign) {
+      throw new ConfigError(`Invalid environment:\n  HSM_PIN: required with ${foreign}: the demo PIN is only for the SoftHSM token this project creates (${projectConf})`);
+    }
+  }
+  return { ...parsed.data, runtime: r, rootDir };
 }
+
+/** The public base URL of the PKI routes: pki.publicBaseUrl, or this machine's web port. */
+export const pkiBaseUrl = (config: Pick<Config, 'pki' | 'runtime'>) => config.pki.publicBaseUrl || `http://127.0.0.1:${config.runtime.webPort}`;

@@ -8,6 +8,7 @@ import { ensureSoftHsmToken } from '../infra/hsm/softhsm-token';
 import { Hsm } from '../infra/hsm/hsm';
 import { provisionPlatformPki } from '../infra/pki/platform';
 import { ensureAuditSigningCertificate } from '../infra/audit/heads';
+import { ensureSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
 import { PERSONAL_DATA_KEK_LABEL } from '../infra/crypto/personal-data';
 import { encryptLegacyPersonalData } from '../infra/crypto/backfill';
 import { blobStoreFromConfig } from '../infra/blobs';
@@ -71,6 +72,9 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
         const pki = await provisionPlatformPki(hsm, db, runtime.dataDir, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
         await ensureAuditSigningCertificate(hsm, runtime.dataDir); // M6: the key that signs the audit chain's heads
         await hsm.ensureAesWrappingKey(PERSONAL_DATA_KEK_LABEL); // P1: wraps the keys of personal data at rest
+        // M4: the seal wrapping key with its unwrap template; seal keys of an older token are moved under it.
+        const wrapping = await ensureSealKeyWrapping(hsm, db);
+        if (wrapping.rewrapped > 0 || wrapping.legacyKeyDestroyed) log(`M4: ${wrapping.rewrapped} seal keys re-wrapped under the key with an unwrap template; old wrapping key destroyed: ${wrapping.legacyKeyDestroyed}`);
         // Values in clear or an older format can only predate the personal-data migrations: rewrite them when a start
         // applies one (an upgrade), not on every start, where it would scan every personal-data column for nothing.
         if (applied.some((m) => PERSONAL_DATA_MIGRATIONS.has(m))) {

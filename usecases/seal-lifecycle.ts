@@ -30,7 +30,7 @@ const STATUS_LABELS: Record<string, [string, string]> = {
 export const sealWorkflowId = (sealId: string) => `seal:${sealId}`;
 export const changeWorkflowId = (caseId: string) => `change:${caseId}`;
 
-async function loadSeal(deps: Pick<Deps, 'db'>, sealId: string) {
+export async function loadSeal(deps: Pick<Deps, 'db'>, sealId: string) {
   if (!UUID.test(sealId)) throw notFound('Seal', '印章');
   const seal = await deps.db('seals as s').join('cases as c', 'c.id', 's.case_id').where('s.id', sealId).first('s.*', 'c.maker_id', 'c.district_code', 'c.holder_id as case_holder_id');
   if (!seal) throw notFound('Seal', '印章');
@@ -102,7 +102,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
 
   // The workflow drives the irreversible steps (the seal's change, the replacement, the filing): started before
   // anything is stored, so an outage stores nothing (503) and a crash after this point resumes in the workflow.
-  const workflow = await startChangeWorkflow(deps, { caseId, kind, sealId, districtCode: seal.district_code, makerId: seal.maker_id, actorId: actor.userId, newHolderName: newHolderName ?? null });
+  const workflow = await startChangeWorkflow(deps, { caseId, kind, sealId, districtCode: seal.district_code, makerId: seal.maker_id, actorId: actor.userId, newHolderName: newHolderName ?? null, replacementReason });
   const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`change ${caseId}: the workflow will look for its rows itself (${e.message})`));
   try {
     await deps.db.transaction(async (trx) => {
@@ -146,7 +146,7 @@ const derivedId = (what: string, scope: string, key: string) => {
 /** The request's workflow (started, or found: same id). `alreadyApplied`: see usecases/case-repair.ts. */
 export async function startChangeWorkflow(
   deps: Pick<Deps, 'temporal' | 'config'>,
-  c: { caseId: string; kind: RequestKind; sealId: string; districtCode: string; makerId: string; actorId: string; newHolderName: string | null; alreadyApplied?: SealLifeStatus },
+  c: { caseId: string; kind: RequestKind; sealId: string; districtCode: string; makerId: string; actorId: string; newHolderName: string | null; replacementReason?: string; alreadyApplied?: SealLifeStatus },
 ) {
   const change: ChangeKind = c.kind === 'replace' ? 'cancel' : c.kind;
   const months = parseIsoDuration(deps.config.durations.unclaimedCancellation);
@@ -164,6 +164,8 @@ export async function startChangeWorkflow(
         sealId: c.sealId,
         change,
         reason: c.kind === 'replace' ? 'replacement' : change === 'cancel' ? 'holder_request' : null,
+        // M13: a replacement supersedes the seal; after a change of holder the seal's affiliation changed.
+        ...(c.kind === 'replace' ? { revocationReason: c.replacementReason === 'holder_change' ? 'affiliationChanged' as const : 'superseded' as const } : {}),
         hsmTaskQueue: deps.config.temporal.taskQueues.hsm,
         replacement: c.kind === 'replace'
           ? { newCaseId: derivedId('replacement-case', c.caseId, ''), newSealId: derivedId('replacement-seal', c.caseId, ''), newHolderName: c.newHolderName, makerId: c.makerId, actorId: c.actorId, unclaimedMonths: months.years * 12 + months.months }

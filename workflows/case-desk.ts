@@ -59,7 +59,7 @@ function alreadyDecided(first: DecisionInput) {
   });
 }
 
-export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace';
+export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace' | 'compromise';
 
 export function createCaseDesk(caseId: string, districtCode: string, initial: CaseStatus, makerId?: string) {
   upsertCaseScope(districtCode, makerId);

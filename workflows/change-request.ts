@@ -7,8 +7,9 @@ import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activ
 import type { CaseState } from './application-messages';
 import { createCaseDesk, now } from './case-desk';
 import type { FilingKind } from './case-desk';
-import type { CancellationReason, ChangeKind, SealLifeStatus } from './seal-messages';
+import type { CancellationReason, ChangeKind, RevocationReason, SealLifeStatus } from './seal-messages';
 import { awaitCaseRecord } from './case-record';
+import { ACTIVITY_POLICIES as P, onQueue } from './activity-policies';
 import { applicationWorkflow } from './application';
 
 export interface ChangeRequestInput {
@@ -21,6 +22,7 @@ export interface ChangeRequestInput {
     sealId: string;
     change: ChangeKind;
     reason: CancellationReason | null;
+    revocationReason?: RevocationReason;
     hsmTaskQueue: string;
     replacement: { newCaseId: string; newSealId: string; newHolderName: string | null; makerId: string; actorId: string; unclaimedMonths: number } | null;
     /** Repair of a request an earlier version applied before its workflow existed: the seal's status it left. */
@@ -28,7 +30,7 @@ export interface ChangeRequestInput {
   };
 }
 
-const db = proxyActivities<ApplicationDbActivities>({ startToCloseTimeout: '1 minute' });
+const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 
 export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<CaseState> {
   const desk = createCaseDesk(input.caseId, input.districtCode, 'processing');
@@ -36,7 +38,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
   const a = input.apply;
   if (a) {
     if (!(await awaitCaseRecord(input.caseId, db))) return desk.state;
-    const outcome = a.alreadyApplied ? { applied: true as const, status: a.alreadyApplied } : await db.applySealChange({ sealId: a.sealId, changeCaseId: input.caseId, kind: a.change, reason: a.reason });
+    const outcome = a.alreadyApplied ? { applied: true as const, status: a.alreadyApplied } : await db.applySealChange({ sealId: a.sealId, changeCaseId: input.caseId, kind: a.change, reason: a.reason, ...(a.revocationReason ? { revocationReason: a.revocationReason } : {}) });
     if (!outcome.applied) {
       // The request stays on record as refused, with the reason (the web answers 409 with it).
       desk.state.reason = { zh: outcome.zh, en: outcome.en };
@@ -46,7 +48,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
     processed = { ...processed, sealStatus: outcome.status };
     if (a.replacement) {
       const r = a.replacement;
-      const hsm = proxyActivities<ApplicationHsmActivities>({ taskQueue: a.hsmTaskQueue, startToCloseTimeout: '10 seconds' });
+      const hsm = proxyActivities<ApplicationHsmActivities>(onQueue(a.hsmTaskQueue, P.hsmOperation));
       await hsm.createReplacementApplication({ changeCaseId: input.caseId, oldSealId: a.sealId, newCaseId: r.newCaseId, newSealId: r.newSealId, newHolderName: r.newHolderName, actorId: r.actorId });
       await startChild(applicationWorkflow, {
         workflowId: `application:${r.newCaseId}`,

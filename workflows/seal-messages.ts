@@ -2,20 +2,27 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type SealLifeStatus = 'active' | 'suspended' | 'stopped' | 'cancelled';
-export type ChangeKind = 'suspend' | 'resume' | 'stop' | 'cancel';
+/** `compromise`: the holder or an officer reported the seal lost or its key compromised (M13). */
+export type ChangeKind = 'suspend' | 'resume' | 'stop' | 'cancel' | 'compromise';
 export type CancellationReason = 'holder_request' | 'replacement';
+/** RFC 5280 CRLReason names a change revokes with (suspension is certificateHold, not a revocation). */
+export type RevocationReason = 'cessationOfOperation' | 'superseded' | 'affiliationChanged' | 'keyCompromise';
 
 export interface ChangeInput {
   changeCaseId: string;
   kind: ChangeKind;
   reason: CancellationReason | null;
+  /** The certificate's revocation reason when this change is its first revocation (default cessationOfOperation). */
+  revocationReason?: RevocationReason;
+  /** compromise: since when the key is known or suspected compromised (ISO; RFC 5280 invalidityDate). */
+  invalidityDate?: string | null;
 }
 
 /** Which change each status allows (M12, M13): a refused change names the current status (HTTP 409). */
 export const ALLOWED_CHANGES: Readonly<Record<SealLifeStatus, readonly ChangeKind[]>> = {
-  active: ['suspend', 'stop', 'cancel'],
-  suspended: ['resume', 'stop', 'cancel'],
-  stopped: ['cancel'],
+  active: ['suspend', 'stop', 'cancel', 'compromise'],
+  suspended: ['resume', 'stop', 'cancel', 'compromise'],
+  stopped: ['cancel', 'compromise'],
   cancelled: [],
 };
 
@@ -24,6 +31,7 @@ export const NEXT_STATUS: Readonly<Record<ChangeKind, SealLifeStatus>> = {
   resume: 'active',
   stop: 'stopped',
   cancel: 'cancelled',
+  compromise: 'stopped',
 };
 
 /** A lock on the protection password as the seal's workflow times it; `endsAt` is in workflow time. */

@@ -41,7 +41,7 @@ export interface SealWorkflowInput {
 const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 const documents = proxyActivities<ApplicationDbActivities>(P.documentRendering);
 const STATUS_LABELS: Record<SealLifeStatus, string> = { active: '在用', suspended: '暂停使用', stopped: '停止使用', cancelled: '已登出' };
-const CHANGE_LABELS = { suspend: ['暂停', 'suspend'], resume: ['恢复', 'resume'], stop: ['停止使用', 'stop'], cancel: ['登出', 'cancel'] } as const;
+const CHANGE_LABELS = { suspend: ['暂停', 'suspend'], resume: ['恢复', 'resume'], stop: ['停止使用', 'stop'], cancel: ['登出', 'cancel'], compromise: ['报告遗失或密钥泄露', 'report as lost or compromised'] } as const;
 
 export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: SealLifeStatus }> {
   const hsm = proxyActivities<ApplicationHsmActivities>(onQueue(input.hsmTaskQueue, P.hsmOperation));
@@ -71,9 +71,15 @@ export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: 
       try {
         const at = now();
         const next = NEXT_STATUS[change.kind];
+        // M13: a revocation keeps its first time; the reason follows the change (replacement superseded or
+        // affiliationChanged, cancellation cessationOfOperation); a lost or compromised seal's key is destroyed
+        // at once and its certificate revoked keyCompromise with the invalidity date reported.
         if (change.kind === 'cancel') {
           await hsm.destroySealKey({ sealId: input.sealId, at });
-          await db.markSealCancelled({ sealId: input.sealId, reason: change.reason ?? 'holder_request', at });
+          await db.markSealCancelled({ sealId: input.sealId, reason: change.reason ?? 'holder_request', at, ...(change.revocationReason ? { revocationReason: change.revocationReason } : {}) });
+        } else if (change.kind === 'compromise') {
+          await hsm.destroySealKey({ sealId: input.sealId, at });
+          await db.setSealLifeStatus({ sealId: input.sealId, status: 'stopped', at, revocationReason: 'keyCompromise', invalidityDate: change.invalidityDate ?? at });
         } else {
           await db.setSealLifeStatus({ sealId: input.sealId, status: next as Exclude<SealLifeStatus, 'cancelled'>, at });
         }

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
+import { generateKeyWithArrayTemplate, readArrayAttribute, type ArrayTemplate } from './array-attributes';
 
 type Handle = pkcs11js.Handle;
 
@@ -60,6 +61,14 @@ export function p256SpkiFromEcPoint(ecPoint: Buffer): Buffer {
   return Buffer.concat([P256_SPKI_PREFIX, point]);
 }
 
+/** A CK_ULONG as the token returns it (native byte order, here little-endian). */
+function ulongBuffer(n: number, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  if (size === 8) b.writeBigUInt64LE(BigInt(n));
+  else b.writeUInt32LE(n);
+  return b;
+}
+
 function errorCode(e: unknown): number | undefined {
   return e instanceof pkcs11js.Pkcs11Error ? e.code : undefined;
 }
@@ -107,6 +116,25 @@ const DATA_KEY_TEMPLATE: pkcs11js.Template = [
   { type: pkcs11js.CKA_EXTRACTABLE, value: true },
 ];
 
+/**
+ * M4: what a seal key unwrapped under a seal wrapping key must be. Stored as that wrapping key's
+ * CKA_UNWRAP_TEMPLATE, so the HSM itself refuses any C_UnwrapKey whose template differs (an extractable or
+ * readable copy, a secret key, a key that can decrypt or unwrap) whoever calls it with the PIN; and
+ * signWithWrappedKey asks for exactly this, whatever its caller. CKA_WRAP_WITH_TRUSTED: even a copy made
+ * extractable some other way could be wrapped only by a key the security officer marked trusted.
+ */
+export const SEAL_KEY_UNWRAP_TEMPLATE: ReadonlyArray<{ type: number; value: number | boolean }> = [
+  { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+  { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+  { type: pkcs11js.CKA_SENSITIVE, value: true },
+  { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+  { type: pkcs11js.CKA_WRAP_WITH_TRUSTED, value: true },
+  { type: pkcs11js.CKA_SIGN, value: true },
+  { type: pkcs11js.CKA_DECRYPT, value: false },
+  { type: pkcs11js.CKA_DERIVE, value: false },
+  { type: pkcs11js.CKA_UNWRAP, value: false },
+];
+
 type KeyKind = 'ec' | 'aes';
 interface KeyHandles {
   key: Handle; // private key (ec) or secret key (aes)
@@ -123,6 +151,7 @@ export class Hsm {
   private drained?: () => void;
   private readonly handles = new Map<string, KeyHandles>();
   private readonly labelLocks = new Map<string, Promise<unknown>>();
+  private readonly verifiedSealWrapping = new Set<string>();
   /** How long ensure* waits for a concurrent creator (another process) to settle before giving up. */
   raceTimeoutMs = 10_000;
 
@@ -299,7 +328,7 @@ export class Hsm {
     return { key: keys[0], pub: pubs[0] };
   }
 
-  private async generate(s: Handle, label: string, kind: KeyKind): Promise<KeyHandles> {
+  private async generate(s: Handle, label: string, kind: KeyKind, unwrapTemplate?: ArrayTemplate): Promise<KeyHandles> {
     const common = [
       { type: pkcs11js.CKA_TOKEN, value: true },
       { type: pkcs11js.CKA_LABEL, value: label },
@@ -311,7 +340,7 @@ export class Hsm {
       { type: pkcs11js.CKA_EXTRACTABLE, value: false },
     ];
     if (kind === 'aes') {
-      const key = await this.lib.C_GenerateKeyAsync(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      const template = [
         ...common,
         ...secret,
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
@@ -323,7 +352,13 @@ export class Hsm {
         { type: pkcs11js.CKA_DECRYPT, value: false },
         { type: pkcs11js.CKA_SIGN, value: false },
         { type: pkcs11js.CKA_VERIFY, value: false },
-      ]);
+      ];
+      // pkcs11js cannot pass an attribute array, so a key with an unwrap template is generated through koffi.
+      if (unwrapTemplate) {
+        const flat = template.map((a) => ({ type: a.type, value: a.value as number | boolean | string | Buffer }));
+        return { key: generateKeyWithArrayTemplate(this.modulePath, s, pkcs11js.CKM_AES_KEY_GEN, [...flat, { type: pkcs11js.CKA_UNWRAP_TEMPLATE, value: unwrapTemplate }]) };
+      }
+      const key = await this.lib.C_GenerateKeyAsync(s, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, template);
       return { key };
     }
     const pair = await this.lib.C_GenerateKeyPairAsync(
@@ -373,7 +408,7 @@ export class Hsm {
    * anyone has returned is never deleted, and two surviving keys are impossible unless a creator crashed
    * between steps 2 and 3 (then lookups stay 'ambiguous' and we fail after raceTimeoutMs: clean up by hand).
    */
-  private ensureKey(label: string, kind: KeyKind): Promise<KeyHandles & { created: boolean }> {
+  private ensureKey(label: string, kind: KeyKind, unwrapTemplate?: ArrayTemplate): Promise<KeyHandles & { created: boolean }> {
     const cacheKey = `${kind}:${label}`;
     const cached = this.handles.get(cacheKey);
     if (cached) return Promise.resolve({ ...cached, created: false });
@@ -384,7 +419,7 @@ export class Hsm {
       for (;;) {
         const found = await this.withSession((s) => this.lookup(s, label, kind));
         if (found === 'none') {
-          const mine = await this.withSession((s) => this.generate(s, label, kind));
+          const mine = await this.withSession((s) => this.generate(s, label, kind, unwrapTemplate));
           const won = await this.withSession((s) => {
             const keys = this.findByLabel(s, kind === 'ec' ? pkcs11js.CKO_PRIVATE_KEY : pkcs11js.CKO_SECRET_KEY, label);
             if (keys.length === 1 && keys[0].equals(mine.key)) return true;
@@ -445,6 +480,71 @@ export class Hsm {
     return { created };
   }
 
+  /**
+   * M4: finds or generates the token AES key that wraps seal keys, carrying {@link SEAL_KEY_UNWRAP_TEMPLATE}
+   * as its CKA_UNWRAP_TEMPLATE. A key of that label without the template (made some other way) is refused.
+   */
+  async ensureSealWrappingKey(label: string): Promise<{ created: boolean }> {
+    const { created } = await this.ensureKey(label, 'aes', [...SEAL_KEY_UNWRAP_TEMPLATE]);
+    if (this.verifiedSealWrapping.has(label)) return { created };
+    const template = await this.unwrapTemplate(label);
+    const missing = SEAL_KEY_UNWRAP_TEMPLATE.filter((want) => {
+      const got = template.find((a) => a.type === want.type)?.value;
+      return !got || !got.equals(typeof want.value === 'boolean' ? Buffer.from([want.value ? 1 : 0]) : ulongBuffer(want.value, got.length));
+    });
+    if (missing.length > 0) {
+      throw new Error(`token key "${label}" has no CKA_UNWRAP_TEMPLATE making unwrapped seal keys sensitive, non-extractable and sign-only: it was not made by this version; delete it on the token (no seal key may be wrapped under it) and start again`);
+    }
+    this.verifiedSealWrapping.add(label); // checked once per process: a token key's template cannot change
+    return { created };
+  }
+
+  /** The CKA_UNWRAP_TEMPLATE of a token AES key, attribute by attribute (raw values); empty when it has none. */
+  async unwrapTemplate(label: string): Promise<Array<{ type: number; value: Buffer }>> {
+    return this.withKey(label, 'aes', (s, h) => readArrayAttribute(this.modulePath, s, h.key, pkcs11js.CKA_UNWRAP_TEMPLATE));
+  }
+
+  /** Whether the token holds a secret key with this label. */
+  async hasSecretKey(label: string): Promise<boolean> {
+    return this.withSession((s) => this.findByLabel(s, pkcs11js.CKO_SECRET_KEY, label).length > 0);
+  }
+
+  /** Destroys every token secret key with this label (a retired wrapping key). */
+  async destroySecretKey(label: string): Promise<number> {
+    this.handles.delete(`aes:${label}`);
+    this.verifiedSealWrapping.delete(label);
+    return this.withSession((s) => {
+      const keys = this.findByLabel(s, pkcs11js.CKO_SECRET_KEY, label);
+      for (const k of keys) this.lib.C_DestroyObject(s, k);
+      return keys.length;
+    });
+  }
+
+  /**
+   * Moves a wrapped seal key from an old wrapping key (made before unwrap templates, so it lets a key out
+   * extractable) to a new one: unwrapped inside the HSM as a sensitive session object, extractable only so it
+   * can be wrapped again, wrapped, destroyed. Under a wrapping key with the template the HSM refuses this.
+   */
+  async rewrapEcKey(fromLabel: string, toLabel: string, wrappedPrivateKey: Buffer): Promise<Buffer> {
+    const to = this.handles.get(`aes:${toLabel}`) ?? (await this.existing(toLabel, 'aes'));
+    return this.withKey(fromLabel, 'aes', (s, from) => {
+      const key = this.lib.C_UnwrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, from.key, wrappedPrivateKey, [
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+        { type: pkcs11js.CKA_SIGN, value: true },
+      ]);
+      try {
+        return Buffer.from(this.lib.C_WrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, to.key, key, Buffer.alloc(1024)));
+      } finally {
+        this.lib.C_DestroyObject(s, key);
+      }
+    });
+  }
+
   /** SHA-256 in Node, then CKM_ECDSA in the HSM (SoftHSM 2.6 has no CKM_ECDSA_SHA256). Returns raw r||s. */
   async signEcdsaSha256(label: string, data: Buffer | Uint8Array): Promise<Buffer> {
     const digest = createHash('sha256').update(data).digest();
@@ -496,18 +596,17 @@ export class Hsm {
     });
   }
 
-  /** Signs with a wrapped per-seal key: unwrapped inside the HSM (sensitive, not extractable), used, destroyed. */
+  /**
+   * Signs with a wrapped per-seal key: unwrapped inside the HSM as {@link SEAL_KEY_UNWRAP_TEMPLATE} (sensitive,
+   * not extractable, sign-only; the wrapping key's own template enforces the same), used, destroyed.
+   */
   async signWithWrappedKey(wrappingLabel: string, wrappedPrivateKey: Buffer, data: Buffer | Uint8Array): Promise<Buffer> {
     const digest = createHash('sha256').update(data).digest();
     return this.withKey(wrappingLabel, 'aes', async (s, wrap) => {
       const key = this.lib.C_UnwrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, wrappedPrivateKey, [
         { type: pkcs11js.CKA_TOKEN, value: false },
         { type: pkcs11js.CKA_PRIVATE, value: true },
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-        { type: pkcs11js.CKA_SENSITIVE, value: true },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-        { type: pkcs11js.CKA_SIGN, value: true },
+        ...SEAL_KEY_UNWRAP_TEMPLATE,
       ]);
       try {
         this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, key);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as x509 from './x509';
@@ -38,7 +38,7 @@ export interface IssueCertificateParams {
   issuerKeyLabel: string;
   subject: string | x509.JsonName | x509.Name;
   publicKeySpki: Buffer;
-  /** Hex serial; random 128-bit positive serial when omitted. */
+  /** Hex serial; {@link randomSerial} when omitted. */
   serial?: string;
   notBefore: Date;
   notAfter: Date;
@@ -54,6 +54,16 @@ export interface IssuedCertificate {
 }
 
 const toBuffer = (ab: ArrayBuffer) => Buffer.from(ab);
+
+/**
+ * A certificate serial: 16 random octets, the first in 0x40–0x7f, so the DER INTEGER is positive, exactly 16
+ * octets long (RFC 5280 §4.1.2.2: ≤ 20; CA/B BR: ≥ 64 random bits) and carries 126 random bits. Hex.
+ */
+export function randomSerial(): string {
+  const b = randomBytes(16);
+  b[0] = (b[0] & 0x3f) | 0x40;
+  return b.toString('hex');
+}
 const plusYears = (d: Date, years: number) => {
   const r = new Date(d);
   r.setUTCFullYear(r.getUTCFullYear() + years);
@@ -90,7 +100,7 @@ export async function issueCertificate(hsm: Hsm, p: IssueCertificateParams): Pro
     );
   }
   const certificate = await sign(hsm, p.issuerKeyLabel, {
-    serialNumber: p.serial,
+    serialNumber: p.serial ?? randomSerial(),
     subject: p.subject,
     issuer: issuer.subjectName,
     notBefore: p.notBefore,

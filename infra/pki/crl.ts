@@ -25,7 +25,7 @@ export interface CrlRecord {
 
 export interface GeneratedCrl extends CrlRecord {
   /** Serials (hex) listed, with their reason. */
-  entries: Array<{ serialNumber: string; reason: string; revocationDate: Date }>;
+  entries: Array<{ serialNumber: string; reason: string; revocationDate: Date; invalidityDate?: Date }>;
 }
 
 /** JSON-safe summary, what an activity returns. */
@@ -55,13 +55,14 @@ interface StatusRow {
   revoked_at: Date | null;
   revocation_reason: string | null;
   hold_since: Date | null;
+  invalidity_date: Date | null;
 }
 
 /** The status-bearing seal certificates: revoked ones (reason from the row) and held ones (certificateHold). */
 function entriesFrom(rows: StatusRow[]): GeneratedCrl['entries'] {
   return rows.map((r) =>
     r.revoked_at
-      ? { serialNumber: r.certificate_serial, reason: r.revocation_reason ?? 'unspecified', revocationDate: new Date(r.revoked_at) }
+      ? { serialNumber: r.certificate_serial, reason: r.revocation_reason ?? 'unspecified', revocationDate: new Date(r.revoked_at), ...(r.invalidity_date ? { invalidityDate: new Date(r.invalidity_date) } : {}) }
       : { serialNumber: r.certificate_serial, reason: 'certificateHold', revocationDate: new Date(r.hold_since!) },
   );
 }
@@ -95,7 +96,7 @@ export async function generateCrl(hsm: Hsm, db: Db, opts: { nextUpdateHours?: nu
       .whereNotNull('certificate_serial')
       .where((q) => q.whereNotNull('revoked_at').orWhereNotNull('hold_since'))
       .orderBy('certificate_serial')
-      .select('certificate_serial', 'revoked_at', 'revocation_reason', 'hold_since');
+      .select('certificate_serial', 'revoked_at', 'revocation_reason', 'hold_since', 'invalidity_date');
     const entries = entriesFrom(rows);
     const thisUpdate = wholeSeconds(opts.now ?? new Date());
     const nextUpdate = new Date(thisUpdate.getTime() + hours * 3_600_000);
@@ -113,6 +114,7 @@ export async function generateCrl(hsm: Hsm, db: Db, opts: { nextUpdateHours?: nu
             serialNumber: e.serialNumber,
             revocationDate: wholeSeconds(e.revocationDate),
             ...(reason === x509.X509CrlReason.unspecified ? {} : { reason }),
+            ...(e.invalidityDate ? { invalidity: wholeSeconds(e.invalidityDate) } : {}), // M13: keyCompromise
           };
         }),
       },

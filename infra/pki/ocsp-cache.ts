@@ -17,6 +17,8 @@ import pg from 'pg';
 export interface CachedStatus {
   revokedAt?: Date;
   reason?: string;
+  /** keyCompromise: since when the key is known or suspected compromised (singleExtensions invalidityDate). */
+  invalidityDate?: Date;
 }
 
 interface CachedResponse {

@@ -34,7 +34,7 @@ import {
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, CRLReason, Extension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, CRLReason, Extension, id_ce_invalidityDate, InvalidityDate } from '@peculiar/asn1-x509';
 import type pg from 'pg';
 import type { Db } from '../db';
 import { toDerEcdsaSignature, type Hsm } from '../hsm/hsm';
@@ -327,12 +327,12 @@ async function lookUpStatuses(db: Db, serials: string[]): Promise<Map<string, Se
   if (serials.length === 0) return found;
   // Plain SQL: the query builder's per-call work was a visible share of a response.
   const { rows } = await db.raw(
-    'select certificate_serial, revoked_at, revocation_reason, hold_since from seals where certificate_serial = any(?::text[])',
+    'select certificate_serial, revoked_at, revocation_reason, hold_since, invalidity_date from seals where certificate_serial = any(?::text[])',
     [serials],
   );
-  for (const r of rows as Array<{ certificate_serial: string; revoked_at: Date | null; revocation_reason: string | null; hold_since: Date | null }>) {
+  for (const r of rows as Array<{ certificate_serial: string; revoked_at: Date | null; revocation_reason: string | null; hold_since: Date | null; invalidity_date: Date | null }>) {
     const status: SealStatus = r.revoked_at
-      ? { revokedAt: new Date(r.revoked_at), reason: r.revocation_reason ?? 'unspecified' }
+      ? { revokedAt: new Date(r.revoked_at), reason: r.revocation_reason ?? 'unspecified', ...(r.invalidity_date ? { invalidityDate: new Date(r.invalidity_date) } : {}) }
       : r.hold_since
         ? { revokedAt: new Date(r.hold_since), reason: 'certificateHold' }
         : {};
@@ -358,6 +358,13 @@ function certStatus(status: SealStatus | undefined): CertStatus {
       ...(code === x509.X509CrlReason.unspecified ? {} : { revocationReason: new CRLReason(code as number) }),
     }),
   });
+}
+
+/** M13: a keyCompromise revocation carries its invalidity date (RFC 6960 §4.4 allows CRL entry extensions). */
+function invalidityExtensions(status: SealStatus | undefined): Extension[] | undefined {
+  if (!status?.revokedAt || !status.invalidityDate) return undefined;
+  const value = AsnConvert.serialize(new InvalidityDate(wholeSeconds(status.invalidityDate)));
+  return [new Extension({ extnID: id_ce_invalidityDate, critical: false, extnValue: new OctetString(value) })];
 }
 
 // ---------- the response ----------
@@ -392,6 +399,7 @@ async function respond(hsm: Hsm, db: Db, request: ParsedRequest, opts: OcspOptio
           certStatus: certStatus(ours[i] === undefined ? undefined : statuses.get(ours[i]!)),
           thisUpdate: now,
           nextUpdate,
+          singleExtensions: invalidityExtensions(ours[i] === undefined ? undefined : statuses.get(ours[i]!)),
         }),
     ),
     responseExtensions,

@@ -35,7 +35,7 @@ export interface RunningApp {
 }
 
 /** Workers (main and HSM queues) and the web server, all on the real services. */
-export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: string } = {}): Promise<RunningApp> {
+export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: string; pkiAtWebUrl?: boolean } = {}): Promise<RunningApp> {
   // Own task queues keep this app's activities away from workers of other tests in the same namespace.
   const workerEnv: Record<string, string> = opts.taskQueueSuffix
     ? { ESEAL_TEMPORAL_TASK_QUEUES_MAIN: `eseal-main${opts.taskQueueSuffix}`, ESEAL_TEMPORAL_TASK_QUEUES_HSM: `eseal-hsm${opts.taskQueueSuffix}` }
@@ -43,10 +43,12 @@ export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: st
   const config = testConfig(workerEnv);
   const ctx: WorkerContext = await connectWorkerContext(config);
   const hsm = await openHsm(ctx);
+  const web = await startWebServer(config, 0);
+  // pkiAtWebUrl: this app's certificates name this web server's PKI routes (CRL DP, AIA), as in production.
+  if (opts.pkiAtWebUrl) config.pki.publicBaseUrl = web.url;
   const workers: Worker[] = [await createMainWorker(ctx)];
   if (opts.hsmWorker !== false) workers.push(await createHsmWorker(ctx, hsm));
   const runs = workers.map((w) => w.run());
-  const web = await startWebServer(config, 0);
   const temporalClient = new Client({ connection: await Connection.connect(temporalConnectionOptions(config)), namespace: config.temporal.namespace });
   return {
     temporalClient,

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Hsm, keyIdForLabel, toDerEcdsaSignature } from '../../infra/hsm/hsm';
+import { Hsm, keyIdForLabel, SEAL_KEY_UNWRAP_TEMPLATE, toDerEcdsaSignature } from '../../infra/hsm/hsm';
 import { ensureSoftHsmToken, listSoftHsmTokenLabels, setSoftHsmConf } from '../../infra/hsm/softhsm-token';
 
 const run = promisify(execFile);
@@ -197,6 +197,22 @@ describe('HSM adapter on a real SoftHSM2 token', () => {
       expect(nodeVerify('sha256', msg, publicKey, toDerEcdsaSignature(raw))).toBe(true);
     }
     expect(() => toDerEcdsaSignature(Buffer.alloc(63))).toThrow();
+  });
+
+  test('M4: the seal wrapping key is created once with its unwrap template; a key of that label without one is refused by name', async () => {
+    expect((await hsm.ensureSealWrappingKey('seal-wrap-m4')).created).toBe(true);
+    expect((await hsm.ensureSealWrappingKey('seal-wrap-m4')).created).toBe(false);
+    expect((await hsm.unwrapTemplate('seal-wrap-m4')).map((a) => a.type).sort()).toEqual(SEAL_KEY_UNWRAP_TEMPLATE.map((a) => a.type).sort());
+    expect(await hsm.keyAttributes('seal-wrap-m4')).toMatchObject({ sensitive: true, extractable: false, neverExtractable: true });
+    // Made the old way (no template): refused, naming the key, also through a fresh adapter.
+    await hsm.ensureAesWrappingKey('seal-wrap-plain');
+    expect(await hsm.unwrapTemplate('seal-wrap-plain')).toEqual([]);
+    await expect(hsm.ensureSealWrappingKey('seal-wrap-plain')).rejects.toThrow(/"seal-wrap-plain" has no CKA_UNWRAP_TEMPLATE/);
+    // A seal key wrapped under the templated key signs, unwrapped as the template says.
+    const { wrappedPrivateKey, publicKeySpki } = await hsm.generateWrappedEcKeyPair('seal-wrap-m4');
+    const msg = Buffer.from('M4 北京');
+    const sig = await hsm.signWithWrappedKey('seal-wrap-m4', wrappedPrivateKey, msg);
+    expect(nodeVerify('sha256', msg, { key: createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' }), dsaEncoding: 'ieee-p1363' }, sig)).toBe(true);
   });
 
   test('the AES-256 wrapping key is created once, sensitive and never extractable, for wrap/unwrap only', async () => {

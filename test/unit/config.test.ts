@@ -30,4 +30,42 @@ describe('configuration (temporal.yaml + environment)', () => {
   test('a missing configuration file is named', () => {
     expect(() => loadConfig({ ...base, ESEAL_CONFIG_FILE: '/nonexistent/temporal.yaml' })).toThrow('/nonexistent/temporal.yaml');
   });
+
+  describe('M4: the demo HSM PIN only for the SoftHSM token the project creates', () => {
+    test('the project token (default module and label, its own SoftHSM config) starts with the demo PIN', () => {
+      expect(loadConfig(base).runtime.hsmPin).toBe('20190419');
+      const own = `${loadConfig(base).runtime.dataDir}/hsm/softhsm2.conf`;
+      expect(loadConfig({ ...base, SOFTHSM2_CONF: own }).runtime.hsmPin).toBe('20190419');
+    });
+
+    test.each([
+      ['PKCS11_MODULE', '/opt/nethsm/libpkcs11.so'],
+      ['HSM_TOKEN_LABEL', 'production'],
+      ['SOFTHSM2_CONF', '/etc/softhsm/softhsm2.conf'],
+    ])('another %s without HSM_PIN stops start-up naming HSM_PIN', (name, value) => {
+      expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...base, [name]: value })).toThrow(new RegExp(`HSM_PIN: required with ${name}=`));
+    });
+
+    test('with HSM_PIN any module or token starts, with that PIN', () => {
+      const c = loadConfig({ ...base, PKCS11_MODULE: '/opt/nethsm/libpkcs11.so', HSM_TOKEN_LABEL: 'production', HSM_PIN: 'a-real-pin-1' });
+      expect(c.runtime).toMatchObject({ pkcs11Module: '/opt/nethsm/libpkcs11.so', hsmTokenLabel: 'production', hsmPin: 'a-real-pin-1' });
+    });
+  });
+
+  describe('certificates: PKI base URL and policy from configuration', () => {
+    test('defaults (temporal.yaml) and environment overrides', () => {
+      expect(loadConfig(base).pki).toMatchObject({ publicBaseUrl: '', sealCertificatePolicyOid: '2.16.156.339.1.1.1' });
+      const c = loadConfig({ ...base, ESEAL_PKI_PUBLIC_BASE_URL: 'https://pki.eseal.example', ESEAL_PKI_SEAL_CERTIFICATE_POLICY_OID: '1.2.156.112562.1' });
+      expect(c.pki).toMatchObject({ publicBaseUrl: 'https://pki.eseal.example', sealCertificatePolicyOid: '1.2.156.112562.1' });
+    });
+
+    test.each([
+      ['ESEAL_PKI_PUBLIC_BASE_URL', 'https://pki.example/', 'pki.publicBaseUrl'],
+      ['ESEAL_PKI_PUBLIC_BASE_URL', 'ftp://pki.example', 'pki.publicBaseUrl'],
+      ['ESEAL_PKI_SEAL_CERTIFICATE_POLICY_OID', '1.2.x', 'pki.sealCertificatePolicyOid'],
+    ])('an invalid %s=%s stops start-up naming %s', (name, value, key) => {
+      expect(() => loadConfig({ ...base, [name]: value })).toThrow(key);
+    });
+  });
 });

@@ -88,6 +88,8 @@ const CASE_SCOPE: Who[] = ['makerIn', 'officerIn', 'holderIn', 'supervisor', 'ad
       ['officerOut', 'POST', `/api/applications/${ids.caseId}/production-records/2/decision`, { decision: 'approve' }],
       ['holderOut', 'POST', `/api/seals/${ids.sealId}/keepers`, { name: '某人', id_number: '110105198506120011' }],
       ['holderOut', 'POST', `/api/seals/${ids.sealId}/password/reset-requests`, { id_number: '110105198506120011', phone: '13800138000', reason: '忘记' }],
+      ['holderOut', 'POST', `/api/seals/${ids.sealId}/compromise-reports`, { report: 'lost', handler_name: '某人', handler_id_number: '110105198506120011', handler_phone: '13800138000' }],
+      ['officerOut', 'POST', `/api/seals/${ids.sealId}/compromise-reports`, { report: 'lost', handler_name: '某人', handler_id_number: '110105198506120011', handler_phone: '13800138000' }],
     ];
     const wrong: string[] = [];
     for (const [who, method, p, body] of attempts) {

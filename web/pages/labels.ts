@@ -46,6 +46,7 @@ export const CASE_KIND_LABELS: Record<string, Bi> = {
   stop: bi('停止使用', 'Stop of use'),
   cancel: bi('注销', 'Cancellation'),
   replace: bi('更换', 'Replacement'),
+  compromise: bi('遗失或密钥泄露报告', 'Lost or compromised report'),
   password_reset: bi('保护口令重置', 'Password reset'),
 };
 
@@ -57,6 +58,7 @@ export const FILING_KIND_LABELS: Record<string, Bi> = {
   resume: bi('恢复使用备案', 'Resumption filing'),
   stop: bi('停止使用备案', 'Stop-of-use filing'),
   replace: bi('更换备案', 'Replacement filing'),
+  compromise: bi('遗失或密钥泄露备案', 'Lost or compromised filing'),
 };
 
 export const TASK_KIND_LABELS: Record<string, Bi> = {

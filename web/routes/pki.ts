@@ -2,6 +2,7 @@
 // an account here, so nothing below asks for a login. Mount before `authenticate`.
 //   GET  /pki/crl.der              the issuing CA's current CRL (application/pkix-crl)
 //   GET  /pki/issuing-ca.pem       the issuing CA certificate
+//   GET  /pki/issuing-ca.crt       the same, DER (application/pkix-cert): the AIA caIssuers URL of seal certificates
 //   GET  /pki/root-ca.pem          the root CA certificate
 //   POST /pki/ocsp                 OCSP (RFC 6960 appendix A.1), body application/ocsp-request ≤ 64 KiB
 //                                  (answered before express by withOcspFrontDoor, see web/server.ts)
@@ -12,7 +13,7 @@ import { Router, type ErrorRequestHandler, type NextFunction, type Request, type
 import type { Config } from '../../infra/config';
 import type { Db } from '../../infra/db';
 import type { Hsm } from '../../infra/hsm/hsm';
-import { currentCrl, generateCrl, type CrlRecord } from '../../infra/pki/crl';
+import { currentCrl, type CrlRecord } from '../../infra/pki/crl';
 import { answerOcsp, MALFORMED_REQUEST_RESPONSE } from '../../infra/pki/ocsp';
 
 export interface PkiDeps {
@@ -71,38 +72,25 @@ export function withOcspFrontDoor(deps: PkiDeps, app: RequestListener): RequestL
 
 export function pkiRoutes(deps: PkiDeps): Router {
   const r = Router();
-  const nextUpdateHours = () => deps.config.pki.crlNextUpdateHours;
 
   // ---------- CRL ----------
-  // Served from PostgreSQL (every status change issues one); past half its life it is re-issued here, so
-  // relying parties never see an expired CRL even when no seal changed for a day.
+  // The latest CRL in PostgreSQL: issued by the HSM workers on every status change and on the schedule
+  // `crl-issuance` (a quarter of its validity, infra/pki/crl-schedule.ts); the web never signs one. Read by
+  // number, the DER fetched again only when a newer one exists.
   let cached: CrlRecord | undefined;
-  let reissuing: Promise<CrlRecord> | undefined;
-  async function freshCrl(): Promise<CrlRecord> {
-    const head = await deps.db('crls').orderBy('crl_number', 'desc').first('crl_number', 'this_update', 'next_update');
-    const now = Date.now();
-    if (head) {
-      const thisUpdate = new Date(head.this_update).getTime();
-      const nextUpdate = new Date(head.next_update).getTime();
-      if (now < thisUpdate + (nextUpdate - thisUpdate) / 2) {
-        if (cached?.crlNumber !== Number(head.crl_number)) cached = await currentCrl(deps.db);
-        if (cached) return cached;
-      }
-    }
-    reissuing ??= generateCrl(deps.hsm, deps.db, { nextUpdateHours: nextUpdateHours() }).finally(() => (reissuing = undefined));
-    try {
-      cached = await reissuing;
-      return cached;
-    } catch (e) {
-      // The HSM is away: a CRL that has not expired yet is still the truth.
-      const last = await currentCrl(deps.db);
-      if (last && last.nextUpdate.getTime() > now) return last;
-      throw e;
-    }
+  async function latestCrl(): Promise<CrlRecord | undefined> {
+    const head = await deps.db('crls').orderBy('crl_number', 'desc').first('crl_number');
+    if (!head) return undefined;
+    if (cached?.crlNumber !== Number(head.crl_number)) cached = await currentCrl(deps.db);
+    return cached;
   }
 
   r.get('/pki/crl.der', async (_req, res) => {
-    const crl = await freshCrl();
+    const crl = await latestCrl();
+    if (!crl) {
+      res.status(503).json({ error: { code: 'not_provisioned', message_zh: '尚未签发证书撤销列表', message_en: 'No CRL has been issued yet', fields: [] } });
+      return;
+    }
     res
       .type('application/pkix-crl')
       .set('cache-control', 'public, max-age=60, no-transform')
@@ -125,6 +113,15 @@ export function pkiRoutes(deps: PkiDeps): Router {
   }
   r.get('/pki/root-ca.pem', async (_req, res) => sendCaPem(res, 'root'));
   r.get('/pki/issuing-ca.pem', async (_req, res) => sendCaPem(res, 'issuing'));
+  // RFC 5280 §4.2.2.1: an HTTP caIssuers URI names a DER certificate (or certs-only CMS).
+  r.get('/pki/issuing-ca.crt', async (_req, res) => {
+    const row = await deps.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der');
+    if (!row) {
+      res.status(503).json({ error: { code: 'not_provisioned', message_zh: '平台证书尚未生成', message_en: 'The platform PKI is not provisioned', fields: [] } });
+      return;
+    }
+    res.type('application/pkix-cert').set('cache-control', 'public, max-age=3600').send(row.der as Buffer);
+  });
 
   // ---------- OCSP ----------
   const answer = answerFor(deps);

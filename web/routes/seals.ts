@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { Deps } from '../../usecases/applications';
 import { getSeal, requestSealChange } from '../../usecases/seal-lifecycle';
+import { reportSealCompromise } from '../../usecases/seal-compromise';
 import { requireRole } from '../auth';
 import { readUpload } from '../upload';
 
@@ -16,6 +17,10 @@ export function sealRoutes(deps: Deps): Router {
     const { fields, file } = await readUpload(req);
     const result = await requestSealChange(deps, req.actor!, String(req.params.id), { kind: fields.kind, fields, letter: file }, req.get('idempotency-key'));
     res.status(result.status === 'processing' ? 202 : 201).json(result); // 202: the workflow has it and will apply it
+  });
+  // JSON: report (lost | compromised), invalidity_date, handler_name, handler_id_number, handler_phone, reason
+  r.post('/api/seals/:id/compromise-reports', requireRole('holder', 'officer'), async (req, res) => {
+    res.status(201).json(await reportSealCompromise(deps, req.actor!, String(req.params.id), req.body));
   });
   return r;
 }

@@ -1,0 +1,103 @@
+// M13: the holder or an officer of the seal's district reports a seal lost or its key compromised. The
+// seal's workflow destroys the key and revokes the certificate at once (keyCompromise, with the invalidity
+// date reported: from when the key is known or suspected compromised); the report is then a case filed with
+// the holder's district like every other change (change-request workflow: 24-hour filing, officer review).
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { parseName, parsePhone } from '../domain/application-intake';
+import { DomainError, fieldRef, invalidField, ValidationErrors } from '../domain/errors';
+import { parseResidentId } from '../domain/resident-id';
+import { durationToMs, parseIsoDuration } from '../domain/calendar';
+import type { Actor } from '../web/auth';
+import { forbidden } from '../web/errors';
+import { changeRequestWorkflow } from '../workflows/change-request';
+import { applyChangeUpdate, sealStatusQuery } from '../workflows/seal-messages';
+import { personalData } from '../infra/crypto/personal-data';
+import type { Deps } from './applications';
+import { changeWorkflowId, loadSeal, sealWorkflowId } from './seal-lifecycle';
+
+export const COMPROMISE_REPORTS = ['lost', 'compromised'] as const;
+
+export async function reportSealCompromise(deps: Deps, actor: Actor, sealId: string, body: Record<string, unknown>) {
+  const seal = await loadSeal(deps, sealId);
+  const allowed = (actor.role === 'holder' && actor.holderId === seal.holder_id) || (actor.role === 'officer' && actor.districtCode === seal.district_code);
+  if (!allowed) throw forbidden('Only the holder of this seal or an officer of its district may report it lost or compromised', '只有印章所属单位或所在辖区的民警可以报告印章遗失或密钥泄露');
+
+  const errors: DomainError[] = [];
+  const check = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof DomainError) errors.push(e);
+      else throw e;
+      return undefined;
+    }
+  };
+  const b = body ?? {};
+  const report = b.report;
+  if (!COMPROMISE_REPORTS.includes(report as (typeof COMPROMISE_REPORTS)[number])) {
+    errors.push(invalidField(fieldRef('report', '报告事项', 'Report'), '应为 lost（遗失）或 compromised（密钥泄露）', 'must be lost or compromised'));
+  }
+  const invalidityField = fieldRef('invalidity_date', '失效时间（已知或怀疑泄露之时）', 'Invalidity date (since when the key is known or suspected compromised)');
+  let invalidityDate: string | null = null;
+  if (b.invalidity_date !== undefined && b.invalidity_date !== null && b.invalidity_date !== '') {
+    const d = typeof b.invalidity_date === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(b.invalidity_date) ? new Date(b.invalidity_date) : null;
+    if (!d || Number.isNaN(d.getTime())) errors.push(invalidField(invalidityField, '应为带时区的 ISO 8601 时间，如 2026-12-01T09:00:00+08:00', 'must be an ISO 8601 time with its offset, e.g. 2026-12-01T09:00:00+08:00'));
+    else if (d.getTime() > Date.now()) errors.push(invalidField(invalidityField, '不能晚于现在', 'cannot be in the future'));
+    else invalidityDate = d.toISOString();
+  }
+  const handlerName = check(() => parseName(b.handler_name, fieldRef('handler_name', '经办人姓名', 'Handler name'), 50));
+  const handlerId = check(() => parseResidentId(b.handler_id_number, { field: fieldRef('handler_id_number', '经办人公民身份号码', "Handler's resident ID") }).id);
+  const handlerPhone = check(() => parsePhone(b.handler_phone, fieldRef('handler_phone', '经办人联系电话', "Handler's phone")));
+  const reasonText = b.reason ? check(() => parseName(b.reason, fieldRef('reason', '情况说明', 'Account of what happened'), 500)) : null;
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new ValidationErrors(errors);
+
+  const sealHandle = deps.temporal.workflow.getHandle(sealWorkflowId(sealId));
+  const current = seal.status === 'cancelled' ? null : await sealHandle.query(sealStatusQuery).catch(() => null);
+  if (!current || current.status === 'cancelled') {
+    throw new DomainError({ code: 'WRONG_STATE', messageZh: '印章未在使用或已登出，不能报告遗失或密钥泄露', messageEn: `Cannot report a seal that is ${seal.status} as lost or compromised`, httpStatus: 409, details: { sealStatus: seal.status } });
+  }
+
+  const caseId = randomUUID();
+  const pd = personalData(deps);
+  const at = (column: string) => ({ table: 'cases', column, row: caseId });
+  const [handlerIdEnc, handlerPhoneEnc] = await Promise.all([pd.protectId(handlerId!, at('handler_id_number')), pd.encrypt(handlerPhone!, at('handler_phone'))]);
+  await deps.db.transaction(async (trx) => {
+    await trx('cases').insert({
+      id: caseId,
+      kind: 'compromise',
+      subject_seal_id: sealId,
+      maker_id: seal.maker_id,
+      holder_id: seal.holder_id,
+      district_code: seal.district_code,
+      status: 'processing',
+      language: 'zh',
+      handler_name: handlerName,
+      handler_id_number: handlerIdEnc.enc,
+      handler_id_number_hmac: handlerIdEnc.hmac,
+      handler_phone: handlerPhoneEnc,
+      request_reason: [report, invalidityDate && `invalidity ${invalidityDate}`, reasonText].filter(Boolean).join(': '),
+      created_by: actor.userId,
+    });
+    await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify({ kind: 'compromise', report, sealStatus: current.status }), actor_id: actor.userId, at: new Date() });
+  });
+  try {
+    await sealHandle.executeUpdate(applyChangeUpdate, { args: [{ changeCaseId: caseId, kind: 'compromise', reason: null, revocationReason: 'keyCompromise', invalidityDate }] });
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
+      const d = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string };
+      await deps.db('cases').where({ id: caseId }).update({ status: 'refused', status_reason: `${d.zh} / ${d.en}` });
+      throw new DomainError({ code: 'WRONG_STATE', messageZh: d.zh ?? e.cause.message, messageEn: d.en ?? e.cause.message, httpStatus: 409, details: { sealStatus: current.status } });
+    }
+    throw e;
+  }
+  await deps.temporal.workflow.start(changeRequestWorkflow, {
+    taskQueue: deps.config.temporal.taskQueues.main,
+    workflowId: changeWorkflowId(caseId),
+    args: [{ caseId, kind: 'compromise', districtCode: seal.district_code, filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)) }],
+  });
+  const after = await deps.db('seals').where({ id: sealId }).first('status', 'revoked_at', 'invalidity_date');
+  return { case_id: caseId, seal_id: sealId, seal_status: after.status, revoked_at: after.revoked_at, invalidity_date: after.invalidity_date };
+}
