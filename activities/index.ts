@@ -13,6 +13,7 @@ import { createStatementSigning, createStatementStore } from './platform-stateme
 import { createAuditHeadSigning } from './audit-heads';
 import { createRetentionDbActivities } from './retention';
 import { createCorrectionActivities } from './corrections';
+import { createSealSigningHsmActivities, createSealUseRegisterActivities } from './seal-signing';
 
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
   return {
@@ -24,6 +25,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createPasswordResetActivities(deps.db),
     ...createRetentionDbActivities(deps.db),
     ...createCorrectionActivities(deps.db),
+    ...createSealUseRegisterActivities(deps.db),
   };
 }
 
@@ -34,6 +36,7 @@ export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: Platf
     ...createSealProductionActivities(deps),
     ...createSealLifeHsmActivities({ ...deps, crlNextUpdateHours: deps.crlNextUpdateHours ?? 24 }),
     ...createAuditHeadSigning(deps.hsm, deps.db),
+    ...createSealSigningHsmActivities(deps),
   };
 }
 

@@ -9,3 +9,4 @@ export { auditHeadSigningWorkflow } from './audit-head-signing';
 export { videoRetentionWorkflow } from './retention-video';
 export { archiveRetentionWorkflow } from './retention-archive';
 export { correctionApprovalWorkflow } from './correction-approval';
+export { sealSignatureWorkflow } from './seal-signature';

@@ -1,0 +1,251 @@
+// Seals sign documents (U1, C1, C2) and every signature is in the use register (C4), through the JSON API
+// on the real services (Temporal, PostgreSQL, SoftHSM2 and the project's workers). What we sign is checked
+// by a tool nobody here wrote: `openssl cms -verify`, with the platform root as the only trust anchor.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
+import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { ownerDb } from '../helpers/owner-db';
+import type { Db } from '../../infra/db';
+
+let app: RunningApp;
+let owner: Db;
+let maker: { id: string; token: string };
+let officer: { id: string; token: string };
+let rootPem: string;
+const GOOD = 'Tiger#Lake2049x';
+
+beforeAll(async () => {
+  app = await startApp();
+  owner = ownerDb();
+  maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  officer = await createUser(app.db, 'officer', { district_code: '110105' });
+  rootPem = await (await fetch(`${app.url}/pki/root-ca.pem`)).text();
+});
+afterAll(async () => {
+  await owner?.destroy();
+  await app?.stop();
+});
+
+/** A collected seal, its holder's staff, and one keeper with the protection password set (through the API). */
+async function keptSeal() {
+  const seal = await collectedSeal(app, maker, officer);
+  const staff = await createUser(app.db, 'holder', { holder_id: seal.holderId });
+  const keeperId = makeResidentId('19880101');
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/keepers`, { name: '孙保管', id_number: keeperId })).status).toBe(201);
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/password`, { id_number: keeperId, password: GOOD })).status).toBe(201);
+  return { ...seal, staff, keeperId };
+}
+
+type Fields = Partial<Record<'id_number' | 'password' | 'purpose' | 'document_type' | 'format', string>>;
+
+async function sign(token: string, sealId: string, fields: Fields, file: Buffer | null, filename = '合同.pdf') {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) form.set(k, v);
+  if (file) form.set('file', new Blob([file]), filename);
+  const res = await fetch(`${app.url}/api/seals/${sealId}/signatures`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  let body: any = null;
+  if ((res.headers.get('content-type') ?? '').startsWith('application/json')) body = JSON.parse(bytes.toString('utf8'));
+  return { status: res.status, headers: res.headers, bytes, body };
+}
+
+const fields = (s: { keeperId: string }, extra: Fields = {}): Fields => ({ id_number: s.keeperId, password: GOOD, purpose: '签订采购合同', document_type: 'agreement', format: 'cms', ...extra });
+
+/** `openssl cms -verify` of a detached signature, trusting only the platform root. */
+function opensslVerify(p7s: Buffer, content: Buffer): { ok: boolean; out: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cms-'));
+  writeFileSync(path.join(dir, 'sig.p7s'), p7s);
+  writeFileSync(path.join(dir, 'doc'), content);
+  writeFileSync(path.join(dir, 'root.pem'), rootPem);
+  const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'sig.p7s', '-content', 'doc', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null'], { cwd: dir, encoding: 'utf8' });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+async function requestChange(sealId: string, kind: string) {
+  const form = new FormData();
+  const f: Record<string, string> = { kind, legal_rep_id_number: makeResidentId(), handler_name: '冯十二', handler_id_number: makeResidentId(), handler_phone: '13600136000', reason: '暂停使用' };
+  for (const [k, v] of Object.entries(f)) form.set(k, v);
+  form.set('authorisation_letter', new Blob([PDF_BYTES]), 'letter.pdf');
+  const res = await fetch(`${app.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
+  const body = (await res.json()) as any;
+  expect(res.status).toBe(201);
+  await waitForCase(app, maker.token, body.case_id, 'awaiting_filing');
+  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${body.case_id}/filing`, {});
+  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' })).status).toBe(200);
+  await waitForCase(app, maker.token, body.case_id, 'completed');
+  return body.seal_status as string;
+}
+
+const auditEntries = (sealId: string, action: string) => app.db('audit_entries').where({ target_id: sealId, action }).orderBy('seq');
+
+describe('signing through the API', () => {
+  let s: Awaited<ReturnType<typeof keptSeal>>;
+  beforeAll(async () => {
+    s = await keptSeal();
+  });
+
+  it('U1 C1 C2: a keeper signs any file with the seal and its password; openssl verifies the .p7s against the platform root alone, and rejects it after tampering', async () => {
+    const doc = Buffer.concat([Buffer.from('采购合同 第1条 '), Buffer.alloc(300_000, 7)]);
+    const res = await sign(s.staff.token, s.sealId, fields(s), doc, '采购合同.docx');
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toBe('application/pkcs7-signature');
+    expect(res.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent('采购合同.docx.p7s')}`);
+    expect(res.headers.get('x-document-sha256')).toBe(createHash('sha256').update(doc).digest('hex'));
+
+    const good = opensslVerify(res.bytes, doc);
+    expect(good).toMatchObject({ ok: true });
+    expect(good.out).toMatch(/Verification successful/);
+
+    const altered = Buffer.from(doc);
+    altered[100] ^= 1;
+    const tampered = opensslVerify(res.bytes, altered);
+    expect(tampered.ok).toBe(false);
+    expect(tampered.out).toMatch(/content verify error|digest failure/i);
+
+    const badSig = Buffer.from(res.bytes);
+    badSig[badSig.length - 10] ^= 0x40; // inside the signature value
+    expect(opensslVerify(badSig, doc).ok).toBe(false);
+
+    // CAdES-B-B: content-type, message-digest, signing-certificate-v2 (and signing-time) are signed; the signer
+    // is the seal's own certificate.
+    const dir = mkdtempSync(path.join(tmpdir(), 'cms-'));
+    writeFileSync(path.join(dir, 'sig.p7s'), res.bytes);
+    const printed = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'sig.p7s'], { cwd: dir, encoding: 'utf8' });
+    for (const attr of ['contentType', 'messageDigest', 'signingTime', 'id-smime-aa-signingCertificateV2']) expect(printed).toContain(`object: ${attr}`);
+    const seal = await app.db('seals').where({ id: s.sealId }).first('certificate_serial', 'certificate_der');
+    const signerInfo = printed.replace(/\s/g, '').split('signerInfos:')[1];
+    const serial = /issuerAndSerialNumber:.*?serialNumber:(0x[0-9A-F]+|\d+)digestAlgorithm/.exec(signerInfo)![1]; // openssl prints small serials in decimal
+    expect(BigInt(serial)).toBe(BigInt(`0x${seal.certificate_serial}`));
+    // signing-certificate-v2 names the seal's certificate by its SHA-256
+    expect(signerInfo).toContain(`[HEXDUMP]:${createHash('sha256').update(seal.certificate_der).digest('hex').toUpperCase()}`);
+  });
+
+  it('C4: every signature is a use register entry (seal, keeper, purpose, type, name, SHA-256, format, time, client) the holder lists and exports, an audit entry of its own, and the register is append-only', async () => {
+    const doc = Buffer.from('公文：关于召开年度会议的通知');
+    const res = await sign(s.staff.token, s.sealId, fields(s, { document_type: 'official_document', purpose: '发布会议通知' }), doc, '通知.txt');
+    expect(res.status).toBe(201);
+    const id = res.headers.get('x-seal-use-id')!;
+
+    const list = await api(app.url, s.staff.token, 'GET', `/api/use-register?seal_id=${s.sealId}&document_type=official_document`);
+    expect(list.status).toBe(200);
+    const entry = list.body.entries.find((e: any) => e.id === id);
+    expect(entry).toMatchObject({
+      seal_id: s.sealId,
+      keeper_name: '孙保管',
+      approver_id: null,
+      purpose: '发布会议通知',
+      document_type: 'official_document',
+      document_type_zh: '公文',
+      document_name: '通知.txt',
+      document_sha256: createHash('sha256').update(doc).digest('hex'),
+      format: 'cms',
+      channel: 'api',
+      requested_by: s.staff.id,
+    });
+    expect(entry.client_address).toBeTruthy();
+    expect(list.body.entries.every((e: any) => e.document_type === 'official_document')).toBe(true);
+
+    const csv = await fetch(`${app.url}/api/use-register.csv?seal_id=${s.sealId}`, { headers: { authorization: `Bearer ${s.staff.token}` } });
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    const text = await csv.text();
+    expect(text).toContain(id);
+    expect(text).toContain('发布会议通知');
+
+    // Another holder sees none of it; a bad filter is named.
+    const other = await createUser(app.db, 'holder', { holder_id: (await keptSeal()).holderId });
+    expect((await api(app.url, other.token, 'GET', `/api/use-register?seal_id=${s.sealId}`)).body.entries).toEqual([]);
+    const bad = await api(app.url, s.staff.token, 'GET', '/api/use-register?from=yesterday&document_type=letter');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields.map((f: any) => f.field).sort()).toEqual(['document_type', 'from']);
+    expect(bad.body.error.message_zh).toContain('起始时间');
+    expect(bad.body.error.message_en).toContain('From');
+    expect((await api(app.url, maker.token, 'GET', '/api/use-register')).status).toBe(403);
+
+    const audited = await auditEntries(s.sealId, 'seal.use');
+    expect(audited.map((a: any) => a.details.register_id)).toContain(id);
+
+    await expect(owner('seal_use_register').where({ id }).update({ purpose: 'x' })).rejects.toThrow(/M5: seal_use_register rows are records/);
+    await expect(owner('seal_use_register').where({ id }).del()).rejects.toThrow(/M5: seal_use_register rows are records/);
+    await expect(app.db('seal_use_register').where({ id }).update({ purpose: 'x' })).rejects.toThrow(/permission denied/);
+  });
+
+  it('U1: a request without its fields is refused naming each field in Chinese and English, and nothing is signed', async () => {
+    const before = await app.db('seal_use_register').where({ seal_id: s.sealId }).count({ n: '*' }).first();
+    const res = await sign(s.staff.token, s.sealId, { document_type: 'letter', format: 'xml', purpose: '' }, null);
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields.map((f: any) => f.field).sort()).toEqual(['document_type', 'file', 'format', 'id_number', 'password', 'purpose']);
+    const dt = res.body.error.fields.find((f: any) => f.field === 'document_type');
+    expect(dt.message_zh).toMatch(/^文件类型：应为 official_document（公文）/);
+    expect(dt.message_en).toMatch(/^Document type: must be one of official_document/);
+    const pades = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades' }), Buffer.from('not a pdf'));
+    expect(pades.status).toBe(400);
+    expect(pades.body.error.fields[0].field).toBe('file');
+    const after = await app.db('seal_use_register').where({ seal_id: s.sealId }).count({ n: '*' }).first();
+    expect(after).toEqual(before);
+  });
+});
+
+describe('who may sign', () => {
+  it('C1: only the holder staff, naming a current keeper: another holder, a stranger and a removed keeper are refused (403, bilingual), each attempt audited', async () => {
+    const s = await keptSeal();
+    const doc = Buffer.from('凭据');
+    const otherHolder = await createUser(app.db, 'holder', { holder_id: (await keptSeal()).holderId });
+    const foreign = await sign(otherHolder.token, s.sealId, fields(s), doc);
+    expect(foreign.status).toBe(403);
+
+    const stranger = await sign(s.staff.token, s.sealId, fields(s, { id_number: makeResidentId('19900101') }), doc);
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.error).toMatchObject({ code: 'SIGN_NOT_KEEPER', message_zh: expect.stringContaining('不是此印章的保管人'), message_en: expect.stringContaining('not a keeper') });
+
+    const second = makeResidentId('19770101');
+    expect((await api(app.url, s.staff.token, 'POST', `/api/seals/${s.sealId}/keepers`, { name: '钱保管', id_number: second })).status).toBe(201);
+    expect((await sign(s.staff.token, s.sealId, fields(s, { id_number: second }), doc)).status).toBe(201); // a keeper knows the password
+    expect((await api(app.url, s.staff.token, 'DELETE', `/api/seals/${s.sealId}/keepers`, { id_number: second })).status).toBe(200);
+    const removed = await sign(s.staff.token, s.sealId, fields(s, { id_number: second }), doc);
+    expect(removed.status).toBe(403);
+    expect(removed.body.error.code).toBe('SIGN_NOT_KEEPER');
+    // The removal expired the password (the removed keeper knew it): the remaining keeper must change it first.
+    const expired = await sign(s.staff.token, s.sealId, fields(s), doc);
+    expect(expired.status).toBe(409);
+    expect(expired.body.error).toMatchObject({ code: 'SIGN_PASSWORD_EXPIRED', message_zh: expect.stringContaining('过期') });
+
+    const refused = await auditEntries(s.sealId, 'seal.sign');
+    expect(refused.filter((a: any) => a.outcome === 'refused').length).toBeGreaterThanOrEqual(3);
+    expect(refused.filter((a: any) => a.outcome === 'ok').length).toBe(1);
+  });
+
+  it('C2: a wrong password is refused (403 naming the password, attempts left) and counts towards the lock; the fifth locks signing (423) even with the right one', async () => {
+    const s = await keptSeal();
+    const doc = Buffer.from('流转单');
+    for (let i = 1; i <= 4; i++) {
+      const wrong = await sign(s.staff.token, s.sealId, fields(s, { password: `Wrong#Pass${i}x` }), doc);
+      expect(wrong.status).toBe(403);
+      expect(wrong.body.error).toMatchObject({ code: 'WRONG_PASSWORD', details: { attempts_left: 5 - i } });
+      expect(wrong.body.error.fields[0]).toMatchObject({ field: 'password', message_zh: expect.stringMatching(/^保护口令：不正确/), message_en: expect.stringMatching(/^Protection password: is wrong/) });
+    }
+    const fifth = await sign(s.staff.token, s.sealId, fields(s, { password: 'Wrong#Pass5x' }), doc);
+    expect(fifth.status).toBe(423);
+    expect(fifth.body.error.code).toBe('SIGN_LOCKED');
+    const right = await sign(s.staff.token, s.sealId, fields(s), doc);
+    expect(right.status).toBe(423);
+    expect(right.body.error.message_zh).toContain('锁定至');
+    expect(await app.db('seal_use_register').where({ seal_id: s.sealId }).first()).toBeUndefined();
+  });
+
+  it('U1: a suspended seal cannot sign (409 SIGN_NOT_LIVE, bilingual); it signs again once resumed', async () => {
+    const s = await keptSeal();
+    const doc = Buffer.from('证照');
+    expect((await sign(s.staff.token, s.sealId, fields(s, { document_type: 'licence' }), doc)).status).toBe(201);
+    expect(await requestChange(s.sealId, 'suspend')).toBe('suspended');
+    const refused = await sign(s.staff.token, s.sealId, fields(s, { document_type: 'licence' }), doc);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'SIGN_NOT_LIVE', message_zh: expect.stringContaining('不能签章'), message_en: expect.stringContaining('only an active seal can sign') });
+    expect(await requestChange(s.sealId, 'resume')).toBe('active');
+    expect((await sign(s.staff.token, s.sealId, fields(s, { document_type: 'licence' }), doc)).status).toBe(201);
+  });
+});
