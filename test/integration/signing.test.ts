@@ -249,3 +249,128 @@ describe('who may sign', () => {
     expect((await sign(s.staff.token, s.sealId, fields(s, { document_type: 'licence' }), doc)).status).toBe(201);
   });
 });
+
+/** POST /api/verifications without a login. */
+async function verify(file: Buffer, p7s: Buffer | null) {
+  const form = new FormData();
+  form.set('file', new Blob([file]), '合同.pdf');
+  if (p7s) form.set('signature', new Blob([p7s]), '合同.pdf.p7s');
+  const res = await fetch(`${app.url}/api/verifications`, { method: 'POST', body: form });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** The report is what web/openapi.yaml says (VerificationReport), checked with ajv. */
+function assertReportSchema(report: unknown) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Ajv2020 = require('ajv/dist/2020').default;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const spec = require('yaml').parse(require('node:fs').readFileSync(path.join(__dirname, '../../web/openapi.yaml'), 'utf8'));
+  const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  const defs = JSON.parse(JSON.stringify(spec.components.schemas).replaceAll('"#/components/schemas/', '"components#/$defs/'));
+  ajv.addSchema({ $id: 'components', $defs: defs });
+  const validate = ajv.getSchema('components#/$defs/VerificationReport');
+  expect({ valid: validate(report), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
+}
+
+describe('verification (public)', () => {
+  let s: Awaited<ReturnType<typeof keptSeal>>;
+  const doc = Buffer.concat([Buffer.from('%PDF-1.4 协议书 '), Buffer.alloc(50_000, 3)]);
+  let p7s: Buffer;
+  let registerId: string;
+  beforeAll(async () => {
+    s = await keptSeal();
+    const res = await sign(s.staff.token, s.sealId, fields(s), doc);
+    expect(res.status).toBe(201);
+    p7s = res.bytes;
+    registerId = res.headers.get('x-seal-use-id')!;
+  });
+
+  it('U2 P2: anyone verifies a file and its .p7s without a login: TOTAL-PASSED, the seal and holder, the chain to the platform root, status good then and now, live when it signed (its use register entry); the report follows the OpenAPI schema', async () => {
+    const res = await verify(doc, p7s);
+    expect(res.status).toBe(200);
+    assertReportSchema(res.body);
+    const seal = await app.db('seals as s').join('holders as h', 'h.id', 's.holder_id').where('s.id', s.sealId).first('s.seal_code', 'h.name', 'h.uscc', 's.certificate_serial');
+    expect(res.body.document).toMatchObject({ sha256: createHash('sha256').update(doc).digest('hex'), size: doc.length });
+    expect(res.body.signatures).toHaveLength(1);
+    const sig = res.body.signatures[0];
+    expect(sig).toMatchObject({
+      indication: 'TOTAL-PASSED',
+      sub_indication: null,
+      signature_format: 'CAdES-BASELINE-B',
+      checks: { format: true, message_digest: true, signature_value: true, signing_certificate: true, chain: true },
+      seal: { id: s.sealId, seal_code: seal.seal_code, kind: 'business_contract', kind_zh: '合同专用章', status_now: 'active', holder: { name: seal.name, uscc: seal.uscc } },
+      seal_live_when_signed: true,
+      use_register_id: registerId,
+      certificate: { serial: seal.certificate_serial },
+      certificate_status: { at_signing_time: 'good', now: 'good', revoked_at: null },
+    });
+    expect(sig.chain.map((c: any) => c.role)).toEqual(['signer', 'issuing_ca', 'root']);
+    expect(sig.chain[2].subject).toContain('北京市电子印章管理服务平台根CA');
+    expect(sig.signing_time.use_register).toBeTruthy();
+    expect(Math.abs(Date.parse(sig.signing_time.claimed) - Date.parse(sig.signing_time.use_register))).toBeLessThan(60_000);
+    expect(opensslVerify(p7s, doc).ok).toBe(true); // and openssl agrees
+  });
+
+  it('U2: the report agrees with openssl on what was tampered with: a changed file is TOTAL-FAILED/HASH_FAILURE, a changed signature value TOTAL-FAILED/SIG_CRYPTO_FAILURE, a broken .p7s TOTAL-FAILED/FORMAT_FAILURE', async () => {
+    const altered = Buffer.from(doc);
+    altered[20] ^= 1;
+    const changed = await verify(altered, p7s);
+    expect(changed.body.signatures[0]).toMatchObject({ indication: 'TOTAL-FAILED', sub_indication: 'HASH_FAILURE', checks: { message_digest: false, signature_value: true } });
+    expect(changed.body.signatures[0].seal_live_when_signed).toBeNull(); // the register's entry is of another document
+    expect(changed.body.signatures[0].messages.map((m: any) => m.en).join(' ')).toContain('digest mismatch');
+    expect(opensslVerify(p7s, altered).ok).toBe(false);
+
+    const badSig = Buffer.from(p7s);
+    badSig[badSig.length - 10] ^= 0x40;
+    const forged = await verify(doc, badSig);
+    expect(forged.body.signatures[0]).toMatchObject({ indication: 'TOTAL-FAILED', sub_indication: 'SIG_CRYPTO_FAILURE', checks: { message_digest: true, signature_value: false } });
+    expect(opensslVerify(badSig, doc).ok).toBe(false);
+
+    const broken = await verify(doc, p7s.subarray(0, 100));
+    expect(broken.status).toBe(200);
+    expect(broken.body.signatures[0]).toMatchObject({ indication: 'TOTAL-FAILED', sub_indication: 'FORMAT_FAILURE' });
+    assertReportSchema(broken.body);
+  });
+
+  it('U2: a signature by a certificate the platform did not issue is INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND, as openssl refuses it with the platform root', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const x509 = require('@peculiar/x509');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildSignedAttributes, assembleSignedData } = require('../../infra/signing/cms');
+    const { webcrypto, createSign } = await import('node:crypto');
+    const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=北京市电子印章管理服务平台根CA', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000), keys, signingAlgorithm: alg });
+    const der = Buffer.from(cert.rawData);
+    const tbs = buildSignedAttributes({ messageDigest: createHash('sha256').update(doc).digest(), signerCertificate: der, signingTime: new Date() });
+    const key = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+    const foreign: Buffer = assembleSignedData({ attributes: tbs.attributes, signature: createSign('sha256').update(tbs.der).sign({ key, format: 'der', type: 'pkcs8', dsaEncoding: 'der' }), signerCertificate: der, chain: [] });
+    const res = await verify(doc, foreign);
+    expect(res.body.signatures[0]).toMatchObject({ indication: 'INDETERMINATE', sub_indication: 'NO_CERTIFICATE_CHAIN_FOUND', checks: { message_digest: true, signature_value: true, chain: false }, seal: null, chain: [] });
+    expect(opensslVerify(foreign, doc).ok).toBe(false);
+  });
+
+  it('U2: a signature made before the seal was suspended stays TOTAL-PASSED (the use register proves it was live then), and the report says the certificate is on hold now', async () => {
+    const t = await keptSeal();
+    const made = await sign(t.staff.token, t.sealId, fields(t), doc);
+    expect(made.status).toBe(201);
+    expect(await requestChange(t.sealId, 'suspend')).toBe('suspended');
+    const res = await verify(doc, made.bytes);
+    expect(res.body.signatures[0]).toMatchObject({
+      indication: 'TOTAL-PASSED',
+      seal_live_when_signed: true,
+      seal: { status_now: 'suspended' },
+      certificate_status: { at_signing_time: 'good', now: 'on_hold', on_hold_since: expect.any(String) },
+    });
+    expect(res.body.signatures[0].messages.map((m: any) => m.zh).join('')).toContain('暂停使用');
+  });
+
+  it('U2: a request without the file or its signature is refused naming both fields in Chinese and English', async () => {
+    const res = await fetch(`${app.url}/api/verifications`, { method: 'POST', body: new FormData() });
+    const body = (await res.json()) as any;
+    expect(res.status).toBe(400);
+    expect(body.error.fields.map((f: any) => f.field).sort()).toEqual(['file', 'signature']);
+    expect(body.error.message_zh).toContain('签名文件（.p7s）');
+    expect(body.error.message_en).toContain('Signature (.p7s)');
+  });
+});

@@ -73,6 +73,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/seals/:id/signatures': r('holder', 'holder'),
   'GET /api/use-register': r('holder', 'holder'),
   'GET /api/use-register.csv': r('holder', 'holder'),
+  'POST /api/verifications': pub,
   'POST /api/video-segments': r('maker', 'maker'),
   'GET /api/video-segments': r('own', 'officer', 'supervisor', 'maker'),
   'GET /api/video-segments/:id': r('own', ...EVERYONE),

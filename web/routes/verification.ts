@@ -14,7 +14,8 @@ export const VERIFY_RATE_PER_MINUTE = Number(process.env.VERIFY_RATE_PER_MINUTE 
 export function verificationRoutes(deps: { db: Db }): Router {
   const r = Router();
   // multipart: file (the document) and signature (its .p7s)
-  r.post('/api/verifications', rateLimit({ limit: VERIFY_RATE_PER_MINUTE, windowMs: 60_000 }), async (req, res) => {
+  r.use('/api/verifications', rateLimit({ limit: VERIFY_RATE_PER_MINUTE, windowMs: 60_000 }));
+  r.post('/api/verifications', async (req, res) => {
     const { files } = await readMultipart(req, {
       maxBytes: SIGN_MAX_BYTES,
       limits: { files: 2, fields: 5, fieldSize: 1024 },
