@@ -80,3 +80,8 @@ export function parseOptionalMm(v: unknown, field: FieldRef, min: number, max: n
   if (!Number.isFinite(n) || n < min || n > max) throw invalidField(field, `应为 ${min} 到 ${max} 之间的数`, `must be a number from ${min} to ${max}`);
   return n;
 }
+
+/** True size of the visible imprint: round public seals 42 mm across; a square personal name seal 20 mm. */
+export function imprintSizeMm(sealKind: string): number {
+  return sealKind === 'personal_name' ? 20 : 42;
+}

@@ -18,7 +18,8 @@ import { assembleSignedData, buildSignedAttributes } from '../infra/signing/cms'
 import { DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
 import { maySignError } from '../domain/protection-password';
 import { parseResidentId } from '../domain/resident-id';
-import { documentName, parseDocumentType, parsePurpose, parseSignatureFormat, SIGN_FIELDS, type DocumentType, type SignatureFormat } from '../domain/signing';
+import { documentName, imprintSizeMm, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, SIGN_FIELDS, type DocumentType, type SignatureFormat } from '../domain/signing';
+import { PlacementError, signPdf } from '../infra/signing/pades';
 import { normaliseCodeInput } from '../domain/uscc';
 import { checkMaySign } from './keepers';
 import { notifyPasswordLocked } from './password-lock';
@@ -36,6 +37,8 @@ export interface SigningDeps {
 
 /** Largest document signed: it is staged on disk and hashed as it streams, never held whole for CMS. */
 export const SIGN_MAX_BYTES = 256 * 1024 * 1024;
+/** A PDF is read whole to add the signature field (pdf-lib parses it in memory). */
+export const PADES_MAX_BYTES = 64 * 1024 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -44,6 +47,8 @@ interface SealRow {
   status: string;
   case_id: string;
   holder_id: string;
+  kind: string;
+  text: string;
   certificate_der: Buffer | null;
   certificate_serial: string | null;
 }
@@ -51,7 +56,7 @@ interface SealRow {
 async function loadSeal(db: Db, sealId: string): Promise<SealRow> {
   const missing = () => notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
   if (!UUID.test(sealId)) throw missing();
-  const seal = await db('seals').where({ id: sealId }).first('id', 'status', 'case_id', 'holder_id', 'certificate_der', 'certificate_serial');
+  const seal = await db('seals').where({ id: sealId }).first('id', 'status', 'case_id', 'holder_id', 'kind', 'text', 'certificate_der', 'certificate_serial');
   if (!seal) throw missing();
   return seal;
 }
@@ -91,6 +96,11 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   else if (file.truncated) v.add(invalidField(SIGN_FIELDS.file, `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   else if (file.size === 0) v.add(invalidField(SIGN_FIELDS.file, '是空文件', 'is empty'));
   else if (format === 'pades' && file.contentType !== 'application/pdf') v.add(invalidField(SIGN_FIELDS.file, 'PDF 签章只能用于 PDF 文件', 'a PDF signature needs a PDF file'));
+  // PAdES: where the imprint goes (page from 1; its centre in mm from the page's left and bottom edges).
+  const page = v.check(() => parseOptionalInt(f.page, SIGN_FIELDS.page, 1, 100_000)) ?? 1;
+  const xMm = v.check(() => parseOptionalMm(f.x, SIGN_FIELDS.x, 0, 5000));
+  const yMm = v.check(() => parseOptionalMm(f.y, SIGN_FIELDS.y, 0, 5000));
+  if (format === 'pades' && file && file.size > PADES_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `PDF 签章的文件最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB for a PDF signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   v.throwIfAny();
 
   // C1 C2 U1: seal live, keeper current, password right (a wrong one counts towards the lock).
@@ -114,31 +124,65 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
 
   const registerId = randomUUID();
   const signerCertificate = Buffer.from(seal.certificate_der);
-  const issuing = Buffer.from((await loadIssuingCertificate(deps.db)).rawData);
+  const chain = [Buffer.from((await loadIssuingCertificate(deps.db)).rawData)];
   const name = documentName(file!.filename);
-  const signedAttrs = buildSignedAttributes({ messageDigest: Buffer.from(file!.sha256, 'hex'), signerCertificate, signingTime: now });
+  const entry = {
+    id: registerId,
+    sealId: seal.id,
+    caseId: seal.case_id,
+    keeperId: keeper.id,
+    approverId: null,
+    purpose: purpose!,
+    documentType: documentType as DocumentType,
+    documentName: name,
+    format: format!,
+    certificateSerial: seal.certificate_serial,
+    requestedBy: actor,
+    channel: req.channel ?? 'api',
+    clientAddress: currentAuditContext()?.clientAddress ?? null,
+  };
 
-  const signed = await runSignature(deps, {
-    toBeSigned: signedAttrs.der,
-    entry: {
-      id: registerId,
-      sealId: seal.id,
-      caseId: seal.case_id,
-      keeperId: keeper.id,
-      approverId: null,
-      purpose: purpose!,
-      documentType: documentType as DocumentType,
-      documentName: name,
-      documentSha256: file!.sha256,
-      format: format!,
-      certificateSerial: seal.certificate_serial,
-      requestedBy: actor,
-      channel: req.channel ?? 'api',
-      clientAddress: currentAuditContext()?.clientAddress ?? null,
-    },
-  });
-  const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain: [issuing] });
-  return { registerId, format: 'cms', documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
+  if (format === 'cms') {
+    // CAdES-B-B over the file as uploaded (its SHA-256 was computed as it streamed in).
+    const signedAttrs = buildSignedAttributes({ messageDigest: Buffer.from(file!.sha256, 'hex'), signerCertificate, signingTime: now });
+    const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 } });
+    const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
+    return { registerId, format, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
+  }
+
+  // PAdES B-B: the imprint and the signature appended as an incremental update; the register keeps the
+  // SHA-256 of what the signature covers (its ByteRange), which is what a verifier finds.
+  const imprint = await deps.db('seals').where({ id: seal.id }).first('imprint_png');
+  if (!imprint?.imprint_png) throw maySignError({ allowed: false, reason: 'not_live', zh: '印章没有印模图像，不能签章', en: 'The seal has no imprint image to sign with' });
+  let signedAt = now.toISOString();
+  let coveredHex: string | null = null;
+  let pdf: Buffer;
+  try {
+    pdf = await signPdf({
+      pdf: await file!.readBytes(),
+      imprintPng: Buffer.from(imprint.imprint_png),
+      placement: { page, xMm, yMm, sizeMm: imprintSizeMm(seal.kind) },
+      signingTime: now,
+      name: seal.text,
+      reason: purpose!,
+      signCms: async (covered) => {
+        coveredHex = covered.toString('hex');
+        const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
+        const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') } });
+        signedAt = signed.signedAt;
+        return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
+      },
+    });
+  } catch (e) {
+    if (e instanceof PlacementError) {
+      const field = e.field === 'page' ? SIGN_FIELDS.page : e.field === 'x' ? SIGN_FIELDS.x : SIGN_FIELDS.y;
+      throw invalidField(field, `超出页面（最大 ${e.limit}）`, `is outside the page (at most ${e.limit})`);
+    }
+    if (e instanceof DomainError || coveredHex !== null) throw e;
+    // pdf-lib could not read it: an encrypted, damaged or unsupported PDF.
+    throw invalidField(SIGN_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
+  }
+  return { registerId, format: 'pades', documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
 }
 
 /** The seal's key signs `toBeSigned` in the HSM and the register entry is written (workflow `signature:<id>`). */

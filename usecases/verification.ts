@@ -10,6 +10,8 @@ import { serialHex } from '../infra/pki/ocsp';
 import { conclude, type CertificateStatus, type Indication, type SubIndication } from '../domain/signature-validation';
 import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
+import { byteRangeDigest, readPdfSignatures } from '../infra/signing/pades';
+import { PADES_MAX_BYTES } from './seal-signing';
 
 export const VERIFY_FIELDS = {
   file: fieldRef('file', '待验证文件', 'File to verify'),
@@ -90,7 +92,7 @@ export interface JudgeInput {
   /** SHA-256 of what the signature covers (the file, or a PDF's byte ranges). */
   coveredSha256: Buffer;
   covers: SignatureReport['covers'];
-  level: 'CAdES-BASELINE-B' | 'PAdES-BASELINE-B';
+  level: 'CAdES-BASELINE-B' | 'PAdES-BASELINE-B' | 'PKCS7-B';
   /** PAdES: the PDF's /M (signing-time is not in the signed attributes). */
   claimedTime?: Date | null;
   now: Date;
@@ -201,6 +203,9 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
     report.seal_live_when_signed = poe ? true : null;
     if (!poe) messages.push({ zh: '用印登记中没有这次签章：无法证明签章时间及当时印章状态', en: 'This signature is not in the use register: its time and the seal\'s status then cannot be proven' });
   }
+  if (input.covers.kind === 'byte_range' && !input.covers.whole_document) {
+    messages.push({ zh: '此签名之后文件有增量更新（如后续的签章）；签名只覆盖其签署时的版本', en: 'The file was updated incrementally after this signature (e.g. a later signature); it covers the version it signed' });
+  }
   if (c.statusNow === 'revoked') messages.push({ zh: '该印章的证书现已撤销', en: "The seal's certificate is now revoked" });
   if (c.statusNow === 'on_hold') messages.push({ zh: '该印章现已暂停使用（证书挂起）', en: 'The seal is now suspended (certificate on hold)' });
   return report;
@@ -211,11 +216,15 @@ export interface VerifyRequest {
   signature: IncomingFile | null;
 }
 
-/** POST /api/verifications: a file and its detached .p7s. */
+/** POST /api/verifications: a file and its detached .p7s, or a signed PDF alone (its PAdES signatures). */
 export async function verifyDocument(db: Db, req: VerifyRequest, now = new Date()): Promise<VerificationReport> {
   const v = new ValidationCollector();
   if (!req.file) v.add(requiredField(VERIFY_FIELDS.file));
   else if (req.file.truncated) v.add(invalidField(VERIFY_FIELDS.file, '过大', 'is too large', { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
+  if (!req.signature && req.file && !req.file.truncated && req.file.contentType === 'application/pdf') {
+    v.throwIfAny();
+    return verifyPdf(db, req.file, now);
+  }
   if (!req.signature) v.add(requiredField(VERIFY_FIELDS.signature));
   else if (req.signature.truncated) v.add(invalidField(VERIFY_FIELDS.signature, `超过 ${MAX_SIGNATURE_BYTES / 1024} KiB`, `exceeds ${MAX_SIGNATURE_BYTES / 1024} KiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   v.throwIfAny();
@@ -230,4 +239,39 @@ export async function verifyDocument(db: Db, req: VerifyRequest, now = new Date(
     now,
   });
   return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures: [sig] };
+}
+
+/** Every signature of a PDF (PAdES), each judged over its own ByteRange; later updates are reported. */
+async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<VerificationReport> {
+  if (file.size > PADES_MAX_BYTES) throw invalidField(VERIFY_FIELDS.file, `PDF 最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `a PDF is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 });
+  const pdf = await file.readBytes();
+  let found;
+  try {
+    found = await readPdfSignatures(pdf);
+  } catch {
+    throw invalidField(VERIFY_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
+  }
+  if (found.length === 0) {
+    throw invalidField(VERIFY_FIELDS.file, '中没有签名；其他文件请同时提交其 .p7s 签名（字段 signature）', 'has no signature; for other files send the .p7s too (field signature)', { code: 'NO_SIGNATURE_FOUND', httpStatus: 422 });
+  }
+  const cas = await trustedCas(db);
+  const signatures: SignatureReport[] = [];
+  for (const [i, s] of found.entries()) {
+    const covered = byteRangeDigest(pdf, s.byteRange);
+    const report = await judgeSignature(
+      db,
+      {
+        id: `S-${i + 1}`,
+        cms: covered ? s.cms : Buffer.alloc(0), // a ByteRange outside the file is a format failure
+        coveredSha256: covered ?? Buffer.alloc(32),
+        covers: { kind: 'byte_range', byte_range: s.byteRange, whole_document: s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] === pdf.length },
+        level: s.subFilter === 'ETSI.CAdES.detached' ? 'PAdES-BASELINE-B' : 'PKCS7-B',
+        claimedTime: s.signingTime,
+        now,
+      },
+      cas,
+    );
+    signatures.push(report);
+  }
+  return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures };
 }

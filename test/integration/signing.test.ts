@@ -1,11 +1,12 @@
 // Seals sign documents (U1, C1, C2) and every signature is in the use register (C4), through the JSON API
 // on the real services (Temporal, PostgreSQL, SoftHSM2 and the project's workers). What we sign is checked
 // by a tool nobody here wrote: `openssl cms -verify`, with the platform root as the only trust anchor.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
@@ -41,7 +42,7 @@ async function keptSeal() {
   return { ...seal, staff, keeperId };
 }
 
-type Fields = Partial<Record<'id_number' | 'password' | 'purpose' | 'document_type' | 'format', string>>;
+type Fields = Partial<Record<'id_number' | 'password' | 'purpose' | 'document_type' | 'format' | 'page' | 'x' | 'y', string>>;
 
 async function sign(token: string, sealId: string, fields: Fields, file: Buffer | null, filename = '合同.pdf') {
   const form = new FormData();
@@ -372,5 +373,151 @@ describe('verification (public)', () => {
     expect(body.error.fields.map((f: any) => f.field).sort()).toEqual(['file', 'signature']);
     expect(body.error.message_zh).toContain('签名文件（.p7s）');
     expect(body.error.message_en).toContain('Signature (.p7s)');
+  });
+});
+
+/** A two-page PDF made here; its second line is a binary comment, which a test may alter without breaking the file. */
+async function contractPdf(): Promise<Buffer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PDFDocument } = require('@cantoo/pdf-lib');
+  const d = await PDFDocument.create();
+  d.addPage([595.28, 841.89]).drawText('Purchase contract No. 2026-12', { x: 60, y: 760, size: 20 });
+  d.addPage([595.28, 841.89]).drawText('Signatures', { x: 60, y: 760, size: 20 });
+  return Buffer.from(await d.save({ useObjectStreams: false }));
+}
+
+/** poppler's pdfsig with an NSS database holding only the platform root. */
+function pdfsig(pdf: Buffer): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pdfsig-'));
+  writeFileSync(path.join(dir, 'root.pem'), rootPem);
+  writeFileSync(path.join(dir, 'f.pdf'), pdf);
+  execFileSync('certutil', ['-N', '-d', `sql:${dir}`, '--empty-password']);
+  execFileSync('certutil', ['-A', '-d', `sql:${dir}`, '-n', 'root', '-t', 'CT,C,C', '-i', path.join(dir, 'root.pem')]);
+  // pdfsig exits 0 even on a digest mismatch: its output is what counts. Asynchronously, as pyhanko below.
+  return new Promise((resolve) => {
+    execFile('pdfsig', ['-nssdir', `sql:${dir}`, path.join(dir, 'f.pdf')], { encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+  });
+}
+
+/** pyHanko (PyPI, scripts/ensure-pyhanko.sh) trusting only the platform root: `field:fingerprint:VALID|INVALID` per signature. */
+async function pyhanko(pdf: Buffer): Promise<{ status: number | null; out: string }> {
+  const bin = (await promisify(execFile)('bash', [path.join(__dirname, '../../scripts/ensure-pyhanko.sh')], { encoding: 'utf8', timeout: 600_000 })).stdout.trim();
+  const dir = mkdtempSync(path.join(tmpdir(), 'pyhanko-'));
+  writeFileSync(path.join(dir, 'root.pem'), rootPem);
+  writeFileSync(path.join(dir, 'f.pdf'), pdf);
+  // Asynchronously: the web server answering the next request is this very process, and an event loop
+  // blocked for seconds outlives its keep-alive sockets.
+  return new Promise((resolve) => {
+    execFile(bin, ['sign', 'validate', '--executive-summary', '--trust', 'root.pem', '--trust-replace', 'f.pdf'], { cwd: dir, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? ((err as { code?: number }).code ?? -1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/** Share of strongly red pixels (the imprint) in a region of page 1 rendered by pdftoppm at 72 dpi: x, y, w, h in points from the top left. */
+function redShare(pdf: Buffer, region: { x: number; y: number; w: number; h: number }): number {
+  const dir = mkdtempSync(path.join(tmpdir(), 'render-'));
+  writeFileSync(path.join(dir, 'f.pdf'), pdf);
+  execFileSync('pdftoppm', ['-r', '72', '-f', '1', '-l', '1', '-x', String(Math.round(region.x)), '-y', String(Math.round(region.y)), '-W', String(Math.round(region.w)), '-H', String(Math.round(region.h)), '-singlefile', 'f.pdf', 'p'], { cwd: dir });
+  const ppm = require('node:fs').readFileSync(path.join(dir, 'p.ppm')) as Buffer; // eslint-disable-line @typescript-eslint/no-require-imports
+  // P6 header: "P6\nW H\n255\n"
+  let pos = 0;
+  for (let fields = 0; fields < 4; ) {
+    while (/\s/.test(String.fromCharCode(ppm[pos]))) pos++;
+    while (!/\s/.test(String.fromCharCode(ppm[pos]))) pos++;
+    fields++;
+  }
+  const px = ppm.subarray(pos + 1);
+  let red = 0;
+  for (let i = 0; i + 2 < px.length; i += 3) if (px[i] > 150 && px[i + 1] < 90 && px[i + 2] < 90) red++;
+  return red / (px.length / 3);
+}
+
+const MMPT = 72 / 25.4;
+
+describe('PDF signatures (PAdES)', () => {
+  it('U1: a keeper signs a PDF (PAdES B-B, ETSI.CAdES.detached) with the seal\'s imprint at true size (42 mm) where asked; pdfsig, trusting only the platform root, says valid and trusted; the verify API agrees', async () => {
+    const s = await keptSeal();
+    const pdf = await contractPdf();
+    const res = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades', document_type: 'agreement' }), pdf, '采购合同.pdf');
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    const signed = res.bytes;
+    expect(signed.subarray(0, pdf.length).equals(pdf)).toBe(true); // an incremental update: the original bytes untouched
+
+    const out = await pdfsig(signed);
+    expect(out).toMatch(/Signature Type: ETSI\.CAdES\.detached/);
+    expect(out).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(out).toMatch(/Certificate Validation: Certificate is Trusted\./);
+    expect(out).toMatch(/Total document signed/);
+
+    // Default place: lower right of page 1, centre 20 mm + 21 mm from the right edge and 30 mm + 21 mm from the bottom.
+    const size = 42 * MMPT;
+    const cx = 595.28 - size / 2 - 20 * MMPT;
+    const cy = 841.89 - (size / 2 + 30 * MMPT);
+    expect(redShare(signed, { x: cx - size / 2, y: cy - size / 2, w: size, h: size })).toBeGreaterThan(0.05);
+    expect(redShare(signed, { x: 40, y: 300, w: size, h: size })).toBe(0); // and nowhere else
+    expect(redShare(pdf, { x: cx - size / 2, y: cy - size / 2, w: size, h: size })).toBe(0);
+
+    const report = await verify(signed, null);
+    expect(report.status).toBe(200);
+    assertReportSchema(report.body);
+    expect(report.body.signatures).toHaveLength(1);
+    expect(report.body.signatures[0]).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'PAdES-BASELINE-B', covers: { kind: 'byte_range', whole_document: true }, seal_live_when_signed: true, seal: { id: s.sealId } });
+    const entry = (await api(app.url, s.staff.token, 'GET', `/api/use-register?seal_id=${s.sealId}&format=pades`)).body.entries[0];
+    expect(entry).toMatchObject({ format: 'pades', document_name: '采购合同.pdf', id: report.body.signatures[0].use_register_id });
+  });
+
+  it('U1: two seals sign one PDF in turn (incremental updates): both signatures stay valid for pdfsig, pyHanko and the verify API, which reports that the first no longer covers the whole file; a changed byte fails both', async () => {
+    const a = await keptSeal();
+    const b = await keptSeal();
+    const first = await sign(a.staff.token, a.sealId, fields(a, { format: 'pades', page: '2', x: '60', y: '60' }), await contractPdf(), '合同.pdf');
+    expect(first.status).toBe(201);
+    const second = await sign(b.staff.token, b.sealId, fields(b, { format: 'pades', page: '2', x: '150', y: '60' }), first.bytes, '合同.pdf');
+    expect(second.status).toBe(201);
+    const both = second.bytes;
+    expect(both.subarray(0, first.bytes.length).equals(first.bytes)).toBe(true);
+
+    const out = await pdfsig(both);
+    expect(out.match(/Signature is Valid\./g)).toHaveLength(2);
+    expect(out.match(/Certificate is Trusted\./g)).toHaveLength(2);
+    expect(out).toMatch(/Signature #1:[\s\S]*Not total document signed[\s\S]*Signature #2:[\s\S]*Total document signed/);
+    // pyHanko also checks that what the second signature appended is a permitted change for the first.
+    const hanko = await pyhanko(both);
+    expect(hanko.out.match(/:VALID$/gm)).toHaveLength(2);
+    expect(hanko.status).toBe(0);
+
+    const report = (await verify(both, null)).body;
+    expect(report.signatures.map((x: any) => [x.indication, x.seal.id, x.covers.whole_document])).toEqual([
+      ['TOTAL-PASSED', a.sealId, false],
+      ['TOTAL-PASSED', b.sealId, true],
+    ]);
+    expect(report.signatures[0].messages.map((m: any) => m.en).join(' ')).toContain('updated incrementally after this signature');
+
+    // The second line of the file is a binary comment: changing it breaks no parser, only the digests.
+    const tampered = Buffer.from(both);
+    const at = tampered.indexOf('\n') + 2;
+    tampered[at] ^= 0x01;
+    const bad = await pdfsig(tampered);
+    expect(bad.match(/Digest Mismatch/g)).toHaveLength(2);
+    const badHanko = await pyhanko(tampered);
+    expect(badHanko.status).not.toBe(0);
+    expect(badHanko.out.match(/:VALID$/gm)).toBeNull();
+    expect((await verify(tampered, null)).body.signatures.map((x: any) => [x.indication, x.sub_indication])).toEqual([
+      ['TOTAL-FAILED', 'HASH_FAILURE'],
+      ['TOTAL-FAILED', 'HASH_FAILURE'],
+    ]);
+  });
+
+  it('U1: a page or position outside the document is refused naming the field; a file that is no PDF too', async () => {
+    const s = await keptSeal();
+    const page = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades', page: '3' }), await contractPdf());
+    expect(page.status).toBe(400);
+    expect(page.body.error.fields[0]).toMatchObject({ field: 'page', message_zh: '盖章页码：超出页面（最大 2）', message_en: 'Page: is outside the page (at most 2)' });
+    const x = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades', x: '400' }), await contractPdf());
+    expect(x.body.error.fields[0].field).toBe('x');
+    const none = await verify(Buffer.from('plain text'), null);
+    expect(none.status).toBe(400);
+    expect(none.body.error.fields[0].field).toBe('signature');
   });
 });
