@@ -4,6 +4,7 @@ import type { Db } from '../infra/db';
 import { auditRead } from '../infra/audit/log';
 import { fieldRef, invalidField, ValidationCollector } from '../domain/errors';
 import { parseDocumentType, parseSignatureFormat, DOCUMENT_TYPES, type DocumentType } from '../domain/signing';
+import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
 import type { Actor } from '../web/auth';
 import { forbidden } from '../web/errors';
 
@@ -88,3 +89,33 @@ export async function listUseRegister(db: Db, actor: Actor, query: Record<string
 
 export const USE_REGISTER_CSV_HEADER = ['id', 'signed_at', 'seal_code', 'seal_kind', 'keeper_name', 'approver_id', 'purpose', 'document_type', 'document_name', 'document_sha256', 'format', 'channel', 'client_address'];
 export const useRegisterCsvRow = (e: UseRegisterEntry) => [e.id, e.signed_at.toISOString(), e.seal_code, e.seal_kind, e.keeper_name, e.approver_id, e.purpose, e.document_type_zh, e.document_name, e.document_sha256, e.format, e.channel, e.client_address];
+
+export interface SealUseCount {
+  district_code: string;
+  seal_kind: string;
+  seal_kind_zh: string;
+  count: number;
+}
+
+/** GET /api/supervision/seal-use: supervisors see how many signatures seals made, per district and seal kind (no personal data). */
+export async function sealUseCounts(db: Db, actor: Actor, query: Record<string, unknown>): Promise<{ from: string | null; to: string | null; total: number; counts: SealUseCount[] }> {
+  if (actor.role !== 'supervisor') throw forbidden('Only supervisors see the city-wide use counts', '只有督导人员可以查看全市用印统计');
+  const q = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
+  const v = new ValidationCollector();
+  const from = v.check(() => parseInstant(q('from'), F.from));
+  const to = v.check(() => parseInstant(q('to'), F.to));
+  v.throwIfAny();
+  const rows: Array<{ district_code: string; seal_kind: string; count: string }> = await db('seal_use_register as r')
+    .join('seals as s', 's.id', 'r.seal_id')
+    .join('holders as h', 'h.id', 's.holder_id')
+    .modify((b) => {
+      if (from) b.where('r.signed_at', '>=', from);
+      if (to) b.where('r.signed_at', '<', to);
+    })
+    .groupBy('h.district_code', 's.kind')
+    .orderBy([{ column: 'h.district_code' }, { column: 's.kind' }])
+    .select('h.district_code', 's.kind as seal_kind')
+    .count({ count: '*' });
+  const counts = rows.map((r) => ({ district_code: r.district_code, seal_kind: r.seal_kind, seal_kind_zh: SEAL_KIND_LABELS[r.seal_kind as SealKind]?.zh ?? r.seal_kind, count: Number(r.count) }));
+  return { from: from?.toISOString() ?? null, to: to?.toISOString() ?? null, total: counts.reduce((n, c) => n + c.count, 0), counts };
+}

@@ -175,6 +175,26 @@ describe('signing through the API', () => {
     await expect(app.db('seal_use_register').where({ id }).update({ purpose: 'x' })).rejects.toThrow(/permission denied/);
   });
 
+  it('C4: supervisors see the signatures counted per district and seal kind (one more after a signature); holders and officers may not; a bad time is named', async () => {
+    const supervisor = await createUser(app.db, 'supervisor');
+    const countOf = async () => {
+      const res = await api(app.url, supervisor.token, 'GET', '/api/supervision/seal-use?from=2026-01-01');
+      expect(res.status).toBe(200);
+      return res.body.counts.find((c: any) => c.district_code === '110105' && c.seal_kind === 'business_contract')?.count ?? 0;
+    };
+    const before = await countOf();
+    expect((await sign(s.staff.token, s.sealId, fields(s), Buffer.from('凭据：收款'))).status).toBe(201);
+    expect(await countOf()).toBe(before + 1);
+    const all = (await api(app.url, supervisor.token, 'GET', '/api/supervision/seal-use')).body;
+    expect(all.counts.find((c: any) => c.district_code === '110105' && c.seal_kind === 'business_contract')).toMatchObject({ seal_kind_zh: '合同专用章' });
+    expect(all.total).toBe(all.counts.reduce((n: number, c: any) => n + c.count, 0));
+    expect((await api(app.url, s.staff.token, 'GET', '/api/supervision/seal-use')).status).toBe(403);
+    expect((await api(app.url, officer.token, 'GET', '/api/supervision/seal-use')).status).toBe(403);
+    const bad = await api(app.url, supervisor.token, 'GET', '/api/supervision/seal-use?to=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields[0]).toMatchObject({ field: 'to', message_zh: expect.stringMatching(/^截止时间：/), message_en: expect.stringMatching(/^To: /) });
+  });
+
   it('U1: a request without its fields is refused naming each field in Chinese and English, and nothing is signed', async () => {
     const before = await app.db('seal_use_register').where({ seal_id: s.sealId }).count({ n: '*' }).first();
     const res = await sign(s.staff.token, s.sealId, { document_type: 'letter', format: 'xml', purpose: '' }, null);

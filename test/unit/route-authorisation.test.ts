@@ -74,6 +74,7 @@ const TABLE: Record<string, Rule> = {
   'GET /api/use-register': r('holder', 'holder'),
   'GET /api/use-register.csv': r('holder', 'holder'),
   'POST /api/verifications': pub,
+  'GET /api/supervision/seal-use': r('city', 'supervisor'),
   'POST /api/video-segments': r('maker', 'maker'),
   'GET /api/video-segments': r('own', 'officer', 'supervisor', 'maker'),
   'GET /api/video-segments/:id': r('own', ...EVERYONE),

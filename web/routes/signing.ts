@@ -2,7 +2,7 @@
 // register. Thin: read the upload, call one use-case, answer.
 import { Router } from 'express';
 import { signDocument, SIGN_MAX_BYTES, type SigningDeps } from '../../usecases/seal-signing';
-import { listUseRegister, USE_REGISTER_CSV_HEADER, useRegisterCsvRow } from '../../usecases/use-register';
+import { listUseRegister, sealUseCounts, USE_REGISTER_CSV_HEADER, useRegisterCsvRow } from '../../usecases/use-register';
 import { requireRole } from '../auth';
 import { readUpload } from '../upload';
 import { sendCsv } from '../pages/csv';
@@ -31,6 +31,9 @@ export function signingRoutes(deps: SigningDeps): Router {
   r.get('/api/use-register.csv', requireRole('holder'), async (req, res) => {
     const entries = await listUseRegister(deps.db, req.actor!, req.query as Record<string, unknown>);
     sendCsv(res, 'use-register', USE_REGISTER_CSV_HEADER, entries.map(useRegisterCsvRow));
+  });
+  r.get('/api/supervision/seal-use', requireRole('supervisor'), async (req, res) => {
+    res.json(await sealUseCounts(deps.db, req.actor!, req.query as Record<string, unknown>));
   });
   return r;
 }
