@@ -5,7 +5,7 @@
 // leaves this process: the seal's key signs only the signed attributes, in the HSM, through the
 // `signature:<id>` workflow, which also writes the register entry. Every attempt, refused or done, is in the
 // audit trail (the HTTP audit middleware); every signature is also an audit entry of its own (`seal.use`).
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
@@ -13,7 +13,6 @@ import type { Hsm } from '../infra/hsm/hsm';
 import type { IncomingFile } from '../infra/blobs';
 import { currentAuditContext } from '../infra/audit/context';
 import { personalData } from '../infra/crypto/personal-data';
-import { loadIssuingCertificate } from '../infra/pki/crl';
 import { assembleSignedData, buildSignedAttributes } from '../infra/signing/cms';
 import { DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
 import { maySignError } from '../domain/protection-password';
@@ -124,7 +123,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
 
   const registerId = randomUUID();
   const signerCertificate = Buffer.from(seal.certificate_der);
-  const chain = [Buffer.from((await loadIssuingCertificate(deps.db)).rawData)];
+  const chain = [await issuerOf(deps.db, signerCertificate)];
   const name = documentName(file!.filename);
   const entry = {
     id: registerId,
@@ -211,4 +210,16 @@ function failureType(e: unknown): string | undefined {
     cur = cur.cause as typeof cur;
   }
   return type;
+}
+
+/** The platform issuing CA's certificate that issued the seal's (the newest one may be a later CA). */
+async function issuerOf(db: Db, sealCertificate: Buffer): Promise<Buffer> {
+  const cert = new X509Certificate(sealCertificate);
+  const rows: Array<{ der: Buffer }> = await db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').select('der');
+  const issuer = rows.find((r) => {
+    const ca = new X509Certificate(r.der);
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  });
+  if (!issuer) throw new Error(`no issuing CA certificate in PostgreSQL issued the seal certificate ${cert.serialNumber}`);
+  return Buffer.from(issuer.der);
 }
