@@ -14,6 +14,7 @@ import { createAuditHeadSigning } from './audit-heads';
 import { createRetentionDbActivities } from './retention';
 import { createCorrectionActivities } from './corrections';
 import { createSealChangeDbActivities, createSealChangeHsmActivities } from './seal-changes';
+import { createSealSigningHsmActivities, createSealUseRegisterActivities } from './seal-signing';
 
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
   return {
@@ -26,6 +27,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createRetentionDbActivities(deps.db),
     ...createCorrectionActivities(deps.db),
     ...createSealChangeDbActivities(deps.db),
+    ...createSealUseRegisterActivities(deps.db),
   };
 }
 
@@ -37,6 +39,7 @@ export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: Platf
     ...createSealLifeHsmActivities({ ...deps, crlNextUpdateHours: deps.crlNextUpdateHours ?? 24 }),
     ...createAuditHeadSigning(deps.hsm, deps.db),
     ...createSealChangeHsmActivities(deps),
+    ...createSealSigningHsmActivities(deps),
   };
 }
 

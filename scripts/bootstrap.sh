@@ -9,7 +9,7 @@ mode="${1:-run}"
 log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
-packages=(softhsm2 opensc openssl poppler-utils fonts-noto-cjk postgresql-client chromium)
+packages=(softhsm2 opensc openssl poppler-utils libnss3-tools python3-venv fonts-noto-cjk postgresql-client chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -46,5 +46,7 @@ if [ "$mode" = "--test" ]; then
   bash scripts/ensure-temporal-test-server.sh >/dev/null
   log "S3-compatible test server (Versity S3 Gateway, built once from the Go module proxy)"
   bash scripts/ensure-s3-test-server.sh >/dev/null
+  log "pyHanko, a PDF signature validator for the PAdES tests (once, from PyPI)"
+  bash scripts/ensure-pyhanko.sh >/dev/null
 fi
 log "ready"

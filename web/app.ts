@@ -22,6 +22,8 @@ import { validateRequests } from './openapi-validation';
 import { certificateRoutes } from './routes/certificates';
 import { accountRoutes } from './routes/accounts';
 import { failingActivityRoutes } from './routes/failing-activities';
+import { signingRoutes } from './routes/signing';
+import { verificationRoutes } from './routes/verification';
 
 export function createApp(deps: Deps) {
   const app = express();
@@ -39,6 +41,7 @@ export function createApp(deps: Deps) {
   app.use(openapiRoutes()); // public: relying systems read the API description without a login
   app.use(pkiRoutes(deps as Deps & { hsm: NonNullable<Deps['hsm']> })); // public: relying parties check certificate status without a login
   app.use(certificateRoutes(deps)); // public: each seal's certificate and chain, for relying parties
+  app.use(verificationRoutes(deps)); // public: whoever received a sealed document checks it without a login (rate-limited)
   app.use(authenticate(deps.db));
   app.use(sessionAuth(deps.db)); // browser sessions (cookie) give the same req.actor as a bearer token
   app.use(auditTrail(deps.db)); // M6 P1: every change and every refusal is written to the audit trail
@@ -49,6 +52,7 @@ export function createApp(deps: Deps) {
   app.use(productionRecordRoutes(deps)); // M5: production data as versions; corrections append
   app.use(sealRoutes(deps));
   app.use(keeperRoutes(deps));
+  app.use(signingRoutes(deps)); // U1 C4: seals sign documents; the use register
   app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives
   app.use(auditRoutes(deps));
   app.use(failingActivityRoutes(deps)); // administrators see activities that keep failing

@@ -43,6 +43,7 @@ const RULES: Rule[] = [
   { method: 'POST', pattern: /^\/api\/seals\/([^/]+)\/password$/, action: 'password.set', target: 'seal' },
   { method: 'POST', pattern: /^\/api\/seals\/([^/]+)\/password\/change$/, action: 'password.change', target: 'seal' },
   { method: 'POST', pattern: /^\/api\/seals\/([^/]+)\/password\/reset-requests$/, action: 'password.reset_request', target: 'seal' },
+  { method: 'POST', pattern: /^\/api\/seals\/([^/]+)\/signatures$/, action: 'seal.sign', target: 'seal' },
   { method: 'POST', pattern: /^\/api\/password-reset\/[^/]+$/, action: 'password.reset', target: 'password_reset_link' },
   { method: 'POST', pattern: /^\/api\/registration\/holders$/, action: 'holder.register', target: 'holder' },
   { method: 'PATCH', pattern: /^\/api\/makers\/([^/]+)\/licence$/, action: 'maker.licence', target: 'maker' },

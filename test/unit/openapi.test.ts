@@ -17,6 +17,7 @@ import {
   SEAL_TEXT_LANGUAGES,
 } from '../../domain';
 import { UPLOAD_KINDS, type Deps } from '../../usecases/applications';
+import { DOCUMENT_TYPES, SIGNATURE_FORMATS } from '../../domain/signing';
 import { createApp } from '../../web/app';
 import { openapiPath } from '../../web/routes/openapi';
 
@@ -214,6 +215,8 @@ describe('P2: the OpenAPI description of the JSON API (web/openapi.yaml)', () =>
     expect(e('SealStatus')).toEqual([...SEAL_STATUSES]);
     expect(e('SealTextLanguage')).toEqual([...SEAL_TEXT_LANGUAGES]);
     expect(e('DistrictCode')).toEqual([...DISTRICT_CODES]);
+    expect(e('DocumentType')).toEqual(Object.keys(DOCUMENT_TYPES));
+    expect(e('SignatureFormat')).toEqual(Object.keys(SIGNATURE_FORMATS));
     expect(spec.components.schemas.UploadKind.anyOf).toContainEqual({ type: 'string', enum: [...UPLOAD_KINDS] });
 
     // Case statuses and task kinds are types of the workflow's messages: read them from the source.

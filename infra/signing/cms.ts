@@ -1,0 +1,229 @@
+// CMS signed data (RFC 5652) as CAdES / PAdES baseline B-B wants it (ETSI EN 319 122-1, 319 142-1): detached
+// content, signed attributes content-type, message-digest and signing-certificate-v2 (RFC 5035), plus
+// signing-time for CAdES (PAdES takes the time from the PDF's /M or a timestamp, so it has none).
+// Built and parsed with @peculiar/asn1-cms; the signature value itself is made in the HSM over the DER of
+// the signed attributes (see activities/seal-signing.ts), so this module holds no key.
+import { createHash, createVerify } from 'node:crypto';
+import * as cms from '@peculiar/asn1-cms';
+import { AsnArray, AsnConvert, AsnIntegerArrayBufferConverter, AsnParser, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, GeneralName, GeneralNames, Time } from '@peculiar/asn1-x509';
+
+export const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecPublicKey: '1.2.840.10045.2.1',
+} as const;
+
+// ---- ASN.1 types no @peculiar package has (RFC 5035), declared without decorator syntax ----
+
+/** A bare OBJECT IDENTIFIER (the value of a content-type attribute). */
+class ObjectIdentifierValue {
+  value = '';
+  constructor(value = '') {
+    this.value = value;
+  }
+}
+AsnProp({ type: AsnPropTypes.ObjectIdentifier })(ObjectIdentifierValue.prototype, 'value');
+AsnType({ type: AsnTypeTypes.Choice })(ObjectIdentifierValue);
+
+/** IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber } */
+class IssuerSerial {
+  issuer = new GeneralNames();
+  serialNumber = new ArrayBuffer(0);
+  constructor(p: Partial<IssuerSerial> = {}) {
+    Object.assign(this, p);
+  }
+}
+AsnProp({ type: GeneralNames })(IssuerSerial.prototype, 'issuer');
+AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter })(IssuerSerial.prototype, 'serialNumber');
+
+/** ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash OCTET STRING, issuerSerial OPTIONAL } */
+class EssCertIdV2 {
+  hashAlgorithm?: AlgorithmIdentifier;
+  certHash = new OctetString();
+  issuerSerial?: IssuerSerial;
+  constructor(p: Partial<EssCertIdV2> = {}) {
+    Object.assign(this, p);
+  }
+}
+AsnProp({ type: AlgorithmIdentifier, optional: true })(EssCertIdV2.prototype, 'hashAlgorithm');
+AsnProp({ type: OctetString })(EssCertIdV2.prototype, 'certHash');
+AsnProp({ type: IssuerSerial, optional: true })(EssCertIdV2.prototype, 'issuerSerial');
+
+/** SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies … OPTIONAL } */
+class SigningCertificateV2 {
+  certs: EssCertIdV2[] = [];
+  constructor(p: Partial<SigningCertificateV2> = {}) {
+    Object.assign(this, p);
+  }
+}
+AsnProp({ type: EssCertIdV2, repeated: 'sequence' })(SigningCertificateV2.prototype, 'certs');
+
+/** SET OF Attribute: the DER that is signed (RFC 5652 5.4: the [0] IMPLICIT tag replaced by SET). */
+class AttributeSet extends AsnArray<cms.Attribute> {
+  constructor(items?: cms.Attribute[]) {
+    super(items);
+    Object.setPrototypeOf(this, AttributeSet.prototype);
+  }
+}
+AsnType({ type: AsnTypeTypes.Set, itemType: cms.Attribute })(AttributeSet);
+
+// ---- building ----
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
+const attribute = (attrType: string, value: unknown) => new cms.Attribute({ attrType, attrValues: [AsnConvert.serialize(value)] });
+
+export interface SignedAttributesInput {
+  /** SHA-256 of the signed content (the file, or a PDF's ByteRange), computed as the bytes streamed by. */
+  messageDigest: Buffer;
+  /** The seal's certificate (DER). */
+  signerCertificate: Buffer;
+  /** CAdES only: the signing time claimed by the signer (PAdES: none). */
+  signingTime?: Date;
+}
+
+/** The signed attributes, DER-sorted as SET OF wants, and their DER: the bytes the seal's key signs. */
+export function buildSignedAttributes(input: SignedAttributesInput): { attributes: cms.Attribute[]; der: Buffer } {
+  const cert = AsnConvert.parse(input.signerCertificate, Certificate);
+  const essCertId = new EssCertIdV2({
+    certHash: new OctetString(sha256(input.signerCertificate)),
+    issuerSerial: new IssuerSerial({
+      issuer: new GeneralNames([new GeneralName({ directoryName: cert.tbsCertificate.issuer })]),
+      serialNumber: cert.tbsCertificate.serialNumber,
+    }),
+  });
+  const attrs = [
+    attribute(OID.contentType, new ObjectIdentifierValue(OID.data)),
+    attribute(OID.messageDigest, new OctetString(input.messageDigest)),
+    attribute(OID.signingCertificateV2, new SigningCertificateV2({ certs: [essCertId] })),
+  ];
+  if (input.signingTime) attrs.push(attribute(OID.signingTime, new Time(input.signingTime)));
+  // DER: the members of a SET OF in the order of their encodings.
+  const encoded = attrs.map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) })).sort((x, y) => Buffer.compare(x.der, y.der));
+  const sorted = encoded.map((e) => e.a);
+  return { attributes: sorted, der: Buffer.from(AsnConvert.serialize(new AttributeSet(sorted))) };
+}
+
+/** The CMS ContentInfo (DER): the signer's certificate and its chain, the signed attributes and the signature (DER ECDSA-Sig-Value). */
+export function assembleSignedData(input: { attributes: cms.Attribute[]; signature: Buffer; signerCertificate: Buffer; chain: Buffer[] }): Buffer {
+  const cert = AsnConvert.parse(input.signerCertificate, Certificate);
+  const sha256Alg = new AlgorithmIdentifier({ algorithm: OID.sha256 });
+  const signerInfo = new cms.SignerInfo({
+    version: cms.CMSVersion.v1,
+    sid: new cms.SignerIdentifier({ issuerAndSerialNumber: new cms.IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
+    digestAlgorithm: sha256Alg,
+    signedAttrs: input.attributes,
+    signatureAlgorithm: new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 }),
+    signature: new OctetString(input.signature),
+  });
+  const certificates = new cms.CertificateSet([input.signerCertificate, ...input.chain].map((der) => new cms.CertificateChoices({ certificate: AsnConvert.parse(der, Certificate) })));
+  const signedData = new cms.SignedData({
+    version: cms.CMSVersion.v1,
+    digestAlgorithms: new cms.DigestAlgorithmIdentifiers([sha256Alg]),
+    encapContentInfo: new cms.EncapsulatedContentInfo({ eContentType: OID.data }),
+    certificates,
+    signerInfos: new cms.SignerInfos([signerInfo]),
+  });
+  return Buffer.from(AsnConvert.serialize(new cms.ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(signedData) })));
+}
+
+// ---- reading (the verification report) ----
+
+export interface ParsedSignerInfo {
+  /** DER of the signed attributes as signed (SET OF), or null when there are none. */
+  signedAttributesDer: Buffer | null;
+  messageDigest: Buffer | null;
+  contentType: string | null;
+  signingTime: Date | null;
+  /** certHash of the first ESSCertIDv2 (SHA-256), or null when there is no signing-certificate-v2. */
+  signingCertificateHash: Buffer | null;
+  signingCertificateHashAlgorithm: string | null;
+  digestAlgorithm: string;
+  signatureAlgorithm: string;
+  signature: Buffer;
+  /** Issuer (DER) and serial of the signer's certificate. */
+  issuerDer: Buffer | null;
+  serial: Buffer | null;
+}
+
+export interface ParsedSignedData {
+  detached: boolean;
+  certificates: Buffer[];
+  signers: ParsedSignerInfo[];
+}
+
+/** Parses a CMS ContentInfo of SignedData; throws on anything else. */
+export function parseSignedData(der: Buffer): ParsedSignedData {
+  const info = AsnConvert.parse(der, cms.ContentInfo);
+  if (info.contentType !== OID.signedData) throw new Error(`not CMS SignedData (content type ${info.contentType})`);
+  const sd = AsnConvert.parse(info.content, cms.SignedData);
+  const certificates = (sd.certificates ?? []).filter((c) => c.certificate).map((c) => Buffer.from(AsnConvert.serialize(c.certificate!)));
+  const signers = sd.signerInfos.map((si): ParsedSignerInfo => {
+    let signedAttributesDer: Buffer | null = null;
+    if (si.signedAttrs) {
+      signedAttributesDer = Buffer.from(AsnConvert.serialize(new AttributeSet(si.signedAttrs)));
+      if (si.signedAttrsRaw) {
+        // As received: the [0] IMPLICIT tag becomes the SET tag (0x31), the rest is byte for byte.
+        const raw = Buffer.from(si.signedAttrsRaw);
+        if (raw[0] === 0xa0) signedAttributesDer = Buffer.concat([Buffer.from([0x31]), raw.subarray(1)]);
+      }
+    }
+    const attr = (oid: string) => si.signedAttrs?.find((a) => a.attrType === oid)?.attrValues[0];
+    const md = attr(OID.messageDigest);
+    const ct = attr(OID.contentType);
+    const st = attr(OID.signingTime);
+    const scv2 = attr(OID.signingCertificateV2);
+    let signingCertificateHash: Buffer | null = null;
+    let signingCertificateHashAlgorithm: string | null = null;
+    if (scv2) {
+      const parsed = AsnParser.parse(scv2, SigningCertificateV2);
+      const first = parsed.certs[0];
+      if (first) {
+        signingCertificateHash = Buffer.from(first.certHash.buffer);
+        signingCertificateHashAlgorithm = first.hashAlgorithm?.algorithm ?? OID.sha256;
+      }
+    }
+    return {
+      signedAttributesDer,
+      messageDigest: md ? Buffer.from(AsnParser.parse(md, OctetString).buffer) : null,
+      contentType: ct ? AsnParser.parse(ct, ObjectIdentifierValue).value : null,
+      signingTime: st ? AsnParser.parse(st, Time).getTime() : null,
+      signingCertificateHash,
+      signingCertificateHashAlgorithm,
+      digestAlgorithm: si.digestAlgorithm.algorithm,
+      signatureAlgorithm: si.signatureAlgorithm.algorithm,
+      signature: Buffer.from(si.signature.buffer),
+      issuerDer: si.sid.issuerAndSerialNumber ? Buffer.from(AsnConvert.serialize(si.sid.issuerAndSerialNumber.issuer)) : null,
+      serial: si.sid.issuerAndSerialNumber ? Buffer.from(si.sid.issuerAndSerialNumber.serialNumber) : null,
+    };
+  });
+  return { detached: sd.encapContentInfo.eContent === undefined, certificates, signers };
+}
+
+/** The certificate among `certificates` whose issuer and serial the signer names. */
+export function findSignerCertificate(signer: ParsedSignerInfo, certificates: Buffer[]): Buffer | null {
+  if (!signer.issuerDer || !signer.serial) return null;
+  for (const der of certificates) {
+    const c = AsnConvert.parse(der, Certificate);
+    if (Buffer.from(c.tbsCertificate.serialNumber).equals(signer.serial) && Buffer.from(AsnConvert.serialize(c.tbsCertificate.issuer)).equals(signer.issuerDer)) return der;
+  }
+  return null;
+}
+
+/** ECDSA with SHA-256 over the signed attributes, with the certificate's public key. */
+export function verifySignerSignature(signer: ParsedSignerInfo, certificateDer: Buffer): boolean {
+  if (!signer.signedAttributesDer || signer.signatureAlgorithm !== OID.ecdsaWithSha256) return false;
+  const cert = AsnConvert.parse(certificateDer, Certificate);
+  const spki = Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
+  try {
+    return createVerify('sha256').update(signer.signedAttributesDer).verify({ key: spki, format: 'der', type: 'spki', dsaEncoding: 'der' }, signer.signature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,215 @@
+// PAdES baseline B-B (ETSI EN 319 142-1) with the seal's visible imprint, as an incremental update: the
+// original bytes are kept as they are and the signature field, its appearance (the seal's PNG at true
+// size) and the signature dictionary are appended (@cantoo/pdf-lib's incremental save), so a second seal
+// signs after the first and both stay valid. @signpdf/signpdf fills /ByteRange and /Contents; the CMS
+// comes from ./cms.ts (SubFilter ETSI.CAdES.detached, no signing-time: the time is the dictionary's /M).
+import { createHash } from 'node:crypto';
+import {
+  concatTransformationMatrix,
+  drawObject,
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFNumber,
+  PDFRef,
+  PDFString,
+  popGraphicsState,
+  pushGraphicsState,
+} from '@cantoo/pdf-lib';
+import { SignPdf } from '@signpdf/signpdf';
+import { DEFAULT_BYTE_RANGE_PLACEHOLDER, Signer, SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
+
+export const MM = 72 / 25.4;
+/** A round public seal's imprint is 42 mm across (GA 241.2). */
+export const ROUND_SEAL_MM = 42;
+/** Room for the CMS in /Contents: a signature with two certificates is about 1.6 KB. */
+const CONTENTS_BYTES = 8192;
+
+export interface Placement {
+  /** 1-based page number. */
+  page: number;
+  /** Centre of the imprint, in millimetres from the page's left and bottom edges; default: lower right. */
+  xMm?: number;
+  yMm?: number;
+  sizeMm: number;
+}
+
+export interface PadesInput {
+  pdf: Buffer;
+  imprintPng: Buffer;
+  placement: Placement;
+  signingTime: Date;
+  /** Shown by readers (/Name, /Reason): the seal's text and the purpose. */
+  name: string;
+  reason: string;
+  /** Makes the CMS (signed attributes over the covered bytes' digest, signed in the HSM). */
+  signCms: (coveredSha256: Buffer) => Promise<Buffer>;
+}
+
+export class PlacementError extends Error {
+  constructor(
+    readonly field: 'page' | 'x' | 'y',
+    readonly limit: number,
+  ) {
+    super(`${field} out of range (max ${limit})`);
+  }
+}
+
+/** Adds the signature field with the imprint, then signs; returns the whole signed PDF. */
+export async function signPdf(input: PadesInput): Promise<Buffer> {
+  const prepared = await withPlaceholder(input);
+  let covered: Buffer | null = null;
+  class HsmCmsSigner extends Signer {
+    async sign(pdfBuffer: Buffer): Promise<Buffer> {
+      covered = createHash('sha256').update(pdfBuffer).digest();
+      return input.signCms(covered);
+    }
+  }
+  const signed = await new SignPdf().sign(prepared, new HsmCmsSigner());
+  if (!covered) throw new Error('the PDF was not signed');
+  return signed;
+}
+
+async function withPlaceholder(input: PadesInput): Promise<Buffer> {
+  const doc = await PDFDocument.load(input.pdf, { forIncrementalUpdate: true, updateMetadata: false });
+  const pages = doc.getPages();
+  const { placement } = input;
+  if (placement.page < 1 || placement.page > pages.length) throw new PlacementError('page', pages.length);
+  const page = pages[placement.page - 1];
+  const { width, height } = page.getSize();
+  const size = placement.sizeMm * MM;
+  const cx = placement.xMm === undefined ? width - size / 2 - 20 * MM : placement.xMm * MM;
+  const cy = placement.yMm === undefined ? size / 2 + 30 * MM : placement.yMm * MM;
+  if (cx < 0 || cx > width) throw new PlacementError('x', Math.floor(width / MM));
+  if (cy < 0 || cy > height) throw new PlacementError('y', Math.floor(height / MM));
+  const rect = [cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2];
+
+  const ctx = doc.context;
+  const snapshot = ctx.snapshot!;
+  const image = await doc.embedPng(input.imprintPng);
+  await image.embed(); // written now, so its object is part of this update
+  // The appearance: the imprint (transparent background) scaled to the field.
+  const appearance = ctx.formXObject([pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, 0, 0), drawObject('Imprint'), popGraphicsState()], {
+    BBox: [0, 0, size, size],
+    Resources: { XObject: { Imprint: image.ref } },
+  });
+  const appearanceRef = ctx.register(appearance);
+
+  const placeholder = PDFName.of(DEFAULT_BYTE_RANGE_PLACEHOLDER);
+  const signature = ctx.obj({
+    Type: 'Sig',
+    Filter: 'Adobe.PPKLite',
+    SubFilter: SUBFILTER_ETSI_CADES_DETACHED,
+    ByteRange: PDFArray.withContext(ctx),
+    Contents: PDFHexString.of('0'.repeat(CONTENTS_BYTES * 2)),
+    M: PDFString.fromDate(input.signingTime),
+    Name: PDFHexString.fromText(input.name),
+    Reason: PDFHexString.fromText(input.reason),
+  });
+  const byteRange = signature.get(PDFName.of('ByteRange')) as PDFArray;
+  byteRange.push(PDFNumber.of(0));
+  for (let i = 0; i < 3; i++) byteRange.push(placeholder);
+  const signatureRef = ctx.register(signature);
+
+  const hadForm = doc.catalog.getAcroForm() !== undefined;
+  const acroForm = doc.catalog.getOrCreateAcroForm();
+  const fieldNo = acroForm.getAllFields().length + 1;
+  const widget = ctx.obj({
+    Type: 'Annot',
+    Subtype: 'Widget',
+    FT: 'Sig',
+    Rect: rect,
+    V: signatureRef,
+    T: PDFHexString.fromText(`seal-${fieldNo}-${input.signingTime.getTime()}`),
+    F: 4, // print
+    P: page.ref,
+    AP: { N: appearanceRef },
+  });
+  const widgetRef = ctx.register(widget);
+  // Not page.node.addAnnot(): it normalises the page (wraps its content streams in q/Q, copies resources),
+  // a change validators flag as a modification of the signed content.
+  const annots = page.node.lookup(PDFName.of('Annots'));
+  if (annots instanceof PDFArray) annots.push(widgetRef);
+  else page.node.set(PDFName.of('Annots'), ctx.obj([widgetRef]));
+  acroForm.addField(widgetRef);
+  acroForm.dict.set(PDFName.of('SigFlags'), PDFNumber.of(3)); // signatures exist; append only
+
+  // Exactly what changed goes into the update: the page (or its annotation array), the form and its field
+  // array, and the catalog only when the form is new.
+  snapshot.markRefForSave(page.ref);
+  const raws = [page.node.get(PDFName.of('Annots')), doc.catalog.get(PDFName.of('AcroForm')), acroForm.dict.get(PDFName.of('Fields'))];
+  for (const raw of raws) if (raw instanceof PDFRef) snapshot.markRefForSave(raw);
+  if (!hadForm || !(doc.catalog.get(PDFName.of('AcroForm')) instanceof PDFRef)) snapshot.markObjForSave(doc.catalog);
+  const bytes = Buffer.from(await doc.commit({ useObjectStreams: false }));
+  return bytes;
+}
+
+// ---- reading signatures back (verification) ----
+
+export interface PdfSignature {
+  byteRange: number[];
+  /** The CMS as stored (the /Contents, padding removed by its DER length). */
+  cms: Buffer;
+  subFilter: string | null;
+  /** /M: the claimed signing time. */
+  signingTime: Date | null;
+  fieldName: string | null;
+}
+
+/** The DER element at the start of `b` (its own length), so the zero padding of /Contents is left out. */
+function derPrefix(b: Buffer): Buffer {
+  if (b.length < 2 || b[0] !== 0x30) return b;
+  const first = b[1];
+  if (first < 0x80) return b.subarray(0, 2 + first);
+  const n = first & 0x7f;
+  if (n === 0 || n > 4 || b.length < 2 + n) return b;
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + b[2 + i];
+  return b.subarray(0, Math.min(b.length, 2 + n + len));
+}
+
+/** Every signature field of the PDF that has a value, in the order of the form's fields. */
+export async function readPdfSignatures(pdf: Buffer): Promise<PdfSignature[]> {
+  const doc = await PDFDocument.load(pdf, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+  const out: PdfSignature[] = [];
+  const acroForm = doc.catalog.getAcroForm();
+  if (!acroForm) return out;
+  for (const [field] of acroForm.getAllFields()) {
+    const dict = field.dict;
+    if (dict.lookup(PDFName.of('FT')) !== PDFName.of('Sig')) continue;
+    const v = dict.lookup(PDFName.of('V'));
+    if (!(v instanceof PDFDict)) continue;
+    const br = v.lookup(PDFName.of('ByteRange'));
+    const contents = v.lookup(PDFName.of('Contents'));
+    if (!(br instanceof PDFArray) || !(contents instanceof PDFHexString || contents instanceof PDFString)) continue;
+    const byteRange = br.asArray().map((n) => (n instanceof PDFNumber ? n.asNumber() : NaN));
+    const m = v.lookup(PDFName.of('M'));
+    const t = dict.lookup(PDFName.of('T'));
+    out.push({
+      byteRange,
+      cms: derPrefix(Buffer.from(contents.asBytes())),
+      subFilter: (v.lookup(PDFName.of('SubFilter')) as PDFName | undefined)?.decodeText?.() ?? null,
+      signingTime: m instanceof PDFString || m instanceof PDFHexString ? safeDate(m) : null,
+      fieldName: t instanceof PDFString || t instanceof PDFHexString ? t.decodeText() : null,
+    });
+  }
+  return out;
+}
+
+function safeDate(s: PDFString | PDFHexString): Date | null {
+  try {
+    return s.decodeDate();
+  } catch {
+    return null;
+  }
+}
+
+/** SHA-256 of the bytes a ByteRange covers, or null when the range does not fit the file. */
+export function byteRangeDigest(pdf: Buffer, br: number[]): Buffer | null {
+  if (br.length !== 4 || br.some((n) => !Number.isInteger(n) || n < 0) || br[0] !== 0) return null;
+  const [a, b, c, d] = br;
+  if (a + b > c || c + d > pdf.length) return null;
+  return createHash('sha256').update(pdf.subarray(a, a + b)).update(pdf.subarray(c, c + d)).digest();
+}

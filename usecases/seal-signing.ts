@@ -1,0 +1,225 @@
+// A keeper signs a document with a seal (U1, C1, C2) and the holder reads its use register (C4 用印登记).
+// Who: the holder's staff send the request, naming the keeper (resident ID number) and giving the seal's
+// protection password, which only keepers know; checkMaySign judges seal, keeper and password (wrong
+// passwords count towards the lock). The document is hashed as it streams in (web/upload.ts) and never
+// leaves this process: the seal's key signs only the signed attributes, in the HSM, through the
+// `signature:<id>` workflow, which also writes the register entry. Every attempt, refused or done, is in the
+// audit trail (the HTTP audit middleware); every signature is also an audit entry of its own (`seal.use`).
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Config } from '../infra/config';
+import type { Db } from '../infra/db';
+import type { Hsm } from '../infra/hsm/hsm';
+import type { IncomingFile } from '../infra/blobs';
+import { currentAuditContext } from '../infra/audit/context';
+import { personalData } from '../infra/crypto/personal-data';
+import { assembleSignedData, buildSignedAttributes } from '../infra/signing/cms';
+import { DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
+import { maySignError } from '../domain/protection-password';
+import { parseResidentId } from '../domain/resident-id';
+import { documentName, imprintSizeMm, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, SIGN_FIELDS, type DocumentType, type SignatureFormat } from '../domain/signing';
+import { PlacementError, signPdf } from '../infra/signing/pades';
+import { normaliseCodeInput } from '../domain/uscc';
+import { checkMaySign } from './keepers';
+import { notifyPasswordLocked } from './password-lock';
+import { sealSignatureWorkflow } from '../workflows/seal-signature';
+import { SEAL_NOT_LIVE } from '../activities/seal-signing';
+import type { Actor } from '../web/auth';
+import { forbidden } from '../web/errors';
+
+export interface SigningDeps {
+  db: Db;
+  hsm?: Hsm;
+  temporal: Client;
+  config: Config;
+}
+
+/** Largest document signed: it is staged on disk and hashed as it streams, never held whole for CMS. */
+export const SIGN_MAX_BYTES = 256 * 1024 * 1024;
+/** A PDF is read whole to add the signature field (pdf-lib parses it in memory). */
+export const PADES_MAX_BYTES = 64 * 1024 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface SealRow {
+  id: string;
+  status: string;
+  case_id: string;
+  holder_id: string;
+  kind: string;
+  text: string;
+  certificate_der: Buffer | null;
+  certificate_serial: string | null;
+}
+
+async function loadSeal(db: Db, sealId: string): Promise<SealRow> {
+  const missing = () => notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
+  if (!UUID.test(sealId)) throw missing();
+  const seal = await db('seals').where({ id: sealId }).first('id', 'status', 'case_id', 'holder_id', 'kind', 'text', 'certificate_der', 'certificate_serial');
+  if (!seal) throw missing();
+  return seal;
+}
+
+export interface SignRequest {
+  fields: Record<string, string>;
+  file: IncomingFile | null;
+  channel?: 'api' | 'web';
+}
+
+export interface SignedResult {
+  registerId: string;
+  format: SignatureFormat;
+  documentName: string;
+  documentSha256: string;
+  signedAt: string;
+  /** The .p7s (cms) or the signed PDF (pades). */
+  bytes: Buffer;
+  fileName: string;
+  contentType: string;
+}
+
+/** POST /api/seals/{id}/signatures: the keeper's signature with the seal over the uploaded file. */
+export async function signDocument(deps: SigningDeps, actor: Actor, sealId: string, req: SignRequest, now = new Date()): Promise<SignedResult> {
+  const seal = await loadSeal(deps.db, sealId);
+  if (actor.role !== 'holder' || actor.holderId !== seal.holder_id) throw forbidden("Only the seal holder's staff may sign with it", '只有印章所属单位的人员可以使用此印章签章');
+
+  const f = req.fields;
+  const v = new ValidationCollector();
+  const idNumber = v.check(() => parseResidentId(typeof f.id_number === 'string' ? normaliseCodeInput(f.id_number) : f.id_number, { field: SIGN_FIELDS.idNumber, asOf: now }).id);
+  if (typeof f.password !== 'string' || f.password === '') v.add(requiredField(SIGN_FIELDS.password));
+  const purpose = v.check(() => parsePurpose(f.purpose));
+  const documentType = v.check(() => parseDocumentType(f.document_type));
+  const format = v.check(() => parseSignatureFormat(f.format ?? 'cms'));
+  const file = req.file;
+  if (!file) v.add(requiredField(SIGN_FIELDS.file));
+  else if (file.truncated) v.add(invalidField(SIGN_FIELDS.file, `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
+  else if (file.size === 0) v.add(invalidField(SIGN_FIELDS.file, '是空文件', 'is empty'));
+  else if (format === 'pades' && file.contentType !== 'application/pdf') v.add(invalidField(SIGN_FIELDS.file, 'PDF 签章只能用于 PDF 文件', 'a PDF signature needs a PDF file'));
+  // PAdES: where the imprint goes (page from 1; its centre in mm from the page's left and bottom edges).
+  const page = v.check(() => parseOptionalInt(f.page, SIGN_FIELDS.page, 1, 100_000)) ?? 1;
+  const xMm = v.check(() => parseOptionalMm(f.x, SIGN_FIELDS.x, 0, 5000));
+  const yMm = v.check(() => parseOptionalMm(f.y, SIGN_FIELDS.y, 0, 5000));
+  if (format === 'pades' && file && file.size > PADES_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `PDF 签章的文件最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB for a PDF signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
+  v.throwIfAny();
+
+  // C1 C2 U1: seal live, keeper current, password right (a wrong one counts towards the lock).
+  const check = await checkMaySign(deps, seal.id, idNumber!, f.password!, now);
+  if (!check.allowed) {
+    if (check.reason === 'locked') await notifyPasswordLocked(deps, seal.id, now);
+    if (check.reason === 'wrong_password') {
+      throw invalidField(SIGN_FIELDS.password, `不正确（再输错${check.attemptsLeft}次将被锁定）`, `is wrong (${check.attemptsLeft} more wrong attempts lock it)`, {
+        code: 'WRONG_PASSWORD',
+        httpStatus: 403,
+        details: { attempts_left: check.attemptsLeft },
+      });
+    }
+    throw maySignError(check);
+  }
+  const keeper = await deps.db('seal_keepers')
+    .where({ seal_id: seal.id, id_number_hmac: await personalData(deps).idLookupHash(idNumber!) })
+    .whereNull('removed_at')
+    .first('id');
+  if (!keeper || !seal.certificate_der || !seal.certificate_serial) throw maySignError({ allowed: false, reason: 'not_live', zh: '印章没有可用的证书，不能签章', en: 'The seal has no certificate to sign with' });
+
+  const registerId = randomUUID();
+  const signerCertificate = Buffer.from(seal.certificate_der);
+  const chain = [await issuerOf(deps.db, signerCertificate)];
+  const name = documentName(file!.filename);
+  const entry = {
+    id: registerId,
+    sealId: seal.id,
+    caseId: seal.case_id,
+    keeperId: keeper.id,
+    approverId: null,
+    purpose: purpose!,
+    documentType: documentType as DocumentType,
+    documentName: name,
+    format: format!,
+    certificateSerial: seal.certificate_serial,
+    requestedBy: actor,
+    channel: req.channel ?? 'api',
+    clientAddress: currentAuditContext()?.clientAddress ?? null,
+  };
+
+  if (format === 'cms') {
+    // CAdES-B-B over the file as uploaded (its SHA-256 was computed as it streamed in).
+    const signedAttrs = buildSignedAttributes({ messageDigest: Buffer.from(file!.sha256, 'hex'), signerCertificate, signingTime: now });
+    const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 } });
+    const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
+    return { registerId, format, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
+  }
+
+  // PAdES B-B: the imprint and the signature appended as an incremental update; the register keeps the
+  // SHA-256 of what the signature covers (its ByteRange), which is what a verifier finds.
+  const imprint = await deps.db('seals').where({ id: seal.id }).first('imprint_png');
+  if (!imprint?.imprint_png) throw maySignError({ allowed: false, reason: 'not_live', zh: '印章没有印模图像，不能签章', en: 'The seal has no imprint image to sign with' });
+  let signedAt = now.toISOString();
+  let coveredHex: string | null = null;
+  let pdf: Buffer;
+  try {
+    pdf = await signPdf({
+      pdf: await file!.readBytes(),
+      imprintPng: Buffer.from(imprint.imprint_png),
+      placement: { page, xMm, yMm, sizeMm: imprintSizeMm(seal.kind) },
+      signingTime: now,
+      name: seal.text,
+      reason: purpose!,
+      signCms: async (covered) => {
+        coveredHex = covered.toString('hex');
+        const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
+        const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') } });
+        signedAt = signed.signedAt;
+        return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
+      },
+    });
+  } catch (e) {
+    if (e instanceof PlacementError) {
+      const field = e.field === 'page' ? SIGN_FIELDS.page : e.field === 'x' ? SIGN_FIELDS.x : SIGN_FIELDS.y;
+      throw invalidField(field, `超出页面（最大 ${e.limit}）`, `is outside the page (at most ${e.limit})`);
+    }
+    if (e instanceof DomainError || coveredHex !== null) throw e;
+    // pdf-lib could not read it: an encrypted, damaged or unsupported PDF.
+    throw invalidField(SIGN_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
+  }
+  return { registerId, format: 'pades', documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
+}
+
+/** The seal's key signs `toBeSigned` in the HSM and the register entry is written (workflow `signature:<id>`). */
+async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry'] }) {
+  try {
+    const out = await deps.temporal.workflow.execute(sealSignatureWorkflow, {
+      taskQueue: deps.config.temporal.taskQueues.main,
+      workflowId: `signature:${input.entry.id}`,
+      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), entry: input.entry }],
+    });
+    return { signature: Buffer.from(out.signatureB64, 'base64'), signedAt: out.signedAt };
+  } catch (e) {
+    if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) {
+      throw new DomainError({ code: 'SIGN_NOT_LIVE', messageZh: '印章已不在用（停用、暂停或注销），不能签章（U1）', messageEn: 'The seal is no longer active (suspended, stopped or cancelled); it cannot sign (U1)', httpStatus: 409 });
+    }
+    throw e;
+  }
+}
+
+/** The ApplicationFailure type at the bottom of a failed workflow's cause chain. */
+function failureType(e: unknown): string | undefined {
+  let cur = e as { cause?: unknown; type?: string } | undefined;
+  let type: string | undefined;
+  while (cur) {
+    if (typeof cur.type === 'string') type = cur.type;
+    cur = cur.cause as typeof cur;
+  }
+  return type;
+}
+
+/** The platform issuing CA's certificate that issued the seal's (the newest one may be a later CA). */
+async function issuerOf(db: Db, sealCertificate: Buffer): Promise<Buffer> {
+  const cert = new X509Certificate(sealCertificate);
+  const rows: Array<{ der: Buffer }> = await db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').select('der');
+  const issuer = rows.find((r) => {
+    const ca = new X509Certificate(r.der);
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  });
+  if (!issuer) throw new Error(`no issuing CA certificate in PostgreSQL issued the seal certificate ${cert.serialNumber}`);
+  return Buffer.from(issuer.der);
+}

@@ -1,0 +1,277 @@
+// Verification of signatures made with seals (U2, P2): POST a file and its .p7s (or a signed PDF) and get a
+// report in the terms of ETSI EN 319 102-1. Public: anyone who received a sealed document may check it, with
+// the platform root as the only trust anchor, and the platform's own revocation data and use register.
+// Nothing uploaded is kept: the file is hashed as it streams in, the signature parsed, and both discarded.
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Db } from '../infra/db';
+import type { IncomingFile } from '../infra/blobs';
+import { findSignerCertificate, OID, parseSignedData, verifySignerSignature, type ParsedSignedData } from '../infra/signing/cms';
+import { serialHex } from '../infra/pki/ocsp';
+import { conclude, type CertificateStatus, type Indication, type SubIndication } from '../domain/signature-validation';
+import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
+import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
+import { byteRangeDigest, readPdfSignatures } from '../infra/signing/pades';
+import { PADES_MAX_BYTES } from './seal-signing';
+
+export const VERIFY_FIELDS = {
+  file: fieldRef('file', '待验证文件', 'File to verify'),
+  signature: fieldRef('signature', '签名文件（.p7s）', 'Signature (.p7s)'),
+};
+/** The largest .p7s read (a CMS signature with its chain is a few kilobytes). */
+export const MAX_SIGNATURE_BYTES = 1024 * 1024;
+
+export interface CertificateView {
+  subject: string;
+  issuer: string;
+  serial: string;
+  not_before: string;
+  not_after: string;
+  fingerprint_sha256: string;
+}
+
+export interface SignatureReport {
+  id: string;
+  indication: Indication;
+  sub_indication: SubIndication | null;
+  signature_format: string;
+  checks: { format: boolean; message_digest: boolean; signature_value: boolean; signing_certificate: boolean; chain: boolean };
+  covers: { kind: 'whole_file' | 'byte_range'; whole_document: boolean; byte_range?: number[] };
+  signing_time: { claimed: string | null; use_register: string | null };
+  seal: null | { id: string; seal_code: string | null; kind: string; kind_zh: string; text: string; status_now: string; holder: { name: string; uscc: string } };
+  seal_live_when_signed: boolean | null;
+  use_register_id: string | null;
+  certificate: CertificateView | null;
+  chain: Array<CertificateView & { role: 'signer' | 'issuing_ca' | 'root' }>;
+  certificate_status: { at_signing_time: CertificateStatus; now: CertificateStatus; revoked_at: string | null; revocation_reason: string | null; on_hold_since: string | null };
+  messages: Array<{ zh: string; en: string }>;
+}
+
+export interface VerificationReport {
+  validation_time: string;
+  policy: string;
+  document: { name: string; size: number; sha256: string };
+  signatures: SignatureReport[];
+}
+
+const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA only; revocation from the platform (CRL/OCSP data); signing time proven by the use register';
+
+const view = (c: X509Certificate): CertificateView => ({
+  subject: c.subject.replace(/\n/g, ', '),
+  issuer: c.issuer.replace(/\n/g, ', '),
+  serial: c.serialNumber.toLowerCase(),
+  not_before: new Date(c.validFrom).toISOString(),
+  not_after: new Date(c.validTo).toISOString(),
+  fingerprint_sha256: createHash('sha256').update(c.raw).digest('hex'),
+});
+
+interface TrustedCas {
+  roots: X509Certificate[];
+  issuing: X509Certificate[];
+}
+
+async function trustedCas(db: Db): Promise<TrustedCas> {
+  const rows: Array<{ purpose: string; der: Buffer }> = await db('ca_certificates').whereIn('purpose', ['root', 'issuing']).select('purpose', 'der');
+  const certs = rows.map((r) => ({ purpose: r.purpose, cert: new X509Certificate(r.der) }));
+  return { roots: certs.filter((c) => c.purpose === 'root').map((c) => c.cert), issuing: certs.filter((c) => c.purpose === 'issuing').map((c) => c.cert) };
+}
+
+/** signer → an issuing CA of the platform → the platform root; each signature checked, validity at `at`. */
+function chainOf(signer: X509Certificate, cas: TrustedCas): X509Certificate[] | null {
+  for (const issuing of cas.issuing) {
+    if (!signer.checkIssued(issuing) || !signer.verify(issuing.publicKey)) continue;
+    for (const root of cas.roots) {
+      if (issuing.checkIssued(root) && issuing.verify(root.publicKey) && root.verify(root.publicKey)) return [signer, issuing, root];
+    }
+  }
+  return null;
+}
+
+export interface JudgeInput {
+  id: string;
+  cms: Buffer;
+  /** SHA-256 of what the signature covers (the file, or a PDF's byte ranges). */
+  coveredSha256: Buffer;
+  covers: SignatureReport['covers'];
+  level: 'CAdES-BASELINE-B' | 'PAdES-BASELINE-B' | 'PKCS7-B';
+  /** PAdES: the PDF's /M (signing-time is not in the signed attributes). */
+  claimedTime?: Date | null;
+  now: Date;
+}
+
+/** One signature's report: the checks, then the conclusion (domain/signature-validation.ts). */
+export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas): Promise<SignatureReport> {
+  const messages: SignatureReport['messages'] = [];
+  const report: SignatureReport = {
+    id: input.id,
+    indication: 'TOTAL-FAILED',
+    sub_indication: 'FORMAT_FAILURE',
+    signature_format: input.level,
+    checks: { format: false, message_digest: false, signature_value: false, signing_certificate: false, chain: false },
+    covers: input.covers,
+    signing_time: { claimed: input.claimedTime ? input.claimedTime.toISOString() : null, use_register: null },
+    seal: null,
+    seal_live_when_signed: null,
+    use_register_id: null,
+    certificate: null,
+    chain: [],
+    certificate_status: { at_signing_time: 'unknown', now: 'unknown', revoked_at: null, revocation_reason: null, on_hold_since: null },
+    messages,
+  };
+  let parsed: ParsedSignedData;
+  try {
+    parsed = parseSignedData(input.cms);
+  } catch {
+    messages.push({ zh: '签名不是可解析的 CMS 签名数据', en: 'The signature is not parsable CMS signed data' });
+    return report;
+  }
+  const signer = parsed.signers[0];
+  const formatOk = parsed.detached && parsed.signers.length === 1 && !!signer?.signedAttributesDer && signer.contentType === OID.data && signer.digestAlgorithm === OID.sha256;
+  if (!formatOk) messages.push({ zh: '签名格式不符（应为分离式、单一签名者、含签名属性、SHA-256）', en: 'Unexpected signature form (expected detached, one signer, signed attributes, SHA-256)' });
+  if (!signer) return report;
+
+  const certDer = findSignerCertificate(signer, parsed.certificates);
+  const cert = certDer ? new X509Certificate(certDer) : null;
+  const signingCertificateOk = !!certDer && !!signer.signingCertificateHash && signer.signingCertificateHashAlgorithm === OID.sha256 && createHash('sha256').update(certDer).digest().equals(signer.signingCertificateHash);
+  if (!signingCertificateOk) messages.push({ zh: '未找到签名证书，或签名证书引用（signing-certificate-v2）与之不符', en: 'The signing certificate is missing or does not match its reference (signing-certificate-v2)' });
+  const digestOk = !!signer.messageDigest && signer.messageDigest.equals(input.coveredSha256);
+  if (!digestOk) messages.push({ zh: '文件内容与签名不符（摘要不一致）：签名后文件被改动过，或不是所签的文件', en: 'The content does not match the signature (digest mismatch): changed after signing, or not the file signed' });
+  const signatureOk = !!certDer && verifySignerSignature(signer, certDer);
+  if (certDer && !signatureOk) messages.push({ zh: '签名值验证失败', en: 'The signature value does not verify' });
+  const trusted = cas ?? (await trustedCas(db));
+  const chain = cert ? chainOf(cert, trusted) : null;
+  if (cert && !chain) messages.push({ zh: '签名证书不是由本平台签发的（无法链接到平台根证书）', en: 'The signing certificate was not issued by this platform (no chain to the platform root)' });
+
+  const claimedTime = input.claimedTime ?? signer.signingTime ?? null;
+  let poe: Date | null = null;
+  let seal: Record<string, any> | undefined;
+  if (cert && chain) {
+    seal = await db('seals as s')
+      .join('holders as h', 'h.id', 's.holder_id')
+      .where('s.certificate_serial', serialHex(signer.serial!))
+      .first('s.id', 's.seal_code', 's.kind', 's.text', 's.status', 's.certificate_der', 's.revoked_at', 's.revocation_reason', 's.hold_since', 'h.name as holder_name', 'h.uscc');
+    if (seal && !Buffer.from(seal.certificate_der).equals(certDer!)) seal = undefined;
+    if (seal) {
+      const entry = await db('seal_use_register')
+        .where({ seal_id: seal.id, signature_sha256: createHash('sha256').update(signer.signature).digest('hex') })
+        .first('id', 'signed_at', 'document_sha256');
+      if (entry && entry.document_sha256 === input.coveredSha256.toString('hex')) {
+        poe = new Date(entry.signed_at);
+        report.use_register_id = entry.id;
+        report.signing_time.use_register = poe.toISOString();
+      }
+    }
+  }
+  report.signing_time.claimed = claimedTime ? claimedTime.toISOString() : null;
+
+  const c = conclude({
+    formatOk,
+    digestOk,
+    signatureOk,
+    signingCertificateOk,
+    chainOk: !!chain,
+    poe,
+    claimedTime,
+    certificate: cert ? { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) } : { notBefore: input.now, notAfter: input.now },
+    revokedAt: seal?.revoked_at ? new Date(seal.revoked_at) : null,
+    holdSince: seal?.hold_since ? new Date(seal.hold_since) : null,
+    now: input.now,
+  });
+  report.indication = c.indication;
+  report.sub_indication = c.subIndication;
+  report.checks = { format: formatOk, message_digest: digestOk, signature_value: signatureOk, signing_certificate: signingCertificateOk, chain: !!chain };
+  report.certificate = cert ? view(cert) : null;
+  report.chain = chain ? chain.map((x, i) => ({ ...view(x), role: (['signer', 'issuing_ca', 'root'] as const)[i] })) : [];
+  report.certificate_status = {
+    at_signing_time: chain ? c.statusAtSigningTime : 'unknown',
+    now: chain ? c.statusNow : 'unknown',
+    revoked_at: seal?.revoked_at ? new Date(seal.revoked_at).toISOString() : null,
+    revocation_reason: seal?.revocation_reason ?? null,
+    on_hold_since: seal?.hold_since ? new Date(seal.hold_since).toISOString() : null,
+  };
+  if (seal) {
+    report.seal = {
+      id: seal.id,
+      seal_code: seal.seal_code,
+      kind: seal.kind,
+      kind_zh: SEAL_KIND_LABELS[seal.kind as SealKind]?.zh ?? seal.kind,
+      text: seal.text,
+      status_now: seal.status,
+      holder: { name: seal.holder_name, uscc: seal.uscc },
+    };
+    // The register entry exists only for a signature the HSM made while the seal was active (the signing
+    // activity checks the status right before the key is used).
+    report.seal_live_when_signed = poe ? true : null;
+    if (!poe) messages.push({ zh: '用印登记中没有这次签章：无法证明签章时间及当时印章状态', en: 'This signature is not in the use register: its time and the seal\'s status then cannot be proven' });
+  }
+  if (input.covers.kind === 'byte_range' && !input.covers.whole_document) {
+    messages.push({ zh: '此签名之后文件有增量更新（如后续的签章）；签名只覆盖其签署时的版本', en: 'The file was updated incrementally after this signature (e.g. a later signature); it covers the version it signed' });
+  }
+  if (c.statusNow === 'revoked') messages.push({ zh: '该印章的证书现已撤销', en: "The seal's certificate is now revoked" });
+  if (c.statusNow === 'on_hold') messages.push({ zh: '该印章现已暂停使用（证书挂起）', en: 'The seal is now suspended (certificate on hold)' });
+  return report;
+}
+
+export interface VerifyRequest {
+  file: IncomingFile | null;
+  signature: IncomingFile | null;
+}
+
+/** POST /api/verifications: a file and its detached .p7s, or a signed PDF alone (its PAdES signatures). */
+export async function verifyDocument(db: Db, req: VerifyRequest, now = new Date()): Promise<VerificationReport> {
+  const v = new ValidationCollector();
+  if (!req.file) v.add(requiredField(VERIFY_FIELDS.file));
+  else if (req.file.truncated) v.add(invalidField(VERIFY_FIELDS.file, '过大', 'is too large', { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
+  if (!req.signature && req.file && !req.file.truncated && req.file.contentType === 'application/pdf') {
+    v.throwIfAny();
+    return verifyPdf(db, req.file, now);
+  }
+  if (!req.signature) v.add(requiredField(VERIFY_FIELDS.signature));
+  else if (req.signature.truncated) v.add(invalidField(VERIFY_FIELDS.signature, `超过 ${MAX_SIGNATURE_BYTES / 1024} KiB`, `exceeds ${MAX_SIGNATURE_BYTES / 1024} KiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
+  v.throwIfAny();
+  const file = req.file!;
+  const cms = await req.signature!.readBytes();
+  const sig = await judgeSignature(db, {
+    id: 'S-1',
+    cms,
+    coveredSha256: Buffer.from(file.sha256, 'hex'),
+    covers: { kind: 'whole_file', whole_document: true },
+    level: 'CAdES-BASELINE-B',
+    now,
+  });
+  return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures: [sig] };
+}
+
+/** Every signature of a PDF (PAdES), each judged over its own ByteRange; later updates are reported. */
+async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<VerificationReport> {
+  if (file.size > PADES_MAX_BYTES) throw invalidField(VERIFY_FIELDS.file, `PDF 最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `a PDF is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 });
+  const pdf = await file.readBytes();
+  let found;
+  try {
+    found = await readPdfSignatures(pdf);
+  } catch {
+    throw invalidField(VERIFY_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
+  }
+  if (found.length === 0) {
+    throw invalidField(VERIFY_FIELDS.file, '中没有签名；其他文件请同时提交其 .p7s 签名（字段 signature）', 'has no signature; for other files send the .p7s too (field signature)', { code: 'NO_SIGNATURE_FOUND', httpStatus: 422 });
+  }
+  const cas = await trustedCas(db);
+  const signatures: SignatureReport[] = [];
+  for (const [i, s] of found.entries()) {
+    const covered = byteRangeDigest(pdf, s.byteRange);
+    const report = await judgeSignature(
+      db,
+      {
+        id: `S-${i + 1}`,
+        cms: covered ? s.cms : Buffer.alloc(0), // a ByteRange outside the file is a format failure
+        coveredSha256: covered ?? Buffer.alloc(32),
+        covers: { kind: 'byte_range', byte_range: s.byteRange, whole_document: s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] === pdf.length },
+        level: s.subFilter === 'ETSI.CAdES.detached' ? 'PAdES-BASELINE-B' : 'PKCS7-B',
+        claimedTime: s.signingTime,
+        now,
+      },
+      cas,
+    );
+    signatures.push(report);
+  }
+  return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures };
+}

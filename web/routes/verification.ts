@@ -1,0 +1,30 @@
+// Public verification of sealed documents (U2, P2): no login, rate-limited per address. Thin: read the
+// upload, call the use-case, answer the report.
+import { Router } from 'express';
+import type { Db } from '../../infra/db';
+import { MAX_SIGNATURE_BYTES, verifyDocument } from '../../usecases/verification';
+import { SIGN_MAX_BYTES } from '../../usecases/seal-signing';
+import { rateLimit } from '../rate-limit';
+import { readMultipart } from '../upload';
+import { ApiError } from '../errors';
+
+/** Verifications per minute and client address (VERIFY_RATE_PER_MINUTE overrides; each is a parse and a few checks). */
+export const VERIFY_RATE_PER_MINUTE = Number(process.env.VERIFY_RATE_PER_MINUTE ?? 60);
+
+export function verificationRoutes(deps: { db: Db }): Router {
+  const r = Router();
+  // multipart: file (the document) and signature (its .p7s)
+  r.use('/api/verifications', rateLimit({ limit: VERIFY_RATE_PER_MINUTE, windowMs: 60_000 }));
+  r.post('/api/verifications', async (req, res) => {
+    const { files } = await readMultipart(req, {
+      maxBytes: SIGN_MAX_BYTES,
+      limits: { files: 2, fields: 5, fieldSize: 1024 },
+      accept: (name) => name === 'file' || name === 'signature',
+      notMultipart: new ApiError(400, 'multipart_required', '请以 multipart/form-data 提交（文件字段 file 和 signature）', 'Send multipart/form-data (file fields file and signature)'),
+    });
+    const signature = files.find((f) => f.field === 'signature') ?? null;
+    const tooBig = signature && signature.size > MAX_SIGNATURE_BYTES ? { ...signature, truncated: true } : signature;
+    res.set('cache-control', 'no-store').json(await verifyDocument(deps.db, { file: files.find((f) => f.field === 'file') ?? null, signature: tooBig }));
+  });
+  return r;
+}
