@@ -1,0 +1,148 @@
+// What one case costs on the cluster, measured around a run of cases (scripts/cluster-chaos.ts): rows and bytes
+// in the application's PostgreSQL database per table, Temporal's persistence and visibility databases, the blob
+// store, audit entries; and from the cases' own Temporal histories (application and seal workflows): events,
+// activities by task queue and type, timers, Updates, signals, and the history bytes the history service stored.
+// The figures of docs/capacity.md.
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { createDb, type Db } from '../infra/db';
+import { fmt, printTable } from '../bench/lib';
+import type { RunningCluster } from './cluster';
+
+interface Snapshot {
+  rows: Map<string, number>;
+  bytes: Map<string, number>;
+  databases: Map<string, number>;
+  temporalTables: Map<string, number>;
+  blobBytes: number;
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e);
+    const s = statSync(p);
+    total += s.isDirectory() ? folderBytes(p) : s.size;
+  }
+  return total;
+}
+
+const withTemporalDb = async <T>(cluster: RunningCluster, fn: (db: Db) => Promise<T>) => {
+  const db = createDb(cluster.ownerDatabaseUrl.replace(/\/[^/]*$/, '/temporal'), { min: 0, max: 1 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+};
+
+async function snapshot(db: Db, cluster: RunningCluster): Promise<Snapshot> {
+  await db.raw('checkpoint').catch(() => undefined); // sizes on disk after the WAL is written back (owner only)
+  const tables: string[] = (await db.raw("select tablename from pg_tables where schemaname = 'public' and tablename not like 'knex_%'")).rows.map((r: any) => r.tablename);
+  const rows = new Map<string, number>();
+  const bytes = new Map<string, number>();
+  for (const t of tables) {
+    rows.set(t, Number((await db.raw('select count(*)::bigint as n from ??', [t])).rows[0].n));
+    bytes.set(t, Number((await db.raw('select pg_total_relation_size(?::regclass) as b', [t])).rows[0].b));
+  }
+  const databases = new Map<string, number>(
+    (await db.raw("select datname, pg_database_size(datname) as b from pg_database where datname in ('eseal', 'temporal', 'temporal_visibility')")).rows.map((r: any) => [r.datname, Number(r.b)]),
+  );
+  const temporalTables = await withTemporalDb(cluster, async (tdb) => new Map<string, number>(
+    (await tdb.raw("select tablename, pg_total_relation_size(quote_ident(tablename)::regclass) as b from pg_tables where schemaname = 'public'")).rows.map((r: any) => [r.tablename, Number(r.b)]),
+  ));
+  return { rows, bytes, databases, temporalTables, blobBytes: folderBytes(path.join(cluster.dataDir, 'blobs')) };
+}
+
+interface HistoryCosts {
+  events: number;
+  byKind: Map<string, number>;
+}
+
+function countHistory(history: any, into: HistoryCosts, hsmQueue: string) {
+  for (const e of history.events ?? []) {
+    into.events++;
+    const add = (k: string) => into.byKind.set(k, (into.byKind.get(k) ?? 0) + 1);
+    if (e.activityTaskScheduledEventAttributes) {
+      const a = e.activityTaskScheduledEventAttributes;
+      add(a.taskQueue?.name === hsmQueue ? `activity (HSM queue) ${a.activityType?.name}` : 'activity (main queue)');
+      add('activities scheduled');
+    }
+    if (e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1) add('activity retries (attempt > 1)');
+    if (e.workflowTaskScheduledEventAttributes) add('workflow tasks');
+    if (e.timerStartedEventAttributes) add('timers started');
+    if (e.workflowExecutionUpdateAcceptedEventAttributes) add('Updates accepted');
+    if (e.workflowExecutionSignaledEventAttributes) add('signals received');
+    if (e.startChildWorkflowExecutionInitiatedEventAttributes) add('child workflows started');
+    if (e.upsertWorkflowSearchAttributesEventAttributes) add('search attribute upserts');
+    if (e.workflowExecutionStartedEventAttributes) add('workflow executions started');
+    if (e.workflowExecutionContinuedAsNewEventAttributes) add('continue-as-new');
+  }
+}
+
+async function since(before: Snapshot, db: Db, cluster: RunningCluster, temporal: Client, caseIds: string[]) {
+  const after = await snapshot(db, cluster);
+  const n = caseIds.length;
+  const hsmQueue = cluster.env.ESEAL_TEMPORAL_TASK_QUEUES_HSM ?? 'eseal-hsm';
+  // Temporal, from the cases' own histories (application workflow, then the seal's workflow it started).
+  const sample = caseIds.slice(0, 10);
+  const costs: HistoryCosts = { events: 0, byKind: new Map() };
+  const workflowIds: string[] = [];
+  for (const caseId of sample) {
+    const seal = await db('seals').where({ case_id: caseId }).first('id');
+    for (const id of [`application:${caseId}`, ...(seal ? [`seal:${seal.id}`] : [])]) {
+      workflowIds.push(id);
+      countHistory(await temporal.workflow.getHandle(id).fetchHistory(), costs, hsmQueue);
+    }
+  }
+  const stored = await withTemporalDb(cluster, async (tdb) => {
+    const r = await tdb.raw(
+      `select count(distinct e.run_id) as runs, coalesce(sum(octet_length(h.data)), 0) as history_bytes, count(h.*) as history_nodes
+         from executions e left join history_node h on h.tree_id = e.run_id where e.workflow_id = any(?)`,
+      [workflowIds],
+    );
+    const m = await tdb.raw('select coalesce(sum(octet_length(data) + octet_length(state)), 0) as b from executions where workflow_id = any(?)', [workflowIds]);
+    return { runs: Number(r.rows[0].runs), historyBytes: Number(r.rows[0].history_bytes), historyNodes: Number(r.rows[0].history_nodes), mutableStateBytes: Number(m.rows[0].b) };
+  });
+  return {
+    print() {
+      console.log(`\nper case, measured over these ${n} cases (Temporal: the histories of ${sample.length} of them, application and seal workflows)`);
+      const kinds = [...costs.byKind.entries()].sort(([a], [b]) => a.localeCompare(b));
+      printTable([
+        ['Temporal, per case', 'value'],
+        ['history events', fmt(costs.events / sample.length, 1)],
+        ...kinds.map(([k, v]) => [k, fmt(v / sample.length, 2)]),
+        [`history bytes stored (history_node, ${stored.historyNodes} nodes of ${stored.runs} runs)`, fmt(stored.historyBytes / sample.length, 0)],
+        ['mutable state bytes (executions.data + state)', fmt(stored.mutableStateBytes / sample.length, 0)],
+      ]);
+      const grown = [...after.rows.keys()]
+        .map((t) => ({ t, rows: (after.rows.get(t) ?? 0) - (before.rows.get(t) ?? 0), bytes: (after.bytes.get(t) ?? 0) - (before.bytes.get(t) ?? 0) }))
+        .filter((x) => x.rows !== 0)
+        .sort((a, b) => b.bytes - a.bytes);
+      printTable([
+        ['PostgreSQL eseal, per case', 'rows', 'bytes (table + indexes + TOAST growth)'],
+        ...grown.map((x) => [x.t, fmt(x.rows / n, 2), fmt(x.bytes / n, 0)]),
+        ['all tables', fmt(grown.reduce((s, x) => s + x.rows, 0) / n, 1), fmt(grown.reduce((s, x) => s + x.bytes, 0) / n, 0)],
+      ]);
+      const db = (name: string) => fmt(((after.databases.get(name) ?? 0) - (before.databases.get(name) ?? 0)) / n, 0);
+      const tgrown = [...after.temporalTables.entries()].map(([t, b]) => [t, b - (before.temporalTables.get(t) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, 6);
+      printTable([
+        ['database growth, per case', 'bytes'],
+        ['eseal (pg_database_size)', db('eseal')],
+        ['temporal (pg_database_size)', db('temporal')],
+        ['temporal_visibility (pg_database_size)', db('temporal_visibility')],
+        ...tgrown.map(([t, d]) => [`  temporal.${t}`, fmt(d / n, 0)]),
+        ['blob store (files on disk)', fmt((after.blobBytes - before.blobBytes) / n, 0)],
+      ]);
+    },
+  };
+}
+
+export const measureCaseCosts = { snapshot, since };
