@@ -19,6 +19,7 @@ import { makeResidentId, makeUscc, PNG_BYTES } from '../test/helpers/fixtures';
 import { fmt, intFlag, now, percentile, printTable, runPool, sleep } from '../bench/lib';
 import { startCluster, WEB, WORKERS, type RunningCluster } from './cluster';
 import { measureCaseCosts } from './cluster-costs';
+import { checkAcrossWebProcesses } from './cluster-check';
 
 const DISTRICT = '110108'; // 海淀区: the demo officer.haidian sees every task
 const ORDER = ['submitted', 'materials_required', 'awaiting_production', 'producing', 'awaiting_filing', 'filing_under_review', 'ready', 'collected'];
@@ -321,6 +322,9 @@ async function main() {
     // The audit chain, as `npm run audit:verify` walks it, with the certificate on disk.
     const audit = await verifyAuditChain(db, loadAuditPublicKey(auditCertificatePath(cluster.dataDir)), { pageSize: 10_000 });
     const costs = await measureCaseCosts.since(before, db, cluster, temporal, holders.map((h) => h.caseId).filter((x): x is string => !!x));
+    // Whichever web process answers: sessions, uploads, OCSP cache invalidation (after the costs: it adds a case).
+    const seal = await db('seals as s').join('cases as c', 'c.id', 's.case_id').whereIn('c.id', holders.map((h) => h.caseId ?? '')).where('s.status', 'active').first('s.id');
+    const checks = seal ? await checkAcrossWebProcesses(cluster, db, seal.id) : [{ name: 'checks across web processes', ok: false, detail: 'no active seal to check with' }];
 
     console.log('');
     printTable([
@@ -341,7 +345,8 @@ async function main() {
         : `audit chain: FAILED at entry ${audit.finding?.seq}: ${audit.finding?.message}`,
     );
     for (const f of [...result.findings, ...errors]) console.log(`  ${f}`);
-    const ok = result.lost === 0 && result.duplicates === 0 && audit.ok && errors.length === 0 && (!kill || kills.length === victims.length);
+    for (const c of checks) console.log(`whichever web process answers, ${c.name}: ${c.ok ? 'OK' : 'FAILED'} — ${c.detail}`);
+    const ok = result.lost === 0 && result.duplicates === 0 && audit.ok && errors.length === 0 && checks.every((c) => c.ok) && (!kill || kills.length === victims.length);
     if (kill && kills.length < victims.length) console.log(`  only ${kills.length} of ${victims.length} kills happened before the cases finished: run with more --cases`);
     console.log(`${ok ? 'PASS' : 'FAIL'} in ${fmt((now() - started) / 1000, 0)} s`);
     code = ok ? 0 : 1;
