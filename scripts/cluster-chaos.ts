@@ -31,7 +31,7 @@ const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
 interface Counters {
   requests: number;
   lostAnswers: number; // network error or 502/503/504: the answer never came
-  refusedRetries: number; // a retried step refused (409) because the first attempt had gone through
+  refusedRetries: number; // a step sent again and refused (409): its first attempt had gone through, or the state lagged
 }
 
 class ResilientClient {
@@ -113,7 +113,7 @@ class ChaosDriver {
       attempts++;
       if (r?.status === ok) return this.until(caseId, done, deadline);
       if (r && r.status === 409 && attempts > 1) this.http.counters.refusedRetries++;
-      else if (r && r.status !== 409 && r.status !== 500) throw new Error(`case ${caseId} towards ${done}: HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      else if (r && r.status !== 0 && r.status !== 409 && r.status !== 500) throw new Error(`case ${caseId} towards ${done}: HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
       if (Date.now() > deadline) throw new Error(`case ${caseId}: not ${done} by the deadline`);
       await sleep(1000);
     }
@@ -157,7 +157,7 @@ class ChaosDriver {
     await this.step(caseId, 'ready', deadline, async () => {
       const tasks: Array<{ id: string; case_id: string }> = await this.http.get(this.officer, '/api/tasks?kind=filing_review', deadline);
       const task = tasks.find((x) => x.case_id === caseId);
-      if (!task) return { status: 409, body: 'no open task yet' };
+      if (!task) return { status: 0, body: 'no open task yet' }; // the review task is projected a moment later
       return this.http.send(this.officer, 'POST', `/api/tasks/${task.id}/decision`, { decision: 'accept' });
     }, 200);
     await this.step(caseId, 'collected', deadline, () => this.http.send(this.maker, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '赵六', collector_id_number: handlerId }), 200);
@@ -333,7 +333,7 @@ async function main() {
     ]);
     const restarts = [...cluster.supervisor.children.values()].filter((s) => s.restarts > 0).map((s) => `${s.spec.name}×${s.restarts}`);
     console.log(`\nrestarts by the supervisor: ${restarts.join(', ') || 'none'}`);
-    console.log(`client: ${http.counters.requests} requests, ${http.counters.lostAnswers} answers lost (HAProxy 502/503 or connection cut), ${http.counters.refusedRetries} retries refused because the first attempt had gone through; ${result.extraUploads} cases with a re-sent on-site image`);
+    console.log(`client: ${http.counters.requests} requests, ${http.counters.lostAnswers} answers lost (HAProxy 502/503 or connection cut), ${http.counters.refusedRetries} steps sent again and refused (409: the first attempt had gone through); ${result.extraUploads} cases with a re-sent on-site image`);
     costs.print();
     console.log('');
     console.log(`cases: ${cases}, collected: ${result.collected}`);

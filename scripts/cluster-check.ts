@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Db } from '../infra/db';
-import { makeResidentId, makeUscc, PDF_BYTES } from '../test/helpers/fixtures';
+import { makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../test/helpers/fixtures';
 import { sleep } from '../bench/lib';
 import type { RunningCluster } from './cluster';
 
@@ -76,13 +76,13 @@ async function uploads(cluster: RunningCluster, db: Db, tokens: { admin: string;
   if (created.status !== 201) return { name: 'uploads', ok: false, detail: `submission: HTTP ${created.status}` };
   const caseId = created.body.id as string;
   for (let i = 0; i < 60 && (await db('cases').where({ id: caseId }).first('status')).status !== 'awaiting_production'; i++) await sleep(500);
-  const bytes = Buffer.concat([PDF_BYTES, randomBytes(300_000)]); // several 64 KiB chunks of the encrypted format
+  const bytes = Buffer.concat([PNG_BYTES, randomBytes(300_000)]); // a PNG by its first bytes; several 64 KiB chunks encrypted
   const form = new FormData();
   form.set('kind', 'on_site_image');
   form.set('file', new Blob([bytes]), 'onsite.png');
   const up = await fetch(`${a}/api/applications/${caseId}/materials`, { method: 'POST', headers: { authorization: `Bearer ${tokens.maker}` }, body: form });
   const material = (await up.json()) as { id: string };
-  if (up.status !== 201) return { name: 'uploads', ok: false, detail: `upload to web-1: HTTP ${up.status}` };
+  if (up.status !== 201) return { name: 'uploads', ok: false, detail: `upload to web-1: HTTP ${up.status} ${JSON.stringify(material).slice(0, 300)}` };
   const read = await fetch(`${b}/api/materials/${material.id}`, { headers: { authorization: `Bearer ${tokens.maker}` } });
   const back = Buffer.from(await read.arrayBuffer());
   const ok = read.status === 200 && back.equals(bytes);

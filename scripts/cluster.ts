@@ -1,7 +1,8 @@
 // `npm run cluster`: the same back office on a real multi-service Temporal cluster, scaled out, on this
 // machine. PostgreSQL (embedded, as `make up`) holds the application's database and Temporal's two; the
 // Temporal frontend, history (4 shards), matching and internal-worker services run as separate processes;
-// two main workers, two HSM workers and two web processes run behind HAProxy, which checks each on /readyz.
+// two main workers, two HSM workers and two web processes run behind HAProxy, which checks each on /readyz;
+// the Temporal Web UI (its own server, pointed at the frontend).
 // Configuration only: workers and web are the very programs of `make up`, pointed at the cluster by
 // ESEAL_TEMPORAL_ADDRESS. Every process is restarted if it dies (scripts/cluster-supervisor.ts); Ctrl-C
 // stops everything. Its own ports (CLUSTER_BASE_PORT, default 9500: see clusterPorts) and folder
@@ -20,6 +21,7 @@ import {
   TEMPORAL_SERVICES,
   waitForFrontend,
   writeTemporalServerConfig,
+  writeTemporalUiConfig,
   type ClusterPorts,
 } from '../infra/services/temporal-cluster';
 import { Supervisor } from './cluster-supervisor';
@@ -47,6 +49,7 @@ export interface RunningCluster {
   ports: ClusterPorts;
   /** The load balancer: the one address clients use. */
   url: string;
+  uiUrl: string;
   webUrls: string[];
   dataDir: string;
   ownerDatabaseUrl: string;
@@ -104,6 +107,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     await waitForFrontend(config0.temporal.address, 120_000);
     log(`Temporal cluster: frontend 127.0.0.1:${ports.frontend}, history 127.0.0.1:${ports.history} (${opts.historyShards} shards), matching 127.0.0.1:${ports.matching}, worker 127.0.0.1:${ports.worker} (temporal-server v1.29.1, one process each)`);
     await registerNamespace(config0, '30d', log);
+    supervisor.start({ name: 'temporal-ui', command: files.uiServer, args: writeTemporalUiConfig(path.join(temporalDir, 'ui'), ports, opts.namespace) });
 
     // The application's stack as `make up` provisions it, on the embedded server started above (as its owner).
     const appEnv: NodeJS.ProcessEnv = { ...baseEnv, DATABASE_OWNER_URL: pg.ownerUrl, DATABASE_APP_PASSWORD: baseEnv.DATABASE_APP_PASSWORD ?? 'eseal-app-local' };
@@ -112,7 +116,8 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     const owner = createDb(pg.ownerUrl);
     const logins = await seedDemoData(owner, dataDir).finally(() => owner.destroy());
 
-    const childEnv: NodeJS.ProcessEnv = { ...appEnv, ...stack.env, ...opts.appEnv };
+    // The pages link workflows to the Web UI at devServer.uiPort (web/pages/case-model.ts): here, the cluster's UI.
+    const childEnv: NodeJS.ProcessEnv = { ...appEnv, ...stack.env, ESEAL_TEMPORAL_DEV_SERVER_UI_PORT: String(ports.ui), ...opts.appEnv };
     delete childEnv.DATABASE_OWNER_URL; // workers and web run as the application role only (M5, P1)
     const node = (name: string, file: string, env: NodeJS.ProcessEnv = childEnv) =>
       supervisor.start({ name, command: process.execPath, args: ['--import', 'tsx', path.join(config.rootDir, file)], env });
@@ -137,6 +142,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     return {
       ports,
       url,
+      uiUrl: `http://127.0.0.1:${ports.ui}/namespaces/${opts.namespace}/workflows`,
       webUrls,
       dataDir,
       ownerDatabaseUrl: pg.ownerUrl,
@@ -216,7 +222,7 @@ async function main() {
   Back office (HAProxy)   ${cluster.url}              stats ${`http://127.0.0.1:${ports.loadBalancerStats}`}
   Web processes           ${cluster.webUrls.join('  ')}
   Temporal frontend       127.0.0.1:${ports.frontend}  (history ${ports.history}, matching ${ports.matching}, worker ${ports.worker}; 4 history shards)
-  Temporal Web UI         not started: the CLI's UI serves only its own dev server (see README, "The cluster")
+  Temporal Web UI         ${cluster.uiUrl}  (temporalio/ui-server v2.42.1 pointed at the frontend)
   PostgreSQL              127.0.0.1:${ports.postgres}  databases eseal, temporal, temporal_visibility
   Processes               ${[...cluster.supervisor.children.values()].map((s) => `${s.spec.name}:${s.pid}`).join(' ')}
   Logs                    ${path.join(cluster.dataDir, 'logs')}/

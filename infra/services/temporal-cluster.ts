@@ -44,6 +44,7 @@ export interface TemporalClusterFiles {
   server: string;
   sqlTool: string;
   schemaDir: string;
+  uiServer: string;
 }
 
 /** The binaries and schemas that `scripts/bootstrap.sh --cluster` put under .tools/. */
@@ -53,6 +54,7 @@ export function findTemporalClusterFiles(config: Config): TemporalClusterFiles {
     server: process.env.TEMPORAL_SERVER ?? path.join(tools, 'bin/temporal-server'),
     sqlTool: process.env.TEMPORAL_SQL_TOOL ?? path.join(tools, 'bin/temporal-sql-tool'),
     schemaDir: process.env.TEMPORAL_SCHEMA_DIR ?? path.join(tools, `temporal-server-${TEMPORAL_SERVER_VERSION}/schema/postgresql/v12`),
+    uiServer: process.env.TEMPORAL_UI_SERVER ?? path.join(tools, 'bin/temporal-ui-server'),
   };
   for (const [what, file] of Object.entries(files)) {
     if (!existsSync(file)) throw new Error(`Temporal cluster: no ${what} at ${file}; run \`bash scripts/bootstrap.sh --cluster\` (npm run cluster does)`);
@@ -231,4 +233,12 @@ async function retrying<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> 
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/** The Web UI server's configuration in `dir`, pointed at the cluster's frontend; returns its start arguments. */
+export function writeTemporalUiConfig(dir: string, ports: ClusterPorts, namespace: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const template = readFileSync(path.join(__dirname, 'cluster', 'temporal-ui.yaml'), 'utf8');
+  writeFileSync(path.join(dir, 'ui.yaml'), renderTemplate(template, { frontendPort: ports.frontend, uiPort: ports.ui, namespace }));
+  return ['--root', dir, '--config', '.', '--env', 'ui', 'start'];
 }
