@@ -18,7 +18,7 @@ import { loadAuditPublicKey, verifyAuditChain } from '../infra/audit/verify';
 import { makeResidentId, makeUscc, PNG_BYTES } from '../test/helpers/fixtures';
 import { fmt, intFlag, now, percentile, printTable, runPool, sleep } from '../bench/lib';
 import { startCluster, WEB, WORKERS, type RunningCluster } from './cluster';
-import { measureCaseCosts } from './cluster-costs';
+import { cpuSeconds, measureCaseCosts, printCpuPerCase } from './cluster-costs';
 import { checkAcrossWebProcesses } from './cluster-check';
 
 const DISTRICT = '110108'; // 海淀区: the demo officer.haidian sees every task
@@ -294,6 +294,7 @@ async function main() {
       if (r?.status !== 201) throw new Error(`registering ${h.uscc}: HTTP ${r?.status}: ${JSON.stringify(r?.body).slice(0, 300)}`);
     });
     const before = await measureCaseCosts.snapshot(db, cluster);
+    const cpuBefore = cpuSeconds(cluster);
 
     const driver = new ChaosDriver(http, maker, token('officer.haidian'));
     const victims = [pick(WEB), pick(WORKERS.main), pick(WORKERS.hsm), 'history', 'matching'];
@@ -316,6 +317,7 @@ async function main() {
     }, caseStart + maxSeconds * 1000);
     driving = false;
     await chaosRun;
+    const cpuAfter = cpuSeconds(cluster);
     log(`cases done in ${fmt(seconds, 1)} s (p50 ${fmt(percentile(durations, 50) / 1000, 1)} s, p95 ${fmt(percentile(durations, 95) / 1000, 1)} s per case)`);
 
     const result = await verify(db, temporal, holders, makerId);
@@ -335,6 +337,7 @@ async function main() {
     console.log(`\nrestarts by the supervisor: ${restarts.join(', ') || 'none'}`);
     console.log(`client: ${http.counters.requests} requests, ${http.counters.lostAnswers} answers lost (HAProxy 502/503 or connection cut), ${http.counters.refusedRetries} steps sent again and refused (409: the first attempt had gone through); ${result.extraUploads} cases with a re-sent on-site image`);
     costs.print();
+    if (!kill) printCpuPerCase(cpuBefore, cpuAfter, cases); // a killed process takes its CPU time with it
     console.log('');
     console.log(`cases: ${cases}, collected: ${result.collected}`);
     console.log(`lost: ${result.lost}`);

@@ -3,7 +3,7 @@
 // store, audit entries; and from the cases' own Temporal histories (application and seal workflows): events,
 // activities by task queue and type, timers, Updates, signals, and the history bytes the history service stored.
 // The figures of docs/capacity.md.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createDb, type Db } from '../infra/db';
@@ -162,3 +162,42 @@ async function since(before: Snapshot, db: Db, cluster: RunningCluster, temporal
 }
 
 export const measureCaseCosts = { snapshot, since };
+
+/** CPU seconds used so far by each supervised process and its descendants (Chromium under a main worker), and PostgreSQL's. */
+export function cpuSeconds(cluster: RunningCluster): Map<string, number> {
+  const ticks = 100; // USER_HZ on Linux
+  const procs = new Map<number, { ppid: number; cpu: number; cmd: string }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      procs.set(Number(d), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / ticks, cmd });
+    } catch {
+      /* gone */
+    }
+  }
+  const treeCpu = (root: number): number => {
+    let total = procs.get(root)?.cpu ?? 0;
+    for (const [pid, p] of procs) if (p.ppid === root) total += treeCpu(pid);
+    return total;
+  };
+  const out = new Map<string, number>();
+  for (const s of cluster.supervisor.children.values()) if (s.pid) out.set(s.spec.name, treeCpu(s.pid));
+  const pgDir = path.join(cluster.dataDir, 'postgres');
+  for (const [pid, p] of procs) if (p.cmd.includes(pgDir) && procs.get(p.ppid)?.cmd.includes(pgDir) !== true) out.set('postgresql', treeCpu(pid)); // the postmaster and its backends
+  return out;
+}
+
+/** CPU seconds per case by kind of process, between two cpuSeconds() readings. */
+export function printCpuPerCase(before: Map<string, number>, after: Map<string, number>, cases: number) {
+  const group = (name: string) => name.replace(/-\d+$/, '');
+  const sums = new Map<string, number>();
+  for (const [name, v] of after) sums.set(group(name), (sums.get(group(name)) ?? 0) + v - (before.get(name) ?? 0));
+  printTable([
+    ['CPU seconds per case (all processes of the kind)', 'value'],
+    ...[...sums.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, fmt(v / cases, 3)]),
+    ['total', fmt([...sums.values()].reduce((a, b) => a + b, 0) / cases, 3)],
+  ]);
+}
