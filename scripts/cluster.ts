@@ -8,6 +8,7 @@
 // stops everything. Its own ports (CLUSTER_BASE_PORT, default 9500: see clusterPorts) and folder
 // (CLUSTER_DATA_DIR, default data-cluster), so it runs beside `make up` and the tests.
 import { rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
@@ -103,7 +104,11 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     const temporalDir = path.join(dataDir, 'temporal-cluster');
     const tdb = await setupTemporalDatabases(adminUrl, ports.postgres, files, temporalDir, log);
     const argsFor = writeTemporalServerConfig(temporalDir, ports, tdb, opts.historyShards);
-    for (const service of TEMPORAL_SERVICES) supervisor.start({ name: service, command: files.server, args: argsFor(service) });
+    // History first: on a new database every service writes the cluster's metadata at start, and the losers of
+    // that race exit; once history listens the metadata exists and the others start cleanly.
+    supervisor.start({ name: 'history', command: files.server, args: argsFor('history') });
+    await waitForPort(ports.history, 60_000);
+    for (const service of TEMPORAL_SERVICES.filter((s) => s !== 'history')) supervisor.start({ name: service, command: files.server, args: argsFor(service) });
     await waitForFrontend(config0.temporal.address, 120_000);
     log(`Temporal cluster: frontend 127.0.0.1:${ports.frontend}, history 127.0.0.1:${ports.history} (${opts.historyShards} shards), matching 127.0.0.1:${ports.matching}, worker 127.0.0.1:${ports.worker} (temporal-server v1.29.1, one process each)`);
     await registerNamespace(config0, '30d', log);
@@ -176,6 +181,20 @@ function haproxyServers(ports: ClusterPorts): string {
 function haproxyBinary(): string {
   for (const p of [process.env.HAPROXY, '/usr/sbin/haproxy', '/usr/local/sbin/haproxy']) if (p && existsSync(p)) return p;
   throw new Error('No HAProxy: run `bash scripts/bootstrap.sh --cluster` (installs Debian\'s haproxy) or set HAPROXY');
+}
+
+async function waitForPort(port: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs / 1000} s`);
 }
 
 async function waitForReady(url: string, timeoutMs: number) {
