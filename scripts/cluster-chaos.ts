@@ -32,10 +32,11 @@ interface Counters {
   requests: number;
   lostAnswers: number; // network error or 502/503/504: the answer never came
   refusedRetries: number; // a step sent again and refused (409): its first attempt had gone through, or the state lagged
+  refusals: Map<string, number>; // every 409 of a step, by step and error code
 }
 
 class ResilientClient {
-  readonly counters: Counters = { requests: 0, lostAnswers: 0, refusedRetries: 0 };
+  readonly counters: Counters = { requests: 0, lostAnswers: 0, refusedRetries: 0, refusals: new Map() };
   constructor(private readonly url: string) {}
 
   /** One HTTP request; undefined when its answer was lost (the request may or may not have taken effect). */
@@ -112,6 +113,10 @@ class ChaosDriver {
       const r = await request();
       attempts++;
       if (r?.status === ok) return this.until(caseId, done, deadline);
+      if (r?.status === 409) {
+        const key = `${done}: ${r.body?.error?.code ?? 'conflict'} (${String(r.body?.error?.message_en ?? '').slice(0, 80)})`;
+        this.http.counters.refusals.set(key, (this.http.counters.refusals.get(key) ?? 0) + 1);
+      }
       if (r && r.status === 409 && attempts > 1) this.http.counters.refusedRetries++;
       else if (r && r.status !== 0 && r.status !== 409 && r.status !== 500) throw new Error(`case ${caseId} towards ${done}: HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
       if (Date.now() > deadline) throw new Error(`case ${caseId}: not ${done} by the deadline`);
@@ -336,6 +341,7 @@ async function main() {
     const restarts = [...cluster.supervisor.children.values()].filter((s) => s.restarts > 0).map((s) => `${s.spec.name}×${s.restarts}`);
     console.log(`\nrestarts by the supervisor: ${restarts.join(', ') || 'none'}`);
     console.log(`client: ${http.counters.requests} requests, ${http.counters.lostAnswers} answers lost (HAProxy 502/503 or connection cut), ${http.counters.refusedRetries} steps sent again and refused (409: the first attempt had gone through); ${result.extraUploads} cases with a re-sent on-site image`);
+    for (const [k, v] of http.counters.refusals) console.log(`  409 towards ${k}: ${v}`);
     costs.print();
     if (!kill) printCpuPerCase(cpuBefore, cpuAfter, cases); // a killed process takes its CPU time with it
     console.log('');
