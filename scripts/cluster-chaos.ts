@@ -184,12 +184,16 @@ interface Kill {
   backAfter?: number;
 }
 
-/** Kills each victim once, in random order, at random moments while cases run; waits for each to be back. */
-async function chaos(cluster: RunningCluster, victims: string[], active: () => boolean, kills: Kill[]) {
+/**
+ * Kills each victim once, in random order, at random moments within the first `windowMs` of the cases (the cases'
+ * starts are spread over that window, so they are in flight); waits for each victim to be back before the next.
+ */
+async function chaos(cluster: RunningCluster, victims: string[], windowMs: number, active: () => boolean, kills: Kill[]) {
   const order = [...victims].sort(() => Math.random() - 0.5);
+  const moments = order.map(() => 3000 + Math.random() * (windowMs - 3000)).sort((a, b) => a - b);
   const t0 = now();
-  for (const name of order) {
-    await sleep(4000 + Math.random() * 14_000);
+  for (const [i, name] of order.entries()) {
+    await sleep(Math.max(0, t0 + moments[i] - now()));
     if (!active()) return;
     const s = cluster.supervisor.get(name);
     const kill: Kill = { name, at: (now() - t0) / 1000, pid: s.pid };
@@ -309,8 +313,11 @@ async function main() {
     const caseStart = now();
     const durations: number[] = [];
     const errors: string[] = [];
-    const chaosRun = kill ? chaos(cluster, victims, () => driving, kills) : Promise.resolve();
+    // Case starts are spread over the kill window (at most one every 1.5 s), so that every kill falls among cases in flight.
+    const spreadMs = 1500;
+    const chaosRun = kill ? chaos(cluster, victims, cases * spreadMs, () => driving, kills) : Promise.resolve();
     const seconds = await runPool(cases, concurrency, async (i) => {
+      if (kill) await sleep(Math.max(0, caseStart + i * spreadMs - now()));
       const t = now();
       try {
         await driver.runCase(holders[i], Date.now() + 200_000);
