@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine, and nothing twice:
 # Debian packages, npm dependencies from the lock file, the Temporal CLI (built from the Go module
-# proxy), and with --test the Java time-skipping test server and the browser.
+# proxy), and with --test the Java time-skipping test server and the browser; with --cluster (npm run cluster)
+# also HAProxy and the Temporal server with its SQL schema tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
@@ -10,6 +11,7 @@ log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
 packages=(softhsm2 opensc openssl poppler-utils libnss3-tools python3-venv fonts-noto-cjk postgresql-client chromium)
+[ "$mode" = "--cluster" ] && packages+=(haproxy) # the load balancer in front of the cluster's web processes
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -48,5 +50,9 @@ if [ "$mode" = "--test" ]; then
   bash scripts/ensure-s3-test-server.sh >/dev/null
   log "pyHanko, a PDF signature validator for the PAdES tests (once, from PyPI)"
   bash scripts/ensure-pyhanko.sh >/dev/null
+fi
+if [ "$mode" = "--cluster" ]; then
+  log "Temporal server $(grep -m1 '^VERSION=' scripts/ensure-temporal-cluster.sh | cut -d= -f2) and its SQL schema tool (built once from the Go module proxy)"
+  bash scripts/ensure-temporal-cluster.sh >/dev/null
 fi
 log "ready"
