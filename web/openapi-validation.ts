@@ -67,8 +67,10 @@ export function labelOf(op: Operation | undefined, libraryPath: string, contentT
 }
 
 /** One ajv message (English) as the project's field error, in Chinese and English, led by the field's label. */
-export function fieldError(libraryPath: string, message: string, errorCode = '', label?: Label): FieldError {
-  const field = fieldName(libraryPath);
+export function fieldError(libraryPath: string, message: string, errorCode = '', label?: Label, op?: Operation): FieldError {
+  // A header is named as described (`Idempotency-Key`), not as node lower-cases it.
+  const header = /^\/headers\/(.+)$/.exec(libraryPath)?.[1];
+  const field = (header && op?.parameters?.find((x) => x.in === 'header' && x.name.toLowerCase() === header.toLowerCase())?.name) || fieldName(libraryPath);
   const keyword = errorCode.replace(/\.openapi\.validation$/, '');
   let zh: string;
   let en = message;
@@ -130,7 +132,7 @@ export function toApiError(err: unknown, req?: Request): ApiError | null {
       .filter((e) => !combined.has(e.path) || /^(oneOf|anyOf)\./.test(e.errorCode ?? ''))
       .map((e) => (combined.has(e.path) ? merged(e.path, e) : e))
       .filter((e, _i, all) => !(summaries.test(e.errorCode ?? '') && !combined.has(e.path) && all.some((x) => !summaries.test(x.errorCode ?? ''))))
-      .map((e) => fieldError(e.path, e.message, e.errorCode, labelOf(operationOf(req), e.path, req?.headers['content-type'])))
+      .map((e) => fieldError(e.path, e.message, e.errorCode, labelOf(operationOf(req), e.path, req?.headers['content-type']), operationOf(req)))
       .filter((f) => !seen.has(f.message_en) && seen.add(f.message_en));
     return invalid(fields.length ? fields : [{ field: 'body', message_zh: '请求不符合接口说明', message_en: 'The request does not match the API description' }]);
   }
@@ -145,18 +147,19 @@ const isMultipart = (req: Request) => /^multipart\/form-data/i.test(req.headers[
 const acceptsMultipart = (req: Request) =>
   Boolean((req as Request & { openapi?: { schema?: { requestBody?: { content?: Record<string, unknown> } } } }).openapi?.schema?.requestBody?.content?.['multipart/form-data']);
 
-let chain: RequestHandler[] | undefined;
-function validatorChain(): RequestHandler[] {
-  chain ??= OpenApiValidator.middleware({
+const chains: { json?: RequestHandler[]; form?: RequestHandler[] } = {};
+/** `form`: a multipart form's fields are text on the wire, like query strings, so they are read by their schema type. */
+function validatorChain(kind: 'json' | 'form'): RequestHandler[] {
+  return (chains[kind] ??= OpenApiValidator.middleware({
     apiSpec: openapiPath(),
-    validateRequests: { allowUnknownQueryParameters: false, allErrors: true }, // every field named at once, as the domain's checks do
+    // every field named at once, as the domain's checks do
+    validateRequests: { allowUnknownQueryParameters: false, allErrors: true, ...(kind === 'form' ? { coerceTypes: true } : {}) },
     validateResponses: false,
     validateSecurity: false, // authentication and roles are web/auth.ts and the use-cases'
     ignoreUndocumented: true, // the browser pages are not part of the JSON API
     fileUploader: false, // uploads stream to disk (web/upload.ts); multer would be a second reader
     $refParser: { mode: 'dereference' },
-  }) as unknown as RequestHandler[];
-  return chain;
+  }) as unknown as RequestHandler[]);
 }
 
 /**
@@ -164,7 +167,7 @@ function validatorChain(): RequestHandler[] {
  * strings to numbers, fills in schema defaults and replaces the path parameters, but the routes and
  * use-cases read the request as sent (the validator judges; it does not rewrite).
  */
-async function runChain(req: Request, res: Response): Promise<void> {
+async function runChain(req: Request, res: Response, kind: 'json' | 'form' = 'json'): Promise<void> {
   // express 5 parses the URL in a getter of the prototype: the library gets a copy as the request's own
   // (configurable) property, removed afterwards so that the getter answers again.
   const ownQuery = Object.getOwnPropertyDescriptor(req, 'query');
@@ -172,7 +175,7 @@ async function runChain(req: Request, res: Response): Promise<void> {
   const { body, params } = req;
   req.body = body === undefined ? undefined : structuredClone(body);
   try {
-    await runLibrary(req, res);
+    await runLibrary(req, res, kind);
   } finally {
     delete (req as { query?: unknown }).query;
     if (ownQuery) Object.defineProperty(req, 'query', ownQuery);
@@ -181,8 +184,8 @@ async function runChain(req: Request, res: Response): Promise<void> {
   }
 }
 
-function runLibrary(req: Request, res: Response): Promise<void> {
-  const handlers = validatorChain();
+function runLibrary(req: Request, res: Response, kind: 'json' | 'form'): Promise<void> {
+  const handlers = validatorChain(kind);
   return new Promise<void>((resolve, reject) => {
     let i = 0;
     const step = (err?: unknown): void => {
@@ -231,7 +234,7 @@ export async function validateMultipart(req: Request, fields: Record<string, str
   const saved = req.body as unknown;
   req.body = body;
   try {
-    await runChain(req, req.res);
+    await runChain(req, req.res, 'form');
   } catch (err) {
     // A missing field of a form is left to the use-case, which checks the caller's scope first (an upload
     // out of scope is 403 whatever it holds) and names every missing field and file at once.

@@ -21,7 +21,7 @@ let rootPem: string;
 const GOOD = 'Tiger#Lake2049x';
 
 beforeAll(async () => {
-  app = await startApp();
+  app = await startApp({ pkiAtWebUrl: true }); // pdfsig (NSS) asks the OCSP responder the certificates name
   owner = ownerDb();
   maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
   officer = await createUser(app.db, 'officer', { district_code: '110105' });
@@ -201,8 +201,9 @@ describe('signing through the API', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.fields.map((f: any) => f.field).sort()).toEqual(['document_type', 'file', 'format', 'id_number', 'password', 'purpose']);
     const dt = res.body.error.fields.find((f: any) => f.field === 'document_type');
-    expect(dt.message_zh).toMatch(/^文件类型：应为 official_document（公文）/);
-    expect(dt.message_en).toMatch(/^Document type: must be one of official_document/);
+    // Checked against web/openapi.yaml (the description's labels and values).
+    expect(dt.message_zh).toMatch(/^文件类型：应为以下值之一：official_document, licence/);
+    expect(dt.message_en).toMatch(/^Document type: must be equal to one of the allowed values: official_document/);
     const pades = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades' }), Buffer.from('not a pdf'));
     expect(pades.status).toBe(400);
     expect(pades.body.error.fields[0].field).toBe('file');
