@@ -95,8 +95,10 @@ export async function ensureApplicationRole(owner: Db, role: AppRole): Promise<v
     await trx.raw(`grant usage, select on all sequences in schema ${ident(schema)} to ${app}`);
     // Only the owner migrates; the application may see which migrations ran (readiness, diagnostics).
     for (const t of ['knex_migrations', 'knex_migrations_lock']) await trx.raw(`revoke insert, update, delete on ${ident(t)} from ${app}`);
-    for (const t of [...RECORD_TABLES, ...APPEND_ONLY_TABLES]) await trx.raw(`revoke update, delete, truncate on ${ident(t)} from ${app}`);
-    for (const t of UPDATE_ONLY_TABLES) await trx.raw(`revoke delete, truncate on ${ident(t)} from ${app}`);
+    // Only the tables the schema has now (a database migrated to an earlier version lacks the newer ones).
+    const exists = async (t: string) => (await trx.raw('select to_regclass(?) as r', [`${schema}.${t}`])).rows[0].r !== null;
+    for (const t of [...RECORD_TABLES, ...APPEND_ONLY_TABLES]) if (await exists(t)) await trx.raw(`revoke update, delete, truncate on ${ident(t)} from ${app}`);
+    for (const t of UPDATE_ONLY_TABLES) if (await exists(t)) await trx.raw(`revoke delete, truncate on ${ident(t)} from ${app}`);
   });
   const problems = await roleProblems(owner, role.user, database, schemas);
   if (problems.length > 0) {

@@ -406,7 +406,7 @@ export async function recordProduction(deps: Deps, actor: Actor, caseId: string,
   );
   // Issue 16.6: answered with the state production led to (awaiting_filing, or licence_paused); if the HSM
   // takes longer, 202 with the status link while the case is producing.
-  const settled = await within(update(() => accepted.result()), answerWithinMs);
+  const settled = await within(deps.temporal, () => update(() => accepted.result()), answerWithinMs);
   return { settled: settled !== null, statusUrl: `/api/applications/${caseId}/status`, view: await getCaseView(deps, actor, caseId) };
 }
 
@@ -422,13 +422,20 @@ export function preferredWaitMs(prefer: string | undefined): number {
   return m ? Math.min(Number(m[1]) * 1000, ACTION_ANSWER_WITHIN_MS) : ACTION_ANSWER_WITHIN_MS;
 }
 
-/** The promise's value, or null if it takes longer than `ms` (the promise goes on). */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
+/**
+ * The answer of `fn` (a wait on a workflow), or null if it takes longer than `ms`: then its gRPC calls are
+ * cancelled, so no poll of the workflow outlives the request (nor a closed connection).
+ */
+async function within<T>(temporal: Client, fn: () => Promise<T>, ms: number): Promise<T | null> {
+  const stop = new AbortController();
+  const p = temporal.withAbortSignal(stop.signal, fn);
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([p, new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)))]);
   } finally {
     clearTimeout(timer);
+    p.catch(() => undefined); // cancelled below when the wait ran out: nobody is waiting for it any more
+    stop.abort();
   }
 }
 
@@ -562,7 +569,7 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   let answer: DecisionAnswer | null;
   try {
     const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
-    answer = await within(update(() => accepted.result()), answerWithinMs); // a refusal may come with the result
+    answer = await within(deps.temporal, () => update(() => accepted.result()), answerWithinMs); // a refusal may come with the result
   } catch (e) {
     // Refused, or the case's workflow has ended since: if this very decision was recorded, the record answers.
     const fromRecord = e instanceof WorkflowNotFoundError || (e instanceof DomainError && e.httpStatus === 409) ? await answerFromRecord() : null;

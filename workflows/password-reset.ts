@@ -31,6 +31,7 @@ export async function passwordResetWorkflow(input: { caseId: string; districtCod
     if (!refused) throw e;
     desk.state.reason = { zh: `口令重置未能完成：${refused.messageZh}`, en: `Password reset not completed: ${refused.messageEn}` };
     await desk.moveTo('rejected', 'reset_failed', { code: refused.code }, d.officerId);
+    await desk.finish(); // the officer's decision is answered (it took effect) before the workflow ends
     return desk.state;
   }
   await desk.moveTo('completed', 'reset_approved', {}, d.officerId);

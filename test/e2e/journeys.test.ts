@@ -143,7 +143,7 @@ test('P1 P3 M2 M3 M10 A2: a maker applies with uploads, the right district accep
   // The decision in the stale tab is refused by the workflow, and the page says why at once.
   await stale.getByRole('button', { name: '通过' }).click();
   await stale.waitForLoadState();
-  expect(await stale.locator('#page-alert').innerText()).toMatch(/不能处理该任务/);
+  expect(await stale.locator('#page-alert').innerText()).toMatch(/该任务已处理（退回），本次处理未生效/);
   await shot(stale, '08-task-decision-refused');
   await stale.close();
 
@@ -162,7 +162,7 @@ test('P1 P3 M2 M3 M10 A2: a maker applies with uploads, the right district accep
   // M10: collection by the handler; then the production certificate.
   await page.reload();
   await page.locator('#f-collector_name').fill('周九');
-  await page.locator('#f-collector_id_number').fill(makeResidentId()); // not the handler: refused beside the field
+  await page.locator('#f-collector_id_number').fill(makeResidentId('19700101')); // another birth date, so never the handler: refused beside the field
   await page.getByRole('button', { name: '登记领取' }).click();
   await page.waitForLoadState();
   expect(await page.locator('#f-collector_id_number-msg').innerText()).toContain('与申请经办人不一致');

@@ -134,7 +134,7 @@ test('M2 M3 M4 M10 A1 A2 P3 S3: a contract seal goes from application to collect
   expect(new Date(view.seal.unclaimed_due_at).getTime()).toBeGreaterThan(Date.now() + 85 * 86400_000);
 
   // M10: collection checks the handler's ID, then the production certificate is issued.
-  const wrongId = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '赵六', collector_id_number: makeResidentId() });
+  const wrongId = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '赵六', collector_id_number: makeResidentId('19700101') }); // another birth date: never the handler's
   expect(wrongId.status).toBe(422);
   expect(wrongId.body.error.fields[0].field).toBe('collector_id_number');
   const collected = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '赵六', collector_id_number: handlerId });
