@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker } from '../helpers/fixtures';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -72,6 +72,14 @@ describe('Issue 10 fuzzing: the JSON API against its description', () => {
     const supervisor = await createUser(app.db, 'supervisor');
     const admin = await createUser(app.db, 'admin');
     const bystander = await createUser(app.db, 'officer', { district_code: '110108' }); // an account the fuzzer may disable
+    // And a case early in its life (waiting for materials), whose workflow is running.
+    const uscc = makeUscc('110105');
+    const early = await api(app.url, maker.token, 'POST', '/api/applications', {
+      holder: { uscc, name: `北京模糊测试${uscc.slice(-5)}有限公司`, kind: 'enterprise', address: '北京市朝阳区光华路1号', district: '110105', legal_representative: '张三', has_superior: false },
+      seal: { kind: 'legal_name', language: 'zh' },
+      handler: { name: '李四', id_number: makeResidentId(), phone: '13800138000' },
+    });
+    expect(early.status).toBe(201);
     const roles: Array<[string, string | null]> = [
       ['maker', maker.token],
       ['officer', officer.token],
@@ -84,7 +92,7 @@ describe('Issue 10 fuzzing: the JSON API against its description', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'api-fuzz-'));
     const log = path.join(dir, 'responses.ndjson');
     const deadline = Date.now() + TIME_LIMIT_MS;
-    const ids = { id: [seal.caseId, seal.sealId, seal.holderId, makerId, bystander.id] };
+    const ids = { id: [seal.caseId, early.body.id as string, seal.sealId, seal.holderId, makerId, bystander.id] };
     // One deep run (every phase; the roles take turns per operation), then one short run per role, so that an
     // operation with few distinct inputs (no parameters) is still called by every role.
     const runs = [
