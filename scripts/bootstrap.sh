@@ -50,6 +50,8 @@ if [ "$mode" = "--test" ]; then
   bash scripts/ensure-s3-test-server.sh >/dev/null
   log "pyHanko, a PDF signature validator for the PAdES tests (once, from PyPI)"
   bash scripts/ensure-pyhanko.sh >/dev/null
+  log "schemathesis, the API fuzzer that checks every answer against web/openapi.yaml (once, from PyPI)"
+  bash scripts/ensure-schemathesis.sh >/dev/null
 fi
 if [ "$mode" = "--cluster" ]; then
   log "Temporal server $(grep -m1 '^VERSION=' scripts/ensure-temporal-cluster.sh | cut -d= -f2) and its SQL schema tool (built once from the Go module proxy)"

@@ -91,11 +91,17 @@ function assertMakerOf(actor: Actor, c: Pick<CaseRow, 'maker_id'>) {
   if (actor.role !== 'maker' || actor.makerId !== c.maker_id) throw forbidden('Only the maker of this case may do this', '只有本案件的制作单位可以办理');
 }
 
-/** A workflow's refusal of an update becomes a bilingual 409 (wrong state) or 400 (bad decision). */
+/**
+ * A workflow's refusal of an update becomes a bilingual 409 (wrong state) or 400 (bad decision); so does an
+ * update sent to a case whose workflow has ended (collected, closed): no step is left to take (409).
+ */
 async function update<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
+    if (e instanceof WorkflowNotFoundError) {
+      throw conflict('WrongState', '案件已办结，不能再办理此步骤', 'The case is closed; this step can no longer be taken');
+    }
     if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
       const d = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string; field?: string };
       const status = e.cause.type === 'WrongState' || e.cause.type === TASK_DECIDED ? 409 : 400;
