@@ -17,7 +17,8 @@ STAMP="$VENV/.stamp"
 PYTHON="${PYTHON:-python3}"
 
 up_to_date() {
-  [[ "${SCHEMATHESIS_FORCE:-0}" != 1 && -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$PINS" ]]
+  [[ "${SCHEMATHESIS_FORCE:-0}" != 1 && -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$PINS" ]] &&
+    "$BIN" --version >/dev/null 2>&1 # runs: a virtual environment moved with its folder keeps the old interpreter path
 }
 
 mkdir -p "$ROOT/.tools"
