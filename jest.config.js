@@ -7,4 +7,5 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120000,
   maxWorkers: 1,
+  reporters: ['default', '<rootDir>/test/helpers/progress-reporter.js'],
 };

@@ -36,6 +36,7 @@ import type { Actor, Role } from '../../web/auth';
 import { caseStateQuery, type CaseState, type CaseStatus } from '../../workflows/application-messages';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
+import { runWorkersUntil } from '../helpers/run-workers';
 import { makeResidentId, makeUscc, PNG_BYTES, createMaker } from '../helpers/fixtures';
 import { createActor, testConfig } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
@@ -119,25 +120,23 @@ async function runWithWorkers(fn: (deps: Deps, started: string[]) => Promise<voi
   // The production HSM worker (createHsmActivities with the platform key and policies), on the test server.
   const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, hsm);
   const started: string[] = [];
-  await hsmWorker.runUntil(() =>
-    mainWorker.runUntil(async () => {
-      try {
-        await fn(deps, started);
-      } finally {
-        const sealIds: string[] = started.length ? await ctx.db('seals').whereIn('case_id', started).pluck('id') : [];
-        // The case workflows, the seal workflows that collected seals continue in, and the archive retention
-        // (M7) that an ended seal starts: a timer of theirs firing later would hold the test server's clock.
-        for (const workflowId of [...started.map(applicationWorkflowId), ...sealIds.flatMap((id) => [`seal:${id}`, `archive:${id}`])]) {
-          await env.client.workflow
-            .getHandle(workflowId)
-            .terminate('test finished')
-            .catch((e: Error) => {
-              if (!(e instanceof WorkflowNotFoundError)) throw e;
-            });
-        }
+  await runWorkersUntil([mainWorker, hsmWorker], async () => {
+    try {
+      await fn(deps, started);
+    } finally {
+      const sealIds: string[] = started.length ? await ctx.db('seals').whereIn('case_id', started).pluck('id') : [];
+      // The case workflows, the seal workflows that collected seals continue in, and the archive retention
+      // (M7) that an ended seal starts: a timer of theirs firing later would hold the test server's clock.
+      for (const workflowId of [...started.map(applicationWorkflowId), ...sealIds.flatMap((id) => [`seal:${id}`, `archive:${id}`])]) {
+        await env.client.workflow
+          .getHandle(workflowId)
+          .terminate('test finished')
+          .catch((e: Error) => {
+            if (!(e instanceof WorkflowNotFoundError)) throw e;
+          });
       }
-    }),
-  );
+    }
+  });
 }
 
 const serverNow = async () => new Date(await env.currentTimeMs());

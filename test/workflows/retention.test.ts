@@ -47,6 +47,7 @@ import { applyChangeUpdate } from '../../workflows/seal-messages';
 import { sealWorkflow } from '../../workflows/seal';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
+import { runWorkersUntil } from '../helpers/run-workers';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../helpers/fixtures';
 import { createUser, testConfig, createActor } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
@@ -121,22 +122,20 @@ async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>,
   const mainWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue: taskQueues.main, workflowBundle, activities });
   const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, hsm);
   const started: string[] = [];
-  await hsmWorker.runUntil(() =>
-    mainWorker.runUntil(async () => {
-      try {
-        await fn(deps, started);
-      } finally {
-        for (const workflowId of started) {
-          await env.client.workflow
-            .getHandle(workflowId)
-            .terminate('test finished')
-            .catch((e: Error) => {
-              if (!(e instanceof WorkflowNotFoundError) && !/already completed/i.test(e.message)) throw e;
-            });
-        }
+  await runWorkersUntil([mainWorker, hsmWorker], async () => {
+    try {
+      await fn(deps, started);
+    } finally {
+      for (const workflowId of started) {
+        await env.client.workflow
+          .getHandle(workflowId)
+          .terminate('test finished')
+          .catch((e: Error) => {
+            if (!(e instanceof WorkflowNotFoundError) && !/already completed/i.test(e.message)) throw e;
+          });
       }
-    }),
-  );
+    }
+  });
 }
 
 const ms = (d: Date | string) => new Date(d).getTime();

@@ -23,6 +23,7 @@ import { connectWorkerContext, type WorkerContext } from '../../workers/connect'
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 import { createUser, testConfig } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
+import { runWorkersUntil } from '../helpers/run-workers';
 
 const DAY = 24 * 3600 * 1000;
 const MIN = 60 * 1000;
@@ -61,7 +62,7 @@ async function liveSeal(): Promise<string> {
 async function run<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `seal-timers-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: bundle, activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }) });
-  return worker.runUntil(() => fn(taskQueue));
+  return runWorkersUntil([worker], () => fn(taskQueue));
 }
 
 const notices = (sealId: string) => ctx.db('outbox_messages').where({ seal_id: sealId }).orderBy('created_at').select('kind', 'created_at', 'body');

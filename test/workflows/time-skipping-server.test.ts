@@ -6,6 +6,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
+import { runWorkersUntil } from '../helpers/run-workers';
 import { decideUpdate, decisionQuery, fileSignal, humanTask, sleepDays, waitForFiling } from './fixtures/sleepy';
 
 const HOUR = 3_600_000;
@@ -35,7 +36,7 @@ beforeEach(() => {
 /** Runs `fn` while a fresh Worker polls this test's task queue. */
 async function run<R>(fn: () => Promise<R>): Promise<R> {
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle });
-  return worker.runUntil(fn);
+  return runWorkersUntil([worker], fn);
 }
 const wfId = (name: string) => `${name}-${randomUUID()}`;
 
