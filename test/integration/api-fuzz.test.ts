@@ -17,7 +17,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const SPEC = path.join(ROOT, 'web/openapi.yaml');
 const HOOKS = path.join(ROOT, 'test/helpers/schemathesis_hooks.py');
 const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_headers_conformance', 'response_schema_conformance', 'bilingual_error'];
-const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '12';
+const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '5'; // 5 finds what 12 found on this API in half the time; the coverage phase adds its own cases
 const SEED = process.env.FUZZ_SEED ?? '20261204';
 const TIME_LIMIT_MS = 180_000; // all runs together
 
