@@ -16,10 +16,10 @@ export type SealChangeOutcome = { applied: true; status: SealLifeStatus } | { ap
 export function createSealChangeDbActivities(db: Db) {
   return {
     /** The seal's workflow applies the change (or refuses it, naming its status); the same request applies once. */
-    async applySealChange(c: { sealId: string; changeCaseId: string; kind: ChangeKind; reason: CancellationReason | null; revocationReason?: RevocationReason }): Promise<SealChangeOutcome> {
+    async applySealChange(c: { sealId: string; changeCaseId: string; kind: ChangeKind; reason: CancellationReason | null; revocationReason?: RevocationReason; invalidityDate?: string | null }): Promise<SealChangeOutcome> {
       const handle = Context.current().client.workflow.getHandle(`seal:${c.sealId}`);
       try {
-        const r = await handle.executeUpdate(applyChangeUpdate, { updateId: `change:${c.changeCaseId}`, args: [{ changeCaseId: c.changeCaseId, kind: c.kind, reason: c.reason, ...(c.revocationReason ? { revocationReason: c.revocationReason } : {}) }] });
+        const r = await handle.executeUpdate(applyChangeUpdate, { updateId: `change:${c.changeCaseId}`, args: [{ changeCaseId: c.changeCaseId, kind: c.kind, reason: c.reason, ...(c.revocationReason ? { revocationReason: c.revocationReason } : {}), ...(c.invalidityDate !== undefined ? { invalidityDate: c.invalidityDate } : {}) }] });
         return { applied: true, status: r.status };
       } catch (e) {
         if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {

@@ -3,8 +3,6 @@
 // date reported: from when the key is known or suspected compromised); the report is then a case filed with
 // the holder's district like every other change (change-request workflow: 24-hour filing, officer review).
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { parseName, parsePhone } from '../domain/application-intake';
 import { DomainError, fieldRef, invalidField, ValidationErrors } from '../domain/errors';
 import { parseResidentId } from '../domain/resident-id';
@@ -12,14 +10,14 @@ import { durationToMs, parseIsoDuration } from '../domain/calendar';
 import type { Actor } from '../web/auth';
 import { forbidden } from '../web/errors';
 import { changeRequestWorkflow } from '../workflows/change-request';
-import { applyChangeUpdate, sealStatusQuery } from '../workflows/seal-messages';
+import { caseRecordSignal } from '../workflows/application-messages';
 import { personalData } from '../infra/crypto/personal-data';
 import type { Deps } from './applications';
-import { changeWorkflowId, loadSeal, sealWorkflowId } from './seal-lifecycle';
+import { changeOutcome, changeWorkflowId, derivedId, liveSealStatus, loadSeal } from './seal-lifecycle';
 
 export const COMPROMISE_REPORTS = ['lost', 'compromised'] as const;
 
-export async function reportSealCompromise(deps: Deps, actor: Actor, sealId: string, body: Record<string, unknown>) {
+export async function reportSealCompromise(deps: Deps, actor: Actor, sealId: string, body: Record<string, unknown>, idempotencyKey?: string) {
   const seal = await loadSeal(deps, sealId);
   const allowed = (actor.role === 'holder' && actor.holderId === seal.holder_id) || (actor.role === 'officer' && actor.districtCode === seal.district_code);
   if (!allowed) throw forbidden('Only the holder of this seal or an officer of its district may report it lost or compromised', '只有印章所属单位或所在辖区的民警可以报告印章遗失或密钥泄露');
@@ -54,50 +52,65 @@ export async function reportSealCompromise(deps: Deps, actor: Actor, sealId: str
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new ValidationErrors(errors);
 
-  const sealHandle = deps.temporal.workflow.getHandle(sealWorkflowId(sealId));
-  const current = seal.status === 'cancelled' ? null : await sealHandle.query(sealStatusQuery).catch(() => null);
+  const current = await liveSealStatus(deps, seal);
   if (!current || current.status === 'cancelled') {
     throw new DomainError({ code: 'WRONG_STATE', messageZh: '印章未在使用或已登出，不能报告遗失或密钥泄露', messageEn: `Cannot report a seal that is ${seal.status} as lost or compromised`, httpStatus: 409, details: { sealStatus: seal.status } });
   }
 
-  const caseId = randomUUID();
+  // Workflow first (10.5), as for other lifecycle requests: the report's workflow is started before anything is
+  // stored and drives the seal's Update (key destroyed, certificate revoked) once the rows are there, so a crash
+  // in between never leaves a revoked seal without its filing. The id comes from the request's key: a retry finds it.
+  const caseId = idempotencyKey ? derivedId('compromise', `${actor.userId}\n${sealId}`, idempotencyKey) : randomUUID();
+  if (await deps.db('cases').where({ id: caseId }).first('id')) return compromiseOutcome(deps, caseId, sealId);
   const pd = personalData(deps);
   const at = (column: string) => ({ table: 'cases', column, row: caseId });
   const [handlerIdEnc, handlerPhoneEnc] = await Promise.all([pd.protectId(handlerId!, at('handler_id_number')), pd.encrypt(handlerPhone!, at('handler_phone'))]);
-  await deps.db.transaction(async (trx) => {
-    await trx('cases').insert({
-      id: caseId,
-      kind: 'compromise',
-      subject_seal_id: sealId,
-      maker_id: seal.maker_id,
-      holder_id: seal.holder_id,
-      district_code: seal.district_code,
-      status: 'processing',
-      language: 'zh',
-      handler_name: handlerName,
-      handler_id_number: handlerIdEnc.enc,
-      handler_id_number_hmac: handlerIdEnc.hmac,
-      handler_phone: handlerPhoneEnc,
-      request_reason: [report, invalidityDate && `invalidity ${invalidityDate}`, reasonText].filter(Boolean).join(': '),
-      created_by: actor.userId,
-    });
-    await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify({ kind: 'compromise', report, sealStatus: current.status }), actor_id: actor.userId, at: new Date() });
-  });
-  try {
-    await sealHandle.executeUpdate(applyChangeUpdate, { args: [{ changeCaseId: caseId, kind: 'compromise', reason: null, revocationReason: 'keyCompromise', invalidityDate }] });
-  } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-      const d = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string };
-      await deps.db('cases').where({ id: caseId }).update({ status: 'refused', status_reason: `${d.zh} / ${d.en}` });
-      throw new DomainError({ code: 'WRONG_STATE', messageZh: d.zh ?? e.cause.message, messageEn: d.en ?? e.cause.message, httpStatus: 409, details: { sealStatus: current.status } });
-    }
-    throw e;
-  }
-  await deps.temporal.workflow.start(changeRequestWorkflow, {
+  const workflow = await deps.temporal.workflow.start(changeRequestWorkflow, {
     taskQueue: deps.config.temporal.taskQueues.main,
     workflowId: changeWorkflowId(caseId),
-    args: [{ caseId, kind: 'compromise', districtCode: seal.district_code, filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)) }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    args: [{
+      caseId,
+      kind: 'compromise',
+      districtCode: seal.district_code,
+      filingDeadlineMs: durationToMs(parseIsoDuration(deps.config.durations.filingDeadline)),
+      apply: { sealId, change: 'compromise', reason: null, revocationReason: 'keyCompromise', invalidityDate, hsmTaskQueue: deps.config.temporal.taskQueues.hsm, replacement: null },
+    }],
   });
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`compromise report ${caseId}: the workflow will look for its rows itself (${e.message})`));
+  try {
+    await deps.db.transaction(async (trx) => {
+      await trx('cases').insert({
+        id: caseId,
+        kind: 'compromise',
+        subject_seal_id: sealId,
+        maker_id: seal.maker_id,
+        holder_id: seal.holder_id,
+        district_code: seal.district_code,
+        status: 'processing',
+        language: 'zh',
+        handler_name: handlerName,
+        handler_id_number: handlerIdEnc.enc,
+        handler_id_number_hmac: handlerIdEnc.hmac,
+        handler_phone: handlerPhoneEnc,
+        request_reason: [report, invalidityDate && `invalidity ${invalidityDate}`, reasonText].filter(Boolean).join(': '),
+        created_by: actor.userId,
+      });
+      await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify({ kind: 'compromise', report, sealStatus: current.status }), actor_id: actor.userId, at: new Date() });
+    });
+  } catch (e) {
+    if ((e as { constraint?: string }).constraint === 'cases_pkey') return compromiseOutcome(deps, caseId, sealId); // the same key raced itself
+    await tell(false);
+    throw e;
+  }
+  await tell(true);
+  return compromiseOutcome(deps, caseId, sealId);
+}
+
+/** What the report's workflow did (or `processing` when its workers are down: it will; a retry answers again). */
+async function compromiseOutcome(deps: Pick<Deps, 'db'>, caseId: string, sealId: string) {
+  const outcome = await changeOutcome(deps, caseId, sealId, 'compromise');
   const after = await deps.db('seals').where({ id: sealId }).first('status', 'revoked_at', 'invalidity_date');
-  return { case_id: caseId, seal_id: sealId, seal_status: after.status, revoked_at: after.revoked_at, invalidity_date: after.invalidity_date };
+  return { case_id: caseId, seal_id: sealId, status: outcome.status, seal_status: after.status, revoked_at: after.revoked_at, invalidity_date: after.invalidity_date };
 }

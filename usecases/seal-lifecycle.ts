@@ -37,6 +37,16 @@ export async function loadSeal(deps: Pick<Deps, 'db'>, sealId: string) {
   return seal;
 }
 
+/**
+ * The status of a seal that can still take a change, or null. Its workflow answers; if no worker can (they are
+ * down), the status it last projected will do: this is only the early refusal, the workflow's Update decides.
+ */
+export async function liveSealStatus(deps: Pick<Deps, 'temporal'>, seal: { id: string; status: string }): Promise<{ status: string } | null> {
+  if (seal.status === 'cancelled') return null;
+  const sealHandle = deps.temporal.workflow.getHandle(sealWorkflowId(seal.id));
+  return sealHandle.query(sealStatusQuery).catch((e: Error) => (e.name === 'WorkflowNotFoundError' ? null : ['active', 'suspended', 'stopped'].includes(seal.status) ? { status: seal.status } : Promise.reject(e)));
+}
+
 export interface ChangeRequest {
   kind: unknown;
   fields: Record<string, string>;
@@ -86,10 +96,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
   const caseId = idempotencyKey ? derivedId('change', `${seal.maker_id}\n${sealId}`, idempotencyKey) : randomUUID();
   if (await deps.db('cases').where({ id: caseId }).first('id')) return changeOutcome(deps, caseId, sealId, kind);
   // A seal whose workflow has ended (cancelled) or never began (not collected) takes no change at all.
-  const sealHandle = deps.temporal.workflow.getHandle(sealWorkflowId(sealId));
-  // Its workflow answers; if no worker can (they are down), the status it last projected will do: this is only the
-  // early refusal, the workflow's Update decides.
-  const current = seal.status === 'cancelled' ? null : await sealHandle.query(sealStatusQuery).catch((e: Error) => (e.name === 'WorkflowNotFoundError' ? null : ['active', 'suspended', 'stopped'].includes(seal.status) ? { status: seal.status as string } : Promise.reject(e)));
+  const current = await liveSealStatus(deps, seal);
   if (!current || current.status === 'cancelled') {
     const label = STATUS_LABELS[seal.status] ?? [seal.status, seal.status];
     throw new DomainError({ code: 'WRONG_STATE', messageZh: `印章当前状态为“${label[0]}”，不能办理该事项`, messageEn: `Cannot ${change} a seal that is ${label[1]}`, httpStatus: 409, details: { sealStatus: seal.status } });
@@ -138,7 +145,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
 }
 
 /** Ids derived from the request: a retry (same key) finds the same case, and a case its replacement's case and seal. */
-const derivedId = (what: string, scope: string, key: string) => {
+export const derivedId = (what: string, scope: string, key: string) => {
   const h = createHash('sha256').update(`${what}\n${scope}\n${key}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
@@ -181,7 +188,7 @@ export async function startChangeWorkflow(
  * refused (409 naming the seal's status). A workflow that has not got that far within the wait (its workers are
  * down) answers `processing`: it will, and a retry with the same key answers again.
  */
-async function changeOutcome(deps: Pick<Deps, 'db'>, caseId: string, sealId: string, kind: RequestKind, waitMs = CHANGE_WAIT_MS) {
+export async function changeOutcome<K extends string>(deps: Pick<Deps, 'db'>, caseId: string, sealId: string, kind: K, waitMs = CHANGE_WAIT_MS) {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const c = await deps.db('cases').where({ id: caseId }).first('status');

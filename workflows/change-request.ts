@@ -1,4 +1,4 @@
-// A lifecycle request (suspend, resume, stop, cancel, replace): started first (issue 10.5, id derived from the
+// A lifecycle request (suspend, resume, stop, cancel, replace) or a compromise report: started first (issue 10.5, id derived from the
 // request), it has the seal's workflow apply the change, starts the replacement's application (M11), and files
 // the change with the holder's district under the same 24-hour rule as production (M12, M13). A crash at any
 // point resumes here, so a cancelled seal never lacks its filing or its replacement.
@@ -23,6 +23,8 @@ export interface ChangeRequestInput {
     change: ChangeKind;
     reason: CancellationReason | null;
     revocationReason?: RevocationReason;
+    /** A compromise report (M13): since when the key is known or suspected compromised. */
+    invalidityDate?: string | null;
     hsmTaskQueue: string;
     replacement: { newCaseId: string; newSealId: string; newHolderName: string | null; makerId: string; actorId: string; unclaimedMonths: number } | null;
     /** Repair of a request an earlier version applied before its workflow existed: the seal's status it left. */
@@ -38,7 +40,7 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
   const a = input.apply;
   if (a) {
     if (!(await awaitCaseRecord(input.caseId, db))) return desk.state;
-    const outcome = a.alreadyApplied ? { applied: true as const, status: a.alreadyApplied } : await db.applySealChange({ sealId: a.sealId, changeCaseId: input.caseId, kind: a.change, reason: a.reason, ...(a.revocationReason ? { revocationReason: a.revocationReason } : {}) });
+    const outcome = a.alreadyApplied ? { applied: true as const, status: a.alreadyApplied } : await db.applySealChange({ sealId: a.sealId, changeCaseId: input.caseId, kind: a.change, reason: a.reason, ...(a.revocationReason ? { revocationReason: a.revocationReason } : {}), ...(a.invalidityDate !== undefined ? { invalidityDate: a.invalidityDate } : {}) });
     if (!outcome.applied) {
       // The request stays on record as refused, with the reason (the web answers 409 with it).
       desk.state.reason = { zh: outcome.zh, en: outcome.en };

@@ -55,12 +55,14 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-test('M11 M13: a replacement requested while the workers are down, its web server gone before they return, ends with the seal cancelled, the cancellation filed and the replacement started; a retry with the same key finds the same request', async () => {
+test('M11 M13: a replacement and a loss report taken while the workers are down, their web server gone before they return: the seal replaced is cancelled, filed and its replacement started; the seal lost has its key destroyed, is revoked (keyCompromise) and filed; retries with the same keys find the same requests', async () => {
   const web = await startWeb();
   const app = { url: web.url, db: ctx.db } as Parameters<typeof collectedSeal>[0];
   const maker = await createUser(ctx.db, 'maker', { maker_id: await createMaker(ctx.db) });
   const officer = await createUser(ctx.db, 'officer', { district_code: '110105' });
   const { sealId } = await collectedSeal(app, maker, officer, { sealKind: 'business_finance' });
+  const lost = await collectedSeal(app, maker, officer);
+  const holder = await createUser(ctx.db, 'holder', { holder_id: lost.holderId });
 
   await workers!.stop();
   workers = null;
@@ -71,16 +73,25 @@ test('M11 M13: a replacement requested while the workers are down, its web serve
     return f;
   };
   const key = `replace-${sealId}`;
-  const res = await fetch(`${web.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}`, 'idempotency-key': key }, body: form() });
+  const replace = (url: string) => fetch(`${url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}`, 'idempotency-key': key }, body: form() });
+  const report = { report: 'lost', handler_name: '周十三', handler_id_number: makeResidentId(), handler_phone: '13700137000' };
+  const reportLost = (url: string) =>
+    fetch(`${url}/api/seals/${lost.sealId}/compromise-reports`, { method: 'POST', headers: { authorization: `Bearer ${holder.token}`, 'content-type': 'application/json', 'idempotency-key': `lost-${lost.sealId}` }, body: JSON.stringify(report) });
+  const [res, lostRes] = await Promise.all([replace(web.url), reportLost(web.url)]);
   const accepted = (await res.json()) as { case_id: string; status: string; seal_status: string };
   expect(res.status).toBe(202); // stored, its workflow waiting for a worker
   expect(accepted).toMatchObject({ status: 'processing', seal_status: 'active' });
+  const lostAccepted = (await lostRes.json()) as { case_id: string; status: string; seal_status: string };
+  expect(lostRes.status).toBe(202);
+  expect(lostAccepted).toMatchObject({ status: 'processing', seal_status: 'active' });
   const caseId = accepted.case_id;
-  // Nothing irreversible has happened yet, and the workflow that will do it exists.
+  // Nothing irreversible has happened yet, and the workflows that will do it exist.
   expect((await ctx.db('seals').where({ id: sealId }).first('status')).status).toBe('active');
+  expect((await ctx.db('seal_keys').where({ seal_id: lost.sealId }).first('wrapped_private_key')).wrapped_private_key).not.toBeNull();
   expect((await client.workflow.getHandle(`change:${caseId}`).describe()).status.name).toBe('RUNNING');
+  expect((await client.workflow.getHandle(`change:${lostAccepted.case_id}`).describe()).status.name).toBe('RUNNING');
 
-  // The web server that took the request goes away; workers come back.
+  // The web server that took the requests goes away; workers come back.
   await webs.pop()!.close();
   await startWorkers();
 
@@ -95,13 +106,22 @@ test('M11 M13: a replacement requested while the workers are down, its web serve
   expect(replacement).toMatchObject({ kind: 'business_finance', number: 1 });
   expect((await client.workflow.getHandle(`application:${replacement.case_id}`).describe()).status.name).toBe('RUNNING');
   await waitForCase(app2, maker.token, replacement.case_id, 'awaiting_production', 60_000);
+  // The seal reported lost: key destroyed, revoked as compromised, the report filed (M13).
+  await waitForCase(app2, maker.token, lostAccepted.case_id, 'awaiting_filing', 60_000);
+  expect(await ctx.db('seals').where({ id: lost.sealId }).first('status', 'revocation_reason')).toEqual({ status: 'stopped', revocation_reason: 'keyCompromise' });
+  expect((await ctx.db('seal_keys').where({ seal_id: lost.sealId }).first('wrapped_private_key')).wrapped_private_key).toBeNull();
+  expect(await ctx.db('filing_deadlines').where({ case_id: lostAccepted.case_id, kind: 'compromise' }).first('case_id')).toBeTruthy();
 
-  // The maker's retry (its first answer said "processing") finds the same request, now done: one request, one replacement.
-  const retry = await fetch(`${web2.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}`, 'idempotency-key': key }, body: form() });
+  // The retries (the first answers said "processing") find the same requests, now done: one request each.
+  const retry = await replace(web2.url);
   expect(retry.status).toBe(201);
   expect(await retry.json()).toMatchObject({ case_id: caseId, status: 'processed', seal_status: 'cancelled', replacement_case_id: replacement.case_id });
   expect(await ctx.db('cases').where({ subject_seal_id: sealId, kind: 'replace' }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
   expect(await ctx.db('seals').where({ replaces_seal_id: sealId }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
+  const lostRetry = await reportLost(web2.url);
+  expect(lostRetry.status).toBe(201);
+  expect(await lostRetry.json()).toMatchObject({ case_id: lostAccepted.case_id, status: 'processed', seal_status: 'stopped' });
+  expect(await ctx.db('cases').where({ subject_seal_id: lost.sealId, kind: 'compromise' }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
 });
 
 test('M12 M13: a stop that an earlier version applied before starting its workflow (then crashed) is found at start-up and filed, not applied again or refused', async () => {

@@ -20,7 +20,8 @@ export function sealRoutes(deps: Deps): Router {
   });
   // JSON: report (lost | compromised), invalidity_date, handler_name, handler_id_number, handler_phone, reason
   r.post('/api/seals/:id/compromise-reports', requireRole('holder', 'officer'), async (req, res) => {
-    res.status(201).json(await reportSealCompromise(deps, req.actor!, String(req.params.id), req.body));
+    const result = await reportSealCompromise(deps, req.actor!, String(req.params.id), req.body, req.get('idempotency-key'));
+    res.status(result.status === 'processing' ? 202 : 201).json(result); // 202: the workflow has it and will apply it
   });
   return r;
 }
