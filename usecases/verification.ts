@@ -275,3 +275,15 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<Verific
   }
   return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures };
 }
+
+/**
+ * The public verification page (U2, P2): the same report, with the imprint of each seal that signed, so a
+ * person sees what the seal looks like. An imprint is public: it is drawn on every document the seal signs.
+ */
+export async function verifyDocumentForPerson(db: Db, req: VerifyRequest, now = new Date()): Promise<{ report: VerificationReport; imprints: Record<string, string> }> {
+  const report = await verifyDocument(db, req, now);
+  const sealIds = [...new Set(report.signatures.flatMap((s) => (s.seal ? [s.seal.id] : [])))];
+  const rows: Array<{ id: string; imprint_png: Buffer | null }> = sealIds.length ? await db('seals').whereIn('id', sealIds).select('id', 'imprint_png') : [];
+  const imprints = Object.fromEntries(rows.filter((r) => r.imprint_png).map((r) => [r.id, `data:image/png;base64,${r.imprint_png!.toString('base64')}`]));
+  return { report, imprints };
+}

@@ -1,11 +1,12 @@
 // The back office in a real browser (Debian chromium through playwright-core) against the real app:
 // a maker's application with uploads → filing accepted by the right district's officer (another district
 // sees nothing) → collection → the holder downloads the production certificate; an overdue filing on the
-// supervisors' dashboard; a suspended seal as its holder sees it.
+// supervisors' dashboard; a suspended seal as its holder sees it; anyone verifying a sealed PDF on the public page.
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../helpers/fixtures';
-import { startApp, type RunningApp } from '../helpers/stack';
+import { contractPdf, createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../helpers/fixtures';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { collectedSeal } from '../helpers/journeys';
 import { browserUser, launch, loginAs, reloadUntil, shot, type TestUser } from './browser';
 
 let app: RunningApp;
@@ -258,5 +259,53 @@ test('M12 C1: a seal suspended at its maker shows as suspended to its holder', a
   // Readable at tablet width.
   await hp.setViewportSize({ width: 800, height: 1100 });
   await shot(hp, '14-holder-seal-tablet');
+  await context.close();
+});
+
+it('U2 P2: anyone, without a login, verifies a sealed PDF on the public page: valid, with the seal, its holder and imprint; the same file with one byte changed is invalid', async () => {
+  // A keeper signs a PDF through the API (U1): the document a recipient then checks.
+  const seal = await collectedSeal(app, maker, chaoyang);
+  const staff = await createUser(app.db, 'holder', { holder_id: seal.holderId });
+  const keeperId = makeResidentId('19880101');
+  const password = 'Tiger#Lake2049x';
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/keepers`, { name: '孙保管', id_number: keeperId })).status).toBe(201);
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/password`, { id_number: keeperId, password })).status).toBe(201);
+  const form = new FormData();
+  for (const [k, v] of Object.entries({ id_number: keeperId, password, purpose: '签订采购合同', document_type: 'agreement', format: 'pades' })) form.set(k, v);
+  form.set('file', new Blob([await contractPdf()]), '采购合同.pdf');
+  const signedRes = await fetch(`${app.url}/api/seals/${seal.sealId}/signatures`, { method: 'POST', headers: { authorization: `Bearer ${staff.token}` }, body: form });
+  expect(signedRes.status).toBe(201);
+  const signed = Buffer.from(await signedRes.arrayBuffer());
+  const holderName = (await app.db('holders').where({ id: seal.holderId }).first('name')).name as string;
+
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, baseURL: app.url, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  await page.goto('/login');
+  await page.getByRole('link', { name: '验证电子签章文件' }).click();
+  await page.waitForURL(/\/verify$/);
+  await page.locator('#f-file').setInputFiles({ name: '采购合同-已盖章.pdf', mimeType: 'application/pdf', buffer: signed });
+  await page.getByRole('button', { name: '验证', exact: true }).click();
+  const report = page.locator('#report');
+  await report.waitFor();
+  expect(await report.locator('h2').innerText()).toContain('采购合同-已盖章.pdf');
+  const sig = report.locator('article.signature');
+  expect(await sig.count()).toBe(1);
+  expect(await sig.locator('.verdict').innerText()).toBe('验证通过');
+  const facts = await sig.locator('.facts').innerText();
+  expect(facts).toContain(holderName);
+  expect(facts).toContain('是'); // live when it signed
+  expect(await sig.locator('img.imprint').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+  await shot(page, '15-public-verification-valid');
+
+  // One byte of the signed content changed: invalid, and said so.
+  const tampered = Buffer.from(signed);
+  const at = tampered.indexOf(Buffer.from('/Type'));
+  tampered[at + 1] = tampered[at + 1] === 0x54 ? 0x55 : 0x54;
+  await page.locator('#f-file').setInputFiles({ name: '采购合同-改过.pdf', mimeType: 'application/pdf', buffer: tampered });
+  await page.getByRole('button', { name: '验证', exact: true }).click();
+  await page.locator('#report h2', { hasText: '采购合同-改过.pdf' }).waitFor();
+  expect(await page.locator('#report article.signature .verdict').innerText()).toBe('验证失败');
+  await shot(page, '16-public-verification-tampered');
   await context.close();
 });

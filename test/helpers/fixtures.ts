@@ -48,3 +48,13 @@ export async function upload(url: string, token: string, caseId: string, kind: s
   const res = await fetch(`${url}/api/applications/${caseId}/materials`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
   return { status: res.status, body: (await res.json()) as any };
 }
+
+/** A real two-page PDF (a contract to be sealed), made with the PDF library the product signs with. */
+export async function contractPdf(): Promise<Buffer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PDFDocument } = require('@cantoo/pdf-lib');
+  const d = await PDFDocument.create();
+  d.addPage([595.28, 841.89]).drawText('Purchase contract No. 2026-12', { x: 60, y: 760, size: 20 });
+  d.addPage([595.28, 841.89]).drawText('Signatures', { x: 60, y: 760, size: 20 });
+  return Buffer.from(await d.save({ useObjectStreams: false }));
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
+import { contractPdf, createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
 import { ownerDb } from '../helpers/owner-db';
 import type { Db } from '../../infra/db';
@@ -398,15 +398,6 @@ describe('verification (public)', () => {
 });
 
 /** A two-page PDF made here; its second line is a binary comment, which a test may alter without breaking the file. */
-async function contractPdf(): Promise<Buffer> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { PDFDocument } = require('@cantoo/pdf-lib');
-  const d = await PDFDocument.create();
-  d.addPage([595.28, 841.89]).drawText('Purchase contract No. 2026-12', { x: 60, y: 760, size: 20 });
-  d.addPage([595.28, 841.89]).drawText('Signatures', { x: 60, y: 760, size: 20 });
-  return Buffer.from(await d.save({ useObjectStreams: false }));
-}
-
 /** poppler's pdfsig with an NSS database holding only the platform root. */
 function pdfsig(pdf: Buffer): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pdfsig-'));

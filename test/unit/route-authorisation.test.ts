@@ -103,6 +103,8 @@ const TABLE: Record<string, Rule> = {
   'GET /': r('self', ...EVERYONE),
   'GET /login': pub,
   'POST /login': pub,
+  'GET /verify': pub, // U2 P2: anyone verifies a sealed document
+  'POST /verify': pub,
   'POST /logout': r('self', ...EVERYONE),
   'GET /account/password': r('self', ...EVERYONE),
   'POST /account/password': r('self', ...EVERYONE),

@@ -19,6 +19,7 @@ import { accountSetupPages } from './account-setup';
 import { compliancePages } from './compliance';
 import { auditPages } from './audit';
 import { videoPages } from './video';
+import { verificationPages } from './verification';
 import { HOME, page } from './guards';
 
 export { HOME, page, publicPage } from './guards';
@@ -65,6 +66,7 @@ export function pageRoutes(deps: Deps): PageRouter {
     res.redirect(303, HOME[req.actor!.role]);
   });
   r.use(accountPages(deps));
+  r.use(verificationPages(deps));
   r.use(accountSetupPages(deps)); // public: a new account's one-time set-password link
   r.use(officerPages(deps));
   r.use(casePages(deps));

@@ -54,6 +54,10 @@ hb.registerHelper('selectedIf', function (this: unknown, name: string, value: un
 /** 'id-holder-uscc' from 'holder.uscc': ids for labels and aria-describedby. */
 hb.registerHelper('fid', (name: string) => 'f-' + String(name).replace(/[^A-Za-z0-9_-]/g, '-'));
 hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
+/** A bilingual value ({ zh, en }) in the page's language. */
+hb.registerHelper('bi', function (this: unknown, v: { zh?: string; en?: string } | null | undefined, options: Handlebars.HelperOptions) {
+  return v ? (options.data.root.lang === 'en' ? v.en : v.zh) ?? '' : '';
+});
 
 const dir = viewsDir();
 const templates = new Map<string, Handlebars.TemplateDelegate>();
