@@ -43,7 +43,8 @@ function nodeProcess(config: Config, env: NodeJS.ProcessEnv, file: string, opts:
     });
 }
 
-export async function startBackOffice(config: Config, log: (m: string) => void, opts: { logFile?: string } = {}): Promise<BackOffice> {
+/** `workers`: how many main and HSM worker processes (default 1 of each; bench:scale runs 2, named "… 2"). */
+export async function startBackOffice(config: Config, log: (m: string) => void, opts: { logFile?: string; workers?: number } = {}): Promise<BackOffice> {
   const stack = await provisionStack(config, log);
   const supervisor = new Supervisor(log);
   try {
@@ -58,8 +59,11 @@ export async function startBackOffice(config: Config, log: (m: string) => void, 
     const bundlePath = path.join(path.resolve(config.rootDir, config.runtime.dataDir), 'workflow-bundle.js');
     writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger })).code);
     env.ESEAL_WORKFLOW_BUNDLE = bundlePath;
-    await supervisor.add(PROCESSES.main, nodeProcess(config, env, 'workers/main-worker.ts', { logFile: opts.logFile, saysReady: true }));
-    await supervisor.add(PROCESSES.hsm, nodeProcess(config, env, 'workers/hsm-worker.ts', { logFile: opts.logFile, saysReady: true }));
+    for (let i = 1; i <= (opts.workers ?? 1); i++) {
+      const n = i === 1 ? '' : ` ${i}`;
+      await supervisor.add(PROCESSES.main + n, nodeProcess(config, env, 'workers/main-worker.ts', { logFile: opts.logFile, saysReady: true }));
+      await supervisor.add(PROCESSES.hsm + n, nodeProcess(config, env, 'workers/hsm-worker.ts', { logFile: opts.logFile, saysReady: true }));
+    }
     await supervisor.add(PROCESSES.web, nodeProcess(config, env, 'web/server.ts', { logFile: opts.logFile, saysReady: false }));
     return {
       stack,

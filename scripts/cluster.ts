@@ -167,9 +167,10 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
 }
 
 /**
- * One checked server line per web process, and the same processes again as backups without a check: when a
- * Temporal service restarts, /readyz fails on every process at once (it runs a workflow), and the backups then
- * keep the API answering from PostgreSQL rather than HAProxy refusing every request with 503.
+ * One checked server line per web process (all active, round robin), and the same processes again as backups
+ * without a check: when a Temporal service restarts, /readyz fails on every process at once (Temporal is one of
+ * its checks), and the backups then keep the API answering (pages and reads from PostgreSQL; a request that needs
+ * Temporal gets the product's own bilingual 503 with Retry-After) rather than HAProxy's bare 503 for everything.
  */
 function haproxyServers(ports: ClusterPorts): string {
   return [
