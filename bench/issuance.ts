@@ -28,6 +28,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SEAL_WRAPPING_KEY_LABEL } from '../activities/seal-production';
 import { loadConfig } from '../infra/config';
+import { heldToken } from '../infra/hsm/tokens';
 import { createTemporalClient, temporalConnectionOptions } from '../infra/temporal';
 import { applicationWorkflowId } from '../usecases/applications';
 import { createMaker, makeResidentId, makeUscc, PNG_BYTES } from '../test/helpers/fixtures';
@@ -364,7 +365,7 @@ async function main() {
 
     // 5. Token-object key generation, the baseline that motivated wrapped keys.
     heading('HSM baseline: token-object key generation (ensureEcKeyPair, fresh labels), one at a time');
-    const dir = tokenDir(path.join(config.runtime.dataDir, 'hsm', 'tokens'), config.runtime.hsmTokenLabel);
+    const dir = tokenDir(path.join(config.runtime.dataDir, 'hsm', 'tokens'), heldToken(config, 'issuing').label);
     const objectsBefore = countObjects(dir);
     const runId = randomUUID().slice(0, 8);
     const tokenRate = await measureRate(2, (i) => app.hsm.ensureEcKeyPair(`bench-token-key-${runId}-${i}`), 1, 5);

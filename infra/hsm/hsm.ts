@@ -648,6 +648,44 @@ export class Hsm {
     });
   }
 
+  /**
+   * Wraps a data key given in clear (one unwrapped from another token's KEK) under the token key
+   * `wrappingLabel`: imported as a session object only to be wrapped, then destroyed (M4: moving the keys of
+   * personal data to the web token; they are in Node's memory in clear whenever they are used anyway).
+   */
+  async wrapDataKey(wrappingLabel: string, key: Buffer): Promise<Buffer> {
+    return this.withKey(wrappingLabel, 'aes', (s, wrap) => {
+      const obj = this.lib.C_CreateObject(s, [...DATA_KEY_TEMPLATE, { type: pkcs11js.CKA_VALUE, value: key }]);
+      try {
+        return Buffer.from(this.lib.C_WrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, obj, Buffer.alloc(64)));
+      } finally {
+        this.lib.C_DestroyObject(s, obj);
+      }
+    });
+  }
+
+  /** Labels of the token objects of a class this session sees (an attacker's or an auditor's inventory). */
+  async objectLabels(cls: 'private' | 'secret' | 'public'): Promise<string[]> {
+    const c = { private: pkcs11js.CKO_PRIVATE_KEY, secret: pkcs11js.CKO_SECRET_KEY, public: pkcs11js.CKO_PUBLIC_KEY }[cls];
+    return this.withSession((s) => {
+      this.lib.C_FindObjectsInit(s, [{ type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_CLASS, value: c }]);
+      try {
+        const labels: string[] = [];
+        for (let batch = this.lib.C_FindObjects(s, 64); batch.length; batch = this.lib.C_FindObjects(s, 64)) {
+          for (const h of batch) labels.push(this.attr(s, h, pkcs11js.CKA_LABEL).toString('utf8'));
+        }
+        return labels.sort();
+      } finally {
+        this.lib.C_FindObjectsFinal(s);
+      }
+    });
+  }
+
+  /** Whether the token holds a key pair (private key) with this label. */
+  async hasPrivateKey(label: string): Promise<boolean> {
+    return this.withSession((s) => this.findByLabel(s, pkcs11js.CKO_PRIVATE_KEY, label).length > 0);
+  }
+
   /** SubjectPublicKeyInfo DER of an existing key pair. */
   async publicKeySpki(label: string): Promise<Buffer> {
     return this.withKey(label, 'ec', (s, h) => p256SpkiFromEcPoint(this.attr(s, h.pub!, pkcs11js.CKA_EC_POINT)));

@@ -15,6 +15,7 @@ import { createMaker } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
 import { assertSealKeyWrapping, ensureSealKeyWrapping, LEGACY_SEAL_WRAPPING_KEY_LABEL, SEAL_WRAPPING_KEY_LABEL } from '../../infra/pki/seal-key-wrapping';
 import * as x509 from '../../infra/pki/x509';
+import { heldToken } from '../../infra/hsm/tokens';
 
 const run = promisify(execFile);
 let app: RunningApp;
@@ -30,14 +31,14 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const token = () => ['--module', app.config.runtime.pkcs11Module, '--token-label', app.config.runtime.hsmTokenLabel, '--login', '--pin', app.config.runtime.hsmPin];
+const token = () => ['--module', app.config.runtime.pkcs11Module, '--token-label', heldToken(app.config, 'issuing').label, '--login', '--pin', heldToken(app.config, 'issuing').pin];
 const env = () => ({ ...process.env, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF! });
 
 /** The attacker: a process of its own with the token PIN and pkcs11js (test/helpers/pkcs11-attacker.js). */
 async function attack(wrappingLabel: string, blob: Buffer, copyLabel: string): Promise<Record<string, string>> {
   const { runtime } = app.config;
   const script = path.join(__dirname, '../helpers/pkcs11-attacker.js');
-  const { stdout } = await run('node', [script, runtime.pkcs11Module, runtime.hsmTokenLabel, runtime.hsmPin, wrappingLabel, blob.toString('hex'), copyLabel], { env: env() });
+  const { stdout } = await run('node', [script, runtime.pkcs11Module, heldToken(app.config, 'issuing').label, heldToken(app.config, 'issuing').pin, wrappingLabel, blob.toString('hex'), copyLabel], { env: env() });
   return JSON.parse(stdout);
 }
 
