@@ -4,7 +4,7 @@
 // issuing CA, and cannot log in to the other tokens. Keys of personal data wrapped by a single-token install
 // are moved to the web token's KEK at provisioning.
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,11 +70,17 @@ test('M4: sign as the issuing CA from the web token: every attempt fails; the we
   expect(seen[issuingLabel].login).toBe('refused: CKR_PIN_INCORRECT');
   expect(seen[rootLabel].login).toBe('refused: CKR_PIN_INCORRECT');
 
-  // pkcs11-tool with the web PIN: no issuing CA key to sign with.
+  // pkcs11-tool with the web PIN, asked to sign with the issuing CA's label: it finds no such key and signs with
+  // the only private key it may use, the responder's; the signature is worthless as the issuing CA's.
   const dir = mkdtempSync(path.join(tmpdir(), 'm4-tokens-'));
-  writeFileSync(path.join(dir, 'tbs'), Buffer.alloc(32, 7));
-  const tool = run('pkcs11-tool', ['--module', app.config.runtime.pkcs11Module, '--token-label', webLabel, '--login', '--pin', webToken.pin, '--sign', '--mechanism', 'ECDSA', '--label', ISSUING_CA_KEY_LABEL, '--input-file', path.join(dir, 'tbs'), '--output-file', path.join(dir, 'sig')], { env: env() });
-  await expect(tool).rejects.toMatchObject({ stderr: expect.stringMatching(/not found|No .*key/i) });
+  const forged = Buffer.from('tbsCertificate of a forged seal certificate');
+  writeFileSync(path.join(dir, 'tbs'), createHash('sha256').update(forged).digest());
+  await run('pkcs11-tool', ['--module', app.config.runtime.pkcs11Module, '--token-label', webLabel, '--login', '--pin', webToken.pin, '--sign', '--mechanism', 'ECDSA', '--label', ISSUING_CA_KEY_LABEL, '--input-file', path.join(dir, 'tbs'), '--output-file', path.join(dir, 'sig')], { env: env() });
+  const issuingCert = new X509Certificate(readFileSync(path.join(app.config.runtime.dataDir, 'pki', 'issuing-ca.pem')));
+  const signature = readFileSync(path.join(dir, 'sig'));
+  expect(verify('sha256', forged, { key: issuingCert.publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(false);
+  const responderKey = createPublicKey({ key: await app.webHsm.publicKeySpki(OCSP_RESPONDER_KEY_LABEL), format: 'der', type: 'spki' });
+  expect(verify('sha256', forged, { key: responderKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
 
   // The product's own signing path on the web's token: a certificate or a CRL as the issuing CA is refused.
   const issuingDer = (await app.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der')).der as Buffer;
@@ -102,7 +108,7 @@ test('M4 P1 M13: through a web holding only its token, personal data is written 
   const seal = await app.db('seals').where({ case_id: s.caseId }).first('certificate_der');
   writeFileSync(path.join(dir, 'seal.der'), seal.certificate_der);
   await run('openssl', ['x509', '-inform', 'DER', '-in', 'seal.der', '-out', 'seal.pem'], { cwd: dir });
-  writeFileSync(path.join(dir, 'chain.pem'), readFileSync(path.join(pki, 'issuing-ca.pem'), 'utf8') + readFileSync(path.join(pki, 'root-ca.pem'), 'utf8'));
+  writeFileSync(path.join(dir, 'chain.pem'), `${readFileSync(path.join(pki, 'issuing-ca.pem'), 'utf8').trim()}\n${readFileSync(path.join(pki, 'root-ca.pem'), 'utf8').trim()}\n`);
   const { stdout, stderr } = await run('openssl', ['ocsp', '-issuer', path.join(pki, 'issuing-ca.pem'), '-cert', 'seal.pem', '-url', `${web.url}/pki/ocsp`, '-CAfile', 'chain.pem', '-resp_text'], { cwd: dir });
   expect(stderr + stdout).toContain('Response verify OK');
   expect(stdout).toMatch(/seal\.pem: good/);
@@ -137,3 +143,27 @@ test('M4: keys of personal data wrapped by a single-token install move to the we
     await owner.destroy();
   }
 });
+
+test('M4: the offline ceremony (npm run pki:ceremony) signs a root CRL and a new issuing-CA certificate with the root token, which openssl verifies', async () => {
+  const ceremony = (args: string[]) => run('node', ['--import', 'tsx', 'scripts/pki-ceremony.ts', ...args], { cwd: app.config.rootDir, env: env() });
+  const pki = path.join(app.config.runtime.dataDir, 'pki');
+  const first = await ceremony(['root-crl', '--days', '30']);
+  expect(first.stdout).toMatch(/root CRL #\d+ written/);
+  const number = Number(/#(\d+)/.exec(first.stdout)![1]);
+  const reissued = await ceremony(['issue-issuing-ca']);
+  const serial = /issuing-CA certificate ([0-9a-f]+)/.exec(reissued.stdout)![1];
+  expect((await run('openssl', ['verify', '-CAfile', path.join(pki, 'root-ca.pem'), path.join(pki, 'issuing-ca.pem')])).stdout.trim()).toMatch(/: OK$/);
+  const newest = await app.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('serial', 'der');
+  expect(newest.serial).toBe(serial);
+  // Same key: what the issuing CA signed before still verifies under the new certificate.
+  expect(new X509Certificate(newest.der).publicKey.export({ format: 'der', type: 'spki' })).toEqual(await app.hsm.publicKeySpki(ISSUING_CA_KEY_LABEL));
+  // The previous issuing certificate revoked on the next root CRL.
+  const previous = (await app.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'asc').first('serial')).serial as string;
+  const second = await ceremony(['root-crl', '--revoke', previous]);
+  expect(second.stdout).toContain(`root CRL #${number + 1} written`);
+  const crl = await run('openssl', ['crl', '-inform', 'DER', '-in', path.join(pki, 'root-ca.crl'), '-CAfile', path.join(pki, 'root-ca.pem'), '-noout', '-text']);
+  expect(crl.stderr).toContain('verify OK');
+  expect(crl.stdout.replace(/\s/g, '').toLowerCase()).toContain(`serialnumber:${previous.toLowerCase()}`);
+  // A wrong root PIN: the ceremony stops, nothing signed.
+  await expect(run('node', ['--import', 'tsx', 'scripts/pki-ceremony.ts', 'root-crl'], { cwd: app.config.rootDir, env: { ...env(), HSM_ROOT_PIN: 'not-the-pin' } })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('CKR_PIN_INCORRECT') });
+}, 60_000);
