@@ -25,10 +25,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export interface RunningApp {
   config: Config;
   db: Db;
-  /** The issuing token, as HSM workers hold it (issuing CA, platform keys, seal keys). */
+  /** The web token (OCSP responder key, personal-data KEK), as the web holds it (M4): use-cases' `hsm`. */
   hsm: Hsm;
-  /** The web token (OCSP responder key, personal-data KEK), as the web and HSM workers hold it (M4). */
-  webHsm: Hsm;
+  /** The issuing token, as HSM workers hold it (issuing CA, platform and audit keys, seal keys). */
+  issuingHsm: Hsm;
   url: string;
   /** A Temporal client of the same namespace, for queries in tests. */
   temporalClient: Client;
@@ -57,8 +57,8 @@ export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: st
     temporalClient,
     config,
     db: ctx.db,
-    hsm: tokens.issuing,
-    webHsm: tokens.web,
+    hsm: tokens.web,
+    issuingHsm: tokens.issuing,
     url: web.url,
     workerEnv,
     async stop() {

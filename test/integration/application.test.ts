@@ -94,7 +94,7 @@ test('M2 M3 M4 M10 A1 A2 P3 S3: a contract seal goes from application to collect
   // The private key exists only wrapped under the HSM's AES key, which pkcs11-tool shows as never extractable.
   const keyRow = await app.db('seal_keys').where({ seal_id: seal.id }).first();
   const probe = Buffer.from('M4 probe');
-  const sig = await app.hsm.signWithWrappedKey(keyRow.wrapping_key_label, keyRow.wrapped_private_key, probe);
+  const sig = await app.issuingHsm.signWithWrappedKey(keyRow.wrapping_key_label, keyRow.wrapped_private_key, probe);
   writeFileSync(path.join(dir, 'probe'), probe);
   writeFileSync(path.join(dir, 'probe.sig'), toDerEcdsaSignature(sig));
   execFileSync('openssl', ['x509', '-in', 'seal.pem', '-pubkey', '-noout', '-out', 'pub.pem'], { cwd: dir });

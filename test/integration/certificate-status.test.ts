@@ -87,10 +87,10 @@ const ocsp = (extra: string[], opts: { allowFailure?: boolean } = {}) =>
 beforeAll(async () => {
   app = await startApp();
   const web = express();
-  web.use(pkiRoutes({ db: app.db, hsm: app.webHsm, config: app.config }));
+  web.use(pkiRoutes({ db: app.db, hsm: app.hsm, config: app.config }));
   web.use(errorHandler);
   pkiServer = await new Promise<Server>((resolve) => {
-    const s = createServer(withOcspFrontDoor({ db: app.db, hsm: app.webHsm, config: app.config }, web)).listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(withOcspFrontDoor({ db: app.db, hsm: app.hsm, config: app.config }, web)).listen(0, '127.0.0.1', () => resolve(s));
   });
   const address = pkiServer.address();
   pkiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -113,7 +113,7 @@ beforeAll(async () => {
   const cancelledAt = new Date(Date.now() - 60_000);
   await app.db('seals').where({ id: seals[HELD].id }).update({ status: 'suspended', hold_since: heldAt });
   await app.db('seals').where({ id: seals[CANCELLED].id }).update({ status: 'cancelled', cancelled_at: cancelledAt, revoked_at: cancelledAt, revocation_reason: 'cessationOfOperation' });
-  await regenerateCrl(app.hsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
+  await regenerateCrl(app.issuingHsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
 
   await fetchTo('issuing-ca.pem', '/pki/issuing-ca.pem');
   await fetchTo('root-ca.pem', '/pki/root-ca.pem');
@@ -155,7 +155,7 @@ test('M13 U1: the CRL verifies under the issuing CA and lists the suspended and 
   // Provisioning issued CRL number 1 before any seal existed; every regeneration gets a higher number.
   expect(await app.db('crls').where({ crl_number: 1 }).first('crl_number')).toBeTruthy();
   const before = (await currentCrl(app.db))!.crlNumber;
-  const next = await regenerateCrl(app.hsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
+  const next = await regenerateCrl(app.issuingHsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
   expect(next.crlNumber).toBe(before + 1);
   expect(next.entries).toBeGreaterThanOrEqual(2);
   expect(new Date(next.nextUpdate).getTime() - new Date(next.thisUpdate).getTime()).toBe(app.config.pki.crlNextUpdateHours * 3_600_000);
@@ -438,7 +438,7 @@ const PADDED_VARIANTS = 1_000;
 test('M13 U1: 1,000 padded variants of one nonce-less request are all answered good, signed for themselves, and leave at most one cached response (only the one-CertID RFC 5019 form is cached)', async () => {
   await openssl(['ocsp', '-issuer', 'issuing-ca.pem', '-cert', seals[GOOD].pem, '-no_nonce', '-reqout', 'pad-base.der']);
   const base = readFileSync(path.join(dir, 'pad-base.der'));
-  const answer = (der: Buffer) => answerOcsp(app.webHsm, app.db, der, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
+  const answer = (der: Buffer) => answerOcsp(app.hsm, app.db, der, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
   const statusOf = (der: Buffer) => {
     const response = AsnConvert.parse(der, OCSPResponse);
     const basic = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse);

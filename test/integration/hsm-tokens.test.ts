@@ -79,19 +79,19 @@ test('M4: sign as the issuing CA from the web token: every attempt fails; the we
   const issuingCert = new X509Certificate(readFileSync(path.join(app.config.runtime.dataDir, 'pki', 'issuing-ca.pem')));
   const signature = readFileSync(path.join(dir, 'sig'));
   expect(verify('sha256', forged, { key: issuingCert.publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(false);
-  const responderKey = createPublicKey({ key: await app.webHsm.publicKeySpki(OCSP_RESPONDER_KEY_LABEL), format: 'der', type: 'spki' });
+  const responderKey = createPublicKey({ key: await app.hsm.publicKeySpki(OCSP_RESPONDER_KEY_LABEL), format: 'der', type: 'spki' });
   expect(verify('sha256', forged, { key: responderKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
 
   // The product's own signing path on the web's token: a certificate or a CRL as the issuing CA is refused.
   const issuingDer = (await app.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der')).der as Buffer;
-  const spki = await app.webHsm.publicKeySpki(OCSP_RESPONDER_KEY_LABEL);
-  await expect(issueCertificate(app.webHsm, { issuerCertDer: issuingDer, issuerKeyLabel: ISSUING_CA_KEY_LABEL, subject: 'CN=forged', publicKeySpki: spki, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000), extensions: [] })).rejects.toThrow(/no EC key pair labelled "eseal-issuing-ca"/);
+  const spki = await app.hsm.publicKeySpki(OCSP_RESPONDER_KEY_LABEL);
+  await expect(issueCertificate(app.hsm, { issuerCertDer: issuingDer, issuerKeyLabel: ISSUING_CA_KEY_LABEL, subject: 'CN=forged', publicKeySpki: spki, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000), extensions: [] })).rejects.toThrow(/no EC key pair labelled "eseal-issuing-ca"/);
   const crlsBefore = await app.db('crls').count<{ n: string }[]>('* as n');
-  await expect(generateCrl(app.webHsm, app.db)).rejects.toThrow(/no EC key pair labelled "eseal-issuing-ca"/);
+  await expect(generateCrl(app.hsm, app.db)).rejects.toThrow(/no EC key pair labelled "eseal-issuing-ca"/);
   expect(await app.db('crls').count<{ n: string }[]>('* as n')).toEqual(crlsBefore);
   // And the issuing token holds no root key: the running system cannot sign as the root either.
-  expect(await app.hsm.hasPrivateKey(ROOT_CA_KEY_LABEL)).toBe(false);
-  expect(await app.hsm.hasSecretKey(PERSONAL_DATA_KEK_LABEL)).toBe(false);
+  expect(await app.issuingHsm.hasPrivateKey(ROOT_CA_KEY_LABEL)).toBe(false);
+  expect(await app.issuingHsm.hasSecretKey(PERSONAL_DATA_KEK_LABEL)).toBe(false);
 });
 
 test('M4 P1 M13: through a web holding only its token, personal data is written and found, and OCSP answers good, verified', async () => {
@@ -119,23 +119,23 @@ test('M4: keys of personal data wrapped by a single-token install move to the we
   const owner = ownerDb();
   try {
     // As earlier versions made it: the KEK in the one token (now the issuing token), a data key wrapped under it.
-    await app.hsm.ensureAesWrappingKey(LEGACY_PERSONAL_DATA_KEK_LABEL);
-    const legacy = await app.hsm.generateDataKey(LEGACY_PERSONAL_DATA_KEK_LABEL);
+    await app.issuingHsm.ensureAesWrappingKey(LEGACY_PERSONAL_DATA_KEK_LABEL);
+    const legacy = await app.issuingHsm.generateDataKey(LEGACY_PERSONAL_DATA_KEK_LABEL);
     const id = randomUUID();
     // Old enough never to be a current data key of the processes running meanwhile.
     await app.db('personal_data_keys').insert({ id, purpose: 'data', kek_label: LEGACY_PERSONAL_DATA_KEK_LABEL, wrapped_key: legacy.wrapped, created_at: new Date(Date.now() - 400 * 86_400_000) });
-    await expect(app.webHsm.unwrapDataKey(LEGACY_PERSONAL_DATA_KEK_LABEL, legacy.wrapped)).rejects.toThrow(/no AES key/); // the web cannot read it yet
+    await expect(app.hsm.unwrapDataKey(LEGACY_PERSONAL_DATA_KEK_LABEL, legacy.wrapped)).rejects.toThrow(/no AES key/); // the web cannot read it yet
 
-    const report = await movePersonalDataKeys(owner, app.hsm, app.webHsm);
+    const report = await movePersonalDataKeys(owner, app.issuingHsm, app.hsm);
     expect(report).toEqual({ moved: 1, legacyKekDestroyed: true });
     const row = await app.db('personal_data_keys').where({ id }).first();
     expect(row.kek_label).toBe(PERSONAL_DATA_KEK_LABEL);
-    expect(await app.webHsm.unwrapDataKey(PERSONAL_DATA_KEK_LABEL, row.wrapped_key)).toEqual(legacy.key); // the same data key
-    expect(await app.hsm.hasSecretKey(LEGACY_PERSONAL_DATA_KEK_LABEL)).toBe(false);
+    expect(await app.hsm.unwrapDataKey(PERSONAL_DATA_KEK_LABEL, row.wrapped_key)).toEqual(legacy.key); // the same data key
+    expect(await app.issuingHsm.hasSecretKey(LEGACY_PERSONAL_DATA_KEK_LABEL)).toBe(false);
     const audit = await app.db('audit_entries').where({ action: 'hsm.personal_data_keys_moved' }).orderBy('seq', 'desc').first('details');
     expect(audit.details).toMatchObject({ moved: 1, legacyKekDestroyed: true, to: { token: heldToken(app.config, 'web').label, kek: PERSONAL_DATA_KEK_LABEL } });
     // A second start has nothing to move; the application role still cannot change a key row.
-    expect(await movePersonalDataKeys(owner, app.hsm, app.webHsm)).toEqual({ moved: 0, legacyKekDestroyed: false });
+    expect(await movePersonalDataKeys(owner, app.issuingHsm, app.hsm)).toEqual({ moved: 0, legacyKekDestroyed: false });
     await expect(app.db('personal_data_keys').where({ id }).update({ kek_label: LEGACY_PERSONAL_DATA_KEK_LABEL })).rejects.toThrow(/permission denied/);
     await expect(owner('personal_data_keys').where({ id }).update({ wrapped_key: Buffer.alloc(40) })).rejects.toThrow(/never changed or deleted/);
     await expect(owner('personal_data_keys').where({ id }).delete()).rejects.toThrow(/never changed or deleted/);
@@ -156,7 +156,7 @@ test('M4: the offline ceremony (npm run pki:ceremony) signs a root CRL and a new
   const newest = await app.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('serial', 'der');
   expect(newest.serial).toBe(serial);
   // Same key: what the issuing CA signed before still verifies under the new certificate.
-  expect(new X509Certificate(newest.der).publicKey.export({ format: 'der', type: 'spki' })).toEqual(await app.hsm.publicKeySpki(ISSUING_CA_KEY_LABEL));
+  expect(new X509Certificate(newest.der).publicKey.export({ format: 'der', type: 'spki' })).toEqual(await app.issuingHsm.publicKeySpki(ISSUING_CA_KEY_LABEL));
   // The previous issuing certificate revoked on the next root CRL.
   const previous = (await app.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'asc').first('serial')).serial as string;
   const second = await ceremony(['root-crl', '--revoke', previous]);

@@ -165,7 +165,7 @@ test('A1: case rows left without a workflow (a crash between writing them and st
   const caseId = randomUUID();
   const sealId = randomUUID();
   const holderId = randomUUID();
-  const pd = personalData({ db: app.db, hsm: app.webHsm });
+  const pd = personalData({ db: app.db, hsm: app.hsm });
   const handlerId = await pd.protectId(makeResidentId(), { table: 'cases', column: 'handler_id_number', row: caseId });
   const makerId = (await app.db('users').where({ id: maker.id }).first('maker_id')).maker_id;
   await app.db('holders').insert({ id: holderId, uscc, name: `北京孤儿测试${uscc.slice(-5)}有限公司`, kind: 'enterprise', district_code: '110108', address: '北京市海淀区中关村大街27号', legal_representative: '王五', has_superior: false });

@@ -112,7 +112,7 @@ test('P1: after a full application, pg_dump, the blob files and the workflow his
   const keys = await app.db('personal_data_keys').select('purpose', 'kek_label', 'wrapped_key');
   expect(keys.some((k) => k.purpose === 'lookup')).toBe(true);
   expect(keys.every((k) => k.kek_label === PERSONAL_DATA_KEK_LABEL && k.wrapped_key.length === 40)).toBe(true);
-  expect(await app.webHsm.keyAttributes(PERSONAL_DATA_KEK_LABEL)).toEqual({ sensitive: true, extractable: false, neverExtractable: true, alwaysSensitive: true });
+  expect(await app.hsm.keyAttributes(PERSONAL_DATA_KEK_LABEL)).toEqual({ sensitive: true, extractable: false, neverExtractable: true, alwaysSensitive: true });
 
   // Lookup by ID number (keyed hash): the officer of the district finds each person's records.
   const lookup = (token: string, id: unknown) => api(app.url, token, 'POST', '/api/person-lookups', { id_number: id });
@@ -196,7 +196,7 @@ async function v1EncryptFile(bytes: Buffer): Promise<Buffer> {
 async function someDataKey(): Promise<{ id: string; key: Buffer }> {
   await personalData(app).encrypt('x', { table: 't', column: 'c' }); // makes sure a data key exists
   const row = await app.db('personal_data_keys').where({ purpose: 'data' }).orderBy('created_at', 'desc').first('id', 'kek_label', 'wrapped_key');
-  return { id: row.id, key: await app.webHsm.unwrapDataKey(row.kek_label, row.wrapped_key) };
+  return { id: row.id, key: await app.hsm.unwrapDataKey(row.kek_label, row.wrapped_key) };
 }
 
 test('P1: values stored in clear or in the first format (one fixed label) are brought to the bound format by the backfill (npm run personal-data:encrypt) and found by lookup; a tampered value is refused, never read wrongly', async () => {
@@ -232,18 +232,18 @@ test('P1: values stored in clear or in the first format (one fixed label) are br
   expect((await lookup(oldId)).body.records).toEqual([]); // no hash yet: not findable
   expect(await pgDump()).toContain(oldId); // the dump check does see a value stored in clear
 
-  const counts = await backfillPersonalData(app.db, app.webHsm);
+  const counts = await backfillPersonalData(app.db, app.hsm);
   const of = (table: string, column: string) => counts.find((c) => c.table === table && c.column === column)!;
   expect(of('cases', 'handler_id_number')).toMatchObject({ fromClear: expect.any(Number), refused: 0 });
   expect(of('cases', 'handler_id_number').fromClear).toBeGreaterThanOrEqual(1);
   expect(of('cases', 'legal_rep_id_number').fromV1).toBeGreaterThanOrEqual(1);
   expect(of('seal_keepers', 'id_number').fromClear).toBeGreaterThanOrEqual(1);
-  const files = await backfillMaterialFiles(app.db, app.webHsm, blobs());
+  const files = await backfillMaterialFiles(app.db, app.hsm, blobs());
   // At least this test's two files (the whole suite shares the database; other files' own checks follow below).
   expect(files.rewritten).toBeGreaterThanOrEqual(2);
   expect(files.removed).toBeGreaterThanOrEqual(2);
   // Idempotent: a second run finds nothing to do.
-  expect(await encryptLegacyPersonalData(app.db, app.webHsm, blobs())).toBe(0);
+  expect(await encryptLegacyPersonalData(app.db, app.hsm, blobs())).toBe(0);
   const row = await app.db('cases').where({ id: caseId }).first('handler_id_number', 'handler_phone', 'legal_rep_id_number');
   expect([row.handler_id_number, row.handler_phone, row.legal_rep_id_number]).toEqual([expect.stringMatching(/^pd2:/), expect.stringMatching(/^pd2:/), expect.stringMatching(/^pd2:/)]);
   const dump = await pgDump();
