@@ -101,11 +101,13 @@ export const PROJECT_SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
  * the settings of the single token of earlier versions (HSM_TOKEN_LABEL, HSM_PIN), so that token becomes it.
  */
 export type TokenRole = 'root' | 'issuing' | 'web';
+// No label is the beginning of another: pkcs11-tool and OpenSC pick the first token whose label starts with the
+// one asked for, so `eseal-web` beside `eseal` would let `--token-label eseal` open the web token.
 export const TOKEN_ENV: Record<TokenRole, { label: string; pin: string; soPin: string; projectLabel: string; demoPin: string; demoSoPin: string }> = {
   // Demo PINs, only ever for the SoftHSM tokens this project creates under DATA_DIR (checked in tokenSettings).
-  root: { label: 'HSM_ROOT_TOKEN_LABEL', pin: 'HSM_ROOT_PIN', soPin: 'HSM_ROOT_SO_PIN', projectLabel: 'eseal-root', demoPin: '20190101', demoSoPin: '19990101' },
+  root: { label: 'HSM_ROOT_TOKEN_LABEL', pin: 'HSM_ROOT_PIN', soPin: 'HSM_ROOT_SO_PIN', projectLabel: 'root-eseal', demoPin: '20190101', demoSoPin: '19990101' },
   issuing: { label: 'HSM_TOKEN_LABEL', pin: 'HSM_PIN', soPin: 'HSM_SO_PIN', projectLabel: 'eseal', demoPin: '20190419', demoSoPin: '19990425' },
-  web: { label: 'HSM_WEB_TOKEN_LABEL', pin: 'HSM_WEB_PIN', soPin: 'HSM_WEB_SO_PIN', projectLabel: 'eseal-web', demoPin: '20190801', demoSoPin: '19990801' },
+  web: { label: 'HSM_WEB_TOKEN_LABEL', pin: 'HSM_WEB_PIN', soPin: 'HSM_WEB_SO_PIN', projectLabel: 'web-eseal', demoPin: '20190801', demoSoPin: '19990801' },
 };
 /** The issuing token's label when HSM_TOKEN_LABEL is not set (the single token of earlier versions). */
 export const PROJECT_TOKEN_LABEL = TOKEN_ENV.issuing.projectLabel;

@@ -50,7 +50,7 @@ describe('configuration (temporal.yaml + environment)', () => {
 
     test('with HSM_PIN any module or token starts, with that PIN', () => {
       const c = loadConfig({ ...base, PKCS11_MODULE: '/opt/nethsm/libpkcs11.so', HSM_TOKEN_LABEL: 'production', HSM_PIN: 'a-real-pin-1', HSM_WEB_PIN: 'a-real-pin-2' });
-      expect(c.runtime).toMatchObject({ pkcs11Module: '/opt/nethsm/libpkcs11.so', tokens: { issuing: { label: 'production', pin: 'a-real-pin-1' }, web: { label: 'eseal-web', pin: 'a-real-pin-2' } } });
+      expect(c.runtime).toMatchObject({ pkcs11Module: '/opt/nethsm/libpkcs11.so', tokens: { issuing: { label: 'production', pin: 'a-real-pin-1' }, web: { label: 'web-eseal', pin: 'a-real-pin-2' } } });
     });
   });
 
@@ -64,7 +64,7 @@ describe('configuration (temporal.yaml + environment)', () => {
 
     test('the web (HSM_TOKENS=web) holds the web token only: no issuing PIN even when one is set, and it needs none', () => {
       const c = loadConfig({ ...base, HSM_TOKENS: 'web', HSM_PIN: 'issuing-secret', HSM_ROOT_PIN: 'root-secret', HSM_WEB_PIN: 'web-pin-1' });
-      expect(c.runtime.tokens).toEqual({ web: { label: 'eseal-web', pin: 'web-pin-1', soPin: expect.any(String) } });
+      expect(c.runtime.tokens).toEqual({ web: { label: 'web-eseal', pin: 'web-pin-1', soPin: expect.any(String) } });
       expect(JSON.stringify(c)).not.toMatch(/issuing-secret|root-secret/);
       expect(() => heldToken(c, 'issuing')).toThrow(/holds no settings of the issuing token/);
       // Another module: the web needs its own PIN only.
