@@ -16,7 +16,7 @@ import { createDb } from '../infra/db';
 import { Hsm } from '../infra/hsm/hsm';
 import { setSoftHsmConf } from '../infra/hsm/softhsm-token';
 import { openToken, rootTokenSettings } from '../infra/hsm/tokens';
-import { ISSUING_CA_KEY_LABEL, issueIssuingCaCertificate, replaceIssuingCaFile } from '../infra/pki/ca';
+import { ISSUING_CA_KEY_LABEL, issueIssuingCaCertificate, replaceIssuingCaFile, ROOT_CA_KEY_LABEL } from '../infra/pki/ca';
 import { issueRootCrl } from '../infra/pki/root-crl';
 import * as x509 from '../infra/pki/x509';
 
@@ -43,6 +43,9 @@ async function main(): Promise<void> {
   const rootToken = rootTokenSettings(config);
   const root = await Hsm.open({ modulePath: runtime.pkcs11Module, tokenLabel: rootToken.label, pin: rootToken.pin });
   try {
+    if (!(await root.hasPrivateKey(ROOT_CA_KEY_LABEL))) {
+      throw new Error(`token "${rootToken.label}" holds no root CA key "${ROOT_CA_KEY_LABEL}"; in a data folder of a single-token version it is still in the issuing token: HSM_ROOT_TOKEN_LABEL=<its label> HSM_ROOT_PIN=<its PIN> (README, "HSM tokens")`);
+    }
     if (command === 'root-crl') {
       const crl = await issueRootCrl(root, { dataDir: runtime.dataDir, validityDays: opts.days ?? 180, revokeSerials: opts.revoke });
       console.log(`root CRL #${crl.crlNumber} written to ${crl.path}: ${crl.revoked.length} revoked issuing-CA certificate(s), next update ${crl.nextUpdate.toISOString()}`);
