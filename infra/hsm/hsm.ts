@@ -664,23 +664,6 @@ export class Hsm {
     });
   }
 
-  /** Labels of the token objects of a class this session sees (an attacker's or an auditor's inventory). */
-  async objectLabels(cls: 'private' | 'secret' | 'public'): Promise<string[]> {
-    const c = { private: pkcs11js.CKO_PRIVATE_KEY, secret: pkcs11js.CKO_SECRET_KEY, public: pkcs11js.CKO_PUBLIC_KEY }[cls];
-    return this.withSession((s) => {
-      this.lib.C_FindObjectsInit(s, [{ type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_CLASS, value: c }]);
-      try {
-        const labels: string[] = [];
-        for (let batch = this.lib.C_FindObjects(s, 64); batch.length; batch = this.lib.C_FindObjects(s, 64)) {
-          for (const h of batch) labels.push(this.attr(s, h, pkcs11js.CKA_LABEL).toString('utf8'));
-        }
-        return labels.sort();
-      } finally {
-        this.lib.C_FindObjectsFinal(s);
-      }
-    });
-  }
-
   /** Whether the token holds a key pair (private key) with this label. */
   async hasPrivateKey(label: string): Promise<boolean> {
     return this.withSession((s) => this.findByLabel(s, pkcs11js.CKO_PRIVATE_KEY, label).length > 0);
