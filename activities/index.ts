@@ -31,14 +31,15 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
   };
 }
 
-export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: PlatformSigningKey; policy: SealCertificatePolicy; crlNextUpdateHours?: number }) {
+/** `hsm`: the issuing token; `personalDataHsm`: the web token, whose KEK wraps the keys of personal data (M4, P1). */
+export function createHsmActivities(deps: { hsm: Hsm; personalDataHsm: Hsm; db: Db; platformKey: PlatformSigningKey; policy: SealCertificatePolicy; crlNextUpdateHours?: number }) {
   return {
     ...createStatementSigning(deps.hsm, deps.platformKey),
     ...createHsmStatus(deps.hsm, deps.platformKey),
     ...createSealProductionActivities(deps),
     ...createSealLifeHsmActivities({ ...deps, crlNextUpdateHours: deps.crlNextUpdateHours ?? 24 }),
     ...createAuditHeadSigning(deps.hsm, deps.db),
-    ...createSealChangeHsmActivities(deps),
+    ...createSealChangeHsmActivities({ db: deps.db, hsm: deps.personalDataHsm }),
     ...createSealSigningHsmActivities(deps),
   };
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../infra/config';
 import { createDb, type Db } from '../infra/db';
-import { Hsm } from '../infra/hsm/hsm';
+import { openToken } from '../infra/hsm/tokens';
 import { appendAudit, appendAuditBatch, toRowBody, type AuditEntryInput } from '../infra/audit/log';
 import { auditCertificatePath, ensureAuditSigningCertificate, signAuditHead } from '../infra/audit/heads';
 import { loadAuditPublicKey, verifyAuditChain } from '../infra/audit/verify';
@@ -70,7 +70,7 @@ async function main() {
   const db = createDb(url, { min: 0, max: 10 });
   const db2 = createDb(url, { min: 0, max: 10 });
   const owner = createDb(process.env.DATABASE_OWNER_URL ?? url, { min: 0, max: 1 }); // scripts/with-stack.ts sets it
-  const hsm = await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+  const hsm = await openToken(config, 'issuing'); // M4: the audit signing key is in the issuing token
   try {
     await ensureAuditSigningCertificate(hsm, config.runtime.dataDir);
     await setupPlainTable(owner, (await db.raw('select current_user as u')).rows[0].u);

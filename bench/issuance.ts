@@ -28,6 +28,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SEAL_WRAPPING_KEY_LABEL } from '../activities/seal-production';
 import { loadConfig } from '../infra/config';
+import { heldToken } from '../infra/hsm/tokens';
 import { createTemporalClient, temporalConnectionOptions } from '../infra/temporal';
 import { applicationWorkflowId } from '../usecases/applications';
 import { createMaker, makeResidentId, makeUscc, PNG_BYTES } from '../test/helpers/fixtures';
@@ -211,7 +212,7 @@ async function printActivityBreakdown(client: Client, workflowIds: string[], tit
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 async function hsmWrappedRate(app: RunningApp, seconds: number): Promise<Rate> {
-  return measureRate(seconds, () => app.hsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL));
+  return measureRate(seconds, () => app.issuingHsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL));
 }
 
 async function main() {
@@ -250,8 +251,8 @@ async function main() {
     const admin = await createUser(app.db, 'admin');
 
     // 1. HSM at the start.
-    await app.hsm.ensureSealWrappingKey(SEAL_WRAPPING_KEY_LABEL);
-    await runPool(20, 1, () => app.hsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL));
+    await app.issuingHsm.ensureSealWrappingKey(SEAL_WRAPPING_KEY_LABEL);
+    await runPool(20, 1, () => app.issuingHsm.generateWrappedEcKeyPair(SEAL_WRAPPING_KEY_LABEL));
     heading('HSM: wrapped key generation (generateWrappedEcKeyPair), one at a time');
     const hsmStart = await hsmWrappedRate(app, 3);
     console.log(`at the start: ${fmt(hsmStart.perSecond)} keys/s (${hsmStart.ops} in ${fmt(hsmStart.seconds, 2)} s)`);
@@ -364,10 +365,10 @@ async function main() {
 
     // 5. Token-object key generation, the baseline that motivated wrapped keys.
     heading('HSM baseline: token-object key generation (ensureEcKeyPair, fresh labels), one at a time');
-    const dir = tokenDir(path.join(config.runtime.dataDir, 'hsm', 'tokens'), config.runtime.hsmTokenLabel);
+    const dir = tokenDir(path.join(config.runtime.dataDir, 'hsm', 'tokens'), heldToken(config, 'issuing').label);
     const objectsBefore = countObjects(dir);
     const runId = randomUUID().slice(0, 8);
-    const tokenRate = await measureRate(2, (i) => app.hsm.ensureEcKeyPair(`bench-token-key-${runId}-${i}`), 1, 5);
+    const tokenRate = await measureRate(2, (i) => app.issuingHsm.ensureEcKeyPair(`bench-token-key-${runId}-${i}`), 1, 5);
     console.log(`${fmt(tokenRate.perSecond)} keys/s (${tokenRate.ops} in ${fmt(tokenRate.seconds, 2)} s; ${objectsBefore} token objects before, ${countObjects(dir)} after)`);
 
     // Summary.

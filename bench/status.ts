@@ -27,7 +27,7 @@ import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509
 import express from 'express';
 import { loadConfig, type Config } from '../infra/config';
 import { createDb, type Db } from '../infra/db';
-import { Hsm } from '../infra/hsm/hsm';
+import { openToken } from '../infra/hsm/tokens';
 import { serialHex } from '../infra/pki/ocsp';
 import { OCSP_RESPONDER_KEY_LABEL } from '../infra/pki/ocsp-responder';
 import { stopOcspCache } from '../infra/pki/ocsp';
@@ -39,8 +39,8 @@ const TARGET_RATIO = 0.5;
 const ROUNDS = 5;
 const SHA1 = '1.3.14.3.2.26';
 
-const openHsm = (config: Config) =>
-  Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+/** M4: the OCSP responder key is in the web token, as the web process opens it. */
+const openHsm = (config: Config) => openToken(config, 'web');
 
 function needDatabase(config: Config): string {
   if (!config.runtime.databaseUrl) throw new Error('bench:status needs the services: run it with `npm run bench:status` (scripts/with-stack.ts).');

@@ -66,6 +66,9 @@ const fileSchema = z.object({
   blobs: blobsSchema,
 });
 
+const tokenSchema = z.object({ label: z.string().min(1).max(32), pin: z.string().min(4), soPin: z.string().min(4) });
+export type HsmTokenSettings = z.infer<typeof tokenSchema>;
+
 const envSchema = z.object({
   dataDir: z.string().min(1),
   webPort: port,
@@ -76,9 +79,8 @@ const envSchema = z.object({
   databaseAppPassword: z.string().min(8).optional(),
   postgresPort: port,
   pkcs11Module: z.string().min(1),
-  hsmTokenLabel: z.string().min(1).max(32),
-  hsmPin: z.string().min(4),
-  hsmSoPin: z.string().min(4),
+  // M4: one token per role (infra/hsm/tokens.ts); a process holds the settings of its own tokens only.
+  tokens: z.object({ issuing: tokenSchema.optional(), web: tokenSchema.optional() }),
   temporalCli: z.string().optional(),
   demoData: bool,
 });
@@ -88,12 +90,67 @@ export type Config = FileConfig & { runtime: z.infer<typeof envSchema>; rootDir:
 
 export class ConfigError extends Error {}
 
-/** The PKCS#11 module and token label of the SoftHSM token this project creates itself (scripts/stack.ts). */
+/** The PKCS#11 module of the SoftHSM tokens this project creates itself (scripts/stack.ts). */
 export const PROJECT_SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-export const PROJECT_TOKEN_LABEL = 'eseal';
-/** Demo PINs, only ever for that token. */
-const DEMO_HSM_PIN = '20190419';
-const DEMO_HSM_SO_PIN = '19990425';
+
+/**
+ * M4: the platform's tokens, one per role, each with its own label and PINs. `root`: the root CA key only,
+ * opened by provisioning (while the CA does not exist yet) and by `npm run pki:ceremony`, never by the running
+ * system. `issuing`: issuing CA, platform and audit signing keys, seal wrapping key (HSM workers). `web`: the OCSP
+ * responder key and the personal-data KEK (web, and HSM workers for personal data). The issuing token keeps
+ * the settings of the single token of earlier versions (HSM_TOKEN_LABEL, HSM_PIN), so that token becomes it.
+ */
+export type TokenRole = 'root' | 'issuing' | 'web';
+// No label is the beginning of another: pkcs11-tool and OpenSC pick the first token whose label starts with the
+// one asked for, so `eseal-web` beside `eseal` would let `--token-label eseal` open the web token.
+export const TOKEN_ENV: Record<TokenRole, { label: string; pin: string; soPin: string; projectLabel: string; demoPin: string; demoSoPin: string }> = {
+  // Demo PINs, only ever for the SoftHSM tokens this project creates under DATA_DIR (checked in tokenSettings).
+  root: { label: 'HSM_ROOT_TOKEN_LABEL', pin: 'HSM_ROOT_PIN', soPin: 'HSM_ROOT_SO_PIN', projectLabel: 'root-eseal', demoPin: '20190101', demoSoPin: '19990101' },
+  issuing: { label: 'HSM_TOKEN_LABEL', pin: 'HSM_PIN', soPin: 'HSM_SO_PIN', projectLabel: 'eseal', demoPin: '20190419', demoSoPin: '19990425' },
+  web: { label: 'HSM_WEB_TOKEN_LABEL', pin: 'HSM_WEB_PIN', soPin: 'HSM_WEB_SO_PIN', projectLabel: 'web-eseal', demoPin: '20190801', demoSoPin: '19990801' },
+};
+/** The issuing token's label when HSM_TOKEN_LABEL is not set (the single token of earlier versions). */
+export const PROJECT_TOKEN_LABEL = TOKEN_ENV.issuing.projectLabel;
+
+/**
+ * A token's label and PINs from the environment. The demo PINs only for the project's own SoftHSM token
+ * (default module, label and SOFTHSM2_CONF under DATA_DIR): anything else without its PIN stops start-up
+ * naming the variable.
+ */
+export function tokenSettings(role: TokenRole, env: NodeJS.ProcessEnv, runtime: { dataDir: string; pkcs11Module: string }): HsmTokenSettings {
+  const names = TOKEN_ENV[role];
+  const label = env[names.label] || names.projectLabel;
+  const pin = env[names.pin];
+  if (pin === undefined) {
+    const projectConf = path.join(runtime.dataDir, 'hsm', 'softhsm2.conf');
+    const foreign =
+      runtime.pkcs11Module !== PROJECT_SOFTHSM_MODULE
+        ? `PKCS11_MODULE=${runtime.pkcs11Module}`
+        : label !== names.projectLabel
+          ? `${names.label}=${label}`
+          : env.SOFTHSM2_CONF && path.resolve(env.SOFTHSM2_CONF) !== projectConf
+            ? `SOFTHSM2_CONF=${env.SOFTHSM2_CONF}`
+            : null;
+    if (foreign) {
+      throw new ConfigError(`Invalid environment:\n  ${names.pin}: required with ${foreign}: the demo PIN is only for the SoftHSM tokens this project creates (${projectConf})`);
+    }
+  }
+  const parsed = tokenSchema.safeParse({ label, pin: pin ?? names.demoPin, soPin: env[names.soPin] ?? names.demoSoPin });
+  if (!parsed.success) {
+    const field = { label: names.label, pin: names.pin, soPin: names.soPin };
+    throw new ConfigError(`Invalid environment:\n${describeIssues(parsed.error, '', (p) => field[p[0] as keyof typeof field] ?? p.join('.'))}`);
+  }
+  return parsed.data;
+}
+
+/** HSM_TOKENS: the tokens this process opens (default both; the web gets `web`, the main worker none). */
+function heldTokens(env: NodeJS.ProcessEnv): Array<'issuing' | 'web'> {
+  const raw = env.HSM_TOKENS ?? 'issuing,web';
+  const list = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = list.filter((t) => t !== 'issuing' && t !== 'web');
+  if (bad.length) throw new ConfigError(`Invalid environment:\n  HSM_TOKENS: ${bad.join(', ')} is not a token a running process may open (issuing, web; the root token only through npm run pki:ceremony)`);
+  return list as Array<'issuing' | 'web'>;
+}
 
 const toEnvName = (keyPath: string[]) =>
   'ESEAL_' + keyPath.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
@@ -143,14 +200,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     databaseAppPassword: 'DATABASE_APP_PASSWORD',
     postgresPort: 'POSTGRES_PORT',
     pkcs11Module: 'PKCS11_MODULE',
-    hsmTokenLabel: 'HSM_TOKEN_LABEL',
-    hsmPin: 'HSM_PIN',
-    hsmSoPin: 'HSM_SO_PIN',
+    tokens: 'HSM_TOKENS',
     temporalCli: 'TEMPORAL_CLI',
     demoData: 'DEMO_DATA',
   };
+  const dataDir = path.resolve(rootDir, env.DATA_DIR ?? 'data');
+  const pkcs11Module = env.PKCS11_MODULE || PROJECT_SOFTHSM_MODULE;
+  const tokens = Object.fromEntries(heldTokens(env).map((role) => [role, tokenSettings(role, env, { dataDir, pkcs11Module })]));
   const runtime = envSchema.safeParse({
-    dataDir: path.resolve(rootDir, env.DATA_DIR ?? 'data'),
+    dataDir,
     webPort: env.WEB_PORT ?? 3000,
     databaseUrl: env.DATABASE_URL || undefined,
     databaseOwnerUrl: env.DATABASE_OWNER_URL || undefined,
@@ -158,11 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     databaseAppUser: env.DATABASE_APP_USER ?? 'eseal_app',
     databaseAppPassword: env.DATABASE_APP_PASSWORD || undefined,
     postgresPort: env.POSTGRES_PORT ?? 5433,
-    pkcs11Module: env.PKCS11_MODULE || PROJECT_SOFTHSM_MODULE,
-    hsmTokenLabel: env.HSM_TOKEN_LABEL || PROJECT_TOKEN_LABEL,
-    // M4: demo PINs only for the SoftHSM token this project creates under DATA_DIR (checked below).
-    hsmPin: env.HSM_PIN ?? DEMO_HSM_PIN,
-    hsmSoPin: env.HSM_SO_PIN ?? DEMO_HSM_SO_PIN,
+    pkcs11Module,
+    tokens,
     temporalCli: env.TEMPORAL_CLI || undefined,
     demoData: env.DEMO_DATA ?? false,
   });
@@ -172,20 +227,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     );
   }
   const r = runtime.data;
-  if (env.HSM_PIN === undefined) {
-    const projectConf = path.join(r.dataDir, 'hsm', 'softhsm2.conf');
-    const foreign =
-      r.pkcs11Module !== PROJECT_SOFTHSM_MODULE
-        ? `PKCS11_MODULE=${r.pkcs11Module}`
-        : r.hsmTokenLabel !== PROJECT_TOKEN_LABEL
-          ? `HSM_TOKEN_LABEL=${r.hsmTokenLabel}`
-          : env.SOFTHSM2_CONF && path.resolve(env.SOFTHSM2_CONF) !== projectConf
-            ? `SOFTHSM2_CONF=${env.SOFTHSM2_CONF}`
-            : null;
-    if (foreign) {
-      throw new ConfigError(`Invalid environment:\n  HSM_PIN: required with ${foreign}: the demo PIN is only for the SoftHSM token this project creates (${projectConf})`);
-    }
-  }
   return { ...parsed.data, runtime: r, rootDir };
 }
 

@@ -9,7 +9,7 @@ import type { Config } from '../infra/config';
 import { createDb } from '../infra/db';
 import { Supervisor } from '../infra/services/supervisor';
 import { seedDemoData, type DemoLogin } from './seed-demo';
-import { provisionStack, type Stack } from './stack';
+import { processEnv, provisionStack, type Stack } from './stack';
 
 const noop = () => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
@@ -59,12 +59,13 @@ export async function startBackOffice(config: Config, log: (m: string) => void, 
     const bundlePath = path.join(path.resolve(config.rootDir, config.runtime.dataDir), 'workflow-bundle.js');
     writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger })).code);
     env.ESEAL_WORKFLOW_BUNDLE = bundlePath;
+    // M4: each process gets the PINs of its own tokens only (the root token's to none).
     for (let i = 1; i <= (opts.workers ?? 1); i++) {
       const n = i === 1 ? '' : ` ${i}`;
-      await supervisor.add(PROCESSES.main + n, nodeProcess(config, env, 'workers/main-worker.ts', { logFile: opts.logFile, saysReady: true }));
-      await supervisor.add(PROCESSES.hsm + n, nodeProcess(config, env, 'workers/hsm-worker.ts', { logFile: opts.logFile, saysReady: true }));
+      await supervisor.add(PROCESSES.main + n, nodeProcess(config, processEnv(env, 'main-worker'), 'workers/main-worker.ts', { logFile: opts.logFile, saysReady: true }));
+      await supervisor.add(PROCESSES.hsm + n, nodeProcess(config, processEnv(env, 'hsm-worker'), 'workers/hsm-worker.ts', { logFile: opts.logFile, saysReady: true }));
     }
-    await supervisor.add(PROCESSES.web, nodeProcess(config, env, 'web/server.ts', { logFile: opts.logFile, saysReady: false }));
+    await supervisor.add(PROCESSES.web, nodeProcess(config, processEnv(env, 'web'), 'web/server.ts', { logFile: opts.logFile, saysReady: false }));
     return {
       stack,
       supervisor,

@@ -27,7 +27,7 @@ import {
 } from '../infra/services/temporal-cluster';
 import { Supervisor } from './cluster-supervisor';
 import { seedDemoData, type DemoLogin } from './seed-demo';
-import { provisionStack, type Stack } from './stack';
+import { processEnv, provisionStack, type Stack } from './stack';
 
 export const WORKERS = { main: ['main-worker-1', 'main-worker-2'], hsm: ['hsm-worker-1', 'hsm-worker-2'] };
 export const WEB = ['web-1', 'web-2'];
@@ -126,9 +126,10 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     delete childEnv.DATABASE_OWNER_URL; // workers and web run as the application role only (M5, P1)
     const node = (name: string, file: string, env: NodeJS.ProcessEnv = childEnv) =>
       supervisor.start({ name, command: process.execPath, args: ['--import', 'tsx', path.join(config.rootDir, file)], env });
-    for (const name of WORKERS.main) node(name, 'workers/main-worker.ts');
-    for (const name of WORKERS.hsm) node(name, 'workers/hsm-worker.ts');
-    WEB.forEach((name, i) => node(name, 'web/server.ts', { ...childEnv, WEB_PORT: String(ports.web[i]) }));
+    // M4: each process gets the PINs of its own tokens only (the root token's to none).
+    for (const name of WORKERS.main) node(name, 'workers/main-worker.ts', processEnv(childEnv, 'main-worker'));
+    for (const name of WORKERS.hsm) node(name, 'workers/hsm-worker.ts', processEnv(childEnv, 'hsm-worker'));
+    WEB.forEach((name, i) => node(name, 'web/server.ts', { ...processEnv(childEnv, 'web'), WEB_PORT: String(ports.web[i]) }));
 
     const haproxyCfg = path.join(dataDir, 'haproxy.cfg');
     writeFileSync(

@@ -2,11 +2,11 @@
 // (P1): values stored in clear are encrypted, values of the old format (`pd1:`, not bound to their row) are
 // re-encrypted bound to table, column and row. For deployments whose database and HSM are not started by
 // `make up` (which runs the same at start-up). Idempotent; prints the counts per column.
-// Needs DATABASE_URL and the HSM settings of the web process (PKCS11_MODULE, HSM_TOKEN_LABEL, HSM_PIN).
+// Needs DATABASE_URL and the HSM settings of the web process (PKCS11_MODULE, HSM_WEB_TOKEN_LABEL, HSM_WEB_PIN).
 // Exit code 0: done; 1: some values did not authenticate (left as they are, audited); 2: could not run.
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
-import { Hsm } from '../infra/hsm/hsm';
+import { openToken } from '../infra/hsm/tokens';
 import { backfillMaterialFiles, backfillPersonalData } from '../infra/crypto/backfill';
 import { blobStoreFromConfig } from '../infra/blobs';
 
@@ -15,7 +15,7 @@ async function main(): Promise<number> {
   // The embedded server's local credentials (infra/services/postgres.ts) when no DATABASE_URL is given.
   const url = config.runtime.databaseUrl ?? `postgres://postgres:eseal-local@127.0.0.1:${config.runtime.postgresPort}/eseal`;
   const db = createDb(url, { min: 0, max: 3 });
-  const hsm = await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+  const hsm = await openToken(config, 'web'); // M4: the personal-data KEK is in the web token
   try {
     const started = Date.now();
     const counts = await backfillPersonalData(db, hsm);

@@ -1,15 +1,17 @@
 // Brings up the real services on this machine, in order, and knows how to stop them:
 // PostgreSQL and Temporal (in parallel), migrations and reference data, the SoftHSM token and the
 // platform's PKI. Used by `make up` (scripts/up.ts) and `make test` (scripts/with-stack.ts).
-import type { Config } from '../infra/config';
+import { TOKEN_ENV, type Config } from '../infra/config';
 import { createDb, migrateToLatest } from '../infra/db';
 import { ensureApplicationRole } from '../infra/db-roles';
 import { ensureSoftHsmToken } from '../infra/hsm/softhsm-token';
 import { Hsm } from '../infra/hsm/hsm';
+import { heldToken, rootTokenSettings } from '../infra/hsm/tokens';
 import { provisionPlatformPki } from '../infra/pki/platform';
+import { ROOT_CA_KEY_LABEL } from '../infra/pki/ca';
+import { movePersonalDataKeys } from '../infra/crypto/kek-move';
 import { ensureAuditSigningCertificate } from '../infra/audit/heads';
 import { ensureSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
-import { PERSONAL_DATA_KEK_LABEL } from '../infra/crypto/personal-data';
 import { encryptLegacyPersonalData } from '../infra/crypto/backfill';
 import { blobStoreFromConfig } from '../infra/blobs';
 import { upsertReferenceData } from '../infra/reference-data';
@@ -38,6 +40,20 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * M4: the environment of one of the platform's processes: its own tokens (HSM_TOKENS) and only their PINs.
+ * The root token's settings go to none of them; the web gets only the web token's, the main worker none.
+ */
+export function processEnv(env: NodeJS.ProcessEnv, role: 'web' | 'hsm-worker' | 'main-worker'): NodeJS.ProcessEnv {
+  const out = { ...env };
+  const held = { web: ['web'], 'hsm-worker': ['issuing', 'web'], 'main-worker': [] as string[] }[role];
+  for (const [token, names] of Object.entries(TOKEN_ENV)) {
+    if (!held.includes(token)) for (const v of [names.pin, names.soPin]) delete out[v];
+  }
+  out.HSM_TOKENS = held.join(',');
+  return out;
+}
+
 export async function provisionStack(config: Config, log: (m: string) => void): Promise<Stack> {
   const started = Date.now();
   const [pgResult, temporalResult] = await Promise.allSettled([startPostgres(config, log), startTemporal(config, log)]);
@@ -60,30 +76,45 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
       await upsertReferenceData(db);
 
       const { runtime } = config;
-      const token = await ensureSoftHsmToken({
-        dataDir: runtime.dataDir,
-        label: runtime.hsmTokenLabel,
-        soPin: runtime.hsmSoPin,
-        userPin: runtime.hsmPin,
-        modulePath: runtime.pkcs11Module,
+      // M4: one token per role. The provisioner (this privileged step, before any process starts) opens each
+      // for its own step: the root token only when the CA certificates must be made.
+      const issuingToken = heldToken(config, 'issuing');
+      const webToken = heldToken(config, 'web');
+      const rootToken = rootTokenSettings(config);
+      let token = { confPath: '', modulePath: runtime.pkcs11Module };
+      // All three exist before the module is initialised here: SoftHSM sees only tokens present at C_Initialize.
+      for (const t of [issuingToken, webToken, rootToken]) {
+        token = await ensureSoftHsmToken({ dataDir: runtime.dataDir, label: t.label, soPin: t.soPin, userPin: t.pin, modulePath: runtime.pkcs11Module });
+      }
+      const open = (t: { label: string; pin: string }) => Hsm.open({ modulePath: token.modulePath, tokenLabel: t.label, pin: t.pin });
+      const hsm = await open(issuingToken);
+      const web = await open(webToken).catch(async (e) => {
+        await hsm.close();
+        throw e;
       });
-      const hsm = await Hsm.open({ modulePath: token.modulePath, tokenLabel: runtime.hsmTokenLabel, pin: runtime.hsmPin });
+      let root: Promise<Hsm> | undefined;
       try {
-        const pki = await provisionPlatformPki(hsm, db, runtime.dataDir, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
+        const pki = await provisionPlatformPki({ issuing: hsm, web, root: () => (root ??= open(rootToken)) }, db, runtime.dataDir, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
+        if (root) log(`M4: root token "${rootToken.label}" opened to make the CA certificates (${pki.dir}); the running system never opens it`);
         await ensureAuditSigningCertificate(hsm, runtime.dataDir); // M6: the key that signs the audit chain's heads
-        await hsm.ensureAesWrappingKey(PERSONAL_DATA_KEK_LABEL); // P1: wraps the keys of personal data at rest
+        // P1, M4: the KEK of personal data lives in the web token; keys of a single-token install are moved to it.
+        const moved = await movePersonalDataKeys(db, hsm, web);
+        if (moved.moved > 0 || moved.legacyKekDestroyed) log(`M4: ${moved.moved} personal-data keys moved to the web token's KEK; old KEK destroyed: ${moved.legacyKekDestroyed}`);
         // M4: the seal wrapping key with its unwrap template; seal keys of an older token are moved under it.
         const wrapping = await ensureSealKeyWrapping(hsm, db);
         if (wrapping.rewrapped > 0 || wrapping.legacyKeyDestroyed) log(`M4: ${wrapping.rewrapped} seal keys re-wrapped under the key with an unwrap template; old wrapping key destroyed: ${wrapping.legacyKeyDestroyed}`);
         // Values in clear or an older format can only predate the personal-data migrations: rewrite them when a start
         // applies one (an upgrade), not on every start, where it would scan every personal-data column for nothing.
         if (applied.some((m) => PERSONAL_DATA_MIGRATIONS.has(m))) {
-          const encrypted = await encryptLegacyPersonalData(db, hsm, blobStoreFromConfig(config));
+          const encrypted = await encryptLegacyPersonalData(db, web, blobStoreFromConfig(config));
           if (encrypted > 0) log(`P1: brought ${encrypted} personal-data values and files stored in clear or an older format to the current one`);
         }
-        log(`HSM: token "${runtime.hsmTokenLabel}" (${token.confPath}); CA chain in ${pki.dir}`);
+        if (await hsm.hasPrivateKey(ROOT_CA_KEY_LABEL)) {
+          log(`M4 WARNING: the issuing token "${issuingToken.label}" still holds the root CA key of a single-token install (see README, "HSM tokens"): HSM workers could sign as the root`);
+        }
+        log(`HSM: tokens "${issuingToken.label}" (issuing), "${webToken.label}" (web), "${rootToken.label}" (root, offline) (${token.confPath}); CA chain in ${pki.dir}`);
       } finally {
-        await hsm.close();
+        await Promise.all([hsm.close(), web.close(), root?.then((r) => r.close(), () => undefined)]);
       }
       log(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return {

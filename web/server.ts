@@ -8,15 +8,16 @@ import { withOcspFrontDoor } from './routes/pki';
 import { stopOcspCache } from '../infra/pki/ocsp';
 import { blobStoreFromConfig } from '../infra/blobs';
 import { appendAudit } from '../infra/audit/log';
-import { Hsm } from '../infra/hsm/hsm';
+import { openToken } from '../infra/hsm/tokens';
 import { repairCasesWithoutWorkflow } from '../usecases/case-repair';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
   if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');
   const db = createDb(config.runtime.databaseUrl);
   const temporal = await createTemporalClient(config, { failFast: true });
-  // The OCSP responder signs each response in the request: the web process holds its own HSM session.
-  const hsm = await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+  // M4: the web's own token only (OCSP responder key, personal-data KEK); never the issuing or root token,
+  // whose PINs its configuration does not hold (HSM_TOKENS=web).
+  const hsm = await openToken(config, 'web');
   // A stored file that fails its hash check is an incident: recorded in the audit trail as well as refused.
   const blobs = blobStoreFromConfig(config, {
     onCorrupted: (e) => appendAudit(db, { action: 'blob.corrupted', outcome: 'error', targetType: 'blob', targetId: e.sha256, details: { store: e.store, actualSha256: e.actual } }).then(() => undefined),
@@ -57,7 +58,7 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
 
 if (require.main === module) {
   void (async () => {
-    const web = await startWebServer(loadConfig());
+    const web = await startWebServer(loadConfig({ ...process.env, HSM_TOKENS: 'web' }));
     console.log(`web: listening on ${web.url}`);
     const stop = async () => {
       await web.close();

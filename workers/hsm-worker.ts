@@ -1,7 +1,8 @@
-// Worker for the HSM task queue: the only processes that hold a PKCS#11 session.
+// Worker for the HSM task queue: the processes that hold the issuing token (issuing CA, platform keys, seal
+// keys), and the web token for the personal data some of their activities read (M4: never the root token).
 import { Worker } from '@temporalio/worker';
 import { createHsmActivities } from '../activities';
-import { Hsm } from '../infra/hsm/hsm';
+import { openWorkerTokens, type WorkerTokens } from '../infra/hsm/tokens';
 import { pkiBaseUrl } from '../infra/config';
 import { loadPlatformSigningKey } from '../infra/pki/platform';
 import { activityInterceptors } from '../activities/failure-interceptor';
@@ -10,7 +11,8 @@ import { startAuditHeadSigning } from '../infra/audit/head-signing';
 import { assertSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
 import { ensureCrlSchedule } from '../infra/pki/crl-schedule';
 
-export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Worker> {
+export async function createHsmWorker(ctx: WorkerContext, tokens: Pick<WorkerTokens, 'issuing' | 'web'>): Promise<Worker> {
+  const hsm = tokens.issuing;
   const platformKey = await loadPlatformSigningKey(ctx.db);
   await assertSealKeyWrapping(hsm, ctx.db); // M4: no seal key under a wrapping key that lets it out
   return Worker.create({
@@ -19,6 +21,7 @@ export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Wor
     taskQueue: ctx.config.temporal.taskQueues.hsm,
     activities: createHsmActivities({
       hsm,
+      personalDataHsm: tokens.web,
       db: ctx.db,
       platformKey,
       policy: { validityYears: ctx.config.pki.sealCertificateValidityYears, pkiBaseUrl: pkiBaseUrl(ctx.config), policyOid: ctx.config.pki.sealCertificatePolicyOid },
@@ -28,23 +31,23 @@ export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Wor
   });
 }
 
-export function openHsm(ctx: WorkerContext): Promise<Hsm> {
-  const { pkcs11Module, hsmTokenLabel, hsmPin } = ctx.config.runtime;
-  return Hsm.open({ modulePath: pkcs11Module, tokenLabel: hsmTokenLabel, pin: hsmPin });
+/** The issuing token and the web token (personal data), from this process's configuration. */
+export function openHsm(ctx: WorkerContext): Promise<WorkerTokens> {
+  return openWorkerTokens(ctx.config);
 }
 
 if (require.main === module) {
   void (async () => {
     const ctx = await connectWorkerContext();
-    const hsm = await openHsm(ctx);
+    const tokens = await openHsm(ctx);
     try {
       await startAuditHeadSigning(ctx.connection, ctx.config); // M6: the audit chain's head is signed here, in the HSM
       await ensureCrlSchedule(ctx.connection, ctx.config); // M13: CRLs issued here on a schedule, served by the web from PostgreSQL
-      const worker = await createHsmWorker(ctx, hsm);
+      const worker = await createHsmWorker(ctx, tokens);
       process.send?.('ready'); // to a supervisor that started this process (scripts/back-office.ts)
       await worker.run();
     } finally {
-      await hsm.close();
+      await tokens.close();
       await ctx.close();
     }
   })().catch((e) => {

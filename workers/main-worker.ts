@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { createDbActivities } from '../activities';
 import { activityInterceptors } from '../activities/failure-interceptor';
 import { connectWorkerContext, type WorkerContext } from './connect';
+import { loadConfig } from '../infra/config';
 
 /**
  * `workflowBundlePath`: the workflows bundled once by the supervisor (scripts/back-office.ts), so a restarted
@@ -24,7 +25,7 @@ export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundl
 
 if (require.main === module) {
   void (async () => {
-    const ctx = await connectWorkerContext();
+    const ctx = await connectWorkerContext(loadConfig({ ...process.env, HSM_TOKENS: '' })); // M4: no token, no PIN
     try {
       // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (graceful shutdown).
       const worker = await createMainWorker(ctx, { workflowBundlePath: process.env.ESEAL_WORKFLOW_BUNDLE });

@@ -1,5 +1,5 @@
 // Personal data at rest (P1): envelope encryption. AES-256-GCM data keys encrypt fields and files in Node;
-// each data key is stored only wrapped by the token key `eseal-personal-data-kek` (AES, sensitive, never
+// each data key is stored only wrapped by the web token's key `eseal-web-personal-data-kek` (AES, sensitive, never
 // extractable), so a database dump, a copy of the blob folder or a backup reveals nothing without the HSM.
 // ID numbers are also stored as a keyed hash (HMAC-SHA256, its key wrapped the same way) so that lookups by
 // ID number work without decrypting every row.
@@ -16,7 +16,9 @@ export { BLOB_CHUNK_BYTES, encryptedBlobSize } from './stream';
 /** `materials.blob_format` of files in the current format (chunked, bound to the holder). */
 export const BLOB_FORMAT = 'pd2';
 
-export const PERSONAL_DATA_KEK_LABEL = 'eseal-personal-data-kek';
+/** The KEK in the web token (M4). Keys wrapped by the single token of earlier versions name the legacy label. */
+export const PERSONAL_DATA_KEK_LABEL = 'eseal-web-personal-data-kek';
+export const LEGACY_PERSONAL_DATA_KEK_LABEL = 'eseal-personal-data-kek';
 /** A new data key for new writes this often; older keys stay to decrypt what they encrypted. */
 export const DATA_KEY_ROTATION_MS = 24 * 3600_000;
 

@@ -648,6 +648,27 @@ export class Hsm {
     });
   }
 
+  /**
+   * Wraps a data key given in clear (one unwrapped from another token's KEK) under the token key
+   * `wrappingLabel`: imported as a session object only to be wrapped, then destroyed (M4: moving the keys of
+   * personal data to the web token; they are in Node's memory in clear whenever they are used anyway).
+   */
+  async wrapDataKey(wrappingLabel: string, key: Buffer): Promise<Buffer> {
+    return this.withKey(wrappingLabel, 'aes', (s, wrap) => {
+      const obj = this.lib.C_CreateObject(s, [...DATA_KEY_TEMPLATE, { type: pkcs11js.CKA_VALUE, value: key }]);
+      try {
+        return Buffer.from(this.lib.C_WrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, obj, Buffer.alloc(64)));
+      } finally {
+        this.lib.C_DestroyObject(s, obj);
+      }
+    });
+  }
+
+  /** Whether the token holds a key pair (private key) with this label. */
+  async hasPrivateKey(label: string): Promise<boolean> {
+    return this.withSession((s) => this.findByLabel(s, pkcs11js.CKO_PRIVATE_KEY, label).length > 0);
+  }
+
   /** SubjectPublicKeyInfo DER of an existing key pair. */
   async publicKeySpki(label: string): Promise<Buffer> {
     return this.withKey(label, 'ec', (s, h) => p256SpkiFromEcPoint(this.attr(s, h.pub!, pkcs11js.CKA_EC_POINT)));

@@ -174,10 +174,14 @@ async function establish(
   throw new Error(`cannot establish ${file}`);
 }
 
-async function isValidRoot(cert: x509.X509Certificate | undefined, spki: Buffer): Promise<boolean> {
-  if (!cert || !spki.equals(toBuffer(cert.publicKey.rawData))) return false;
+async function isSelfSignedCa(cert: x509.X509Certificate): Promise<boolean> {
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   return !!bc?.ca && (await cert.isSelfSigned(hsmCrypto));
+}
+
+async function isValidRoot(cert: x509.X509Certificate | undefined, spki: Buffer): Promise<boolean> {
+  if (!cert || !spki.equals(toBuffer(cert.publicKey.rawData))) return false;
+  return isSelfSignedCa(cert);
 }
 
 async function isValidIssuing(
@@ -203,21 +207,36 @@ function info(cert: x509.X509Certificate, keyLabel: string, file: string): CaCer
 }
 
 /**
- * Ensures the platform root and issuing CA: keys in the HSM, certificates in `<dataDir>/pki/`.
- * Existing certificate files are reused when they match the HSM keys (and the issuing CA verifies under
- * the root); otherwise they are moved aside and replaced.
+ * M4: the tokens the CA needs. `issuing` holds the issuing CA key; `root()` opens the root token, and is called
+ * only when something must be signed with the root key (a root certificate or an issuing-CA certificate does
+ * not exist yet or no longer fits): a platform already set up never logs in to it. One Hsm serves both (tests).
  */
-export async function ensurePlatformCa(
-  hsm: Hsm,
-  opts: { dataDir: string; subjectPrefix?: string },
-): Promise<PlatformCa> {
+export type CaTokens = Hsm | { issuing: Hsm; root: () => Promise<Hsm> };
+
+/**
+ * Ensures the platform root and issuing CA: keys in the HSM tokens, certificates in `<dataDir>/pki/`.
+ * Existing certificate files are reused when the root is a self-signed CA and the issuing CA certificate
+ * certifies the issuing token's key under it; otherwise the root token is opened, and what does not match
+ * its key is moved aside and replaced.
+ */
+export async function ensurePlatformCa(tokens: CaTokens, opts: { dataDir: string; subjectPrefix?: string }): Promise<PlatformCa> {
+  const issuingHsm = 'issuing' in tokens ? tokens.issuing : tokens;
+  const openRoot = 'issuing' in tokens ? tokens.root : async () => tokens;
   const prefix = opts.subjectPrefix ?? '';
   const dir = path.resolve(opts.dataDir, 'pki');
   const rootFile = path.join(dir, 'root-ca.pem');
   const issuingFile = path.join(dir, 'issuing-ca.pem');
   await mkdir(dir, { recursive: true });
-  const rootSpki = (await hsm.ensureEcKeyPair(ROOT_CA_KEY_LABEL)).publicKeySpki;
-  const issuingSpki = (await hsm.ensureEcKeyPair(ISSUING_CA_KEY_LABEL)).publicKeySpki;
+  const issuingSpki = (await issuingHsm.ensureEcKeyPair(ISSUING_CA_KEY_LABEL)).publicKeySpki;
+
+  // The root key is not needed while the certificates on disk already fit (the usual start).
+  const rootOnDisk = await readCert(rootFile);
+  const issuingOnDisk = await readCert(issuingFile);
+  if (rootOnDisk && (await isSelfSignedCa(rootOnDisk)) && (await isValidIssuing(issuingOnDisk, issuingSpki, rootOnDisk))) {
+    return result(rootOnDisk, issuingOnDisk!, rootFile, issuingFile, { root: false, issuing: false });
+  }
+  const rootHsm = await openRoot();
+  const rootSpki = (await rootHsm.ensureEcKeyPair(ROOT_CA_KEY_LABEL)).publicKeySpki;
   const notBefore = new Date(Date.now() - 10 * 60_000); // tolerate clock skew of relying parties
 
   const root = await establish(
@@ -225,7 +244,7 @@ export async function ensurePlatformCa(
     (c) => isValidRoot(c, rootSpki),
     async () => {
       const name = caName(prefix + ROOT_CA_CN);
-      return sign(hsm, ROOT_CA_KEY_LABEL, {
+      return sign(rootHsm, ROOT_CA_KEY_LABEL, {
         subject: name,
         issuer: name,
         notBefore,
@@ -242,32 +261,50 @@ export async function ensurePlatformCa(
   const issuing = await establish(
     issuingFile,
     (c) => isValidIssuing(c, issuingSpki, root.cert),
-    async () => {
-      const notAfter = plusYears(notBefore, 10);
-      const issued = await issueCertificate(hsm, {
-        issuerCertDer: toBuffer(root.cert.rawData),
-        issuerKeyLabel: ROOT_CA_KEY_LABEL,
-        subject: caName(prefix + ISSUING_CA_CN),
-        publicKeySpki: issuingSpki,
-        notBefore,
-        notAfter: notAfter < root.cert.notAfter ? notAfter : root.cert.notAfter,
-        extensions: [
-          new x509.BasicConstraintsExtension(true, 0, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-          await x509.SubjectKeyIdentifierExtension.create(issuingSpki, false, hsmCrypto),
-        ],
-      });
-      return issued.certificate;
-    },
+    async () => (await issueIssuingCaCertificate(rootHsm, { rootDer: toBuffer(root.cert.rawData), issuingSpki, subject: caName(prefix + ISSUING_CA_CN), notBefore })).certificate,
   );
+  return result(root.cert, issuing.cert, rootFile, issuingFile, { root: root.created, issuing: issuing.created });
+}
 
+/** An issuing-CA certificate (ten years, capped at the root's) for `issuingSpki`, signed with the root key. */
+export async function issueIssuingCaCertificate(
+  rootHsm: Hsm,
+  p: { rootDer: Buffer; issuingSpki: Buffer; subject: IssueCertificateParams['subject']; notBefore?: Date },
+): Promise<IssuedCertificate> {
+  const root = new x509.X509Certificate(p.rootDer);
+  const notBefore = p.notBefore ?? new Date(Date.now() - 10 * 60_000);
+  const notAfter = plusYears(notBefore, 10);
+  return issueCertificate(rootHsm, {
+    issuerCertDer: p.rootDer,
+    issuerKeyLabel: ROOT_CA_KEY_LABEL,
+    subject: p.subject,
+    publicKeySpki: p.issuingSpki,
+    notBefore,
+    notAfter: notAfter < root.notAfter ? notAfter : root.notAfter,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(p.issuingSpki, false, hsmCrypto),
+    ],
+  });
+}
+
+function result(root: x509.X509Certificate, issuing: x509.X509Certificate, rootFile: string, issuingFile: string, created: PlatformCa['created']): PlatformCa {
   return {
-    rootPem: root.cert.toString('pem'),
-    issuingPem: issuing.cert.toString('pem'),
-    rootDer: toBuffer(root.cert.rawData),
-    issuingDer: toBuffer(issuing.cert.rawData),
-    root: info(root.cert, ROOT_CA_KEY_LABEL, rootFile),
-    issuing: info(issuing.cert, ISSUING_CA_KEY_LABEL, issuingFile),
-    created: { root: root.created, issuing: issuing.created },
+    rootPem: root.toString('pem'),
+    issuingPem: issuing.toString('pem'),
+    rootDer: toBuffer(root.rawData),
+    issuingDer: toBuffer(issuing.rawData),
+    root: info(root, ROOT_CA_KEY_LABEL, rootFile),
+    issuing: info(issuing, ISSUING_CA_KEY_LABEL, issuingFile),
+    created,
   };
+}
+
+/** Publishes a new issuing-CA certificate (the ceremony), moving the one it replaces aside. */
+export async function replaceIssuingCaFile(dataDir: string, pem: string): Promise<string> {
+  const file = path.join(path.resolve(dataDir, 'pki'), 'issuing-ca.pem');
+  await retire(file);
+  if (!(await publish(file, pem))) throw new Error(`${file} was written by another process meanwhile: run the ceremony again`);
+  return file;
 }

@@ -25,6 +25,8 @@ export interface KeyCertificateSpec {
   keyUsages: x509.KeyUsageFlags;
   /** Placed between key usage and the subject key identifier. */
   extensions?: x509.Extension[];
+  /** The token holding the issuing CA key, when the key certified is in another token (M4: the web's OCSP responder). */
+  issuerHsm?: Hsm;
   /** Further conditions a certificate on disk must meet to be reused (e.g. its extended key usage). */
   accept?: (cert: x509.X509Certificate) => boolean;
   now?: Date;
@@ -58,7 +60,7 @@ export async function ensureKeyCertificate(hsm: Hsm, spec: KeyCertificateSpec): 
 
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const notAfter = spec.notAfter(notBefore);
-  const { certificate } = await issueCertificate(hsm, {
+  const { certificate } = await issueCertificate(spec.issuerHsm ?? hsm, {
     issuerCertDer: Buffer.from(spec.issuingDer),
     issuerKeyLabel: ISSUING_CA_KEY_LABEL,
     subject: [{ C: ['CN'] }, { O: [CA_ORGANIZATION] }, { CN: [spec.commonName] }],

@@ -16,12 +16,14 @@ const DER_NULL = new Uint8Array([0x05, 0x00]);
 export type OcspResponderCertificate = KeyCertificate;
 
 /**
- * Ensures the responder key `eseal-ocsp-responder` in the HSM and a valid certificate for it in
+ * Ensures the responder key `eseal-ocsp-responder` in `hsm` (M4: the web token; `issuerHsm` holds the issuing
+ * CA key that certifies it) and a valid certificate for it in
  * `<dataDir>/pki/ocsp-responder.pem` (reused when it still matches the key and the issuing CA, is for
  * OCSP signing with ocsp-nocheck, and has more than 30 days left).
  */
-export function ensureOcspResponderCertificate(hsm: Hsm, opts: { dataDir: string; issuingDer: Buffer; now?: Date }): Promise<OcspResponderCertificate> {
+export function ensureOcspResponderCertificate(hsm: Hsm, opts: { dataDir: string; issuingDer: Buffer; issuerHsm?: Hsm; now?: Date }): Promise<OcspResponderCertificate> {
   return ensureKeyCertificate(hsm, {
+    issuerHsm: opts.issuerHsm,
     keyLabel: OCSP_RESPONDER_KEY_LABEL,
     file: path.join(path.resolve(opts.dataDir, 'pki'), 'ocsp-responder.pem'),
     issuingDer: opts.issuingDer,

@@ -1,12 +1,12 @@
 // The platform's own PKI as provisioned at start-up: root and issuing CA (ca.ts), the platform signing
-// key and the OCSP responder key with their certificates, all keys inside the HSM; certificates on disk
+// key and the OCSP responder key with their certificates, all keys inside HSM tokens (root, issuing, web: M4); certificates on disk
 // and in PostgreSQL. The issuing CA's first CRL is issued here too.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import * as x509 from './x509';
 import type { Db } from '../db';
 import type { Hsm } from '../hsm/hsm';
-import { ensurePlatformCa } from './ca';
+import { ensurePlatformCa, type CaTokens } from './ca';
 import { currentCrl, generateCrl } from './crl';
 import { ensureKeyCertificate } from './key-certificate';
 import { ensureOcspResponderCertificate } from './ocsp-responder';
@@ -44,13 +44,18 @@ export function ensurePlatformSigningCertificate(hsm: Hsm, opts: { dataDir: stri
   });
 }
 
-export async function provisionPlatformPki(hsm: Hsm, db: Db, dataDir: string, opts: { crlNextUpdateHours?: number } = {}) {
-  const ca = await ensurePlatformCa(hsm, { dataDir });
+/**
+ * M4: `tokens.issuing` holds the issuing CA and platform signing keys, `tokens.web` gets the OCSP responder key,
+ * and `tokens.root()` opens the root token only if the CA certificates must be made (ensurePlatformCa).
+ */
+export async function provisionPlatformPki(tokens: Exclude<CaTokens, Hsm> & { web: Hsm }, db: Db, dataDir: string, opts: { crlNextUpdateHours?: number } = {}) {
+  const hsm = tokens.issuing;
+  const ca = await ensurePlatformCa(tokens, { dataDir });
   const dir = path.resolve(dataDir, 'pki');
   const issuing = new x509.X509Certificate(ca.issuingDer);
   const { certificate: cert } = await ensurePlatformSigningCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
 
-  const responder = await ensureOcspResponderCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
+  const responder = await ensureOcspResponderCertificate(tokens.web, { dataDir, issuingDer: ca.issuingDer, issuerHsm: hsm });
 
   const rows = [
     { purpose: 'root', key_label: ca.root.keyLabel, cert: new x509.X509Certificate(ca.rootDer) },

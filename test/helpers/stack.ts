@@ -25,7 +25,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export interface RunningApp {
   config: Config;
   db: Db;
+  /** The web token (OCSP responder key, personal-data KEK), as the web holds it (M4): use-cases' `hsm`. */
   hsm: Hsm;
+  /** The issuing token, as HSM workers hold it (issuing CA, platform and audit keys, seal keys). */
+  issuingHsm: Hsm;
   url: string;
   /** A Temporal client of the same namespace, for queries in tests. */
   temporalClient: Client;
@@ -42,19 +45,20 @@ export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: st
     : {};
   const config = testConfig(workerEnv);
   const ctx: WorkerContext = await connectWorkerContext(config);
-  const hsm = await openHsm(ctx);
+  const tokens = await openHsm(ctx);
   const web = await startWebServer(config, 0);
   // pkiAtWebUrl: this app's certificates name this web server's PKI routes (CRL DP, AIA), as in production.
   if (opts.pkiAtWebUrl) config.pki.publicBaseUrl = web.url;
   const workers: Worker[] = [await createMainWorker(ctx)];
-  if (opts.hsmWorker !== false) workers.push(await createHsmWorker(ctx, hsm));
+  if (opts.hsmWorker !== false) workers.push(await createHsmWorker(ctx, tokens));
   const runs = workers.map((w) => w.run());
   const temporalClient = new Client({ connection: await Connection.connect(temporalConnectionOptions(config)), namespace: config.temporal.namespace });
   return {
     temporalClient,
     config,
     db: ctx.db,
-    hsm,
+    hsm: tokens.web,
+    issuingHsm: tokens.issuing,
     url: web.url,
     workerEnv,
     async stop() {
@@ -62,7 +66,7 @@ export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: st
       await web.close();
       for (const w of workers) w.shutdown();
       await Promise.all(runs);
-      await hsm.close();
+      await tokens.close();
       await ctx.close();
     },
   };

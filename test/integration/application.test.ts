@@ -9,6 +9,7 @@ import { toDerEcdsaSignature } from '../../infra/hsm/hsm';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
+import { heldToken } from '../../infra/hsm/tokens';
 
 let app: RunningApp;
 let maker: { id: string; token: string };
@@ -93,12 +94,12 @@ test('M2 M3 M4 M10 A1 A2 P3 S3: a contract seal goes from application to collect
   // The private key exists only wrapped under the HSM's AES key, which pkcs11-tool shows as never extractable.
   const keyRow = await app.db('seal_keys').where({ seal_id: seal.id }).first();
   const probe = Buffer.from('M4 probe');
-  const sig = await app.hsm.signWithWrappedKey(keyRow.wrapping_key_label, keyRow.wrapped_private_key, probe);
+  const sig = await app.issuingHsm.signWithWrappedKey(keyRow.wrapping_key_label, keyRow.wrapped_private_key, probe);
   writeFileSync(path.join(dir, 'probe'), probe);
   writeFileSync(path.join(dir, 'probe.sig'), toDerEcdsaSignature(sig));
   execFileSync('openssl', ['x509', '-in', 'seal.pem', '-pubkey', '-noout', '-out', 'pub.pem'], { cwd: dir });
   expect(execFileSync('openssl', ['dgst', '-sha256', '-verify', 'pub.pem', '-signature', 'probe.sig', 'probe'], { cwd: dir, encoding: 'utf8' }).trim()).toBe('Verified OK');
-  const objects = execFileSync('pkcs11-tool', ['--module', app.config.runtime.pkcs11Module, '--token-label', app.config.runtime.hsmTokenLabel, '--login', '--pin', app.config.runtime.hsmPin, '--list-objects', '--type', 'secrkey'], { encoding: 'utf8' });
+  const objects = execFileSync('pkcs11-tool', ['--module', app.config.runtime.pkcs11Module, '--token-label', heldToken(app.config, 'issuing').label, '--login', '--pin', heldToken(app.config, 'issuing').pin, '--list-objects', '--type', 'secrkey'], { encoding: 'utf8' });
   const wrapping = objects.split(/\n(?=Secret Key Object)/).find((o) => o.includes('eseal-seal-key-wrapping'))!;
   expect(wrapping).toMatch(/never extractable/);
   expect(wrapping).toMatch(/sensitive/);

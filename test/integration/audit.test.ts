@@ -235,7 +235,7 @@ describe('M6 P1: audit trail', () => {
   it('M6 P1: the chain head is signed in the HSM at intervals by auditHeadSigningWorkflow on the HSM worker', async () => {
     const cert = loadAuditPublicKey(auditCertificatePath(app.config.runtime.dataDir));
     expect(cert.subject).toContain('审计日志签名');
-    expect(await app.hsm.keyAttributes(AUDIT_SIGNING_KEY_LABEL)).toMatchObject({ sensitive: true, extractable: false, neverExtractable: true });
+    expect(await app.issuingHsm.keyAttributes(AUDIT_SIGNING_KEY_LABEL)).toMatchObject({ sensitive: true, extractable: false, neverExtractable: true });
 
     const handle = await app.temporalClient.workflow.start(auditHeadSigningWorkflow, {
       taskQueue: app.config.temporal.taskQueues.main,

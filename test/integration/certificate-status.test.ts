@@ -113,7 +113,7 @@ beforeAll(async () => {
   const cancelledAt = new Date(Date.now() - 60_000);
   await app.db('seals').where({ id: seals[HELD].id }).update({ status: 'suspended', hold_since: heldAt });
   await app.db('seals').where({ id: seals[CANCELLED].id }).update({ status: 'cancelled', cancelled_at: cancelledAt, revoked_at: cancelledAt, revocation_reason: 'cessationOfOperation' });
-  await regenerateCrl(app.hsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
+  await regenerateCrl(app.issuingHsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
 
   await fetchTo('issuing-ca.pem', '/pki/issuing-ca.pem');
   await fetchTo('root-ca.pem', '/pki/root-ca.pem');
@@ -155,7 +155,7 @@ test('M13 U1: the CRL verifies under the issuing CA and lists the suspended and 
   // Provisioning issued CRL number 1 before any seal existed; every regeneration gets a higher number.
   expect(await app.db('crls').where({ crl_number: 1 }).first('crl_number')).toBeTruthy();
   const before = (await currentCrl(app.db))!.crlNumber;
-  const next = await regenerateCrl(app.hsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
+  const next = await regenerateCrl(app.issuingHsm, app.db, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
   expect(next.crlNumber).toBe(before + 1);
   expect(next.entries).toBeGreaterThanOrEqual(2);
   expect(new Date(next.nextUpdate).getTime() - new Date(next.thisUpdate).getTime()).toBe(app.config.pki.crlNextUpdateHours * 3_600_000);

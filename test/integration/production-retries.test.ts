@@ -21,7 +21,7 @@ beforeAll(async () => {
   maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
   officer = await createUser(app.db, 'officer', { district_code: '110105' });
   db = createDbActivities({ db: app.db, pdf: () => (pdf ??= PdfRenderer.launch()) });
-  hsm = createHsmActivities({ hsm: app.hsm, db: app.db, platformKey: await loadPlatformSigningKey(app.db), policy: { validityYears: 3, pkiBaseUrl: 'http://127.0.0.1:1', policyOid: app.config.pki.sealCertificatePolicyOid } });
+  hsm = createHsmActivities({ hsm: app.issuingHsm, personalDataHsm: app.hsm, db: app.db, platformKey: await loadPlatformSigningKey(app.db), policy: { validityYears: 3, pkiBaseUrl: 'http://127.0.0.1:1', policyOid: app.config.pki.sealCertificatePolicyOid } });
 });
 afterAll(async () => {
   if (pdf) await (await pdf).close();

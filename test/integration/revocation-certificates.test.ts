@@ -268,7 +268,7 @@ test('M13: an officer reports a stopped seal compromised: the stop\'s revocation
 // Last in this file: it leaves an expired CRL behind for a moment.
 test('M13: CRLs are issued on a Temporal Schedule by the HSM queue; the web serves the latest from PostgreSQL and never signs one', async () => {
   // The latest CRL has expired (as if the schedule had stopped): the web serves it as it is, and issues none.
-  const expired = await generateCrl(app.hsm, app.db, { nextUpdateHours: 1, now: new Date(Date.now() - 2 * 3_600_000) });
+  const expired = await generateCrl(app.issuingHsm, app.db, { nextUpdateHours: 1, now: new Date(Date.now() - 2 * 3_600_000) });
   const served = await fetch(`${app.url}/pki/crl.der`);
   expect(served.headers.get('etag')).toBe(`"crl-${expired.crlNumber}"`);
   expect(Buffer.from(await served.arrayBuffer()).equals(expired.der)).toBe(true);

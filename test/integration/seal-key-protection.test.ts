@@ -15,6 +15,7 @@ import { createMaker } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
 import { assertSealKeyWrapping, ensureSealKeyWrapping, LEGACY_SEAL_WRAPPING_KEY_LABEL, SEAL_WRAPPING_KEY_LABEL } from '../../infra/pki/seal-key-wrapping';
 import * as x509 from '../../infra/pki/x509';
+import { heldToken } from '../../infra/hsm/tokens';
 
 const run = promisify(execFile);
 let app: RunningApp;
@@ -30,14 +31,14 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const token = () => ['--module', app.config.runtime.pkcs11Module, '--token-label', app.config.runtime.hsmTokenLabel, '--login', '--pin', app.config.runtime.hsmPin];
+const token = () => ['--module', app.config.runtime.pkcs11Module, '--token-label', heldToken(app.config, 'issuing').label, '--login', '--pin', heldToken(app.config, 'issuing').pin];
 const env = () => ({ ...process.env, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF! });
 
 /** The attacker: a process of its own with the token PIN and pkcs11js (test/helpers/pkcs11-attacker.js). */
 async function attack(wrappingLabel: string, blob: Buffer, copyLabel: string): Promise<Record<string, string>> {
   const { runtime } = app.config;
   const script = path.join(__dirname, '../helpers/pkcs11-attacker.js');
-  const { stdout } = await run('node', [script, runtime.pkcs11Module, runtime.hsmTokenLabel, runtime.hsmPin, wrappingLabel, blob.toString('hex'), copyLabel], { env: env() });
+  const { stdout } = await run('node', [script, runtime.pkcs11Module, heldToken(app.config, 'issuing').label, heldToken(app.config, 'issuing').pin, wrappingLabel, blob.toString('hex'), copyLabel], { env: env() });
   return JSON.parse(stdout);
 }
 
@@ -61,7 +62,7 @@ async function removeCopies(copyLabel: string) {
 /** Signs through the product's own path and checks the signature with the seal certificate's public key. */
 async function signsForCertificate(label: string, blob: Buffer, spki: Buffer) {
   const message = Buffer.from('M4 probe 北京');
-  const sig = await app.hsm.signWithWrappedKey(label, blob, message);
+  const sig = await app.issuingHsm.signWithWrappedKey(label, blob, message);
   return verify('sha256', message, { key: createPublicKey({ key: spki, format: 'der', type: 'spki' }), dsaEncoding: 'ieee-p1363' }, sig);
 }
 
@@ -72,7 +73,7 @@ test('M4: with the PIN, an attacker gets no seal key out of the HSM, through pkc
   expect(key.wrapping_key_label).toBe(SEAL_WRAPPING_KEY_LABEL);
 
   // The wrapping key as the token holds it: its unwrap template, attribute by attribute.
-  const template = new Map((await app.hsm.unwrapTemplate(SEAL_WRAPPING_KEY_LABEL)).map((a) => [a.type, a.value]));
+  const template = new Map((await app.issuingHsm.unwrapTemplate(SEAL_WRAPPING_KEY_LABEL)).map((a) => [a.type, a.value]));
   expect(template.get(pkcs11js.CKA_SENSITIVE)).toEqual(Buffer.from([1]));
   expect(template.get(pkcs11js.CKA_EXTRACTABLE)).toEqual(Buffer.from([0]));
   expect(template.get(pkcs11js.CKA_SIGN)).toEqual(Buffer.from([1]));
@@ -121,8 +122,8 @@ test('M4: with the PIN, an attacker gets no seal key out of the HSM, through pkc
 test('M4: a token made by an earlier version (wrapping key without template, from which the attack gets the key) is moved at start-up and its old key destroyed', async () => {
   const { sealId } = await collectedSeal(app, maker, officer);
   // As earlier versions made it: a plain wrap/unwrap AES key, and a seal key wrapped under it.
-  await app.hsm.ensureAesWrappingKey(LEGACY_SEAL_WRAPPING_KEY_LABEL);
-  const legacy = await app.hsm.generateWrappedEcKeyPair(LEGACY_SEAL_WRAPPING_KEY_LABEL);
+  await app.issuingHsm.ensureAesWrappingKey(LEGACY_SEAL_WRAPPING_KEY_LABEL);
+  const legacy = await app.issuingHsm.generateWrappedEcKeyPair(LEGACY_SEAL_WRAPPING_KEY_LABEL);
   await app.db('seal_keys').where({ seal_id: sealId }).update({ wrapping_key_label: LEGACY_SEAL_WRAPPING_KEY_LABEL, wrapped_private_key: legacy.wrappedPrivateKey, public_key_spki: legacy.publicKeySpki });
 
   const copy = `m4-legacy-${sealId.slice(0, 8)}`;
@@ -140,17 +141,17 @@ test('M4: a token made by an earlier version (wrapping key without template, fro
   }
 
   // The HSM worker refuses to start on such a token, naming the fix.
-  await expect(assertSealKeyWrapping(app.hsm, app.db)).rejects.toThrow(/hsm:rewrap-seal-keys/);
+  await expect(assertSealKeyWrapping(app.issuingHsm, app.db)).rejects.toThrow(/hsm:rewrap-seal-keys/);
 
   // Start-up (scripts/stack.ts) moves every live seal key under the key with the template, then destroys the old key.
-  const report = await ensureSealKeyWrapping(app.hsm, app.db);
+  const report = await ensureSealKeyWrapping(app.issuingHsm, app.db);
   expect(report).toMatchObject({ created: false, legacyKeyDestroyed: true });
   expect(report.rewrapped).toBeGreaterThanOrEqual(1);
   const moved = await app.db('seal_keys').where({ seal_id: sealId }).first();
   expect(moved.wrapping_key_label).toBe(SEAL_WRAPPING_KEY_LABEL);
   expect(Buffer.compare(moved.wrapped_private_key, legacy.wrappedPrivateKey)).not.toBe(0);
-  expect(await app.hsm.hasSecretKey(LEGACY_SEAL_WRAPPING_KEY_LABEL)).toBe(false);
-  await expect(assertSealKeyWrapping(app.hsm, app.db)).resolves.toBeUndefined();
+  expect(await app.issuingHsm.hasSecretKey(LEGACY_SEAL_WRAPPING_KEY_LABEL)).toBe(false);
+  await expect(assertSealKeyWrapping(app.issuingHsm, app.db)).resolves.toBeUndefined();
   // The same key signs, and now no longer comes out.
   expect(await signsForCertificate(moved.wrapping_key_label, moved.wrapped_private_key, legacy.publicKeySpki)).toBe(true);
   const after = await attack(SEAL_WRAPPING_KEY_LABEL, moved.wrapped_private_key, copy);
@@ -161,7 +162,7 @@ test('M4: a token made by an earlier version (wrapping key without template, fro
     await removeCopies(copy);
   }
   // A second start has nothing left to move.
-  expect(await ensureSealKeyWrapping(app.hsm, app.db)).toEqual({ created: false, rewrapped: 0, legacyKeyDestroyed: false });
+  expect(await ensureSealKeyWrapping(app.issuingHsm, app.db)).toEqual({ created: false, rewrapped: 0, legacyKeyDestroyed: false });
   // The seal view is unaffected.
   expect((await api(app.url, maker.token, 'GET', `/api/seals/${sealId}`)).status).toBe(200);
 });

@@ -11,7 +11,7 @@ import { connectWorkerContext, type WorkerContext } from '../../workers/connect'
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { createMainWorker } from '../../workers/main-worker';
 import { startWebServer } from '../../web/server';
-import type { Hsm } from '../../infra/hsm/hsm';
+import type { WorkerTokens } from '../../infra/hsm/tokens';
 import { Client, Connection } from '@temporalio/client';
 import { temporalConnectionOptions } from '../../infra/temporal';
 import { personalData } from '../../infra/crypto/personal-data';
@@ -20,13 +20,13 @@ import { applyChangeUpdate } from '../../workflows/seal-messages';
 // Own task queues: no other test's workers may pick up this test's workflows while its own are down.
 const config = testConfig({ ESEAL_TEMPORAL_TASK_QUEUES_MAIN: 'eseal-main-wf-first', ESEAL_TEMPORAL_TASK_QUEUES_HSM: 'eseal-hsm-wf-first' });
 let ctx: WorkerContext;
-let hsm: Hsm;
+let tokens: WorkerTokens;
 let client: Client;
 let workers: { stop(): Promise<void> } | null = null;
 const webs: Array<{ close(): Promise<void> }> = [];
 
 async function startWorkers() {
-  const ws: Worker[] = [await createMainWorker(ctx), await createHsmWorker(ctx, hsm)];
+  const ws: Worker[] = [await createMainWorker(ctx), await createHsmWorker(ctx, tokens)];
   const runs = ws.map((w) => w.run());
   workers = {
     async stop() {
@@ -43,7 +43,7 @@ async function startWeb() {
 
 beforeAll(async () => {
   ctx = await connectWorkerContext(config);
-  hsm = await openHsm(ctx);
+  tokens = await openHsm(ctx);
   client = new Client({ connection: await Connection.connect(temporalConnectionOptions(config)), namespace: config.temporal.namespace });
   await startWorkers();
 });
@@ -51,7 +51,7 @@ afterAll(async () => {
   for (const w of webs) await w.close().catch(() => undefined);
   await workers?.stop();
   await client?.connection.close();
-  await hsm?.close();
+  await tokens?.close();
   await ctx?.close();
 });
 
@@ -134,7 +134,7 @@ test('M12 M13: a stop that an earlier version applied before starting its workfl
 
   // What the earlier version did before it died: the request's row, then the seal's Update; no workflow for the request.
   const caseId = randomUUID();
-  const pd = personalData({ db: ctx.db, hsm });
+  const pd = personalData({ db: ctx.db, hsm: tokens.web });
   const handlerId = await pd.protectId(makeResidentId(), { table: 'cases', column: 'handler_id_number', row: caseId });
   await ctx.db('cases').insert({
     id: caseId, kind: 'stop', subject_seal_id: sealId, maker_id: seal.maker_id, holder_id: seal.holder_id, district_code: seal.district_code, status: 'processing', language: 'zh',

@@ -1,4 +1,5 @@
 import { loadConfig, ConfigError } from '../../infra/config';
+import { heldToken, rootTokenSettings } from '../../infra/hsm/tokens';
 
 const base = { DATA_DIR: 'data-unit' } as NodeJS.ProcessEnv;
 
@@ -33,9 +34,9 @@ describe('configuration (temporal.yaml + environment)', () => {
 
   describe('M4: the demo HSM PIN only for the SoftHSM token the project creates', () => {
     test('the project token (default module and label, its own SoftHSM config) starts with the demo PIN', () => {
-      expect(loadConfig(base).runtime.hsmPin).toBe('20190419');
+      expect(loadConfig(base).runtime.tokens.issuing?.pin).toBe('20190419');
       const own = `${loadConfig(base).runtime.dataDir}/hsm/softhsm2.conf`;
-      expect(loadConfig({ ...base, SOFTHSM2_CONF: own }).runtime.hsmPin).toBe('20190419');
+      expect(loadConfig({ ...base, SOFTHSM2_CONF: own }).runtime.tokens.issuing?.pin).toBe('20190419');
     });
 
     test.each([
@@ -48,8 +49,31 @@ describe('configuration (temporal.yaml + environment)', () => {
     });
 
     test('with HSM_PIN any module or token starts, with that PIN', () => {
-      const c = loadConfig({ ...base, PKCS11_MODULE: '/opt/nethsm/libpkcs11.so', HSM_TOKEN_LABEL: 'production', HSM_PIN: 'a-real-pin-1' });
-      expect(c.runtime).toMatchObject({ pkcs11Module: '/opt/nethsm/libpkcs11.so', hsmTokenLabel: 'production', hsmPin: 'a-real-pin-1' });
+      const c = loadConfig({ ...base, PKCS11_MODULE: '/opt/nethsm/libpkcs11.so', HSM_TOKEN_LABEL: 'production', HSM_PIN: 'a-real-pin-1', HSM_WEB_PIN: 'a-real-pin-2' });
+      expect(c.runtime).toMatchObject({ pkcs11Module: '/opt/nethsm/libpkcs11.so', tokens: { issuing: { label: 'production', pin: 'a-real-pin-1' }, web: { label: 'web-eseal', pin: 'a-real-pin-2' } } });
+    });
+  });
+
+  describe('M4: one token per role, each with its own PIN; a process holds only its own tokens', () => {
+    test('the project creates three tokens with three demo PINs; the root token is in no running process configuration', () => {
+      const { tokens } = loadConfig(base).runtime;
+      expect(Object.keys(tokens).sort()).toEqual(['issuing', 'web']);
+      expect(new Set([tokens.issuing?.pin, tokens.web?.pin, rootTokenSettings({ runtime: loadConfig(base).runtime }, base).pin]).size).toBe(3);
+      expect(() => loadConfig({ ...base, HSM_TOKENS: 'web,root' })).toThrow(/HSM_TOKENS: root is not a token a running process may open/);
+    });
+
+    test('the web (HSM_TOKENS=web) holds the web token only: no issuing PIN even when one is set, and it needs none', () => {
+      const c = loadConfig({ ...base, HSM_TOKENS: 'web', HSM_PIN: 'issuing-secret', HSM_ROOT_PIN: 'root-secret', HSM_WEB_PIN: 'web-pin-1' });
+      expect(c.runtime.tokens).toEqual({ web: { label: 'web-eseal', pin: 'web-pin-1', soPin: expect.any(String) } });
+      expect(JSON.stringify(c)).not.toMatch(/issuing-secret|root-secret/);
+      expect(() => heldToken(c, 'issuing')).toThrow(/holds no settings of the issuing token/);
+      // Another module: the web needs its own PIN only.
+      expect(loadConfig({ ...base, HSM_TOKENS: 'web', PKCS11_MODULE: '/opt/nethsm/libpkcs11.so', HSM_WEB_PIN: 'web-pin-1' }).runtime.tokens.web?.pin).toBe('web-pin-1');
+    });
+
+    test('another module with the issuing PIN but not the web PIN stops start-up naming HSM_WEB_PIN', () => {
+      expect(() => loadConfig({ ...base, PKCS11_MODULE: '/opt/nethsm/libpkcs11.so', HSM_PIN: 'a-real-pin-1' })).toThrow(/HSM_WEB_PIN: required with PKCS11_MODULE=/);
+      expect(() => rootTokenSettings({ runtime: loadConfig({ ...base, HSM_TOKENS: '', PKCS11_MODULE: '/opt/nethsm/libpkcs11.so' }).runtime }, { ...base, PKCS11_MODULE: '/opt/nethsm/libpkcs11.so' })).toThrow(/HSM_ROOT_PIN: required/);
     });
   });
 

@@ -16,7 +16,7 @@ import { createDbActivities } from '../../activities';
 import { addCalendarMonthsEndOfDay } from '../../domain/calendar';
 import { BlobStore, bufferedFile } from '../../infra/blobs';
 import type { Config } from '../../infra/config';
-import type { Hsm } from '../../infra/hsm/hsm';
+import type { WorkerTokens } from '../../infra/hsm/tokens';
 import {
   applicationWorkflowId,
   decideTask,
@@ -50,7 +50,7 @@ const HAIDIAN = '110108';
 
 let config: Config;
 let ctx: WorkerContext;
-let hsm: Hsm;
+let tokens: WorkerTokens;
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
 let blobs: BlobStore;
@@ -67,7 +67,7 @@ beforeAll(async () => {
   config = testConfig();
   // First: it installs the worker Runtime that the test environment then shares.
   ctx = await connectWorkerContext(config);
-  hsm = await openHsm(ctx);
+  tokens = await openHsm(ctx);
   blobs = new BlobStore(path.join(config.runtime.dataDir, 'blobs'));
   workflowBundle = await bundleWorkflowsQuietly(require.resolve('../../workflows'));
 
@@ -80,7 +80,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await hsm?.close();
+  await tokens?.close();
   await ctx?.close();
 });
 
@@ -108,7 +108,7 @@ async function runWithWorkers(fn: (deps: Deps, started: string[]) => Promise<voi
     temporal: env.client,
     config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } },
     blobs,
-    hsm, // P1: personal data is encrypted with keys wrapped in the HSM
+    hsm: tokens.web, // P1: personal data is encrypted with keys wrapped in the HSM (the web token)
   };
   const mainWorker = await Worker.create({
     connection: env.nativeConnection,
@@ -118,7 +118,7 @@ async function runWithWorkers(fn: (deps: Deps, started: string[]) => Promise<voi
     activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
   });
   // The production HSM worker (createHsmActivities with the platform key and policies), on the test server.
-  const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, hsm);
+  const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, tokens);
   const started: string[] = [];
   await runWorkersUntil([mainWorker, hsmWorker], async () => {
     try {

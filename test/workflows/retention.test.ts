@@ -16,7 +16,7 @@ import { createRetentionDbActivities } from '../../activities/retention';
 import { addCalendarMonthsEndOfDay, addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/calendar';
 import { BlobStore, blobStoreFromConfig, bufferedFile, S3BlobStore } from '../../infra/blobs';
 import { loadConfig, type Config } from '../../infra/config';
-import type { Hsm } from '../../infra/hsm/hsm';
+import type { WorkerTokens } from '../../infra/hsm/tokens';
 import {
   applicationWorkflowId,
   decideTask,
@@ -64,7 +64,7 @@ const ACCESS = { clientAddress: '127.0.0.1' };
 
 let config: Config;
 let ctx: WorkerContext;
-let hsm: Hsm;
+let tokens: WorkerTokens;
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
 let blobs: BlobStore;
@@ -91,7 +91,7 @@ async function registerSearchAttributes() {
 beforeAll(async () => {
   config = testConfig();
   ctx = await connectWorkerContext(config);
-  hsm = await openHsm(ctx);
+  tokens = await openHsm(ctx);
   blobs = new BlobStore(path.join(config.runtime.dataDir, 'blobs'));
   env = await createTimeSkippingEnv();
   await registerSearchAttributes();
@@ -106,7 +106,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.teardown();
-  await hsm?.close();
+  await tokens?.close();
   await ctx?.close();
 });
 
@@ -117,10 +117,10 @@ afterAll(async () => {
 async function withWorkers(fn: (deps: Deps, started: string[]) => Promise<void>, store?: BlobStore) {
   const id = randomUUID();
   const taskQueues = { main: `eseal-main-${id}`, hsm: `eseal-hsm-${id}` };
-  const deps: Deps = { db: ctx.db, temporal: env.client, config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } }, blobs: store ?? blobs, hsm };
+  const deps: Deps = { db: ctx.db, temporal: env.client, config: { ...config, temporal: { ...config.temporal, namespace: env.namespace ?? 'default', taskQueues } }, blobs: store ?? blobs, hsm: tokens.web };
   const activities = { ...createDbActivities({ db: ctx.db, pdf: ctx.pdf }), ...(store ? createRetentionDbActivities(ctx.db, { blobs: store }) : {}) };
   const mainWorker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue: taskQueues.main, workflowBundle, activities });
-  const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, hsm);
+  const hsmWorker = await createHsmWorker({ ...ctx, connection: env.nativeConnection, config: deps.config }, tokens);
   const started: string[] = [];
   await runWorkersUntil([mainWorker, hsmWorker], async () => {
     try {

@@ -17,7 +17,8 @@ import { passwordSetSignal, sealStatusQuery } from '../../workflows/seal-message
 import { checkMaySign, nameKeeper, setInitialPassword } from '../../usecases/keepers';
 import { notifyPasswordLocked } from '../../usecases/password-lock';
 import { LOCKOUT_POLICY } from '../../domain/protection-password';
-import { Hsm } from '../../infra/hsm/hsm';
+import type { Hsm } from '../../infra/hsm/hsm';
+import { openToken } from '../../infra/hsm/tokens';
 import { eventually } from '../helpers/wait';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
@@ -124,7 +125,7 @@ test('C2: a seal that lives five years with monthly password changes keeps a bou
 
 test('C2: five wrong protection passwords lock signing; the seal workflow lifts the lock after the real 15 minutes on its clock, and the keeper may sign again', async () => {
   expect(LOCKOUT_POLICY.lockMs).toBe(15 * MIN);
-  hsm ??= await Hsm.open({ modulePath: config.runtime.pkcs11Module, tokenLabel: config.runtime.hsmTokenLabel, pin: config.runtime.hsmPin });
+  hsm ??= await openToken(config, 'web'); // keepers' ID numbers: personal data (the web token's KEK)
   const sealId = await liveSeal();
   const { holder_id: holderId } = await ctx.db('seals').where({ id: sealId }).first('holder_id');
   const holderUser = await createUser(ctx.db, 'holder', { holder_id: holderId });
