@@ -8,6 +8,9 @@ import { REQUEST_ID_PATTERN, type LogContext } from '../domain/log-context';
 import { logContext, logger } from '../infra/observability/logger';
 import { observeHttpRequest } from '../infra/observability/metrics';
 
+// Routes whose :id is a case: their lines name the case even when the request touches no workflow (a read).
+const CASE_ROUTE = /^\/(api\/applications|cases)\/:id(\/|$)/;
+
 /** The route pattern that answered (e.g. `/api/applications/:id`), or `unmatched`. */
 export function routeOf(req: Request): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
@@ -24,6 +27,8 @@ export function requestContext(): RequestHandler {
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(req);
+      const id = (req.params as Record<string, unknown> | undefined)?.id;
+      if (!store.caseId && CASE_ROUTE.test(route) && typeof id === 'string') store.caseId = id;
       observeHttpRequest(req.method, route, res.statusCode, seconds);
       logContext.run(store, () =>
         logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, `${req.method} ${route} ${res.statusCode}`),

@@ -11,6 +11,7 @@ import { createLogger, setLogger } from '../../infra/observability/logger';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
+import { eventually } from '../helpers/wait';
 
 type Line = Record<string, unknown>;
 const lines: Line[] = [];
@@ -79,6 +80,13 @@ test('one case: its request id, workflow id and case id are on the lines of the 
   const artifacts = path.resolve(__dirname, '../../test-artifacts/observability');
   mkdirSync(artifacts, { recursive: true });
   writeFileSync(path.join(artifacts, 'case-log.jsonl'), raw.filter((l) => l.includes(caseId)).join('\n') + '\n');
+  // A read of the case touches no workflow; its line names the case all the same.
+  const readId = `obs-read-${randomUUID()}`;
+  expect((await fetch(`${app.url}/api/applications/${caseId}`, { headers: { authorization: `Bearer ${maker.token}`, 'x-request-id': readId } })).status).toBe(200);
+  // The request's line is written when the answer has been handed to the socket ('finish'), which may come after
+  // the client has read it: wait for it rather than race it.
+  const readLine = await eventually('the read request\'s log line', async () => lines.find((l) => l.requestId === readId), (l) => l !== undefined, 5_000);
+  expect(readLine).toMatchObject({ method: 'GET', route: '/api/applications/:id', status: 200, caseId });
   // A caller's id that is not a plain token is not echoed or logged: a new one is made.
   for (const given of ['bad id <script>', 'x'.repeat(129)]) {
     const odd = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': given } });
