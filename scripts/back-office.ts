@@ -10,6 +10,7 @@ import { createDb } from '../infra/db';
 import { Supervisor } from '../infra/services/supervisor';
 import { seedDemoData, type DemoLogin } from './seed-demo';
 import { processEnv, provisionStack, type Stack } from './stack';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../workers/workflow-interceptors';
 
 const noop = () => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
@@ -57,7 +58,7 @@ export async function startBackOffice(config: Config, log: (m: string) => void, 
 
     // The workflows are bundled once here, for every start of the main worker (a restart then takes seconds).
     const bundlePath = path.join(path.resolve(config.rootDir, config.runtime.dataDir), 'workflow-bundle.js');
-    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger })).code);
+    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietLogger })).code);
     env.ESEAL_WORKFLOW_BUNDLE = bundlePath;
     // M4: each process gets the PINs of its own tokens only (the root token's to none).
     for (let i = 1; i <= (opts.workers ?? 1); i++) {

@@ -39,6 +39,7 @@ import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../
 import { forbidden, notFound } from '../web/errors';
 import { productionRecordVersions } from './production-record-versions';
 import { decideCorrectionThroughWorkflow } from './correction-approval';
+import { logger } from '../infra/observability/logger';
 
 export interface Deps {
   db: Db;
@@ -184,7 +185,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
     needsEstablishmentApproval: form.newlyEstablishedOrgan,
     startedBeforeRows: true,
   });
-  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`case ${caseId}: the workflow will look for its rows itself (${e.message})`));
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => logger.warn({ caseId }, `the workflow will look for its rows itself (${e.message})`));
   try {
     await deps.db.transaction(async (trx) => {
       // The holder row serialises numbering and the legal-name check for this holder.

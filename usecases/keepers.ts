@@ -35,6 +35,7 @@ import { normaliseCodeInput } from '../domain/uscc';
 import type { Actor } from '../web/auth';
 import { auditRead } from '../infra/audit/log';
 import { forbidden } from '../web/errors';
+import { logger } from '../infra/observability/logger';
 
 export interface KeeperDeps {
   db: Db;
@@ -423,7 +424,7 @@ export async function requestPasswordReset(deps: PdDeps & { temporal: Client; co
   // Workflow first (10.5): the case's workflow exists before its row, so an outage stores nothing (503) and no
   // reset case is ever left without the officer's task; it waits for the row (workflows/case-record.ts).
   const workflow = await startPasswordResetCase(deps, caseId, seal.district_code, { startedBeforeRows: true });
-  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`reset ${caseId}: the workflow will look for its row itself (${e.message})`));
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => logger.warn({ caseId }, `the workflow will look for its row itself (${e.message})`));
   await deps.db.transaction(async (trx) => {
     await trx('cases').insert({
       id: caseId,

@@ -12,6 +12,7 @@ import { forbidden } from '../web/errors';
 import { changeRequestWorkflow } from '../workflows/change-request';
 import { caseRecordSignal } from '../workflows/application-messages';
 import { personalData } from '../infra/crypto/personal-data';
+import { logger } from '../infra/observability/logger';
 import type { Deps } from './applications';
 import { changeOutcome, changeWorkflowId, derivedId, liveSealStatus, loadSeal } from './seal-lifecycle';
 
@@ -78,7 +79,7 @@ export async function reportSealCompromise(deps: Deps, actor: Actor, sealId: str
       apply: { sealId, change: 'compromise', reason: null, revocationReason: 'keyCompromise', invalidityDate, hsmTaskQueue: deps.config.temporal.taskQueues.hsm, replacement: null },
     }],
   });
-  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`compromise report ${caseId}: the workflow will look for its rows itself (${e.message})`));
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => logger.warn({ caseId }, `the workflow will look for its rows itself (${e.message})`));
   try {
     await deps.db.transaction(async (trx) => {
       await trx('cases').insert({

@@ -15,6 +15,7 @@ import { sealStatusQuery, type ChangeKind, type SealLifeStatus } from '../workfl
 import { caseRecordSignal } from '../workflows/application-messages';
 import { BLOB_FORMAT, materialPlace, personalData } from '../infra/crypto/personal-data';
 import { assertCanSeeCase, assertMakerLicensed, getCaseView, type Deps } from './applications';
+import { logger } from '../infra/observability/logger';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const REQUEST_KINDS = ['suspend', 'resume', 'stop', 'cancel', 'replace'] as const;
@@ -110,7 +111,7 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
   // The workflow drives the irreversible steps (the seal's change, the replacement, the filing): started before
   // anything is stored, so an outage stores nothing (503) and a crash after this point resumes in the workflow.
   const workflow = await startChangeWorkflow(deps, { caseId, kind, sealId, districtCode: seal.district_code, makerId: seal.maker_id, actorId: actor.userId, newHolderName: newHolderName ?? null, replacementReason });
-  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => console.warn(`change ${caseId}: the workflow will look for its rows itself (${e.message})`));
+  const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => logger.warn({ caseId }, `the workflow will look for its rows itself (${e.message})`));
   try {
     await deps.db.transaction(async (trx) => {
       await trx('blobs').insert({ sha256, content_type: letterType, size: req.letter!.size }).onConflict('sha256').ignore();

@@ -24,11 +24,16 @@ import { accountRoutes } from './routes/accounts';
 import { failingActivityRoutes } from './routes/failing-activities';
 import { signingRoutes } from './routes/signing';
 import { verificationRoutes } from './routes/verification';
+import { metricsRoutes } from './routes/metrics';
+import { requestContext } from './request-context';
+import { registerStateMetrics } from '../usecases/metrics';
 
 export function createApp(deps: Deps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(requestContext()); // a request id on every request, its log lines and the workflows it starts; HTTP metrics
+  registerStateMetrics(deps.db);
   app.use(express.json({ limit: '64kb' }));
   // P2: requests are checked against web/openapi.yaml: the public routes here, the others once the caller is
   // known and after the audit middleware, so that a refused change is recorded and a request without
@@ -57,6 +62,7 @@ export function createApp(deps: Deps) {
   app.use(auditRoutes(deps));
   app.use(failingActivityRoutes(deps)); // administrators see activities that keep failing
   app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
+  app.use(metricsRoutes()); // Prometheus, administrators only
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {

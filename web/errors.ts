@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { DomainError, ValidationErrors } from '../domain/errors';
 import { SERVICE_NAMES, unreachableService } from '../infra/outage';
+import { logger } from '../infra/observability/logger';
 
 export interface FieldError {
   field: string;
@@ -69,13 +70,13 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   const service = unreachableService(err);
   if (service) {
     // An outage, not a bug: the client may retry (with the same Idempotency-Key) once the service is back.
-    console.warn(`${service} unreachable: ${(err as Error)?.message?.split('\n')[0]}`);
+    logger.warn({ service }, `${service} unreachable: ${(err as Error)?.message?.split('\n')[0]}`);
     const name = SERVICE_NAMES[service];
     res.status(503).set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS)).json({
       error: { code: 'service_unavailable', message_zh: `${name.zh}暂时无法访问，请稍后重试`, message_en: `${name.en} is unreachable; please try again shortly`, fields: [], details: { service } },
     });
     return;
   }
-  console.error(err);
+  logger.error({ err }, 'request failed');
   res.status(500).json({ error: { code: 'internal', message_zh: '服务器内部错误', message_en: 'Internal server error', fields: [] } });
 };

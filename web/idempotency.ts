@@ -10,6 +10,7 @@ import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { personalData } from '../infra/crypto/personal-data';
 import { ApiError } from './errors';
+import { logger } from '../infra/observability/logger';
 
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const IDEMPOTENCY_KEY = /^[\w.:-]{1,100}$/;
@@ -90,7 +91,7 @@ async function handle(deps: { db: Db; hsm?: Hsm }, req: Request, res: Response, 
           .then((enc) => db('idempotent_requests').where({ user_id: userId, key }).update({ status, content_type: 'application/json', body: enc, completed_at: db.fn.now(), lease_until: null }))
       : db('idempotent_requests').where({ user_id: userId, key }).whereNull('completed_at').delete(); // a retry runs again
     void settle
-      .catch((e) => console.error('idempotency: could not store the answer', req.method, e))
+      .catch((e) => logger.error({ err: e, method: req.method }, 'idempotency: could not store the answer'))
       .finally(() => end(...args));
     return res;
   }) as Response['end'];

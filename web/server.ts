@@ -10,6 +10,7 @@ import { blobStoreFromConfig } from '../infra/blobs';
 import { appendAudit } from '../infra/audit/log';
 import { openToken } from '../infra/hsm/tokens';
 import { repairCasesWithoutWorkflow } from '../usecases/case-repair';
+import { logger } from '../infra/observability/logger';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
   if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');
@@ -26,8 +27,8 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
   // Case rows without a workflow (a crash or outage between the two, issue 17): started at start-up and every minute.
   const repair = () =>
     repairCasesWithoutWorkflow({ db, temporal, config })
-      .then((ids) => ids.length && console.warn(`started the workflows of ${ids.length} case(s) that had none: ${ids.join(', ')}`))
-      .catch((e: Error) => console.warn(`case repair: ${e.message.split('\n')[0]} (next try in a minute)`));
+      .then((ids) => ids.length && logger.warn({ caseIds: ids }, `started the workflows of ${ids.length} case(s) that had none`))
+      .catch((e: Error) => logger.warn(`case repair: ${e.message.split('\n')[0]} (next try in a minute)`));
   let repairing = repair();
   const repairTimer = setInterval(() => (repairing = repair()), 60_000);
   repairTimer.unref();
@@ -59,7 +60,7 @@ export async function startWebServer(config: Config, port = config.runtime.webPo
 if (require.main === module) {
   void (async () => {
     const web = await startWebServer(loadConfig({ ...process.env, HSM_TOKENS: 'web' }));
-    console.log(`web: listening on ${web.url}`);
+    logger.info(`web: listening on ${web.url}`);
     const stop = async () => {
       await web.close();
       process.exit(0);
@@ -67,7 +68,7 @@ if (require.main === module) {
     process.once('SIGTERM', () => void stop());
     process.once('SIGINT', () => void stop());
   })().catch((e) => {
-    console.error(e);
+    logger.fatal({ err: e }, 'web server stopped');
     process.exit(1);
   });
 }

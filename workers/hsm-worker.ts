@@ -6,6 +6,8 @@ import { openWorkerTokens, type WorkerTokens } from '../infra/hsm/tokens';
 import { pkiBaseUrl } from '../infra/config';
 import { loadPlatformSigningKey } from '../infra/pki/platform';
 import { activityInterceptors } from '../activities/failure-interceptor';
+import { logContextInterceptors } from '../activities/log-context';
+import { logger } from '../infra/observability/logger';
 import { connectWorkerContext, type WorkerContext } from './connect';
 import { startAuditHeadSigning } from '../infra/audit/head-signing';
 import { assertSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
@@ -27,7 +29,8 @@ export async function createHsmWorker(ctx: WorkerContext, tokens: Pick<WorkerTok
       policy: { validityYears: ctx.config.pki.sealCertificateValidityYears, pkiBaseUrl: pkiBaseUrl(ctx.config), policyOid: ctx.config.pki.sealCertificatePolicyOid },
       crlNextUpdateHours: ctx.config.pki.crlNextUpdateHours,
     }),
-    interceptors: { activity: [activityInterceptors] }, // domain errors are not retried; long activities heartbeat
+    // Lines carry the request, workflow and case; domain errors are not retried; long activities heartbeat.
+    interceptors: { activity: [logContextInterceptors, activityInterceptors] },
   });
 }
 
@@ -51,7 +54,7 @@ if (require.main === module) {
       await ctx.close();
     }
   })().catch((e) => {
-    console.error(e);
+    logger.fatal({ err: e }, 'HSM worker stopped');
     process.exit(1);
   });
 }

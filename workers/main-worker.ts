@@ -2,6 +2,9 @@
 import { Worker } from '@temporalio/worker';
 import { createDbActivities } from '../activities';
 import { activityInterceptors } from '../activities/failure-interceptor';
+import { logContextInterceptors } from '../activities/log-context';
+import { logger } from '../infra/observability/logger';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-interceptors';
 import { connectWorkerContext, type WorkerContext } from './connect';
 import { loadConfig } from '../infra/config';
 
@@ -16,7 +19,8 @@ export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundl
     taskQueue: ctx.config.temporal.taskQueues.main,
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
-    interceptors: { activity: [activityInterceptors] }, // domain errors are not retried; long activities heartbeat
+    // Lines carry the request, workflow and case; domain errors are not retried; long activities heartbeat.
+    interceptors: { activity: [logContextInterceptors, activityInterceptors], workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
     // A task for a workflow cached on a worker that died waits this long on its sticky queue before any worker
     // may take it (default 10 s); a live worker takes it in milliseconds.
     stickyQueueScheduleToStartTimeout: '3 seconds',
@@ -35,7 +39,7 @@ if (require.main === module) {
       await ctx.close();
     }
   })().catch((e) => {
-    console.error(e);
+    logger.fatal({ err: e }, 'main worker stopped');
     process.exit(1);
   });
 }

@@ -12,6 +12,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db';
 import { auditContext, type AuditRequestContext } from './context';
 import { appendAudit } from './log';
+import { logger } from '../observability/logger';
 
 type TargetType = 'case' | 'task' | 'seal' | 'material' | 'maker' | 'holder' | 'statement' | 'password_reset_link' | 'audit' | 'user' | 'account_setup_link';
 
@@ -140,7 +141,7 @@ export function auditTrail(db: Db): RequestHandler {
       if (ended || !(isChange || status === 401 || status === 403) || (status < 400 && ctx.effectRecordedElsewhere)) return end(...args);
       ended = true;
       void record(db, req, res, ctx, body)
-        .catch((e) => console.error('audit: could not record', req.method, normalisePath(req.path), e))
+        .catch((e) => logger.error({ err: e, method: req.method, path: normalisePath(req.path) }, 'audit: could not record'))
         .finally(() => end(...args));
       return res;
     }) as Response['end'];

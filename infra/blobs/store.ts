@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { BlobCorruptedError } from './errors';
 import type { BlobSource } from './spool';
+import { logger } from '../observability/logger';
 
 export interface PutResult {
   sha256: string;
@@ -31,11 +32,11 @@ export interface BlobStoreHooks {
 
 /** Logs, reports (a failing report never hides the corruption) and returns the error to throw. */
 export async function reportCorruption(hooks: BlobStoreHooks, e: BlobCorruptedError): Promise<BlobCorruptedError> {
-  console.error(`blobs: ${e.message}`);
+  logger.error({ store: e.store, sha256: e.sha256 }, `blobs: ${e.message}`);
   try {
     await hooks.onCorrupted?.(e);
   } catch (reportError) {
-    console.error('blobs: could not report the corruption', reportError);
+    logger.error({ err: reportError }, 'blobs: could not report the corruption');
   }
   return e;
 }

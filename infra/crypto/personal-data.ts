@@ -10,6 +10,7 @@ import type { Hsm } from '../hsm/hsm';
 import { appendAudit } from '../audit/log';
 import { BLOB_CHUNK_BYTES, BLOB_MAGIC, decryptChunks, encryptChunks, isChunkedBlob } from './stream';
 import { PersonalDataIntegrityError, placeAad, type Place } from './place';
+import { logger } from '../observability/logger';
 
 export { materialPlace, type Place, PersonalDataIntegrityError, placeName } from './place';
 export { BLOB_CHUNK_BYTES, encryptedBlobSize } from './stream';
@@ -153,11 +154,11 @@ export class PersonalData {
   /** A value that does not authenticate at its place: logged and audited, then refused (never misread). */
   private async refuse(place: Place, reason: string): Promise<PersonalDataIntegrityError> {
     const e = new PersonalDataIntegrityError(place, reason);
-    console.error(`personal data: ${e.message}`);
+    logger.error({ table: place.table, column: place.column, row: place.row }, `personal data: ${e.message}`);
     try {
       await appendAudit(this.db, { action: 'personal_data.integrity_failure', outcome: 'error', targetType: place.table, targetId: place.row ?? null, details: { table: place.table, column: place.column, reason } });
     } catch (err) {
-      console.error('personal data: could not audit the refusal', err); // must not hide the refusal itself
+      logger.error({ err }, 'personal data: could not audit the refusal'); // must not hide the refusal itself
     }
     return e;
   }

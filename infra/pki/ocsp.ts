@@ -41,6 +41,7 @@ import { toDerEcdsaSignature, type Hsm } from '../hsm/hsm';
 import { crlReasonCode, DEFAULT_NEXT_UPDATE_HOURS, wholeSeconds } from './crl';
 import { OcspStatusCache, type CachedStatus } from './ocsp-cache';
 import * as x509 from './x509';
+import { logger } from '../observability/logger';
 
 /** Hash algorithms accepted in a CertID (RFC 6960 mandates SHA-1 support; SHA-2 is what newer clients send). */
 const CERT_ID_HASHES: Record<string, string> = {
@@ -439,7 +440,7 @@ export async function answerOcsp(hsm: Hsm, db: Db, requestDer: Uint8Array, opts:
   try {
     return await respond(hsm, db, request, opts, cacheKey);
   } catch (e) {
-    console.error('OCSP responder:', e instanceof Error ? e.message : e);
+    logger.error({ err: e }, 'OCSP responder failed');
     return INTERNAL_ERROR_RESPONSE;
   }
 }

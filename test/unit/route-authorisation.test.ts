@@ -78,6 +78,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/seals/:id/password/reset-requests': r('holder', 'holder'),
   'POST /api/password-reset/:token': pub,
   'GET /api/users': r('city', 'admin'),
+  'GET /metrics': r('city', 'admin'), // Prometheus scrapes with an administrator's token
   'POST /api/users': r('city', 'admin'),
   'POST /api/users/:id/disable': r('city', 'admin'),
   'POST /api/account-setup/:token': pub,

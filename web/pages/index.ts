@@ -21,6 +21,8 @@ import { auditPages } from './audit';
 import { videoPages } from './video';
 import { verificationPages } from './verification';
 import { HOME, page } from './guards';
+import { logger } from '../../infra/observability/logger';
+import { routeOf } from '../request-context'; // the pattern: a path may hold a one-time link's token
 
 export { HOME, page, publicPage } from './guards';
 
@@ -50,7 +52,7 @@ const pageErrors: ErrorRequestHandler = (err, req, res, next) => {
     return renderPage(req, res, 'error', { title: '503', errorPage: true, status: 503, alert: { zh: `${name.zh}暂时无法访问，请稍后重试`, en: `${name.en} is unreachable; please try again shortly` } }, 503);
   }
   const ref = randomUUID().slice(0, 8);
-  console.error(`[web page ${ref}] ${req.method} ${req.path}`, err);
+  logger.error({ err, reference: ref, method: req.method, route: routeOf(req) }, `web page failed (reference ${ref})`);
   renderPage(req, res, 'error', { title: '500', errorPage: true, status: 500, reference: ref, alert: { zh: `服务器内部错误（参考号 ${ref}），请稍后重试或联系管理员`, en: `Internal server error (reference ${ref}); try again later or contact the administrator` } }, 500);
 };
 
