@@ -1,7 +1,7 @@
 // National formats (issue 13): SM2/SM3 in the software module with keys wrapped by a real SoftHSM2 token,
 // checked by OpenSSL; GB/T 38540 seals and signatures checked by ofdrw (one JVM for the whole file).
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,11 @@ import { Hsm } from '../../infra/hsm/hsm';
 import { ensureSoftHsmToken, setSoftHsmConf } from '../../infra/hsm/softhsm-token';
 import { Sm2Module, SM2_WRAPPING_KEY_LABEL } from '../../infra/hsm/sm2-module';
 import { sm2Verify } from '../../infra/gm/sm2';
+import { certificateSpki, sm2CertificateSignedBy } from '../../infra/gm/sm2-certificates';
+import { createSealMaker, makeNationalSeal, signWithNationalSeal, type NationalSeal, type SealMaker } from '../../infra/gm/national-seal';
+import { checkSesSignature, readSeal, SES_SEAL_TYPE } from '../../infra/gm/ses';
+import { renderImprint } from '../../infra/imprint';
+import { OfdrwChecker } from '../helpers/ofdrw-checker';
 
 const run = promisify(execFile);
 const TOKEN = 'eseal-gm-test';
@@ -23,8 +28,10 @@ describe('national formats', () => {
   let modulePath: string;
   let previousConf: string | undefined;
   let sm2: Sm2Module;
+  let ofdrw: OfdrwChecker;
 
   beforeAll(async () => {
+    ofdrw = await OfdrwChecker.start(); // one JVM for the file, started while the token is made
     dir = await mkdtemp(path.join(os.tmpdir(), 'eseal-gm-test-'));
     previousConf = setSoftHsmConf(undefined);
     ({ modulePath } = await ensureSoftHsmToken({ dataDir: dir, label: TOKEN, soPin: '87654321', userPin: PIN }));
@@ -33,6 +40,7 @@ describe('national formats', () => {
   });
 
   afterAll(async () => {
+    ofdrw?.stop();
     await hsm?.close();
     setSoftHsmConf(previousConf);
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -101,5 +109,95 @@ describe('national formats', () => {
     } finally {
       lib.C_CloseSession(s);
     }
+  });
+
+  describe('GB/T 38540 seals and signatures', () => {
+    let maker: SealMaker;
+    let seal: NationalSeal;
+    const file = (name: string) => path.join(dir, name);
+    const validStart = new Date('2026-12-01T00:00:00Z');
+    const validEnd = new Date('2031-12-01T00:00:00Z');
+
+    beforeAll(async () => {
+      maker = await createSealMaker(sm2, [{ C: ['CN'] }, { O: ['北京市电子印章管理平台'] }, { CN: ['北京市电子印章制章者 SM2'] }], { from: validStart, to: validEnd });
+      const imprint = renderImprint({ holderName: '北京示范科技有限公司', sealKind: 'legal_name', sealCode: '1101080000001' });
+      seal = await makeNationalSeal(sm2, maker, {
+        subject: [{ C: ['CN'] }, { O: ['北京示范科技有限公司'] }, { CN: ['北京示范科技有限公司 公章'] }],
+        content: {
+          esId: '1101080000001',
+          type: SES_SEAL_TYPE.organisation,
+          name: '北京示范科技有限公司',
+          createdAt: new Date(),
+          validStart,
+          validEnd,
+          picture: { type: 'PNG', data: imprint.png, widthMm: 42, heightMm: 42 },
+        },
+      });
+    });
+
+    it('GB/T 38540: our SESeal (v4) is read by ofdrw, with the imprint, validity, holder certificate and a valid maker signature; a tampered seal is refused', async () => {
+      await writeFile(file('ours.esl'), seal.seal);
+      const read = await ofdrw.run('seal', file('ours.esl'));
+      expect(read).toMatchObject({
+        ok: true,
+        makerSignatureValid: true,
+        version: 4,
+        esId: '1101080000001',
+        name: '北京示范科技有限公司',
+        type: 1,
+        certificates: 1,
+        pictureType: 'PNG',
+        widthMm: 42,
+        heightMm: 42,
+        validStart: '20261201000000Z',
+        validEnd: '20311201000000Z',
+      });
+      expect(read.maker).toContain('北京市电子印章制章者 SM2');
+      // The holder's certificate is an SM2 certificate issued by the maker.
+      expect(sm2CertificateSignedBy(seal.certificate, certificateSpki(maker.certificate))).toBe(true);
+      // One byte of the seal's name changed (UTF-8 of 京 → another character): the maker's signature fails.
+      const tampered = Buffer.from(seal.seal);
+      const at = tampered.indexOf(Buffer.from('北京示范科技有限公司'));
+      tampered[at + 5] ^= 0x01;
+      await writeFile(file('tampered.esl'), tampered);
+      expect(await ofdrw.run('seal', file('tampered.esl'))).toMatchObject({ ok: false, makerSignatureValid: false });
+      expect(readSeal(tampered).makerSignatureValid).toBe(false);
+    });
+
+    it('GB/T 38540: an SES_Signature over a document hash made by our seal is valid for ofdrw (and the seal maker check), and not for other data', async () => {
+      const data = Buffer.from('<ofd:Signature>…</ofd:Signature>');
+      const signature = await signWithNationalSeal(sm2, seal, data, '/Doc_0/Signs/Sign_0/Signature.xml');
+      await writeFile(file('ours.ses'), signature);
+      await writeFile(file('data'), data);
+      await writeFile(file('other'), Buffer.concat([data, Buffer.from(' ')]));
+      expect(await ofdrw.run('signature', file('ours.ses'), file('data'))).toMatchObject({ ok: true, ofdrw: 'valid', sealMakerSignatureValid: true, signerInSeal: true, esId: '1101080000001' });
+      const other = await ofdrw.run('signature', file('ours.ses'), file('other'));
+      expect(other.ok).toBe(false);
+      expect(other.ofdrw).toMatch(/InvalidSignedValueException/);
+      expect(checkSesSignature(signature, data)).toMatchObject({ valid: true, propertyInfo: '/Doc_0/Signs/Sign_0/Signature.xml' });
+    });
+
+    it('GB/T 38540: a seal and a signature made by another system (ofdrw, its own SM2 keys) are read and verified by ours; tampering is found', async () => {
+      const picture = renderImprint({ holderName: '外省示范有限公司', sealKind: 'legal_name', sealCode: '3301080000009' }).png;
+      await writeFile(file('other.png'), picture);
+      expect(await ofdrw.run('make-seal', file('other-platform'), '外省示范有限公司', file('other.png'))).toMatchObject({ ok: true });
+      const theirs = readSeal(await readFile(file('other-platform/seal.esl')));
+      expect(theirs).toMatchObject({ version: 4, vid: 'OFDRW-OTHER', name: '外省示范有限公司', type: 1, makerSignatureValid: true });
+      expect(theirs.picture).toMatchObject({ type: 'PNG', widthMm: 40, heightMm: 40 });
+      expect(theirs.picture.data.equals(picture)).toBe(true);
+      expect(theirs.signerCertificates).toHaveLength(1);
+      expect(theirs.signerCertificates[0].equals(await readFile(file('other-platform/user.cer')))).toBe(true);
+
+      const data = Buffer.from('另一系统签署的文件');
+      await writeFile(file('their-data'), data);
+      expect(await ofdrw.run('make-signature', file('other-platform'), file('their-data'), file('theirs.ses'))).toMatchObject({ ok: true });
+      const signature = await readFile(file('theirs.ses'));
+      const check = checkSesSignature(signature, data);
+      expect(check).toMatchObject({ valid: true, checks: { signatureValid: true, sealMakerSignatureValid: true, signerInSeal: true, withinSealValidity: true, dataHashMatches: true } });
+      expect(checkSesSignature(signature, Buffer.from('另一份文件')).checks.dataHashMatches).toBe(false);
+      const tampered = Buffer.from(signature);
+      tampered[tampered.length - 5] ^= 0x01; // inside the signer's signature value
+      expect(checkSesSignature(tampered, data)).toMatchObject({ valid: false, checks: { signatureValid: false } });
+    });
   });
 });
