@@ -111,6 +111,8 @@ export async function makeSesSignature(p: {
 
 export interface SesSignatureCheck {
   seal: ReadSeal;
+  /** The SESeal's DER as carried in the signature. */
+  sealDer: Buffer;
   signerCertificate: Buffer;
   signedAt: Date;
   propertyInfo: string;
@@ -145,5 +147,5 @@ export function checkSesSignature(der: Buffer, signedData?: Buffer): SesSignatur
     dataHashMatches: signedData ? sm3(signedData).equals(dataHash) : null,
   };
   const valid = Object.values(checks).every((c) => c !== false);
-  return { seal, signerCertificate, signedAt: tbs.timeInfo, propertyInfo: tbs.propertyInfo, dataHash, checks, valid };
+  return { seal, sealDer: Buffer.from(tbs.eseal), signerCertificate, signedAt: tbs.timeInfo, propertyInfo: tbs.propertyInfo, dataHash, checks, valid };
 }

@@ -14,6 +14,8 @@ import { certificateSpki, sm2CertificateSignedBy } from '../../infra/gm/sm2-cert
 import { createSealMaker, makeNationalSeal, signWithNationalSeal, type NationalSeal, type SealMaker } from '../../infra/gm/national-seal';
 import { checkSesSignature, readSeal, SES_SEAL_TYPE } from '../../infra/gm/ses';
 import { renderImprint } from '../../infra/imprint';
+import { checkOfdSignatures, signOfd } from '../../infra/gm/ofd';
+import { zipSync, unzipSync } from 'fflate';
 import { OfdrwChecker } from '../helpers/ofdrw-checker';
 
 const run = promisify(execFile);
@@ -199,5 +201,54 @@ describe('national formats', () => {
       tampered[tampered.length - 5] ^= 0x01; // inside the signer's signature value
       expect(checkSesSignature(tampered, data)).toMatchObject({ valid: false, checks: { signatureValid: false } });
     });
+  
+    it('GB/T 33190: an OFD signed twice with our seal passes ofdrw\'s OFDValidator and ours; a changed page fails both', async () => {
+      const ofd = minimalOfd('北京市电子印章 OFD 签章测试');
+      const sign = (doc: Buffer, xMm: number) =>
+        signOfd({
+          ofd: doc,
+          seal: seal.seal,
+          stamp: { page: 1, xMm, yMm: 200, sizeMm: 42 },
+          time: new Date(),
+          provider: { name: 'eseal-test', company: 'test', version: '1' },
+          signSes: (xml, where) => signWithNationalSeal(sm2, seal, xml, where),
+        });
+      const once = await sign(ofd, 60);
+      const twice = await sign(once, 150);
+      await writeFile(file('signed.ofd'), twice);
+      expect(await ofdrw.run('verify-ofd', file('signed.ofd'))).toMatchObject({ ok: true, ofdrw: 'valid', signatures: 2, sealMakerSignaturesValid: true });
+      const ours = checkOfdSignatures(twice);
+      expect(ours).toHaveLength(2);
+      for (const s of ours) expect(s).toMatchObject({ filesIntact: true, sealMatches: true, ses: { valid: true }, stamp: { pageRef: '1' } });
+      // The first signature does not cover the second's files; the second covers everything before it.
+      expect(ours[0].uncoveredFiles.sort()).toEqual(['/Doc_0/Signs/Sign_1/Seal.esl', '/Doc_0/Signs/Sign_1/Signature.xml', '/Doc_0/Signs/Sign_1/SignedValue.dat']);
+      expect(ours[1].uncoveredFiles).toEqual([]);
+
+      const files = unzipSync(new Uint8Array(twice));
+      files['Doc_0/Pages/Page_0/Content.xml'] = new Uint8Array(Buffer.from(Buffer.from(files['Doc_0/Pages/Page_0/Content.xml']).toString('utf8').replace('测试', '篡改')));
+      await writeFile(file('changed.ofd'), Buffer.from(zipSync(files)));
+      const changed = await ofdrw.run('verify-ofd', file('changed.ofd'));
+      expect(changed.ok).toBe(false);
+      expect(changed.ofdrw).toMatch(/FileIntegrityException/);
+      expect(checkOfdSignatures(Buffer.from(zipSync(files))).map((s) => s.alteredFiles)).toEqual([['/Doc_0/Pages/Page_0/Content.xml'], ['/Doc_0/Pages/Page_0/Content.xml']]);
+    });
   });
 });
+
+/** The smallest OFD document ofdrw reads: one A4 page with one line of text. */
+function minimalOfd(line: string): Buffer {
+  const ns = 'xmlns:ofd="http://www.ofdspec.org/2016"';
+  const xml = (s: string) => new Uint8Array(Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${s}`));
+  return Buffer.from(
+    zipSync({
+      'OFD.xml': xml(`<ofd:OFD ${ns} Version="1.1" DocType="OFD"><ofd:DocBody><ofd:DocInfo><ofd:DocID>0c7d6bb5f2f54d21a1a3e1c0b2f5a001</ofd:DocID><ofd:Creator>eseal-test</ofd:Creator></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>`),
+      'Doc_0/Document.xml': xml(
+        `<ofd:Document ${ns}><ofd:CommonData><ofd:MaxUnitID>4</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData><ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>`,
+      ),
+      'Doc_0/PublicRes.xml': xml(`<ofd:Res ${ns} BaseLoc="Res"><ofd:Fonts><ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>`),
+      'Doc_0/Pages/Page_0/Content.xml': xml(
+        `<ofd:Page ${ns}><ofd:Content><ofd:Layer ID="3"><ofd:TextObject ID="4" Boundary="20 20 170 10" Font="2" Size="5"><ofd:TextCode X="0" Y="5">${line}</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>`,
+      ),
+    }),
+  );
+}

@@ -62,6 +62,8 @@ import org.ofdrw.sign.verify.container.SESV4ValidateContainer;
  *   make-seal    &lt;dir&gt; &lt;name&gt; &lt;picture.png&gt;       a foreign platform: SM2 maker and holder keys and
  *                                                certificates, the SESeal, written into dir
  *   make-signature &lt;dir&gt; &lt;data&gt; &lt;out&gt;            an SES_Signature over SM3(data) with dir's seal and key
+ *   verify-ofd   &lt;file.ofd&gt;                       ofdrw's OFDValidator (files' SM3 digests, seal match, SES
+ *                                                signature over Signature.xml), plus each seal's maker signature
  */
 public final class OfdrwChecker {
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
@@ -79,6 +81,7 @@ public final class OfdrwChecker {
                     case "seal" -> out.println(seal(Files.readAllBytes(Paths.get(a[1]))));
                     case "signature" -> out.println(signature(Files.readAllBytes(Paths.get(a[1])), Files.readAllBytes(Paths.get(a[2]))));
                     case "make-seal" -> out.println(makeSeal(Paths.get(a[1]), a[2], Files.readAllBytes(Paths.get(a[3]))));
+                    case "verify-ofd" -> out.println(verifyOfd(Paths.get(a[1])));
                     case "make-signature" -> out.println(makeSignature(Paths.get(a[1]), Files.readAllBytes(Paths.get(a[2])), Paths.get(a[3])));
                     default -> out.println(fail("unknown command " + a[0]));
                 }
@@ -133,6 +136,32 @@ public final class OfdrwChecker {
         boolean ok = "valid".equals(ofdrw) && makerOk && signerInSeal;
         return "{\"ok\":" + ok + ",\"ofdrw\":" + str(ofdrw) + ",\"sealMakerSignatureValid\":" + makerOk
                 + ",\"signerInSeal\":" + signerInSeal + ",\"esId\":" + str(seal.geteSealInfo().getEsID().getString()) + "}";
+    }
+
+    private static String verifyOfd(Path ofd) throws Exception {
+        String ofdrw = "valid";
+        try (org.ofdrw.reader.OFDReader reader = new org.ofdrw.reader.OFDReader(ofd);
+             org.ofdrw.sign.verify.OFDValidator validator = new org.ofdrw.sign.verify.OFDValidator(reader)) {
+            validator.setValidator(new SESV4ValidateContainer());
+            validator.exeValidate();
+        } catch (Exception e) {
+            ofdrw = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        // ofdrw does not check the seal maker's signature: every SignedValue.dat's seal, here.
+        int signatures = 0;
+        boolean makersOk = true;
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(ofd.toFile())) {
+            for (java.util.Enumeration<? extends java.util.zip.ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
+                java.util.zip.ZipEntry entry = e.nextElement();
+                if (!entry.getName().endsWith("/SignedValue.dat")) continue;
+                signatures++;
+                SESeal seal = SES_Signature.getInstance(zip.getInputStream(entry).readAllBytes()).getToSign().getEseal();
+                X509Certificate maker = cert(seal.getCert().getOctets());
+                makersOk &= verify(seal.getSignAlgID().getId(), maker, seal.geteSealInfo().getEncoded("DER"), seal.getSignedValue().getOctets());
+            }
+        }
+        boolean ok = "valid".equals(ofdrw) && signatures > 0 && makersOk;
+        return "{\"ok\":" + ok + ",\"ofdrw\":" + str(ofdrw) + ",\"signatures\":" + signatures + ",\"sealMakerSignaturesValid\":" + makersOk + "}";
     }
 
     private static String makeSeal(Path dir, String name, byte[] picture) throws Exception {
