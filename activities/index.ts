@@ -15,6 +15,7 @@ import { createRetentionDbActivities } from './retention';
 import { createCorrectionActivities } from './corrections';
 import { createSealChangeDbActivities, createSealChangeHsmActivities } from './seal-changes';
 import { createSealSigningHsmActivities, createSealUseRegisterActivities } from './seal-signing';
+import { createNationalSealHsmActivities } from './national-seal';
 
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
   return {
@@ -40,6 +41,7 @@ export function createHsmActivities(deps: { hsm: Hsm; db: Db; platformKey: Platf
     ...createAuditHeadSigning(deps.hsm, deps.db),
     ...createSealChangeHsmActivities(deps),
     ...createSealSigningHsmActivities(deps),
+    ...createNationalSealHsmActivities(deps),
   };
 }
 

@@ -4,6 +4,7 @@
 // lists it in Signatures.xml and, on the first signature, names Signatures.xml in OFD.xml. Files are read
 // and written with fflate, XML with @xmldom/xmldom. Signatures.xml is the one file a later signature may
 // change, so no signature covers it.
+import { createHash } from 'node:crypto';
 import { DOMParser, XMLSerializer, type Document as XmlDocument, type Element } from '@xmldom/xmldom';
 import { unzipSync, zipSync } from 'fflate';
 import { checkSesSignature, sm3, type SesSignatureCheck } from './ses';
@@ -99,9 +100,9 @@ function firstDocument(files: Files) {
 export interface OfdStamp {
   /** Page number from 1. */
   page: number;
-  /** Centre of the imprint, in mm from the page's left and top edges (OFD's coordinate system). */
-  xMm: number;
-  yMm: number;
+  /** Centre of the imprint, in mm from the page's left and top edges (OFD's coordinate system); default lower right. */
+  xMm?: number | null;
+  yMm?: number | null;
   sizeMm: number;
 }
 
@@ -131,8 +132,10 @@ export async function signOfd(p: {
     .split(/\s+/)
     .map(Number);
   const [pageW, pageH] = box.length === 4 && box.every(Number.isFinite) ? [box[2], box[3]] : [210, 297];
-  if (p.stamp.xMm > pageW) throw new OfdError('x', `超出页面（最大 ${pageW}）`, `is outside the page (at most ${pageW})`, pageW);
-  if (p.stamp.yMm > pageH) throw new OfdError('y', `超出页面（最大 ${pageH}）`, `is outside the page (at most ${pageH})`, pageH);
+  const x = p.stamp.xMm ?? Math.max(0, pageW - p.stamp.sizeMm);
+  const y = p.stamp.yMm ?? Math.max(0, pageH - 1.5 * p.stamp.sizeMm);
+  if (x > pageW) throw new OfdError('x', `超出页面（最大 ${pageW}）`, `is outside the page (at most ${pageW})`, pageW);
+  if (y > pageH) throw new OfdError('y', `超出页面（最大 ${pageH}）`, `is outside the page (at most ${pageH})`, pageH);
 
   // Signatures.xml: named in OFD.xml on the first signature.
   let signaturesPath: string;
@@ -172,7 +175,7 @@ export async function signOfd(p: {
     add(sig, ref, 'CheckValue', {}, sm3(Buffer.from(files[path])).toString('base64'));
   }
   const half = p.stamp.sizeMm / 2;
-  add(sig, info, 'StampAnnot', { ID: '1', PageRef: pageId, Boundary: [p.stamp.xMm - half, p.stamp.yMm - half, p.stamp.sizeMm, p.stamp.sizeMm].map(mm).join(' ') });
+  add(sig, info, 'StampAnnot', { ID: '1', PageRef: pageId, Boundary: [x - half, y - half, p.stamp.sizeMm, p.stamp.sizeMm].map(mm).join(' ') });
   const sealEl = add(sig, info, 'Seal');
   add(sig, sealEl, 'BaseLoc', {}, `/${signDir}/Seal.esl`);
   add(sig, sig.documentElement!, 'SignedValue', {}, `/${signDir}/SignedValue.dat`);
@@ -194,6 +197,8 @@ export async function signOfd(p: {
 export interface OfdSignatureCheck {
   id: string;
   signaturePath: string;
+  /** SHA-256 of Signature.xml (what the SES_Signature covers; the use register keeps it). */
+  signatureXmlSha256: string | null;
   /** Every referenced file present with its SM3 digest; the names of those that are not. */
   filesIntact: boolean;
   alteredFiles: string[];
@@ -216,9 +221,10 @@ export function checkOfdSignatures(ofd: Buffer): OfdSignatureCheck[] {
   const list = parseXml(files, signaturesPath).documentElement!;
   return children(list, 'Signature').map((entry) => {
     const signaturePath = resolveLoc(entry.getAttribute('BaseLoc') ?? '', signaturesPath);
-    const result: OfdSignatureCheck = { id: entry.getAttribute('ID') ?? '', signaturePath, filesIntact: false, alteredFiles: [], uncoveredFiles: [], sealMatches: null, ses: null, stamp: null };
+    const result: OfdSignatureCheck = { id: entry.getAttribute('ID') ?? '', signaturePath, signatureXmlSha256: null, filesIntact: false, alteredFiles: [], uncoveredFiles: [], sealMatches: null, ses: null, stamp: null };
     try {
       const sig = parseXml(files, signaturePath).documentElement!;
+      result.signatureXmlSha256 = createHash('sha256').update(files[signaturePath]).digest('hex');
       const info = child(sig, 'SignedInfo');
       const refs = info && child(info, 'References');
       const method = refs?.getAttribute('CheckMethod') ?? '';

@@ -114,6 +114,8 @@ export interface SesSignatureCheck {
   /** The SESeal's DER as carried in the signature. */
   sealDer: Buffer;
   signerCertificate: Buffer;
+  /** The signer's SM2 signature value (DER), as the use register identifies it by its SHA-256. */
+  signatureValue: Buffer;
   signedAt: Date;
   propertyInfo: string;
   dataHash: Buffer;
@@ -147,5 +149,5 @@ export function checkSesSignature(der: Buffer, signedData?: Buffer): SesSignatur
     dataHashMatches: signedData ? sm3(signedData).equals(dataHash) : null,
   };
   const valid = Object.values(checks).every((c) => c !== false);
-  return { seal, sealDer: Buffer.from(tbs.eseal), signerCertificate, signedAt: tbs.timeInfo, propertyInfo: tbs.propertyInfo, dataHash, checks, valid };
+  return { seal, sealDer: Buffer.from(tbs.eseal), signerCertificate, signatureValue: Buffer.from(sig.signature), signedAt: tbs.timeInfo, propertyInfo: tbs.propertyInfo, dataHash, checks, valid };
 }

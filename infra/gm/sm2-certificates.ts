@@ -99,3 +99,8 @@ export function sm2CertificateSignedBy(certDer: Buffer, issuerSpki: Buffer): boo
   if (raw.signatureAlgorithm.algorithm !== OID_SM2_WITH_SM3) return false;
   return sm2Verify(issuerSpki, Buffer.from(raw.tbsCertificate), Buffer.from(raw.signatureValue));
 }
+
+/** A certificate's serial number, lower-case hex (as `seals.certificate_serial` keeps X.509 serials). */
+export function certificateSerialHex(certDer: Buffer): string {
+  return Buffer.from(AsnConvert.parse(certDer, Certificate).tbsCertificate.serialNumber).toString('hex');
+}

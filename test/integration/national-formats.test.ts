@@ -200,6 +200,12 @@ describe('national formats', () => {
       const tampered = Buffer.from(signature);
       tampered[tampered.length - 5] ^= 0x01; // inside the signer's signature value
       expect(checkSesSignature(tampered, data)).toMatchObject({ valid: false, checks: { signatureValid: false } });
+
+      // ofdrw's own OFD signer with that seal: our OFD reader checks its files and signature.
+      await writeFile(file('plain.ofd'), minimalOfd('另一系统的 OFD 文件'));
+      expect(await ofdrw.run('sign-ofd', file('other-platform'), file('plain.ofd'), file('their-signed.ofd'))).toMatchObject({ ok: true });
+      const [theirOfd] = checkOfdSignatures(await readFile(file('their-signed.ofd')));
+      expect(theirOfd).toMatchObject({ filesIntact: true, sealMatches: true, ses: { valid: true, seal: { vid: 'OFDRW-OTHER' } } });
     });
   
     it('GB/T 33190: an OFD signed twice with our seal passes ofdrw\'s OFDValidator and ours; a changed page fails both', async () => {

@@ -12,7 +12,7 @@ const attachment = (name: string) => `attachment; filename="${name.replace(/[^\x
 
 export function signingRoutes(deps: SigningDeps): Router {
   const r = Router();
-  // multipart: file, id_number (the keeper), password, purpose, document_type, format (cms | pades)
+  // multipart: file, id_number (the keeper), password, purpose, document_type, format (cms | pades | ofd)
   r.post('/api/seals/:id/signatures', requireRole('holder'), async (req, res) => {
     const { fields, file } = await readUpload(req, { maxBytes: SIGN_MAX_BYTES, fileField: 'file' });
     const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields, file });

@@ -62,6 +62,7 @@ import org.ofdrw.sign.verify.container.SESV4ValidateContainer;
  *   make-seal    &lt;dir&gt; &lt;name&gt; &lt;picture.png&gt;       a foreign platform: SM2 maker and holder keys and
  *                                                certificates, the SESeal, written into dir
  *   make-signature &lt;dir&gt; &lt;data&gt; &lt;out&gt;            an SES_Signature over SM3(data) with dir's seal and key
+ *   sign-ofd     &lt;dir&gt; &lt;in.ofd&gt; &lt;out.ofd&gt;          ofdrw's OFDSigner signs an OFD with dir's seal and key
  *   verify-ofd   &lt;file.ofd&gt;                       ofdrw's OFDValidator (files' SM3 digests, seal match, SES
  *                                                signature over Signature.xml), plus each seal's maker signature
  */
@@ -81,6 +82,7 @@ public final class OfdrwChecker {
                     case "seal" -> out.println(seal(Files.readAllBytes(Paths.get(a[1]))));
                     case "signature" -> out.println(signature(Files.readAllBytes(Paths.get(a[1])), Files.readAllBytes(Paths.get(a[2]))));
                     case "make-seal" -> out.println(makeSeal(Paths.get(a[1]), a[2], Files.readAllBytes(Paths.get(a[3]))));
+                    case "sign-ofd" -> out.println(signOfd(Paths.get(a[1]), Paths.get(a[2]), Paths.get(a[3])));
                     case "verify-ofd" -> out.println(verifyOfd(Paths.get(a[1])));
                     case "make-signature" -> out.println(makeSignature(Paths.get(a[1]), Files.readAllBytes(Paths.get(a[2])), Paths.get(a[3])));
                     default -> out.println(fail("unknown command " + a[0]));
@@ -136,6 +138,20 @@ public final class OfdrwChecker {
         boolean ok = "valid".equals(ofdrw) && makerOk && signerInSeal;
         return "{\"ok\":" + ok + ",\"ofdrw\":" + str(ofdrw) + ",\"sealMakerSignatureValid\":" + makerOk
                 + ",\"signerInSeal\":" + signerInSeal + ",\"esId\":" + str(seal.geteSealInfo().getEsID().getString()) + "}";
+    }
+
+    private static String signOfd(Path dir, Path in, Path out) throws Exception {
+        SESeal seal = SESeal.getInstance(Files.readAllBytes(dir.resolve("seal.esl")));
+        X509Certificate user = cert(Files.readAllBytes(dir.resolve("user.cer")));
+        PrivateKey key = KeyFactory.getInstance("EC", BC).generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(dir.resolve("user.p8"))));
+        try (org.ofdrw.reader.OFDReader reader = new org.ofdrw.reader.OFDReader(in);
+             org.ofdrw.sign.OFDSigner signer = new org.ofdrw.sign.OFDSigner(reader, out)) {
+            signer.setSignMode(org.ofdrw.sign.SignMode.ContinueSign);
+            signer.setSignContainer(new org.ofdrw.sign.signContainer.SESV4Container(key, seal, user));
+            signer.addApPos(new org.ofdrw.sign.stamppos.NormalStampPos(1, 100, 150, 40, 40));
+            signer.exeSign();
+        }
+        return "{\"ok\":true}";
     }
 
     private static String verifyOfd(Path ofd) throws Exception {
