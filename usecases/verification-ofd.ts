@@ -28,6 +28,15 @@ const view = (der: Buffer): CertificateView => {
   };
 };
 
+/** Another system's certificate is hostile input: its subject, or a placeholder when it cannot be read. */
+function subjectOf(der: Buffer): string {
+  try {
+    return new X509Certificate(der).subject.replace(/\n/g, ', ');
+  } catch {
+    return '?';
+  }
+}
+
 /** Every seal signature of an OFD package, judged; the file field is named when it is no readable OFD. */
 export async function judgeOfdSignatures(db: Db, ofd: Buffer, field: FieldRef, now: Date): Promise<SignatureReport[]> {
   let found: OfdSignatureCheck[];
@@ -95,9 +104,10 @@ async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertifica
     : undefined;
   const chainOk = !!seal && Buffer.from(seal.certificate_der).equals(signer) && sm2CertificateSignedBy(signer, certificateSpki(makerCertificate!));
   if (!ourMaker) {
+    const makerName = subjectOf(ses.seal.makerCertificate);
     messages.push({
-      zh: `此电子印章由其他电子印章系统制作（制章者：${view(ses.seal.makerCertificate).subject}），本平台尚未将该系统列为互认平台`,
-      en: `This seal was made by another e-seal system (maker: ${view(ses.seal.makerCertificate).subject}), which this platform does not yet recognise`,
+      zh: `此电子印章由其他电子印章系统制作（制章者：${makerName}），本平台尚未将该系统列为互认平台`,
+      en: `This seal was made by another e-seal system (maker: ${makerName}), which this platform does not yet recognise`,
     });
   } else if (!chainOk) {
     messages.push({ zh: '签章者证书不是本平台为印章签发的', en: "The signer's certificate was not issued by this platform for a seal" });
