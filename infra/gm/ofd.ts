@@ -89,6 +89,7 @@ const mm = (n: number) => String(Math.round(n * 100) / 100);
 
 /** The first document of the package: its DocBody, its Document.xml path. */
 function firstDocument(files: Files) {
+  if (!files['OFD.xml']) throw new OfdError('file', '不是 OFD 文件（缺少 OFD.xml）', 'is not an OFD file (no OFD.xml)');
   const ofdXml = parseXml(files, 'OFD.xml');
   const root = ofdXml.documentElement;
   const body = root && child(root, 'DocBody');

@@ -92,6 +92,25 @@ describe('OFD signatures with seals in the national format', () => {
     expect(await ofdrw.run('verify-ofd', file('twice.ofd'))).toMatchObject({ ok: true, signatures: 2 });
   });
 
+  it('U1: a file that is not an OFD, or a page beyond the last, is refused naming the field in Chinese and English; nothing is recorded', async () => {
+    const fields = { id_number: s.keeperId, password: GOOD, purpose: '印发通知', document_type: 'official_document', format: 'ofd' };
+    const before = (await api(app.url, s.staff.token, 'GET', `/api/use-register?seal_id=${s.sealId}`)).body.entries.length;
+    const notOfd = await signOfd(s.staff.token, s.sealId, fields, Buffer.from(zipSync({ 'readme.txt': new Uint8Array(Buffer.from('不是 OFD')) })));
+    expect(notOfd.status).toBe(400);
+    expect(notOfd.body.error).toMatchObject({ code: 'OFD_UNREADABLE', fields: [{ field: 'file' }] });
+    expect(notOfd.body.error.fields[0]).toMatchObject({ message_zh: expect.stringContaining('不是 OFD 文件'), message_en: expect.stringContaining('is not an OFD file') });
+    const page = await signOfd(s.staff.token, s.sealId, { ...fields, page: '3' }, minimalOfd('一页'));
+    expect(page.status).toBe(400);
+    expect(page.body.error.fields[0].field).toBe('page');
+    expect((await api(app.url, s.staff.token, 'GET', `/api/use-register?seal_id=${s.sealId}`)).body.entries.length).toBe(before);
+    // The public verification of a ZIP that is no OFD names the file too.
+    const form = new FormData();
+    form.set('file', new Blob([Buffer.from(zipSync({ 'a.txt': new Uint8Array([1]) }))]), 'x.ofd');
+    const res = await fetch(`${app.url}/api/verifications`, { method: 'POST', body: form });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatchObject({ code: 'OFD_UNREADABLE', fields: [{ field: 'file' }] });
+  });
+
   it('U2: the public verification service reports our OFD signature TOTAL-PASSED with the seal and its register entry; a changed page TOTAL-FAILED', async () => {
     const ok = await verify(signed);
     expect(ok.status).toBe(200);
