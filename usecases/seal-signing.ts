@@ -249,6 +249,18 @@ async function signOfdDocument(
   return { registerId: entry.id, format: 'ofd', documentName: name, documentSha256: coveredHex!, signedAt, bytes: signed, fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
 }
 
+/**
+ * GET /api/seals/{id}/national-seal: the seal's GB/T 38540 SESeal (DER), made now if the seal has none yet,
+ * for the holder's staff (the same seal is inside every OFD signature it makes).
+ */
+export async function nationalSealData(deps: SigningDeps, actor: Actor, sealId: string): Promise<{ der: Buffer; fileName: string }> {
+  const seal = await loadSeal(deps.db, sealId);
+  if (actor.role !== 'holder' || actor.holderId !== seal.holder_id) throw forbidden("Only the seal holder's staff may download its seal data", '只有印章所属单位的人员可以下载其电子印章数据');
+  await ensureNationalSeal(deps, seal.id);
+  const row = await deps.db('seal_national as n').join('seals as s', 's.id', 'n.seal_id').where('n.seal_id', seal.id).first('n.seal_der', 's.seal_code');
+  return { der: Buffer.from(row.seal_der), fileName: `${row.seal_code}.esl` };
+}
+
 /** The seal's national-format data, made once in the HSM worker (concurrent first uses share one run). */
 async function ensureNationalSeal(deps: SigningDeps, sealId: string): Promise<void> {
   if (await deps.db('seal_national').where({ seal_id: sealId }).first('seal_id')) return;

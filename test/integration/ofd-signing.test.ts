@@ -3,12 +3,12 @@
 // which ofdrw does not check) accepts the result; the public verification service reports it, and reads an
 // OFD signed by another system (ofdrw's own signer and SM2 seal). One JVM for the file.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
 import { OfdrwChecker } from '../helpers/ofdrw-checker';
 import { minimalOfd } from '../helpers/ofd';
@@ -67,7 +67,7 @@ describe('OFD signatures with seals in the national format', () => {
     s = await keptSeal();
   });
 
-  it('U1: a keeper signs an OFD (format=ofd); ofdrw validates it, including the seal maker\'s signature; the use register has it', async () => {
+  it('U1: a keeper signs an OFD (format=ofd); ofdrw validates it, including the seal maker\'s signature; the use register has it; the holder downloads the seal data', async () => {
     const fields = { id_number: s.keeperId, password: GOOD, purpose: '印发通知', document_type: 'official_document', format: 'ofd', page: '1', x: '150', y: '230' };
     const res = await signOfd(s.staff.token, s.sealId, fields, minimalOfd('关于印发电子印章管理办法的通知'));
     expect(res.status).toBe(201);
@@ -80,6 +80,14 @@ describe('OFD signatures with seals in the national format', () => {
     await writeFile(file('seal.esl'), files['Doc_0/Signs/Sign_0/Seal.esl']);
     const seal = await ofdrw.run('seal', file('seal.esl'));
     expect(seal).toMatchObject({ ok: true, esId: s.view.seal.seal_code, pictureType: 'PNG', widthMm: 42 });
+    // The holder's staff download the same seal data; another holder's staff may not.
+    const download = await fetch(`${app.url}/api/seals/${s.sealId}/national-seal`, { headers: { authorization: `Bearer ${s.staff.token}` } });
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(files['Doc_0/Signs/Sign_0/Seal.esl']))).toBe(true);
+    const otherHolder = randomUUID();
+    await app.db('holders').insert({ id: otherHolder, uscc: makeUscc('110105'), name: '北京范围外有限公司', kind: 'enterprise', district_code: '110105', address: '北京市朝阳区1号' });
+    const outsider = await createUser(app.db, 'holder', { holder_id: otherHolder });
+    expect((await fetch(`${app.url}/api/seals/${s.sealId}/national-seal`, { headers: { authorization: `Bearer ${outsider.token}` } })).status).toBe(403);
     const xmlSha = createHash('sha256').update(files['Doc_0/Signs/Sign_0/Signature.xml']).digest('hex');
     expect(res.headers.get('x-document-sha256')).toBe(xmlSha);
     const entry = (await api(app.url, s.staff.token, 'GET', `/api/use-register?seal_id=${s.sealId}&format=ofd`)).body.entries[0];
