@@ -266,12 +266,13 @@ async function ensureNationalSeal(deps: SigningDeps, sealId: string): Promise<vo
   if (await deps.db('seal_national').where({ seal_id: sealId }).first('seal_id')) return;
   const workflowId = `national-seal:${sealId}`;
   try {
-    await deps.temporal.workflow.execute(nationalSealWorkflow, { taskQueue: deps.config.temporal.taskQueues.main, workflowId, args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, sealId }] });
-  } catch (e) {
-    if (e instanceof WorkflowExecutionAlreadyStartedError) {
-      await deps.temporal.workflow.getHandle(workflowId).result();
-      return;
+    try {
+      await deps.temporal.workflow.execute(nationalSealWorkflow, { taskQueue: deps.config.temporal.taskQueues.main, workflowId, args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, sealId }] });
+    } catch (e) {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      await deps.temporal.workflow.getHandle(workflowId).result(); // a concurrent first use's run
     }
+  } catch (e) {
     if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) throw notLive();
     throw e;
   }
