@@ -15,6 +15,7 @@ import { createRetentionDbActivities } from './retention';
 import { createCorrectionActivities } from './corrections';
 import { createSealChangeDbActivities, createSealChangeHsmActivities } from './seal-changes';
 import { createSealSigningHsmActivities, createSealUseRegisterActivities } from './seal-signing';
+import { createNationalSealHsmActivities } from './national-seal';
 
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
   return {
@@ -41,6 +42,7 @@ export function createHsmActivities(deps: { hsm: Hsm; personalDataHsm: Hsm; db: 
     ...createAuditHeadSigning(deps.hsm, deps.db),
     ...createSealChangeHsmActivities({ db: deps.db, hsm: deps.personalDataHsm }),
     ...createSealSigningHsmActivities(deps),
+    ...createNationalSealHsmActivities(deps),
   };
 }
 

@@ -142,6 +142,8 @@ export function createSealProductionActivities(deps: { db: Db; hsm: Hsm; platfor
     /** M9/M13: the private key is destroyed; the only copy was the wrapped blob. The certificate is kept. */
     async destroySealKey({ sealId, at }: { sealId: string; at: string }): Promise<void> {
       await db('seal_keys').where({ seal_id: sealId }).whereNull('destroyed_at').update({ wrapped_private_key: null, destroyed_at: at });
+      // The seal's SM2 key of the national format (made on its first OFD signature), likewise.
+      await db('seal_national').where({ seal_id: sealId }).whereNotNull('wrapped_private_key').update({ wrapped_private_key: null });
     },
   };
 }

@@ -51,7 +51,7 @@ export interface SealUseEntry {
   documentType: string;
   documentName: string;
   documentSha256: string;
-  format: 'cms' | 'pades';
+  format: 'cms' | 'pades' | 'ofd';
   signatureB64: string;
   certificateSerial: string;
   signedAt: string;

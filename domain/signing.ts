@@ -13,10 +13,14 @@ export const DOCUMENT_TYPES = {
 } as const;
 export type DocumentType = keyof typeof DOCUMENT_TYPES;
 
-/** cms: a detached CMS signature (.p7s, CAdES-B-B) of any file; pades: the PDF itself, signed (PAdES B-B). */
+/**
+ * cms: a detached CMS signature (.p7s, CAdES-B-B) of any file; pades: the PDF itself, signed (PAdES B-B);
+ * ofd: the OFD document itself, signed with the seal in the national format (GB/T 38540 SES_Signature, SM2).
+ */
 export const SIGNATURE_FORMATS = {
   cms: { zh: 'CMS 分离式签名（.p7s）', en: 'CMS detached signature (.p7s)' },
   pades: { zh: 'PDF 签章（PAdES）', en: 'PDF signature (PAdES)' },
+  ofd: { zh: 'OFD 电子签章（GB/T 38540，SM2）', en: 'OFD seal signature (GB/T 38540, SM2)' },
 } as const;
 export type SignatureFormat = keyof typeof SIGNATURE_FORMATS;
 

@@ -46,6 +46,8 @@ fi
 # --- test-only tools -------------------------------------------------------------------------
 if [ "$mode" = "--test" ]; then
   bash scripts/ensure-temporal-test-server.sh >/dev/null
+  log "ofdrw checker of GB/T 38540 seals and OFD signatures (once, from Maven Central: tools/ofdrw-checker)"
+  bash scripts/ensure-ofdrw-checker.sh >/dev/null
   log "S3-compatible test server (Versity S3 Gateway, built once from the Go module proxy)"
   bash scripts/ensure-s3-test-server.sh >/dev/null
   log "pyHanko, a PDF signature validator for the PAdES tests (once, from PyPI)"

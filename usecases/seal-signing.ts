@@ -5,8 +5,8 @@
 // leaves this process: the seal's key signs only the signed attributes, in the HSM, through the
 // `signature:<id>` workflow, which also writes the register entry. Every attempt, refused or done, is in the
 // audit trail (the HTTP audit middleware); every signature is also an audit entry of its own (`seal.use`).
-import { randomUUID, X509Certificate } from 'node:crypto';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
@@ -22,7 +22,10 @@ import { PlacementError, signPdf } from '../infra/signing/pades';
 import { normaliseCodeInput } from '../domain/uscc';
 import { checkMaySign } from './keepers';
 import { notifyPasswordLocked } from './password-lock';
-import { sealSignatureWorkflow } from '../workflows/seal-signature';
+import { nationalSealWorkflow, sealSignatureWorkflow } from '../workflows/seal-signature';
+import { OfdError, signOfd } from '../infra/gm/ofd';
+import { makeSesSignature, sm3 } from '../infra/gm/ses';
+import { certificateSerialHex } from '../infra/gm/sm2-certificates';
 import { SEAL_NOT_LIVE } from '../activities/seal-signing';
 import type { Actor } from '../web/auth';
 import { forbidden } from '../web/errors';
@@ -38,6 +41,8 @@ export interface SigningDeps {
 export const SIGN_MAX_BYTES = 256 * 1024 * 1024;
 /** A PDF is read whole to add the signature field (pdf-lib parses it in memory). */
 export const PADES_MAX_BYTES = 64 * 1024 * 1024;
+/** An OFD package is read whole too (unzipped in memory to add the signature's files). */
+export const OFD_MAX_BYTES = 64 * 1024 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -99,6 +104,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const page = v.check(() => parseOptionalInt(f.page, SIGN_FIELDS.page, 1, 100_000)) ?? 1;
   const xMm = v.check(() => parseOptionalMm(f.x, SIGN_FIELDS.x, 0, 5000));
   const yMm = v.check(() => parseOptionalMm(f.y, SIGN_FIELDS.y, 0, 5000));
+  if (format === 'ofd' && file && file.size > OFD_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `OFD 签章的文件最大 ${OFD_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${OFD_MAX_BYTES / 1024 / 1024} MiB for an OFD signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   if (format === 'pades' && file && file.size > PADES_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `PDF 签章的文件最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB for a PDF signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   v.throwIfAny();
 
@@ -149,6 +155,8 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     return { registerId, format, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
   }
 
+  if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now);
+
   // PAdES B-B: the imprint and the signature appended as an incremental update; the register keeps the
   // SHA-256 of what the signature covers (its ByteRange), which is what a verifier finds.
   const imprint = await deps.db('seals').where({ id: seal.id }).first('imprint_png');
@@ -184,19 +192,106 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   return { registerId, format: 'pades', documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
 }
 
+type EntryDraft = Omit<Parameters<typeof sealSignatureWorkflow>[0]['entry'], 'documentSha256' | 'certificateSerial'> & { certificateSerial: string };
+
+/**
+ * OFD (GB/T 33190) signed with the seal in the national format: the seal's SM2 key, certificate and SESeal
+ * are made on its first OFD signature (workflow `national-seal:<sealId>`, HSM worker); the SES_Signature's
+ * TBS_Sign is signed by that key in the HSM worker through the same `signature:<id>` workflow, which writes
+ * the register entry (its document hash: the SHA-256 of the Signature.xml the signature covers, which lists
+ * every file of the package with its SM3 digest).
+ */
+async function signOfdDocument(
+  deps: SigningDeps,
+  seal: { sealId: string; kind: string; text: string },
+  file: IncomingFile,
+  entry: EntryDraft,
+  at: { page: number; xMm: number | null | undefined; yMm: number | null | undefined },
+  now: Date,
+): Promise<SignedResult> {
+  const ofd = await file.readBytes();
+  await ensureNationalSeal(deps, seal.sealId);
+  const national = await deps.db('seal_national').where({ seal_id: seal.sealId }).first('seal_der', 'certificate_der');
+  const signerCertificate = Buffer.from(national.certificate_der);
+  let signedAt = now.toISOString();
+  let coveredHex: string | null = null;
+  let signed: Buffer;
+  try {
+    signed = await signOfd({
+      ofd,
+      seal: Buffer.from(national.seal_der),
+      stamp: { page: at.page, xMm: at.xMm, yMm: at.yMm, sizeMm: imprintSizeMm(seal.kind) },
+      time: now,
+      provider: { name: 'Beijing e-seal back office', company: '北京市电子印章管理平台', version: '1' },
+      signSes: (signatureXml, where) =>
+        makeSesSignature({
+          seal: Buffer.from(national.seal_der),
+          signerCertificate,
+          dataHash: sm3(signatureXml),
+          propertyInfo: where,
+          time: now,
+          sign: async (tbs) => {
+            coveredHex = createHash('sha256').update(signatureXml).digest('hex');
+            const out = await runSignature(deps, { toBeSigned: tbs, keyKind: 'sm2', entry: { ...entry, certificateSerial: certificateSerialHex(signerCertificate), documentSha256: coveredHex } });
+            signedAt = out.signedAt;
+            return out.signature;
+          },
+        }),
+    });
+  } catch (e) {
+    if (e instanceof OfdError) {
+      const field = e.field === 'page' ? SIGN_FIELDS.page : e.field === 'x' ? SIGN_FIELDS.x : e.field === 'y' ? SIGN_FIELDS.y : SIGN_FIELDS.file;
+      throw invalidField(field, e.zh, e.message, e.field === 'file' ? { code: 'OFD_UNREADABLE' } : {});
+    }
+    throw e;
+  }
+  const name = entry.documentName;
+  return { registerId: entry.id, format: 'ofd', documentName: name, documentSha256: coveredHex!, signedAt, bytes: signed, fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
+}
+
+/**
+ * GET /api/seals/{id}/national-seal: the seal's GB/T 38540 SESeal (DER), made now if the seal has none yet,
+ * for the holder's staff (the same seal is inside every OFD signature it makes).
+ */
+export async function nationalSealData(deps: SigningDeps, actor: Actor, sealId: string): Promise<{ der: Buffer; fileName: string }> {
+  const seal = await loadSeal(deps.db, sealId);
+  if (actor.role !== 'holder' || actor.holderId !== seal.holder_id) throw forbidden("Only the seal holder's staff may download its seal data", '只有印章所属单位的人员可以下载其电子印章数据');
+  await ensureNationalSeal(deps, seal.id);
+  const row = await deps.db('seal_national as n').join('seals as s', 's.id', 'n.seal_id').where('n.seal_id', seal.id).first('n.seal_der', 's.seal_code');
+  return { der: Buffer.from(row.seal_der), fileName: `${row.seal_code}.esl` };
+}
+
+/** The seal's national-format data, made once in the HSM worker (concurrent first uses share one run). */
+async function ensureNationalSeal(deps: SigningDeps, sealId: string): Promise<void> {
+  if (await deps.db('seal_national').where({ seal_id: sealId }).first('seal_id')) return;
+  const workflowId = `national-seal:${sealId}`;
+  try {
+    try {
+      await deps.temporal.workflow.execute(nationalSealWorkflow, { taskQueue: deps.config.temporal.taskQueues.main, workflowId, args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, sealId }] });
+    } catch (e) {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      await deps.temporal.workflow.getHandle(workflowId).result(); // a concurrent first use's run
+    }
+  } catch (e) {
+    if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) throw notLive();
+    throw e;
+  }
+}
+
+const notLive = () =>
+  new DomainError({ code: 'SIGN_NOT_LIVE', messageZh: '印章已不在用（停用、暂停或注销），不能签章（U1）', messageEn: 'The seal is no longer active (suspended, stopped or cancelled); it cannot sign (U1)', httpStatus: 409 });
+
 /** The seal's key signs `toBeSigned` in the HSM and the register entry is written (workflow `signature:<id>`). */
-async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry'] }) {
+async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; keyKind?: 'sm2'; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry'] }) {
   try {
     const out = await deps.temporal.workflow.execute(sealSignatureWorkflow, {
       taskQueue: deps.config.temporal.taskQueues.main,
       workflowId: `signature:${input.entry.id}`,
-      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), entry: input.entry }],
+      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), keyKind: input.keyKind, entry: input.entry }],
     });
     return { signature: Buffer.from(out.signatureB64, 'base64'), signedAt: out.signedAt };
   } catch (e) {
-    if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) {
-      throw new DomainError({ code: 'SIGN_NOT_LIVE', messageZh: '印章已不在用（停用、暂停或注销），不能签章（U1）', messageEn: 'The seal is no longer active (suspended, stopped or cancelled); it cannot sign (U1)', httpStatus: 409 });
-    }
+    if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) throw notLive();
     throw e;
   }
 }

@@ -11,7 +11,8 @@ import { conclude, type CertificateStatus, type Indication, type SubIndication }
 import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
 import { byteRangeDigest, readPdfSignatures } from '../infra/signing/pades';
-import { PADES_MAX_BYTES } from './seal-signing';
+import { OFD_MAX_BYTES, PADES_MAX_BYTES } from './seal-signing';
+import { judgeOfdSignatures } from './verification-ofd';
 
 export const VERIFY_FIELDS = {
   file: fieldRef('file', '待验证文件', 'File to verify'),
@@ -33,9 +34,9 @@ export interface SignatureReport {
   id: string;
   indication: Indication;
   sub_indication: SubIndication | null;
-  signature_format: string;
+  signature_format: 'CAdES-BASELINE-B' | 'PAdES-BASELINE-B' | 'PKCS7-B' | 'SES-V4-OFD';
   checks: { format: boolean; message_digest: boolean; signature_value: boolean; signing_certificate: boolean; chain: boolean };
-  covers: { kind: 'whole_file' | 'byte_range'; whole_document: boolean; byte_range?: number[] };
+  covers: { kind: 'whole_file' | 'byte_range' | 'package_files'; whole_document: boolean; byte_range?: number[] };
   signing_time: { claimed: string | null; use_register: string | null };
   seal: null | { id: string; seal_code: string | null; kind: string; kind_zh: string; text: string; status_now: string; holder: { name: string; uscc: string } };
   seal_live_when_signed: boolean | null;
@@ -53,7 +54,9 @@ export interface VerificationReport {
   signatures: SignatureReport[];
 }
 
-const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA only; revocation from the platform (CRL/OCSP data); signing time proven by the use register';
+const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA only (SM2 seals: the platform seal maker); revocation from the platform (CRL/OCSP data); signing time proven by the use register';
+/** An OFD package is a ZIP file. */
+const ZIP_MAGIC = Buffer.from('504b0304', 'hex');
 
 const view = (c: X509Certificate): CertificateView => ({
   subject: c.subject.replace(/\n/g, ', '),
@@ -224,6 +227,15 @@ export async function verifyDocument(db: Db, req: VerifyRequest, now = new Date(
   if (!req.signature && req.file && !req.file.truncated && req.file.contentType === 'application/pdf') {
     v.throwIfAny();
     return verifyPdf(db, req.file, now);
+  }
+  if (!req.signature && req.file && !req.file.truncated && req.file.contentType === null && req.file.size <= OFD_MAX_BYTES) {
+    // An OFD document carries its signatures (GB/T 33190 §18).
+    const bytes = await req.file.readBytes();
+    if (bytes.subarray(0, 4).equals(ZIP_MAGIC)) {
+      v.throwIfAny();
+      const signatures = await judgeOfdSignatures(db, bytes, VERIFY_FIELDS.file, now);
+      return { validation_time: now.toISOString(), policy: POLICY, document: { name: req.file.filename, size: req.file.size, sha256: req.file.sha256 }, signatures };
+    }
   }
   if (!req.signature) v.add(requiredField(VERIFY_FIELDS.signature));
   else if (req.signature.truncated) v.add(invalidField(VERIFY_FIELDS.signature, `超过 ${MAX_SIGNATURE_BYTES / 1024} KiB`, `exceeds ${MAX_SIGNATURE_BYTES / 1024} KiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));

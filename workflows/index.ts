@@ -10,4 +10,4 @@ export { videoRetentionWorkflow } from './retention-video';
 export { archiveRetentionWorkflow } from './retention-archive';
 export { correctionApprovalWorkflow } from './correction-approval';
 export { crlIssuanceWorkflow } from './crl-issuance';
-export { sealSignatureWorkflow } from './seal-signature';
+export { nationalSealWorkflow, sealSignatureWorkflow } from './seal-signature';

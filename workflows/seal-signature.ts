@@ -6,10 +6,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { SealUseEntry } from '../activities/seal-signing';
 import type { createSealSigningHsmActivities, createSealUseRegisterActivities } from '../activities/seal-signing';
+import type { createNationalSealHsmActivities } from '../activities/national-seal';
 
 export interface SealSignatureInput {
   hsmTaskQueue: string;
   toBeSignedB64: string;
+  /** sm2: the seal's SM2 key (national format, an SES_Signature's TBS_Sign); default its ECDSA key (CMS). */
+  keyKind?: 'ecdsa' | 'sm2';
   /** The register entry, without the signature and its time (the HSM step gives them). */
   entry: Omit<SealUseEntry, 'signatureB64' | 'signedAt'>;
 }
@@ -23,12 +26,26 @@ const register = proxyActivities<ReturnType<typeof createSealUseRegisterActiviti
 export async function sealSignatureWorkflow(input: SealSignatureInput): Promise<{ signatureB64: string; signedAt: string; registerId: string }> {
   // Signing takes milliseconds: a short timeout lets another HSM worker take over from a dead one. A seal that
   // is not live (SealNotLive) is a domain refusal, never retried.
-  const hsm = proxyActivities<ReturnType<typeof createSealSigningHsmActivities>>({
-    taskQueue: input.hsmTaskQueue,
+  const hsm = hsmActivities(input.hsmTaskQueue);
+  const toSign = { sealId: input.entry.sealId, toBeSignedB64: input.toBeSignedB64 };
+  const signed = input.keyKind === 'sm2' ? await hsm.signWithNationalSealKey(toSign) : await hsm.signWithSealKey(toSign);
+  await register.recordSealUse({ ...input.entry, signatureB64: signed.signatureB64, signedAt: signed.signedAt });
+  return { ...signed, registerId: input.entry.id };
+}
+
+function hsmActivities(taskQueue: string) {
+  return proxyActivities<ReturnType<typeof createSealSigningHsmActivities> & ReturnType<typeof createNationalSealHsmActivities>>({
+    taskQueue,
     startToCloseTimeout: '10 seconds',
     retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['SealNotLive'] },
   });
-  const signed = await hsm.signWithSealKey({ sealId: input.entry.sealId, toBeSignedB64: input.toBeSignedB64 });
-  await register.recordSealUse({ ...input.entry, signatureB64: signed.signatureB64, signedAt: signed.signedAt });
-  return { ...signed, registerId: input.entry.id };
+}
+
+/**
+ * The seal's national-format data (SM2 key, SM2 certificate, GB/T 38540 SESeal), made in the HSM worker the
+ * first time the seal signs an OFD document (ID `national-seal:<sealId>`: concurrent first uses share one run;
+ * the activity is idempotent by seal for a run started again later).
+ */
+export async function nationalSealWorkflow(input: { hsmTaskQueue: string; sealId: string }): Promise<{ created: boolean }> {
+  return hsmActivities(input.hsmTaskQueue).ensureNationalSeal({ sealId: input.sealId });
 }

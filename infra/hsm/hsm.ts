@@ -136,6 +136,28 @@ export const SEAL_KEY_UNWRAP_TEMPLATE: ReadonlyArray<{ type: number; value: numb
   { type: pkcs11js.CKA_UNWRAP, value: false },
 ];
 
+/**
+ * SM2 seal keys (SoftHSM2 has no SM2): the 32-byte private scalar is a generic secret that only ever exists
+ * wrapped under a token AES key carrying this CKA_UNWRAP_TEMPLATE. The software SM2 module (sm2-module.ts)
+ * must read the scalar to sign, so the unwrapped copy is readable (PKCS#11 reads CKA_VALUE only of a key
+ * that is neither sensitive nor non-extractable); the template keeps it a session object (never on the
+ * token), wrappable only by a key the security officer marked trusted (CKA_WRAP_WITH_TRUSTED) and good for
+ * nothing in the HSM (no encrypt, decrypt, sign, wrap, unwrap or derive), whoever holds the PIN.
+ */
+export const SM2_KEY_UNWRAP_TEMPLATE: ReadonlyArray<{ type: number; value: number | boolean }> = [
+  { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+  { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+  { type: pkcs11js.CKA_TOKEN, value: false },
+  { type: pkcs11js.CKA_WRAP_WITH_TRUSTED, value: true },
+  { type: pkcs11js.CKA_ENCRYPT, value: false },
+  { type: pkcs11js.CKA_DECRYPT, value: false },
+  { type: pkcs11js.CKA_SIGN, value: false },
+  { type: pkcs11js.CKA_VERIFY, value: false },
+  { type: pkcs11js.CKA_WRAP, value: false },
+  { type: pkcs11js.CKA_UNWRAP, value: false },
+  { type: pkcs11js.CKA_DERIVE, value: false },
+];
+
 type KeyKind = 'ec' | 'aes';
 interface KeyHandles {
   key: Handle; // private key (ec) or secret key (aes)
@@ -452,7 +474,12 @@ export class Hsm {
         return await this.withSession((s) => fn(s, h));
       } catch (e) {
         const code = errorCode(e);
-        const stale = code === pkcs11js.CKR_OBJECT_HANDLE_INVALID || code === pkcs11js.CKR_KEY_HANDLE_INVALID;
+        // SoftHSM forgets every handle of a slot when its last session closes (e.g. one closed after an error).
+        const stale =
+          code === pkcs11js.CKR_OBJECT_HANDLE_INVALID ||
+          code === pkcs11js.CKR_KEY_HANDLE_INVALID ||
+          code === pkcs11js.CKR_WRAPPING_KEY_HANDLE_INVALID ||
+          code === pkcs11js.CKR_UNWRAPPING_KEY_HANDLE_INVALID;
         if (!stale || attempt > 0) throw e;
         this.handles.delete(`${kind}:${label}`);
       }
@@ -486,15 +513,28 @@ export class Hsm {
    * as its CKA_UNWRAP_TEMPLATE. A key of that label without the template (made some other way) is refused.
    */
   async ensureSealWrappingKey(label: string): Promise<{ created: boolean }> {
-    const { created } = await this.ensureKey(label, 'aes', [...SEAL_KEY_UNWRAP_TEMPLATE]);
+    return this.ensureWrappingKeyWithTemplate(label, SEAL_KEY_UNWRAP_TEMPLATE, 'sensitive, non-extractable and sign-only');
+  }
+
+  /** Finds or generates the token AES key that wraps SM2 private scalars, carrying {@link SM2_KEY_UNWRAP_TEMPLATE}. */
+  async ensureSm2WrappingKey(label: string): Promise<{ created: boolean }> {
+    return this.ensureWrappingKeyWithTemplate(label, SM2_KEY_UNWRAP_TEMPLATE, 'session-only generic secrets wrappable only by trusted keys');
+  }
+
+  private async ensureWrappingKeyWithTemplate(
+    label: string,
+    wanted: ReadonlyArray<{ type: number; value: number | boolean }>,
+    what: string,
+  ): Promise<{ created: boolean }> {
+    const { created } = await this.ensureKey(label, 'aes', [...wanted]);
     if (this.verifiedSealWrapping.has(label)) return { created };
     const template = await this.unwrapTemplate(label);
-    const missing = SEAL_KEY_UNWRAP_TEMPLATE.filter((want) => {
+    const missing = wanted.filter((want) => {
       const got = template.find((a) => a.type === want.type)?.value;
       return !got || !got.equals(typeof want.value === 'boolean' ? Buffer.from([want.value ? 1 : 0]) : ulongBuffer(want.value, got.length));
     });
     if (missing.length > 0) {
-      throw new Error(`token key "${label}" has no CKA_UNWRAP_TEMPLATE making unwrapped seal keys sensitive, non-extractable and sign-only: it was not made by this version; delete it on the token (no seal key may be wrapped under it) and start again`);
+      throw new Error(`token key "${label}" has no CKA_UNWRAP_TEMPLATE making unwrapped keys ${what}: it was not made by this version; delete it on the token (no key may be wrapped under it) and start again`);
     }
     this.verifiedSealWrapping.add(label); // checked once per process: a token key's template cannot change
     return { created };
@@ -612,6 +652,50 @@ export class Hsm {
       try {
         this.lib.C_SignInit(s, { mechanism: pkcs11js.CKM_ECDSA }, key);
         return await this.lib.C_SignAsync(s, digest, Buffer.alloc(132));
+      } finally {
+        this.lib.C_DestroyObject(s, key);
+      }
+    });
+  }
+
+  /**
+   * Wraps an SM2 private scalar made by the software module (CKM_AES_KEY_WRAP_PAD under `wrappingLabel`):
+   * it enters the HSM as a short-lived session generic secret, leaves it only wrapped, and is destroyed.
+   */
+  async wrapSm2PrivateKey(wrappingLabel: string, scalar: Buffer): Promise<Buffer> {
+    return this.withKey(wrappingLabel, 'aes', (s, wrap) => {
+      const key = this.lib.C_CreateObject(s, [
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+        { type: pkcs11js.CKA_VALUE, value: scalar },
+      ]);
+      try {
+        return Buffer.from(this.lib.C_WrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, key, Buffer.alloc(256)));
+      } finally {
+        this.lib.C_DestroyObject(s, key);
+      }
+    });
+  }
+
+  /**
+   * The clear SM2 scalar of a wrapped key, for one operation of the software module: unwrapped as exactly
+   * {@link SM2_KEY_UNWRAP_TEMPLATE} (the wrapping key's own template refuses anything else), read, destroyed.
+   * The caller zeroes the returned buffer after use.
+   */
+  async unwrapSm2PrivateKey(wrappingLabel: string, wrapped: Buffer): Promise<Buffer> {
+    return this.withKey(wrappingLabel, 'aes', (s, wrap) => {
+      const key = this.lib.C_UnwrapKey(s, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, wrap.key, wrapped, [
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SENSITIVE, value: false },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+        ...SM2_KEY_UNWRAP_TEMPLATE,
+      ]);
+      try {
+        return Buffer.from(this.attr(s, key, pkcs11js.CKA_VALUE));
       } finally {
         this.lib.C_DestroyObject(s, key);
       }

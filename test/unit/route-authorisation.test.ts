@@ -83,6 +83,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/users/:id/disable': r('city', 'admin'),
   'POST /api/account-setup/:token': pub,
   'POST /api/seals/:id/signatures': r('holder', 'holder'),
+  'GET /api/seals/:id/national-seal': r('holder', 'holder'),
   'GET /api/use-register': r('holder', 'holder'),
   'GET /api/use-register.csv': r('holder', 'holder'),
   'POST /api/verifications': pub,

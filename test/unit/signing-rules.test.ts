@@ -43,7 +43,7 @@ describe('U1 C4: the fields of a signature request', () => {
     expect(catchDomainError(() => parsePurpose('字'.repeat(201))).messageZh).toBe('用印事由：最长200个字');
     expect(parseDocumentType('circulation_form')).toBe('circulation_form');
     expect(catchDomainError(() => parseDocumentType('toString')).field).toBe('document_type');
-    expect(catchDomainError(() => parseSignatureFormat('xades')).messageEn).toBe('Signature format: must be one of cms, pades');
+    expect(catchDomainError(() => parseSignatureFormat('xades')).messageEn).toBe('Signature format: must be one of cms, pades, ofd');
     expect(documentName('C:\\docs\\合同\u0007.pdf')).toBe('合同.pdf');
     expect(documentName('')).toBe('document');
   });

@@ -1,7 +1,7 @@
 // JSON API of seals in use (U1, C4): a keeper signs a document with a seal, the holder reads its use
 // register. Thin: read the upload, call one use-case, answer.
 import { Router } from 'express';
-import { signDocument, SIGN_MAX_BYTES, type SigningDeps } from '../../usecases/seal-signing';
+import { nationalSealData, signDocument, SIGN_MAX_BYTES, type SigningDeps } from '../../usecases/seal-signing';
 import { listUseRegister, sealUseCounts, USE_REGISTER_CSV_HEADER, useRegisterCsvRow } from '../../usecases/use-register';
 import { requireRole } from '../auth';
 import { readUpload } from '../upload';
@@ -12,7 +12,7 @@ const attachment = (name: string) => `attachment; filename="${name.replace(/[^\x
 
 export function signingRoutes(deps: SigningDeps): Router {
   const r = Router();
-  // multipart: file, id_number (the keeper), password, purpose, document_type, format (cms | pades)
+  // multipart: file, id_number (the keeper), password, purpose, document_type, format (cms | pades | ofd)
   r.post('/api/seals/:id/signatures', requireRole('holder'), async (req, res) => {
     const { fields, file } = await readUpload(req, { maxBytes: SIGN_MAX_BYTES, fileField: 'file' });
     const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields, file });
@@ -24,6 +24,11 @@ export function signingRoutes(deps: SigningDeps): Router {
       .set('x-seal-use-id', signed.registerId)
       .set('x-document-sha256', signed.documentSha256)
       .send(signed.bytes);
+  });
+  // The seal's GB/T 38540 seal data (SESeal v4, DER), for the holder's staff.
+  r.get('/api/seals/:id/national-seal', requireRole('holder'), async (req, res) => {
+    const seal = await nationalSealData(deps, req.actor!, String(req.params.id));
+    res.status(200).set('content-type', 'application/octet-stream').set('content-disposition', attachment(seal.fileName)).set('cache-control', 'no-store').send(seal.der);
   });
   r.get('/api/use-register', requireRole('holder'), async (req, res) => {
     res.set('cache-control', 'no-store').json({ entries: await listUseRegister(deps.db, req.actor!, req.query as Record<string, unknown>) });
