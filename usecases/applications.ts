@@ -33,7 +33,7 @@ import {
 } from '../workflows/application-messages';
 import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
 import { newResetToken } from './keepers';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
 import { forbidden, notFound } from '../web/errors';

@@ -9,7 +9,7 @@ import { conflict, DomainError } from '../domain/errors';
 import { auditRead } from '../infra/audit/log';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { forbidden } from '../web/errors';
 import { correctionApprovalWorkflow } from '../workflows/correction-approval';
 import { CORRECTION_DECIDED, CORRECTION_WRONG_DISTRICT, correctionDecisionUpdateId, correctionTaskQuery, correctionWorkflowId, decideCorrectionUpdate } from '../workflows/correction-messages';

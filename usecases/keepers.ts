@@ -32,7 +32,7 @@ import {
 import { formatShanghai } from '../domain/calendar';
 import { maskResidentId, parseResidentId } from '../domain/resident-id';
 import { normaliseCodeInput } from '../domain/uscc';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
 import { forbidden } from '../web/errors';
 

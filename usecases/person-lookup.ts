@@ -9,7 +9,7 @@ import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
 import { fieldRef } from '../domain/errors';
 import { parseResidentId } from '../domain/resident-id';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { forbidden } from '../web/errors';
 
 export type PersonRole = 'handler' | 'legal_representative' | 'seal_person' | 'keeper';

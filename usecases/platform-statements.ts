@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import { statementBytes } from '../activities/platform-statements';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { invalid, notFound } from '../web/errors';
 import { signStatementWorkflow } from '../workflows';
 

@@ -9,7 +9,7 @@ import { parseName } from '../domain/application-intake';
 import { conflict, fieldRef, invalidField, requiredField } from '../domain/errors';
 import { auditRead } from '../infra/audit/log';
 import type { Db } from '../infra/db';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { forbidden, notFound } from '../web/errors';
 import { assertCanSeeCase, type Deps } from './applications';
 import { correctionWorkflowId } from '../workflows/correction-messages';

@@ -9,7 +9,7 @@ import { parseName, parsePhone } from '../domain/application-intake';
 import { DomainError, fieldRef, invalidField, ValidationErrors } from '../domain/errors';
 import { parseResidentId } from '../domain/resident-id';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { forbidden } from '../web/errors';
 import { changeRequestWorkflow } from '../workflows/change-request';
 import { applyChangeUpdate, sealStatusQuery } from '../workflows/seal-messages';

@@ -24,7 +24,7 @@ import { checkMaySign } from './keepers';
 import { notifyPasswordLocked } from './password-lock';
 import { sealSignatureWorkflow } from '../workflows/seal-signature';
 import { SEAL_NOT_LIVE } from '../activities/seal-signing';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { forbidden } from '../web/errors';
 
 export interface SigningDeps {

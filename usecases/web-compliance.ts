@@ -3,7 +3,7 @@
 // filings behind every one of those numbers (the drill-down). Read-only, city scope.
 import type { Db } from '../infra/db';
 import { fieldRef, invalidField } from '../domain/errors';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { forbidden } from '../web/errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
