@@ -36,7 +36,7 @@ import { newResetToken } from './keepers';
 import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
-import { forbidden, notFound } from '../web/errors';
+import { forbidden, notFound } from '../domain/refusals';
 import { productionRecordVersions } from './production-record-versions';
 import { decideCorrectionThroughWorkflow } from './correction-approval';
 

@@ -7,7 +7,7 @@ import type { Db } from '../infra/db';
 import { fieldRef, invalidField } from '../domain/errors';
 import type { CaseStatus } from '../workflows/application-messages';
 import type { Actor } from '../domain/actor';
-import { notFound } from '../web/errors';
+import { notFound } from '../domain/refusals';
 import { assertCanSeeCase } from './applications';
 import { TERMINAL_CASE_STATUSES } from './web-queries';
 

@@ -10,7 +10,7 @@ import { auditRead } from '../infra/audit/log';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { Actor } from '../domain/actor';
-import { forbidden } from '../web/errors';
+import { forbidden } from '../domain/refusals';
 import { correctionApprovalWorkflow } from '../workflows/correction-approval';
 import { CORRECTION_DECIDED, CORRECTION_WRONG_DISTRICT, correctionDecisionUpdateId, correctionTaskQuery, correctionWorkflowId, decideCorrectionUpdate } from '../workflows/correction-messages';
 import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';

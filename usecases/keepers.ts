@@ -34,7 +34,7 @@ import { maskResidentId, parseResidentId } from '../domain/resident-id';
 import { normaliseCodeInput } from '../domain/uscc';
 import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
-import { forbidden } from '../web/errors';
+import { forbidden } from '../domain/refusals';
 
 export interface KeeperDeps {
   db: Db;

@@ -10,7 +10,7 @@ import { personalData } from '../infra/crypto/personal-data';
 import { fieldRef } from '../domain/errors';
 import { parseResidentId } from '../domain/resident-id';
 import type { Actor } from '../domain/actor';
-import { forbidden } from '../web/errors';
+import { forbidden } from '../domain/refusals';
 
 export type PersonRole = 'handler' | 'legal_representative' | 'seal_person' | 'keeper';
 

@@ -6,7 +6,7 @@ import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import { statementBytes } from '../activities/platform-statements';
 import type { Actor } from '../domain/actor';
-import { invalid, notFound } from '../web/errors';
+import { invalid, notFound } from '../domain/refusals';
 import { signStatementWorkflow } from '../workflows';
 
 export interface Deps {

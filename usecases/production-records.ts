@@ -10,7 +10,7 @@ import { conflict, fieldRef, invalidField, requiredField } from '../domain/error
 import { auditRead } from '../infra/audit/log';
 import type { Db } from '../infra/db';
 import type { Actor } from '../domain/actor';
-import { forbidden, notFound } from '../web/errors';
+import { forbidden, notFound } from '../domain/refusals';
 import { assertCanSeeCase, type Deps } from './applications';
 import { correctionWorkflowId } from '../workflows/correction-messages';
 import { decideCorrectionThroughWorkflow, startCorrectionApproval } from './correction-approval';

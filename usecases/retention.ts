@@ -9,7 +9,7 @@ import { conflict, DomainError, fieldRef, invalidField, requiredField, Validatio
 import { BlobCorruptedError, BlobMissingError, type IncomingFile } from '../infra/blobs';
 import { sniffVideoType } from '../activities/retention-store';
 import type { Actor } from '../domain/actor';
-import { ApiError, forbidden, notFound } from '../web/errors';
+import { ApiError, forbidden, notFound } from '../domain/refusals';
 import { videoRetentionWorkflow } from '../workflows/retention-video';
 import { archiveWorkflowId } from '../workflows/retention-archive';
 import {

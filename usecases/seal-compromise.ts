@@ -10,7 +10,7 @@ import { DomainError, fieldRef, invalidField, ValidationErrors } from '../domain
 import { parseResidentId } from '../domain/resident-id';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
 import type { Actor } from '../domain/actor';
-import { forbidden } from '../web/errors';
+import { forbidden } from '../domain/refusals';
 import { changeRequestWorkflow } from '../workflows/change-request';
 import { applyChangeUpdate, sealStatusQuery } from '../workflows/seal-messages';
 import { personalData } from '../infra/crypto/personal-data';

@@ -25,7 +25,7 @@ import { notifyPasswordLocked } from './password-lock';
 import { sealSignatureWorkflow } from '../workflows/seal-signature';
 import { SEAL_NOT_LIVE } from '../activities/seal-signing';
 import type { Actor } from '../domain/actor';
-import { forbidden } from '../web/errors';
+import { forbidden } from '../domain/refusals';
 
 export interface SigningDeps {
   db: Db;

@@ -6,7 +6,7 @@ import { fieldRef, invalidField, ValidationCollector } from '../domain/errors';
 import { parseDocumentType, parseSignatureFormat, DOCUMENT_TYPES, type DocumentType } from '../domain/signing';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
 import type { Actor } from '../domain/actor';
-import { forbidden } from '../web/errors';
+import { forbidden } from '../domain/refusals';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const F = {

@@ -4,7 +4,7 @@
 import type { Db } from '../infra/db';
 import { fieldRef, invalidField } from '../domain/errors';
 import type { Actor } from '../domain/actor';
-import { forbidden } from '../web/errors';
+import { forbidden } from '../domain/refusals';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HOUR = 3600_000;

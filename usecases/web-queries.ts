@@ -10,7 +10,7 @@ import type { Hsm } from '../infra/hsm/hsm';
 import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
 import type { Actor } from '../domain/actor';
-import { forbidden, notFound } from '../web/errors';
+import { forbidden, notFound } from '../domain/refusals';
 import { assertCanSeeCase, unclaimedLedger } from './applications';
 import { conflict } from '../domain/errors';
 
