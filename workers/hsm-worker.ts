@@ -6,9 +6,9 @@ import { pkiBaseUrl } from '../infra/config';
 import { loadPlatformSigningKey } from '../infra/pki/platform';
 import { activityInterceptors } from '../activities/failure-interceptor';
 import { connectWorkerContext, type WorkerContext } from './connect';
-import { startAuditHeadSigning } from '../infra/audit/head-signing';
+import { startAuditHeadSigning } from '../usecases/audit-head-signing';
 import { assertSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
-import { ensureCrlSchedule } from '../infra/pki/crl-schedule';
+import { ensureCrlSchedule } from '../usecases/crl-schedule';
 
 export async function createHsmWorker(ctx: WorkerContext, hsm: Hsm): Promise<Worker> {
   const platformKey = await loadPlatformSigningKey(ctx.db);

@@ -75,7 +75,7 @@ export function pkiRoutes(deps: PkiDeps): Router {
 
   // ---------- CRL ----------
   // The latest CRL in PostgreSQL: issued by the HSM workers on every status change and on the schedule
-  // `crl-issuance` (a quarter of its validity, infra/pki/crl-schedule.ts); the web never signs one. Read by
+  // `crl-issuance` (a quarter of its validity, usecases/crl-schedule.ts); the web never signs one. Read by
   // number, the DER fetched again only when a newer one exists.
   let cached: CrlRecord | undefined;
   async function latestCrl(): Promise<CrlRecord | undefined> {
