@@ -32,7 +32,7 @@ import {
   type DecisionInput,
 } from '../workflows/application-messages';
 import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
-import { newResetToken } from './keepers';
+import { newResetToken } from '../infra/custody';
 import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
