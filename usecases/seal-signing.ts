@@ -23,7 +23,7 @@ import { normaliseCodeInput } from '../domain/uscc';
 import { checkMaySign } from './keepers';
 import { notifyPasswordLocked } from './password-lock';
 import { sealSignatureWorkflow } from '../workflows/seal-signature';
-import { SEAL_NOT_LIVE } from '../activities/seal-signing';
+import { SEAL_NOT_LIVE } from '../domain/signing';
 import type { Actor } from '../domain/actor';
 import { forbidden } from '../domain/refusals';
 
