@@ -1,20 +1,27 @@
 // Refusals of a request (not logged in, not allowed, not found, invalid input), bilingual with their HTTP
 // status. Use-cases throw them and web/errors.ts answers them; they live here so no inner layer imports web/.
+import { DomainError } from './errors';
+
 export interface FieldError {
   field: string;
   message_zh: string;
   message_en: string;
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly messageZh: string,
-    readonly messageEn: string,
-    readonly fields: FieldError[] = [],
-  ) {
-    super(messageEn);
+/**
+ * A refusal is a {@link DomainError} (one error type: bilingual, with its HTTP status, and non-retryable if it
+ * ever failed an activity) that may name several fields, in the API's `{ field, message_zh, message_en }`
+ * form. `status` is its `httpStatus`, under the name routes and pages have always read.
+ */
+export class ApiError extends DomainError {
+  readonly status: number;
+  readonly fields: FieldError[];
+
+  constructor(status: number, code: string, messageZh: string, messageEn: string, fields: FieldError[] = []) {
+    super({ code, messageZh, messageEn, httpStatus: status });
+    this.name = 'ApiError';
+    this.status = status;
+    this.fields = fields;
   }
 }
 
