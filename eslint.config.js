@@ -7,7 +7,7 @@ const { builtinModules } = require('node:module');
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'data-test/', '.tools/', 'test-artifacts/', 'coverage/', '**/*.js'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'data-test/', '.tools/', 'test-artifacts/', 'coverage/', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

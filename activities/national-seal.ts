@@ -11,7 +11,7 @@ import { createSealMaker, makeNationalSeal, type SealMaker } from '../infra/gm/n
 import { SES_SEAL_TYPE } from '../infra/gm/ses';
 import * as x509 from '../infra/pki/x509';
 import { imprintSizeMm } from '../domain/signing';
-import { SEAL_NOT_LIVE } from './seal-signing';
+import { SEAL_NOT_LIVE } from '../domain/signing';
 
 export const SEAL_MAKER_ID = 'platform';
 /** The platform's SM2 seal maker (制章者); its certificate also certifies holders' SM2 seal keys. */

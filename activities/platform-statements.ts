@@ -1,10 +1,10 @@
 // Statements signed by the platform: the signature is made in the HSM, the record kept in PostgreSQL.
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { toDerEcdsaSignature } from '../infra/hsm/hsm';
 import type { PlatformSigningKey } from '../infra/pki/platform';
+import { statementBytes } from '../infra/signing/statement-bytes';
 
 export interface SignedStatement {
   kind: string;
@@ -14,10 +14,6 @@ export interface SignedStatement {
   certificateFingerprint: string;
 }
 
-/** The bytes that are signed: RFC 8785 canonical JSON of { kind, payload }. */
-export function statementBytes(kind: string, payload: Record<string, unknown>): Buffer {
-  return Buffer.from(canonicalize({ kind, payload }) ?? '', 'utf8');
-}
 
 
 export function createStatementSigning(hsm: Hsm, key: PlatformSigningKey) {

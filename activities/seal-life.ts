@@ -2,7 +2,7 @@
 // publishes it (HSM queue: signed by the issuing CA key).
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
-import { approvePasswordReset } from '../usecases/keepers';
+import { approvePasswordReset } from './password-reset-link';
 import type { Hsm } from '../infra/hsm/hsm';
 import { generateCrl } from '../infra/pki/crl';
 import type { RevocationReason, SealLifeStatus } from '../workflows/seal-messages';

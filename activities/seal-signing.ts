@@ -8,9 +8,7 @@ import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { toDerEcdsaSignature } from '../infra/hsm/hsm';
 import { appendAudit, type AuditActor } from '../infra/audit/log';
-
-/** Error types the signing workflow does not retry: the seal cannot sign, whoever tries again. */
-export const SEAL_NOT_LIVE = 'SealNotLive';
+import { SEAL_NOT_LIVE } from '../domain/signing';
 
 export interface SealSignInput {
   sealId: string;

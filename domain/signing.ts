@@ -89,3 +89,6 @@ export function parseOptionalMm(v: unknown, field: FieldRef, min: number, max: n
 export function imprintSizeMm(sealKind: string): number {
   return sealKind === 'personal_name' ? 20 : 42;
 }
+
+/** Error types the signing workflow does not retry: the seal cannot sign, whoever tries again. */
+export const SEAL_NOT_LIVE = 'SealNotLive';

@@ -6,6 +6,7 @@ start=$(date +%s)
 bash scripts/bootstrap.sh --test
 echo "[test] tsc --noEmit"; npx tsc --noEmit -p tsconfig.json
 echo "[test] eslint"; npx eslint --max-warnings 0 .
+echo "[test] layers (dependency-cruiser)"; npm run --silent lint:layers
 echo "[test] jest on real Temporal, PostgreSQL and SoftHSM2"
 # A time limit well above a normal run (about 15 min): a hang fails fast and says where, instead of running
 # into CI's own limit with nothing but the hung part's noise in the log.

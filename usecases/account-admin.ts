@@ -12,8 +12,8 @@ import type { Db } from '../infra/db';
 import { hashPassword } from '../infra/passwords';
 import { DomainError, fieldRef, invalidField, requiredField, ValidationCollector } from '../domain/errors';
 import { getDistrict } from '../domain/districts';
-import type { Actor, Role } from '../web/auth';
-import { forbidden, notFound } from '../web/errors';
+import type { Actor, Role } from '../domain/actor';
+import { forbidden, notFound } from '../domain/refusals';
 import { assertMakerLicensed } from './applications';
 import { assertLoginPasswordPolicy, newSecret, sha256Hex } from './web-accounts';
 

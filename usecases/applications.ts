@@ -32,11 +32,11 @@ import {
   type DecisionInput,
 } from '../workflows/application-messages';
 import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
-import { newResetToken } from './keepers';
-import type { Actor } from '../web/auth';
+import { newResetToken } from '../infra/custody';
+import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
-import { forbidden, notFound } from '../web/errors';
+import { forbidden, notFound } from '../domain/refusals';
 import { productionRecordVersions } from './production-record-versions';
 import { decideCorrectionThroughWorkflow } from './correction-approval';
 import { logger } from '../infra/observability/logger';

@@ -6,8 +6,8 @@
 import type { Db } from '../infra/db';
 import { fieldRef, invalidField } from '../domain/errors';
 import type { CaseStatus } from '../workflows/application-messages';
-import type { Actor } from '../web/auth';
-import { notFound } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { notFound } from '../domain/refusals';
 import { assertCanSeeCase } from './applications';
 import { TERMINAL_CASE_STATUSES } from './web-queries';
 

@@ -7,7 +7,7 @@
 // thousands of running workflows (each live seal has one); beyond that, a worker-side marker would be needed.
 import type { Client } from '@temporalio/client';
 import type { Db } from '../infra/db';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { DomainError } from '../domain/errors';
 import { LONG_FAILING_ATTEMPTS } from '../workflows/activity-policies';
 

@@ -1,13 +1,13 @@
 // Custody of a seal (C1–C3, U1): the holder names its keepers, a keeper sets and changes the seal's
 // protection password, and a forgotten password is reset only through an application approved by the
 // district's police (a `cases` row of kind 'password_reset'; the officer's task and decision live in the
-// lead's workflow, which calls approvePasswordReset). Every change is written to the seal's case timeline
+// lead's workflow, whose activity calls approvePasswordReset in activities/password-reset-link.ts). Every change is written to the seal's case timeline
 // (`case_events`, keys 'custody:…') without ID numbers in clear and never with a password.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { passwordSetSignal } from '../workflows/seal-messages';
 import { passwordResetWorkflow } from '../workflows/password-reset';
 import { caseRecordSignal } from '../workflows/application-messages';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
@@ -25,16 +25,16 @@ import {
   registerFailedAttempt,
   registerSuccessfulAttempt,
   reminderInstants,
-  RESET_LINK_TTL_MS,
   type MaySignResult,
   type PasswordContext,
 } from '../domain/protection-password';
 import { formatShanghai } from '../domain/calendar';
 import { maskResidentId, parseResidentId } from '../domain/resident-id';
 import { normaliseCodeInput } from '../domain/uscc';
-import type { Actor } from '../web/auth';
+import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
-import { forbidden } from '../web/errors';
+import { activeKeeper, assertNotCancelled, loadSeal, logEvent, sha256Hex, type KeeperRow, type SealScope } from '../infra/custody';
+import { forbidden } from '../domain/refusals';
 import { logger } from '../infra/observability/logger';
 
 export interface KeeperDeps {
@@ -62,29 +62,6 @@ const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(
 
 // ---------- loading and scope (P3, M6) ----------
 
-interface SealScope {
-  id: string;
-  status: string;
-  seal_code: string | null;
-  case_id: string;
-  holder_id: string;
-  uscc: string;
-  district_code: string; // the holder's registered district (P3)
-  maker_id: string;
-  language: string;
-}
-
-async function loadSeal(db: Db | Knex.Transaction, sealId: string): Promise<SealScope> {
-  if (!UUID.test(sealId)) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
-  const seal = await db('seals as s')
-    .join('cases as c', 'c.id', 's.case_id')
-    .join('holders as h', 'h.id', 's.holder_id')
-    .where('s.id', sealId)
-    .first('s.id', 's.status', 's.seal_code', 's.case_id', 's.holder_id', 'h.uscc', 'h.district_code', 'c.maker_id', 'c.language');
-  if (!seal) throw notFound('SEAL_NOT_FOUND', '印章不存在', 'Seal not found');
-  return seal;
-}
-
 function assertHolderOf(actor: Actor, seal: SealScope) {
   if (actor.role !== 'holder' || actor.holderId !== seal.holder_id) {
     throw forbidden("Only the seal holder's staff may do this", '只有印章所属单位的人员可以办理');
@@ -101,26 +78,7 @@ function assertCanSeeKeepers(actor: Actor, seal: SealScope) {
   if (!ok) throw forbidden('This seal belongs to another holder, maker or district', '该印章不属于您的单位、制作单位或辖区');
 }
 
-function assertNotCancelled(seal: SealScope) {
-  if (seal.status === 'cancelled') throw conflict('SEAL_CANCELLED', '印章已注销，不能办理', 'The seal is cancelled; nothing more can be done with it');
-}
-
-interface KeeperRow {
-  id: string;
-  seal_id: string;
-  name: string;
-  id_number: string; // encrypted (P1)
-  id_number_hmac: string;
-  added_at: Date;
-  removed_at: Date | null;
-}
-
 const keeperPlace = (keeperRowId: string): Place => ({ table: 'seal_keepers', column: 'id_number', row: keeperRowId });
-
-/** By the keyed hash of the ID number (the stored ID number is encrypted). */
-async function activeKeeper(db: Db | Knex.Transaction, sealId: string, idHash: string): Promise<KeeperRow | undefined> {
-  return db('seal_keepers').where({ seal_id: sealId, id_number_hmac: idHash }).whereNull('removed_at').first();
-}
 
 async function requireKeeper(deps: PdDeps, sealId: string, idNumber: string): Promise<KeeperRow> {
   const keeper = await activeKeeper(deps.db, sealId, await personalData(deps).idLookupHash(idNumber));
@@ -132,11 +90,6 @@ async function requireKeeper(deps: PdDeps, sealId: string, idNumber: string): Pr
 const keeperView = (k: KeeperRow, idNumber: string) => ({ id: k.id, name: k.name, id_number_masked: maskResidentId(idNumber), added_at: k.added_at, removed_at: k.removed_at });
 
 const passwordContext = (seal: SealScope, keeperIdNumber: string | undefined): PasswordContext => ({ keeperIdNumber, sealCode: seal.seal_code, holderUscc: seal.uscc });
-
-/** P1: every change on the seal's timeline, with ID numbers masked. */
-async function logEvent(db: Db | Knex.Transaction, caseId: string, type: string, data: Json, actorId: string | null, at: Date) {
-  await db('case_events').insert({ case_id: caseId, event_key: `custody:${randomUUID()}`, type, data: JSON.stringify(data), actor_id: actorId, at });
-}
 
 function parseKeeperId(body: Json, now: Date): string {
   return parseResidentId(body.id_number, { field: F.idNumber, asOf: now }).id;
@@ -401,7 +354,7 @@ export async function checkMaySign(deps: PdDeps, sealId: string, keeperIdNumber:
 /**
  * Holder staff apply for a reset for one of the seal's keepers (`{ id_number, phone, reason }`): a case of
  * kind 'password_reset' in the holder's district, with the keeper as the handler who appears at the police
- * office. The officer's task and decision are the workflow's; approval calls {@link approvePasswordReset}.
+ * office. The officer's task and decision are the workflow's; approval calls approvePasswordReset (activities/password-reset-link.ts).
  */
 export async function requestPasswordReset(deps: PdDeps & { temporal: Client; config: Config }, actor: Actor, sealId: string, body: unknown, now = new Date()) {
   const seal = await loadSeal(deps.db, sealId);
@@ -453,46 +406,6 @@ export async function requestPasswordReset(deps: PdDeps & { temporal: Client; co
   });
   await tell(true);
   return { case_id: caseId, kind: 'password_reset', status: 'submitted', district_code: seal.district_code, seal_id: seal.id, keeper: keeperView(keeper, idNumber!) };
-}
-
-const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-
-/** A one-time reset token and its SHA-256 (the only form of it that is stored or passed to a workflow). */
-export function newResetToken(): { token: string; sha256: string } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, sha256: sha256Hex(token) };
-}
-
-/**
- * After the officer's approval: the one-time reset link of the case's keeper, valid 24 hours, stored as the
- * SHA-256 of its token only. The token is made where it is handed over (the approving officer's answer,
- * usecases/applications.decideTask); the workflow's activity passes only its hash. Idempotent for one hash
- * (an activity retry); a new hash voids the case's earlier links.
- */
-export async function approvePasswordReset(
-  db: Db,
-  caseId: string,
-  now: Date = new Date(),
-  issued: { token?: string; sha256: string } = newResetToken(),
-): Promise<{ token: string | null; expiresAt: Date; sealId: string; keeperId: string }> {
-  if (!UUID.test(caseId)) throw notFound('CASE_NOT_FOUND', '案件不存在', 'Case not found');
-  if (!/^[0-9a-f]{64}$/.test(issued.sha256)) throw new Error('approvePasswordReset: not a SHA-256');
-  const c = await db('cases').where({ id: caseId }).first('id', 'kind', 'subject_seal_id', 'handler_id_number_hmac');
-  if (!c || c.kind !== 'password_reset') throw notFound('PASSWORD_RESET_CASE_NOT_FOUND', '口令重置申请不存在', 'Password reset application not found');
-  const seal = await loadSeal(db, c.subject_seal_id);
-  assertNotCancelled(seal);
-  // By the keyed hash: this runs in an activity of the main worker, which holds no HSM session.
-  const keeper = c.handler_id_number_hmac ? await activeKeeper(db, seal.id, c.handler_id_number_hmac) : undefined;
-  if (!keeper) throw conflict('KEEPER_REMOVED', '申请重置口令的人员已不是此印章的保管人', 'The person the reset was requested for is no longer a keeper of this seal');
-  const expiresAt = new Date(now.getTime() + RESET_LINK_TTL_MS);
-  await db.transaction(async (trx) => {
-    const seen = await trx('password_reset_links').where({ token_sha256: issued.sha256 }).first('expires_at');
-    if (seen) return; // issued already (a retry)
-    await trx('password_reset_links').where({ case_id: caseId }).whereNull('used_at').where('expires_at', '>', now).update({ expires_at: now });
-    await trx('password_reset_links').insert({ token_sha256: issued.sha256, seal_id: seal.id, keeper_id: keeper.id, case_id: caseId, expires_at: expiresAt });
-    await logEvent(trx, caseId, 'password_reset_link_issued', { seal_id: seal.id, keeper_id: keeper.id, expires_at: expiresAt.toISOString() }, null, now);
-  });
-  return { token: issued.token ?? null, expiresAt, sealId: seal.id, keeperId: keeper.id };
 }
 
 /**

@@ -1,7 +1,7 @@
 // The back office's state as Prometheus reads it (GET /metrics, administrators only): the open review tasks
 // and the overdue police filings (M3), by district, counted in PostgreSQL at each scrape.
-import type { Actor } from '../web/auth';
-import { forbidden } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { forbidden } from '../domain/refusals';
 import type { Db } from '../infra/db';
 import { registry, stateGauge } from '../infra/observability/metrics';
 

@@ -9,8 +9,8 @@ import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
 import { fieldRef } from '../domain/errors';
 import { parseResidentId } from '../domain/resident-id';
-import type { Actor } from '../web/auth';
-import { forbidden } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { forbidden } from '../domain/refusals';
 
 export type PersonRole = 'handler' | 'legal_representative' | 'seal_person' | 'keeper';
 

@@ -4,9 +4,9 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
-import { statementBytes } from '../activities/platform-statements';
-import type { Actor } from '../web/auth';
-import { invalid, notFound } from '../web/errors';
+import { statementBytes } from '../infra/signing/statement-bytes';
+import type { Actor } from '../domain/actor';
+import { invalid, notFound } from '../domain/refusals';
 import { signStatementWorkflow } from '../workflows';
 
 export interface Deps {

@@ -7,9 +7,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ValidationCollector, type FieldRef } from '../domain/errors';
 import { BlobCorruptedError, BlobMissingError, type IncomingFile } from '../infra/blobs';
-import { sniffVideoType } from '../activities/retention-store';
-import type { Actor } from '../web/auth';
-import { ApiError, forbidden, notFound } from '../web/errors';
+import { sniffVideoType } from '../infra/blobs/sniff';
+import type { Actor } from '../domain/actor';
+import { ApiError, forbidden, notFound } from '../domain/refusals';
 import { videoRetentionWorkflow } from '../workflows/retention-video';
 import { archiveWorkflowId } from '../workflows/retention-archive';
 import {

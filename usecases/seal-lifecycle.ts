@@ -8,8 +8,8 @@ import { DomainError, fieldRef, invalidField, requiredField, ValidationErrors } 
 import { parseResidentId } from '../domain/resident-id';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
 import type { IncomingFile } from '../infra/blobs';
-import type { Actor } from '../web/auth';
-import { forbidden, notFound } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { forbidden, notFound } from '../domain/refusals';
 import { changeRequestWorkflow } from '../workflows/change-request';
 import { sealStatusQuery, type ChangeKind, type SealLifeStatus } from '../workflows/seal-messages';
 import { caseRecordSignal } from '../workflows/application-messages';

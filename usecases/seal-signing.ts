@@ -26,9 +26,9 @@ import { nationalSealWorkflow, sealSignatureWorkflow } from '../workflows/seal-s
 import { OfdError, signOfd } from '../infra/gm/ofd';
 import { makeSesSignature, sm3 } from '../infra/gm/ses';
 import { certificateSerialHex } from '../infra/gm/sm2-certificates';
-import { SEAL_NOT_LIVE } from '../activities/seal-signing';
-import type { Actor } from '../web/auth';
-import { forbidden } from '../web/errors';
+import { SEAL_NOT_LIVE } from '../domain/signing';
+import type { Actor } from '../domain/actor';
+import { forbidden } from '../domain/refusals';
 
 export interface SigningDeps {
   db: Db;

@@ -5,8 +5,8 @@ import { auditRead } from '../infra/audit/log';
 import { fieldRef, invalidField, ValidationCollector } from '../domain/errors';
 import { parseDocumentType, parseSignatureFormat, DOCUMENT_TYPES, type DocumentType } from '../domain/signing';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import type { Actor } from '../web/auth';
-import { forbidden } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { forbidden } from '../domain/refusals';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const F = {

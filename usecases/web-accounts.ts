@@ -6,7 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { hashPassword, needsRehash, verifyPassword } from '../infra/passwords';
 import { DomainError, fieldRef, invalidField, requiredField, ValidationCollector } from '../domain/errors';
-import type { Actor, Role } from '../web/auth';
+import type { Actor, Role } from '../domain/actor';
 import { assertNotThrottled, registerLoginFailure, registerLoginSuccess } from './login-throttle';
 
 /** A session ends after 12 hours whatever happens, or after 2 idle hours. */

@@ -3,8 +3,8 @@
 // filings behind every one of those numbers (the drill-down). Read-only, city scope.
 import type { Db } from '../infra/db';
 import { fieldRef, invalidField } from '../domain/errors';
-import type { Actor } from '../web/auth';
-import { forbidden } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { forbidden } from '../domain/refusals';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HOUR = 3600_000;

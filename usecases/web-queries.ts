@@ -9,8 +9,8 @@ import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
-import type { Actor } from '../web/auth';
-import { forbidden, notFound } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { forbidden, notFound } from '../domain/refusals';
 import { assertCanSeeCase, unclaimedLedger } from './applications';
 import { conflict } from '../domain/errors';
 

@@ -3,17 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../infra/db';
 import { forbidden, unauthenticated } from './errors';
+import type { Actor, Role } from '../domain/actor';
 
-export type Role = 'officer' | 'supervisor' | 'maker' | 'holder' | 'admin';
-
-export interface Actor {
-  userId: string;
-  username: string;
-  role: Role;
-  districtCode: string | null;
-  makerId: string | null;
-  holderId: string | null;
-}
+export type { Actor, Role } from '../domain/actor';
 
 declare module 'express-serve-static-core' {
   interface Request {

@@ -9,9 +9,9 @@ import { activityInterceptors } from '../activities/failure-interceptor';
 import { logContextInterceptors } from '../activities/log-context';
 import { logger } from '../infra/observability/logger';
 import { connectWorkerContext, type WorkerContext } from './connect';
-import { startAuditHeadSigning } from '../infra/audit/head-signing';
+import { startAuditHeadSigning } from '../usecases/audit-head-signing';
 import { assertSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
-import { ensureCrlSchedule } from '../infra/pki/crl-schedule';
+import { ensureCrlSchedule } from '../usecases/crl-schedule';
 
 export async function createHsmWorker(ctx: WorkerContext, tokens: Pick<WorkerTokens, 'issuing' | 'web'>): Promise<Worker> {
   const hsm = tokens.issuing;

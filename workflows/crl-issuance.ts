@@ -1,4 +1,4 @@
-// The issuing CA's CRL, issued on a Temporal Schedule (ID `crl-issuance`, infra/pki/crl-schedule.ts) by an
+// The issuing CA's CRL, issued on a Temporal Schedule (ID `crl-issuance`, usecases/crl-schedule.ts) by an
 // activity on the HSM queue, well before the current one's nextUpdate; every status change issues one too
 // (seal.ts). The web only serves the latest CRL from PostgreSQL and never signs one.
 import { proxyActivities } from '@temporalio/workflow';

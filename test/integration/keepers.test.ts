@@ -5,7 +5,8 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Db } from '../../infra/db';
 
-import { approvePasswordReset, checkMaySign } from '../../usecases/keepers';
+import { checkMaySign } from '../../usecases/keepers';
+import { approvePasswordReset } from '../../activities/password-reset-link';
 import { personalData } from '../../infra/crypto/personal-data';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';

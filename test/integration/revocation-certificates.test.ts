@@ -13,7 +13,7 @@ import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { currentCrl, generateCrl } from '../../infra/pki/crl';
-import { CRL_SCHEDULE_ID, crlIntervalMinutes, ensureCrlSchedule } from '../../infra/pki/crl-schedule';
+import { CRL_SCHEDULE_ID, crlIntervalMinutes, ensureCrlSchedule } from '../../usecases/crl-schedule';
 
 const run = promisify(execFile);
 let app: RunningApp;

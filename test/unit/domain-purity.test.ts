@@ -15,6 +15,8 @@ const FILES = [
   'calendar.ts',
   'seal-text.ts',
   'index.ts',
+  'actor.ts',
+  'refusals.ts',
 ];
 
 describe('pure domain modules', () => {

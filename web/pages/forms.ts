@@ -79,6 +79,11 @@ export function refusalOf(e: unknown, fieldMap: Record<string, string> = {}): Re
     if (!fields[name]) fields[name] = { zh, en };
     return true;
   };
+  // An ApiError is a DomainError too; its own field list comes first.
+  if (e instanceof ApiError) {
+    for (const f of e.fields) put(f.field, f.message_zh, f.message_en);
+    return { status: e.status, fields, alert: { zh: e.messageZh, en: e.messageEn } };
+  }
   if (e instanceof DomainError) {
     const list = e instanceof ValidationErrors ? e.errors : [e];
     const unplaced = list.filter((x) => !put(x.field, x.messageZh, x.messageEn));
@@ -88,10 +93,6 @@ export function refusalOf(e: unknown, fieldMap: Record<string, string> = {}): Re
         ? { zh: '请更正标出的字段', en: 'Please correct the marked fields' }
         : null;
     return { status: e.httpStatus, fields, alert };
-  }
-  if (e instanceof ApiError) {
-    for (const f of e.fields) put(f.field, f.message_zh, f.message_en);
-    return { status: e.status, fields, alert: { zh: e.messageZh, en: e.messageEn } };
   }
   return null;
 }

@@ -13,8 +13,8 @@ import { Router, type ErrorRequestHandler, type NextFunction, type Request, type
 import type { Config } from '../../infra/config';
 import type { Db } from '../../infra/db';
 import type { Hsm } from '../../infra/hsm/hsm';
-import { currentCrl, type CrlRecord } from '../../infra/pki/crl';
-import { answerOcsp, MALFORMED_REQUEST_RESPONSE } from '../../infra/pki/ocsp';
+import { MALFORMED_REQUEST_RESPONSE } from '../../infra/pki/ocsp';
+import { caCertificatePem, issuingCaCertificateDer, latestCrlReader, ocspAnswerer } from '../../usecases/pki-publication';
 
 export interface PkiDeps {
   db: Db;
@@ -46,8 +46,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const answerFor = (deps: PkiDeps) => (der: Uint8Array) => answerOcsp(deps.hsm, deps.db, der, { nextUpdateHours: deps.config.pki.crlNextUpdateHours });
-
 /**
  * The web server's request listener: POST /pki/ocsp, the relying parties' hot path, is answered before
  * express, whose own per-request work cost more than a pre-produced answer. Only requests stating a
@@ -55,7 +53,7 @@ const answerFor = (deps: PkiDeps) => (der: Uint8Array) => answerOcsp(deps.hsm, d
  * same way (or the API's 413).
  */
 export function withOcspFrontDoor(deps: PkiDeps, app: RequestListener): RequestListener {
-  const answer = answerFor(deps);
+  const answer = ocspAnswerer(deps);
   return (req, res) => {
     const length = Number(req.headers['content-length']);
     if (req.method !== 'POST' || req.url !== '/pki/ocsp' || !(length <= OCSP_MAX_REQUEST_BYTES)) return app(req, res);
@@ -74,16 +72,8 @@ export function pkiRoutes(deps: PkiDeps): Router {
   const r = Router();
 
   // ---------- CRL ----------
-  // The latest CRL in PostgreSQL: issued by the HSM workers on every status change and on the schedule
-  // `crl-issuance` (a quarter of its validity, infra/pki/crl-schedule.ts); the web never signs one. Read by
-  // number, the DER fetched again only when a newer one exists.
-  let cached: CrlRecord | undefined;
-  async function latestCrl(): Promise<CrlRecord | undefined> {
-    const head = await deps.db('crls').orderBy('crl_number', 'desc').first('crl_number');
-    if (!head) return undefined;
-    if (cached?.crlNumber !== Number(head.crl_number)) cached = await currentCrl(deps.db);
-    return cached;
-  }
+  // The latest CRL in PostgreSQL (usecases/pki-publication.ts); the web never signs one.
+  const latestCrl = latestCrlReader(deps.db);
 
   r.get('/pki/crl.der', async (_req, res) => {
     const crl = await latestCrl();
@@ -102,12 +92,11 @@ export function pkiRoutes(deps: PkiDeps): Router {
 
   // ---------- CA certificates ----------
   async function sendCaPem(res: Response, purpose: 'root' | 'issuing') {
-    const row = await deps.db('ca_certificates').where({ purpose }).orderBy('created_at', 'desc').first('pem');
-    if (!row) {
+    const pem = await caCertificatePem(deps.db, purpose);
+    if (pem === undefined) {
       res.status(503).json({ error: { code: 'not_provisioned', message_zh: '平台证书尚未生成', message_en: 'The platform PKI is not provisioned', fields: [] } });
       return;
     }
-    const pem = String(row.pem);
     // A trailing newline, so that files fetched from here can be concatenated into a chain file.
     res.type('application/x-pem-file').set('cache-control', 'public, max-age=3600').send(pem.endsWith('\n') ? pem : `${pem}\n`);
   }
@@ -115,16 +104,16 @@ export function pkiRoutes(deps: PkiDeps): Router {
   r.get('/pki/issuing-ca.pem', async (_req, res) => sendCaPem(res, 'issuing'));
   // RFC 5280 §4.2.2.1: an HTTP caIssuers URI names a DER certificate (or certs-only CMS).
   r.get('/pki/issuing-ca.crt', async (_req, res) => {
-    const row = await deps.db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').first('der');
-    if (!row) {
+    const der = await issuingCaCertificateDer(deps.db);
+    if (!der) {
       res.status(503).json({ error: { code: 'not_provisioned', message_zh: '平台证书尚未生成', message_en: 'The platform PKI is not provisioned', fields: [] } });
       return;
     }
-    res.type('application/pkix-cert').set('cache-control', 'public, max-age=3600').send(row.der as Buffer);
+    res.type('application/pkix-cert').set('cache-control', 'public, max-age=3600').send(der);
   });
 
   // ---------- OCSP ----------
-  const answer = answerFor(deps);
+  const answer = ocspAnswerer(deps);
 
   // Any content type: the body is the DER request (a body another parser took, e.g. JSON, is malformed).
   // Read and answered on the plain stream, as withOcspFrontDoor does: express.raw and res.send (ETag,

@@ -2,8 +2,8 @@
 // Policy from the environment: AUDIT_HEAD_EVERY_ENTRIES (default 1000) and AUDIT_HEAD_EVERY_SECONDS
 // (default 60): a head is signed once that many entries are unsigned, or the oldest is that old.
 import { Client, type ConnectionLike } from '@temporalio/client';
-import type { Config } from '../config';
-import { AUDIT_HEAD_SIGNING_WORKFLOW_ID, auditHeadSigningWorkflow } from '../../workflows/audit-head-signing';
+import type { Config } from '../infra/config';
+import { AUDIT_HEAD_SIGNING_WORKFLOW_ID, auditHeadSigningWorkflow } from '../workflows/audit-head-signing';
 
 function positiveInt(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined || raw === '') return fallback;

@@ -2,8 +2,8 @@
 // serves is re-issued three times before it could expire, even when no seal changes. Created or updated by
 // the HSM worker at start-up (idempotent).
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ConnectionLike } from '@temporalio/client';
-import type { Config } from '../config';
-import { crlIssuanceWorkflow } from '../../workflows/crl-issuance';
+import type { Config } from '../infra/config';
+import { crlIssuanceWorkflow } from '../workflows/crl-issuance';
 
 export const CRL_SCHEDULE_ID = 'crl-issuance';
 
