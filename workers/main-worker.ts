@@ -14,7 +14,7 @@ export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundl
     namespace: ctx.config.temporal.namespace,
     taskQueue: ctx.config.temporal.taskQueues.main,
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
+    activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf, config: ctx.config }),
     interceptors: { activity: [activityInterceptors] }, // domain errors are not retried; long activities heartbeat
     // A task for a workflow cached on a worker that died waits this long on its sticky queue before any worker
     // may take it (default 10 s); a live worker takes it in milliseconds.
