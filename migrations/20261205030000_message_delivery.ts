@@ -17,7 +17,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('link_path');
   });
   await knex.raw(`alter table outbox_messages add constraint outbox_messages_audience check (audience in ('holder', 'maker'))`);
-  await knex.raw(`alter table outbox_messages add constraint outbox_messages_no_token check (link_path is null or link_path !~ '[A-Za-z0-9_-]{32,}')`);
+  // Only pages named by a record's id: a link can never carry a token.
+  await knex.raw(`alter table outbox_messages add constraint outbox_messages_link_is_a_page check (link_path is null or link_path ~ '^/(seals|cases)/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')`);
 
   await knex.schema.createTable('message_deliveries', (t) => {
     t.uuid('id').primary();
