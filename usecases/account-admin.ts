@@ -2,8 +2,8 @@
 // users_scope constraint demands (a maker's staff to a licensed maker, an officer to a district, a holder's
 // staff to a holder). A new account has no password: it gets a one-time set-password link, valid 72 hours.
 //
-// Delivery: accounts carry no phone or e-mail, so there is nobody to send an outbox message to and no
-// sender yet. The link is therefore shown once, to the administrator who created the account (the answer
+// Delivery: an account's e-mail and phone (optional) receive messages, but messages are stored, so the link is
+// never one of them. It is shown once, to the administrator who created the account (the answer
 // to the creation), who hands it over; the database keeps only the SHA-256 of its token, never the token,
 // so a copy of the database (or of an outbox) opens no account. A lost link is replaced by a new one.
 // Every creation, disabling and use of a link is written to the audit trail (infra/audit/http.ts).
