@@ -14,6 +14,7 @@ import { readySeal } from '../helpers/journeys';
 import { createMaker } from '../helpers/fixtures';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
+import { browserUser, launch, loginAs, shot } from '../e2e/browser';
 
 jest.setTimeout(180_000);
 
@@ -69,6 +70,8 @@ test('the production certificate message reaches the holder by inbox, e-mail (ma
   expect(created.status).toBe(201);
   expect(created.body.email).toBe(email);
   const holderAccount = { id: created.body.id as string, email };
+  // A second account of the holder, with a browser password and no contact details: the inbox only.
+  const clerk = await browserUser(app.db, 'holder', { holder_id: holderId });
 
   // Collection issues the production certificate, and with it the message.
   const collected = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: handlerId });
@@ -128,4 +131,26 @@ test('the production certificate message reaches the holder by inbox, e-mail (ma
   expect((await api(app.url, other.token, 'POST', `/api/inbox/${message.id}/read`)).status).toBe(404);
   expect((await api(app.url, other.token, 'GET', '/api/inbox')).body.messages.map((m: { id: string }) => m.id)).not.toContain(message.id);
   expect((await api(app.url, officer.token, 'GET', '/api/inbox')).status).toBe(403);
+  expect(await app.db('message_deliveries').where({ message_id: message.id, user_id: clerk.id }).pluck('channel')).toEqual(['inbox']);
+
+  // The same message in the browser, for the second account (its own read receipt): unread, then read.
+  const browser = await launch();
+  try {
+    const { page } = await loginAs(browser, app.url, clerk);
+    await page.getByRole('link', { name: '消息' }).click();
+    await page.waitForURL((u) => u.pathname === '/inbox');
+    expect(await page.getByTestId('unread').innerText()).toBe('1 条未读');
+    expect(await page.locator('li.unread').innerText()).toContain('《电子印章制作证书》已签发');
+    await shot(page, 'holder-inbox-unread');
+    const reloaded = page.waitForResponse((r) => new URL(r.url()).pathname === '/inbox' && r.request().method() === 'GET');
+    await page.getByRole('button', { name: '标为已读' }).click();
+    await reloaded;
+    expect(await page.getByTestId('unread').innerText()).toBe('0 条未读');
+    expect(await page.locator('li.read').innerText()).toContain('已读于');
+    await shot(page, 'holder-inbox-read');
+    await page.getByRole('link', { name: '查看' }).click();
+    await page.waitForURL((u) => u.pathname === `/seals/${sealId}`);
+  } finally {
+    await browser.close();
+  }
 });
