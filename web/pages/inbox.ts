@@ -11,9 +11,11 @@ export function inboxPages(deps: Deps): Router {
   r.get('/inbox', page('holder', 'maker'), async (req, res) => {
     const inbox = await listInbox(deps.db, req.actor!);
     const en = req.lang === 'en';
+    // Bodies are "中文 / English": the page's language only.
+    const at = (d: Date) => `${new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ')} ${en ? 'Beijing time' : '北京时间'}`;
     const messages = inbox.messages.map((m) => {
-      const [zh, english] = m.body.split(' / ');
-      return { ...m, text: en ? (english ?? zh) : zh, created: m.created_at.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' };
+      const [zh, english] = m.body.split(/\s?\/ (?=[A-Z])/);
+      return { ...m, text: en ? (english ?? zh) : zh, created: at(m.created_at), read: m.read_at ? at(m.read_at) : null };
     });
     renderPage(req, res, 'inbox', { title: en ? 'Messages' : '消息', unread: inbox.unread, messages });
   });
