@@ -16,8 +16,12 @@ import { createCorrectionActivities } from './corrections';
 import { createSealChangeDbActivities, createSealChangeHsmActivities } from './seal-changes';
 import { createSealSigningHsmActivities, createSealUseRegisterActivities } from './seal-signing';
 import { createNationalSealHsmActivities } from './national-seal';
+import { createMessageDeliveryActivities } from './message-delivery';
+import { createCaseMessageActivities } from './case-messages';
+import type { Config } from '../infra/config';
 
-export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer> }) {
+/** `config`: where messages go (notify.*); loaded from temporal.yaml and the environment when not given. */
+export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer>; config?: Pick<Config, 'notify' | 'runtime'> }) {
   return {
     ...createStatementStore(deps.db),
     ...createApplicationDbActivities(deps.db),
@@ -29,6 +33,8 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createCorrectionActivities(deps.db),
     ...createSealChangeDbActivities(deps.db),
     ...createSealUseRegisterActivities(deps.db),
+    ...createMessageDeliveryActivities(deps.db, deps.config),
+    ...createCaseMessageActivities(deps.db),
   };
 }
 

@@ -1,7 +1,7 @@
 // Activities of a seal's life after issue: its status in PostgreSQL (database queue) and the CRL that
 // publishes it (HSM queue: signed by the issuing CA key).
-import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
+import { postMessage } from './outbox';
 import { approvePasswordReset } from './password-reset-link';
 import type { Hsm } from '../infra/hsm/hsm';
 import { generateCrl } from '../infra/pki/crl';
@@ -54,19 +54,16 @@ export function createPasswordNoticeActivities(db: Db) {
       const body = expired
         ? `印章 ${seal.seal_code} 的保护口令已于 ${n.expiresAt} 过期，修改前不能签章。/ The protection password of seal ${seal.seal_code} expired at ${n.expiresAt}; it cannot sign until the password is changed.`
         : `印章 ${seal.seal_code} 的保护口令将于 ${n.daysBefore} 天后（${n.expiresAt}）过期，请及时修改。/ The protection password of seal ${seal.seal_code} expires in ${n.daysBefore} day(s) (${n.expiresAt}); please change it.`;
-      await db('outbox_messages')
-        .insert({
-          id: randomUUID(),
-          message_key: `${n.sealId}:password:${n.expiresAt}:${n.daysBefore}`,
-          seal_id: n.sealId,
-          channel: 'holder_portal',
-          recipient: seal.holder_id,
-          kind: expired ? 'password_expired' : 'password_expiry_reminder',
-          body,
-          created_at: n.at,
-        })
-        .onConflict('message_key')
-        .ignore();
+      await postMessage(db, {
+        messageKey: `${n.sealId}:password:${n.expiresAt}:${n.daysBefore}`,
+        sealId: n.sealId,
+        audience: 'holder',
+        recipient: seal.holder_id,
+        kind: expired ? 'password_expired' : 'password_expiry_reminder',
+        body,
+        at: n.at,
+        linkPath: `/seals/${n.sealId}`,
+      });
     },
 
     /** C2 lockout: the seal's workflow ends a lock when its timer fires. Clears only that lock, so it is idempotent. */
@@ -91,8 +88,7 @@ export function createPasswordResetActivities(db: Db) {
       const body = tokenSha256
         ? `印章 ${seal.seal_code} 的保护口令重置已获批准：保管人已在公安机关领取一次性链接，请在 24 小时内设置新口令 / Reset approved for seal ${seal.seal_code}: the keeper received a one-time link at the police office and sets a new password within 24 hours`
         : `印章 ${seal.seal_code} 的保护口令重置已获批准，但未生成一次性链接，请重新申请 / Reset approved for seal ${seal.seal_code}, but no one-time link was made; please apply again`;
-      const row = { id: randomUUID(), message_key: `${caseId}:password_reset_link`, seal_id: c.subject_seal_id, channel: 'holder_portal', recipient: seal.holder_id, kind: 'password_reset_link', body, created_at: new Date() };
-      await db('outbox_messages').insert(row).onConflict('message_key').ignore();
+      await postMessage(db, { messageKey: `${caseId}:password_reset_link`, sealId: c.subject_seal_id, caseId, audience: 'holder', recipient: seal.holder_id, kind: 'password_reset_link', body, at: new Date() });
     },
   };
 }

@@ -30,6 +30,20 @@ const blobsSchema = z
   .refine((b) => b.backend !== 's3' || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.s3.bucket), { message: 'an S3 bucket name is required with backend s3', path: ['s3', 'bucket'] })
   .refine((b) => !b.s3.accessKeyId === !b.s3.secretAccessKey, { message: 'set both the access key ID and the secret, or neither', path: ['s3', 'secretAccessKey'] });
 
+// Delivery of outbox messages (workflows/message-delivery.ts): which channels, and where they send.
+const notifySchema = z.object({
+  channels: z
+    .string()
+    .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['inbox', 'email', 'sms'])).min(1, 'at least one of inbox, email, sms')),
+  smtp: z.object({ host: z.string().min(1), port, secure: bool, from: z.string().min(3) }),
+  // The SMTP server `make up` and the tests start (mailpit) when smtp.host is this machine; its web UI here.
+  mailpit: z.object({ uiPort: port }),
+  sms: z.object({ url: z.union([z.literal(''), z.string().url()]) }),
+  // Where links in messages point (the web's public address). Empty: this machine's web port.
+  publicBaseUrl: z.union([z.literal(''), z.string().url()]),
+});
+
 const fileSchema = z.object({
   temporal: z.object({
     address: z.string().min(3),
@@ -64,6 +78,7 @@ const fileSchema = z.object({
   }),
   records: z.object({ correctionNeedsOfficerApproval: bool }),
   blobs: blobsSchema,
+  notify: notifySchema,
 });
 
 const tokenSchema = z.object({ label: z.string().min(1).max(32), pin: z.string().min(4), soPin: z.string().min(4) });
@@ -232,3 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
 
 /** The public base URL of the PKI routes: pki.publicBaseUrl, or this machine's web port. */
 export const pkiBaseUrl = (config: Pick<Config, 'pki' | 'runtime'>) => config.pki.publicBaseUrl || `http://127.0.0.1:${config.runtime.webPort}`;
+
+/** The web's address for links in messages: notify.publicBaseUrl, or this machine's web port. */
+export const webBaseUrl = (config: Pick<Config, 'notify' | 'runtime'>) => config.notify.publicBaseUrl || `http://127.0.0.1:${config.runtime.webPort}`;
+export type NotifyConfig = Config['notify'];

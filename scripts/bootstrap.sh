@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine, and nothing twice:
-# Debian packages, npm dependencies from the lock file, the Temporal CLI (built from the Go module
+# Debian packages, npm dependencies from the lock file, the Temporal CLI and mailpit (built from the Go module
 # proxy), and with --test the Java time-skipping test server and the browser; with --cluster (npm run cluster)
 # also HAProxy and the Temporal server with its SQL schema tool.
 set -euo pipefail
@@ -41,6 +41,16 @@ if [ -z "${TEMPORAL_CLI:-}" ] && ! command -v temporal >/dev/null && [ ! -x .too
   fi
   log "building the Temporal CLI v1.5.1 from the Go module proxy (once; a few minutes)"
   GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install github.com/temporalio/cli/cmd/temporal@v1.5.1
+fi
+
+# --- mailpit (the SMTP server make up and the tests deliver e-mail to; web UI and API to read it) ---
+if [ ! -x .tools/bin/mailpit ] && ! command -v mailpit >/dev/null; then
+  if ! command -v go >/dev/null; then
+    echo "No mailpit and no Go toolchain: install Go (or put mailpit on PATH)." >&2
+    exit 1
+  fi
+  log "building mailpit v1.33.1 from the Go module proxy (once)"
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install github.com/axllent/mailpit@v1.33.1
 fi
 
 # --- test-only tools -------------------------------------------------------------------------

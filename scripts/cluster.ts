@@ -77,6 +77,8 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     WEB_PORT: String(ports.loadBalancer),
     ESEAL_TEMPORAL_ADDRESS: `127.0.0.1:${ports.frontend}`,
     ESEAL_TEMPORAL_NAMESPACE: opts.namespace,
+    ESEAL_NOTIFY_SMTP_PORT: String(ports.smtp),
+    ESEAL_NOTIFY_MAILPIT_UI_PORT: String(ports.mailUi),
   };
   for (const k of ['DATABASE_URL', 'DATABASE_OWNER_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']) delete baseEnv[k];
   const config0 = loadConfig(baseEnv);

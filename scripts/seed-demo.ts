@@ -45,13 +45,13 @@ export async function seedDemoData(db: Db, dataDir: string): Promise<DemoLogin[]
     ].map((h) => ({ id: randomUUID(), ...h }));
     await trx('holders').insert(holders);
 
-    const users: Array<{ username: string; display_name: string; role: Role; district_code?: string; maker_id?: string; holder_id?: string; scope: string }> = [
+    const users: Array<{ username: string; display_name: string; role: Role; district_code?: string; maker_id?: string; holder_id?: string; email?: string; scope: string }> = [
       { username: 'admin', display_name: '系统管理员', role: 'admin', scope: 'city' },
       { username: 'supervisor', display_name: '市局督导员 王督导', role: 'supervisor', scope: 'city' },
       { username: 'officer.chaoyang', display_name: '朝阳分局 李警官', role: 'officer', district_code: '110105', scope: '朝阳区 110105' },
       { username: 'officer.haidian', display_name: '海淀分局 张警官', role: 'officer', district_code: '110108', scope: '海淀区 110108' },
-      { username: 'maker', display_name: '制作单位 陈经理', role: 'maker', maker_id: makerId, scope: '北京示范印章制作有限公司' },
-      { username: 'holder', display_name: '北京示范科技 刘经办', role: 'holder', holder_id: holders[0].id, scope: `${holders[0].name} ${holders[0].uscc}` },
+      { username: 'maker', display_name: '制作单位 陈经理', role: 'maker', maker_id: makerId, email: 'maker@demo.example', scope: '北京示范印章制作有限公司' },
+      { username: 'holder', display_name: '北京示范科技 刘经办', role: 'holder', holder_id: holders[0].id, email: 'holder@demo.example', scope: `${holders[0].name} ${holders[0].uscc}` },
     ];
     for (const { scope, ...u } of users) {
       const id = randomUUID();

@@ -17,6 +17,7 @@ import { blobStoreFromConfig } from '../infra/blobs';
 import { upsertReferenceData } from '../infra/reference-data';
 import { startPostgres } from '../infra/services/postgres';
 import { startTemporal } from '../infra/services/temporal-dev-server';
+import { startMailpit } from '../infra/services/mailpit';
 import type { Supervisor } from '../infra/services/supervisor';
 
 /** The migrations after which stored personal data may still be in clear or in an older format (P1). */
@@ -28,6 +29,8 @@ export interface Stack {
   /** The owner's connection: migrations only, and tests that check what even the owner cannot do. */
   ownerDatabaseUrl: string;
   temporalUiUrl?: string;
+  /** mailpit's web UI (the e-mails messages sent), when this stack started it. */
+  mailUiUrl?: string;
   /** Environment for child processes (workers, web, tests) so they find the same services. */
   env: Record<string, string>;
   /**
@@ -56,17 +59,20 @@ export function processEnv(env: NodeJS.ProcessEnv, role: 'web' | 'hsm-worker' | 
 
 export async function provisionStack(config: Config, log: (m: string) => void): Promise<Stack> {
   const started = Date.now();
-  const [pgResult, temporalResult] = await Promise.allSettled([startPostgres(config, log), startTemporal(config, log)]);
+  const [pgResult, temporalResult, mailResult] = await Promise.allSettled([startPostgres(config, log), startTemporal(config, log), startMailpit(config, log)]);
   const stopStarted = async () => {
+    if (mailResult.status === 'fulfilled') await mailResult.value.stop();
     if (temporalResult.status === 'fulfilled') await temporalResult.value.stop();
     if (pgResult.status === 'fulfilled') await pgResult.value.stop();
   };
-  if (pgResult.status === 'rejected' || temporalResult.status === 'rejected') {
+  const failed = [pgResult, temporalResult, mailResult].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await stopStarted();
-    throw pgResult.status === 'rejected' ? pgResult.reason : (temporalResult as PromiseRejectedResult).reason;
+    throw failed.reason;
   }
-  const pg = pgResult.value;
-  const temporal = temporalResult.value;
+  const mail = (mailResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startMailpit>>>).value;
+  const pg = (pgResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startPostgres>>>).value;
+  const temporal = (temporalResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startTemporal>>>).value;
   try {
     const db = createDb(pg.ownerUrl);
     try {
@@ -121,6 +127,7 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
         databaseUrl: pg.url,
         ownerDatabaseUrl: pg.ownerUrl,
         temporalUiUrl: temporal.uiUrl,
+        mailUiUrl: mail.uiUrl,
         env: {
           DATABASE_URL: pg.url,
           SOFTHSM2_CONF: token.confPath,
@@ -128,12 +135,19 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
           DATA_DIR: runtime.dataDir,
           ESEAL_TEMPORAL_ADDRESS: config.temporal.address,
           ESEAL_TEMPORAL_NAMESPACE: config.temporal.namespace,
+          ESEAL_NOTIFY_SMTP_HOST: config.notify.smtp.host,
+          ESEAL_NOTIFY_SMTP_PORT: String(config.notify.smtp.port),
+          ESEAL_NOTIFY_MAILPIT_UI_PORT: String(config.notify.mailpit.uiPort),
         },
         async supervise(supervisor) {
           if (pg.process && pg.relaunch) await supervisor.add('PostgreSQL', pg.relaunch, { running: pg.process, stopSignal: 'SIGINT' });
           if (temporal.process && temporal.relaunch) await supervisor.add('Temporal dev server', temporal.relaunch, { running: temporal.process });
+          if (mail.process && mail.relaunch) await supervisor.add('mailpit', mail.relaunch, { running: mail.process });
         },
-        signalStop: () => temporal.signalStop(),
+        signalStop: () => {
+          temporal.signalStop();
+          mail.signalStop();
+        },
         stop: stopStarted,
       };
     } finally {

@@ -41,6 +41,7 @@ async function main() {
   Back office      ${web}
   Readiness        ${web}/readyz
   Temporal Web UI  ${office.stack.temporalUiUrl ?? '(external cluster)'}
+  E-mail (mailpit) ${office.stack.mailUiUrl ?? `(SMTP server ${config.notify.smtp.host}:${config.notify.smtp.port})`}
   PostgreSQL       ${office.stack.databaseUrl.replace(/:[^:@/]*@/, ':***@')} (application role; migrations as the owner)
 
   Demo logins (API bearer tokens, also in ${path.join(config.runtime.dataDir, 'demo-logins.json')}):

@@ -15,6 +15,8 @@ const TEST_ENV: Record<string, string> = {
   ESEAL_TEMPORAL_DEV_SERVER_PORT: '7333',
   ESEAL_TEMPORAL_DEV_SERVER_UI_PORT: '8333',
   ESEAL_TEMPORAL_NAMESPACE: 'eseal-test',
+  ESEAL_NOTIFY_SMTP_PORT: '1125',
+  ESEAL_NOTIFY_MAILPIT_UI_PORT: '8125',
 };
 
 const log = (m: string) => console.log(`\x1b[1;35m[stack]\x1b[0m ${m}`);

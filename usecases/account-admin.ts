@@ -2,8 +2,8 @@
 // users_scope constraint demands (a maker's staff to a licensed maker, an officer to a district, a holder's
 // staff to a holder). A new account has no password: it gets a one-time set-password link, valid 72 hours.
 //
-// Delivery: accounts carry no phone or e-mail, so there is nobody to send an outbox message to and no
-// sender yet. The link is therefore shown once, to the administrator who created the account (the answer
+// Delivery: an account's e-mail and phone (optional) receive messages, but messages are stored, so the link is
+// never one of them. It is shown once, to the administrator who created the account (the answer
 // to the creation), who hands it over; the database keeps only the SHA-256 of its token, never the token,
 // so a copy of the database (or of an outbox) opens no account. A lost link is replaced by a new one.
 // Every creation, disabling and use of a link is written to the audit trail (infra/audit/http.ts).
@@ -30,6 +30,8 @@ const F = {
   maker: fieldRef('maker_id', '印章制作单位', 'Seal maker'),
   holder: fieldRef('holder_id', '用章单位', 'Seal holder'),
   password: fieldRef('password', '密码', 'Password'),
+  email: fieldRef('email', '电子邮箱', 'E-mail'),
+  phone: fieldRef('phone', '手机号码', 'Mobile phone'),
 } as const;
 
 const adminOnly = (actor: Actor) => {
@@ -44,12 +46,13 @@ export interface AccountView {
   district_code: string | null;
   maker_id: string | null;
   holder_id: string | null;
+  email: string | null;
   has_password: boolean;
   disabled_at: Date | null;
   created_at: Date;
 }
 
-const COLUMNS = ['id', 'username', 'display_name', 'role', 'district_code', 'maker_id', 'holder_id', 'disabled_at', 'created_at', 'password_hash'];
+const COLUMNS = ['id', 'username', 'display_name', 'role', 'district_code', 'maker_id', 'holder_id', 'email', 'disabled_at', 'created_at', 'password_hash'];
 const view = (u: Record<string, unknown>): AccountView => {
   const { password_hash, ...rest } = u;
   return { ...(rest as unknown as Omit<AccountView, 'has_password'>), has_password: password_hash !== null && password_hash !== undefined };
@@ -94,6 +97,16 @@ export async function createAccount(db: Db, actor: Actor, body: unknown, now = n
       }
     }
   }
+  // Where messages reach the account (workflows/message-delivery.ts): optional, checked when given.
+  const contact: { email: string | null; phone: string | null } = { email: null, phone: null };
+  if (b.email !== undefined && b.email !== null && b.email !== '') {
+    if (typeof b.email !== 'string' || b.email.length > 254 || !/^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(b.email)) v.add(invalidField(F.email, '应为电子邮箱地址，如 name@example.cn', 'must be an e-mail address such as name@example.cn'));
+    else contact.email = b.email.toLowerCase();
+  }
+  if (b.phone !== undefined && b.phone !== null && b.phone !== '') {
+    if (typeof b.phone !== 'string' || !/^1[3-9]\d{9}$/.test(b.phone)) v.add(invalidField(F.phone, '应为 11 位手机号码', 'must be an 11-digit mainland mobile number'));
+    else contact.phone = b.phone;
+  }
   v.throwIfAny();
   if (scope.maker_id) {
     if (!(await db('makers').where({ id: scope.maker_id }).first('id'))) throw invalidField(F.maker, '不存在', 'does not exist', { httpStatus: 422, code: 'UNKNOWN_MAKER' });
@@ -106,7 +119,7 @@ export async function createAccount(db: Db, actor: Actor, body: unknown, now = n
   const id = randomUUID();
   try {
     await db.transaction(async (trx) => {
-      await trx('users').insert({ id, username, display_name: displayName, role, ...scope, created_at: now });
+      await trx('users').insert({ id, username, display_name: displayName, role, ...scope, ...contact, created_at: now });
       await trx('account_setup_links').insert({ token_sha256: sha256Hex(token), user_id: id, created_by: actor.userId, created_at: now, expires_at: expiresAt });
     });
   } catch (e) {

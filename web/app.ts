@@ -21,6 +21,7 @@ import { retentionRoutes } from './routes/retention';
 import { validateRequests } from './openapi-validation';
 import { certificateRoutes } from './routes/certificates';
 import { accountRoutes } from './routes/accounts';
+import { inboxRoutes } from './routes/inbox';
 import { failingActivityRoutes } from './routes/failing-activities';
 import { signingRoutes } from './routes/signing';
 import { verificationRoutes } from './routes/verification';
@@ -64,6 +65,7 @@ export function createApp(deps: Deps) {
   app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
   app.use(metricsRoutes()); // Prometheus, administrators only
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
+  app.use(inboxRoutes(deps)); // holders' and makers' messages and read receipts
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });

@@ -18,7 +18,7 @@ export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundl
     namespace: ctx.config.temporal.namespace,
     taskQueue: ctx.config.temporal.taskQueues.main,
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf }),
+    activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf, config: ctx.config }),
     // Lines carry the request, workflow and case; domain errors are not retried; long activities heartbeat.
     interceptors: { activity: [logContextInterceptors, activityInterceptors], workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
     // A task for a workflow cached on a worker that died waits this long on its sticky queue before any worker

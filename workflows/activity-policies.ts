@@ -28,6 +28,16 @@ export const ACTIVITY_POLICIES = {
   documentRendering: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', retry: untilHealed },
   /** Erasing an archive's personal data and files, or purging a video segment's bytes (up to 2 GiB). */
   disposal: { startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry: { ...untilHealed, maximumInterval: '1 minute' } },
+  /**
+   * One message to one account through SMTP or the SMS gateway: a server that is down is tried again with
+   * backoff (10 s doubling to 10 min) for up to 24 hours, then the delivery is recorded failed; a refusal for
+   * good (SMTP 5xx, gateway 4xx) is not retried.
+   */
+  messageSend: {
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '24 hours',
+    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: ['PermanentSendError'] },
+  },
   /** The readiness probe: one attempt, answered within 5 s or not at all (the caller is waiting). */
   hsmProbe: { scheduleToCloseTimeout: '5 seconds', retry: { maximumAttempts: 1 } },
 } as const satisfies Record<string, ActivityOptions>;

@@ -1,7 +1,7 @@
 // One application case, from the maker's submission to a collected seal (or its cancellation when
 // unclaimed). People's steps are tasks in PostgreSQL decided through Updates; every transition is
 // projected to PostgreSQL by an idempotent activity keyed by case and step.
-import { ParentClosePolicy, condition, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, condition, patched, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
 import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
 import { addCalendarMonthsEndOfDay } from '../domain/calendar';
 import {
@@ -14,7 +14,7 @@ import {
   type CollectionInput,
   type ProductionInput,
 } from './application-messages';
-import { createCaseDesk, now, wrongState } from './case-desk';
+import { createCaseDesk, NOTIFY_PATCH, now, wrongState } from './case-desk';
 import { productionFailedReason, productionImpossible } from './production-failure';
 import { sealWorkflow } from './seal';
 import { startArchiveRetention } from './retention-archive';
@@ -37,6 +37,8 @@ export interface ApplicationInput {
 }
 
 const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
+/** M9 reminder: the holder is told this long before an uncollected seal is cancelled (issue 14). */
+const UNCLAIMED_REMINDER_MS = 14 * 24 * 3600_000;
 const documents = proxyActivities<ApplicationDbActivities>(P.documentRendering);
 
 export async function applicationWorkflow(input: ApplicationInput): Promise<CaseState> {
@@ -180,11 +182,18 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   state.unclaimedDueAt = unclaimedDueAt;
   await db.markReady({ sealId: input.sealId, at: readyAt, unclaimedDueAt });
   await moveTo('ready', 'ready', { unclaimedDueAt });
+  // M9: the holder is told 2 weeks before the cancellation (runs started before that patch are not).
+  const remindInMs = Date.parse(unclaimedDueAt) - UNCLAIMED_REMINDER_MS - Date.now();
+  const remindedEarly = patched(NOTIFY_PATCH) && remindInMs > 0;
+  if (remindedEarly && !(await waitFor(() => collection !== null, remindInMs))) {
+    await db.postCaseMessage({ caseId: input.caseId, kind: 'seal_unclaimed_reminder', at: now(), dueAt: unclaimedDueAt });
+  }
   const collected = await waitFor(() => collection !== null, Math.max(0, Date.parse(unclaimedDueAt) - Date.now()));
   if (collected) {
     const c = collection!;
     await db.recordCollection({ sealId: input.sealId, collectorName: c.collectorName, at: now() });
     await documents.produceDocument({ sealId: input.sealId, kind: 'production_certificate', reason: null });
+    if (patched(NOTIFY_PATCH)) await db.postCaseMessage({ caseId: input.caseId, kind: 'production_certificate_ready', at: now() });
     // From here the seal lives in its own long-running workflow (suspend, resume, stop, cancel, replace).
     await startChild(sealWorkflow, {
       workflowId: `seal:${input.sealId}`,

@@ -37,6 +37,11 @@ export function upsertCaseScope(districtCode: string, makerId?: string | null) {
 
 const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 
+/** The patch under which case workflows write their messages (workflows/message-delivery.ts delivers them). */
+export const NOTIFY_PATCH = 'notify-case-messages';
+/** The maker is told this long before a filing is due (issue 14). */
+export const FILING_DUE_SOON_MS = 2 * 3600_000;
+
 export const now = () => new Date(Date.now()).toISOString();
 
 export function wrongState(state: CaseState, action: { zh: string; en: string }) {
@@ -163,12 +168,18 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
     filing = null;
     await db.openFilingDeadline({ caseId, kind, startedAt, dueAt });
     await moveTo('awaiting_filing', 'filing_deadline_started', { kind, dueAt });
+    const notify = patched(NOTIFY_PATCH); // runs started before messages were delivered keep their timers
+    const warnInMs = Date.parse(dueAt) - FILING_DUE_SOON_MS - Date.now();
+    if (notify && warnInMs > 0 && !(await waitFor(() => filing !== null, warnInMs))) {
+      await db.postCaseMessage({ caseId, kind: 'filing_due_soon', at: now(), dueAt, filingKind: kind });
+    }
     for (;;) {
       const filedInTime = await waitFor(() => filing !== null, Math.max(0, Date.parse(dueAt) - Date.now()));
       if (!filedInTime && !state.filingOverdue) {
         state.filingOverdue = true;
         await db.markFilingOverdue({ caseId, kind, at: now() });
         await record('filing_overdue', { kind, dueAt });
+        if (notify) await db.postCaseMessage({ caseId, kind: 'filing_overdue', at: now(), dueAt, filingKind: kind });
         await waitFor(() => filing !== null);
       }
       const d = await awaitDecision();

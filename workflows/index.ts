@@ -11,3 +11,4 @@ export { archiveRetentionWorkflow } from './retention-archive';
 export { correctionApprovalWorkflow } from './correction-approval';
 export { crlIssuanceWorkflow } from './crl-issuance';
 export { nationalSealWorkflow, sealSignatureWorkflow } from './seal-signature';
+export { messageDeliveryWorkflow } from './message-delivery';

@@ -36,6 +36,8 @@ export function clusterPorts(base: number) {
     loadBalancerStats: base + 21,
     web: [base + 22, base + 23],
     ui: base + 30,
+    smtp: base + 40, // mailpit (infra/services/mailpit.ts)
+    mailUi: base + 41,
   };
 }
 export type ClusterPorts = ReturnType<typeof clusterPorts>;

@@ -44,6 +44,8 @@ const TABLE: Record<string, Rule> = {
   // JSON API
   'POST /api/platform/statements': r('city', 'supervisor', 'admin'),
   'GET /api/platform/statements/:id': r('city', 'supervisor', 'admin'),
+  'GET /api/inbox': r('self', 'holder', 'maker'),
+  'POST /api/inbox/:id/read': r('self', 'holder', 'maker'),
   'POST /api/applications': r('maker', 'maker'),
   'GET /api/applications': r('own', ...EVERYONE),
   'GET /api/applications/:id': r('own', ...EVERYONE),
@@ -109,6 +111,8 @@ const TABLE: Record<string, Rule> = {
   'POST /verify': pub,
   'POST /logout': r('self', ...EVERYONE),
   'GET /account/password': r('self', ...EVERYONE),
+  'GET /inbox': r('self', 'holder', 'maker'),
+  'POST /inbox/:id/read': r('self', 'holder', 'maker'),
   'POST /account/password': r('self', ...EVERYONE),
   'GET /tasks': r('district', 'officer', 'supervisor'),
   'GET /tasks/state': r('district', 'officer', 'supervisor'),

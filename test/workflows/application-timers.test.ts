@@ -200,16 +200,26 @@ async function fileAndAccept(deps: Deps, caseId: string) {
   return waitForStatus(caseId, 'ready');
 }
 
-test('M3: a filing not made within 24 hours is overdue at that moment, visible to supervisors, and a late filing is accepted and stays marked late', async () => {
+/** The outbox messages of a case of one kind (written by the workflow at the moment they are due). */
+const caseMessages = (caseId: string, kind: string) => ctx.db('outbox_messages').where({ case_id: caseId, kind }).select('audience', 'recipient', 'created_at', 'body');
+
+test('M3: a filing not made within 24 hours is overdue at that moment, visible to supervisors, and a late filing is accepted and stays marked late; the maker is told 2 hours before and when overdue', async () => {
   await withWorkers(async (deps, started) => {
     const { caseId } = await produceSeal(deps, started);
     const deadline = await productionDeadline(caseId);
     expect(ms(deadline.due_at) - ms(deadline.started_at)).toBe(24 * HOUR);
     const overdueIds = async (a: Actor) => (await overdueFilings(deps, a, await serverNow())).map((r) => r.case_id);
 
-    await env.sleep('23 hours');
+    // The maker's message 2 hours before the deadline, not earlier (issue 14).
+    await sleepUntil(deadline.due_at, -2 * HOUR - MINUTE);
+    expect(await caseMessages(caseId, 'filing_due_soon')).toHaveLength(0);
+    await sleepUntil(deadline.due_at, -HOUR); // 23 hours after production
     expect(await env.currentTimeMs()).toBeLessThan(ms(deadline.due_at));
+    const dueSoon = await eventually('the filing-due message', () => caseMessages(caseId, 'filing_due_soon'), (m) => m.length === 1);
+    expect(dueSoon[0]).toMatchObject({ audience: 'maker', recipient: maker.makerId });
+    expect(Math.floor(ms(dueSoon[0].created_at) / SECOND)).toBe(Math.floor((ms(deadline.due_at) - 2 * HOUR) / SECOND));
     expect((await productionDeadline(caseId)).overdue_at).toBeNull();
+    expect(await caseMessages(caseId, 'filing_overdue')).toHaveLength(0);
     expect((await caseState(caseId)).filingOverdue).toBe(false);
     expect(await overdueIds(supervisor)).not.toContain(caseId);
 
@@ -222,6 +232,9 @@ test('M3: a filing not made within 24 hours is overdue at that moment, visible t
     expect(state).toMatchObject({ status: 'awaiting_filing', filingOverdue: true });
     const event = await ctx.db('case_events').where({ case_id: caseId, type: 'filing_overdue' }).first();
     expect(Math.floor(ms(event.at) / SECOND)).toBe(Math.floor(ms(overdue.due_at) / SECOND));
+    const overdueMessage = await eventually('the overdue message', () => caseMessages(caseId, 'filing_overdue'), (m) => m.length === 1);
+    expect(overdueMessage[0]).toMatchObject({ audience: 'maker', recipient: maker.makerId });
+    expect(Math.floor(ms(overdueMessage[0].created_at) / SECOND)).toBe(Math.floor(ms(overdue.due_at) / SECOND));
 
     // Supervisors (city-wide) and the district's officers see it; another district does not.
     const listed = (await overdueFilings(deps, supervisor, await serverNow())).find((r) => r.case_id === caseId);
@@ -283,7 +296,7 @@ test('M3: a filing made at 23 hours is on time', async () => {
   });
 });
 
-test('M9 M13: a seal not collected within 3 calendar months is entered in the unclaimed ledger, its key destroyed, its certificate revoked, a cancellation certificate produced and the cancellation filed with the district', async () => {
+test('M9 M13: a seal not collected within 3 calendar months is entered in the unclaimed ledger, its key destroyed, its certificate revoked, a cancellation certificate produced and the cancellation filed with the district; the holder is told 2 weeks before', async () => {
   await withWorkers(async (deps, started) => {
     const { caseId, sealId } = await produceSeal(deps, started);
     await fileAndAccept(deps, caseId);
@@ -292,6 +305,15 @@ test('M9 M13: a seal not collected within 3 calendar months is entered in the un
     expect(ms(ready.unclaimed_due_at)).toBe(dueAt.getTime());
     expect((await caseState(caseId)).unclaimedDueAt).toBe(dueAt.toISOString());
     expect(dueAt.getTime() - ms(ready.ready_at)).toBeGreaterThan(88 * DAY);
+
+    // M9: the holder's message 2 weeks before the cancellation, not earlier.
+    await sleepUntil(dueAt, -14 * DAY - MINUTE);
+    expect(await caseMessages(caseId, 'seal_unclaimed_reminder')).toHaveLength(0);
+    await sleepUntil(dueAt, -14 * DAY + MINUTE);
+    const reminder = await eventually('the unclaimed reminder', () => caseMessages(caseId, 'seal_unclaimed_reminder'), (m) => m.length === 1);
+    expect(reminder[0]).toMatchObject({ audience: 'holder', recipient: ready.holder_id });
+    expect(Math.floor(ms(reminder[0].created_at) / SECOND)).toBe(Math.floor((dueAt.getTime() - 14 * DAY) / SECOND));
+    expect(reminder[0].body).toContain('逾期未领取将被登出');
 
     // A minute before the limit: still waiting for collection, nothing cancelled.
     await sleepUntil(dueAt, -MINUTE);

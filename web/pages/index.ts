@@ -10,6 +10,7 @@ import { refusalOf } from './forms';
 import { renderPage } from './render';
 import { SERVICE_NAMES, unreachableService } from '../../infra/outage';
 import { accountPages } from './account';
+import { inboxPages } from './inbox';
 import { officerPages } from './officer';
 import { casePages } from './cases';
 import { sealPages } from './seals';
@@ -69,6 +70,7 @@ export function pageRoutes(deps: Deps): PageRouter {
   });
   r.use(accountPages(deps));
   r.use(verificationPages(deps));
+  r.use(inboxPages(deps)); // holders' and makers' messages (workflows/message-delivery.ts)
   r.use(accountSetupPages(deps)); // public: a new account's one-time set-password link
   r.use(officerPages(deps));
   r.use(casePages(deps));
