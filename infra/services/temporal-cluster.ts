@@ -210,19 +210,27 @@ export async function registerNamespace(config: Config, retention: string, log: 
     await run(cli, ['operator', 'namespace', 'create', ...base, '--retention', retention]);
     log(`Temporal cluster: namespace ${namespace} created (retention ${retention})`);
   }
-  // A new namespace reaches the services' namespace caches within their refresh interval (about 10 s).
-  const listed = await retrying(() => run(cli, ['operator', 'search-attribute', 'list', ...base, '--output', 'json']), 60_000);
-  // The CLI prints the ListSearchAttributes response ({ customAttributes: { name: type }, … }) as JSON.
-  const parsed = JSON.parse(listed.stdout) as { customAttributes?: Record<string, unknown> } | Array<{ name: string }>;
-  const existing = new Set(Array.isArray(parsed) ? parsed.map((a) => a.name) : Object.keys(parsed.customAttributes ?? {}));
-  const missing = Object.entries(searchAttributes).filter(([name]) => !existing.has(name));
-  for (const type of new Set(missing.map(([, t]) => t))) {
-    const names = missing.filter(([, t]) => t === type).map(([n]) => n);
-    await run(cli, ['operator', 'search-attribute', 'create', ...base, ...names.flatMap((n) => ['--name', n]), '--type', type]);
+  // A new namespace reaches the services' namespace caches within their refresh interval (about 10 s). With SQL
+  // visibility each attribute is an alias in the namespace's record, written read-modify-write from a cache: a
+  // create soon after another can be lost (seen: CaseStatus kept, DistrictCode and MakerId gone, and every
+  // workflow task then failing on BadSearchAttributes). So: one attribute per call, and listed again until all are.
+  const registered = new Map<string, string>();
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const listed = await retrying(() => run(cli, ['operator', 'search-attribute', 'list', ...base, '--output', 'json']), 60_000);
+    // The CLI prints the ListSearchAttributes response ({ customAttributes: { name: type }, … }) as JSON.
+    const parsed = JSON.parse(listed.stdout) as { customAttributes?: Record<string, unknown> } | Array<{ name: string }>;
+    const existing = new Set(Array.isArray(parsed) ? parsed.map((a) => a.name) : Object.keys(parsed.customAttributes ?? {}));
+    const missing = Object.entries(searchAttributes).filter(([name]) => !existing.has(name));
+    if (missing.length === 0) break;
+    if (Date.now() > deadline) throw new Error(`Temporal cluster: search attributes ${missing.map(([n]) => n).join(', ')} still missing on ${namespace} after 120 s`);
+    for (const [name, type] of missing) {
+      await run(cli, ['operator', 'search-attribute', 'create', ...base, '--name', name, '--type', type]).catch(() => undefined); // listed again below
+      registered.set(name, `${name} (${type})`);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
   }
-  if (missing.length > 0) {
-    log(`Temporal cluster: search attributes ${missing.map(([n, t]) => `${n} (${t})`).join(', ')} registered on ${namespace}`);
-  }
+  if (registered.size > 0) log(`Temporal cluster: search attributes ${[...registered.values()].join(', ')} registered on ${namespace}`);
 }
 
 async function retrying<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
