@@ -6,7 +6,7 @@ import { fieldRef, invalidField, requiredField, ValidationCollector, type FieldR
 import { getDistrict } from './districts';
 import { parseHolderKind, type HolderKind } from './holders';
 import { isSealTextLanguage, type SealTextLanguage } from './materials';
-import { parseResidentId } from './resident-id';
+import { identityFields, identityKey, parseIdentityDocument } from './identity-documents';
 import { parseSealName, SEAL_TEXT_LIMITS } from './seal-text';
 import {
   assertPersonalSealRoleAllowed,
@@ -50,10 +50,10 @@ const F = {
   sealText: fieldRef('seal.text', '印章文字', 'Seal text'),
   language: fieldRef('seal.language', '印章文字语种', 'Seal text language'),
   personName: fieldRef('seal.person.name', '个人名章姓名', 'Name on the personal seal'),
-  personId: fieldRef('seal.person.id_number', '个人名章本人公民身份号码', 'Resident ID of the person'),
+  personId: identityFields('seal.person.', '个人名章本人', "The person's"),
   personRole: fieldRef('seal.person.role', '个人名章人员身份', 'Role of the person'),
   handlerName: fieldRef('handler.name', '经办人姓名', 'Handler name'),
-  handlerId: fieldRef('handler.id_number', '经办人公民身份号码', "Handler's resident ID"),
+  handlerId: identityFields('handler.', '经办人', "Handler's"),
   handlerPhone: fieldRef('handler.phone', '经办人联系电话', "Handler's phone"),
 } as const;
 
@@ -125,7 +125,7 @@ export function parseApplicationForm(body: unknown, today: Date): ApplicationFor
     if (!p) v.add(requiredField(fieldRef('seal.person', '个人名章人员信息', 'Person of the personal seal')));
     else {
       const name = v.check(() => parseSealName(p.name, F.personName, 'person', SEAL_TEXT_LIMITS.personName));
-      const idNumber = v.check(() => parseResidentId(p.id_number, { field: F.personId, asOf: today }).id);
+      const idNumber = v.check(() => identityKey(parseIdentityDocument({ type: p.id_type, number: p.id_number, country: p.id_country }, F.personId, today)));
       const role = v.check(() => parsePersonalSealRole(p.role, F.personRole));
       if (holderKind && role) v.check(() => assertPersonalSealRoleAllowed(holderKind, role));
       if (name && idNumber && role) person = { name, idNumber, role };
@@ -153,7 +153,7 @@ export function parseApplicationForm(body: unknown, today: Date): ApplicationFor
   }
 
   const handlerName = v.check(() => parseSealName(hd.name, F.handlerName, 'person', SEAL_TEXT_LIMITS.otherPersonName));
-  const handlerId = v.check(() => parseResidentId(hd.id_number, { field: F.handlerId, asOf: today }).id);
+  const handlerId = v.check(() => identityKey(parseIdentityDocument({ type: hd.id_type, number: hd.id_number, country: hd.id_country }, F.handlerId, today)));
   const handlerPhone = v.check(() => parsePhone(hd.phone, F.handlerPhone));
   v.throwAggregateIfAny();
 

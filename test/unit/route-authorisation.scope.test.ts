@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { collectedSeal } from '../helpers/journeys';
 import { createMaker, makeUscc, PDF_BYTES } from '../helpers/fixtures';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 const live = !!process.env.DATABASE_URL;
 type Who = 'makerIn' | 'makerOut' | 'officerIn' | 'officerOut' | 'holderIn' | 'holderOut' | 'supervisor' | 'admin';
@@ -84,7 +85,7 @@ const CASE_SCOPE: Who[] = ['makerIn', 'officerIn', 'holderIn', 'supervisor', 'ad
       ['officerOut', 'POST', `/api/tasks/${ids.taskId}/decision`, { decision: 'accept' }],
       ['makerOut', 'POST', `/api/applications/${ids.caseId}/filing`, {}],
       ['makerOut', 'POST', `/api/applications/${ids.caseId}/collection`, { collector_name: '某人', collector_id_number: '110105198506120011' }],
-      ['makerOut', 'POST', `/api/applications/${ids.caseId}/production-records`, { production_data: { medium: 'HSM' }, reason: '更正' }],
+      ['makerOut', 'POST', `/api/applications/${ids.caseId}/production-records`, { production_data: PRODUCTION_DATA, reason: '更正' }],
       ['officerOut', 'POST', `/api/applications/${ids.caseId}/production-records/2/decision`, { decision: 'approve' }],
       ['holderOut', 'POST', `/api/seals/${ids.sealId}/keepers`, { name: '某人', id_number: '110105198506120011' }],
       ['holderOut', 'POST', `/api/seals/${ids.sealId}/password/reset-requests`, { id_number: '110105198506120011', phone: '13800138000', reason: '忘记' }],

@@ -52,6 +52,7 @@ import { createUser, testConfig, createActor } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
 import { s3StoreEnv, startS3TestServer } from '../helpers/s3-server';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -532,7 +533,7 @@ test('M7 M9: a seal cancelled as unclaimed after 3 months starts its archive ret
     const caseState = () => env.client.workflow.getHandle(applicationWorkflowId(created.id)).query(caseStateQuery);
     await eventually('awaiting production', caseState, (s) => s.status === 'awaiting_production');
     const image = await uploadMaterial(deps, maker, created.id, { kind: 'on_site_image', file: bufferedFile(PNG_BYTES, 'onsite.png') });
-    await recordProduction(deps, maker, created.id, { production_data: { medium: 'HSM' }, on_site_image_id: image.id });
+    await recordProduction(deps, maker, created.id, { production_data: PRODUCTION_DATA, on_site_image_id: image.id });
     await eventually('awaiting filing', caseState, (s) => s.status === 'awaiting_filing');
     const filed = await submitFiling(deps, maker, created.id, {});
     await decideTask(deps, officer, filed.task_id, { decision: 'accept' });

@@ -17,6 +17,7 @@ import { CASE_KIND_LABELS, CASE_STATUS_LABELS, caseStatus, countdown, districtNa
 import { renderPage } from './render';
 import type { Lang } from './session';
 import { SEAL_KIND_LABELS } from '../../domain/seals';
+import { PRODUCTION_MEDIA } from '../../domain/production-data';
 
 const TRANSIENT = ['submitted', 'producing'];
 const OPEN_ORDER = ['production_failed', 'materials_required', 'awaiting_establishment_approval', 'licence_paused', 'awaiting_production', 'producing', 'awaiting_filing', 'filing_returned', 'filing_under_review', 'ready', 'processing', 'awaiting_reset_approval', 'submitted'];
@@ -202,6 +203,7 @@ export function casePages(deps: uc.Deps): Router {
             materials: s === 'materials_required' || s === 'submitted',
             materialKinds: [...c.missing.map((m) => ({ value: m.kind, label: `${m.label} ★` })), ...MATERIAL_KINDS.filter((k) => !c.missing.some((m) => m.kind === k)).map((k) => ({ value: k, label: materialLabel(k, lang) }))],
             production: s === 'awaiting_production',
+            productionMedia: PRODUCTION_MEDIA.map((m) => ({ value: m, label: m })),
             filing: c.kind !== 'password_reset' && (s === 'awaiting_filing' || s === 'filing_returned'),
             collection: s === 'ready',
             collected: s === 'collected' && c.kind === 'application',
@@ -246,10 +248,10 @@ export function casePages(deps: uc.Deps): Router {
     const image = req.form!.files.find((x) => x.field === 'on_site_image');
     const stored = await uc.uploadMaterial(deps, req.actor!, caseId, { kind: 'on_site_image', file: image ?? null });
     const productionData: Record<string, string> = {};
-    for (const k of ['medium', 'operator', 'note']) if (f[k]?.trim()) productionData[k] = f[k].trim().slice(0, 500);
+    for (const k of ['produced_on', 'medium', 'operator', 'device', 'note']) if (f[k]?.trim()) productionData[k] = f[k].trim();
     await uc.recordProduction(deps, req.actor!, caseId, { production_data: productionData, on_site_image_id: stored.id });
     await waitWhile(deps, req, caseId, ['awaiting_production', 'producing'], 20_000);
-  }, 'productionRecorded', { file: 'on_site_image', on_site_image_id: 'on_site_image' });
+  }, 'productionRecorded', { file: 'on_site_image', on_site_image_id: 'on_site_image', 'production_data.produced_on': 'produced_on', 'production_data.medium': 'medium', 'production_data.operator': 'operator', 'production_data.device': 'device', 'production_data.note': 'note' });
 
   step('filing', async (req) => {
     const note = req.form!.fields.note?.trim();

@@ -219,6 +219,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'step.onSiteImage': ['经办人现场影像', "Handler's on-site image"],
   'step.onSiteHint': ['PNG 或 JPEG', 'PNG or JPEG'],
   'step.medium': ['介质', 'Medium'],
+  'step.producedOn': ['制作日期', 'Production date'],
+  'step.device': ['制作设备（型号、编号）', 'Device (model, serial)'],
   'step.operator': ['制作人员', 'Operator'],
   'step.note': ['备注', 'Note'],
   'step.confirm': ['已核对制作信息，确认制作', 'Production data checked; confirm production'],
