@@ -77,11 +77,10 @@ async function loadCase(db: Db, caseId: string): Promise<CaseRow> {
   return row;
 }
 
-/** Who may see a case: its maker, officers of its district, its holder, and city-level roles. */
+/** Who may see a case: its maker, officers of its district, its holder, and supervisors (not the administrator: P1). */
 export function assertCanSeeCase(actor: Actor, c: Pick<CaseRow, 'maker_id' | 'district_code' | 'holder_id'>) {
   const ok =
     actor.role === 'supervisor' ||
-    actor.role === 'admin' ||
     (actor.role === 'maker' && actor.makerId === c.maker_id) ||
     (actor.role === 'officer' && actor.districtCode === c.district_code) ||
     (actor.role === 'holder' && actor.holderId === c.holder_id);

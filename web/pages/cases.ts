@@ -218,7 +218,7 @@ export function casePages(deps: uc.Deps): Router {
     }, refusal?.status ?? 200);
   }
 
-  r.get('/cases/:id', page('maker', 'officer', 'supervisor', 'holder', 'admin'), async (req, res) => showCase(req, res, String(req.params.id)));
+  r.get('/cases/:id', page('maker', 'officer', 'supervisor', 'holder'), async (req, res) => showCase(req, res, String(req.params.id)));
 
   /** A maker's step: run it; on success back to the case with a message, on refusal the case with the reasons. */
   const step = (path: string, run: (req: Request) => Promise<unknown>, flashKey: string, fieldMap: Record<string, string> = {}) =>

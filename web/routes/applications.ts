@@ -9,7 +9,8 @@ import { readUpload } from '../upload';
 
 export function applicationRoutes(deps: uc.Deps): Router {
   const r = Router();
-  const any = requireRole('maker', 'officer', 'supervisor', 'admin', 'holder');
+  // P1: the administrator (IT) manages accounts, makers and configuration, and sees no case or personal data.
+  const any = requireRole('maker', 'officer', 'supervisor', 'holder');
 
   r.post('/api/applications', requireRole('maker'), async (req, res) => {
     res.status(201).json(await uc.submitApplication(deps, req.actor!, req.body, req.get('idempotency-key') ?? undefined));
