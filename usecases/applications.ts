@@ -170,10 +170,12 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
   const [caseId, sealId] = idempotencyKey ? idsFromKey(makerId, idempotencyKey) : [randomUUID(), randomUUID()];
   // P1: ID numbers and phones are stored encrypted, ID numbers also as a keyed hash for lookups.
   const pd = personalData(deps);
-  const [handlerId, handlerPhone, personId] = await Promise.all([
+  const [handlerId, handlerPhone, personId, legalRepId, legalRepPhone] = await Promise.all([
     pd.protectId(form.handler.idNumber, { table: 'cases', column: 'handler_id_number', row: caseId }),
     pd.encrypt(form.handler.phone, { table: 'cases', column: 'handler_phone', row: caseId }),
     pd.protectId(form.seal.person?.idNumber, { table: 'seals', column: 'person_id_number', row: sealId }),
+    pd.protectId(form.legalRep?.idNumber, { table: 'cases', column: 'legal_rep_id_number', row: caseId }),
+    pd.encrypt(form.legalRep?.phone, { table: 'cases', column: 'legal_rep_phone', row: caseId }),
   ]);
 
   const workflow = await startApplicationWorkflow(deps, {
@@ -216,6 +218,10 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         handler_id_number: handlerId.enc,
         handler_id_number_hmac: handlerId.hmac,
         handler_phone: handlerPhone,
+        legal_rep_name: form.legalRep?.name ?? null,
+        legal_rep_id_number: legalRepId.enc,
+        legal_rep_id_number_hmac: legalRepId.hmac,
+        legal_rep_phone: legalRepPhone,
         idempotency_key: idempotencyKey ?? null,
         created_by: actor.userId,
       });

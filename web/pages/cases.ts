@@ -18,6 +18,8 @@ import { renderPage } from './render';
 import type { Lang } from './session';
 import { SEAL_KIND_LABELS } from '../../domain/seals';
 import { PRODUCTION_MEDIA } from '../../domain/production-data';
+import * as idChecks from '../../usecases/id-document-checks';
+import { IDENTITY_DOCUMENT_LABELS, IDENTITY_DOCUMENT_TYPES } from '../../domain/identity-documents';
 
 const TRANSIENT = ['submitted', 'producing'];
 const OPEN_ORDER = ['production_failed', 'materials_required', 'awaiting_establishment_approval', 'licence_paused', 'awaiting_production', 'producing', 'awaiting_filing', 'filing_returned', 'filing_under_review', 'ready', 'processing', 'awaiting_reset_approval', 'submitted'];
@@ -49,9 +51,13 @@ function applicationBody(f: Record<string, string>) {
       // The field is shown for department and branch seals only; a value left in it when the kind changed is not sent.
       text: sealKind === 'internal_department' || sealKind === 'branch' ? opt(f['seal.text']) : undefined,
       language: opt(f['seal.language']) ?? 'zh',
-      person: sealKind === 'personal_name' ? { name: f['seal.person.name'], id_number: f['seal.person.id_number'], role: opt(f['seal.person.role']) } : undefined,
+      person: sealKind === 'personal_name' ? { name: f['seal.person.name'], id_type: opt(f['seal.person.id_type']), id_number: f['seal.person.id_number'], id_country: opt(f['seal.person.id_country']), role: opt(f['seal.person.role']) } : undefined,
     },
-    handler: { name: f['handler.name'], id_number: f['handler.id_number'], phone: f['handler.phone'] },
+    handler: { name: f['handler.name'], id_type: opt(f['handler.id_type']), id_number: f['handler.id_number'], id_country: opt(f['handler.id_country']), phone: f['handler.phone'] },
+    // M2: the legal representative / operator, sent when any of its fields is filled.
+    legal_representative: ['name', 'id_number', 'phone'].some((k) => opt(f[`legal_representative.${k}`]))
+      ? { name: f['legal_representative.name'], id_type: opt(f['legal_representative.id_type']), id_number: f['legal_representative.id_number'], id_country: opt(f['legal_representative.id_country']), phone: f['legal_representative.phone'] }
+      : undefined,
     newly_established_organ: f.newly_established_organ === 'on',
   };
 }
@@ -125,6 +131,7 @@ export function casePages(deps: uc.Deps): Router {
       districts: BEIJING_DISTRICTS.map((d) => ({ value: d.code, label: `${lang === 'zh' ? d.nameZh : d.nameEn} (${d.code})` })),
       sealKinds: SEAL_KINDS.map((k) => ({ value: k, label: SEAL_KIND_LABELS[k][lang] })),
       roles: PERSONAL_SEAL_ROLES.map((k) => ({ value: k, label: personalRole(k, lang) })),
+      idTypes: IDENTITY_DOCUMENT_TYPES.map((t) => ({ value: t, label: IDENTITY_DOCUMENT_LABELS[t][lang] })),
       languages: [
         { value: 'zh', label: lang === 'zh' ? '中文' : 'Chinese only' },
         { value: 'foreign', label: lang === 'zh' ? '含外文' : 'Includes a foreign language' },
@@ -203,6 +210,8 @@ export function casePages(deps: uc.Deps): Router {
             materials: s === 'materials_required' || s === 'submitted',
             materialKinds: [...c.missing.map((m) => ({ value: m.kind, label: `${m.label} ★` })), ...MATERIAL_KINDS.filter((k) => !c.missing.some((m) => m.kind === k)).map((k) => ({ value: k, label: materialLabel(k, lang) }))],
             production: s === 'awaiting_production',
+            idCheck: c.kind === 'application' && !['collected', 'rejected', 'cancelled_unclaimed', 'production_abandoned'].includes(s),
+            idTypes: IDENTITY_DOCUMENT_TYPES.map((t) => ({ value: t, label: IDENTITY_DOCUMENT_LABELS[t][lang] })),
             productionMedia: PRODUCTION_MEDIA.map((m) => ({ value: m, label: m })),
             filing: c.kind !== 'password_reset' && (s === 'awaiting_filing' || s === 'filing_returned'),
             collection: s === 'ready',
@@ -240,6 +249,11 @@ export function casePages(deps: uc.Deps): Router {
     const file = req.form!.files.find((f) => f.field === 'file');
     await uc.uploadMaterial(deps, req.actor!, String(req.params.id), { kind: req.form!.fields.kind, file: file ?? null });
   }, 'materialUploaded');
+
+  step('id-check', async (req) => {
+    const f = req.form!.fields;
+    await idChecks.recordIdDocumentCheck(deps, req.actor!, String(req.params.id), { id_type: f.id_type, id_number: f.id_number, id_country: f.id_country });
+  }, 'idChecked');
 
   step('production', async (req) => {
     const caseId = String(req.params.id);
