@@ -30,7 +30,7 @@ import {
   type PasswordContext,
 } from '../domain/protection-password';
 import { formatShanghai } from '../domain/calendar';
-import { identityFields, identityKey, maskIdentityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
+import { documentOfKey, identityFields, identityKey, maskIdentityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { normaliseCodeInput } from '../domain/uscc';
 import type { Actor } from '../web/auth';
 import { auditRead } from '../infra/audit/log';
@@ -130,7 +130,7 @@ async function requireKeeper(deps: PdDeps, sealId: string, idNumber: string): Pr
 /** `idNumber` is the keeper's ID number in clear (the row holds it encrypted). */
 const keeperView = (k: KeeperRow, idNumber: string) => ({ id: k.id, name: k.name, id_number_masked: maskIdentityKey(idNumber), added_at: k.added_at, removed_at: k.removed_at });
 
-const passwordContext = (seal: SealScope, keeperIdNumber: string | undefined): PasswordContext => ({ keeperIdNumber, sealCode: seal.seal_code, holderUscc: seal.uscc });
+const passwordContext = (seal: SealScope, keeperIdKey: string | undefined): PasswordContext => ({ keeperIdNumber: keeperIdKey ? documentOfKey(keeperIdKey).number : undefined, sealCode: seal.seal_code, holderUscc: seal.uscc });
 
 /** P1: every change on the seal's timeline, with ID numbers masked. */
 async function logEvent(db: Db | Knex.Transaction, caseId: string, type: string, data: Json, actorId: string | null, at: Date) {

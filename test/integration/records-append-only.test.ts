@@ -200,7 +200,7 @@ describe('M5: a correction is a new version; every version stays readable', () =
 
   it("M5: with approval configured, a correction waits for an officer of the case's district; the current version stays until it is approved, and a rejected one stays readable", async () => {
     const path = `/api/applications/${seal.caseId}/production-records`;
-    const v3 = await api(app.url, maker.token, 'POST', path, { production_data: { ...PRODUCTION_DATA, note: '复核' }, reason: '补充备注' });
+    const v3 = await api(app.url, maker.token, 'POST', path, { production_data: { ...PRODUCTION_DATA, operator: '钱七', note: '复核' }, reason: '补充备注' });
     expect(v3.status).toBe(201);
     expect(v3.body).toMatchObject({ version: 3, state: 'pending_approval', needs_approval: true, approval: null });
     expect((await api(app.url, maker.token, 'GET', path)).body.current_version).toBe(2);

@@ -278,7 +278,7 @@ export function casePages(deps: uc.Deps): Router {
 
   step('collection', async (req) => {
     const f = req.form!.fields;
-    await uc.recordCollection(deps, req.actor!, String(req.params.id), { collector_name: f.collector_name, collector_id_number: f.collector_id_number });
+    await uc.recordCollection(deps, req.actor!, String(req.params.id), { collector_name: f.collector_name, collector_id_type: f.collector_id_type, collector_id_number: f.collector_id_number, collector_id_country: f.collector_id_country });
   }, 'collectionRecorded');
 
   return r;

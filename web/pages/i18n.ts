@@ -239,7 +239,7 @@ export const MESSAGES: Record<string, [string, string]> = {
   'step.fileNow': ['提交备案', 'File now'],
   'step.collectionHint': ['领取人须为申请时的经办人，核验身份证件。', 'The collector must be the handler of the application; check the ID.'],
   'step.collectorName': ['领取人姓名', "Collector's name"],
-  'step.collectorId': ['领取人公民身份号码', "Collector's resident ID"],
+  'step.collectorId': ['领取人身份证件号码', "Collector's identity document number"],
   'step.collect': ['登记领取', 'Record collection'],
   'step.collectedHint': ['印章已领取，制作证书已生成，可交用章单位。', 'The seal is collected; the production certificate is ready for the holder.'],
   'step.certificate': ['电子印章制作证书（PDF）', 'Production certificate (PDF)'],
