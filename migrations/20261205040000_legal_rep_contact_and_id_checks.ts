@@ -4,11 +4,27 @@
 // record: rows are only added.
 import type { Knex } from 'knex';
 
+/** The M7 erasure guard of `cases` (migration 20261127060000_retention), now also over the new columns. */
+const GUARDED = ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number'];
+async function guardCaseErasure(knex: Knex, columns: string[]): Promise<void> {
+  const erased = columns.map((c) => `(old.${c} is not null and new.${c} is null)`).join(' or ');
+  await knex.raw(`
+    create or replace function m7_guard_erasure_cases() returns trigger language plpgsql as $$
+    begin
+      if (${erased}) and not exists (
+        select 1 from archive_retention ar where ar.seal_id in (select s.id from seals s where s.case_id = new.id or s.id = new.subject_seal_id) and ar.status = 'disposal_approved') then
+        raise exception 'M7: personal data in % is erased only by an approved disposal of the seal''s archive', tg_table_name using errcode = 'P0001';
+      end if;
+      return new;
+    end $$`);
+}
+
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('cases', (t) => {
     t.string('legal_rep_name', 100);
     t.text('legal_rep_phone'); // encrypted (P1)
   });
+  await guardCaseErasure(knex, [...GUARDED, 'legal_rep_name', 'legal_rep_phone']);
   await knex.schema.createTable('id_document_checks', (t) => {
     t.uuid('id').primary();
     t.uuid('case_id').notNullable().references('cases.id');
@@ -31,5 +47,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('id_document_checks');
   await knex.raw('drop function if exists id_document_checks_append_only()');
+  await guardCaseErasure(knex, GUARDED);
   await knex.schema.alterTable('cases', (t) => t.dropColumns('legal_rep_name', 'legal_rep_phone'));
 }
