@@ -15,7 +15,7 @@ import { retentionBlobStore } from './retention-store';
  */
 export const PERSONAL_DATA: ReadonlyArray<{ table: string; columns: readonly string[]; of: 'cases' | 'seal' | 'keepers' }> = [
   // P1: the ID numbers are stored encrypted with a keyed hash beside them; the hash goes with them.
-  { table: 'cases', columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number', 'handler_id_number_hmac', 'legal_rep_id_number_hmac'], of: 'cases' },
+  { table: 'cases', columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number', 'handler_id_number_hmac', 'legal_rep_id_number_hmac', 'legal_rep_name', 'legal_rep_phone'], of: 'cases' },
   { table: 'seals', columns: ['person_id_number', 'person_id_number_hmac'], of: 'seal' },
   { table: 'seal_keepers', columns: ['id_number', 'id_number_hmac'], of: 'keepers' },
 ];

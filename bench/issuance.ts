@@ -116,7 +116,7 @@ class Driver {
       imageId = await this.upload(caseId);
     }, null);
     t.production = await this.step(
-      () => this.call(this.maker, 'POST', `/api/applications/${caseId}/production`, { production_data: { medium: 'HSM', operator: '钱七' }, on_site_image_id: imageId }, 200),
+      () => this.call(this.maker, 'POST', `/api/applications/${caseId}/production`, { production_data: { produced_on: '2026-12-01', operator: '钱七', medium: 'HSM', device: 'SoftHSM2' }, on_site_image_id: imageId }, 200),
       () => this.until(caseId, 'awaiting_filing'),
     );
     t.filing = await this.step(

@@ -6,7 +6,7 @@ import { fieldRef, invalidField, requiredField, ValidationCollector, type FieldR
 import { getDistrict } from './districts';
 import { parseHolderKind, type HolderKind } from './holders';
 import { isSealTextLanguage, type SealTextLanguage } from './materials';
-import { parseResidentId } from './resident-id';
+import { identityFields, identityKey, parseIdentityDocument } from './identity-documents';
 import { parseSealName, SEAL_TEXT_LIMITS } from './seal-text';
 import {
   assertPersonalSealRoleAllowed,
@@ -36,6 +36,8 @@ export interface ApplicationForm {
     person: { name: string; idNumber: string; role: PersonalSealRole } | null;
   };
   handler: { name: string; idNumber: string; phone: string };
+  /** M2: the legal representative / operator, when the form names them (idNumber is an identity key). */
+  legalRep: { name: string; idNumber: string; phone: string } | null;
   newlyEstablishedOrgan: boolean;
 }
 
@@ -50,11 +52,14 @@ const F = {
   sealText: fieldRef('seal.text', '印章文字', 'Seal text'),
   language: fieldRef('seal.language', '印章文字语种', 'Seal text language'),
   personName: fieldRef('seal.person.name', '个人名章姓名', 'Name on the personal seal'),
-  personId: fieldRef('seal.person.id_number', '个人名章本人公民身份号码', 'Resident ID of the person'),
+  personId: identityFields('seal.person.', '个人名章本人', "The person's"),
   personRole: fieldRef('seal.person.role', '个人名章人员身份', 'Role of the person'),
   handlerName: fieldRef('handler.name', '经办人姓名', 'Handler name'),
-  handlerId: fieldRef('handler.id_number', '经办人公民身份号码', "Handler's resident ID"),
+  handlerId: identityFields('handler.', '经办人', "Handler's"),
   handlerPhone: fieldRef('handler.phone', '经办人联系电话', "Handler's phone"),
+  legalRepName: fieldRef('legal_representative.name', '法定代表人或经营者姓名', "Legal representative's or operator's name"),
+  legalRepId: identityFields('legal_representative.', '法定代表人或经营者', "Legal representative's or operator's"),
+  legalRepPhone: fieldRef('legal_representative.phone', '法定代表人或经营者联系电话', "Legal representative's or operator's phone"),
 } as const;
 
 // Control characters and bidirectional overrides never belong in a name, and make spoofing possible.
@@ -125,7 +130,7 @@ export function parseApplicationForm(body: unknown, today: Date): ApplicationFor
     if (!p) v.add(requiredField(fieldRef('seal.person', '个人名章人员信息', 'Person of the personal seal')));
     else {
       const name = v.check(() => parseSealName(p.name, F.personName, 'person', SEAL_TEXT_LIMITS.personName));
-      const idNumber = v.check(() => parseResidentId(p.id_number, { field: F.personId, asOf: today }).id);
+      const idNumber = v.check(() => identityKey(parseIdentityDocument({ type: p.id_type, number: p.id_number, country: p.id_country }, F.personId, today)));
       const role = v.check(() => parsePersonalSealRole(p.role, F.personRole));
       if (holderKind && role) v.check(() => assertPersonalSealRoleAllowed(holderKind, role));
       if (name && idNumber && role) person = { name, idNumber, role };
@@ -153,14 +158,27 @@ export function parseApplicationForm(body: unknown, today: Date): ApplicationFor
   }
 
   const handlerName = v.check(() => parseSealName(hd.name, F.handlerName, 'person', SEAL_TEXT_LIMITS.otherPersonName));
-  const handlerId = v.check(() => parseResidentId(hd.id_number, { field: F.handlerId, asOf: today }).id);
+  const handlerId = v.check(() => identityKey(parseIdentityDocument({ type: hd.id_type, number: hd.id_number, country: hd.id_country }, F.handlerId, today)));
   const handlerPhone = v.check(() => parsePhone(hd.phone, F.handlerPhone));
+  // M2: the legal representative / operator with identity document and contact; its name is the holder's.
+  let legalRep: ApplicationForm['legalRep'] = null;
+  if (b.legal_representative !== undefined && b.legal_representative !== null) {
+    const lr = obj(b.legal_representative);
+    const name = v.check(() => parseSealName(lr.name, F.legalRepName, 'person', SEAL_TEXT_LIMITS.otherPersonName));
+    const idNumber = v.check(() => identityKey(parseIdentityDocument({ type: lr.id_type, number: lr.id_number, country: lr.id_country }, F.legalRepId, today)));
+    const phone = v.check(() => parsePhone(lr.phone, F.legalRepPhone));
+    if (name && holder.legalRepresentative && name !== holder.legalRepresentative) {
+      v.add(invalidField(F.legalRepName, `与单位信息中的法定代表人“${holder.legalRepresentative}”不一致`, `differs from the holder's legal representative "${holder.legalRepresentative}"`, { code: 'LEGAL_REP_MISMATCH' }));
+    }
+    if (name && idNumber && phone) legalRep = { name, idNumber, phone };
+  }
   v.throwAggregateIfAny();
 
   return {
-    holder: holder as ApplicationForm['holder'],
+    holder: { ...(holder as ApplicationForm['holder']), legalRepresentative: holder.legalRepresentative ?? legalRep?.name ?? null },
     seal: { kind: sealKind!, text: text!, language: language!, person },
     handler: { name: handlerName!, idNumber: handlerId!, phone: handlerPhone! },
+    legalRep,
     newlyEstablishedOrgan: b.newly_established_organ === true,
   };
 }

@@ -19,7 +19,7 @@ export const RESIDENT_ID_CHECK_CHARS = '10X98765432';
  * GB/T 2260 province-level prefixes. 83 is used by residence permits for Taiwan residents; 81/82 for Hong
  * Kong and Macao residents.
  */
-const PROVINCE_PREFIXES = new Set([
+export const PROVINCE_PREFIXES: ReadonlySet<string> = new Set([
   '11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37', '41', '42', '43',
   '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65', '71', '81', '82', '83',
 ]);

@@ -26,7 +26,9 @@ export type SignatureFormat = keyof typeof SIGNATURE_FORMATS;
 
 export const SIGN_FIELDS = {
   file: fieldRef('file', '待签文件', 'File to sign'),
-  idNumber: fieldRef('id_number', '保管人公民身份号码', "Keeper's resident ID number"),
+  idNumber: fieldRef('id_number', '保管人身份证件号码', "Keeper's identity document number"),
+  idType: fieldRef('id_type', '保管人身份证件类型', "Keeper's identity document type"),
+  idCountry: fieldRef('id_country', '保管人护照签发国家', "Keeper's passport issuing country"),
   password: fieldRef('password', '保护口令', 'Protection password'),
   purpose: fieldRef('purpose', '用印事由', 'Purpose'),
   documentType: fieldRef('document_type', '文件类型', 'Document type'),

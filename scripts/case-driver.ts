@@ -140,7 +140,7 @@ export class CaseDriver {
         if (up?.status !== 201) return up && up.status !== 500 ? up : undefined;
         imageId = up.body.id;
       }
-      return this.http.send(this.maker, 'POST', `/api/applications/${caseId}/production`, { production_data: { medium: 'HSM', operator: '钱七' }, on_site_image_id: imageId });
+      return this.http.send(this.maker, 'POST', `/api/applications/${caseId}/production`, { production_data: { produced_on: new Date().toISOString().slice(0, 10), operator: '钱七', medium: 'HSM', device: 'SoftHSM2' }, on_site_image_id: imageId });
     }, 200);
     await this.until(caseId, 'awaiting_filing', deadline);
     await this.step(caseId, 'filing_under_review', deadline, () => this.http.send(this.maker, 'POST', `/api/applications/${caseId}/filing`, { note: '集群故障演练' }), 201);

@@ -156,7 +156,7 @@ async function main(): Promise<number> {
               const up = await call(url, maker, 'POST', `/api/applications/${caseId}/materials`, form);
               if (up.status === 201) imageId = up.body.id;
             }
-            if (imageId) r = await send('production', () => call(url, maker, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: imageId }));
+            if (imageId) r = await send('production', () => call(url, maker, 'POST', `/api/applications/${caseId}/production`, { production_data: { produced_on: '2026-12-01', operator: '钱七', medium: 'HSM', device: 'SoftHSM2' }, on_site_image_id: imageId }));
           } else if (status === 'awaiting_filing' || status === 'filing_returned') {
             if (status === 'filing_returned') answered.delete('filing');
             r = await send('filing', () => call(url, maker, 'POST', `/api/applications/${caseId}/filing`, {}));

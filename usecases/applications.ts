@@ -11,7 +11,7 @@ import { parseApplicationForm, parseHolderForm, parseName } from '../domain/appl
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ruleViolation } from '../domain/errors';
 import { isMaterialKind, MATERIAL_LABELS } from '../domain/materials';
 import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/numbering';
-import { parseResidentId } from '../domain/resident-id';
+import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
 import { durationToMs, parseIsoDuration, shanghaiDate } from '../domain/calendar';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
@@ -38,6 +38,7 @@ import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
 import { forbidden, notFound } from '../domain/refusals';
 import { productionRecordVersions } from './production-record-versions';
+import { parseProductionData } from '../domain/production-data';
 import { decideCorrectionThroughWorkflow } from './correction-approval';
 import { logger } from '../infra/observability/logger';
 
@@ -77,11 +78,10 @@ async function loadCase(db: Db, caseId: string): Promise<CaseRow> {
   return row;
 }
 
-/** Who may see a case: its maker, officers of its district, its holder, and city-level roles. */
+/** Who may see a case: its maker, officers of its district, its holder, and supervisors (not the administrator: P1). */
 export function assertCanSeeCase(actor: Actor, c: Pick<CaseRow, 'maker_id' | 'district_code' | 'holder_id'>) {
   const ok =
     actor.role === 'supervisor' ||
-    actor.role === 'admin' ||
     (actor.role === 'maker' && actor.makerId === c.maker_id) ||
     (actor.role === 'officer' && actor.districtCode === c.district_code) ||
     (actor.role === 'holder' && actor.holderId === c.holder_id);
@@ -171,10 +171,12 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
   const [caseId, sealId] = idempotencyKey ? idsFromKey(makerId, idempotencyKey) : [randomUUID(), randomUUID()];
   // P1: ID numbers and phones are stored encrypted, ID numbers also as a keyed hash for lookups.
   const pd = personalData(deps);
-  const [handlerId, handlerPhone, personId] = await Promise.all([
+  const [handlerId, handlerPhone, personId, legalRepId, legalRepPhone] = await Promise.all([
     pd.protectId(form.handler.idNumber, { table: 'cases', column: 'handler_id_number', row: caseId }),
     pd.encrypt(form.handler.phone, { table: 'cases', column: 'handler_phone', row: caseId }),
     pd.protectId(form.seal.person?.idNumber, { table: 'seals', column: 'person_id_number', row: sealId }),
+    pd.protectId(form.legalRep?.idNumber, { table: 'cases', column: 'legal_rep_id_number', row: caseId }),
+    pd.encrypt(form.legalRep?.phone, { table: 'cases', column: 'legal_rep_phone', row: caseId }),
   ]);
 
   const workflow = await startApplicationWorkflow(deps, {
@@ -217,6 +219,10 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         handler_id_number: handlerId.enc,
         handler_id_number_hmac: handlerId.hmac,
         handler_phone: handlerPhone,
+        legal_rep_name: form.legalRep?.name ?? null,
+        legal_rep_id_number: legalRepId.enc,
+        legal_rep_id_number_hmac: legalRepId.hmac,
+        legal_rep_phone: legalRepPhone,
         idempotency_key: idempotencyKey ?? null,
         created_by: actor.userId,
       });
@@ -402,12 +408,11 @@ export async function recordProduction(deps: Deps, actor: Actor, caseId: string,
   const c = await loadCase(deps.db, caseId);
   assertMakerOf(actor, c);
   const b = (body ?? {}) as { production_data?: unknown; on_site_image_id?: unknown };
+  const data: Record<string, unknown> = { ...parseProductionData(b.production_data, new Date()) }; // M2: checked before anything else
   const imageField = fieldRef('on_site_image_id', '经办人现场影像', "Handler's on-site image");
   if (typeof b.on_site_image_id !== 'string' || !UUID.test(b.on_site_image_id)) throw requiredField(imageField);
   const image = await deps.db('materials').where({ id: b.on_site_image_id, case_id: caseId, kind: 'on_site_image' }).first('id');
   if (!image) throw invalidField(imageField, '不是本案件上传的现场影像', 'is not an on-site image uploaded for this case');
-  const data = b.production_data && typeof b.production_data === 'object' && !Array.isArray(b.production_data) ? (b.production_data as Record<string, unknown>) : {};
-  if (JSON.stringify(data).length > 8192) throw invalidField(fieldRef('production_data', '制作信息', 'Production data'), '超过 8 KiB', 'exceeds 8 KiB');
   const accepted = await update(() =>
     deps.temporal.workflow.getHandle(applicationWorkflowId(caseId)).startUpdate(recordProductionUpdate, { args: [{ productionData: data, onSiteImageMaterialId: b.on_site_image_id as string, actorId: actor.userId }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
   );
@@ -462,15 +467,16 @@ export async function submitFiling(deps: Deps, actor: Actor, caseId: string, bod
   return { filing_id: result.filingId, late: result.late, task_id: result.taskId, case_status: result.status ?? 'filing_under_review' };
 }
 
+const COLLECTOR_ID = identityFields('collector_', '领取人', "Collector's");
+
 export async function recordCollection(deps: Deps, actor: Actor, caseId: string, body: unknown) {
   const c = await loadCase(deps.db, caseId);
   assertMakerOf(actor, c);
-  const b = (body ?? {}) as { collector_name?: unknown; collector_id_number?: unknown };
-  const idField = fieldRef('collector_id_number', '领取人公民身份号码', "Collector's resident ID");
+  const b = (body ?? {}) as Record<string, unknown>;
   const name = parseName(b.collector_name, fieldRef('collector_name', '领取人姓名', "Collector's name"), 50);
-  const id = parseResidentId(b.collector_id_number, { field: idField }).id;
+  const id = identityKey(parseIdentityDocumentOf(b, 'collector_', COLLECTOR_ID));
   // M10: the seal is handed to the handler whose ID was checked at application.
-  if (id !== (await personalData(deps).decrypt(c.handler_id_number, { table: 'cases', column: 'handler_id_number', row: c.id }))) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: idField });
+  if (id !== (await personalData(deps).decrypt(c.handler_id_number, { table: 'cases', column: 'handler_id_number', row: c.id }))) throw ruleViolation('COLLECTOR_NOT_HANDLER', '领取人身份证号码与申请经办人不一致', "The collector's ID number is not the handler's", { field: COLLECTOR_ID.number });
   // A seal is collected once, so the request itself is its key: the maker's repeat (its answer was lost) gets the
   // case as the first answer gave it, not a refusal contradicting what happened.
   if (c.status === 'collected' && (await deps.db('case_events').where({ case_id: caseId, type: 'collected', actor_id: actor.userId }).first('id'))) return getCaseView(deps, actor, caseId);

@@ -29,7 +29,7 @@ import {
   type PasswordContext,
 } from '../domain/protection-password';
 import { formatShanghai } from '../domain/calendar';
-import { maskResidentId, parseResidentId } from '../domain/resident-id';
+import { documentOfKey, identityFields, identityKey, maskIdentityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { normaliseCodeInput } from '../domain/uscc';
 import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
@@ -50,7 +50,7 @@ const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url without paddin
 
 const F = {
   name: fieldRef('name', '保管人姓名', "Keeper's name"),
-  idNumber: fieldRef('id_number', '保管人公民身份号码', "Keeper's resident ID number"),
+  idNumber: fieldRef('id_number', '保管人身份证件号码', "Keeper's identity document number"),
   keeperId: fieldRef('keeper_id', '保管人', 'Keeper'),
   oldPassword: fieldRef('old_password', '原保护口令', 'Current protection password'),
   phone: fieldRef('phone', '保管人联系电话', "Keeper's phone"),
@@ -87,12 +87,14 @@ async function requireKeeper(deps: PdDeps, sealId: string, idNumber: string): Pr
 }
 
 /** `idNumber` is the keeper's ID number in clear (the row holds it encrypted). */
-const keeperView = (k: KeeperRow, idNumber: string) => ({ id: k.id, name: k.name, id_number_masked: maskResidentId(idNumber), added_at: k.added_at, removed_at: k.removed_at });
+const keeperView = (k: KeeperRow, idNumber: string) => ({ id: k.id, name: k.name, id_number_masked: maskIdentityKey(idNumber), added_at: k.added_at, removed_at: k.removed_at });
 
-const passwordContext = (seal: SealScope, keeperIdNumber: string | undefined): PasswordContext => ({ keeperIdNumber, sealCode: seal.seal_code, holderUscc: seal.uscc });
+const passwordContext = (seal: SealScope, keeperIdKey: string | undefined): PasswordContext => ({ keeperIdNumber: keeperIdKey ? documentOfKey(keeperIdKey).number : undefined, sealCode: seal.seal_code, holderUscc: seal.uscc });
+
+const KEEPER_ID = identityFields('', '保管人', "Keeper's");
 
 function parseKeeperId(body: Json, now: Date): string {
-  return parseResidentId(body.id_number, { field: F.idNumber, asOf: now }).id;
+  return identityKey(parseIdentityDocumentOf(body, '', KEEPER_ID, now));
 }
 
 // ---------- expiry ----------
@@ -145,7 +147,7 @@ export async function nameKeeper(deps: PdDeps, actor: Actor, sealId: string, bod
   try {
     await deps.db.transaction(async (trx) => {
       await trx('seal_keepers').insert({ ...row, added_by: actor.userId });
-      await logEvent(trx, seal.case_id, 'keeper_named', { seal_id: seal.id, keeper_id: row.id, name: row.name, id_number_masked: maskResidentId(idNumber!) }, actor.userId, now);
+      await logEvent(trx, seal.case_id, 'keeper_named', { seal_id: seal.id, keeper_id: row.id, name: row.name, id_number_masked: maskIdentityKey(idNumber!) }, actor.userId, now);
     });
   } catch (e) {
     if ((e as { constraint?: string }).constraint === 'seal_keepers_active') {
@@ -181,7 +183,7 @@ export async function removeKeeper(deps: PdDeps, actor: Actor, sealId: string, b
     const idNumber = await pd.decrypt(keeper.id_number, keeperPlace(keeper.id));
     await trx('seal_keepers').where({ id: keeper.id }).update({ removed_at: now });
     const expired = await trx('protection_passwords').where({ seal_id: seal.id }).where('expires_at', '>', now).update({ expires_at: now });
-    await logEvent(trx, seal.case_id, 'keeper_removed', { seal_id: seal.id, keeper_id: keeper.id, name: keeper.name, id_number_masked: maskResidentId(idNumber), password_expired: expired > 0 }, actor.userId, now);
+    await logEvent(trx, seal.case_id, 'keeper_removed', { seal_id: seal.id, keeper_id: keeper.id, name: keeper.name, id_number_masked: maskIdentityKey(idNumber), password_expired: expired > 0 }, actor.userId, now);
     return { ...keeperView({ ...keeper, removed_at: now }, idNumber), password_expired: expired > 0 };
   });
 }
@@ -397,7 +399,7 @@ export async function requestPasswordReset(deps: PdDeps & { temporal: Client; co
       created_at: now,
       updated_at: now,
     });
-    const data = { kind: 'password_reset', seal_id: seal.id, keeper_id: keeper.id, id_number_masked: maskResidentId(idNumber!) };
+    const data = { kind: 'password_reset', seal_id: seal.id, keeper_id: keeper.id, id_number_masked: maskIdentityKey(idNumber!) };
     await trx('case_events').insert({ case_id: caseId, event_key: '0:requested', type: 'requested', data: JSON.stringify(data), actor_id: actor.userId, at: now });
     await logEvent(trx, seal.case_id, 'protection_password_reset_requested', { ...data, reset_case_id: caseId }, actor.userId, now);
   }).catch(async (e: unknown) => {

@@ -7,8 +7,7 @@ import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
-import { fieldRef } from '../domain/errors';
-import { parseResidentId } from '../domain/resident-id';
+import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import type { Actor } from '../domain/actor';
 import { forbidden } from '../domain/refusals';
 
@@ -26,11 +25,11 @@ export interface PersonRecord {
   current?: boolean;
 }
 
-const ID_FIELD = fieldRef('id_number', '公民身份号码', 'Resident ID number');
+const ID_FIELDS = identityFields('', '', "The person's");
 
 export async function lookupPersonByResidentId(deps: { db: Db; hsm?: Hsm }, actor: Actor, body: unknown): Promise<{ records: PersonRecord[] }> {
   if (actor.role !== 'officer' && actor.role !== 'supervisor') throw forbidden('Looking up a person is for police officers and supervisors', '按身份号码查询仅供民警和督导人员使用');
-  const idNumber = parseResidentId((body as { id_number?: unknown } | undefined)?.id_number, { field: ID_FIELD }).id;
+  const idNumber = identityKey(parseIdentityDocumentOf((body ?? {}) as Record<string, unknown>, '', ID_FIELDS));
   const hash = await personalData(deps).idLookupHash(idNumber);
   // The hash names the person in the audit trail without the ID number itself.
   await auditRead(deps.db, actor, { action: 'person.lookup', targetType: 'person', targetId: hash });

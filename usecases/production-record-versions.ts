@@ -1,5 +1,6 @@
 // M5: the versions of a case's production record as readers see them (case view, API, pages). Kept apart
 // from usecases/production-records.ts so the case view can show them without an import cycle.
+import { PLATFORM_KEY_ALGORITHM } from '../domain/production-data';
 import type { Db } from '../infra/db';
 
 export type VersionState = 'current' | 'superseded' | 'pending_approval' | 'rejected';
@@ -27,11 +28,14 @@ export async function productionRecordVersions(db: Db, caseId: string): Promise<
     .where('r.case_id', caseId)
     .orderBy('r.version')
     .select('r.version', 'r.data', 'r.on_site_image_id', 'r.reason', 'r.needs_approval', 'r.created_at', 'u.id as author_id', 'u.username', 'u.display_name', 'd.decision', 'd.reason as decision_reason', 'd.decided_by', 'd.decided_at');
+  // M2: what the platform knows itself is added to every version, never typed by the maker.
+  const seal = await db('seals').where({ case_id: caseId }).first('certificate_serial', 'imprint_sha256');
+  const known = { key_algorithm: PLATFORM_KEY_ALGORITHM, certificate_serial: seal?.certificate_serial ?? null, imprint_sha256: seal?.imprint_sha256 ?? null };
   const current = Math.max(0, ...rows.filter(takesEffect).map((r) => r.version as number));
   return rows.map((r) => ({
     version: r.version,
     state: takesEffect(r) ? (r.version === current ? 'current' : 'superseded') : r.decision === 'rejected' ? 'rejected' : 'pending_approval',
-    data: r.data,
+    data: { ...r.data, ...known },
     on_site_image_id: r.on_site_image_id,
     reason: r.reason,
     author: { id: r.author_id, username: r.username, display_name: r.display_name },

@@ -15,9 +15,9 @@ import { assertCanSeeCase, type Deps } from './applications';
 import { correctionWorkflowId } from '../workflows/correction-messages';
 import { decideCorrectionThroughWorkflow, startCorrectionApproval } from './correction-approval';
 import { productionRecordVersions, takesEffect } from './production-record-versions';
+import { parseProductionData } from '../domain/production-data';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MAX_DATA_CHARS = 8192; // as for version 1 (usecases/applications.ts recordProduction)
 
 interface CaseScope {
   id: string;
@@ -42,13 +42,8 @@ export async function listProductionRecords(deps: Pick<Deps, 'db'>, actor: Actor
   return { case_id: c.id, current_version: versions.find((v) => v.state === 'current')?.version ?? null, versions };
 }
 
-function parseData(value: unknown): Record<string, unknown> {
-  const field = fieldRef('production_data', '制作信息', 'Production data');
-  if (value === undefined || value === null) throw requiredField(field);
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalidField(field, '应为对象（键值）', 'must be an object (keys and values)');
-  if (JSON.stringify(value).length > MAX_DATA_CHARS) throw invalidField(field, '超过 8 KiB', 'exceeds 8 KiB');
-  return value as Record<string, unknown>;
-}
+/** M2: the same schema as version 1 (domain/production-data.ts). */
+const parseData = (value: unknown): Record<string, unknown> => ({ ...parseProductionData(value, new Date()) });
 
 /** POST by the case's maker: the next version, with its reason and author. */
 export async function correctProductionRecord(deps: Pick<Deps, 'db' | 'config' | 'temporal'>, actor: Actor, caseId: string, body: unknown) {

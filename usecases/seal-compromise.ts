@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseName, parsePhone } from '../domain/application-intake';
 import { DomainError, fieldRef, invalidField, ValidationErrors } from '../domain/errors';
-import { parseResidentId } from '../domain/resident-id';
+import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
 import type { Actor } from '../domain/actor';
 import { forbidden } from '../domain/refusals';
@@ -47,7 +47,7 @@ export async function reportSealCompromise(deps: Deps, actor: Actor, sealId: str
     else invalidityDate = d.toISOString();
   }
   const handlerName = check(() => parseName(b.handler_name, fieldRef('handler_name', '经办人姓名', 'Handler name'), 50));
-  const handlerId = check(() => parseResidentId(b.handler_id_number, { field: fieldRef('handler_id_number', '经办人公民身份号码', "Handler's resident ID") }).id);
+  const handlerId = check(() => identityKey(parseIdentityDocumentOf(b, 'handler_', identityFields('handler_', '经办人', "Handler's"))));
   const handlerPhone = check(() => parsePhone(b.handler_phone, fieldRef('handler_phone', '经办人联系电话', "Handler's phone")));
   const reasonText = b.reason ? check(() => parseName(b.reason, fieldRef('reason', '情况说明', 'Account of what happened'), 500)) : null;
   if (errors.length === 1) throw errors[0];

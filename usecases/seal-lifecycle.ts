@@ -5,7 +5,7 @@ import { sealCertificateLinks } from './seal-certificates';
 import { createHash, randomUUID } from 'node:crypto';
 import { parseName, parsePhone } from '../domain/application-intake';
 import { DomainError, fieldRef, invalidField, requiredField, ValidationErrors } from '../domain/errors';
-import { parseResidentId } from '../domain/resident-id';
+import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
 import type { IncomingFile } from '../infra/blobs';
 import type { Actor } from '../domain/actor';
@@ -74,9 +74,9 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
       return undefined;
     }
   };
-  const legalRepId = check(() => parseResidentId(f.legal_rep_id_number, { field: fieldRef('legal_rep_id_number', '法定代表人或经营者公民身份号码', 'Resident ID of the legal representative or operator') }).id);
+  const legalRepId = check(() => identityKey(parseIdentityDocumentOf(f, 'legal_rep_', identityFields('legal_rep_', '法定代表人或经营者', "Legal representative's or operator's"))));
   const handlerName = check(() => parseName(f.handler_name, fieldRef('handler_name', '经办人姓名', 'Handler name'), 50));
-  const handlerId = check(() => parseResidentId(f.handler_id_number, { field: fieldRef('handler_id_number', '经办人公民身份号码', "Handler's resident ID") }).id);
+  const handlerId = check(() => identityKey(parseIdentityDocumentOf(f, 'handler_', identityFields('handler_', '经办人', "Handler's"))));
   const handlerPhone = check(() => parsePhone(f.handler_phone, fieldRef('handler_phone', '经办人联系电话', "Handler's phone")));
   const reasonText = f.reason ? check(() => parseName(f.reason, fieldRef('reason', '事由', 'Reason'), 500)) : null;
   const replacementReason = kind === 'replace' ? f.replacement_reason : undefined;

@@ -16,10 +16,9 @@ import { personalData } from '../infra/crypto/personal-data';
 import { assembleSignedData, buildSignedAttributes } from '../infra/signing/cms';
 import { DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
 import { maySignError } from '../domain/protection-password';
-import { parseResidentId } from '../domain/resident-id';
+import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
 import { documentName, imprintSizeMm, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, SIGN_FIELDS, type DocumentType, type SignatureFormat } from '../domain/signing';
 import { PlacementError, signPdf } from '../infra/signing/pades';
-import { normaliseCodeInput } from '../domain/uscc';
 import { checkMaySign } from './keepers';
 import { notifyPasswordLocked } from './password-lock';
 import { nationalSealWorkflow, sealSignatureWorkflow } from '../workflows/seal-signature';
@@ -90,7 +89,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
 
   const f = req.fields;
   const v = new ValidationCollector();
-  const idNumber = v.check(() => parseResidentId(typeof f.id_number === 'string' ? normaliseCodeInput(f.id_number) : f.id_number, { field: SIGN_FIELDS.idNumber, asOf: now }).id);
+  const idNumber = v.check(() => identityKey(parseIdentityDocument({ type: f.id_type, number: f.id_number, country: f.id_country }, { type: SIGN_FIELDS.idType, number: SIGN_FIELDS.idNumber, country: SIGN_FIELDS.idCountry }, now)));
   if (typeof f.password !== 'string' || f.password === '') v.add(requiredField(SIGN_FIELDS.password));
   const purpose = v.check(() => parsePurpose(f.purpose));
   const documentType = v.check(() => parseDocumentType(f.document_type));

@@ -13,6 +13,7 @@ import { BLOB_FORMAT, isCurrentField, isEncryptedField, materialPlace, PersonalD
 export const ENCRYPTED_COLUMNS: ReadonlyArray<{ table: string; column: string; hashed: boolean }> = [
   { table: 'cases', column: 'handler_id_number', hashed: true },
   { table: 'cases', column: 'handler_phone', hashed: false },
+  { table: 'cases', column: 'legal_rep_phone', hashed: false },
   { table: 'cases', column: 'legal_rep_id_number', hashed: true },
   { table: 'seals', column: 'person_id_number', hashed: true },
   { table: 'seal_keepers', column: 'id_number', hashed: true },

@@ -6,6 +6,7 @@ import { createMaker } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { browserUser, launch, loginAs, reloadUntil, shot, type TestUser } from './browser';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 let app: RunningApp;
 let browser: Browser;
@@ -27,7 +28,7 @@ afterAll(async () => {
 it('M5: a correction is a task in its district queue only; the officer compares both versions, returns one with a reason and approves the next on the task page', async () => {
   const seal = await collectedSeal(app, maker, chaoyang, { district: '110105' });
   const path = `/api/applications/${seal.caseId}/production-records`;
-  expect((await api(app.url, maker.token, 'POST', path, { production_data: { medium: 'USB', operator: '钱七' }, reason: '制作介质录错' })).status).toBe(201);
+  expect((await api(app.url, maker.token, 'POST', path, { production_data: { ...PRODUCTION_DATA, medium: 'USB', operator: '钱七' }, reason: '制作介质录错' })).status).toBe(201);
   const holder = (await app.db('cases as c').join('holders as h', 'h.id', 'c.holder_id').where('c.id', seal.caseId).first('h.name')).name as string;
 
   // Another district's officer: the queue never shows it.
@@ -63,7 +64,7 @@ it('M5: a correction is a task in its district queue only; the officer compares 
   expect((await api(app.url, maker.token, 'GET', path)).body.versions[1]).toMatchObject({ version: 2, state: 'rejected', approval: { decision: 'rejected', reason: '介质应为 HSM' } });
 
   // The maker corrects again; the officer approves it on the task page, and it becomes current.
-  expect((await api(app.url, maker.token, 'POST', path, { production_data: { medium: 'HSM', operator: '钱七' }, reason: '按民警意见更正介质' })).status).toBe(201);
+  expect((await api(app.url, maker.token, 'POST', path, { production_data: PRODUCTION_DATA, reason: '按民警意见更正介质' })).status).toBe(201);
   await page.goto('/tasks?kind=production_correction');
   await reloadUntil(page, holder);
   await page.locator('tr', { hasText: holder }).getByRole('link', { name: '制作信息更正审批' }).click();

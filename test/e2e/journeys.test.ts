@@ -94,7 +94,10 @@ test('P1 P3 M2 M3 M10 A2: a maker applies with uploads, the right district accep
   // M2: the production step with the handler's on-site image.
   await reloadUntil(page, '确认制作');
   await page.locator('#f-on_site_image').setInputFiles(png('现场.png'));
-  await page.locator('#f-medium').fill('加密设备');
+  await page.locator('#f-produced_on').fill(new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10));
+  await page.locator('#f-operator').fill('钱七');
+  await page.locator('#f-medium').selectOption('HSM');
+  await page.locator('#f-device').fill('SoftHSM2 令牌');
   await page.getByLabel('已核对制作信息，确认制作').check();
   await page.getByRole('button', { name: '确认制作' }).click();
   await page.waitForURL(new RegExp(`/cases/${caseId}$`));

@@ -11,6 +11,7 @@ import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { browserUser, launch, loginAs, shot, type TestUser } from './browser';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 let app: RunningApp;
 let browser: Browser;
@@ -60,7 +61,7 @@ async function filedCase() {
   const caseId = created.body.id as string;
   await waitForCase(app, supervisor.token, caseId, 'awaiting_production');
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
+  await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   await waitForCase(app, supervisor.token, caseId, 'awaiting_filing');
   const filedAt = Date.now();
   const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});

@@ -1,6 +1,7 @@
 // Whole journeys through the JSON API, for tests that need a seal at a given point of its life.
 import { api, createUser, type RunningApp } from './stack';
 import { makeResidentId, makeUscc, PNG_BYTES, upload } from './fixtures';
+import { PRODUCTION_DATA } from './production-data';
 
 export async function waitForCase(app: RunningApp, token: string, caseId: string, status: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -37,7 +38,7 @@ export async function readySeal(
   const caseId = created.body.id;
   await waitForCase(app, maker.token, caseId, 'awaiting_production');
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
+  await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   await waitForCase(app, maker.token, caseId, 'awaiting_filing');
   const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
   await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });

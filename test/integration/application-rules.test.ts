@@ -7,6 +7,7 @@ import path from 'node:path';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 let app: RunningApp;
 let admin: { id: string; token: string };
@@ -40,7 +41,7 @@ const applicationFor = (holder: { uscc: string; name: string; kind: string }, ex
 
 async function produce(token: string, caseId: string, headers: Record<string, string> = {}) {
   const image = await upload(app.url, token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  return api(app.url, token, 'POST', `/api/applications/${caseId}/production`, { production_data: { medium: 'HSM' }, on_site_image_id: image.body.id }, headers);
+  return api(app.url, token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id }, headers);
 }
 
 test('A3: a holder from the market-regulation registration feed applies with no materials', async () => {

@@ -10,6 +10,7 @@ import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { heldToken } from '../../infra/hsm/tokens';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 let app: RunningApp;
 let maker: { id: string; token: string };
@@ -71,7 +72,7 @@ test('M2 M3 M4 M10 A1 A2 P3 S3: a contract seal goes from application to collect
   // M2: production data and the handler's on-site image.
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
   expect(image.status).toBe(201);
-  const produced = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: { medium: 'HSM', operator: '钱七' }, on_site_image_id: image.body.id });
+  const produced = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   expect(produced.status).toBe(200);
   view = await waitForStatus(maker.token, caseId, 'awaiting_filing');
   expect(view.seal.seal_code).toMatch(/^1101080\d{6}$/);

@@ -4,6 +4,7 @@
 import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 const DISTRICT = '110105';
 let app: RunningApp;
@@ -50,7 +51,7 @@ test('the long-poll answers as soon as the workflow moves the case to the status
   const waiting = status(maker.token, '?wait_for=awaiting_filing&timeout_ms=20000');
   await new Promise((r) => setTimeout(r, 500)); // the request is waiting before the case moves
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  const produced = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
+  const produced = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   expect(produced.status).toBe(200);
   const res = await waiting;
   const waited = Date.now() - start;

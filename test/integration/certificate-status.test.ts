@@ -24,6 +24,7 @@ import { eventually } from '../helpers/wait';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 const run = promisify(execFile);
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/certificate-status');
@@ -67,7 +68,7 @@ async function produceSeal(admin: string, maker: string): Promise<string> {
   const caseId = created.body.id;
   await waitForStatus(maker, caseId, 'awaiting_production');
   const image = await upload(app.url, maker, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  const produced = await api(app.url, maker, 'POST', `/api/applications/${caseId}/production`, { production_data: { medium: 'HSM' }, on_site_image_id: image.body.id });
+  const produced = await api(app.url, maker, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   expect(produced.status).toBe(200);
   return (await waitForStatus(maker, caseId, 'awaiting_filing')).seal.id;
 }

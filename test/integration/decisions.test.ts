@@ -5,6 +5,7 @@
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 let app: RunningApp;
 let maker: { id: string; token: string };
@@ -85,7 +86,7 @@ test('P3 M3 M6: a filing review decided the instant its task row appears is acce
   await waitForCase(app, maker.token, caseId, 'awaiting_production');
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
   // Issue 16.6: recording production answers with the state it led to, not the one before it.
-  const produced = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
+  const produced = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   expect(produced.status).toBe(200);
   expect(produced.body.status).toBe('awaiting_filing');
 

@@ -77,7 +77,7 @@ test('C1 P3: holder staff name keepers of their own seals (validated); the maker
   const invalid = await api(url, s.staff.token, 'POST', path, { name: '', id_number: keeperId.slice(0, 17) + (keeperId[17] === '0' ? '1' : '0') });
   expect(invalid.status).toBe(400);
   expect(invalid.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['id_number', 'name']);
-  expect(invalid.body.error.fields.find((f: { field: string }) => f.field === 'id_number').message_zh).toMatch(/^保管人公民身份号码：校验码错误/);
+  expect(invalid.body.error.fields.find((f: { field: string }) => f.field === 'id_number').message_zh).toMatch(/^保管人身份证件号码：校验码错误/);
 
   expect((await api(url, other.staff.token, 'POST', path, { name: '钱保管', id_number: keeperId })).status).toBe(403);
   expect((await api(url, maker.token, 'POST', path, { name: '钱保管', id_number: keeperId })).status).toBe(403);

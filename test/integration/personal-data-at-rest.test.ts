@@ -130,7 +130,7 @@ test('P1: after a full application, pg_dump, the blob files and the workflow his
   // A bad ID number is refused naming the field in Chinese and English.
   const bad = await lookup(officer.token, '110105198506120000');
   expect(bad.status).toBe(400);
-  expect(bad.body.error.fields).toEqual([expect.objectContaining({ field: 'id_number', message_zh: expect.stringContaining('公民身份号码'), message_en: expect.stringContaining('Resident ID number') })]);
+  expect(bad.body.error.fields).toEqual([expect.objectContaining({ field: 'id_number', message_zh: expect.stringContaining('身份证件号码'), message_en: expect.stringContaining('identity document number') })]);
 
   // Authorised readers see the clear values (masked where the API masks them) …
   const casePage = (token: string) => fetch(`${app.url}/cases/${s.caseId}`, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({ status: r.status, html: await r.text() }));

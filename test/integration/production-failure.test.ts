@@ -7,6 +7,7 @@ import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 let app: RunningApp;
 let makerId: string;
@@ -42,7 +43,7 @@ async function departmentCase(department: string) {
 
 async function produce(caseId: string) {
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  const res = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id });
+  const res = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   expect(res.status).toBeLessThan(300);
 }
 

@@ -4,6 +4,7 @@
 // and every version stays readable.
 import { randomUUID } from 'node:crypto';
 import { collectedSeal } from '../helpers/journeys';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 import { createMaker } from '../helpers/fixtures';
 import { ownerDb } from '../helpers/owner-db';
 import { api, createUser, startApp, testConfig, type RunningApp } from '../helpers/stack';
@@ -146,36 +147,36 @@ describe('M5: a correction is a new version; every version stays readable', () =
   it('M5: version 1 is what was recorded at production, by the maker', async () => {
     const list = await api(app.url, maker.token, 'GET', `/api/applications/${seal.caseId}/production-records`);
     expect(list.status).toBe(200);
-    expect(list.body).toMatchObject({ case_id: seal.caseId, current_version: 1, versions: [{ version: 1, state: 'current', data: {}, reason: null, author: { id: maker.id }, needs_approval: false, approval: null }] });
+    expect(list.body).toMatchObject({ case_id: seal.caseId, current_version: 1, versions: [{ version: 1, state: 'current', data: { ...PRODUCTION_DATA, key_algorithm: 'ECDSA-P256', certificate_serial: expect.stringMatching(/^[0-9a-f]+$/i), imprint_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, reason: null, author: { id: maker.id }, needs_approval: false, approval: null }] });
   });
 
   it('M5: bad input is refused naming the field in Chinese and English, and nothing is stored', async () => {
-    const noReason = await api(noApprovalWeb.url, maker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: { medium: 'HSM' } });
+    const noReason = await api(noApprovalWeb.url, maker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: PRODUCTION_DATA });
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.fields).toEqual([{ field: 'reason', message_zh: '更正原因：必须填写', message_en: 'Reason for the correction: is required' }]);
     const notObject = await api(noApprovalWeb.url, maker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: 'HSM', reason: '录入有误' });
     expect(notObject.status).toBe(400);
     expect(notObject.body.error.fields).toEqual([{ field: 'production_data', message_zh: '制作信息：应为对象（键值）', message_en: 'Production data: must be an object (keys and values)' }]);
-    const otherImage = await api(noApprovalWeb.url, maker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: {}, reason: '录入有误', on_site_image_id: seal.caseId });
+    const otherImage = await api(noApprovalWeb.url, maker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: PRODUCTION_DATA, reason: '录入有误', on_site_image_id: seal.caseId });
     expect(otherImage.status).toBe(400);
     expect(otherImage.body.error.fields).toEqual([expect.objectContaining({ field: 'on_site_image_id' })]);
     // Another maker, or anyone but a maker, may not correct it.
-    expect((await api(noApprovalWeb.url, otherMaker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: {}, reason: '录入有误' })).status).toBe(403);
-    expect((await api(noApprovalWeb.url, officer.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: {}, reason: '录入有误' })).status).toBe(403);
+    expect((await api(noApprovalWeb.url, otherMaker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: PRODUCTION_DATA, reason: '录入有误' })).status).toBe(403);
+    expect((await api(noApprovalWeb.url, officer.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: PRODUCTION_DATA, reason: '录入有误' })).status).toBe(403);
     expect(await app.db('production_records').where({ case_id: seal.caseId }).count('* as n').first()).toEqual({ n: '1' });
   });
 
   it('M5: without approval configured, a correction is version 2 with its reason and author at once; version 1 stays readable in the API and the case view', async () => {
-    const corrected = await api(noApprovalWeb.url, maker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: { medium: 'HSM', operator: '钱七' }, reason: '制作人员姓名漏录' });
+    const corrected = await api(noApprovalWeb.url, maker.token, 'POST', `/api/applications/${seal.caseId}/production-records`, { production_data: { ...PRODUCTION_DATA, operator: '钱七' }, reason: '制作人员姓名漏录' });
     expect(corrected.status).toBe(201);
-    expect(corrected.body).toMatchObject({ version: 2, state: 'current', data: { medium: 'HSM', operator: '钱七' }, reason: '制作人员姓名漏录', author: { id: maker.id }, needs_approval: false, approval: null });
+    expect(corrected.body).toMatchObject({ version: 2, state: 'current', data: { medium: 'HSM', operator: '钱七', produced_on: '2026-12-01' }, reason: '制作人员姓名漏录', author: { id: maker.id }, needs_approval: false, approval: null });
 
     for (const who of [maker, officer, supervisor]) {
       const list = await api(app.url, who.token, 'GET', `/api/applications/${seal.caseId}/production-records`);
       expect(list.body.current_version).toBe(2);
-      expect(list.body.versions.map((v: { version: number; state: string; data: unknown }) => [v.version, v.state, v.data])).toEqual([
-        [1, 'superseded', {}],
-        [2, 'current', { medium: 'HSM', operator: '钱七' }],
+      expect(list.body.versions.map((v: { version: number; state: string; data: { operator: string } }) => [v.version, v.state, v.data.operator])).toEqual([
+        [1, 'superseded', PRODUCTION_DATA.operator],
+        [2, 'current', '钱七'],
       ]);
     }
     const view = await api(app.url, officer.token, 'GET', `/api/applications/${seal.caseId}`);
@@ -194,17 +195,17 @@ describe('M5: a correction is a new version; every version stays readable', () =
     expect((await api(app.url, otherMaker.token, 'GET', `/api/applications/${seal.caseId}/production-records`)).status).toBe(403);
     // Version 1 is the very row written at production, untouched.
     const v1 = await owner('production_records').where({ case_id: seal.caseId, version: 1 }).first();
-    expect(v1).toMatchObject({ data: {}, reason: null, author_id: maker.id });
+    expect(v1).toMatchObject({ data: PRODUCTION_DATA, reason: null, author_id: maker.id });
   });
 
   it("M5: with approval configured, a correction waits for an officer of the case's district; the current version stays until it is approved, and a rejected one stays readable", async () => {
     const path = `/api/applications/${seal.caseId}/production-records`;
-    const v3 = await api(app.url, maker.token, 'POST', path, { production_data: { medium: 'HSM', operator: '钱七', note: '复核' }, reason: '补充备注' });
+    const v3 = await api(app.url, maker.token, 'POST', path, { production_data: { ...PRODUCTION_DATA, operator: '钱七', note: '复核' }, reason: '补充备注' });
     expect(v3.status).toBe(201);
     expect(v3.body).toMatchObject({ version: 3, state: 'pending_approval', needs_approval: true, approval: null });
     expect((await api(app.url, maker.token, 'GET', path)).body.current_version).toBe(2);
     // One correction waits at a time.
-    const another = await api(app.url, maker.token, 'POST', path, { production_data: {}, reason: '再次更正' });
+    const another = await api(app.url, maker.token, 'POST', path, { production_data: PRODUCTION_DATA, reason: '再次更正' });
     expect(another.status).toBe(409);
     expect(another.body.error.code).toBe('CORRECTION_PENDING');
     // The officer's queue of corrections: own district only.
@@ -224,7 +225,7 @@ describe('M5: a correction is a new version; every version stays readable', () =
     expect(again.body.error.code).toBe('ALREADY_DECIDED');
 
     // A rejected correction is kept, readable, and never becomes current.
-    const v4 = await api(app.url, maker.token, 'POST', path, { production_data: { medium: 'USB' }, reason: '介质录错' });
+    const v4 = await api(app.url, maker.token, 'POST', path, { production_data: { ...PRODUCTION_DATA, medium: 'USB' }, reason: '介质录错' });
     expect(v4.body).toMatchObject({ version: 4, state: 'pending_approval' });
     const noReason = await api(app.url, officer.token, 'POST', `${path}/4/decision`, { decision: 'reject' });
     expect(noReason.status).toBe(400);
@@ -235,13 +236,13 @@ describe('M5: a correction is a new version; every version stays readable', () =
     const list = await api(app.url, supervisor.token, 'GET', path);
     expect(list.body.current_version).toBe(3);
     expect(list.body.versions.map((v: { version: number; state: string }) => [v.version, v.state])).toEqual([[1, 'superseded'], [2, 'superseded'], [3, 'current'], [4, 'rejected']]);
-    expect(list.body.versions[0].data).toEqual({});
+    expect(list.body.versions[0].data).toMatchObject(PRODUCTION_DATA);
     expect(list.body.versions[3]).toMatchObject({ reason: '介质录错', author: { id: maker.id }, data: { medium: 'USB' } });
   });
 
   it("M5: a correction awaiting approval is a task in the case's district queue (not another district's); the task page shows both versions, reason and author; the officer decides it through the correction's workflow Update", async () => {
     const path = `/api/applications/${seal.caseId}/production-records`;
-    const v5 = await api(app.url, maker.token, 'POST', path, { production_data: { medium: 'HSM', operator: '孙八', note: '复核' }, reason: '制作人员换人' });
+    const v5 = await api(app.url, maker.token, 'POST', path, { production_data: { ...PRODUCTION_DATA, operator: '孙八', note: '复核' }, reason: '制作人员换人' });
     expect(v5.body).toMatchObject({ version: 5, state: 'pending_approval' });
     const record = await app.db('production_records').where({ case_id: seal.caseId, version: 5 }).first('id', 'created_at');
 

@@ -14,6 +14,7 @@ const FILES = [
   'materials.ts',
   'calendar.ts',
   'seal-text.ts',
+  'production-data.ts',
   'index.ts',
   'actor.ts',
   'refusals.ts',

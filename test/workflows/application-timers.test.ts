@@ -41,6 +41,7 @@ import { makeResidentId, makeUscc, PNG_BYTES, createMaker } from '../helpers/fix
 import { createActor, testConfig } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -191,7 +192,7 @@ async function produceSeal(deps: Deps, started: string[]): Promise<ProducedCase>
   const caseId = created.id;
   await waitForStatus(caseId, 'awaiting_production'); // A3: no materials asked for
   const image = await uploadMaterial(deps, maker, caseId, { kind: 'on_site_image', file: bufferedFile(PNG_BYTES, 'onsite.png') });
-  await recordProduction(deps, maker, caseId, { production_data: { medium: 'HSM', operator: '钱七' }, on_site_image_id: image.id });
+  await recordProduction(deps, maker, caseId, { production_data: PRODUCTION_DATA, on_site_image_id: image.id });
   const state = await waitForStatus(caseId, 'awaiting_filing');
   const seal = await ctx.db('seals').where({ case_id: caseId }).first();
   expect(seal.seal_code).toMatch(/^1101080\d{6}$/);

@@ -53,6 +53,7 @@ import { createUser, testConfig, createActor } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
 import { s3StoreEnv, startS3TestServer } from '../helpers/s3-server';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -477,7 +478,7 @@ test('M7: stopping a seal starts its archive retention; for 5 years nothing can 
     expect(tombstone).toMatchObject({ task_id: task.id, seal_code: seal.seal_code, end_kind: 'stopped', approved_by: supervisor.userId, approval_reason: '保存期满，经审核准予销毁' });
     expect(ms(tombstone.retain_until)).toBe(retainUntil.getTime());
     expect(ms(tombstone.disposed_at)).toBeGreaterThanOrEqual(retainUntil.getTime());
-    expect(tombstone.erased.fields.cases).toEqual({ columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number', 'handler_id_number_hmac', 'legal_rep_id_number_hmac'], rows: 2 });
+    expect(tombstone.erased.fields.cases).toEqual({ columns: ['handler_name', 'handler_id_number', 'handler_phone', 'legal_rep_id_number', 'handler_id_number_hmac', 'legal_rep_id_number_hmac', 'legal_rep_name', 'legal_rep_phone'], rows: 2 });
     expect(tombstone.erased.materials.filter((m: { bytes: string }) => m.bytes === 'erased')).toHaveLength(3);
     expect(tombstone.erased.materials.find((m: { sha256: string }) => m.sha256 === f.files.shared).bytes).toBe('kept_still_needed');
     await expect(ctx.db('archive_tombstones').where({ seal_id: f.sealId }).del()).rejects.toThrow(/permission denied for table archive_tombstones/); // M5: not granted; the trigger refuses even the owner
@@ -531,7 +532,7 @@ test('M7 M9: a seal cancelled as unclaimed after 3 months starts its archive ret
     const caseState = () => env.client.workflow.getHandle(applicationWorkflowId(created.id)).query(caseStateQuery);
     await eventually('awaiting production', caseState, (s) => s.status === 'awaiting_production');
     const image = await uploadMaterial(deps, maker, created.id, { kind: 'on_site_image', file: bufferedFile(PNG_BYTES, 'onsite.png') });
-    await recordProduction(deps, maker, created.id, { production_data: { medium: 'HSM' }, on_site_image_id: image.id });
+    await recordProduction(deps, maker, created.id, { production_data: PRODUCTION_DATA, on_site_image_id: image.id });
     await eventually('awaiting filing', caseState, (s) => s.status === 'awaiting_filing');
     const filed = await submitFiling(deps, maker, created.id, {});
     await decideTask(deps, officer, filed.task_id, { decision: 'accept' });

@@ -17,6 +17,9 @@ import { CASE_KIND_LABELS, CASE_STATUS_LABELS, caseStatus, countdown, districtNa
 import { renderPage } from './render';
 import type { Lang } from './session';
 import { SEAL_KIND_LABELS } from '../../domain/seals';
+import { PRODUCTION_MEDIA } from '../../domain/production-data';
+import * as idChecks from '../../usecases/id-document-checks';
+import { IDENTITY_DOCUMENT_LABELS, IDENTITY_DOCUMENT_TYPES } from '../../domain/identity-documents';
 
 const TRANSIENT = ['submitted', 'producing'];
 const OPEN_ORDER = ['production_failed', 'materials_required', 'awaiting_establishment_approval', 'licence_paused', 'awaiting_production', 'producing', 'awaiting_filing', 'filing_returned', 'filing_under_review', 'ready', 'processing', 'awaiting_reset_approval', 'submitted'];
@@ -48,9 +51,13 @@ function applicationBody(f: Record<string, string>) {
       // The field is shown for department and branch seals only; a value left in it when the kind changed is not sent.
       text: sealKind === 'internal_department' || sealKind === 'branch' ? opt(f['seal.text']) : undefined,
       language: opt(f['seal.language']) ?? 'zh',
-      person: sealKind === 'personal_name' ? { name: f['seal.person.name'], id_number: f['seal.person.id_number'], role: opt(f['seal.person.role']) } : undefined,
+      person: sealKind === 'personal_name' ? { name: f['seal.person.name'], id_type: opt(f['seal.person.id_type']), id_number: f['seal.person.id_number'], id_country: opt(f['seal.person.id_country']), role: opt(f['seal.person.role']) } : undefined,
     },
-    handler: { name: f['handler.name'], id_number: f['handler.id_number'], phone: f['handler.phone'] },
+    handler: { name: f['handler.name'], id_type: opt(f['handler.id_type']), id_number: f['handler.id_number'], id_country: opt(f['handler.id_country']), phone: f['handler.phone'] },
+    // M2: the legal representative / operator, sent when any of its fields is filled.
+    legal_representative: ['name', 'id_number', 'phone'].some((k) => opt(f[`legal_representative.${k}`]))
+      ? { name: f['legal_representative.name'], id_type: opt(f['legal_representative.id_type']), id_number: f['legal_representative.id_number'], id_country: opt(f['legal_representative.id_country']), phone: f['legal_representative.phone'] }
+      : undefined,
     newly_established_organ: f.newly_established_organ === 'on',
   };
 }
@@ -124,6 +131,7 @@ export function casePages(deps: uc.Deps): Router {
       districts: BEIJING_DISTRICTS.map((d) => ({ value: d.code, label: `${lang === 'zh' ? d.nameZh : d.nameEn} (${d.code})` })),
       sealKinds: SEAL_KINDS.map((k) => ({ value: k, label: SEAL_KIND_LABELS[k][lang] })),
       roles: PERSONAL_SEAL_ROLES.map((k) => ({ value: k, label: personalRole(k, lang) })),
+      idTypes: IDENTITY_DOCUMENT_TYPES.map((t) => ({ value: t, label: IDENTITY_DOCUMENT_LABELS[t][lang] })),
       languages: [
         { value: 'zh', label: lang === 'zh' ? '中文' : 'Chinese only' },
         { value: 'foreign', label: lang === 'zh' ? '含外文' : 'Includes a foreign language' },
@@ -202,6 +210,9 @@ export function casePages(deps: uc.Deps): Router {
             materials: s === 'materials_required' || s === 'submitted',
             materialKinds: [...c.missing.map((m) => ({ value: m.kind, label: `${m.label} ★` })), ...MATERIAL_KINDS.filter((k) => !c.missing.some((m) => m.kind === k)).map((k) => ({ value: k, label: materialLabel(k, lang) }))],
             production: s === 'awaiting_production',
+            idCheck: c.kind === 'application' && !['collected', 'rejected', 'cancelled_unclaimed', 'production_abandoned'].includes(s),
+            idTypes: IDENTITY_DOCUMENT_TYPES.map((t) => ({ value: t, label: IDENTITY_DOCUMENT_LABELS[t][lang] })),
+            productionMedia: PRODUCTION_MEDIA.map((m) => ({ value: m, label: m })),
             filing: c.kind !== 'password_reset' && (s === 'awaiting_filing' || s === 'filing_returned'),
             collection: s === 'ready',
             collected: s === 'collected' && c.kind === 'application',
@@ -216,7 +227,7 @@ export function casePages(deps: uc.Deps): Router {
     }, refusal?.status ?? 200);
   }
 
-  r.get('/cases/:id', page('maker', 'officer', 'supervisor', 'holder', 'admin'), async (req, res) => showCase(req, res, String(req.params.id)));
+  r.get('/cases/:id', page('maker', 'officer', 'supervisor', 'holder'), async (req, res) => showCase(req, res, String(req.params.id)));
 
   /** A maker's step: run it; on success back to the case with a message, on refusal the case with the reasons. */
   const step = (path: string, run: (req: Request) => Promise<unknown>, flashKey: string, fieldMap: Record<string, string> = {}) =>
@@ -239,6 +250,11 @@ export function casePages(deps: uc.Deps): Router {
     await uc.uploadMaterial(deps, req.actor!, String(req.params.id), { kind: req.form!.fields.kind, file: file ?? null });
   }, 'materialUploaded');
 
+  step('id-check', async (req) => {
+    const f = req.form!.fields;
+    await idChecks.recordIdDocumentCheck(deps, req.actor!, String(req.params.id), { id_type: f.id_type, id_number: f.id_number, id_country: f.id_country });
+  }, 'idChecked');
+
   step('production', async (req) => {
     const caseId = String(req.params.id);
     const f = req.form!.fields;
@@ -246,10 +262,10 @@ export function casePages(deps: uc.Deps): Router {
     const image = req.form!.files.find((x) => x.field === 'on_site_image');
     const stored = await uc.uploadMaterial(deps, req.actor!, caseId, { kind: 'on_site_image', file: image ?? null });
     const productionData: Record<string, string> = {};
-    for (const k of ['medium', 'operator', 'note']) if (f[k]?.trim()) productionData[k] = f[k].trim().slice(0, 500);
+    for (const k of ['produced_on', 'medium', 'operator', 'device', 'note']) if (f[k]?.trim()) productionData[k] = f[k].trim();
     await uc.recordProduction(deps, req.actor!, caseId, { production_data: productionData, on_site_image_id: stored.id });
     await waitWhile(deps, req, caseId, ['awaiting_production', 'producing'], 20_000);
-  }, 'productionRecorded', { file: 'on_site_image', on_site_image_id: 'on_site_image' });
+  }, 'productionRecorded', { file: 'on_site_image', on_site_image_id: 'on_site_image', 'production_data.produced_on': 'produced_on', 'production_data.medium': 'medium', 'production_data.operator': 'operator', 'production_data.device': 'device', 'production_data.note': 'note' });
 
   step('filing', async (req) => {
     const note = req.form!.fields.note?.trim();
@@ -262,7 +278,7 @@ export function casePages(deps: uc.Deps): Router {
 
   step('collection', async (req) => {
     const f = req.form!.fields;
-    await uc.recordCollection(deps, req.actor!, String(req.params.id), { collector_name: f.collector_name, collector_id_number: f.collector_id_number });
+    await uc.recordCollection(deps, req.actor!, String(req.params.id), { collector_name: f.collector_name, collector_id_type: f.collector_id_type, collector_id_number: f.collector_id_number, collector_id_country: f.collector_id_country });
   }, 'collectionRecorded');
 
   return r;

@@ -53,7 +53,7 @@ export function sealPages(deps: Deps): Router {
     });
   });
 
-  r.get('/seals/:id/imprint.png', page('holder', 'maker', 'officer', 'supervisor', 'admin'), async (req, res) => {
+  r.get('/seals/:id/imprint.png', page('holder', 'maker', 'officer', 'supervisor'), async (req, res) => {
     const imprint = await sealImprint(deps.db, req.actor!, String(req.params.id));
     res.set('content-type', 'image/png').set('cache-control', 'private, max-age=3600').set('etag', `"${imprint.sha256}"`).set('x-content-type-options', 'nosniff').send(imprint.png);
   });
@@ -65,7 +65,7 @@ export function sealPages(deps: Deps): Router {
     const data = await sealPage(deps.db, actor, sealId);
     const life = await getSeal(deps, actor, sealId);
     const s = data.seal;
-    const custody = actor.role === 'admin' ? null : await keepers.listKeepers(deps, actor, sealId);
+    const custody = await keepers.listKeepers(deps, actor, sealId);
     const isHolder = actor.role === 'holder' && actor.holderId === s.holder_id;
     const isMaker = actor.role === 'maker' && actor.makerId === s.maker_id;
     const live = !['cancelled', 'in_production', 'ready'].includes(s.status);
@@ -128,7 +128,7 @@ export function sealPages(deps: Deps): Router {
     }, refusal?.status ?? 200);
   }
 
-  r.get('/seals/:id', page('holder', 'maker', 'officer', 'supervisor', 'admin'), async (req, res) => showSeal(req, res));
+  r.get('/seals/:id', page('holder', 'maker', 'officer', 'supervisor'), async (req, res) => showSeal(req, res));
 
   /** One form of the seal page: its fields are prefixed by the form's name; refusals land beside them. */
   const action = (path: string, roles: Array<'holder' | 'maker'>, form: string, run: (req: Request, fields: Record<string, string>) => Promise<unknown>, flashKey: string) =>

@@ -6,10 +6,12 @@ import { getCaseStatus } from '../../usecases/case-status';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
 import { readUpload } from '../upload';
+import * as idChecks from '../../usecases/id-document-checks';
 
 export function applicationRoutes(deps: uc.Deps): Router {
   const r = Router();
-  const any = requireRole('maker', 'officer', 'supervisor', 'admin', 'holder');
+  // P1: the administrator (IT) manages accounts, makers and configuration, and sees no case or personal data.
+  const any = requireRole('maker', 'officer', 'supervisor', 'holder');
 
   r.post('/api/applications', requireRole('maker'), async (req, res) => {
     res.status(201).json(await uc.submitApplication(deps, req.actor!, req.body, req.get('idempotency-key') ?? undefined));
@@ -62,6 +64,14 @@ export function applicationRoutes(deps: uc.Deps): Router {
     // 202: accepted, and the workflow is still acting on it; the status link follows the case.
     if (!answer.recorded) res.status(202).location(answer.status_url);
     res.json(answer);
+  });
+
+  // M2: the maker's check of the handler's original identity document.
+  r.post('/api/applications/:id/id-checks', requireRole('maker'), async (req, res) => {
+    res.status(201).json(await idChecks.recordIdDocumentCheck(deps, req.actor!, String(req.params.id), req.body));
+  });
+  r.get('/api/applications/:id/id-checks', any, async (req, res) => {
+    res.set('cache-control', 'no-store').json(await idChecks.listIdDocumentChecks(deps, req.actor!, String(req.params.id)));
   });
 
   r.get('/api/seals/:id/documents/:kind.:format', any, async (req, res) => {

@@ -6,7 +6,7 @@ import { requireRole } from '../auth';
 
 export function productionRecordRoutes(deps: Deps): Router {
   const r = Router();
-  r.get('/api/applications/:id/production-records', requireRole('maker', 'officer', 'supervisor', 'admin', 'holder'), async (req, res) => {
+  r.get('/api/applications/:id/production-records', requireRole('maker', 'officer', 'supervisor', 'holder'), async (req, res) => {
     res.json(await uc.listProductionRecords(deps, req.actor!, String(req.params.id)));
   });
   r.post('/api/applications/:id/production-records', requireRole('maker'), async (req, res) => {

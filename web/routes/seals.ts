@@ -8,7 +8,7 @@ import { readUpload } from '../upload';
 
 export function sealRoutes(deps: Deps): Router {
   const r = Router();
-  r.get('/api/seals/:id', requireRole('maker', 'officer', 'supervisor', 'admin', 'holder'), async (req, res) => {
+  r.get('/api/seals/:id', requireRole('maker', 'officer', 'supervisor', 'holder'), async (req, res) => {
     res.json(await getSeal(deps, req.actor!, String(req.params.id)));
   });
   // multipart: kind, legal_rep_id_number, handler_name, handler_id_number, handler_phone, reason,
