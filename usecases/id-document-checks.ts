@@ -6,8 +6,8 @@ import { conflict, ruleViolation } from '../domain/errors';
 import { IDENTITY_DOCUMENT_LABELS, identityFields, identityKey, maskIdentityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
-import type { Actor } from '../web/auth';
-import { forbidden, notFound } from '../web/errors';
+import type { Actor } from '../domain/actor';
+import { forbidden, notFound } from '../domain/refusals';
 import { assertCanSeeCase, type Deps } from './applications';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
