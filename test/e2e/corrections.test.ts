@@ -48,8 +48,8 @@ it('M5: a correction is a task in its district queue only; the officer compares 
   expect(await compare.locator('h2').innerText()).toContain('v1 → v2');
   expect(await compare.locator('.correction-reason').innerText()).toBe('制作介质录错');
   expect(await compare.locator('.correction-author').innerText()).toBe('test maker');
-  expect(await compare.locator('tr.changed').count()).toBe(2); // medium and operator are new in v2
-  expect(await compare.locator('tr', { hasText: 'medium' }).innerText()).toMatch(/medium\s+—\s+USB/);
+  expect(await compare.locator('tr.changed').count()).toBe(2); // medium and operator changed in v2
+  expect(await compare.locator('tr', { hasText: 'medium' }).innerText()).toMatch(/medium\s+HSM\s+USB/); // v1 recorded HSM, v2 corrects it to USB
   await shot(page, 'm5-correction-task');
 
   // A return needs a reason: refused beside the field, nothing decided.

@@ -19,7 +19,7 @@ const freePort = () =>
   });
 
 test('faults: SIGKILLs of workers, Temporal and PostgreSQL lose no case and duplicate nothing', async () => {
-  const [pg, temporal, ui, web] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [pg, temporal, ui, web, smtp, mailUi] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: `${process.env.DATA_DIR ?? 'data-test'}-chaos`,
@@ -29,6 +29,9 @@ test('faults: SIGKILLs of workers, Temporal and PostgreSQL lose no case and dupl
     ESEAL_TEMPORAL_DEV_SERVER_PORT: String(temporal),
     ESEAL_TEMPORAL_DEV_SERVER_UI_PORT: String(ui),
     ESEAL_TEMPORAL_NAMESPACE: 'eseal-chaos',
+    // Its own mail server too: the test stack's mailpit holds the inherited ports.
+    ESEAL_NOTIFY_SMTP_PORT: String(smtp),
+    ESEAL_NOTIFY_MAILPIT_UI_PORT: String(mailUi),
   };
   // Its own embedded PostgreSQL and token, not the test stack's.
   for (const k of ['DATABASE_URL', 'DATABASE_OWNER_URL', 'SOFTHSM2_CONF']) delete env[k];

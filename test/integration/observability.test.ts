@@ -12,6 +12,7 @@ import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
+import { PRODUCTION_DATA } from '../helpers/production-data';
 
 type Line = Record<string, unknown>;
 const lines: Line[] = [];
@@ -64,7 +65,7 @@ test('one case: its request id, workflow id and case id are on the lines of the 
   const caseId = ((await res.json()) as { id: string }).id;
   await waitForCase(app, maker.token, caseId, 'awaiting_production');
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
-  expect([200, 202]).toContain((await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: {}, on_site_image_id: image.body.id })).status);
+  expect([200, 202]).toContain((await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id })).status);
   await waitForCase(app, maker.token, caseId, 'awaiting_filing');
   const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
   expect(filed.status).toBe(201);
