@@ -3,9 +3,10 @@
 // loopback port with a fresh folder. Stopped by the test that started it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePorts } from './ports';
 
 export interface S3TestServer {
   endpoint: string;
@@ -17,15 +18,6 @@ export interface S3TestServer {
   stop(): Promise<void>;
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 const accepts = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -38,7 +30,7 @@ export async function startS3TestServer(): Promise<S3TestServer> {
   const rootDir = path.resolve(__dirname, '../..');
   const bin = execFileSync('bash', [path.join(rootDir, 'scripts/ensure-s3-test-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   const root = mkdtempSync(path.join(tmpdir(), 'eseal-s3-'));
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const creds = { accessKeyId: 'eseal-test-access', secretAccessKey: 'eseal-test-secret-0123456789', region: 'us-east-1' };
   const child: ChildProcess = spawn(bin, ['--access', creds.accessKeyId, '--secret', creds.secretAccessKey, '--region', creds.region, '--port', `127.0.0.1:${port}`, '--quiet', 'posix', root], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -3,23 +3,14 @@
 // the Temporal dev server and the PostgreSQL postmaster are killed with SIGKILL at random moments and
 // restarted by the supervisor. Nothing may be lost or done twice.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePorts } from '../helpers/ports';
 
 const root = path.resolve(__dirname, '../..');
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 test('faults: SIGKILLs of workers, Temporal and PostgreSQL lose no case and duplicate nothing', async () => {
-  const [pg, temporal, ui, web, smtp, mailUi] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [pg, temporal, ui, web, smtp, mailUi] = await freePorts(6);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: `${process.env.DATA_DIR ?? 'data-test'}-chaos`,

@@ -6,19 +6,12 @@
 // them; no assertion on durations).
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePorts } from '../helpers/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'make-up');
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 interface Run {
   readyMs: number;
@@ -58,7 +51,7 @@ function upThenCtrlC(env: NodeJS.ProcessEnv): Promise<Run> {
 test('make up: Ctrl-C ends it with code 0 (no "make: *** Error 130"), its Temporal UI link opens the project\'s namespace, and a restart keeps the data', async () => {
   const dataDir = path.join(path.relative(ROOT, path.resolve(ROOT, process.env.DATA_DIR ?? 'data-test')), 'make-up');
   rmSync(path.join(ROOT, dataDir), { recursive: true, force: true });
-  const [pg, temporal, ui, web, smtp, mailUi] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [pg, temporal, ui, web, smtp, mailUi] = await freePorts(6);
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, POSTGRES_PORT: String(pg), WEB_PORT: String(web), ESEAL_TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`, ESEAL_TEMPORAL_DEV_SERVER_PORT: String(temporal), ESEAL_TEMPORAL_DEV_SERVER_UI_PORT: String(ui), ESEAL_TEMPORAL_NAMESPACE: 'eseal-make-up', ESEAL_NOTIFY_SMTP_PORT: String(smtp), ESEAL_NOTIFY_MAILPIT_UI_PORT: String(mailUi) };
   // Nothing of the test stack's services: up.ts provisions its own.
   for (const k of ['DATABASE_URL', 'DATABASE_OWNER_URL', 'SOFTHSM2_CONF', 'PKCS11_MODULE', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']) delete env[k];
