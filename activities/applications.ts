@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { appendAudit } from '../infra/audit/log';
-import { missingMaterials, requiredMaterials, type SealTextLanguage } from '../domain/materials';
+import { missingMaterials, requiredMaterials, sharedRegistrationWaivesMaterials, type SealTextLanguage } from '../domain/materials';
 import type { HolderKind } from '../domain/holders';
 import type { SealKind } from '../domain/seals';
 import { shanghaiDate } from '../domain/calendar';
@@ -25,7 +25,8 @@ export interface ProjectCaseInput {
   event: { key: string; type: string; data: Record<string, unknown>; actorId: string | null; at: string };
 }
 
-export function createApplicationDbActivities(db: Db) {
+/** `newlyRegisteredDays`: the A3 window (registration.newlyRegisteredDays in temporal.yaml). */
+export function createApplicationDbActivities(db: Db, registration: { newlyRegisteredDays: number } = { newlyRegisteredDays: 30 }) {
   return {
     /**
      * Writes the case's status and appends one timeline event (once per event key). One statement, so one
@@ -60,14 +61,24 @@ export function createApplicationDbActivities(db: Db) {
         .where('c.id', caseId)
         .first(
           'h.kind as holder_kind', 'h.has_superior', 'h.pre_verified', 's.kind as seal_kind', 'c.language', 'c.newly_established_organ',
+          db.raw(`to_char(h.registration_date, 'YYYY-MM-DD') as registration_date`),
+          db.raw(`to_char(c.created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD') as applied_on`),
           db.raw('array(select m.kind from materials m where m.case_id = c.id) as submitted'), // same round trip
         );
+      const sealKind = row.seal_kind as SealKind;
       const required = requiredMaterials({
         holderKind: row.holder_kind as HolderKind,
-        sealKind: row.seal_kind as SealKind,
+        sealKind,
         language: row.language as SealTextLanguage,
         hasSuperior: row.has_superior,
-        preRegistered: row.pre_verified,
+        // A3: only newly registered holders, for their public seals.
+        preRegistered: sharedRegistrationWaivesMaterials({
+          shared: row.pre_verified,
+          registrationDate: row.registration_date,
+          appliedOn: row.applied_on,
+          windowDays: registration.newlyRegisteredDays,
+          sealKind,
+        }),
         newlyEstablishedOrgan: row.newly_established_organ,
       });
       return { missing: missingMaterials(required, row.submitted as string[]).map((m) => m.kind) };

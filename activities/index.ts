@@ -18,13 +18,14 @@ import { createSealSigningHsmActivities, createSealUseRegisterActivities } from 
 import { createNationalSealHsmActivities } from './national-seal';
 import { createMessageDeliveryActivities } from './message-delivery';
 import { createCaseMessageActivities } from './case-messages';
-import type { Config } from '../infra/config';
+import { loadConfig, type Config } from '../infra/config';
+import { createRegistrationExchangeActivities } from './registration-exchange';
 
 /** `config`: where messages go (notify.*); loaded from temporal.yaml and the environment when not given. */
-export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer>; config?: Pick<Config, 'notify' | 'runtime'> }) {
+export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer>; config?: Pick<Config, 'notify' | 'runtime' | 'registration'> }) {
   return {
     ...createStatementStore(deps.db),
-    ...createApplicationDbActivities(deps.db),
+    ...createApplicationDbActivities(deps.db, deps.config?.registration),
     ...createSealDocumentActivities(deps.db, deps.pdf),
     ...createSealLifeDbActivities(deps.db),
     ...createPasswordNoticeActivities(deps.db),
@@ -35,6 +36,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createSealUseRegisterActivities(deps.db),
     ...createMessageDeliveryActivities(deps.db, deps.config),
     ...createCaseMessageActivities(deps.db),
+    ...createRegistrationExchangeActivities(deps.db, (deps.config ?? loadConfig()).runtime.dataDir),
   };
 }
 

@@ -186,3 +186,29 @@ export function assertMaterialsComplete(
     { field: FIELDS.materials, details: { missing: missing.map((m) => m.kind) } },
   );
 }
+
+export interface SharedRegistrationInput {
+  /** Whether the registration authority shared the holder's registration data (the A3 exchange). */
+  readonly shared: boolean;
+  /** The registration date, YYYY-MM-DD (Beijing), or null when unknown. */
+  readonly registrationDate: string | null;
+  /** The day the application was made, YYYY-MM-DD (Beijing). */
+  readonly appliedOn: string;
+  /** How many days after registration a holder still counts as newly registered (registration.newlyRegisteredDays). */
+  readonly windowDays: number;
+  readonly sealKind: SealKind;
+}
+
+const DAY_MS = 86_400_000;
+const dayNumber = (ymd: string) => Date.parse(`${ymd}T00:00:00Z`) / DAY_MS;
+
+/**
+ * A3 waives the materials only for a holder newly registered (新设单位在登记注册时): its data shared by the
+ * registration authority, registered at most `windowDays` before the application (not after it), and only for
+ * its own public seals — a personal-name seal still needs that person's documents (A2).
+ */
+export function sharedRegistrationWaivesMaterials(input: SharedRegistrationInput): boolean {
+  if (!input.shared || input.registrationDate === null || input.sealKind === 'personal_name') return false;
+  const age = dayNumber(input.appliedOn) - dayNumber(input.registrationDate);
+  return Number.isFinite(age) && age >= 0 && age <= input.windowDays;
+}

@@ -77,6 +77,11 @@ const fileSchema = z.object({
     sealCertificatePolicyOid: z.string().regex(/^[0-2](\.(0|[1-9]\d*)){2,}$/, 'a dotted object identifier such as 1.2.156.xxx'),
   }),
   records: z.object({ correctionNeedsOfficerApproval: bool }),
+  // A3: the market-regulation authority's signed batches; "newly registered" means within the window.
+  registration: z.object({
+    newlyRegisteredDays: z.coerce.number().int().min(0).max(3650),
+    inboxScanMinutes: z.coerce.number().int().min(1).max(1440),
+  }),
   blobs: blobsSchema,
   notify: notifySchema,
 });

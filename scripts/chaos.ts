@@ -19,7 +19,7 @@ import { temporalConnectionOptions } from '../infra/temporal';
 import { auditCertificatePath } from '../infra/audit/heads';
 import { loadAuditPublicKey, verifyAuditChain } from '../infra/audit/verify';
 import type { RestartEvent } from '../infra/services/supervisor';
-import { makeResidentId, makeUscc, PNG_BYTES } from '../test/helpers/fixtures';
+import { makeResidentId, makeUscc, PNG_BYTES, recentRegistrationDate } from '../test/helpers/fixtures';
 import { startBackOffice, waitForReady } from './back-office';
 
 const KINDS = ['HSM worker', 'main worker', 'Temporal dev server', 'PostgreSQL'] as const;
@@ -103,7 +103,7 @@ async function main(): Promise<number> {
       const h = { uscc, name: `北京混沌测试${uscc.slice(-6)}有限公司` };
       for (;;) {
         if (Date.now() > deadline) return;
-        const r = await call(url, admin, 'POST', '/api/registration/holders', { ...h, kind: 'enterprise', legal_representative: '周九', address: '北京市朝阳区建国路1号', district: DISTRICT, registration_date: '2026-11-01' });
+        const r = await call(url, admin, 'POST', '/api/registration/holders', { ...h, kind: 'enterprise', legal_representative: '周九', address: '北京市朝阳区建国路1号', district: DISTRICT, registration_date: recentRegistrationDate() });
         if (r.status === 201 || r.status === 409) break;
         await sleep(300);
       }

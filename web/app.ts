@@ -26,6 +26,7 @@ import { failingActivityRoutes } from './routes/failing-activities';
 import { signingRoutes } from './routes/signing';
 import { verificationRoutes } from './routes/verification';
 import { metricsRoutes } from './routes/metrics';
+import { registrationBatchRoutes, registrationRoutes } from './routes/registration';
 import { requestContext } from './request-context';
 import { registerStateMetrics } from '../usecases/metrics';
 
@@ -48,6 +49,7 @@ export function createApp(deps: Deps) {
   app.use(pkiRoutes(deps as Deps & { hsm: NonNullable<Deps['hsm']> })); // public: relying parties check certificate status without a login
   app.use(certificateRoutes(deps)); // public: each seal's certificate and chain, for relying parties
   app.use(verificationRoutes(deps)); // public: whoever received a sealed document checks it without a login (rate-limited)
+  app.use(registrationBatchRoutes(deps)); // A3: the registration authority's signed batches, authenticated by their signature
   app.use(authenticate(deps.db));
   app.use(sessionAuth(deps.db)); // browser sessions (cookie) give the same req.actor as a bearer token
   app.use(auditTrail(deps.db)); // M6 P1: every change and every refusal is written to the audit trail
@@ -66,6 +68,7 @@ export function createApp(deps: Deps) {
   app.use(metricsRoutes()); // Prometheus, administrators only
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(inboxRoutes(deps)); // holders' and makers' messages and read receipts
+  app.use(registrationRoutes(deps)); // A3: batch reports and the exchange's accepted certificates
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });

@@ -47,6 +47,8 @@ const RULES: Rule[] = [
   { method: 'POST', pattern: /^\/api\/seals\/([^/]+)\/signatures$/, action: 'seal.sign', target: 'seal' },
   { method: 'POST', pattern: /^\/api\/password-reset\/[^/]+$/, action: 'password.reset', target: 'password_reset_link' },
   { method: 'POST', pattern: /^\/api\/registration\/holders$/, action: 'holder.register', target: 'holder' },
+  { method: 'POST', pattern: /^\/api\/registration\/feed-certificates$/, action: 'registration.feed_certificate_add' },
+  { method: 'POST', pattern: /^\/api\/registration\/feed-certificates\/([^/]+)\/withdraw$/, action: 'registration.feed_certificate_withdraw' },
   { method: 'PATCH', pattern: /^\/api\/makers\/([^/]+)\/licence$/, action: 'maker.licence', target: 'maker' },
   { method: 'POST', pattern: /^\/api\/platform\/statements$/, action: 'statement.sign', target: 'statement' },
   { method: 'POST', pattern: /^\/api\/users$/, action: 'account.create', target: 'user' },

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
@@ -51,7 +51,7 @@ async function filedCase() {
   const admin = await createUser(app.db, 'admin');
   const uscc = makeUscc('110106');
   const name = `北京队列测试${uscc.slice(-4)}有限公司`;
-  await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name, kind: 'enterprise', legal_representative: '陈十三', address: '北京市丰台区南三环西路1号', district: '110106', registration_date: '2026-11-01' });
+  await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name, kind: 'enterprise', legal_representative: '陈十三', address: '北京市丰台区南三环西路1号', district: '110106', registration_date: recentRegistrationDate() });
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {
     holder: { uscc, name, kind: 'enterprise', address: '北京市丰台区南三环西路1号', district: '110106' },
     seal: { kind: 'business_finance', language: 'zh' },

@@ -58,3 +58,11 @@ export async function contractPdf(): Promise<Buffer> {
   d.addPage([595.28, 841.89]).drawText('Signatures', { x: 60, y: 760, size: 20 });
   return Buffer.from(await d.save({ useObjectStreams: false }));
 }
+
+/**
+ * A registration date `daysAgo` days before today (Beijing), for holders registered through shared
+ * registration data: A3 waives materials only within registration.newlyRegisteredDays of it.
+ */
+export function recentRegistrationDate(daysAgo = 1): string {
+  return new Date(Date.now() + 8 * 3_600_000 - daysAgo * 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,6 +1,6 @@
 // Whole journeys through the JSON API, for tests that need a seal at a given point of its life.
 import { api, createUser, type RunningApp } from './stack';
-import { makeResidentId, makeUscc, PNG_BYTES, upload } from './fixtures';
+import { makeResidentId, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from './fixtures';
 import { PRODUCTION_DATA } from './production-data';
 
 export async function waitForCase(app: RunningApp, token: string, caseId: string, status: string, timeoutMs = 30_000) {
@@ -24,7 +24,7 @@ export async function readySeal(
   const admin = await createUser(app.db, 'admin');
   const uscc = makeUscc(district);
   const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-    uscc, name: `北京生命周期${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district, registration_date: '2026-11-01',
+    uscc, name: `北京生命周期${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district, registration_date: recentRegistrationDate(),
   });
   const handlerId = opts.handlerId ?? makeResidentId();
   // Each seal's own phone: tests that look for a phone in a dump must not find another test's.

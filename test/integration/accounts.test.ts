@@ -2,7 +2,7 @@
 // change audited (M6); a new account sets its password through a one-time link of which only the hash is
 // stored (P1: no token in clear at rest).
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeUscc } from '../helpers/fixtures';
+import { createMaker, makeUscc, recentRegistrationDate } from '../helpers/fixtures';
 
 let app: RunningApp;
 let admin: { id: string; token: string };
@@ -90,7 +90,7 @@ describe('Issue 16 point 7: accounts', () => {
     expect(supervisor.status).toBe(201);
 
     const uscc = makeUscc('110105');
-    const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京账户${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
+    const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京账户${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: recentRegistrationDate() });
     const holderStaff = await api(app.url, admin.token, 'POST', '/api/users', { username: `holder-${unique()}`, display_name: '孙会计', role: 'holder', holder_id: holder.body.id });
     expect(holderStaff.status).toBe(201);
     expect(holderStaff.body.holder_id).toBe(holder.body.id);

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { PRODUCTION_DATA } from '../helpers/production-data';
 
@@ -26,7 +26,7 @@ const waitForStatus = (token: string, caseId: string, status: string, timeoutMs 
 
 async function registerHolder(uscc: string, kind = 'enterprise', district = '110101') {
   const res = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-    uscc, name: `北京登记共享${uscc.slice(-4)}有限公司`, kind, legal_representative: '孙八', address: '北京市东城区东长安街1号', district, registration_date: '2026-11-20',
+    uscc, name: `北京登记共享${uscc.slice(-4)}有限公司`, kind, legal_representative: '孙八', address: '北京市东城区东长安街1号', district, registration_date: recentRegistrationDate(),
   });
   expect(res.status).toBe(201);
   return res.body;

@@ -25,7 +25,7 @@ import { loadConfig } from '../../infra/config';
 import { LEFTOVER_AGE_MS, processTempDir } from '../../infra/blobs/tempdir';
 import { MAX_UPLOAD_BYTES } from '../../usecases/applications';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { s3StoreEnv, startS3TestServer, type S3TestServer } from '../helpers/s3-server';
@@ -132,7 +132,7 @@ async function openCase(app: RunningApp) {
   const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
   const uscc = makeUscc('110101');
   const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-    uscc, name: `北京文件存储${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '孙八', address: '北京市东城区东长安街1号', district: '110101', registration_date: '2026-11-20',
+    uscc, name: `北京文件存储${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '孙八', address: '北京市东城区东长安街1号', district: '110101', registration_date: recentRegistrationDate(),
   });
   expect(holder.status).toBe(201);
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {

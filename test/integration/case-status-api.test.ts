@@ -1,7 +1,7 @@
 // GET /api/applications/{id}/status: a client follows a case's state without reading its personal data.
 // On the real stack: the long-poll answers when the workflow moves the case, scope as the case view (P3),
 // a bad wait_for is refused naming the field in Chinese and English, and no read lands in the audit (M6).
-import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { PRODUCTION_DATA } from '../helpers/production-data';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const admin = await createUser(app.db, 'admin');
   const uscc = makeUscc(DISTRICT);
   const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-    uscc, name: `北京状态跟踪${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: DISTRICT, registration_date: '2026-11-01',
+    uscc, name: `北京状态跟踪${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: DISTRICT, registration_date: recentRegistrationDate(),
   });
   expect(holder.status).toBe(201);
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {

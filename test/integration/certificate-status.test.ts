@@ -22,7 +22,7 @@ import { answerOcsp, ocspCacheSize, stopOcspCache } from '../../infra/pki/ocsp';
 import { HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS, OcspStatusCache } from '../../infra/pki/ocsp-cache';
 import { eventually } from '../helpers/wait';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
 import { PRODUCTION_DATA } from '../helpers/production-data';
 
@@ -56,7 +56,7 @@ const waitForStatus = (token: string, caseId: string, status: string, timeoutMs 
 async function produceSeal(admin: string, maker: string): Promise<string> {
   const uscc = makeUscc('110101');
   const holder = await api(app.url, admin, 'POST', '/api/registration/holders', {
-    uscc, name: `北京证书状态${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '孙八', address: '北京市东城区东长安街1号', district: '110101', registration_date: '2026-11-20',
+    uscc, name: `北京证书状态${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '孙八', address: '北京市东城区东长安街1号', district: '110101', registration_date: recentRegistrationDate(),
   });
   expect(holder.status).toBe(201);
   const created = await api(app.url, maker, 'POST', '/api/applications', {

@@ -3,7 +3,7 @@
 // for the same request sent twice, the same answer twice), and the audit trail records the one that took
 // effect, once. Each decision answers with the state it led to.
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { PRODUCTION_DATA } from '../helpers/production-data';
 
@@ -76,7 +76,7 @@ async function inBatches<T>(n: number, size: number, fn: (i: number) => Promise<
 test('P3 M3 M6: a filing review decided the instant its task row appears is accepted, 50 rounds, each answered with the state it led to', async () => {
   const uscc = makeUscc('110105');
   const admin = await createUser(app.db, 'admin');
-  const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京即决${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
+  const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京即决${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: recentRegistrationDate() });
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {
     holder: { uscc, name: holder.body.name, kind: 'enterprise', address: '北京市朝阳区光华路1号', district: '110105' },
     seal: { kind: 'business_contract', language: 'zh' },

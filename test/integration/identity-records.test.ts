@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { computeResidentIdCheckCharacter } from '../../domain/resident-id';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { PRODUCTION_DATA } from '../helpers/production-data';
 
@@ -37,7 +37,7 @@ const form = (uscc: string, handler: Record<string, unknown>, legalRep: Record<s
 it('S2 A2 M2: a passport handler and a foreign legal representative are checked by their own rules, named in both languages, stored encrypted and found by keyed hash', async () => {
   const uscc = makeUscc('110105');
   // A pre-registered holder (A3): no materials are needed, so the case goes straight to production.
-  const registered = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京证件${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '施密特', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
+  const registered = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京证件${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '施密特', address: '北京市朝阳区光华路1号', district: '110105', registration_date: recentRegistrationDate() });
   expect(registered.status).toBeLessThan(300);
   const bad = await api(app.url, maker.token, 'POST', '/api/applications', form(uscc, { id_type: 'passport', id_number: passport, id_country: 'XX' }, { id_type: 'foreign_permanent_resident_id', id_number: `${first17}${computeResidentIdCheckCharacter(first17) === '0' ? '1' : '0'}` }));
   expect(bad.status).toBe(400);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, setLogger } from '../../infra/observability/logger';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { PRODUCTION_DATA } from '../helpers/production-data';
@@ -45,7 +45,7 @@ test('one case: its request id, workflow id and case id are on the lines of the 
   const district = '110105';
   const uscc = makeUscc(district);
   const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-    uscc, name: `北京观测${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district, registration_date: '2026-11-01',
+    uscc, name: `北京观测${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district, registration_date: recentRegistrationDate(),
   });
   expect(holder.status).toBe(201);
   const handlerId = makeResidentId();

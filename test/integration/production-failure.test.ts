@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { browserUser } from '../e2e/browser';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { PRODUCTION_DATA } from '../helpers/production-data';
@@ -28,7 +28,7 @@ afterAll(async () => {
 async function departmentCase(department: string) {
   const uscc = makeUscc('110105');
   const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-    uscc, name: `北京制作失败${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01',
+    uscc, name: `北京制作失败${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: recentRegistrationDate(),
   });
   expect(holder.status).toBeLessThan(300);
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {

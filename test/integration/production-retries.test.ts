@@ -6,7 +6,7 @@ import { createDbActivities, createHsmActivities } from '../../activities';
 import { PdfRenderer } from '../../infra/documents/render';
 import { loadPlatformSigningKey } from '../../infra/pki/platform';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, recentRegistrationDate } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
 
 let app: RunningApp;
@@ -81,7 +81,7 @@ test('S3 M2: three attempts at once to number a new seal take one number of its 
   const admin = await createUser(app.db, 'admin');
   const uscc = makeUscc('110105');
   const holder = await api(app.url, admin.token, 'POST', '/api/registration/holders', {
-    uscc, name: `北京重试${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路2号', district: '110105', registration_date: '2026-11-01',
+    uscc, name: `北京重试${uscc.slice(-5)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路2号', district: '110105', registration_date: recentRegistrationDate(),
   });
   expect(holder.status).toBe(201);
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {

@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/calendar';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { ownerDb } from '../helpers/owner-db';
@@ -284,7 +284,7 @@ test('M8: a corrupted blob is detected on read and never served (video and mater
 
   // An application material (infra/blobs.ts BlobStore) is checked the same way.
   const uscc = makeUscc('110105');
-  await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京存储校验${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
+  await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: `北京存储校验${uscc.slice(-4)}有限公司`, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: recentRegistrationDate() });
   const created = await api(app.url, maker.token, 'POST', '/api/applications', {
     holder: { uscc, name: `北京存储校验${uscc.slice(-4)}有限公司`, kind: 'enterprise', address: '北京市朝阳区光华路1号', district: '110105' },
     seal: { kind: 'business_contract', language: 'zh' },

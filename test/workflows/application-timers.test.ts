@@ -37,7 +37,7 @@ import { caseStateQuery, type CaseState, type CaseStatus } from '../../workflows
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { runWorkersUntil } from '../helpers/run-workers';
-import { makeResidentId, makeUscc, PNG_BYTES, createMaker } from '../helpers/fixtures';
+import { makeResidentId, makeUscc, PNG_BYTES, createMaker, recentRegistrationDate } from '../helpers/fixtures';
 import { createActor, testConfig } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
@@ -184,7 +184,7 @@ async function produceSeal(deps: Deps, started: string[]): Promise<ProducedCase>
     district: HAIDIAN,
     legal_representative: '王五',
   };
-  const registered = await registerFromMarketFeed(deps, admin, { ...holder, registration_date: '2026-11-02' });
+  const registered = await registerFromMarketFeed(deps, admin, { ...holder, registration_date: recentRegistrationDate() });
   expect(registered.pre_verified).toBe(true);
   const handlerId = makeResidentId();
   const created = await submitApplication(deps, maker, { holder, seal: { kind: 'business_contract', language: 'zh' }, handler: { name: '赵六', id_number: handlerId, phone: '13800138000' } });

@@ -48,7 +48,7 @@ import { sealWorkflow } from '../../workflows/seal';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { runWorkersUntil } from '../helpers/run-workers';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, recentRegistrationDate } from '../helpers/fixtures';
 import { createUser, testConfig, createActor } from '../helpers/stack';
 import { bundleWorkflowsQuietly, createTimeSkippingEnv } from '../helpers/time-skipping';
 import { eventually } from '../helpers/wait';
@@ -526,7 +526,7 @@ test('M7 M9: a seal cancelled as unclaimed after 3 months starts its archive ret
   await withWorkers(async (deps, started) => {
     const officer = haidianOfficer;
     const holder = { uscc: makeUscc(HAIDIAN), name: `北京未领取档案有限公司${randomUUID().slice(0, 4)}`, kind: 'enterprise', address: '北京市海淀区中关村大街27号', district: HAIDIAN, legal_representative: '王五' };
-    await registerFromMarketFeed(deps, admin, { ...holder, registration_date: '2026-11-02' });
+    await registerFromMarketFeed(deps, admin, { ...holder, registration_date: recentRegistrationDate() });
     const created = await submitApplication(deps, maker, { holder, seal: { kind: 'business_finance', language: 'zh' }, handler: { name: '赵六', id_number: makeResidentId(), phone: '13800138000' } });
     started.push(applicationWorkflowId(created.id));
     const caseState = () => env.client.workflow.getHandle(applicationWorkflowId(created.id)).query(caseStateQuery);
