@@ -41,6 +41,7 @@ import { productionRecordVersions } from './production-record-versions';
 import { parseProductionData } from '../domain/production-data';
 import { decideCorrectionThroughWorkflow } from './correction-approval';
 import { logger } from '../infra/observability/logger';
+import { assembleFilingContents } from './filing-contents';
 
 export interface Deps {
   db: Db;
@@ -456,15 +457,15 @@ export async function submitFiling(deps: Deps, actor: Actor, caseId: string, bod
   const c = await loadCase(deps.db, caseId);
   assertMakerOf(actor, c);
   const note = (body as { note?: unknown } | undefined)?.note;
-  const seal = await deps.db('seals as s').join('holders as h', 'h.id', 's.holder_id').where(c.subject_seal_id ? { 's.id': c.subject_seal_id } : { 's.case_id': caseId }).first('s.seal_code', 's.kind', 's.number', 's.certificate_serial', 's.certificate_fingerprint', 's.imprint_sha256', 'h.uscc', 'h.name');
+  // M3: the platform assembles what the filing carries from the case; the maker confirms it (and may add a note).
+  const contents = await assembleFilingContents(deps, caseId, { subjectSealId: c.subject_seal_id ?? null });
   const data = {
-    holder: { uscc: seal.uscc, name: seal.name },
-    seal: { kind: seal.kind, number: seal.number, seal_code: seal.seal_code, certificate_serial: seal.certificate_serial, certificate_fingerprint: seal.certificate_fingerprint, imprint_sha256: seal.imprint_sha256 },
+    ...contents,
     note: typeof note === 'string' ? parseName(note, fieldRef('note', '备注', 'Note'), 500) : null,
     ...(c.kind !== 'application' ? { change: { kind: c.kind, reason: (c as unknown as { request_reason: string | null }).request_reason } } : {}),
   };
   const result = await update(() => deps.temporal.workflow.getHandle(caseWorkflowId(c)).executeUpdate(submitFilingUpdate, { args: [{ data, actorId: actor.userId }] }));
-  return { filing_id: result.filingId, late: result.late, task_id: result.taskId, case_status: result.status ?? 'filing_under_review' };
+  return { filing_id: result.filingId, late: result.late, task_id: result.taskId, case_status: result.status ?? 'filing_under_review', filing: data };
 }
 
 const COLLECTOR_ID = identityFields('collector_', '领取人', "Collector's");

@@ -93,6 +93,36 @@ it('M2: production data has a schema; the platform adds key algorithm, certifica
   expect(seal.certificate_serial).toBeTruthy();
 });
 
+it("M3: the filing carries what the case holds (holder, legal representative, handler, ID check, on-site image, production data, seal, certificate), assembled by the platform; the officer's review page shows it, numbers masked", async () => {
+  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, { note: '现场核验无误' });
+  expect(filed.status).toBeLessThan(300);
+  const seal = await app.db('seals').where({ case_id: caseId }).first('seal_code', 'certificate_serial', 'imprint_sha256');
+  const record = await app.db('production_records').where({ case_id: caseId }).first('id', 'on_site_image_id');
+  const f = filed.body.filing;
+  expect(f).toMatchObject({
+    schema: 'm3-filing/v1',
+    holder: { uscc: expect.any(String), district_code: '110105', address: '北京市朝阳区光华路1号' },
+    legal_representative: { name: '施密特', id_number_masked: `${'*'.repeat(14)}${permanentResidentId.slice(-4)}`, contact_masked: '139****9000' },
+    handler: { name: '穆勒', id_number_masked: `DEU *****${passport.slice(-4)}`, phone_masked: '138****8000' },
+    original_id_check: { id_type: 'passport', checked_at: expect.any(String) },
+    on_site_image: { material_id: record.on_site_image_id },
+    production: { record_id: record.id, version: 1, data: expect.objectContaining({ operator: PRODUCTION_DATA.operator, certificate_serial: seal.certificate_serial }) },
+    seal: { seal_code: seal.seal_code, imprint_sha256: seal.imprint_sha256 },
+    certificate: { serial: seal.certificate_serial, not_after: expect.any(String) },
+    note: '现场核验无误',
+  });
+  // As recorded (append-only, M5): the filing row holds the same contents and no full number.
+  const row = await app.db('filings').where({ id: filed.body.filing_id }).first('data');
+  expect(row.data).toEqual(f);
+  expect(JSON.stringify(row.data)).not.toContain(passport);
+  const res = await fetch(`${app.url}/tasks/${filed.body.task_id}`, { headers: { authorization: `Bearer ${officer.token}` } });
+  expect(res.status).toBe(200);
+  const html = await res.text();
+  for (const shown of [`DEU *****${passport.slice(-4)}`, seal.seal_code, seal.certificate_serial, PRODUCTION_DATA.operator, '现场核验无误', '施密特']) expect(html).toContain(shown);
+  expect(html).not.toContain(passport);
+  expect(html).not.toContain(permanentResidentId);
+});
+
 it('P1: the administrator (IT) reads no case, production record or ID check', async () => {
   for (const p of [`/api/applications/${caseId}`, `/api/applications/${caseId}/production-records`, `/api/applications/${caseId}/id-checks`, '/api/applications']) {
     expect([p, (await api(app.url, admin.token, 'GET', p)).status]).toEqual([p, 403]);

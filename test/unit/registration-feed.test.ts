@@ -17,7 +17,7 @@ test('A3: only shared registration data, with a date, for public seals (a person
   expect(sharedRegistrationWaivesMaterials({ ...base, shared: false })).toBe(false);
   expect(sharedRegistrationWaivesMaterials({ ...base, registrationDate: null })).toBe(false);
   expect(sharedRegistrationWaivesMaterials({ ...base, sealKind: 'personal_name' })).toBe(false);
-  expect(sharedRegistrationWaivesMaterials({ ...base, sealKind: 'finance' })).toBe(true);
+  expect(sharedRegistrationWaivesMaterials({ ...base, sealKind: 'business_finance' })).toBe(true);
 });
 
 test('A3: a batch row names its own fields (uscc, registration_date, kind), in Chinese and English', () => {

@@ -5,6 +5,7 @@ import { Router, type Request, type Response } from 'express';
 import { decideTask, type Deps } from '../../usecases/applications';
 import { claimTask, getTask, queueVersion, releaseTask, taskQueue } from '../../usecases/web-queries';
 import { correctionComparison } from '../../usecases/correction-approval';
+import { filingOfTask } from '../../usecases/filing-contents';
 import { caseModel } from './case-model';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
@@ -87,6 +88,7 @@ export function officerPages(deps: Deps): Router {
     const task = await getTask(deps.db, req.actor!, String(req.params.id));
     const c = await caseModel(deps, req, task.case_id);
     const correction = task.record_id ? await correctionComparison(deps.db, req.actor!, task) : null; // M5
+    const filing = await filingOfTask(deps.db, task.id); // M3: what the maker filed, as recorded
     const isOfficer = req.actor!.role === 'officer';
     renderPage(req, res, 'task', {
       title: `${pick(TASK_KIND_LABELS, task.kind, lang)} · ${c.holder.name}`,
@@ -109,6 +111,7 @@ export function officerPages(deps: Deps): Router {
       },
       c,
       correction: correction && { ...correction, submittedAt: formatTime(correction.submittedAt) },
+      filing: filing && filingView(filing),
       resetLink, // C3: shown once, on the approval's own answer
       errors: refusal?.fields,
       alert: refusal?.alert,
@@ -158,4 +161,27 @@ export function officerPages(deps: Deps): Router {
     });
   }
   return r;
+}
+
+/** The recorded filing (M3) as the task page lists it; every value is text, escaped by the template. */
+function filingView(f: NonNullable<Awaited<ReturnType<typeof filingOfTask>>>) {
+  const d = f.data as Record<string, any>;
+  const text = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return {
+    round: f.round,
+    submitted: formatTime(f.submitted_at),
+    late: f.late,
+    holder: d.holder ?? null,
+    legalRep: d.legal_representative ?? null,
+    handler: d.handler ?? null,
+    idCheck: d.original_id_check ? { ...d.original_id_check, checked_at: formatTime(d.original_id_check.checked_at) } : null,
+    onSiteImage: d.on_site_image?.material_id ?? null,
+    production: d.production ? Object.entries(d.production.data ?? {}).map(([k, v]) => ({ k, v: text(v) })) : [],
+    productionVersion: d.production?.version ?? null,
+    seal: d.seal ?? null,
+    certificate: d.certificate ? { ...d.certificate, not_before: formatTime(d.certificate.not_before), not_after: formatTime(d.certificate.not_after) } : null,
+    maker: d.maker ?? null,
+    note: d.note ?? null,
+    assembled: d.schema === 'm3-filing/v1',
+  };
 }
