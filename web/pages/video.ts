@@ -4,7 +4,7 @@
 // a reason. Everything goes through usecases/retention.ts, which logs every attempt.
 import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../../usecases/applications';
-import * as retention from '../../usecases/retention';
+import * as retention from '../../usecases/retention-video';
 import { legalHoldList, videoSegmentDetail } from '../../usecases/web-queries';
 import { readVideoUpload } from '../routes/retention';
 import { ApiError } from '../errors';
