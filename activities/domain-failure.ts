@@ -8,7 +8,7 @@ export async function domainErrorsAreFinal<T>(run: () => Promise<T>): Promise<T>
   try {
     return await run();
   } catch (e) {
-    if (!isDomainError(e)) throw e;
+    if (!isDomainError(e) || e.retryable) throw e;
     throw ApplicationFailure.create({
       type: e.code,
       message: e.messageEn,

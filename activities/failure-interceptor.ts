@@ -2,7 +2,8 @@
 // - a domain error (domain/errors.ts: a business rule refused the step) will fail the same way on every
 //   attempt, so it becomes a non-retryable ApplicationFailure of type <code>, with the bilingual messages in
 //   its details ({ code, messageZh, messageEn, httpStatus, field }) for the workflow and the case to say why;
-// - anything else (a lost connection, a restarting service) stays retryable under the activity's policy
+// - anything else (a lost connection, a restarting service, a domain error marked `retryable`, such as a stored
+//   file an operator can restore) stays retryable under the activity's policy
 //   (workflows/activity-policies.ts);
 // - an activity given a heartbeat timeout heartbeats every third of it while it runs, so a worker that dies
 //   is noticed within that timeout (this proves the process is alive, not that the work progresses).
@@ -35,7 +36,7 @@ class FailureInterceptor implements ActivityInboundCallsInterceptor {
     try {
       return await next(input);
     } catch (e) {
-      throw isDomainError(e) ? domainErrorToFailure(e) : e;
+      throw isDomainError(e) && !e.retryable ? domainErrorToFailure(e) : e;
     } finally {
       if (beat) clearInterval(beat);
     }

@@ -7,7 +7,7 @@ import { createHsmStatus } from './hsm-status';
 import { createSealDocumentActivities } from './seal-documents';
 import { createPasswordNoticeActivities, createPasswordResetActivities, createSealLifeDbActivities, createSealLifeHsmActivities } from './seal-life';
 import { createSealProductionActivities, type SealCertificatePolicy } from './seal-production';
-import type { PdfRenderer } from '../infra/documents/render';
+import type { PdfRenderer } from '../infra/documents/pdf-renderer';
 import type { PlatformSigningKey } from '../infra/pki/platform';
 import { createStatementSigning, createStatementStore } from './platform-statements';
 import { createAuditHeadSigning } from './audit-heads';

@@ -84,7 +84,7 @@ export function createRetentionDbActivities(db: Db, opts: { blobs?: BlobStore; a
     async purgeVideoSegment(p: { segmentId: string; basis: PurgeBasis; orderedBy: string | null; at: string }) {
       return db.transaction(async (trx) => {
         const row = await trx('video_segments').where({ id: p.segmentId }).forUpdate().first('sha256', 'status');
-        // Serialised with an upload of the same bytes (usecases/retention.ts), and the bytes deleted before the
+        // Serialised with an upload of the same bytes (usecases/retention-video.ts), and the bytes deleted before the
         // lock is let go: an upload either is seen here as still needing them or finds them gone and puts them again.
         await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`blob:${row.sha256}`]);
         if (row.status !== 'purged') {

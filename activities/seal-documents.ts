@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { renderImprintAsync } from '../infra/imprint';
-import { renderDocumentHtml, type CancellationReason, type PdfRenderer } from '../infra/documents/render';
+import { renderDocumentHtml, type CancellationReason } from '../infra/documents/render';
+import type { PdfRenderer } from '../infra/documents/pdf-renderer';
 import { sealKindLabel, type SealKind } from '../domain/seals';
 import { shanghaiDate } from '../domain/calendar';
 import { domainErrorsAreFinal } from './domain-failure';

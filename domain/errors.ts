@@ -6,6 +6,11 @@
  * machine path (e.g. `holder.uscc`), `fieldZh` / `fieldEn` its human label, and both messages start with
  * that label, so a form can show "统一社会信用代码：校验码错误" next to the right input.
  *
+ * An activity that fails with a DomainError is not retried (activities/failure-interceptor.ts makes it a
+ * non-retryable ApplicationFailure of type `code`): the same input meets the same rule on every attempt. An
+ * infrastructure refusal that an operator can repair while the workflow waits (a stored file restored from a
+ * backup) says `retryable: true` and keeps its activity's retry policy.
+ *
  * HTTP statuses used:
  *   400  malformed or invalid input (a field fails its format / check digit / enumeration)
  *   404  a referenced thing does not exist
@@ -67,6 +72,8 @@ export interface DomainErrorInit {
   httpStatus?: number;
   field?: FieldRef | string;
   details?: Readonly<Record<string, unknown>>;
+  /** An activity failing with it is retried under its policy (default: not retried). */
+  retryable?: boolean;
 }
 
 export interface DomainErrorJson {
@@ -91,6 +98,8 @@ export class DomainError extends Error {
   readonly messageEn: string;
   readonly httpStatus: number;
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** The Temporal mapping: false (the default) makes a failing activity's failure non-retryable. */
+  readonly retryable: boolean;
 
   constructor(init: DomainErrorInit) {
     super(init.messageEn);
@@ -104,6 +113,7 @@ export class DomainError extends Error {
     this.messageEn = init.messageEn;
     this.httpStatus = init.httpStatus ?? 400;
     this.details = init.details;
+    this.retryable = init.retryable ?? false;
   }
 
   toJSON(): DomainErrorJson {

@@ -1,5 +1,5 @@
 // PostgreSQL rows of a seal's custody (C1–C3): the seal's scope, its keepers, its timeline and the one-time
-// reset token. Shared by the custody use-cases (usecases/keepers.ts) and the reset link's activity
+// reset token. Shared by the custody use-cases (usecases/custody.ts and its neighbours) and the reset link's activity
 // (activities/password-reset-link.ts), which must not import a use-case.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';

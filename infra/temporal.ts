@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { Config } from './config';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { LogContextClientInterceptor } from './observability/temporal-log-context';
 
 /** The subset that both the client's Connection and the worker's NativeConnection accept. */
@@ -35,6 +36,6 @@ export function temporalConnectionOptions(config: Config): TemporalConnectionOpt
 export async function createTemporalClient(config: Config, opts: { failFast?: boolean } = {}): Promise<Client> {
   const interceptors = opts.failFast ? { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 6 }))] } : {};
   const connection = await Connection.connect({ ...temporalConnectionOptions(config), ...interceptors });
-  // The request's log context travels with every workflow it starts or signals.
-  return new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: [new LogContextClientInterceptor()] } });
+  // The request's log context and trace (a no-op when tracing is off) travel with every workflow it starts or signals.
+  return new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: [new LogContextClientInterceptor(), new OpenTelemetryWorkflowClientInterceptor()] } });
 }

@@ -1,5 +1,5 @@
 // C2 lockout, its end: wrong protection passwords lock signing in PostgreSQL (counted one by one under a
-// row lock, usecases/keepers.ts), and the seal's workflow owns the lock's end: told of the lock here, it
+// row lock, usecases/protection-passwords.ts), and the seal's workflow owns the lock's end: told of the lock here, it
 // waits the lock's duration on a durable timer (workflow time) and lifts it (activity liftPasswordLock).
 // `locked_until` is the end promised to the keeper; the check also treats a lock past it as lifted, so a
 // late workflow never makes a lock outlast what was promised.

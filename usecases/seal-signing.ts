@@ -19,7 +19,7 @@ import { maySignError } from '../domain/protection-password';
 import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
 import { documentName, imprintSizeMm, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, SIGN_FIELDS, type DocumentType, type SignatureFormat } from '../domain/signing';
 import { PlacementError, signPdf } from '../infra/signing/pades';
-import { checkMaySign } from './keepers';
+import { checkMaySign } from './protection-passwords';
 import { notifyPasswordLocked } from './password-lock';
 import { nationalSealWorkflow, sealSignatureWorkflow } from '../workflows/seal-signature';
 import { OfdError, signOfd } from '../infra/gm/ofd';

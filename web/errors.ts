@@ -7,18 +7,6 @@ import { logger } from '../infra/observability/logger';
 
 export { ApiError, forbidden, invalid, notFound, unauthenticated, type FieldError } from '../domain/refusals';
 
-/** Errors that carry their own bilingual message and status (domain rules) are passed through as such. */
-interface BilingualError {
-  httpStatus?: number;
-  status?: number;
-  code?: string;
-  field?: string;
-  messageZh: string;
-  messageEn: string;
-}
-const isBilingual = (e: unknown): e is BilingualError =>
-  typeof e === 'object' && e !== null && 'messageZh' in e && 'messageEn' in e;
-
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
@@ -26,16 +14,12 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     res.status(err.status).json({ error: { code: err.code, message_zh: err.messageZh, message_en: err.messageEn, fields: err.fields } });
     return;
   }
+  // One error type: every refusal, the infrastructure's too (a corrupted or missing file, tampered personal data,
+  // an upload too large), is a DomainError with its bilingual message and HTTP status.
   if (err instanceof DomainError) {
     const list = err instanceof ValidationErrors ? err.errors : [err];
     const fields = list.filter((e) => e.field).map((e) => ({ field: e.field!, message_zh: e.messageZh, message_en: e.messageEn }));
     res.status(err.httpStatus).json({ error: { code: err.code, message_zh: err.messageZh, message_en: err.messageEn, fields, details: err.details } });
-    return;
-  }
-  if (isBilingual(err)) {
-    const status = err.httpStatus ?? err.status ?? 400;
-    const fields = err.field ? [{ field: err.field, message_zh: err.messageZh, message_en: err.messageEn }] : [];
-    res.status(status).json({ error: { code: err.code ?? 'invalid_input', message_zh: err.messageZh, message_en: err.messageEn, fields } });
     return;
   }
   if (err?.type === 'entity.too.large') {

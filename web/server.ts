@@ -1,4 +1,5 @@
 // The web process: listens, and on SIGTERM/SIGINT stops taking connections and closes its clients.
+import '../infra/observability/register-tracing'; // first: before http, pg and express are loaded
 import { createServer, type Server } from 'node:http';
 import { loadConfig, type Config } from '../infra/config';
 import { createDb } from '../infra/db';
@@ -11,6 +12,7 @@ import { appendAudit } from '../infra/audit/log';
 import { openToken } from '../infra/hsm/tokens';
 import { repairCasesWithoutWorkflow } from '../usecases/case-repair';
 import { logger } from '../infra/observability/logger';
+import { tracing } from '../infra/observability/tracing';
 
 export async function startWebServer(config: Config, port = config.runtime.webPort) {
   if (!config.runtime.databaseUrl) throw new Error('DATABASE_URL is not set: start the web server through `make up` or set it.');
@@ -63,6 +65,7 @@ if (require.main === module) {
     logger.info(`web: listening on ${web.url}`);
     const stop = async () => {
       await web.close();
+      await tracing().shutdown(); // the spans not yet sent
       process.exit(0);
     };
     process.once('SIGTERM', () => void stop());

@@ -3,7 +3,7 @@ import { NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig, type Config } from '../infra/config';
 import { createDb, type Db } from '../infra/db';
 import { temporalConnectionOptions } from '../infra/temporal';
-import { PdfRenderer } from '../infra/documents/render';
+import { PdfRenderer } from '../infra/documents/pdf-renderer';
 import { PinoSdkLogger } from '../infra/observability/temporal-runtime-logger';
 
 export interface WorkerContext {

@@ -1,5 +1,6 @@
 // Worker for the HSM task queue: the processes that hold the issuing token (issuing CA, platform keys, seal
 // keys), and the web token for the personal data some of their activities read (M4: never the root token).
+import '../infra/observability/register-tracing'; // first: before http, pg and express are loaded
 import { Worker } from '@temporalio/worker';
 import { createHsmActivities } from '../activities';
 import { openWorkerTokens, type WorkerTokens } from '../infra/hsm/tokens';
@@ -9,6 +10,8 @@ import { activityInterceptors } from '../activities/failure-interceptor';
 import { logContextInterceptors } from '../activities/log-context';
 import { logger } from '../infra/observability/logger';
 import { connectWorkerContext, type WorkerContext } from './connect';
+import { tracingActivityInterceptors } from './telemetry';
+import { tracing } from '../infra/observability/tracing';
 import { startAuditHeadSigning } from '../usecases/audit-head-signing';
 import { assertSealKeyWrapping } from '../infra/pki/seal-key-wrapping';
 import { ensureCrlSchedule } from '../usecases/crl-schedule';
@@ -30,7 +33,7 @@ export async function createHsmWorker(ctx: WorkerContext, tokens: Pick<WorkerTok
       crlNextUpdateHours: ctx.config.pki.crlNextUpdateHours,
     }),
     // Lines carry the request, workflow and case; domain errors are not retried; long activities heartbeat.
-    interceptors: { activity: [logContextInterceptors, activityInterceptors] },
+    interceptors: { activity: [tracingActivityInterceptors, logContextInterceptors, activityInterceptors] },
   });
 }
 
@@ -52,6 +55,7 @@ if (require.main === module) {
     } finally {
       await tokens.close();
       await ctx.close();
+      await tracing().shutdown(); // the spans not yet sent
     }
   })().catch((e) => {
     logger.fatal({ err: e }, 'HSM worker stopped');

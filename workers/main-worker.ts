@@ -1,4 +1,5 @@
 // Worker for the main task queue: every workflow, and activities that touch only PostgreSQL.
+import '../infra/observability/register-tracing'; // first: before http, pg and express are loaded
 import { Worker } from '@temporalio/worker';
 import { createDbActivities } from '../activities';
 import { activityInterceptors } from '../activities/failure-interceptor';
@@ -6,6 +7,8 @@ import { logContextInterceptors } from '../activities/log-context';
 import { logger } from '../infra/observability/logger';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-interceptors';
 import { connectWorkerContext, type WorkerContext } from './connect';
+import { tracingActivityInterceptors, workflowSpanSinks } from './telemetry';
+import { tracing } from '../infra/observability/tracing';
 import { loadConfig } from '../infra/config';
 import { ensureRegistrationInboxSchedule } from '../usecases/registration-exchange';
 
@@ -21,7 +24,9 @@ export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundl
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf, config: ctx.config }),
     // Lines carry the request, workflow and case; domain errors are not retried; long activities heartbeat.
-    interceptors: { activity: [logContextInterceptors, activityInterceptors], workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+    // Each activity in a span of its workflow's trace, workflow spans exported through the sink (workers/telemetry.ts).
+    interceptors: { activity: [tracingActivityInterceptors, logContextInterceptors, activityInterceptors], workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+    sinks: workflowSpanSinks(),
     // A task for a workflow cached on a worker that died waits this long on its sticky queue before any worker
     // may take it (default 10 s); a live worker takes it in milliseconds.
     stickyQueueScheduleToStartTimeout: '3 seconds',
@@ -39,6 +44,7 @@ if (require.main === module) {
       await worker.run();
     } finally {
       await ctx.close();
+      await tracing().shutdown(); // the spans not yet sent
     }
   })().catch((e) => {
     logger.fatal({ err: e }, 'main worker stopped');

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from '
 import * as pkcs11js from 'pkcs11js';
 import { generateKeyWithArrayTemplate, readArrayAttribute, type ArrayTemplate } from './array-attributes';
 import { countHsmOperation } from '../observability/metrics';
+import { inSpan } from '../observability/spans';
 
 type Handle = pkcs11js.Handle;
 
@@ -806,12 +807,13 @@ export class Hsm {
   }
 }
 
-// Metrics: each operation a caller asks of the token is counted by kind and outcome (eseal_hsm_operations_total),
-// wrapped here once rather than in every method.
+// Metrics and traces: each operation a caller asks of the token is counted by kind and outcome
+// (eseal_hsm_operations_total) and is a span `hsm.<kind>` of the trace it serves, wrapped here once rather than in
+// every method.
 const COUNTED_OPERATIONS = ['signEcdsaSha256', 'signWithWrappedKey', 'generateWrappedEcKeyPair', 'rewrapEcKey', 'generateDataKey', 'unwrapDataKey', 'ensureEcKeyPair', 'ensureAesWrappingKey', 'ensureSealWrappingKey', 'publicKeySpki', 'status'] as const;
 for (const kind of COUNTED_OPERATIONS) {
   const operation = Hsm.prototype[kind] as (...args: unknown[]) => Promise<unknown>;
   (Hsm.prototype as unknown as Record<string, unknown>)[kind] = function (this: Hsm, ...args: unknown[]) {
-    return countHsmOperation(kind, () => operation.apply(this, args));
+    return countHsmOperation(kind, () => inSpan(`hsm.${kind}`, { 'hsm.operation': kind }, () => operation.apply(this, args)));
   };
 }

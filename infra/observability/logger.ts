@@ -4,6 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogContext } from '../../domain/log-context';
+import { activeTraceIds } from './spans';
 
 export const logContext = new AsyncLocalStorage<LogContext>();
 
@@ -35,8 +36,8 @@ export function createLogger(destination?: DestinationStream, level = defaultLev
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      // The context of the running work; fields given in the call itself win.
-      mixin: () => ({ ...currentLogContext() }),
+      // The context of the running work and its trace (when tracing is on); fields given in the call itself win.
+      mixin: () => ({ ...currentLogContext(), ...activeTraceIds() }),
       serializers: { err: pino.stdSerializers.err },
     },
     destination,

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
+import { PdfRenderer } from '../../infra/documents/pdf-renderer';
 import {
-  PdfRenderer,
   renderDocumentHtml,
   type CancellationCertificateData,
   type ProductionCertificateData,

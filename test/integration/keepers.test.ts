@@ -5,7 +5,7 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Db } from '../../infra/db';
 
-import { checkMaySign } from '../../usecases/keepers';
+import { checkMaySign } from '../../usecases/protection-passwords';
 import { approvePasswordReset } from '../../activities/password-reset-link';
 import { personalData } from '../../infra/crypto/personal-data';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';

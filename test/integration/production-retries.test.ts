@@ -3,7 +3,7 @@
 // must leave exactly what the first attempt wrote: one event, one seal code, one key, one certificate, one
 // imprint, one binding, one certificate document.
 import { createDbActivities, createHsmActivities } from '../../activities';
-import { PdfRenderer } from '../../infra/documents/render';
+import { PdfRenderer } from '../../infra/documents/pdf-renderer';
 import { loadPlatformSigningKey } from '../../infra/pki/platform';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, recentRegistrationDate } from '../helpers/fixtures';

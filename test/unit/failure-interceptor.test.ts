@@ -4,7 +4,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { activityInterceptors } from '../../activities/failure-interceptor';
-import { conflict, FIELDS, invalidField, ValidationErrors } from '../../domain/errors';
+import { conflict, DomainError, FIELDS, invalidField, ValidationErrors } from '../../domain/errors';
+import { BlobCorruptedError, BlobMissingError, BlobTooLargeError } from '../../infra/blobs/errors';
+import { PersonalDataIntegrityError } from '../../infra/crypto/place';
 
 const env = (info: Record<string, unknown> = {}) => new MockActivityEnvironment(info, { interceptors: [activityInterceptors] });
 
@@ -46,6 +48,20 @@ test('any other error stays as it was, so the retry policy retries it', async ()
   const e = await failureOf(env().run(async () => { throw lost; }));
   expect(e).toBe(lost);
   expect(e).not.toBeInstanceOf(ApplicationFailure);
+});
+
+test('the infrastructure\'s refusals are DomainErrors: a corrupted or missing file and tampered personal data stay retryable (an operator can restore them), an upload too large is final', async () => {
+  const sha = 'ab'.repeat(32);
+  const repairable = [new BlobCorruptedError(sha, 'cd'.repeat(32), 'local'), new BlobMissingError(sha, 's3'), new PersonalDataIntegrityError({ table: 'holders', column: 'legal_rep_id_number' }, 'tag mismatch')];
+  for (const err of repairable) {
+    expect(err).toBeInstanceOf(DomainError);
+    expect([err.httpStatus, err.retryable]).toEqual([500, true]);
+    expect(await failureOf(env().run(async () => { throw err; }))).toBe(err);
+  }
+  const tooLarge = new BlobTooLargeError(1024);
+  expect(tooLarge).toMatchObject({ code: 'UPLOAD_TOO_LARGE', httpStatus: 413, messageZh: '文件超过 1024 字节，未保存', messageEn: 'The file exceeds 1024 bytes and was not stored', message: 'more than 1024 bytes' });
+  const f = (await failureOf(env().run(async () => { throw tooLarge; }))) as ApplicationFailure;
+  expect(f).toMatchObject({ nonRetryable: true, type: 'UPLOAD_TOO_LARGE' });
 });
 
 test('an activity given a heartbeat timeout heartbeats while it runs, without calling heartbeat itself', async () => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import * as workflows from '../../workflows';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/workflow-interceptors';
+import { workflowSpanSinks } from '../../workers/telemetry';
 import { historyFromJson } from '../../scripts/history-json';
 
 const DIR = path.join(__dirname, '..', 'replay-histories');
@@ -26,7 +27,7 @@ test('each recorded history replays with the current workflow code without a det
     return { workflowId: e.workflowId, history };
   });
   const results: Array<{ workflowId: string; error?: string }> = [];
-  const replays = Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }, replayName: 'replay-histories' }, histories);
+  const replays = Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }, sinks: workflowSpanSinks(), replayName: 'replay-histories' }, histories);
   for await (const r of replays) results.push(r.error ? { workflowId: r.workflowId, error: `${r.error.name}: ${r.error.message}` } : { workflowId: r.workflowId });
   expect(results).toEqual(histories.map((h) => ({ workflowId: h.workflowId })));
 });

@@ -27,19 +27,16 @@ import {
   uploadMaterial,
   type Deps,
 } from '../../usecases/applications';
+import { archiveWorkflowId, decideArchiveDisposal, getArchive, listArchiveDisposalTasks } from '../../usecases/retention-archives';
 import {
-  archiveWorkflowId,
-  decideArchiveDisposal,
   deleteVideoSegment,
   exportVideoSegment,
-  getArchive,
   liftLegalHold,
-  listArchiveDisposalTasks,
   placeLegalHold,
   uploadVideoSegment,
   videoWorkflowId,
   viewVideoSegment,
-} from '../../usecases/retention';
+} from '../../usecases/retention-video';
 import type { Actor, Role } from '../../web/auth';
 import { caseStateQuery } from '../../workflows/application-messages';
 import { archiveRetentionQuery, decideDisposalUpdate, sealEndedSignal, videoRetentionQuery } from '../../workflows/retention-messages';

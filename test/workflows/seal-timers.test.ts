@@ -14,7 +14,8 @@ import { decideTask, overdueFilings, submitFiling } from '../../usecases/applica
 import { durationToMs, parseIsoDuration } from '../../domain/calendar';
 import { BlobStore } from '../../infra/blobs';
 import { passwordSetSignal, sealStatusQuery } from '../../workflows/seal-messages';
-import { checkMaySign, nameKeeper, setInitialPassword } from '../../usecases/keepers';
+import { nameKeeper } from '../../usecases/custody';
+import { checkMaySign, setInitialPassword } from '../../usecases/protection-passwords';
 import { notifyPasswordLocked } from '../../usecases/password-lock';
 import { LOCKOUT_POLICY } from '../../domain/protection-password';
 import type { Hsm } from '../../infra/hsm/hsm';

@@ -3,8 +3,7 @@
 // (suspend, resume, stop, cancel, replace; M11–M13, makers).
 import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../../usecases/applications';
-import * as keepers from '../../usecases/keepers';
-import { timingLockout } from '../../usecases/password-lock';
+import * as keepers from '../../usecases/keeper-operations';
 import { getSeal, REPLACEMENT_REASONS, REQUEST_KINDS, requestSealChange } from '../../usecases/seal-lifecycle';
 import { sealImprint, sealList, sealPage } from '../../usecases/web-queries';
 import { sealCertificateLinks } from '../../usecases/seal-certificates';
@@ -158,17 +157,14 @@ export function sealPages(deps: Deps): Router {
   }, 'keeperNamed');
   action('keepers/remove', ['holder'], 'remove', async (req, fields) => {
     await keepers.removeKeeper(deps, req.actor!, String(req.params.id), { keeper_id: fields.keeper_id });
-    await keepers.notifyPasswordSet(deps.temporal, String(req.params.id), new Date()); // the removed keeper knew it: expired now
   }, 'keeperRemoved');
 
-  // C2: the protection password; C3: a reset through the district's police.
+  // C2: the protection password; C3: a reset through the district's police. The same use-cases as the JSON API.
   action('password', ['holder', 'maker'], 'initial', async (req, fields) => {
-    const status = await keepers.setInitialPassword(deps, req.actor!, String(req.params.id), fields);
-    await keepers.notifyPasswordSet(deps.temporal, String(req.params.id), status.expires_at);
+    await keepers.setInitialPassword(deps, req.actor!, String(req.params.id), fields);
   }, 'passwordSet');
   action('password/change', ['holder'], 'pw', async (req, fields) => {
-    const status = await timingLockout(deps, String(req.params.id), () => keepers.changePassword(deps, req.actor!, String(req.params.id), fields)); // C2: the workflow times a lock
-    await keepers.notifyPasswordSet(deps.temporal, String(req.params.id), status.expires_at);
+    await keepers.changePassword(deps, req.actor!, String(req.params.id), fields);
   }, 'protectionPasswordChanged');
   action('password/reset', ['holder'], 'reset', async (req, fields) => {
     await keepers.requestPasswordReset(deps, req.actor!, String(req.params.id), fields);

@@ -1,10 +1,10 @@
 // Premises surveillance video (M8) in the browser. Makers upload segments (camera, start, end, file; the
 // upload is streamed to the store as through the API) and see each segment's retention state; officers of
 // the maker's district and supervisors see the segments and the legal holds, and place or lift a hold with
-// a reason. Everything goes through usecases/retention.ts, which logs every attempt.
+// a reason. Everything goes through usecases/retention-video.ts, which logs every attempt.
 import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../../usecases/applications';
-import * as retention from '../../usecases/retention';
+import * as retention from '../../usecases/retention-video';
 import { legalHoldList, videoSegmentDetail } from '../../usecases/web-queries';
 import { readVideoUpload } from '../routes/retention';
 import { ApiError } from '../errors';

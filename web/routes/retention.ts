@@ -3,7 +3,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Readable } from 'node:stream';
 import type { Deps } from '../../usecases/applications';
-import * as uc from '../../usecases/retention';
+import * as uc from '../../usecases/retention-video';
+import * as archives from '../../usecases/retention-archives';
 import path from 'node:path';
 import type { StagedFile } from '../../infra/blobs';
 import { processTempDir } from '../../infra/blobs/tempdir';
@@ -79,13 +80,13 @@ export function retentionRoutes(deps: Deps): Router {
   });
 
   r.get('/api/archives/:id', police, async (req, res) => {
-    res.json(await uc.getArchive(deps, req.actor!, String(req.params.id)));
+    res.json(await archives.getArchive(deps, req.actor!, String(req.params.id)));
   });
   r.get('/api/archive-disposals', requireRole('supervisor'), async (req, res) => {
-    res.json(await uc.listArchiveDisposalTasks(deps, req.actor!, { status: query(req, 'status') }));
+    res.json(await archives.listArchiveDisposalTasks(deps, req.actor!, { status: query(req, 'status') }));
   });
   r.post('/api/archive-disposals/:id/decision', requireRole('supervisor'), async (req, res) => {
-    res.json(await uc.decideArchiveDisposal(deps, req.actor!, String(req.params.id), req.body));
+    res.json(await archives.decideArchiveDisposal(deps, req.actor!, String(req.params.id), req.body));
   });
   return r;
 }

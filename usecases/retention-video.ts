@@ -1,9 +1,7 @@
-// Use-cases of retention (M7 seal archives, M8 premises video; P3 scope and M6 access logging on every one):
-// validate, authorise, log the attempt, then start, query or update the retention workflows.
+// Use-cases of premises video retention (M8; P3 scope and M6 access logging on every one): validate,
+// authorise, log the attempt, then start, query or update the segment's retention workflow.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ValidationCollector, type FieldRef } from '../domain/errors';
 import { BlobCorruptedError, BlobMissingError, type IncomingFile } from '../infra/blobs';
@@ -11,22 +9,12 @@ import { sniffVideoType } from '../infra/blobs/sniff';
 import type { Actor } from '../domain/actor';
 import { ApiError, forbidden, notFound } from '../domain/refusals';
 import { videoRetentionWorkflow } from '../workflows/retention-video';
-import { archiveWorkflowId } from '../workflows/retention-archive';
-import {
-  archiveRetentionQuery,
-  decideDisposalUpdate,
-  liftLegalHoldUpdate,
-  placeLegalHoldUpdate,
-  videoRetentionQuery,
-  type HoldRole,
-  type VideoRetentionState,
-} from '../workflows/retention-messages';
+import { liftLegalHoldUpdate, placeLegalHoldUpdate, videoRetentionQuery, type HoldRole, type VideoRetentionState } from '../workflows/retention-messages';
 import type { Deps } from './applications';
+import { F, iso, parseReason, update, UUID } from './retention-common';
 
 export const videoWorkflowId = (segmentId: string) => `video:${segmentId}`;
-export { archiveWorkflowId };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_SEGMENT_MS = 24 * 3600 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -36,18 +24,6 @@ export function maxVideoBytes(): number {
   const v = Number(process.env.VIDEO_SEGMENT_MAX_BYTES);
   return Number.isSafeInteger(v) && v > 0 ? v : 2 * 1024 * 1024 * 1024;
 }
-
-const F = {
-  camera: fieldRef('camera_id', '摄像机编号', 'Camera ID'),
-  start: fieldRef('recorded_start', '录像开始时间', 'Recording start'),
-  end: fieldRef('recorded_end', '录像结束时间', 'Recording end'),
-  sha256: fieldRef('sha256', '内容哈希（SHA-256）', 'Content hash (SHA-256)'),
-  file: fieldRef('file', '录像文件', 'Video file'),
-  reason: fieldRef('reason', '事由', 'Reason'),
-  holdId: fieldRef('hold_id', '法律保全编号', 'Legal hold ID'),
-  decision: fieldRef('decision', '处理结果', 'Decision'),
-} as const satisfies Record<string, FieldRef>;
-const FIELD_BY_KEY: Record<string, FieldRef> = Object.fromEntries(Object.values(F).map((f) => [f.key, f]));
 
 /** Where a request came from, for the access log. */
 export interface AccessContext {
@@ -83,10 +59,6 @@ function parseInstant(value: unknown, field: FieldRef): Date {
     throw invalidField(field, '应为带时区的 ISO 8601 时间，如 2026-12-01T08:00:00+08:00', 'must be an ISO 8601 instant with its offset, e.g. 2026-12-01T08:00:00+08:00');
   }
   return new Date(value.trim());
-}
-
-function parseReason(value: unknown, field: FieldRef = F.reason): string {
-  return parseName(value, field, 500);
 }
 
 /** What was said as the reason, for the log even when it is refused (bounded). */
@@ -142,25 +114,6 @@ async function attempt<T>(deps: Pick<Deps, 'db'>, actor: Actor, ctx: AccessConte
   return result;
 }
 
-/** A workflow's refusal of an update becomes a bilingual error with the status the workflow named. */
-async function update<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-      const d = (e.cause.details?.[0] ?? {}) as { zh?: string; en?: string; httpStatus?: number; field?: string };
-      throw new DomainError({
-        code: e.cause.type ?? 'REFUSED',
-        messageZh: d.zh ?? e.cause.message,
-        messageEn: d.en ?? e.cause.message,
-        httpStatus: d.httpStatus ?? 409,
-        field: d.field ? (FIELD_BY_KEY[d.field] ?? d.field) : undefined,
-      });
-    }
-    throw e;
-  }
-}
-
 const gone = () => new DomainError({ code: 'VIDEO_PURGED', messageZh: '该录像片段已按保存期限清除，只留有清除记录', messageEn: 'The segment was purged after its retention period; only its tombstone remains', httpStatus: 410 });
 const underRetention = (what: { zh: string; en: string }, retainUntil: string | null) =>
   conflict(
@@ -169,8 +122,6 @@ const underRetention = (what: { zh: string; en: string }, retainUntil: string | 
     `Within its retention period${retainUntil ? ` (until ${retainUntil})` : ''} a video segment cannot be ${what.en} (M8)`,
     { retain_until: retainUntil },
   );
-
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 /** The retention state from the segment's workflow; from PostgreSQL when the workflow cannot answer. */
 async function retentionState(deps: Pick<Deps, 'db' | 'temporal'>, seg: SegmentRow): Promise<VideoRetentionState> {
@@ -475,80 +426,4 @@ export async function liftLegalHold(deps: Deps, actor: Actor, id: string, input:
     );
     return segmentView(seg, { retention: after });
   });
-}
-
-// ---------- M7: archives ----------
-
-async function loadSealScope(deps: Pick<Deps, 'db'>, sealId: string) {
-  if (!UUID.test(sealId)) throw notFound('Seal', '印章');
-  const seal = await deps.db('seals as s').join('cases as c', 'c.id', 's.case_id').join('holders as h', 'h.id', 's.holder_id').where('s.id', sealId).first('s.id', 's.kind', 's.number', 's.seal_code', 's.status', 'c.district_code', 'h.name as holder_name');
-  if (!seal) throw notFound('Seal', '印章');
-  return seal;
-}
-
-/** M7: a seal's archive: kept until when, its disposal tasks and, once disposed of, its tombstones. */
-export async function getArchive(deps: Pick<Deps, 'db'>, actor: Actor, sealId: string) {
-  const seal = await loadSealScope(deps, sealId);
-  if (!(actor.role === 'supervisor' || (actor.role === 'officer' && actor.districtCode === seal.district_code))) {
-    throw forbidden('Seal archives are for supervisors and the officers of the seal\'s district', '印章档案仅供督导人员和所在辖区民警查看');
-  }
-  const ar = await deps.db('archive_retention').where({ seal_id: sealId }).first();
-  const tasks = await deps.db('archive_disposal_tasks').where({ seal_id: sealId }).orderBy('opened_at').select('id', 'status', 'retain_until', 'opened_at', 'decision', 'reason', 'decided_by', 'decided_at');
-  const tombstones = await deps.db('archive_tombstones').where({ seal_id: sealId }).orderBy('disposed_at').select('task_id', 'seal_code', 'seal_kind', 'end_kind', 'ended_at', 'retain_until', 'disposed_at', 'approved_by', 'approval_reason', 'erased');
-  return {
-    seal_id: seal.id,
-    workflow_id: archiveWorkflowId(sealId),
-    seal: { kind: seal.kind, number: seal.number, seal_code: seal.seal_code, status: seal.status, holder_name: seal.holder_name, district_code: seal.district_code },
-    // live: the seal has not ended, so its archive is still growing and its retention has not begun.
-    status: (ar?.status as string | undefined) ?? 'live',
-    end_kind: ar?.end_kind ?? null,
-    ended_at: iso(ar?.ended_at ?? null),
-    policy: ar?.policy ?? null,
-    retain_until: iso(ar?.retain_until ?? null),
-    disposed_at: iso(ar?.disposed_at ?? null),
-    disposal_tasks: tasks,
-    tombstones,
-  };
-}
-
-export async function listArchiveDisposalTasks(deps: Pick<Deps, 'db'>, actor: Actor, filter: { status?: string }) {
-  if (actor.role !== 'supervisor') throw forbidden('Archive disposal is decided by supervisors', '档案销毁由督导人员审批');
-  const status = filter.status ?? 'open';
-  if (!['open', 'done'].includes(status)) throw invalidField(fieldRef('status', '任务状态', 'Task status'), '应为 open 或 done', 'must be open or done');
-  return deps.db('archive_disposal_tasks as t')
-    .join('seals as s', 's.id', 't.seal_id')
-    .join('holders as h', 'h.id', 's.holder_id')
-    .join('archive_retention as ar', 'ar.seal_id', 't.seal_id')
-    .where('t.status', status)
-    .orderBy('t.opened_at')
-    .limit(500)
-    .select('t.id', 't.seal_id', 't.status', 't.district_code', 't.retain_until', 't.opened_at', 't.decision', 't.reason', 't.decided_at', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code', 'h.name as holder_name', 'ar.end_kind', 'ar.ended_at');
-}
-
-/** M7: a supervisor approves the disposal (personal data erased, tombstone kept) or keeps the archive (with a reason). */
-export async function decideArchiveDisposal(deps: Deps, actor: Actor, taskId: string, body: unknown) {
-  if (actor.role !== 'supervisor') throw forbidden('Archive disposal is decided by supervisors', '档案销毁由督导人员审批');
-  if (!UUID.test(taskId)) throw notFound('Disposal task', '销毁任务');
-  const task = await deps.db('archive_disposal_tasks').where({ id: taskId }).first();
-  if (!task) throw notFound('Disposal task', '销毁任务');
-  const b = (body ?? {}) as { decision?: unknown; reason?: unknown };
-  const v = new ValidationCollector();
-  if (b.decision !== 'approve' && b.decision !== 'retain') v.add(invalidField(F.decision, '应为 approve（批准销毁）或 retain（继续保存）', 'must be approve or retain'));
-  const reason = b.reason === undefined || b.reason === null || b.reason === '' ? null : v.check(() => parseReason(b.reason)) ?? null;
-  if (b.decision === 'retain' && reason === null && !v.hasErrors) v.add(requiredField(fieldRef('reason', '继续保存的理由', 'Reason to keep the archive')));
-  v.throwIfAny();
-  if (task.status !== 'open') throw conflict('TASK_DECIDED', '该销毁任务已处理', 'This disposal task has already been decided', { decision: task.decision });
-  await update(() =>
-    deps.temporal.workflow.getHandle(archiveWorkflowId(task.seal_id)).executeUpdate(decideDisposalUpdate, { args: [{ taskId, decision: b.decision as 'approve' | 'retain', reason, supervisorId: actor.userId }], updateId: `decideDisposal:${taskId}:${b.decision}` }),
-  );
-  // The workflow closes the task and, when approved, disposes of the archive: wait (briefly) to report it.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ar = await deps.db('archive_retention').where({ seal_id: task.seal_id }).first('status');
-    const closed = await deps.db('archive_disposal_tasks').where({ id: taskId, status: 'done' }).first('id');
-    if ((closed && (b.decision === 'retain' || ar.status === 'disposed')) || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const state = await deps.temporal.workflow.getHandle(archiveWorkflowId(task.seal_id)).query(archiveRetentionQuery).catch(() => null);
-  return { task_id: taskId, seal_id: task.seal_id, decision: b.decision, archive_status: state?.status ?? null, archive: await getArchive(deps, actor, task.seal_id) };
 }
