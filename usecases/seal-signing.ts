@@ -18,7 +18,13 @@ import { DomainError, invalidField, notFound, requiredField, ValidationCollector
 import { maySignError } from '../domain/protection-password';
 import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
 import { documentName, imprintSizeMm, parseCertify, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
-import { PlacementError, signPdf } from '../infra/signing/pades';
+import { CertifyNotFirstError, PlacementError, signPdf } from '../infra/signing/pades';
+import { appendDss, type ValidationData } from '../infra/signing/pades-ltv';
+import { ocspRequestDer } from '../infra/pki/ocsp-request';
+import { answerOcsp } from '../infra/pki/ocsp';
+import { currentCrl } from '../infra/pki/crl';
+import { rootCrlPath } from '../infra/pki/root-crl';
+import { readFile } from 'node:fs/promises';
 import { checkMaySign } from './keepers';
 import { notifyPasswordLocked } from './password-lock';
 import { nationalSealWorkflow, sealSignatureWorkflow } from '../workflows/seal-signature';
@@ -97,7 +103,6 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const format = v.check(() => parseSignatureFormat(f.format ?? 'cms'));
   const level = v.check(() => parseSignatureLevel(f.level, format)) ?? 'B-B';
   const certify = v.check(() => parseCertify(f.certify, format)) ?? false;
-  void certify;
   const file = req.file;
   if (!file) v.add(requiredField(SIGN_FIELDS.file));
   else if (file.truncated) v.add(invalidField(SIGN_FIELDS.file, `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
@@ -175,6 +180,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
       signingTime: now,
       name: seal.text,
       reason: purpose!,
+      certify,
       signCms: async (covered) => {
         coveredHex = covered.toString('hex');
         const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
@@ -188,10 +194,15 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
       const field = e.field === 'page' ? SIGN_FIELDS.page : e.field === 'x' ? SIGN_FIELDS.x : SIGN_FIELDS.y;
       throw invalidField(field, `超出页面（最大 ${e.limit}）`, `is outside the page (at most ${e.limit})`);
     }
+    if (e instanceof CertifyNotFirstError) {
+      throw invalidField(SIGN_FIELDS.certify, '只能用于文件的第一个签章（此 PDF 已有签名）', 'is for the first signature only (this PDF is already signed)', { code: 'CERTIFY_NOT_FIRST', httpStatus: 409 });
+    }
     if (e instanceof DomainError || coveredHex !== null) throw e;
     // pdf-lib could not read it: an encrypted, damaged or unsupported PDF.
     throw invalidField(SIGN_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
   }
+  // B-LT: the validation data of the seal's and the TSA's chains, as of now, appended after the signature.
+  if (level === 'B-LT') pdf = await appendDss(pdf, await validationData(deps, signerCertificate, chain[0]));
   return { registerId, format: 'pades', level, documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
 }
 
@@ -297,6 +308,23 @@ async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; keyK
     if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) throw notLive();
     throw e;
   }
+}
+
+/**
+ * What a validator needs to check the seal's signature and its timestamp without asking anyone: the
+ * certificates (seal, issuing CA, root, TSA, OCSP responder), the responder's answer for the seal's
+ * certificate (signed here, in the web token: M4), the issuing CA's current CRL (it covers the TSA's
+ * certificate too) and the root CRL when the ceremony has issued one.
+ */
+async function validationData(deps: SigningDeps, sealCertificate: Buffer, issuing: Buffer): Promise<ValidationData> {
+  if (!deps.hsm) throw new Error('B-LT needs the OCSP responder key (the web token) in this process');
+  const rows: Array<{ purpose: string; der: Buffer }> = await deps.db('ca_certificates').whereIn('purpose', ['root', 'tsa', 'ocsp_responder']).orderBy('created_at', 'desc').select('purpose', 'der');
+  const newest = (purpose: string) => rows.find((r) => r.purpose === purpose)?.der;
+  const others = ['root', 'tsa', 'ocsp_responder'].map(newest).filter((d): d is Buffer => !!d).map((d) => Buffer.from(d));
+  const ocsp = await answerOcsp(deps.hsm, deps.db, ocspRequestDer(sealCertificate, issuing), { nextUpdateHours: deps.config.pki.crlNextUpdateHours });
+  const crl = await currentCrl(deps.db);
+  const rootCrl = await readFile(rootCrlPath(deps.config.runtime.dataDir)).catch(() => null);
+  return { certificates: [sealCertificate, issuing, ...others], ocspResponses: [ocsp], crls: [...(crl ? [crl.der] : []), ...(rootCrl ? [rootCrl] : [])] };
 }
 
 /** B-T: the signature-timestamp token as the signer's unsigned attribute. */

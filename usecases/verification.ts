@@ -11,7 +11,8 @@ import { serialHex } from '../infra/pki/ocsp';
 import { conclude, type CertificateStatus, type Indication, type SubIndication } from '../domain/signature-validation';
 import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import { byteRangeDigest, readPdfSignatures } from '../infra/signing/pades';
+import { byteRangeDigest, disallowedChangesAfter, readPdfSignatures } from '../infra/signing/pades';
+import { readDss } from '../infra/signing/pades-ltv';
 import { OFD_MAX_BYTES, PADES_MAX_BYTES } from './seal-signing';
 import { judgeOfdSignatures } from './verification-ofd';
 
@@ -41,6 +42,8 @@ export interface SignatureReport {
   signing_time: { claimed: string | null; use_register: string | null; timestamp?: string | null };
   /** B-T: the signature-timestamp (RFC 3161) over the signature value, and whether it proves the time. */
   timestamp?: null | { time: string; tsa: string | null; serial: string; policy: string; valid: boolean; trusted: boolean };
+  /** PAdES certification (DocMDP): its permissions, and the later changes it forbids that were made anyway. */
+  docmdp?: null | { permissions: number; violated: boolean; changes: string[] };
   seal: null | { id: string; seal_code: string | null; kind: string; kind_zh: string; text: string; status_now: string; holder: { name: string; uscc: string } };
   seal_live_when_signed: boolean | null;
   use_register_id: string | null;
@@ -300,6 +303,9 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<Verific
     throw invalidField(VERIFY_FIELDS.file, '中没有签名；其他文件请同时提交其 .p7s 签名（字段 signature）', 'has no signature; for other files send the .p7s too (field signature)', { code: 'NO_SIGNATURE_FOUND', httpStatus: 422 });
   }
   const cas = await trustedCas(db);
+  // B-LT: revocation data in the DSS, added (by its nature) in an update after the signatures it serves.
+  const dss = await readDss(pdf).catch(() => null);
+  const hasRevocationData = !!dss && dss.ocspResponses.length + dss.crls.length > 0;
   const signatures: SignatureReport[] = [];
   for (const [i, s] of found.entries()) {
     const covered = byteRangeDigest(pdf, s.byteRange);
@@ -311,14 +317,36 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<Verific
         coveredSha256: covered ?? Buffer.alloc(32),
         covers: { kind: 'byte_range', byte_range: s.byteRange, whole_document: s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] === pdf.length },
         level: s.subFilter === 'ETSI.CAdES.detached' ? 'PAdES-BASELINE-B' : 'PKCS7-B',
+        longTermData: hasRevocationData && s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] < pdf.length,
         claimedTime: s.signingTime,
         now,
       },
       cas,
     );
+    if (s.docMdp !== null && covered) await judgeDocMdp(report, pdf, s.byteRange, s.docMdp);
     signatures.push(report);
   }
   return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures };
+}
+
+/**
+ * A certification signature (DocMDP) allows later form filling and signatures (P=2, 3; annotations too with
+ * P=3) and nothing else: a change of the pages' content after it fails the signature (FORMAT_FAILURE, as
+ * EU DSS judges a DocMDP violation), whatever the signature's own checks found.
+ */
+async function judgeDocMdp(report: SignatureReport, pdf: Buffer, byteRange: number[], permissions: number): Promise<void> {
+  const end = byteRange[2] + byteRange[3];
+  let changes = end < pdf.length ? await disallowedChangesAfter(pdf, end).catch(() => ['the later revisions cannot be read']) : [];
+  if (permissions === 3) changes = changes.filter((c) => !c.includes('annotation'));
+  const violated = permissions === 1 ? end < pdf.length : changes.length > 0;
+  report.docmdp = { permissions, violated, changes };
+  if (!violated) return;
+  report.indication = 'TOTAL-FAILED';
+  report.sub_indication = 'FORMAT_FAILURE';
+  report.messages.push({
+    zh: `此签名为认证签名（DocMDP P=${permissions}），其后文件内容被改动：${changes.join('；') || '有更新'}`,
+    en: `This is a certification signature (DocMDP P=${permissions}) and the content was changed after it: ${changes.join('; ') || 'updated'}`,
+  });
 }
 
 /**

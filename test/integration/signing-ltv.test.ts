@@ -3,15 +3,17 @@
 // and DocMDP certification. Checked through the API on the real services, and by tools nobody here wrote
 // (openssl ts, pdfsig, pyHanko), with the platform root as the only trust anchor. One set-up for all.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from '@cantoo/pdf-lib';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { contractPdf, createMaker, makeResidentId } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
 import { TSA_KEY_LABEL } from '../../infra/pki/tsa';
+import { rootCrlPath } from '../../infra/pki/root-crl';
 import * as cms from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { parseSignedData, signatureTimeStampAttribute } from '../../infra/signing/cms';
@@ -33,6 +35,10 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'ltv-'));
   writeFileSync(path.join(dir, 'root.pem'), rootPem);
   writeFileSync(path.join(dir, 'issuing.pem'), issuingPem);
+  // The root CRL (the issuing CA's status) exists once the offline ceremony has issued one; B-LT embeds it.
+  if (!existsSync(rootCrlPath(app.config.runtime.dataDir))) {
+    await promisify(execFile)('node', ['--import', 'tsx', 'scripts/pki-ceremony.ts', 'root-crl'], { cwd: app.config.rootDir, env: process.env, timeout: 60_000 });
+  }
   const seal = await collectedSeal(app, maker, officer);
   const staff = await createUser(app.db, 'holder', { holder_id: seal.holderId });
   const keeperId = makeResidentId('19880101');
@@ -72,11 +78,11 @@ async function verify(file: Buffer, filename: string, signature?: Buffer) {
 }
 
 /** pyHanko (PyPI, scripts/ensure-pyhanko.sh) trusting only the platform root, with its detailed report. */
-async function pyhanko(pdf: Buffer, extra: string[] = []): Promise<{ status: number | null; out: string }> {
+async function pyhanko(pdf: Buffer, extra: string[] = [], command = 'validate'): Promise<{ status: number | null; out: string }> {
   const bin = (await promisify(execFile)('bash', [path.join(__dirname, '../../scripts/ensure-pyhanko.sh')], { encoding: 'utf8', timeout: 600_000 })).stdout.trim();
   writeFileSync(path.join(dir, 'f.pdf'), pdf);
   return new Promise((resolve) => {
-    execFile(bin, ['sign', 'validate', '--pretty-print', ...extra, '--trust', 'root.pem', '--trust-replace', 'f.pdf'], { cwd: dir, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(bin, ['sign', command, '--pretty-print', ...extra, '--trust', 'root.pem', '--trust-replace', 'f.pdf'], { cwd: dir, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ status: err ? ((err as { code?: number }).code ?? -1) : 0, out: `${stdout}${stderr}` });
     });
   });
@@ -185,5 +191,87 @@ describe('B-T: signatures with a signature-timestamp', () => {
     expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'PAdES-BASELINE-T', timestamp: { valid: true, trusted: true } });
     const row = await app.db('seal_use_register').where({ id: res.headers.get('x-seal-use-id') }).first('signed_at', 'time_source');
     expect({ at: new Date(row.signed_at).toISOString(), source: row.time_source }).toEqual({ at: ts.time, source: 'timestamp' });
+  });
+});
+
+/** poppler's pdfsig with an NSS database holding only the platform root (its output is what counts). */
+function pdfsig(pdf: Buffer): Promise<string> {
+  const nss = mkdtempSync(path.join(tmpdir(), 'nss-'));
+  spawnSync('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
+  spawnSync('certutil', ['-A', '-d', `sql:${nss}`, '-n', 'root', '-t', 'CT,C,C', '-i', path.join(dir, 'root.pem')]);
+  writeFileSync(path.join(nss, 'f.pdf'), pdf);
+  return new Promise((resolve) => {
+    execFile('pdfsig', ['-nssdir', `sql:${nss}`, path.join(nss, 'f.pdf')], { encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+  });
+}
+
+describe('B-LT: PDFs that carry their validation data', () => {
+  it('PAdES B-LT: a DSS dictionary in an update after the signature holds the chains, an OCSP answer openssl accepts and the CRLs; pyHanko\'s AdES validation and pdfsig accept the PDF; our report says PAdES-BASELINE-LT', async () => {
+    const pdf = await contractPdf();
+    const res = await sign(pdf, '合同.pdf', { format: 'pades', level: 'B-LT' });
+    expect(res.status).toBe(201);
+    const [ades, sig] = await Promise.all([pyhanko(res.bytes, [], 'adesverify'), pdfsig(res.bytes)]);
+    expect(ades.status).toBe(0);
+    expect(ades.out).toMatch(/The signer's certificate is trusted\./);
+    expect(ades.out).toMatch(/The TSA certificate is trusted\./);
+    expect(ades.out).toMatch(/All modifications relate to signature maintenance/); // the DSS update
+    expect(ades.out).toMatch(/The signature is judged VALID\./);
+    expect(sig).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(sig).toMatch(/Certificate Validation: Certificate is Trusted\./);
+
+    // What the DSS holds, read with pdf-lib and checked by openssl: the seal's OCSP answer (good, signed by
+    // the platform's responder) and the CRLs of the issuing CA and the root.
+    const doc = await PDFDocument.load(res.bytes, { updateMetadata: false });
+    const dss = doc.catalog.lookup(PDFName.of('DSS'), PDFDict);
+    const items = (k: string) => dss.lookup(PDFName.of(k), PDFArray).asArray().map((r) => Buffer.from((doc.context.lookup(r) as PDFRawStream).contents));
+    const [certs, ocsps, crls] = [items('Certs'), items('OCSPs'), items('CRLs')];
+    const seal = await app.db('seals').where({ id: s.sealId }).first('certificate_der');
+    expect(certs.some((c) => c.equals(seal.certificate_der))).toBe(true);
+    expect(certs.length).toBe(5); // seal, issuing CA, root, TSA, OCSP responder
+    writeFileSync(path.join(dir, 'seal.pem'), new X509Certificate(seal.certificate_der).toString());
+    writeFileSync(path.join(dir, 'ocsp.der'), ocsps[0]);
+    const ocsp = run('openssl', ['ocsp', '-respin', 'ocsp.der', '-CAfile', 'root.pem', '-issuer', 'issuing.pem', '-cert', 'seal.pem', '-no_nonce']);
+    expect(ocsp.out).toMatch(/Response verify OK/);
+    expect(ocsp.out).toMatch(/seal\.pem: good/);
+    expect(crls.length).toBe(2);
+    writeFileSync(path.join(dir, 'issuing.crl'), crls[0]);
+    expect(run('openssl', ['crl', '-inform', 'DER', '-in', 'issuing.crl', '-CAfile', 'issuing.pem', '-noout']).out).toMatch(/verify OK/);
+
+    const report = await verify(res.bytes, '合同.pdf');
+    expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'PAdES-BASELINE-LT', timestamp: { valid: true, trusted: true }, covers: { whole_document: false } });
+  });
+});
+
+describe('DocMDP: certification signatures', () => {
+  it('a certifying first signature (P=2) allows a later seal signature but a later change of the page content is reported by pyHanko and fails in our report; certify on a signed PDF is refused naming the field', async () => {
+    const certified = await sign(await contractPdf(), '合同.pdf', { format: 'pades', certify: 'true' });
+    expect(certified.status).toBe(201);
+    const second = await sign(certified.bytes, '合同.pdf', { format: 'pades', page: '2' });
+    expect(second.status).toBe(201);
+    const ok = await verify(second.bytes, '合同.pdf');
+    expect(ok.signatures.map((x: any) => [x.indication, x.docmdp?.violated ?? null])).toEqual([
+      ['TOTAL-PASSED', false],
+      ['TOTAL-PASSED', null],
+    ]);
+    expect(ok.signatures[0].docmdp.permissions).toBe(2);
+
+    // Someone changes page 1's text in an incremental update after both signatures.
+    const doc = await PDFDocument.load(second.bytes, { forIncrementalUpdate: true, updateMetadata: false });
+    const page = doc.getPages()[0];
+    page.drawText('Price: 1 yuan', { x: 60, y: 700, size: 14 });
+    doc.context.snapshot!.markRefForSave(page.ref);
+    const tampered = Buffer.from(await doc.commit({ useObjectStreams: false }));
+    const py = await pyhanko(tampered);
+    expect(py.status).not.toBe(0);
+    expect(py.out).toMatch(/The signature is judged INVALID\./);
+    expect(py.out).toMatch(/incompatible with the current document modification policy|not permitted|MDP/i);
+    const bad = await verify(tampered, '合同.pdf');
+    expect(bad.signatures[0]).toMatchObject({ indication: 'TOTAL-FAILED', sub_indication: 'FORMAT_FAILURE', docmdp: { permissions: 2, violated: true } });
+    expect(bad.signatures[0].docmdp.changes.join(' ')).toMatch(/page 1: Contents/);
+
+    const again = await sign(certified.bytes, '合同.pdf', { format: 'pades', certify: 'true' });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'CERTIFY_NOT_FIRST' });
+    expect(again.body.error.fields[0].field).toBe('certify');
   });
 });
