@@ -25,6 +25,12 @@ let issuingPem: string;
 let dir: string;
 let s: { sealId: string; staff: { token: string }; keeperId: string };
 const GOOD = 'Tiger#Lake2049x';
+/** Documents the tests produce, checked together by EU DSS at the end (one JVM). */
+const forDss: Record<string, { file: string; expect: string }> = {};
+const keep = (name: string, bytes: Buffer, expect: string) => {
+  writeFileSync(path.join(dir, name), bytes);
+  forDss[name] = { file: name, expect };
+};
 
 beforeAll(async () => {
   app = await startApp({ pkiAtWebUrl: true }); // validators ask the OCSP responder the certificates name
@@ -145,6 +151,7 @@ describe('B-T: signatures with a signature-timestamp', () => {
     expect(res.status).toBe(201);
     writeFileSync(path.join(dir, 'doc.txt'), doc);
     writeFileSync(path.join(dir, 'sig.p7s'), res.bytes);
+    forDss['sig.p7s'] = { file: 'sig.p7s=doc.txt', expect: 'TOTAL_PASSED CAdES-BASELINE-T' };
     expect(run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'sig.p7s', '-content', 'doc.txt', '-CAfile', 'root.pem', '-purpose', 'any', '-out', '/dev/null']).out).toMatch(/Verification successful/);
     expect(run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'sig.p7s']).out).toMatch(/unsignedAttrs:\s+object: id-smime-aa-timeStampToken/);
 
@@ -180,6 +187,7 @@ describe('B-T: signatures with a signature-timestamp', () => {
     const pdf = await contractPdf();
     const res = await sign(pdf, '合同.pdf', { format: 'pades', level: 'B-T' });
     expect(res.status).toBe(201);
+    keep('bt.pdf', res.bytes, 'TOTAL_PASSED PAdES-BASELINE-T');
     const py = await pyhanko(res.bytes);
     expect(py.status).toBe(0);
     expect(py.out).toMatch(/Signature timestamp token: /);
@@ -210,6 +218,10 @@ describe('B-LT: PDFs that carry their validation data', () => {
     const pdf = await contractPdf();
     const res = await sign(pdf, '合同.pdf', { format: 'pades', level: 'B-LT' });
     expect(res.status).toBe(201);
+    keep('blt.pdf', res.bytes, 'TOTAL_PASSED PAdES-BASELINE-LT');
+    const flipped = Buffer.from(res.bytes);
+    flipped[10] ^= 1; // the binary comment on the second line: still a PDF, no longer what was signed
+    keep('blt-tampered.pdf', flipped, 'TOTAL_FAILED');
     const [ades, sig] = await Promise.all([pyhanko(res.bytes, [], 'adesverify'), pdfsig(res.bytes)]);
     expect(ades.status).toBe(0);
     expect(ades.out).toMatch(/The signer's certificate is trusted\./);
@@ -246,6 +258,7 @@ describe('DocMDP: certification signatures', () => {
   it('a certifying first signature (P=2) allows a later seal signature but a later change of the page content is reported by pyHanko and fails in our report; certify on a signed PDF is refused naming the field', async () => {
     const certified = await sign(await contractPdf(), '合同.pdf', { format: 'pades', certify: 'true' });
     expect(certified.status).toBe(201);
+    keep('bb.pdf', certified.bytes, 'TOTAL_PASSED PAdES-BASELINE-B');
     const second = await sign(certified.bytes, '合同.pdf', { format: 'pades', page: '2' });
     expect(second.status).toBe(201);
     const ok = await verify(second.bytes, '合同.pdf');
@@ -273,5 +286,19 @@ describe('DocMDP: certification signatures', () => {
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'CERTIFY_NOT_FIRST' });
     expect(again.body.error.fields[0].field).toBe('certify');
+  });
+});
+
+describe('EU DSS (tools/dss-checker) with the platform root as the only trust anchor', () => {
+  it('passes what we sign at B-B, B-T and B-LT (PAdES-BASELINE-B/-T/-LT, CAdES-BASELINE-T) and fails it after tampering', async () => {
+    expect(Object.keys(forDss).length).toBe(5); // the documents of the tests above
+    const bin = (await promisify(execFile)('bash', [path.join(__dirname, '../../scripts/ensure-dss-checker.sh')], { encoding: 'utf8', timeout: 600_000 })).stdout.trim();
+    writeFileSync(path.join(dir, 'issuing-ca.crl'), Buffer.from(await (await fetch(`${app.url}/pki/crl.der`)).arrayBuffer()));
+    writeFileSync(path.join(dir, 'root-ca.crl'), readFileSync(rootCrlPath(app.config.runtime.dataDir)));
+    const args = ['--root', 'root.pem', '--crl', 'issuing-ca.crl', '--crl', 'root-ca.crl', ...Object.values(forDss).map((d) => d.file)];
+    const out = await new Promise<string>((resolve) => execFile(bin, args, { cwd: dir, encoding: 'utf8', timeout: 120_000 }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)));
+    const lines = Object.fromEntries(out.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t')).map(([f, , ind, sub, level]) => [f, { ind, sub, level }]));
+    const got = Object.fromEntries(Object.entries(forDss).map(([name, d]) => [name, d.expect.includes(' ') ? `${lines[name]?.ind} ${lines[name]?.level}` : lines[name]?.ind]));
+    expect({ got, out }).toEqual({ got: Object.fromEntries(Object.entries(forDss).map(([name, d]) => [name, d.expect])), out });
   });
 });
