@@ -16,6 +16,7 @@ import { createCorrectionActivities } from './corrections';
 import { createSealChangeDbActivities, createSealChangeHsmActivities } from './seal-changes';
 import { createSealSigningHsmActivities, createSealUseRegisterActivities } from './seal-signing';
 import { createNationalSealHsmActivities } from './national-seal';
+import { createTimestampHsmActivities, type TimestampSettings } from './timestamps';
 import { createMessageDeliveryActivities } from './message-delivery';
 import { createCaseMessageActivities } from './case-messages';
 import { loadConfig, type Config } from '../infra/config';
@@ -41,7 +42,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
 }
 
 /** `hsm`: the issuing token; `personalDataHsm`: the web token, whose KEK wraps the keys of personal data (M4, P1). */
-export function createHsmActivities(deps: { hsm: Hsm; personalDataHsm: Hsm; db: Db; platformKey: PlatformSigningKey; policy: SealCertificatePolicy; crlNextUpdateHours?: number }) {
+export function createHsmActivities(deps: { hsm: Hsm; personalDataHsm: Hsm; db: Db; platformKey: PlatformSigningKey; policy: SealCertificatePolicy; crlNextUpdateHours?: number; tsa?: TimestampSettings }) {
   return {
     ...createStatementSigning(deps.hsm, deps.platformKey),
     ...createHsmStatus(deps.hsm, deps.platformKey),
@@ -51,6 +52,7 @@ export function createHsmActivities(deps: { hsm: Hsm; personalDataHsm: Hsm; db: 
     ...createSealChangeHsmActivities({ db: deps.db, hsm: deps.personalDataHsm }),
     ...createSealSigningHsmActivities(deps),
     ...createNationalSealHsmActivities(deps),
+    ...createTimestampHsmActivities(deps),
   };
 }
 

@@ -53,6 +53,8 @@ export interface SealUseEntry {
   signatureB64: string;
   certificateSerial: string;
   signedAt: string;
+  /** Where signedAt comes from: the server's clock, or the RFC 3161 token of a B-T signature. */
+  timeSource?: 'server' | 'timestamp';
   requestedBy: AuditActor;
   channel: 'api' | 'web';
   clientAddress: string | null;
@@ -78,6 +80,7 @@ export function createSealUseRegisterActivities(db: Db) {
             signature_sha256: signatureSha256,
             certificate_serial: e.certificateSerial,
             signed_at: new Date(e.signedAt),
+            time_source: e.timeSource ?? 'server',
             requested_by: e.requestedBy.userId,
             channel: e.channel,
             client_address: e.clientAddress,
@@ -94,7 +97,7 @@ export function createSealUseRegisterActivities(db: Db) {
           targetId: e.sealId,
           caseId: e.caseId,
           clientAddress: e.clientAddress,
-          details: { register_id: e.id, keeper_id: e.keeperId, document_sha256: e.documentSha256, document_type: e.documentType, format: e.format, signature_sha256: signatureSha256 },
+          details: { register_id: e.id, keeper_id: e.keeperId, document_sha256: e.documentSha256, document_type: e.documentType, format: e.format, signature_sha256: signatureSha256, time_source: e.timeSource ?? 'server' },
           at: new Date(e.signedAt),
         });
       });

@@ -36,6 +36,8 @@ export const SIGN_FIELDS = {
   page: fieldRef('page', '盖章页码', 'Page'),
   x: fieldRef('x', '印章位置（横向，毫米）', 'Position x (mm)'),
   y: fieldRef('y', '印章位置（纵向，毫米）', 'Position y (mm)'),
+  level: fieldRef('level', '签名级别', 'Signature level'),
+  certify: fieldRef('certify', '认证签名（禁止后续修改）', 'Certify (no later changes)'),
 } as const satisfies Record<string, FieldRef>;
 
 const MAX_PURPOSE = 200;
@@ -62,6 +64,35 @@ const oneOf = <K extends string>(field: FieldRef, table: Record<K, { zh: string;
 
 export const parseDocumentType = (v: unknown): DocumentType => oneOf(SIGN_FIELDS.documentType, DOCUMENT_TYPES, v);
 export const parseSignatureFormat = (v: unknown): SignatureFormat => oneOf(SIGN_FIELDS.format, SIGNATURE_FORMATS, v);
+
+/**
+ * Baseline levels (ETSI EN 319 122-1 / 319 142-1): B-B the signature alone; B-T with an RFC 3161 timestamp
+ * over the signature value (the register's time is the timestamp's); B-LT (PDF only) also the validation data
+ * (certificates, OCSP answers, CRLs) in the PDF's DSS dictionary, so it validates without asking anyone.
+ */
+export const SIGNATURE_LEVELS = {
+  'B-B': { zh: '基本签名', en: 'basic signature' },
+  'B-T': { zh: '带时间戳', en: 'with a timestamp' },
+  'B-LT': { zh: '带时间戳和长期验证数据（仅 PDF）', en: 'with a timestamp and long-term validation data (PDF only)' },
+} as const;
+export type SignatureLevel = keyof typeof SIGNATURE_LEVELS;
+
+/** The level asked for (default B-B): OFD signs at B-B only, B-LT is for PDF. */
+export function parseSignatureLevel(v: unknown, format: SignatureFormat | undefined): SignatureLevel {
+  if (v === undefined || v === null || v === '') return 'B-B';
+  const level = oneOf(SIGN_FIELDS.level, SIGNATURE_LEVELS, v);
+  if (format === 'ofd' && level !== 'B-B') throw invalidField(SIGN_FIELDS.level, 'OFD 签章只支持 B-B', 'must be B-B for an OFD signature');
+  if (format === 'cms' && level === 'B-LT') throw invalidField(SIGN_FIELDS.level, 'B-LT 只用于 PDF 签章；CMS 签名可选 B-B 或 B-T', 'B-LT is for PDF signatures only; a CMS signature is B-B or B-T');
+  return level;
+}
+
+/** certify (PDF only): "true" makes the signature a certification (DocMDP P=2); default false. */
+export function parseCertify(v: unknown, format: SignatureFormat | undefined): boolean {
+  if (v === undefined || v === null || v === '' || v === 'false') return false;
+  if (v !== 'true') throw invalidField(SIGN_FIELDS.certify, '应为 true 或 false', 'must be true or false');
+  if (format !== 'pades') throw invalidField(SIGN_FIELDS.certify, '只用于 PDF 签章', 'is for PDF signatures only');
+  return true;
+}
 
 /** The file's name as the register shows it: the last path segment, no control characters, at most 255 characters. */
 export function documentName(filename: string): string {

@@ -75,6 +75,10 @@ const fileSchema = z.object({
     publicBaseUrl: z.union([z.literal(''), z.string().url().regex(/^https?:\/\/[^?#]*[^/?#]$/, 'an http(s) URL without a trailing slash, query or fragment')]),
     // The certificate policy seal certificates assert (certificatePolicies).
     sealCertificatePolicyOid: z.string().regex(/^[0-2](\.(0|[1-9]\d*)){2,}$/, 'a dotted object identifier such as 1.2.156.xxx'),
+    // The policy the platform's time-stamping authority names in its tokens (TSTInfo.policy).
+    tsaPolicyOid: z.string().regex(/^[0-2](\.(0|[1-9]\d*)){2,}$/, 'a dotted object identifier such as 1.2.156.xxx'),
+    // B-T signatures' timestamps from an external RFC 3161 TSA at this URL instead of the platform's own.
+    tsaUrl: z.union([z.literal(''), z.string().url().regex(/^https?:\/\//, 'an http(s) URL')]),
   }),
   records: z.object({ correctionNeedsOfficerApproval: bool }),
   // A3: the market-regulation authority's signed batches; "newly registered" means within the window.

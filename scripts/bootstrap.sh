@@ -58,6 +58,8 @@ if [ "$mode" = "--test" ]; then
   bash scripts/ensure-temporal-test-server.sh >/dev/null
   log "ofdrw checker of GB/T 38540 seals and OFD signatures (once, from Maven Central: tools/ofdrw-checker)"
   bash scripts/ensure-ofdrw-checker.sh >/dev/null
+  log "EU DSS checker of PAdES and CAdES signatures (once, from Maven Central: tools/dss-checker)"
+  bash scripts/ensure-dss-checker.sh >/dev/null
   log "S3-compatible test server (Versity S3 Gateway, built once from the Go module proxy)"
   bash scripts/ensure-s3-test-server.sh >/dev/null
   log "pyHanko, a PDF signature validator for the PAdES tests (once, from PyPI)"

@@ -13,12 +13,18 @@ import type { Hsm } from '../infra/hsm/hsm';
 import type { IncomingFile } from '../infra/blobs';
 import { currentAuditContext } from '../infra/audit/context';
 import { personalData } from '../infra/crypto/personal-data';
-import { assembleSignedData, buildSignedAttributes } from '../infra/signing/cms';
+import { assembleSignedData, buildSignedAttributes, signatureTimeStampAttribute } from '../infra/signing/cms';
 import { DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
 import { maySignError } from '../domain/protection-password';
 import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
-import { documentName, imprintSizeMm, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, SIGN_FIELDS, type DocumentType, type SignatureFormat } from '../domain/signing';
-import { PlacementError, signPdf } from '../infra/signing/pades';
+import { documentName, imprintSizeMm, parseCertify, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
+import { CertifyNotFirstError, PlacementError, signPdf } from '../infra/signing/pades';
+import { appendDss, type ValidationData } from '../infra/signing/pades-ltv';
+import { ocspRequestDer } from '../infra/pki/ocsp-request';
+import { answerOcsp } from '../infra/pki/ocsp';
+import { currentCrl } from '../infra/pki/crl';
+import { rootCrlPath } from '../infra/pki/root-crl';
+import { readFile } from 'node:fs/promises';
 import { checkMaySign } from './protection-passwords';
 import { notifyPasswordLocked } from './password-lock';
 import { nationalSealWorkflow, sealSignatureWorkflow } from '../workflows/seal-signature';
@@ -76,6 +82,7 @@ export interface SignedResult {
   documentName: string;
   documentSha256: string;
   signedAt: string;
+  level: SignatureLevel;
   /** The .p7s (cms) or the signed PDF (pades). */
   bytes: Buffer;
   fileName: string;
@@ -94,6 +101,8 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const purpose = v.check(() => parsePurpose(f.purpose));
   const documentType = v.check(() => parseDocumentType(f.document_type));
   const format = v.check(() => parseSignatureFormat(f.format ?? 'cms'));
+  const level = v.check(() => parseSignatureLevel(f.level, format)) ?? 'B-B';
+  const certify = v.check(() => parseCertify(f.certify, format)) ?? false;
   const file = req.file;
   if (!file) v.add(requiredField(SIGN_FIELDS.file));
   else if (file.truncated) v.add(invalidField(SIGN_FIELDS.file, `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
@@ -149,9 +158,9 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   if (format === 'cms') {
     // CAdES-B-B over the file as uploaded (its SHA-256 was computed as it streamed in).
     const signedAttrs = buildSignedAttributes({ messageDigest: Buffer.from(file!.sha256, 'hex'), signerCertificate, signingTime: now });
-    const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 } });
-    const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
-    return { registerId, format, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
+    const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 }, timestamp: level !== 'B-B' });
+    const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
+    return { registerId, format, level, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
   }
 
   if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now);
@@ -171,12 +180,13 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
       signingTime: now,
       name: seal.text,
       reason: purpose!,
+      certify,
       signCms: async (covered) => {
         coveredHex = covered.toString('hex');
         const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
-        const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') } });
+        const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') }, timestamp: level !== 'B-B' });
         signedAt = signed.signedAt;
-        return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain });
+        return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
       },
     });
   } catch (e) {
@@ -184,11 +194,16 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
       const field = e.field === 'page' ? SIGN_FIELDS.page : e.field === 'x' ? SIGN_FIELDS.x : SIGN_FIELDS.y;
       throw invalidField(field, `超出页面（最大 ${e.limit}）`, `is outside the page (at most ${e.limit})`);
     }
+    if (e instanceof CertifyNotFirstError) {
+      throw invalidField(SIGN_FIELDS.certify, '只能用于文件的第一个签章（此 PDF 已有签名）', 'is for the first signature only (this PDF is already signed)', { code: 'CERTIFY_NOT_FIRST', httpStatus: 409 });
+    }
     if (e instanceof DomainError || coveredHex !== null) throw e;
     // pdf-lib could not read it: an encrypted, damaged or unsupported PDF.
     throw invalidField(SIGN_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
   }
-  return { registerId, format: 'pades', documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
+  // B-LT: the validation data of the seal's and the TSA's chains, as of now, appended after the signature.
+  if (level === 'B-LT') pdf = await appendDss(pdf, await validationData(deps, signerCertificate, chain[0]));
+  return { registerId, format: 'pades', level, documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
 }
 
 type EntryDraft = Omit<Parameters<typeof sealSignatureWorkflow>[0]['entry'], 'documentSha256' | 'certificateSerial'> & { certificateSerial: string };
@@ -245,7 +260,7 @@ async function signOfdDocument(
     throw e;
   }
   const name = entry.documentName;
-  return { registerId: entry.id, format: 'ofd', documentName: name, documentSha256: coveredHex!, signedAt, bytes: signed, fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
+  return { registerId: entry.id, format: 'ofd', level: 'B-B', documentName: name, documentSha256: coveredHex!, signedAt, bytes: signed, fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
 }
 
 /**
@@ -281,19 +296,39 @@ const notLive = () =>
   new DomainError({ code: 'SIGN_NOT_LIVE', messageZh: '印章已不在用（停用、暂停或注销），不能签章（U1）', messageEn: 'The seal is no longer active (suspended, stopped or cancelled); it cannot sign (U1)', httpStatus: 409 });
 
 /** The seal's key signs `toBeSigned` in the HSM and the register entry is written (workflow `signature:<id>`). */
-async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; keyKind?: 'sm2'; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry'] }) {
+async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; keyKind?: 'sm2'; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry']; timestamp?: boolean }) {
   try {
     const out = await deps.temporal.workflow.execute(sealSignatureWorkflow, {
       taskQueue: deps.config.temporal.taskQueues.main,
       workflowId: `signature:${input.entry.id}`,
-      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), keyKind: input.keyKind, entry: input.entry }],
+      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), keyKind: input.keyKind, entry: input.entry, ...(input.timestamp ? { timestamp: true } : {}) }],
     });
-    return { signature: Buffer.from(out.signatureB64, 'base64'), signedAt: out.signedAt };
+    return { signature: Buffer.from(out.signatureB64, 'base64'), signedAt: out.signedAt, timestampToken: out.timestampTokenB64 ? Buffer.from(out.timestampTokenB64, 'base64') : null };
   } catch (e) {
     if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) throw notLive();
     throw e;
   }
 }
+
+/**
+ * What a validator needs to check the seal's signature and its timestamp without asking anyone: the
+ * certificates (seal, issuing CA, root, TSA, OCSP responder), the responder's answer for the seal's
+ * certificate (signed here, in the web token: M4), the issuing CA's current CRL (it covers the TSA's
+ * certificate too) and the root CRL when the ceremony has issued one.
+ */
+async function validationData(deps: SigningDeps, sealCertificate: Buffer, issuing: Buffer): Promise<ValidationData> {
+  if (!deps.hsm) throw new Error('B-LT needs the OCSP responder key (the web token) in this process');
+  const rows: Array<{ purpose: string; der: Buffer }> = await deps.db('ca_certificates').whereIn('purpose', ['root', 'tsa', 'ocsp_responder']).orderBy('created_at', 'desc').select('purpose', 'der');
+  const newest = (purpose: string) => rows.find((r) => r.purpose === purpose)?.der;
+  const others = ['root', 'tsa', 'ocsp_responder'].map(newest).filter((d): d is Buffer => !!d).map((d) => Buffer.from(d));
+  const ocsp = await answerOcsp(deps.hsm, deps.db, ocspRequestDer(sealCertificate, issuing), { nextUpdateHours: deps.config.pki.crlNextUpdateHours });
+  const crl = await currentCrl(deps.db);
+  const rootCrl = await readFile(rootCrlPath(deps.config.runtime.dataDir)).catch(() => null);
+  return { certificates: [sealCertificate, issuing, ...others], ocspResponses: [ocsp], crls: [...(crl ? [crl.der] : []), ...(rootCrl ? [rootCrl] : [])] };
+}
+
+/** B-T: the signature-timestamp token as the signer's unsigned attribute. */
+const unsignedOf = (signed: { timestampToken: Buffer | null }) => (signed.timestampToken ? [signatureTimeStampAttribute(signed.timestampToken)] : undefined);
 
 /** The ApplicationFailure type at the bottom of a failed workflow's cause chain. */
 function failureType(e: unknown): string | undefined {

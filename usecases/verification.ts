@@ -5,12 +5,14 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Db } from '../infra/db';
 import type { IncomingFile } from '../infra/blobs';
-import { findSignerCertificate, OID, parseSignedData, verifySignerSignature, type ParsedSignedData } from '../infra/signing/cms';
+import { findSignerCertificate, OID, parseSignedData, verifySignerSignature, type ParsedSignedData, type ParsedSignerInfo } from '../infra/signing/cms';
+import { parseTimeStampToken, TSP_HASHES } from '../infra/signing/tsp';
 import { serialHex } from '../infra/pki/ocsp';
 import { conclude, type CertificateStatus, type Indication, type SubIndication } from '../domain/signature-validation';
 import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import { byteRangeDigest, readPdfSignatures } from '../infra/signing/pades';
+import { byteRangeDigest, disallowedChangesAfter, readPdfSignatures } from '../infra/signing/pades';
+import { readDss } from '../infra/signing/pades-ltv';
 import { OFD_MAX_BYTES, PADES_MAX_BYTES } from './seal-signing';
 import { judgeOfdSignatures } from './verification-ofd';
 
@@ -34,10 +36,14 @@ export interface SignatureReport {
   id: string;
   indication: Indication;
   sub_indication: SubIndication | null;
-  signature_format: 'CAdES-BASELINE-B' | 'PAdES-BASELINE-B' | 'PKCS7-B' | 'SES-V4-OFD';
+  signature_format: 'CAdES-BASELINE-B' | 'CAdES-BASELINE-T' | 'PAdES-BASELINE-B' | 'PAdES-BASELINE-T' | 'PAdES-BASELINE-LT' | 'PKCS7-B' | 'SES-V4-OFD';
   checks: { format: boolean; message_digest: boolean; signature_value: boolean; signing_certificate: boolean; chain: boolean };
   covers: { kind: 'whole_file' | 'byte_range' | 'package_files'; whole_document: boolean; byte_range?: number[] };
-  signing_time: { claimed: string | null; use_register: string | null };
+  signing_time: { claimed: string | null; use_register: string | null; timestamp?: string | null };
+  /** B-T: the signature-timestamp (RFC 3161) over the signature value, and whether it proves the time. */
+  timestamp?: null | { time: string; tsa: string | null; serial: string; policy: string; valid: boolean; trusted: boolean };
+  /** PAdES certification (DocMDP): its permissions, and the later changes it forbids that were made anyway. */
+  docmdp?: null | { permissions: number; violated: boolean; changes: string[] };
   seal: null | { id: string; seal_code: string | null; kind: string; kind_zh: string; text: string; status_now: string; holder: { name: string; uscc: string } };
   seal_live_when_signed: boolean | null;
   use_register_id: string | null;
@@ -54,7 +60,7 @@ export interface VerificationReport {
   signatures: SignatureReport[];
 }
 
-const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA only (SM2 seals: the platform seal maker); revocation from the platform (CRL/OCSP data); signing time proven by the use register';
+const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA only (SM2 seals: the platform seal maker); revocation from the platform (CRL/OCSP data); signing time proven by a signature-timestamp of a TSA under the platform root, else by the use register';
 /** An OFD package is a ZIP file. */
 const ZIP_MAGIC = Buffer.from('504b0304', 'hex');
 
@@ -96,6 +102,8 @@ export interface JudgeInput {
   coveredSha256: Buffer;
   covers: SignatureReport['covers'];
   level: 'CAdES-BASELINE-B' | 'PAdES-BASELINE-B' | 'PKCS7-B';
+  /** PAdES: the PDF has validation data (DSS) for this signature, added after it (B-LT). */
+  longTermData?: boolean;
   /** PAdES: the PDF's /M (signing-time is not in the signed attributes). */
   claimedTime?: Date | null;
   now: Date;
@@ -145,6 +153,9 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   if (cert && !chain) messages.push({ zh: '签名证书不是由本平台签发的（无法链接到平台根证书）', en: 'The signing certificate was not issued by this platform (no chain to the platform root)' });
 
   const claimedTime = input.claimedTime ?? signer.signingTime ?? null;
+  const ts = judgeTimestamp(signer, trusted, messages);
+  report.timestamp = ts;
+  report.signing_time.timestamp = ts?.valid && ts.trusted ? ts.time : null;
   let poe: Date | null = null;
   let seal: Record<string, any> | undefined;
   if (cert && chain) {
@@ -166,13 +177,18 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   }
   report.signing_time.claimed = claimedTime ? claimedTime.toISOString() : null;
 
+  // The timestamp proves the signature existed at its time; without one, the use register does.
+  const proven = ts?.valid && ts.trusted ? new Date(ts.time) : poe;
+  if (ts?.valid && ts.trusted && input.level !== 'PKCS7-B') {
+    report.signature_format = input.level === 'CAdES-BASELINE-B' ? 'CAdES-BASELINE-T' : input.longTermData ? 'PAdES-BASELINE-LT' : 'PAdES-BASELINE-T';
+  }
   const c = conclude({
     formatOk,
     digestOk,
     signatureOk,
     signingCertificateOk,
     chainOk: !!chain,
-    poe,
+    poe: proven,
     claimedTime,
     certificate: cert ? { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) } : { notBefore: input.now, notAfter: input.now },
     revokedAt: seal?.revoked_at ? new Date(seal.revoked_at) : null,
@@ -212,6 +228,26 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   if (c.statusNow === 'revoked') messages.push({ zh: '该印章的证书现已撤销', en: "The seal's certificate is now revoked" });
   if (c.statusNow === 'on_hold') messages.push({ zh: '该印章现已暂停使用（证书挂起）', en: 'The seal is now suspended (certificate on hold)' });
   return report;
+}
+
+/** The signature-timestamp token, if any: its own signature, that it covers this signature value, its TSA's chain to the root. */
+function judgeTimestamp(signer: ParsedSignerInfo, cas: TrustedCas, messages: SignatureReport['messages']): SignatureReport['timestamp'] {
+  if (!signer.signatureTimeStampToken) return null;
+  let t;
+  try {
+    t = parseTimeStampToken(signer.signatureTimeStampToken);
+  } catch {
+    messages.push({ zh: '签名时间戳无法解析', en: 'The signature timestamp cannot be parsed' });
+    return { time: new Date(0).toISOString(), tsa: null, serial: '', policy: '', valid: false, trusted: false };
+  }
+  const alg = TSP_HASHES[t.hashAlgorithm];
+  const coversSignature = !!alg && createHash(alg.name).update(signer.signature).digest().equals(t.hashedMessage);
+  const valid = t.signatureValid && coversSignature;
+  if (!valid) messages.push({ zh: '签名时间戳无效（签名不符或不是对此签名值的时间戳）', en: 'The signature timestamp is invalid (its signature fails, or it is not over this signature value)' });
+  const tsaCert = t.tsaCertificate ? new X509Certificate(t.tsaCertificate) : null;
+  const trusted = !!tsaCert && t.timeStampingCertificate && !!chainOf(tsaCert, cas);
+  if (valid && !trusted) messages.push({ zh: '签名时间戳不是由本平台信任的时间戳服务签发的：不作为签名时间的证明', en: 'The signature timestamp is not from a time-stamping authority this platform trusts: not taken as proof of the signing time' });
+  return { time: t.genTime.toISOString(), tsa: tsaCert ? tsaCert.subject.replace(/\n/g, ', ') : null, serial: t.serialHex, policy: t.policy, valid, trusted };
 }
 
 export interface VerifyRequest {
@@ -267,6 +303,9 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<Verific
     throw invalidField(VERIFY_FIELDS.file, '中没有签名；其他文件请同时提交其 .p7s 签名（字段 signature）', 'has no signature; for other files send the .p7s too (field signature)', { code: 'NO_SIGNATURE_FOUND', httpStatus: 422 });
   }
   const cas = await trustedCas(db);
+  // B-LT: revocation data in the DSS, added (by its nature) in an update after the signatures it serves.
+  const dss = await readDss(pdf).catch(() => null);
+  const hasRevocationData = !!dss && dss.ocspResponses.length + dss.crls.length > 0;
   const signatures: SignatureReport[] = [];
   for (const [i, s] of found.entries()) {
     const covered = byteRangeDigest(pdf, s.byteRange);
@@ -278,14 +317,36 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<Verific
         coveredSha256: covered ?? Buffer.alloc(32),
         covers: { kind: 'byte_range', byte_range: s.byteRange, whole_document: s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] === pdf.length },
         level: s.subFilter === 'ETSI.CAdES.detached' ? 'PAdES-BASELINE-B' : 'PKCS7-B',
+        longTermData: hasRevocationData && s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] < pdf.length,
         claimedTime: s.signingTime,
         now,
       },
       cas,
     );
+    if (s.docMdp !== null && covered) await judgeDocMdp(report, pdf, s.byteRange, s.docMdp);
     signatures.push(report);
   }
   return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures };
+}
+
+/**
+ * A certification signature (DocMDP) allows later form filling and signatures (P=2, 3; annotations too with
+ * P=3) and nothing else: a change of the pages' content after it fails the signature (FORMAT_FAILURE, as
+ * EU DSS judges a DocMDP violation), whatever the signature's own checks found.
+ */
+async function judgeDocMdp(report: SignatureReport, pdf: Buffer, byteRange: number[], permissions: number): Promise<void> {
+  const end = byteRange[2] + byteRange[3];
+  let changes = end < pdf.length ? await disallowedChangesAfter(pdf, end).catch(() => ['the later revisions cannot be read']) : [];
+  if (permissions === 3) changes = changes.filter((c) => !c.includes('annotation'));
+  const violated = permissions === 1 ? end < pdf.length : changes.length > 0;
+  report.docmdp = { permissions, violated, changes };
+  if (!violated) return;
+  report.indication = 'TOTAL-FAILED';
+  report.sub_indication = 'FORMAT_FAILURE';
+  report.messages.push({
+    zh: `此签名为认证签名（DocMDP P=${permissions}），其后文件内容被改动：${changes.join('；') || '有更新'}`,
+    en: `This is a certification signature (DocMDP P=${permissions}) and the content was changed after it: ${changes.join('; ') || 'updated'}`,
+  });
 }
 
 /**

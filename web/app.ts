@@ -25,6 +25,7 @@ import { inboxRoutes } from './routes/inbox';
 import { failingActivityRoutes } from './routes/failing-activities';
 import { signingRoutes } from './routes/signing';
 import { verificationRoutes } from './routes/verification';
+import { tsaRoutes } from './routes/tsa';
 import { metricsRoutes } from './routes/metrics';
 import { registrationBatchRoutes, registrationRoutes } from './routes/registration';
 import { requestContext } from './request-context';
@@ -49,6 +50,7 @@ export function createApp(deps: Deps) {
   app.use(pkiRoutes(deps as Deps & { hsm: NonNullable<Deps['hsm']> })); // public: relying parties check certificate status without a login
   app.use(certificateRoutes(deps)); // public: each seal's certificate and chain, for relying parties
   app.use(verificationRoutes(deps)); // public: whoever received a sealed document checks it without a login (rate-limited)
+  app.use(tsaRoutes(deps)); // public: RFC 3161 timestamps from the platform's TSA (rate-limited; signed on HSM workers)
   app.use(registrationBatchRoutes(deps)); // A3: the registration authority's signed batches, authenticated by their signature
   app.use(authenticate(deps.db));
   app.use(sessionAuth(deps.db)); // browser sessions (cookie) give the same req.actor as a bearer token

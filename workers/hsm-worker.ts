@@ -31,6 +31,7 @@ export async function createHsmWorker(ctx: WorkerContext, tokens: Pick<WorkerTok
       platformKey,
       policy: { validityYears: ctx.config.pki.sealCertificateValidityYears, pkiBaseUrl: pkiBaseUrl(ctx.config), policyOid: ctx.config.pki.sealCertificatePolicyOid },
       crlNextUpdateHours: ctx.config.pki.crlNextUpdateHours,
+      tsa: { policyOid: ctx.config.pki.tsaPolicyOid, url: ctx.config.pki.tsaUrl },
     }),
     // Lines carry the request, workflow and case; domain errors are not retried; long activities heartbeat.
     interceptors: { activity: [tracingActivityInterceptors, logContextInterceptors, activityInterceptors] },

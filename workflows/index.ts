@@ -10,6 +10,6 @@ export { videoRetentionWorkflow } from './retention-video';
 export { archiveRetentionWorkflow } from './retention-archive';
 export { correctionApprovalWorkflow } from './correction-approval';
 export { crlIssuanceWorkflow } from './crl-issuance';
-export { nationalSealWorkflow, sealSignatureWorkflow } from './seal-signature';
+export { nationalSealWorkflow, sealSignatureWorkflow, timestampWorkflow } from './seal-signature';
 export { messageDeliveryWorkflow } from './message-delivery';
 export { registrationBatchWorkflow, registrationInboxWorkflow } from './registration-import';

@@ -7,6 +7,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { SealUseEntry } from '../activities/seal-signing';
 import type { createSealSigningHsmActivities, createSealUseRegisterActivities } from '../activities/seal-signing';
 import type { createNationalSealHsmActivities } from '../activities/national-seal';
+import type { createTimestampHsmActivities, IssueTimestampInput } from '../activities/timestamps';
 
 export interface SealSignatureInput {
   hsmTaskQueue: string;
@@ -14,7 +15,9 @@ export interface SealSignatureInput {
   /** sm2: the seal's SM2 key (national format, an SES_Signature's TBS_Sign); default its ECDSA key (CMS). */
   keyKind?: 'ecdsa' | 'sm2';
   /** The register entry, without the signature and its time (the HSM step gives them). */
-  entry: Omit<SealUseEntry, 'signatureB64' | 'signedAt'>;
+  entry: Omit<SealUseEntry, 'signatureB64' | 'signedAt' | 'timeSource'>;
+  /** B-T: the signature value is timestamped (RFC 3161) and the register takes its time from the token. */
+  timestamp?: boolean;
 }
 
 const register = proxyActivities<ReturnType<typeof createSealUseRegisterActivities>>({
@@ -23,18 +26,28 @@ const register = proxyActivities<ReturnType<typeof createSealUseRegisterActiviti
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 10 },
 });
 
-export async function sealSignatureWorkflow(input: SealSignatureInput): Promise<{ signatureB64: string; signedAt: string; registerId: string }> {
+export async function sealSignatureWorkflow(input: SealSignatureInput): Promise<{ signatureB64: string; signedAt: string; registerId: string; timestampTokenB64?: string }> {
   // Signing takes milliseconds: a short timeout lets another HSM worker take over from a dead one. A seal that
   // is not live (SealNotLive) is a domain refusal, never retried.
   const hsm = hsmActivities(input.hsmTaskQueue);
   const toSign = { sealId: input.entry.sealId, toBeSignedB64: input.toBeSignedB64 };
   const signed = input.keyKind === 'sm2' ? await hsm.signWithNationalSealKey(toSign) : await hsm.signWithSealKey(toSign);
+  if (input.timestamp) {
+    const ts = await hsm.timestampSignature({ signatureB64: signed.signatureB64 });
+    await register.recordSealUse({ ...input.entry, signatureB64: signed.signatureB64, signedAt: ts.genTime, timeSource: 'timestamp' });
+    return { ...signed, signedAt: ts.genTime, registerId: input.entry.id, timestampTokenB64: ts.tokenB64 };
+  }
   await register.recordSealUse({ ...input.entry, signatureB64: signed.signatureB64, signedAt: signed.signedAt });
   return { ...signed, registerId: input.entry.id };
 }
 
+/** One RFC 3161 token for a client of POST /api/tsa (ID `timestamp:<id>`), signed in the HSM worker. */
+export async function timestampWorkflow(input: { hsmTaskQueue: string; request: IssueTimestampInput }): Promise<{ tokenB64: string; genTime: string }> {
+  return hsmActivities(input.hsmTaskQueue).issueTimestamp(input.request);
+}
+
 function hsmActivities(taskQueue: string) {
-  return proxyActivities<ReturnType<typeof createSealSigningHsmActivities> & ReturnType<typeof createNationalSealHsmActivities>>({
+  return proxyActivities<ReturnType<typeof createSealSigningHsmActivities> & ReturnType<typeof createNationalSealHsmActivities> & ReturnType<typeof createTimestampHsmActivities>>({
     taskQueue,
     startToCloseTimeout: '10 seconds',
     retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['SealNotLive'] },

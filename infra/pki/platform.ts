@@ -10,6 +10,7 @@ import { ensurePlatformCa, type CaTokens } from './ca';
 import { currentCrl, generateCrl } from './crl';
 import { ensureKeyCertificate } from './key-certificate';
 import { ensureOcspResponderCertificate } from './ocsp-responder';
+import { ensureTsaCertificate } from './tsa';
 
 export const PLATFORM_SIGNING_KEY_LABEL = 'eseal-platform-signing';
 const PLATFORM_SIGNING_CN = '北京市电子印章管理服务平台签名';
@@ -45,7 +46,7 @@ export function ensurePlatformSigningCertificate(hsm: Hsm, opts: { dataDir: stri
 }
 
 /**
- * M4: `tokens.issuing` holds the issuing CA and platform signing keys, `tokens.web` gets the OCSP responder key,
+ * M4: `tokens.issuing` holds the issuing CA, platform signing and TSA keys, `tokens.web` gets the OCSP responder key,
  * and `tokens.root()` opens the root token only if the CA certificates must be made (ensurePlatformCa).
  */
 export async function provisionPlatformPki(tokens: Exclude<CaTokens, Hsm> & { web: Hsm }, db: Db, dataDir: string, opts: { crlNextUpdateHours?: number } = {}) {
@@ -56,12 +57,14 @@ export async function provisionPlatformPki(tokens: Exclude<CaTokens, Hsm> & { we
   const { certificate: cert } = await ensurePlatformSigningCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
 
   const responder = await ensureOcspResponderCertificate(tokens.web, { dataDir, issuingDer: ca.issuingDer, issuerHsm: hsm });
+  const tsa = await ensureTsaCertificate(hsm, { dataDir, issuingDer: ca.issuingDer });
 
   const rows = [
     { purpose: 'root', key_label: ca.root.keyLabel, cert: new x509.X509Certificate(ca.rootDer) },
     { purpose: 'issuing', key_label: ca.issuing.keyLabel, cert: issuing },
     { purpose: 'platform_signing', key_label: PLATFORM_SIGNING_KEY_LABEL, cert },
     { purpose: 'ocsp_responder', key_label: responder.keyLabel, cert: responder.certificate },
+    { purpose: 'tsa', key_label: tsa.keyLabel, cert: tsa.certificate },
   ].map(({ purpose, key_label, cert: c }) => {
     const der = Buffer.from(c.rawData);
     return {

@@ -15,6 +15,9 @@ export const OID = {
   messageDigest: '1.2.840.113549.1.9.4',
   signingTime: '1.2.840.113549.1.9.5',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  /** id-aa-signatureTimeStampToken (RFC 3161 appendix A): a time-stamp token over the signature value. */
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
   sha256: '2.16.840.1.101.3.4.2.1',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   ecPublicKey: '1.2.840.10045.2.1',
@@ -86,6 +89,8 @@ export interface SignedAttributesInput {
   signerCertificate: Buffer;
   /** CAdES only: the signing time claimed by the signer (PAdES: none). */
   signingTime?: Date;
+  /** The content's type (default id-data; a time-stamp token's TSTInfo: id-ct-TSTInfo). */
+  contentType?: string;
 }
 
 /** The signed attributes, DER-sorted as SET OF wants, and their DER: the bytes the seal's key signs. */
@@ -99,7 +104,7 @@ export function buildSignedAttributes(input: SignedAttributesInput): { attribute
     }),
   });
   const attrs = [
-    attribute(OID.contentType, new ObjectIdentifierValue(OID.data)),
+    attribute(OID.contentType, new ObjectIdentifierValue(input.contentType ?? OID.data)),
     attribute(OID.messageDigest, new OctetString(input.messageDigest)),
     attribute(OID.signingCertificateV2, new SigningCertificateV2({ certs: [essCertId] })),
   ];
@@ -110,8 +115,24 @@ export function buildSignedAttributes(input: SignedAttributesInput): { attribute
   return { attributes: sorted, der: Buffer.from(AsnConvert.serialize(new AttributeSet(sorted))) };
 }
 
+/** The unsigned attribute signature-timestamp-token (B-T): the token's ContentInfo as the value. */
+export function signatureTimeStampAttribute(token: Buffer): cms.Attribute {
+  return new cms.Attribute({ attrType: OID.signatureTimeStampToken, attrValues: [new Uint8Array(token).buffer] });
+}
+
 /** The CMS ContentInfo (DER): the signer's certificate and its chain, the signed attributes and the signature (DER ECDSA-Sig-Value). */
-export function assembleSignedData(input: { attributes: cms.Attribute[]; signature: Buffer; signerCertificate: Buffer; chain: Buffer[] }): Buffer {
+export function assembleSignedData(input: {
+  attributes: cms.Attribute[];
+  signature: Buffer;
+  signerCertificate: Buffer;
+  chain: Buffer[];
+  /** Encapsulated content (a time-stamp token's TSTInfo); default detached id-data. */
+  content?: { type: string; der: Buffer };
+  /** Unsigned attributes (B-T: the signature-timestamp token, over the signature value). */
+  unsignedAttributes?: cms.Attribute[];
+  /** Leave the signer's certificate out (a time-stamp token whose request did not ask for it). */
+  omitSignerCertificate?: boolean;
+}): Buffer {
   const cert = AsnConvert.parse(input.signerCertificate, Certificate);
   const sha256Alg = new AlgorithmIdentifier({ algorithm: OID.sha256 });
   const signerInfo = new cms.SignerInfo({
@@ -121,13 +142,17 @@ export function assembleSignedData(input: { attributes: cms.Attribute[]; signatu
     signedAttrs: input.attributes,
     signatureAlgorithm: new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 }),
     signature: new OctetString(input.signature),
+    unsignedAttrs: input.unsignedAttributes?.length ? input.unsignedAttributes : undefined,
   });
-  const certificates = new cms.CertificateSet([input.signerCertificate, ...input.chain].map((der) => new cms.CertificateChoices({ certificate: AsnConvert.parse(der, Certificate) })));
+  const included = input.omitSignerCertificate ? input.chain : [input.signerCertificate, ...input.chain];
+  const certificates = new cms.CertificateSet(included.map((der) => new cms.CertificateChoices({ certificate: AsnConvert.parse(der, Certificate) })));
   const signedData = new cms.SignedData({
-    version: cms.CMSVersion.v1,
+    version: input.content ? cms.CMSVersion.v3 : cms.CMSVersion.v1,
     digestAlgorithms: new cms.DigestAlgorithmIdentifiers([sha256Alg]),
-    encapContentInfo: new cms.EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates,
+    encapContentInfo: input.content
+      ? new cms.EncapsulatedContentInfo({ eContentType: input.content.type, eContent: new cms.EncapsulatedContent({ single: new OctetString(input.content.der) }) })
+      : new cms.EncapsulatedContentInfo({ eContentType: OID.data }),
+    certificates: included.length ? certificates : undefined,
     signerInfos: new cms.SignerInfos([signerInfo]),
   });
   return Buffer.from(AsnConvert.serialize(new cms.ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(signedData) })));
@@ -150,10 +175,14 @@ export interface ParsedSignerInfo {
   /** Issuer (DER) and serial of the signer's certificate. */
   issuerDer: Buffer | null;
   serial: Buffer | null;
+  /** The signature-timestamp token (DER ContentInfo) among the unsigned attributes, if any. */
+  signatureTimeStampToken: Buffer | null;
 }
 
 export interface ParsedSignedData {
   detached: boolean;
+  /** The encapsulated content's type and bytes (a time-stamp token's TSTInfo), or null when detached. */
+  content: { type: string; der: Buffer } | null;
   certificates: Buffer[];
   signers: ParsedSignerInfo[];
 }
@@ -179,6 +208,7 @@ export function parseSignedData(der: Buffer): ParsedSignedData {
     const ct = attr(OID.contentType);
     const st = attr(OID.signingTime);
     const scv2 = attr(OID.signingCertificateV2);
+    const tst = si.unsignedAttrs?.find((a) => a.attrType === OID.signatureTimeStampToken)?.attrValues[0];
     let signingCertificateHash: Buffer | null = null;
     let signingCertificateHashAlgorithm: string | null = null;
     if (scv2) {
@@ -201,9 +231,12 @@ export function parseSignedData(der: Buffer): ParsedSignedData {
       signature: Buffer.from(si.signature.buffer),
       issuerDer: si.sid.issuerAndSerialNumber ? Buffer.from(AsnConvert.serialize(si.sid.issuerAndSerialNumber.issuer)) : null,
       serial: si.sid.issuerAndSerialNumber ? Buffer.from(si.sid.issuerAndSerialNumber.serialNumber) : null,
+      signatureTimeStampToken: tst ? Buffer.from(tst) : null,
     };
   });
-  return { detached: sd.encapContentInfo.eContent === undefined, certificates, signers };
+  const e = sd.encapContentInfo;
+  const eContent = e.eContent?.single ? Buffer.from(e.eContent.single.buffer) : e.eContent?.any ? Buffer.from(e.eContent.any) : null;
+  return { detached: e.eContent === undefined, content: eContent ? { type: e.eContentType, der: eContent } : null, certificates, signers };
 }
 
 /** The certificate among `certificates` whose issuer and serial the signer names. */

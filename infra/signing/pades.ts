@@ -46,7 +46,12 @@ export interface PadesInput {
   reason: string;
   /** Makes the CMS (signed attributes over the covered bytes' digest, signed in the HSM). */
   signCms: (coveredSha256: Buffer) => Promise<Buffer>;
+  /** A certification signature (DocMDP, P=2: later form filling and signatures only); the first signature only. */
+  certify?: boolean;
 }
+
+/** certify asked of a PDF that is already signed (a certification signature must be the first). */
+export class CertifyNotFirstError extends Error {}
 
 export class PlacementError extends Error {
   constructor(
@@ -88,6 +93,9 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
 
   const ctx = doc.context;
   const snapshot = ctx.snapshot!;
+  if (input.certify && (doc.catalog.getAcroForm()?.getAllFields() ?? []).some(([f]) => f.dict.lookup(PDFName.of('FT')) === PDFName.of('Sig') && f.dict.get(PDFName.of('V')))) {
+    throw new CertifyNotFirstError('the PDF is already signed');
+  }
   const image = await doc.embedPng(input.imprintPng);
   await image.embed(); // written now, so its object is part of this update
   // The appearance: the imprint (transparent background) scaled to the field.
@@ -108,10 +116,15 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
     Name: PDFHexString.fromText(input.name),
     Reason: PDFHexString.fromText(input.reason),
   });
+  if (input.certify) {
+    // ISO 32000-1 §12.8.2.2: the signature references the DocMDP transform, the catalog's /Perms names it.
+    signature.set(PDFName.of('Reference'), ctx.obj([{ Type: 'SigRef', TransformMethod: 'DocMDP', TransformParams: { Type: 'TransformParams', P: 2, V: '1.2' } }]));
+  }
   const byteRange = signature.get(PDFName.of('ByteRange')) as PDFArray;
   byteRange.push(PDFNumber.of(0));
   for (let i = 0; i < 3; i++) byteRange.push(placeholder);
   const signatureRef = ctx.register(signature);
+  if (input.certify) doc.catalog.set(PDFName.of('Perms'), ctx.obj({ DocMDP: signatureRef }));
 
   const hadForm = doc.catalog.getAcroForm() !== undefined;
   const acroForm = doc.catalog.getOrCreateAcroForm();
@@ -141,7 +154,7 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
   snapshot.markRefForSave(page.ref);
   const raws = [page.node.get(PDFName.of('Annots')), doc.catalog.get(PDFName.of('AcroForm')), acroForm.dict.get(PDFName.of('Fields'))];
   for (const raw of raws) if (raw instanceof PDFRef) snapshot.markRefForSave(raw);
-  if (!hadForm || !(doc.catalog.get(PDFName.of('AcroForm')) instanceof PDFRef)) snapshot.markObjForSave(doc.catalog);
+  if (input.certify || !hadForm || !(doc.catalog.get(PDFName.of('AcroForm')) instanceof PDFRef)) snapshot.markObjForSave(doc.catalog);
   const bytes = Buffer.from(await doc.commit({ useObjectStreams: false }));
   return bytes;
 }
@@ -156,6 +169,8 @@ export interface PdfSignature {
   /** /M: the claimed signing time. */
   signingTime: Date | null;
   fieldName: string | null;
+  /** A certification signature's DocMDP permissions (1, 2 or 3), or null. */
+  docMdp: number | null;
 }
 
 /** The DER element at the start of `b` (its own length), so the zero padding of /Contents is left out. */
@@ -193,9 +208,74 @@ export async function readPdfSignatures(pdf: Buffer): Promise<PdfSignature[]> {
       subFilter: (v.lookup(PDFName.of('SubFilter')) as PDFName | undefined)?.decodeText?.() ?? null,
       signingTime: m instanceof PDFString || m instanceof PDFHexString ? safeDate(m) : null,
       fieldName: t instanceof PDFString || t instanceof PDFHexString ? t.decodeText() : null,
+      docMdp: docMdpOf(v),
     });
   }
   return out;
+}
+
+/** P of the signature's DocMDP reference (default 2, ISO 32000-1 table 254), or null when it certifies nothing. */
+function docMdpOf(sig: PDFDict): number | null {
+  const refs = sig.lookup(PDFName.of('Reference'));
+  if (!(refs instanceof PDFArray)) return null;
+  for (const r of refs.asArray()) {
+    const ref = r instanceof PDFRef ? sig.context.lookup(r) : r;
+    if (!(ref instanceof PDFDict) || ref.lookup(PDFName.of('TransformMethod')) !== PDFName.of('DocMDP')) continue;
+    const p = (ref.lookup(PDFName.of('TransformParams')) as PDFDict | undefined)?.lookup(PDFName.of('P'));
+    return p instanceof PDFNumber ? p.asNumber() : 2;
+  }
+  return null;
+}
+
+/**
+ * What a certification with P=2 forbids, found between the revision a signature covers (the bytes up to
+ * `revisionEnd`) and the whole file: pages added or removed, a page's content streams or resources
+ * changed, or an annotation other than a signature widget added. Form filling, signatures and the DSS are
+ * allowed and not looked at.
+ */
+export async function disallowedChangesAfter(pdf: Buffer, revisionEnd: number): Promise<string[]> {
+  const load = (b: Buffer) => PDFDocument.load(b, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+  const [before, after] = await Promise.all([load(pdf.subarray(0, revisionEnd)), load(pdf)]);
+  const changes: string[] = [];
+  const pagesBefore = before.getPages();
+  const pagesAfter = after.getPages();
+  if (pagesBefore.length !== pagesAfter.length) changes.push(`pages: ${pagesBefore.length} → ${pagesAfter.length}`);
+  const digest = (doc: PDFDocument, obj: unknown): string => {
+    const h = createHash('sha256');
+    const walk = (o: unknown, depth: number) => {
+      if (depth > 8) return;
+      const v = o instanceof PDFRef ? doc.context.lookup(o) : o;
+      if (v && typeof (v as { getContents?: unknown }).getContents === 'function') h.update((v as { getContents(): Uint8Array }).getContents());
+      else if (v instanceof PDFArray) v.asArray().forEach((x) => walk(x, depth + 1));
+      else if (v instanceof PDFDict) {
+        for (const [k, x] of v.entries()) {
+          h.update(k.asString());
+          walk(x, depth + 1);
+        }
+      }
+      else if (v !== undefined) h.update(String(v));
+    };
+    walk(obj, 0);
+    return h.digest('hex');
+  };
+  for (let i = 0; i < Math.min(pagesBefore.length, pagesAfter.length); i++) {
+    const [a, b] = [pagesBefore[i].node, pagesAfter[i].node];
+    for (const key of ['Contents', 'Resources', 'MediaBox', 'Rotate']) {
+      if (digest(before, a.get(PDFName.of(key))) !== digest(after, b.get(PDFName.of(key)))) changes.push(`page ${i + 1}: ${key}`);
+    }
+    const annots = (doc: PDFDocument, page: PDFDict) => {
+      const arr = page.lookup(PDFName.of('Annots'));
+      return arr instanceof PDFArray ? arr.asArray().map((r) => (r instanceof PDFRef ? r.toString() : '')) : [];
+    };
+    const known = new Set(annots(before, a));
+    for (const r of annots(after, b)) {
+      if (known.has(r)) continue;
+      const annot = after.context.lookup(PDFRef.of(Number(r.split(' ')[0]), Number(r.split(' ')[1])));
+      const isSigWidget = annot instanceof PDFDict && annot.lookup(PDFName.of('Subtype')) === PDFName.of('Widget') && annot.lookup(PDFName.of('FT')) === PDFName.of('Sig');
+      if (!isSigWidget) changes.push(`page ${i + 1}: annotation ${r} added`);
+    }
+  }
+  return changes;
 }
 
 function safeDate(s: PDFString | PDFHexString): Date | null {

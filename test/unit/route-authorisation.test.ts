@@ -98,6 +98,7 @@ const TABLE: Record<string, Rule> = {
   'GET /api/use-register': r('holder', 'holder'),
   'GET /api/use-register.csv': r('holder', 'holder'),
   'POST /api/verifications': pub,
+  'POST /api/tsa': pub, // RFC 3161: relying parties and PDF tools timestamp without an account
   'GET /api/supervision/seal-use': r('city', 'supervisor'),
   'POST /api/video-segments': r('maker', 'maker'),
   'GET /api/video-segments': r('own', 'officer', 'supervisor', 'maker'),

@@ -86,6 +86,7 @@ export const MESSAGES: Record<string, [string, string]> = {
   'verify.holder': ['用章单位', 'Holder'],
   'verify.seal_code': ['印章编码', 'Seal code'],
   'verify.signed_at': ['签章时间（用印登记）', 'Signed at (use register)'],
+  'verify.timestamp': ['时间戳（可信时间戳服务）', 'Timestamp (trusted time-stamping authority)'],
   'verify.live': ['签章时印章有效', 'Seal live when it signed'],
   'verify.status_now': ['证书当前状态', 'Certificate status now'],
   'verify.covers': ['签章覆盖整个文件', 'Covers the whole document'],
