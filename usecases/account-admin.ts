@@ -14,7 +14,7 @@ import { DomainError, fieldRef, invalidField, requiredField, ValidationCollector
 import { getDistrict } from '../domain/districts';
 import type { Actor, Role } from '../domain/actor';
 import { forbidden, notFound } from '../domain/refusals';
-import { assertMakerLicensed } from './applications';
+import { assertMakerLicensed } from './licences';
 import { assertLoginPasswordPolicy, newSecret, sha256Hex } from './web-accounts';
 
 export const ROLES: readonly Role[] = ['maker', 'officer', 'supervisor', 'holder', 'admin'];

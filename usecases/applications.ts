@@ -1,63 +1,38 @@
 // Use-cases of an application case (A1–A4, M1–M3, M9, M10; P3 scope on every one): validate, authorise,
-// write what must be kept, then start or update the case's workflow.
+// write what must be kept, then start or update the case's workflow. Intake, reading, materials, production,
+// filing and collection are here; officers' tasks in tasks.ts, supervision in supervision.ts, makers' licences
+// and the registration feed in licences.ts, the use-cases' dependencies in deps.ts.
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
-import type { Hsm } from '../infra/hsm/hsm';
-import type { BlobStore, IncomingFile } from '../infra/blobs';
-import { parseApplicationForm, parseHolderForm, parseName } from '../domain/application-intake';
+import type { IncomingFile } from '../infra/blobs';
+import { parseApplicationForm, parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ruleViolation } from '../domain/errors';
 import { isMaterialKind, MATERIAL_LABELS } from '../domain/materials';
 import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/numbering';
 import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
-import { durationToMs, parseIsoDuration, shanghaiDate } from '../domain/calendar';
+import { durationToMs, parseIsoDuration } from '../domain/calendar';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
-import {
-  closeFailedProductionUpdate,
-  caseRecordSignal,
-  decideTaskUpdate,
-  licenceChangedSignal,
-  materialsSubmittedUpdate,
-  recordCollectionUpdate,
-  recordProductionUpdate,
-  submitFilingUpdate,
-  decisionUpdateId,
-  TASK_DECIDED,
-  type Decision,
-  type DecisionAnswer,
-  type DecisionAudit,
-  type DecisionInput,
-} from '../workflows/application-messages';
-import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
-import { newResetToken } from '../infra/custody';
+import { closeFailedProductionUpdate, caseRecordSignal, materialsSubmittedUpdate, recordCollectionUpdate, recordProductionUpdate, submitFilingUpdate, TASK_DECIDED } from '../workflows/application-messages';
 import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
 import { forbidden, notFound } from '../domain/refusals';
 import { productionRecordVersions } from './production-record-versions';
 import { parseProductionData } from '../domain/production-data';
-import { decideCorrectionThroughWorkflow } from './correction-approval';
 import { logger } from '../infra/observability/logger';
 import { assembleFilingContents } from './filing-contents';
-
-export interface Deps {
-  db: Db;
-  temporal: Client;
-  config: Config;
-  blobs: BlobStore;
-  /** Only the web process's OCSP responder signs here; every other HSM operation runs on HSM workers. */
-  hsm?: Hsm;
-}
+import type { Deps } from './deps';
+import { assertMakerLicensed } from './licences';
 
 export const applicationWorkflowId = (caseId: string) => `application:${caseId}`;
 /** Applications and lifecycle requests are both cases; each kind has its own workflow. */
 export const caseWorkflowId = (c: { id: string; kind?: string }) => (!c.kind || c.kind === 'application' ? applicationWorkflowId(c.id) : `change:${c.id}`);
 export const UPLOAD_KINDS = ['on_site_image'] as const; // M2, beside the A2 materials
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // ---------- scope (P3, M6) ----------
 
@@ -72,7 +47,7 @@ export interface CaseRow {
   handler_id_number: string;
 }
 
-async function loadCase(db: Db, caseId: string): Promise<CaseRow> {
+export async function loadCase(db: Db, caseId: string): Promise<CaseRow> {
   if (!UUID.test(caseId)) throw notFound('Case', '案件');
   const row = await db('cases').where({ id: caseId }).first();
   if (!row) throw notFound('Case', '案件');
@@ -97,7 +72,7 @@ function assertMakerOf(actor: Actor, c: Pick<CaseRow, 'maker_id'>) {
  * A workflow's refusal of an update becomes a bilingual 409 (wrong state) or 400 (bad decision); so does an
  * update sent to a case whose workflow has ended (collected, closed): no step is left to take (409).
  */
-async function update<T>(fn: () => Promise<T>): Promise<T> {
+export async function update<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -115,18 +90,6 @@ async function update<T>(fn: () => Promise<T>): Promise<T> {
 
 // ---------- intake (A1–A4, M1) ----------
 
-export async function assertMakerLicensed(db: Db, makerId: string) {
-  const m = await db('makers').where({ id: makerId }).first();
-  // The day in Beijing, as the workflow's checkMakerLicence counts it (not the UTC date).
-  const today = shanghaiDate(new Date());
-  const from = shanghaiDate(new Date(m.licence_valid_from));
-  const until = shanghaiDate(new Date(m.licence_valid_until));
-  if (m.licence_status !== 'active' || today < from || today > until) {
-    throw ruleViolation('MAKER_LICENCE_INVALID', `制作单位许可证无效（${m.licence_no}，状态 ${m.licence_status}，有效期 ${from} 至 ${until}），不能受理`, `Maker licence ${m.licence_no} is not valid (status ${m.licence_status}, valid ${from} to ${until}); no application can be submitted`, {
-      field: fieldRef('maker.licence', '制作单位许可证', 'Maker licence'),
-    });
-  }
-}
 
 /** A caller's key always maps to the same ids, so a retry finds the workflow and rows of the first attempt. */
 const idsFromKey = (makerId: string, key: string) =>
@@ -439,7 +402,7 @@ export function preferredWaitMs(prefer: string | undefined): number {
  * The answer of `fn` (a wait on a workflow), or null if it takes longer than `ms`: then its gRPC calls are
  * cancelled, so no poll of the workflow outlives the request (nor a closed connection).
  */
-async function within<T>(temporal: Client, fn: () => Promise<T>, ms: number): Promise<T | null> {
+export async function within<T>(temporal: Client, fn: () => Promise<T>, ms: number): Promise<T | null> {
   const stop = new AbortController();
   const p = temporal.withAbortSignal(stop.signal, fn);
   let timer: NodeJS.Timeout | undefined;
@@ -511,108 +474,6 @@ async function waitForStatus(deps: Deps, actor: Actor, caseId: string, statuses:
   }
 }
 
-// ---------- officers' tasks (A4, M3, M9, P3) ----------
-
-export async function listTasks(deps: Pick<Deps, 'db'>, actor: Actor, filter: { status?: string; kind?: string }) {
-  if (actor.role !== 'officer' && actor.role !== 'supervisor') throw forbidden('Tasks are for police officers and supervisors', '任务仅供民警和督导人员查看');
-  // A lifecycle or reset case is about an existing seal (subject_seal_id); an application about its own.
-  const q = deps.db('tasks as t')
-    .join('cases as c', 'c.id', 't.case_id')
-    .join('holders as h', 'h.id', 'c.holder_id')
-    .join('seals as s', function () {
-      this.on('s.case_id', 'c.id').orOn('s.id', 'c.subject_seal_id');
-    });
-  if (actor.role === 'officer') q.where('t.district_code', actor.districtCode);
-  q.where('t.status', filter.status ?? 'open');
-  if (filter.kind) q.where('t.kind', filter.kind);
-  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'c.kind as case_kind', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code');
-}
-
-const decisionAudit = (actor: Actor): DecisionAudit => {
-  const ctx = currentAuditContext();
-  return { username: actor.username, role: actor.role, districtCode: actor.districtCode, clientAddress: ctx?.clientAddress ?? null, requestId: ctx?.requestId ?? null };
-};
-
-const taskDecided = (decision: string) =>
-  conflict(TASK_DECIDED, `该任务已处理（${decision === 'accept' ? '通过' : '退回'}），本次处理未生效`, `This task has already been decided (${decision}); this decision was not applied`, { decision });
-
-/**
- * An officer's decision (A4, M3, M9, C3, M5; P3), exactly once: the Update's id is the task and the decision,
- * so a retried request is answered with the outcome of the first (never applied twice), and the workflow
- * refuses any other decision on a task that took one (409). The answer is the case's status once the workflow
- * has acted on the decision (200), or 202 with the status link if it is still acting on it. The decision's
- * audit entry is written by the workflow with the task's closing: what took effect, once.
- */
-export async function decideTask(deps: Deps, actor: Actor, taskId: string, body: unknown, answerWithinMs = ACTION_ANSWER_WITHIN_MS): Promise<DecisionResponse> {
-  if (actor.role !== 'officer') throw forbidden('Only a police officer decides tasks', '只有民警可以处理任务');
-  if (!UUID.test(taskId)) throw notFound('Task', '任务');
-  const task = await deps.db('tasks').where({ id: taskId }).first();
-  if (!task) throw notFound('Task', '任务');
-  if (task.district_code !== actor.districtCode) throw forbidden('This task belongs to another district', '该任务属于其他辖区');
-  const b = (body ?? {}) as { decision?: unknown; reason?: unknown };
-  const decisionField = fieldRef('decision', '处理结果', 'Decision');
-  if (b.decision !== 'accept' && b.decision !== 'return') throw invalidField(decisionField, '应为 accept（通过）或 return（退回）', 'must be accept or return');
-  const decision: Decision = b.decision;
-  const reason = b.reason === undefined || b.reason === null || b.reason === '' ? null : parseName(b.reason, fieldRef('reason', '理由', 'Reason'), 500);
-  if (decision === 'return' && !reason) throw requiredField(fieldRef('reason', '退回理由', 'Reason for the return'));
-  const statusUrl = `/api/applications/${task.case_id}/status`;
-  const respond = (caseStatus: string | null, extra: Partial<DecisionResponse> = {}): DecisionResponse => ({ task_id: taskId, task_kind: task.kind as string, decision, reason, case_id: task.case_id, case_status: caseStatus, recorded: caseStatus !== null, status_url: statusUrl, ...extra });
-  /** A task already closed answers a repeat of its decision with what was recorded, and refuses any other. */
-  const answerFromRecord = async () => {
-    const t = await deps.db('tasks').where({ id: taskId }).first('status', 'decision', 'reason', 'decided_by');
-    if (t.status !== 'done') return null;
-    if (t.decision !== decision || t.decided_by !== actor.userId || (t.reason ?? null) !== reason) throw taskDecided(t.decision);
-    const c = await deps.db('cases').where({ id: task.case_id }).first('status');
-    return respond(c.status, { repeated: true });
-  };
-  recordEffectElsewhere(); // a decision's entry is written where it takes effect; a repeat answered here took none
-  const recorded = await answerFromRecord();
-  if (recorded) return recorded;
-
-  if (task.workflow_id) {
-    // A task decided by its own workflow, not the case's (M5: a production-data correction).
-    await decideCorrectionThroughWorkflow(deps, actor, task.workflow_id, { taskId, decision, reason });
-    const c = await deps.db('cases').where({ id: task.case_id }).first('status');
-    return respond(c.status);
-  }
-  const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
-  // C3: the one-time reset link is made here and shown once to the approving officer, who hands it to the
-  // keeper in person; the workflow and the database get its SHA-256 only.
-  const reset = task.kind === 'password_reset_approval' && decision === 'accept' ? newResetToken() : null;
-  const input: DecisionInput = { taskId, decision, reason, officerId: actor.userId, audit: decisionAudit(actor), ...(reset ? { resetTokenSha256: reset.sha256 } : {}) };
-  let answer: DecisionAnswer | null;
-  try {
-    const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
-    answer = await within(deps.temporal, () => update(() => accepted.result()), answerWithinMs); // a refusal may come with the result
-  } catch (e) {
-    // Refused, or the case's workflow has ended since: if this very decision was recorded, the record answers.
-    const fromRecord = e instanceof WorkflowNotFoundError || (e instanceof DomainError && e.httpStatus === 409) ? await answerFromRecord() : null;
-    if (fromRecord) return fromRecord;
-    throw e;
-  }
-  if (answer === null) return respond(null); // 202: accepted, the workflow acts on it; follow status_url
-  // The same Update id answers every request of this decision: one sent by another officer, or with another reason, was not applied.
-  if (answer.decidedBy !== actor.userId || answer.reason !== reason) throw taskDecided(answer.decision);
-  const link = reset && answer.resetTokenSha256 === reset.sha256 ? { reset_link: `/api/password-reset/${reset.token}` } : {};
-  return respond(answer.status, { ...link, ...(reset && !link.reset_link ? { repeated: true } : {}) });
-}
-
-export interface DecisionResponse {
-  task_id: string;
-  task_kind: string;
-  decision: Decision;
-  reason: string | null;
-  case_id: string;
-  /** The case's status once the workflow acted on the decision; null while it still acts on it (202). */
-  case_status: string | null;
-  recorded: boolean;
-  status_url: string;
-  /** The answer to a repeat of a decision already recorded (nothing was applied again). */
-  repeated?: boolean;
-  /** C3: shown once, to the approving officer, who hands it to the keeper. */
-  reset_link?: string;
-}
-
 // ---------- documents (M10, M13) ----------
 
 export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: string, kind: string) {
@@ -624,63 +485,4 @@ export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: 
   if (!doc) throw notFound('Document', '证书');
   await auditRead(deps.db, actor, { action: 'document.read', targetType: 'seal', targetId: sealId, caseId: seal.case_id, details: { kind, document_no: doc.document_no } }); // M6 P1
   return doc as { document_no: string; html: string; pdf: Buffer };
-}
-
-// ---------- supervision (M3, M9, I1) ----------
-
-/** `now` measures how late each filing is; the web passes nothing (the clock), tests the workflow clock. */
-export async function overdueFilings(deps: Pick<Deps, 'db'>, actor: Actor, now: Date = new Date()) {
-  if (actor.role !== 'supervisor' && actor.role !== 'officer') throw forbidden('Supervision is for supervisors and officers', '督导信息仅供督导人员和民警查看');
-  const q = deps.db('filing_deadlines as f')
-    .join('cases as c', 'c.id', 'f.case_id')
-    .join('makers as m', 'm.id', 'f.maker_id')
-    .join('holders as h', 'h.id', 'c.holder_id')
-    .whereNotNull('f.overdue_at')
-    .whereNull('f.first_filed_at');
-  if (actor.role === 'officer') q.where('f.district_code', actor.districtCode);
-  const rows = await q.orderBy('f.due_at').select('f.case_id', 'f.kind', 'f.district_code', 'm.name as maker_name', 'f.maker_id', 'h.name as holder_name', 'f.due_at', 'f.overdue_at');
-  return rows.map((r) => ({ ...r, late_by_minutes: Math.floor((now.getTime() - new Date(r.due_at).getTime()) / 60_000) }));
-}
-
-/** The unclaimed ledger (M9), newest first; `limit` bounds the read (the ledger only grows). */
-export async function unclaimedLedger(deps: Pick<Deps, 'db'>, actor: Actor, limit?: number) {
-  if (actor.role !== 'supervisor' && actor.role !== 'officer') throw forbidden('Supervision is for supervisors and officers', '督导信息仅供督导人员和民警查看');
-  const q = deps.db('unclaimed_ledger as u').join('seals as s', 's.id', 'u.seal_id').join('holders as h', 'h.id', 's.holder_id');
-  if (actor.role === 'officer') q.where('u.district_code', actor.districtCode);
-  if (limit !== undefined) q.limit(limit);
-  return q.orderBy('u.entered_at', 'desc').select('u.seal_id', 'u.case_id', 'u.district_code', 'h.name as holder_name', 's.seal_code', 'u.ready_at', 'u.due_at', 'u.entered_at');
-}
-
-// ---------- shared registration (A3) and licences (M1) ----------
-
-export async function registerFromMarketFeed(deps: Pick<Deps, 'db'>, actor: Actor, body: unknown) {
-  if (actor.role !== 'admin') throw forbidden('Only the registration data exchange may register holders', '只有登记信息共享接口可以登记单位');
-  const b = (body ?? {}) as Record<string, unknown>;
-  const form = parseHolderForm(b);
-  const dateField = fieldRef('registration_date', '登记日期', 'Registration date');
-  if (typeof b.registration_date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(b.registration_date)) throw requiredField(dateField);
-  const row = { uscc: form.uscc, name: form.name, kind: form.kind, district_code: form.districtCode, address: form.address, legal_representative: form.legalRepresentative, registration_date: b.registration_date, source: 'market_regulation', pre_verified: true };
-  await deps.db('holders').insert({ id: randomUUID(), ...row }).onConflict('uscc').merge(row);
-  return deps.db('holders').where({ uscc: form.uscc }).first('id', 'uscc', 'name', 'kind', 'district_code', 'pre_verified', 'source');
-}
-
-export async function updateMakerLicence(deps: Deps, actor: Actor, makerId: string, body: unknown) {
-  if (actor.role !== 'admin') throw forbidden('Only an administrator manages licences', '只有管理员可以管理许可证');
-  if (!UUID.test(makerId) || !(await deps.db('makers').where({ id: makerId }).first('id'))) throw notFound('Maker', '制作单位');
-  const b = (body ?? {}) as Record<string, unknown>;
-  const patch: Record<string, unknown> = {};
-  if (b.status !== undefined) {
-    if (!['active', 'suspended', 'revoked'].includes(String(b.status))) throw invalidField(fieldRef('status', '许可证状态', 'Licence status'), '应为 active、suspended 或 revoked', 'must be active, suspended or revoked');
-    patch.licence_status = b.status;
-  }
-  for (const [key, col, zh, en] of [['valid_from', 'licence_valid_from', '有效期起', 'Valid from'], ['valid_until', 'licence_valid_until', '有效期止', 'Valid until']] as const) {
-    if (b[key] === undefined) continue;
-    if (typeof b[key] !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(b[key] as string)) throw invalidField(fieldRef(key, zh, en), '应为 YYYY-MM-DD', 'must be YYYY-MM-DD');
-    patch[col] = b[key];
-  }
-  if (Object.keys(patch).length > 0) await deps.db('makers').where({ id: makerId }).update(patch);
-  // Running cases re-check the licence (M1): paused ones resume when it is valid again.
-  const open = await deps.db('cases').where({ maker_id: makerId, kind: 'application' }).whereNotIn('status', ['collected', 'rejected', 'cancelled_unclaimed']).pluck('id');
-  await Promise.all(open.map((id: string) => deps.temporal.workflow.getHandle(applicationWorkflowId(id)).signal(licenceChangedSignal).catch(() => undefined)));
-  return deps.db('makers').where({ id: makerId }).first('id', 'name', 'licence_no', 'licence_status', 'licence_valid_from', 'licence_valid_until');
 }

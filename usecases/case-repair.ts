@@ -5,7 +5,8 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../infra/config';
 import type { Db } from '../infra/db';
-import { applicationWorkflowId, startCaseWorkflow, type Deps } from './applications';
+import { applicationWorkflowId, startCaseWorkflow } from './applications';
+import type { Deps } from './deps';
 import { startPasswordResetCase } from './password-resets';
 import { changeWorkflowId, REQUEST_KINDS, startChangeWorkflow, type RequestKind } from './seal-lifecycle';
 import { NEXT_STATUS, type ChangeKind, type SealLifeStatus } from '../workflows/seal-messages';

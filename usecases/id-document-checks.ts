@@ -8,7 +8,8 @@ import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
 import type { Actor } from '../domain/actor';
 import { forbidden, notFound } from '../domain/refusals';
-import { assertCanSeeCase, type Deps } from './applications';
+import { assertCanSeeCase } from './applications';
+import type { Deps } from './deps';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FIELDS = identityFields('', '经办人原件', "Handler's original");

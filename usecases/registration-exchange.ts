@@ -13,7 +13,7 @@ import type { Config } from '../infra/config';
 import { activeFeedCertificates, sha256Hex, verifyDetachedSignature } from '../infra/signing/detached-signature';
 import { appendAudit, auditRead } from '../infra/audit/log';
 import { registrationBatchWorkflow, registrationInboxWorkflow } from '../workflows/registration-import';
-import type { Deps } from './applications';
+import type { Deps } from './deps';
 
 export const REGISTRATION_INBOX_SCHEDULE_ID = 'registration-inbox';
 export const registrationBatchWorkflowId = (batchId: string) => `registration-batch:${batchId}`;

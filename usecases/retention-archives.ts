@@ -5,7 +5,7 @@ import { conflict, fieldRef, invalidField, requiredField, ValidationCollector } 
 import { forbidden, notFound } from '../domain/refusals';
 import { archiveWorkflowId } from '../workflows/retention-archive';
 import { archiveRetentionQuery, decideDisposalUpdate } from '../workflows/retention-messages';
-import type { Deps } from './applications';
+import type { Deps } from './deps';
 import { F, iso, parseReason, update, UUID } from './retention-common';
 
 export { archiveWorkflowId };

@@ -10,7 +10,7 @@ import type { Actor } from '../domain/actor';
 import { ApiError, forbidden, notFound } from '../domain/refusals';
 import { videoRetentionWorkflow } from '../workflows/retention-video';
 import { liftLegalHoldUpdate, placeLegalHoldUpdate, videoRetentionQuery, type HoldRole, type VideoRetentionState } from '../workflows/retention-messages';
-import type { Deps } from './applications';
+import type { Deps } from './deps';
 import { F, iso, parseReason, update, UUID } from './retention-common';
 
 export const videoWorkflowId = (segmentId: string) => `video:${segmentId}`;

@@ -13,7 +13,7 @@ import { changeRequestWorkflow } from '../workflows/change-request';
 import { caseRecordSignal } from '../workflows/application-messages';
 import { personalData } from '../infra/crypto/personal-data';
 import { logger } from '../infra/observability/logger';
-import type { Deps } from './applications';
+import type { Deps } from './deps';
 import { changeOutcome, changeWorkflowId, derivedId, liveSealStatus, loadSeal } from './seal-lifecycle';
 
 export const COMPROMISE_REPORTS = ['lost', 'compromised'] as const;

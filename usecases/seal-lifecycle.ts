@@ -14,7 +14,9 @@ import { changeRequestWorkflow } from '../workflows/change-request';
 import { sealStatusQuery, type ChangeKind, type SealLifeStatus } from '../workflows/seal-messages';
 import { caseRecordSignal } from '../workflows/application-messages';
 import { BLOB_FORMAT, materialPlace, personalData } from '../infra/crypto/personal-data';
-import { assertCanSeeCase, assertMakerLicensed, getCaseView, type Deps } from './applications';
+import { assertCanSeeCase, getCaseView } from './applications';
+import { assertMakerLicensed } from './licences';
+import type { Deps } from './deps';
 import { logger } from '../infra/observability/logger';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

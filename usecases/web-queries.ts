@@ -11,7 +11,8 @@ import { auditRead } from '../infra/audit/log';
 import { personalData } from '../infra/crypto/personal-data';
 import type { Actor } from '../domain/actor';
 import { forbidden, notFound } from '../domain/refusals';
-import { assertCanSeeCase, unclaimedLedger } from './applications';
+import { assertCanSeeCase } from './applications';
+import { unclaimedLedger } from './supervision';
 import { conflict } from '../domain/errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,6 +1,6 @@
 // The express application: thin routes over use-cases; authentication on every request.
 import express from 'express';
-import type { Deps } from '../usecases/applications';
+import type { Deps } from '../usecases/deps';
 import { applicationRoutes } from './routes/applications';
 import { sealRoutes } from './routes/seals';
 import { keeperRoutes } from './routes/keepers';

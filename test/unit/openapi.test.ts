@@ -16,7 +16,8 @@ import {
   SEAL_STATUSES,
   SEAL_TEXT_LANGUAGES,
 } from '../../domain';
-import { UPLOAD_KINDS, type Deps } from '../../usecases/applications';
+import { UPLOAD_KINDS } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { DOCUMENT_TYPES, SIGNATURE_FORMATS } from '../../domain/signing';
 import { createApp } from '../../web/app';
 import { openapiPath } from '../../web/routes/openapi';

@@ -3,7 +3,7 @@
 // test reads each route's guard from express's router (requireRole / page carry their roles) and also
 // calls every guarded route without credentials. A new route that is not in the table fails the build.
 import type { AddressInfo } from 'node:net';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { createApp } from '../../web/app';
 import type { Role } from '../../web/auth';
 

@@ -17,21 +17,11 @@ import { addCalendarMonthsEndOfDay } from '../../domain/calendar';
 import { BlobStore, bufferedFile } from '../../infra/blobs';
 import type { Config } from '../../infra/config';
 import type { WorkerTokens } from '../../infra/hsm/tokens';
-import {
-  applicationWorkflowId,
-  decideTask,
-  getCaseView,
-  listTasks,
-  overdueFilings,
-  recordCollection,
-  recordProduction,
-  registerFromMarketFeed,
-  submitApplication,
-  submitFiling,
-  unclaimedLedger,
-  uploadMaterial,
-  type Deps,
-} from '../../usecases/applications';
+import { applicationWorkflowId, getCaseView, recordCollection, recordProduction, submitApplication, submitFiling, uploadMaterial } from '../../usecases/applications';
+import { decideTask, listTasks } from '../../usecases/tasks';
+import { overdueFilings, unclaimedLedger } from '../../usecases/supervision';
+import { registerFromMarketFeed } from '../../usecases/licences';
+import type { Deps } from '../../usecases/deps';
 import type { Actor, Role } from '../../web/auth';
 import { caseStateQuery, type CaseState, type CaseStatus } from '../../workflows/application-messages';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';

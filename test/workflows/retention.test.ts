@@ -17,16 +17,10 @@ import { addCalendarMonthsEndOfDay, addIsoDuration, shanghaiDate, shanghaiEndOfD
 import { BlobStore, blobStoreFromConfig, bufferedFile, S3BlobStore } from '../../infra/blobs';
 import { loadConfig, type Config } from '../../infra/config';
 import type { WorkerTokens } from '../../infra/hsm/tokens';
-import {
-  applicationWorkflowId,
-  decideTask,
-  recordProduction,
-  registerFromMarketFeed,
-  submitApplication,
-  submitFiling,
-  uploadMaterial,
-  type Deps,
-} from '../../usecases/applications';
+import { applicationWorkflowId, recordProduction, submitApplication, submitFiling, uploadMaterial } from '../../usecases/applications';
+import { decideTask } from '../../usecases/tasks';
+import { registerFromMarketFeed } from '../../usecases/licences';
+import type { Deps } from '../../usecases/deps';
 import { archiveWorkflowId, decideArchiveDisposal, getArchive, listArchiveDisposalTasks } from '../../usecases/retention-archives';
 import {
   deleteVideoSegment,

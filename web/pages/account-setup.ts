@@ -1,7 +1,7 @@
 // The one-time set-password page of a new account (issue 16 point 7): public, the link is the credential.
 // The form's CSRF token is a double-submit cookie, as the login form's (there is no session yet).
 import express, { Router, type Request, type Response } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { completeAccountSetup, setupLinkAccount } from '../../usecases/account-admin';
 import { sameSecret } from '../../usecases/web-accounts';
 import { refusalOf, type Refusal } from './forms';

@@ -1,7 +1,7 @@
 // Login, logout and the user's own password (P1).
 import { Router, type Request, type Response } from 'express';
 import express from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { changeLoginPassword, login, logout, sameSecret, SESSION_ABSOLUTE_MS } from '../../usecases/web-accounts';
 import { flash, formBody, refusalOf, safeNext } from './forms';
 import { renderPage } from './render';

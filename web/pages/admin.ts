@@ -1,7 +1,8 @@
 // Administrators: makers and their licences (M1; through usecases/applications.updateMakerLicence), and who
 // may log in.
 import { Router, type Request, type Response } from 'express';
-import { updateMakerLicence, type Deps } from '../../usecases/applications';
+import { updateMakerLicence } from '../../usecases/licences';
+import type { Deps } from '../../usecases/deps';
 import { adminOverview } from '../../usecases/web-queries';
 import { createAccount, disableAccount, holderIdByUscc, ROLES } from '../../usecases/account-admin';
 import { BEIJING_DISTRICTS } from '../../domain/districts';

@@ -2,7 +2,7 @@
 // first, a page at a time; every case links to its page, every person to their own entries; the same
 // search downloads as CSV (GET /api/audit.csv, which reads the session cookie). Each search is itself an entry.
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { searchAudit } from '../../usecases/audit';
 import { refusalOf } from './forms';
 import { page } from './guards';

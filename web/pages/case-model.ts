@@ -3,7 +3,8 @@
 // case in the Temporal Web UI for officers and supervisors.
 import type { Request } from 'express';
 import type { Config } from '../../infra/config';
-import { getCaseView, type Deps } from '../../usecases/applications';
+import { getCaseView } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { actorNames, caseDetails } from '../../usecases/web-queries';
 import {
   bilingualOrRaw,

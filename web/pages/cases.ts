@@ -9,6 +9,7 @@ import { HOLDER_KINDS } from '../../domain/holders';
 import { MATERIAL_KINDS } from '../../domain/materials';
 import { PERSONAL_SEAL_ROLES, SEAL_KINDS } from '../../domain/seals';
 import * as uc from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { caseDesk, TERMINAL_CASE_STATUSES } from '../../usecases/web-queries';
 import { caseModel } from './case-model';
 import { flash, formBody, formKey, refusalOf, type Refusal, type UploadedFile } from './forms';
@@ -62,7 +63,7 @@ function applicationBody(f: Record<string, string>) {
   };
 }
 
-async function waitWhile(deps: uc.Deps, req: Request, caseId: string, statuses: string[], timeoutMs: number) {
+async function waitWhile(deps: Deps, req: Request, caseId: string, statuses: string[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await deps.db('cases').where({ id: caseId }).first('status');
@@ -71,7 +72,7 @@ async function waitWhile(deps: uc.Deps, req: Request, caseId: string, statuses: 
   }
 }
 
-export function casePages(deps: uc.Deps): Router {
+export function casePages(deps: Deps): Router {
   const r = Router();
 
   // ---------- the desk: cases by state ----------

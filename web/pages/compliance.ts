@@ -2,7 +2,7 @@
 // the overdue count at each week's end — with the same numbers as tables, every number linking to the
 // filings (cases) behind it, and every table as CSV.
 import { Router, type Request } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { complianceFilings, DELAY_BUCKETS, makerCompliance, parseWeeks, WEEK_CHOICES, type BucketKey, type FilingSelection, type MakerCompliance } from '../../usecases/web-compliance';
 import { barChart } from './charts';
 import { sendCsv } from './csv';

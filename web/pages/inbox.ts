@@ -1,6 +1,6 @@
 // The inbox in the browser (holders and makers): messages newest first, unread marked, "mark read" per message.
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { listInbox, markRead } from '../../usecases/inbox';
 import { formBody } from './forms';
 import { page } from './guards';

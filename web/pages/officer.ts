@@ -2,7 +2,8 @@
 // refresh) and the task page (case data, materials viewer, imprint, timeline, accept / return with reason).
 // Supervisors read the city's queue and tasks; only officers decide (usecases/applications.decideTask).
 import { Router, type Request, type Response } from 'express';
-import { decideTask, type Deps } from '../../usecases/applications';
+import { decideTask } from '../../usecases/tasks';
+import type { Deps } from '../../usecases/deps';
 import { claimTask, getTask, queueVersion, releaseTask, taskQueue } from '../../usecases/web-queries';
 import { correctionComparison } from '../../usecases/correction-approval';
 import { filingOfTask } from '../../usecases/filing-contents';

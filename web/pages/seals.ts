@@ -2,7 +2,7 @@
 // its timeline, certificates, keepers and protection password (C1–C3, holders) and lifecycle requests
 // (suspend, resume, stop, cancel, replace; M11–M13, makers).
 import { Router, type Request, type Response } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import * as keepers from '../../usecases/keeper-operations';
 import { getSeal, REPLACEMENT_REASONS, REQUEST_KINDS, requestSealChange } from '../../usecases/seal-lifecycle';
 import { sealImprint, sealList, sealPage } from '../../usecases/web-queries';

@@ -2,7 +2,7 @@
 // nearing the 3-month unclaimed limit; the unclaimed ledger; open cases by state. Every number drills down
 // to its cases, and every table downloads as CSV.
 import { Router, type Request } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { supervisionDashboard } from '../../usecases/web-queries';
 import { sendCsv } from './csv';
 import { page } from './guards';

@@ -3,7 +3,7 @@
 // the maker's district and supervisors see the segments and the legal holds, and place or lift a hold with
 // a reason. Everything goes through usecases/retention-video.ts, which logs every attempt.
 import { Router, type Request, type Response } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import * as retention from '../../usecases/retention-video';
 import { legalHoldList, videoSegmentDetail } from '../../usecases/web-queries';
 import { readVideoUpload } from '../routes/retention';

@@ -1,7 +1,7 @@
 // JSON API of accounts (issue 16 point 7): administrators list, create and disable accounts of every role; a
 // new account's holder sets a password through the one-time link the creation answered with (shown once).
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { completeAccountSetup, createAccount, disableAccount, listAccounts } from '../../usecases/account-admin';
 import { requireRole } from '../auth';
 

@@ -2,13 +2,17 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import * as uc from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
+import * as licences from '../../usecases/licences';
+import * as supervision from '../../usecases/supervision';
+import * as tasks from '../../usecases/tasks';
 import { getCaseStatus } from '../../usecases/case-status';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
 import { readUpload } from '../upload';
 import * as idChecks from '../../usecases/id-document-checks';
 
-export function applicationRoutes(deps: uc.Deps): Router {
+export function applicationRoutes(deps: Deps): Router {
   const r = Router();
   // P1: the administrator (IT) manages accounts, makers and configuration, and sees no case or personal data.
   const any = requireRole('maker', 'officer', 'supervisor', 'holder');
@@ -57,10 +61,10 @@ export function applicationRoutes(deps: uc.Deps): Router {
 
   r.get('/api/tasks', requireRole('officer', 'supervisor'), async (req, res) => {
     const q = req.query;
-    res.json(await uc.listTasks(deps, req.actor!, { status: typeof q.status === 'string' ? q.status : undefined, kind: typeof q.kind === 'string' ? q.kind : undefined }));
+    res.json(await tasks.listTasks(deps, req.actor!, { status: typeof q.status === 'string' ? q.status : undefined, kind: typeof q.kind === 'string' ? q.kind : undefined }));
   });
   r.post('/api/tasks/:id/decision', requireRole('officer'), async (req, res) => {
-    const answer = await uc.decideTask(deps, req.actor!, String(req.params.id), req.body, uc.preferredWaitMs(req.get('prefer')));
+    const answer = await tasks.decideTask(deps, req.actor!, String(req.params.id), req.body, uc.preferredWaitMs(req.get('prefer')));
     // 202: accepted, and the workflow is still acting on it; the status link follows the case.
     if (!answer.recorded) res.status(202).location(answer.status_url);
     res.json(answer);
@@ -87,16 +91,16 @@ export function applicationRoutes(deps: uc.Deps): Router {
   });
 
   r.get('/api/supervision/overdue-filings', requireRole('supervisor', 'officer'), async (req, res) => {
-    res.json(await uc.overdueFilings(deps, req.actor!));
+    res.json(await supervision.overdueFilings(deps, req.actor!));
   });
   r.get('/api/supervision/unclaimed', requireRole('supervisor', 'officer'), async (req, res) => {
-    res.json(await uc.unclaimedLedger(deps, req.actor!));
+    res.json(await supervision.unclaimedLedger(deps, req.actor!));
   });
   r.post('/api/registration/holders', requireRole('admin'), async (req, res) => {
-    res.status(201).json(await uc.registerFromMarketFeed(deps, req.actor!, req.body));
+    res.status(201).json(await licences.registerFromMarketFeed(deps, req.actor!, req.body));
   });
   r.patch('/api/makers/:id/licence', requireRole('admin'), async (req, res) => {
-    res.json(await uc.updateMakerLicence(deps, req.actor!, String(req.params.id), req.body));
+    res.json(await licences.updateMakerLicence(deps, req.actor!, String(req.params.id), req.body));
   });
   return r;
 }

@@ -1,6 +1,6 @@
 // Administrators: activities that keep failing, with their case and last error (usecases/failing-activities.ts).
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { listFailingActivities } from '../../usecases/failing-activities';
 import { requireRole } from '../auth';
 

@@ -1,7 +1,7 @@
 // JSON API: records of a person found by resident ID number (P1: by its keyed hash). POST, so that the ID
 // number stays in the body and out of URLs and access logs.
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { lookupPersonByResidentId } from '../../usecases/person-lookup';
 import { requireRole } from '../auth';
 

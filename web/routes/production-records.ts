@@ -1,6 +1,6 @@
 // JSON API of production-record versions (M5; see web/openapi.yaml). Thin: parse, call a use-case, answer.
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import * as uc from '../../usecases/production-records';
 import { requireRole } from '../auth';
 

@@ -2,7 +2,7 @@
 // Posting a batch needs no account (the batch authenticates itself by its signature; rate-limited per address);
 // the reports and the list of accepted certificates are for administrators and supervisors.
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import * as uc from '../../usecases/registration-exchange';
 import { requireRole } from '../auth';
 import { rateLimit } from '../rate-limit';

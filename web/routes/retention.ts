@@ -2,7 +2,7 @@
 // use-case, answer. Video uploads are streamed to the store, never held in memory.
 import { Router, type Request, type Response } from 'express';
 import type { Readable } from 'node:stream';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import * as uc from '../../usecases/retention-video';
 import * as archives from '../../usecases/retention-archives';
 import path from 'node:path';

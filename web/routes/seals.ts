@@ -1,6 +1,6 @@
 // JSON API of a seal's life after issue (M11–M13). Thin: parse, call a use-case, answer.
 import { Router } from 'express';
-import type { Deps } from '../../usecases/applications';
+import type { Deps } from '../../usecases/deps';
 import { getSeal, requestSealChange } from '../../usecases/seal-lifecycle';
 import { reportSealCompromise } from '../../usecases/seal-compromise';
 import { requireRole } from '../auth';
