@@ -27,6 +27,8 @@ import { signingRoutes } from './routes/signing';
 import { verificationRoutes } from './routes/verification';
 import { metricsRoutes } from './routes/metrics';
 import { requestContext } from './request-context';
+import { clientAuthentication } from './client-auth';
+import { apiClientRoutes, oauthTokenRoutes } from './routes/api-clients';
 import { registerStateMetrics } from '../usecases/metrics';
 
 export function createApp(deps: Deps) {
@@ -47,6 +49,10 @@ export function createApp(deps: Deps) {
   app.use(openapiRoutes()); // public: relying systems read the API description without a login
   app.use(pkiRoutes(deps as Deps & { hsm: NonNullable<Deps['hsm']> })); // public: relying parties check certificate status without a login
   app.use(certificateRoutes(deps)); // public: each seal's certificate and chain, for relying parties
+  app.use(oauthTokenRoutes(deps)); // U2: API clients get access tokens with a signed JWT assertion (audited in the use-case)
+  app.use(clientAuthentication(deps.db)); // U2: an API client's access token; its own rate limit
+  const clientAudit = auditTrail(deps.db);
+  app.use((req, res, next) => (req.actor?.client && req.path === '/api/verifications' ? clientAudit(req, res, next) : next())); // a client's verifications are audited
   app.use(verificationRoutes(deps)); // public: whoever received a sealed document checks it without a login (rate-limited)
   app.use(authenticate(deps.db));
   app.use(sessionAuth(deps.db)); // browser sessions (cookie) give the same req.actor as a bearer token
@@ -64,6 +70,7 @@ export function createApp(deps: Deps) {
   app.use(failingActivityRoutes(deps)); // administrators see activities that keep failing
   app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
   app.use(metricsRoutes()); // Prometheus, administrators only
+  app.use(apiClientRoutes(deps)); // U2: supervisors register API clients by tier
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(inboxRoutes(deps)); // holders' and makers' messages and read receipts
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
