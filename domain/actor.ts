@@ -8,4 +8,13 @@ export interface Actor {
   districtCode: string | null;
   makerId: string | null;
   holderId: string | null;
+  /** U2: set when a registered API client acts (through its service account), with the scopes of its token. */
+  client?: ActingClient;
+}
+
+export interface ActingClient {
+  id: string;
+  name: string;
+  tier: 'government' | 'maker' | 'enterprise';
+  scopes: ReadonlyArray<'issue' | 'sign' | 'verify'>;
 }

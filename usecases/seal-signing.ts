@@ -92,7 +92,10 @@ export interface SignedResult {
 /** POST /api/seals/{id}/signatures: the keeper's signature with the seal over the uploaded file. */
 export async function signDocument(deps: SigningDeps, actor: Actor, sealId: string, req: SignRequest, now = new Date()): Promise<SignedResult> {
   const seal = await loadSeal(deps.db, sealId);
-  if (actor.role !== 'holder' || actor.holderId !== seal.holder_id) throw forbidden("Only the seal holder's staff may sign with it", '只有印章所属单位的人员可以使用此印章签章');
+  // The holder's staff, or (U2) an API client of the holder (a maker's client: the maker's own seals) whose
+  // token holds the sign scope; either way the keeper and the password come with the request.
+  const mayUse = actor.client ? actor.client.scopes.includes('sign') : actor.role === 'holder';
+  if (!mayUse || !actor.holderId || actor.holderId !== seal.holder_id) throw forbidden("Only the seal holder's staff may sign with it", '只有印章所属单位的人员可以使用此印章签章');
 
   const f = req.fields;
   const v = new ValidationCollector();

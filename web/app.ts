@@ -29,6 +29,8 @@ import { tsaRoutes } from './routes/tsa';
 import { metricsRoutes } from './routes/metrics';
 import { registrationBatchRoutes, registrationRoutes } from './routes/registration';
 import { requestContext } from './request-context';
+import { clientAuthentication } from './client-auth';
+import { apiClientRoutes, oauthTokenRoutes } from './routes/api-clients';
 import { registerStateMetrics } from '../usecases/metrics';
 
 export function createApp(deps: Deps) {
@@ -49,6 +51,10 @@ export function createApp(deps: Deps) {
   app.use(openapiRoutes()); // public: relying systems read the API description without a login
   app.use(pkiRoutes(deps as Deps & { hsm: NonNullable<Deps['hsm']> })); // public: relying parties check certificate status without a login
   app.use(certificateRoutes(deps)); // public: each seal's certificate and chain, for relying parties
+  app.use(oauthTokenRoutes(deps)); // U2: API clients get access tokens with a signed JWT assertion (audited in the use-case)
+  app.use(clientAuthentication(deps.db)); // U2: an API client's access token; its own rate limit
+  const clientAudit = auditTrail(deps.db);
+  app.use((req, res, next) => (req.actor?.client && req.path === '/api/verifications' ? clientAudit(req, res, next) : next())); // a client's verifications are audited
   app.use(verificationRoutes(deps)); // public: whoever received a sealed document checks it without a login (rate-limited)
   app.use(tsaRoutes(deps)); // public: RFC 3161 timestamps from the platform's TSA (rate-limited; signed on HSM workers)
   app.use(registrationBatchRoutes(deps)); // A3: the registration authority's signed batches, authenticated by their signature
@@ -68,6 +74,7 @@ export function createApp(deps: Deps) {
   app.use(failingActivityRoutes(deps)); // administrators see activities that keep failing
   app.use(personLookupRoutes(deps)); // P1: records of a person by the keyed hash of the ID number
   app.use(metricsRoutes()); // Prometheus, administrators only
+  app.use(apiClientRoutes(deps)); // U2: supervisors register API clients by tier
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(inboxRoutes(deps)); // holders' and makers' messages and read receipts
   app.use(registrationRoutes(deps)); // A3: batch reports and the exchange's accepted certificates

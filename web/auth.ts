@@ -2,7 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../infra/db';
-import { forbidden, unauthenticated } from './errors';
+import { ApiError, forbidden, unauthenticated } from './errors';
+import { CLIENT_ROUTE_SCOPES } from './client-scopes';
 import type { Actor, Role } from '../domain/actor';
 
 export type { Actor, Role } from '../domain/actor';
@@ -24,6 +25,7 @@ export async function issueApiToken(db: Db, userId: string, label: string): Prom
 
 export function authenticate(db: Db): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
+    if (req.actor) return next(); // an API client's access token (web/client-auth.ts)
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
     if (!match) return next();
@@ -50,8 +52,20 @@ export function authenticate(db: Db): RequestHandler {
 export function requireRole(...roles: Role[]): RequestHandler {
   const guard: RequestHandler = (req, _res, next) => {
     if (!req.actor) return next(unauthenticated());
+    if (req.actor.client) return next(clientScopeRefusal(req)); // U2: a client's scopes replace the role check
     if (!roles.includes(req.actor.role)) return next(forbidden());
     next();
   };
   return Object.assign(guard, { roles }); // read by test/unit/route-authorisation.test.ts
+}
+
+/** U2: null if the acting client's token holds the scope this route needs, else the refusal. */
+export function clientScopeRefusal(req: Request): ApiError | undefined {
+  const client = req.actor?.client;
+  if (!client) return undefined;
+  const scope = CLIENT_ROUTE_SCOPES[`${req.method.toUpperCase()} ${(req.route as { path?: string } | undefined)?.path ?? req.path}`];
+  if (scope && client.scopes.includes(scope)) return undefined;
+  return scope
+    ? new ApiError(403, 'insufficient_scope', `接口客户端的令牌没有 ${scope} 权限`, `The API client's token lacks the ${scope} scope`)
+    : new ApiError(403, 'insufficient_scope', '接口客户端不能使用此功能', 'Not available to API clients');
 }

@@ -14,7 +14,7 @@ import { auditContext, type AuditRequestContext } from './context';
 import { appendAudit } from './log';
 import { logger } from '../observability/logger';
 
-type TargetType = 'case' | 'task' | 'seal' | 'material' | 'maker' | 'holder' | 'statement' | 'password_reset_link' | 'audit' | 'user' | 'account_setup_link';
+type TargetType = 'api_client' | 'case' | 'task' | 'seal' | 'material' | 'maker' | 'holder' | 'statement' | 'password_reset_link' | 'audit' | 'user' | 'account_setup_link';
 
 interface Rule {
   method: string;
@@ -57,6 +57,10 @@ const RULES: Rule[] = [
   { method: 'POST', pattern: /^\/admin\/users$/, action: 'account.create', target: 'user' },
   { method: 'POST', pattern: /^\/admin\/users\/([^/]+)\/disable$/, action: 'account.disable', target: 'user' },
   { method: 'POST', pattern: /^\/account-setup\/[^/]+$/, action: 'account.setup', target: 'account_setup_link' },
+  { method: 'POST', pattern: /^\/api\/clients$/, action: 'client.register', target: 'api_client' },
+  { method: 'POST', pattern: /^\/api\/clients\/([^/]+)\/suspend$/, action: 'client.suspend', target: 'api_client' },
+  { method: 'POST', pattern: /^\/api\/clients\/([^/]+)\/resume$/, action: 'client.resume', target: 'api_client' },
+  { method: 'POST', pattern: /^\/api\/verifications$/, action: 'document.verify' },
   { method: 'GET', pattern: /^\/api\/audit$/, action: 'audit.search', target: 'audit' },
   { method: 'GET', pattern: /^\/api\/audit\.csv$/, action: 'audit.export', target: 'audit' },
 ];

@@ -26,6 +26,8 @@ export interface AuditActor {
   districtCode: string | null;
   makerId: string | null;
   holderId: string | null;
+  /** U2: the API client acting through its service account. */
+  client?: { id: string; name: string; tier: string } | null;
 }
 
 export interface AuditEntryInput {
@@ -62,6 +64,7 @@ export function toRowBody(e: AuditEntryInput): AuditRowBody {
   const extra: Record<string, unknown> = {};
   const caseId = uuidOrNull(e.caseId);
   if (e.caseId && !caseId) extra.case_ref = e.caseId; // kept, but not as a case
+  if (a?.client) Object.assign(extra, { client_id: a.client.id, client_name: a.client.name, client_tier: a.client.tier }); // U2: the entry names the client
   return {
     // Milliseconds: the value read back from timestamptz is exactly the one hashed.
     at: new Date(Math.floor((e.at ?? new Date()).getTime())),

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Deps } from '../../usecases/deps';
 import { createApp } from '../../web/app';
 import type { Role } from '../../web/auth';
+import { CLIENT_ROUTE_SCOPES } from '../../web/client-scopes';
+import { TIER_SCOPES, type ClientScope } from '../../domain/api-clients';
 
 const ROLES: Role[] = ['officer', 'supervisor', 'maker', 'holder', 'admin'];
 
@@ -110,6 +112,11 @@ const TABLE: Record<string, Rule> = {
   'GET /api/archives/:id': r('district', 'officer', 'supervisor'),
   'GET /api/archive-disposals': r('city', 'supervisor'),
   'POST /api/archive-disposals/:id/decision': r('city', 'supervisor'),
+  'POST /api/oauth/token': pub, // U2: the client's signed assertion is the credential
+  'GET /api/clients': r('city', 'supervisor'),
+  'POST /api/clients': r('city', 'supervisor'),
+  'POST /api/clients/:id/suspend': r('city', 'supervisor'),
+  'POST /api/clients/:id/resume': r('city', 'supervisor'),
   'GET /api/audit': r('city', 'supervisor'),
   'GET /api/audit.csv': r('city', 'supervisor'),
 
@@ -170,6 +177,29 @@ const TABLE: Record<string, Rule> = {
   'POST /admin/users/:id/disable': r('city', 'admin'),
   'GET /account-setup/:token': pub,
   'POST /account-setup/:token': pub,
+};
+
+/**
+ * U2: the routes an API client's token reaches, and the scope each needs (sign: government, maker, enterprise;
+ * verify: all tiers; issue: makers). Every other route refuses a client (403 insufficient_scope).
+ */
+const CLIENT_TABLE: Record<string, ClientScope> = {
+  'POST /api/seals/:id/signatures': 'sign',
+  'POST /api/verifications': 'verify',
+  'POST /api/applications': 'issue',
+  'GET /api/applications': 'issue',
+  'GET /api/applications/:id': 'issue',
+  'GET /api/applications/:id/status': 'issue',
+  'POST /api/applications/:id/materials': 'issue',
+  'GET /api/materials/:id': 'issue',
+  'POST /api/applications/:id/production': 'issue',
+  'POST /api/applications/:id/filing': 'issue',
+  'POST /api/applications/:id/collection': 'issue',
+  'POST /api/applications/:id/failure-closure': 'issue',
+  'POST /api/applications/:id/id-checks': 'issue',
+  'GET /api/applications/:id/id-checks': 'issue',
+  'GET /api/applications/:id/production-records': 'issue',
+  'POST /api/applications/:id/production-records': 'issue',
 };
 
 interface Layer {
@@ -251,6 +281,19 @@ describe('P1 P3: every route against every role (explicit table)', () => {
   it('P3: routes about one case, seal, task or material are scoped, not only role-guarded', () => {
     const unscoped = Object.entries(TABLE).filter(([key, rule]) => /:(id|kind)/.test(key) && rule.roles !== 'public' && rule.scope === 'city' && (rule.roles as Role[]).some((x) => x === 'officer' || x === 'maker' || x === 'holder'));
     expect(unscoped.map(([k]) => k)).toEqual([]);
+  });
+
+  it('U2: API clients reach exactly the routes of the client table, each with its scope; the tiers hold the scopes the issue names', () => {
+    expect(CLIENT_ROUTE_SCOPES).toEqual(CLIENT_TABLE);
+    const keys = routes.map((x) => x.key);
+    expect(Object.keys(CLIENT_TABLE).filter((k) => !keys.includes(k))).toEqual([]);
+    // issue is the makers' application API: only routes a maker may call; sign is the holders' signature route
+    for (const [key, scope] of Object.entries(CLIENT_TABLE)) {
+      const roles = TABLE[key].roles;
+      if (scope === 'issue') expect({ key, maker: roles !== 'public' && roles.includes('maker') }).toEqual({ key, maker: true });
+      if (scope === 'sign') expect({ key, holder: roles !== 'public' && roles.includes('holder') }).toEqual({ key, holder: true });
+    }
+    expect(TIER_SCOPES).toEqual({ government: ['sign', 'verify'], maker: ['issue', 'sign', 'verify'], enterprise: ['sign', 'verify'] });
   });
 
   it('P1: every form of the pages (POST) checks its CSRF token', () => {

@@ -15,7 +15,7 @@ export function page(...roles: Role[]): RequestHandler {
       if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
       return next(unauthenticated());
     }
-    if (!roles.includes(req.actor.role)) return next(forbidden());
+    if (req.actor.client || !roles.includes(req.actor.role)) return next(forbidden()); // U2: no page for API clients
     takeFlash(req, res);
     next();
   };

@@ -7,6 +7,7 @@ import { SIGN_MAX_BYTES } from '../../usecases/seal-signing';
 import { rateLimit } from '../rate-limit';
 import { readMultipart } from '../upload';
 import { ApiError } from '../errors';
+import { clientScopeRefusal } from '../auth';
 
 /** Verifications per minute and client address (VERIFY_RATE_PER_MINUTE overrides; each is a parse and a few checks). */
 export const VERIFY_RATE_PER_MINUTE = Number(process.env.VERIFY_RATE_PER_MINUTE ?? 60);
@@ -14,8 +15,11 @@ export const VERIFY_RATE_PER_MINUTE = Number(process.env.VERIFY_RATE_PER_MINUTE 
 export function verificationRoutes(deps: { db: Db }): Router {
   const r = Router();
   // multipart: file (the document) and signature (its .p7s)
-  r.use('/api/verifications', rateLimit({ limit: VERIFY_RATE_PER_MINUTE, windowMs: 60_000 }));
-  r.post('/api/verifications', async (req, res) => {
+  // An API client is counted by its own limit (web/client-auth.ts), not by its address.
+  r.use('/api/verifications', rateLimit({ limit: VERIFY_RATE_PER_MINUTE, windowMs: 60_000, skip: (req) => req.actor?.client !== undefined }));
+  r.post('/api/verifications', async (req, res, next) => {
+    const refused = clientScopeRefusal(req); // U2: a client's token needs the verify scope
+    if (refused) return next(refused);
     const { files } = await readMultipart(req, {
       maxBytes: SIGN_MAX_BYTES,
       limits: { files: 2, fields: 5, fieldSize: 1024 },
