@@ -32,7 +32,6 @@ import {
   type DecisionInput,
 } from '../workflows/application-messages';
 import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
-import { newResetToken } from '../infra/custody';
 import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
 import { BLOB_FORMAT, encryptedBlobSize, materialPlace, personalData } from '../infra/crypto/personal-data';
@@ -575,10 +574,8 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
     return respond(c.status);
   }
   const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
-  // C3: the one-time reset link is made here and shown once to the approving officer, who hands it to the
-  // keeper in person; the workflow and the database get its SHA-256 only.
-  const reset = task.kind === 'password_reset_approval' && decision === 'accept' ? newResetToken() : null;
-  const input: DecisionInput = { taskId, decision, reason, officerId: actor.userId, audit: decisionAudit(actor), ...(reset ? { resetTokenSha256: reset.sha256 } : {}) };
+  // C3: an approved reset's one-time links reach the keeper through the holder's messages (activities/seal-life.ts).
+  const input: DecisionInput = { taskId, decision, reason, officerId: actor.userId, audit: decisionAudit(actor) };
   let answer: DecisionAnswer | null;
   try {
     const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
@@ -592,8 +589,7 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   if (answer === null) return respond(null); // 202: accepted, the workflow acts on it; follow status_url
   // The same Update id answers every request of this decision: one sent by another officer, or with another reason, was not applied.
   if (answer.decidedBy !== actor.userId || answer.reason !== reason) throw taskDecided(answer.decision);
-  const link = reset && answer.resetTokenSha256 === reset.sha256 ? { reset_link: `/api/password-reset/${reset.token}` } : {};
-  return respond(answer.status, { ...link, ...(reset && !link.reset_link ? { repeated: true } : {}) });
+  return respond(answer.status);
 }
 
 export interface DecisionResponse {
@@ -608,8 +604,6 @@ export interface DecisionResponse {
   status_url: string;
   /** The answer to a repeat of a decision already recorded (nothing was applied again). */
   repeated?: boolean;
-  /** C3: shown once, to the approving officer, who hands it to the keeper. */
-  reset_link?: string;
 }
 
 // ---------- documents (M10, M13) ----------

@@ -33,7 +33,7 @@ import { documentOfKey, identityFields, identityKey, maskIdentityKey, parseIdent
 import { normaliseCodeInput } from '../domain/uscc';
 import type { Actor } from '../domain/actor';
 import { auditRead } from '../infra/audit/log';
-import { activeKeeper, assertNotCancelled, loadSeal, logEvent, sha256Hex, type KeeperRow, type SealScope } from '../infra/custody';
+import { activeKeeper, assertNotCancelled, loadSeal, logEvent, type KeeperRow, type SealScope } from '../infra/custody';
 import { forbidden } from '../domain/refusals';
 import { logger } from '../infra/observability/logger';
 
@@ -46,7 +46,6 @@ export interface KeeperDeps {
 type PdDeps = { db: Db; hsm?: Hsm };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url without padding
 
 const F = {
   name: fieldRef('name', '保管人姓名', "Keeper's name"),
@@ -78,7 +77,7 @@ function assertCanSeeKeepers(actor: Actor, seal: SealScope) {
   if (!ok) throw forbidden('This seal belongs to another holder, maker or district', '该印章不属于您的单位、制作单位或辖区');
 }
 
-const keeperPlace = (keeperRowId: string): Place => ({ table: 'seal_keepers', column: 'id_number', row: keeperRowId });
+export const keeperPlace = (keeperRowId: string): Place => ({ table: 'seal_keepers', column: 'id_number', row: keeperRowId });
 
 async function requireKeeper(deps: PdDeps, sealId: string, idNumber: string): Promise<KeeperRow> {
   const keeper = await activeKeeper(deps.db, sealId, await personalData(deps).idLookupHash(idNumber));
@@ -89,11 +88,11 @@ async function requireKeeper(deps: PdDeps, sealId: string, idNumber: string): Pr
 /** `idNumber` is the keeper's ID number in clear (the row holds it encrypted). */
 const keeperView = (k: KeeperRow, idNumber: string) => ({ id: k.id, name: k.name, id_number_masked: maskIdentityKey(idNumber), added_at: k.added_at, removed_at: k.removed_at });
 
-const passwordContext = (seal: SealScope, keeperIdKey: string | undefined): PasswordContext => ({ keeperIdNumber: keeperIdKey ? documentOfKey(keeperIdKey).number : undefined, sealCode: seal.seal_code, holderUscc: seal.uscc });
+export const passwordContext = (seal: SealScope, keeperIdKey: string | undefined): PasswordContext => ({ keeperIdNumber: keeperIdKey ? documentOfKey(keeperIdKey).number : undefined, sealCode: seal.seal_code, holderUscc: seal.uscc });
 
 const KEEPER_ID = identityFields('', '保管人', "Keeper's");
 
-function parseKeeperId(body: Json, now: Date): string {
+export function parseKeeperId(body: Json, now: Date): string {
   return identityKey(parseIdentityDocumentOf(body, '', KEEPER_ID, now));
 }
 
@@ -115,7 +114,7 @@ export interface PasswordStatus {
   reminders: { at: Date; days_before: number }[];
 }
 
-async function passwordStatus(db: Db | Knex.Transaction, sealId: string, now: Date): Promise<PasswordStatus> {
+export async function passwordStatus(db: Db | Knex.Transaction, sealId: string, now: Date): Promise<PasswordStatus> {
   const pw = await db('protection_passwords').where({ seal_id: sealId }).first('set_at', 'expires_at', 'locked_until');
   if (!pw) return { seal_id: sealId, set: false, set_at: null, expires_at: null, expired: false, locked_until: null, reminders: [] };
   return {
@@ -307,7 +306,7 @@ export async function changePassword(deps: KeeperDeps, actor: Actor, sealId: str
   }
 }
 
-function registerSuccessfulAttemptRow() {
+export function registerSuccessfulAttemptRow() {
   const s = registerSuccessfulAttempt();
   return { failed_attempts: s.failedAttempts, locked_until: s.lockedUntil };
 }
@@ -410,36 +409,7 @@ export async function requestPasswordReset(deps: PdDeps & { temporal: Client; co
   return { case_id: caseId, kind: 'password_reset', status: 'submitted', district_code: seal.district_code, seal_id: seal.id, keeper: keeperView(keeper, idNumber!) };
 }
 
-/**
- * The keeper sets a new password through the link (once; a used or expired link is refused). The lockout
- * is cleared, the expiry restarts, and any other open link of the seal is voided.
- */
-export async function resetPasswordWithLink(deps: KeeperDeps, token: string, newPassword: unknown, now: Date = new Date()) {
-  const unknown = () => notFound('RESET_LINK_UNKNOWN', '重置链接不存在', 'Reset link not found');
-  if (typeof token !== 'string' || !RESET_TOKEN.test(token)) throw unknown();
-  const tokenSha = sha256Hex(token);
-  const link = await deps.db('password_reset_links').where({ token_sha256: tokenSha }).first();
-  if (!link) throw unknown();
-  const gone = (code: string, zh: string, en: string) => new DomainError({ code, messageZh: zh, messageEn: en, httpStatus: 410 });
-  const used = () => gone('RESET_LINK_USED', '重置链接已使用过，不能再次使用', 'This reset link has already been used');
-  if (link.used_at) throw used();
-  if (now >= link.expires_at) throw gone('RESET_LINK_EXPIRED', '重置链接已过期（有效期24小时），请重新申请', 'This reset link has expired (valid 24 hours); apply again');
-  const seal = await loadSeal(deps.db, link.seal_id);
-  assertNotCancelled(seal);
-  const keeper: KeeperRow | undefined = await deps.db('seal_keepers').where({ id: link.keeper_id }).whereNull('removed_at').first();
-  if (!keeper) throw conflict('KEEPER_REMOVED', '该链接的保管人已不是此印章的保管人', 'The keeper of this link is no longer a keeper of this seal');
-  const password = assertPasswordPolicy(newPassword, passwordContext(seal, await personalData(deps).decrypt(keeper.id_number, keeperPlace(keeper.id))));
-  const hash = await hashPassword(password);
-  await deps.db.transaction(async (trx) => {
-    const consumed = await trx('password_reset_links').where({ token_sha256: tokenSha }).whereNull('used_at').where('expires_at', '>', now).update({ used_at: now }).returning('token_sha256');
-    if (consumed.length === 0) throw used();
-    const row = { hash, set_by_keeper_id: keeper.id, set_at: now, expires_at: passwordExpiryFrom(deps, now), ...registerSuccessfulAttemptRow() };
-    await trx('protection_passwords').insert({ seal_id: seal.id, ...row }).onConflict('seal_id').merge(row);
-    await trx('password_reset_links').where({ seal_id: seal.id }).whereNull('used_at').where('expires_at', '>', now).update({ expires_at: now });
-    await logEvent(trx, seal.case_id, 'protection_password_reset', { seal_id: seal.id, keeper_id: keeper.id, reset_case_id: link.case_id }, null, now);
-  });
-  return passwordStatus(deps.db, seal.id, now);
-}
+// The one-time reset page (the keeper proves identity with the ID number and an SMS code): usecases/password-reset-page.ts.
 
 // ---------- the seal's workflow (C2 reminders, C3 approval) ----------
 

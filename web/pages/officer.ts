@@ -82,7 +82,7 @@ export function officerPages(deps: Deps): Router {
     });
   });
 
-  async function showTask(req: Request, res: Response, refusal: Refusal | null = null, values: Record<string, string> = {}, resetLink: string | null = null) {
+  async function showTask(req: Request, res: Response, refusal: Refusal | null = null, values: Record<string, string> = {}) {
     const lang: Lang = req.lang ?? 'zh';
     const task = await getTask(deps.db, req.actor!, String(req.params.id));
     const c = await caseModel(deps, req, task.case_id);
@@ -109,7 +109,6 @@ export function officerPages(deps: Deps): Router {
       },
       c,
       correction: correction && { ...correction, submittedAt: formatTime(correction.submittedAt) },
-      resetLink, // C3: shown once, on the approval's own answer
       errors: refusal?.fields,
       alert: refusal?.alert,
       values,
@@ -128,11 +127,6 @@ export function officerPages(deps: Deps): Router {
     const decision = f.decision;
     try {
       const decided = await decideTask(deps, req.actor!, String(req.params.id), { decision, reason: f.reason ?? '' });
-      if (decided.reset_link) {
-        // The link is on this answer only (never in a redirect, a flash or a cache): the officer hands it over.
-        res.set('cache-control', 'no-store');
-        return await showTask(req, res, null, {}, `${req.protocol}://${req.get('host')}${decided.reset_link}`);
-      }
       const what = decided.task_kind === 'production_correction' ? 'correction' : 'task'; // a correction decides a version, not the case
       flash(req, res, `${what}${decision === 'accept' ? 'Accepted' : 'Returned'}`);
       res.redirect(303, '/tasks');

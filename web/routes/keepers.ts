@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../infra/config';
 import { Router, type Response } from 'express';
 import * as uc from '../../usecases/keepers';
+import * as resetPage from '../../usecases/password-reset-page';
 import { timingLockout } from '../../usecases/password-lock';
 import { requireRole } from '../auth';
 
@@ -41,9 +42,12 @@ export function keeperRoutes(deps: uc.KeeperDeps & { temporal: Client; config: C
     const request = await uc.requestPasswordReset(deps, req.actor!, id(req.params.id), req.body);
     res.status(201).json(request);
   });
-  // The one-time link is the credential: the keeper has no login of their own.
+  // C3: the one-time link opens the reset; the keeper proves identity with the ID number and an SMS code.
+  r.post('/api/password-reset/:token/code', async (req, res) => {
+    noStore(res).set('referrer-policy', 'no-referrer').json(await resetPage.sendResetCode(deps, id(req.params.token), req.body));
+  });
   r.post('/api/password-reset/:token', async (req, res) => {
-    const status = await uc.resetPasswordWithLink(deps, id(req.params.token), (req.body as { password?: unknown } | undefined)?.password);
+    const status = await resetPage.resetWithCode(deps, id(req.params.token), req.body);
     await uc.notifyPasswordSet(deps.temporal, status.seal_id, status.expires_at);
     noStore(res).set('referrer-policy', 'no-referrer').json(status);
   });
