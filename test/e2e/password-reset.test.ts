@@ -4,11 +4,10 @@
 // (the delivery path of infra/notify, to the phone registered with the request), then sets the password.
 // Wrong ID numbers and codes count and lock; links and codes are single-use, expire and are stored hashed.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/e2e/password-reset.test.ts
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
-import { collectedSeal } from '../helpers/journeys';
 import { freePorts } from '../helpers/ports';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
@@ -63,14 +62,23 @@ async function linkInMail(address: string): Promise<string> {
 }
 const codeTo = (phone: string, n: number) => eventually(`SMS ${n} to ${phone}`, async () => sms.filter((s) => s.to === phone), (s) => s.length >= n, 10_000).then((s) => /验证码 (\d{6})/.exec(s[n - 1].text)![1]);
 
-/** A live seal with a keeper and a protection password. */
-async function sealWithKeeper(officer: { token: string }, maker: { token: string }) {
-  const seal = await collectedSeal(app, maker, officer);
-  const staff = await createUser(app.db, 'holder', { holder_id: seal.holderId });
+/**
+ * A live seal with a keeper and a protection password. The seal's rows are written as an issued seal's are (its
+ * production is other tests' subject): the reset needs the seal, its keeper and its password only.
+ */
+async function sealWithKeeper(maker: { id: string }, makerId: string) {
+  const holderId = randomUUID();
+  const uscc = makeUscc('110105');
+  await app.db('holders').insert({ id: holderId, uscc, name: `北京重置测试有限公司${holderId.slice(0, 4)}`, kind: 'enterprise', district_code: '110105', address: '北京市朝阳区光华路1号' });
+  const caseId = randomUUID();
+  await app.db('cases').insert({ id: caseId, maker_id: makerId, holder_id: holderId, district_code: '110105', status: 'collected', language: 'zh', handler_name: '赵六', handler_id_number: makeResidentId(), handler_phone: '13800138000', created_by: maker.id });
+  const sealId = randomUUID();
+  await app.db('seals').insert({ id: sealId, case_id: caseId, holder_id: holderId, kind: 'business_contract', number: 1, text: '北京重置测试有限公司', status: 'active', seal_code: `1101050${String(randomInt(1_000_000)).padStart(6, '0')}`, collected_at: new Date() });
+  const staff = await createUser(app.db, 'holder', { holder_id: holderId });
   const keeperId = makeResidentId('19810203');
-  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/keepers`, { name: '陈保管', id_number: keeperId })).status).toBe(201);
-  expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/password`, { id_number: keeperId, password: 'Tiger#Lake2049x' })).status).toBe(201);
-  return { ...seal, staff, keeperId };
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${sealId}/keepers`, { name: '陈保管', id_number: keeperId })).status).toBe(201);
+  expect((await api(app.url, staff.token, 'POST', `/api/seals/${sealId}/password`, { id_number: keeperId, password: 'Tiger#Lake2049x' })).status).toBe(201);
+  return { sealId, holderId, staff, keeperId };
 }
 
 /** A reset requested for the keeper (with the phone to send codes to) and approved by the officer; its message delivered. */
@@ -96,7 +104,7 @@ test('C3 C2: the approved reset reaches the holder by e-mail and inbox; the keep
   const maker = await createUser(app.db, 'maker', { maker_id: makerId });
   const officer = await createUser(app.db, 'officer', { district_code: '110105' });
   const phone = `135${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-  const seal = await sealWithKeeper(officer, maker);
+  const seal = await sealWithKeeper(maker, makerId);
   // The holder's accounts: one with an e-mail address, one for the browser (inbox only).
   const email = `reset-${randomUUID().slice(0, 8)}@example.cn`;
   const mailed = await createUser(app.db, 'holder', { holder_id: seal.holderId });
