@@ -14,6 +14,8 @@ import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/num
 import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
 import { durationToMs, parseIsoDuration, shanghaiDate } from '../domain/calendar';
+import { districtMismatches } from '../domain/districts';
+import { parseUscc } from '../domain/uscc';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
 import {
   closeFailedProductionUpdate,
@@ -211,6 +213,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         maker_id: makerId,
         holder_id: holder.id,
         district_code: holder.district_code, // P3: the district of the holder's registered address
+        district_mismatches: districtFlags(holder),
         status: 'submitted',
         newly_established_organ: form.newlyEstablishedOrgan,
         language: form.seal.language,
@@ -523,7 +526,7 @@ export async function listTasks(deps: Pick<Deps, 'db'>, actor: Actor, filter: { 
   if (actor.role === 'officer') q.where('t.district_code', actor.districtCode);
   q.where('t.status', filter.status ?? 'open');
   if (filter.kind) q.where('t.kind', filter.kind);
-  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'c.kind as case_kind', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code');
+  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'c.kind as case_kind', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code', deps.db.raw("coalesce(c.district_mismatches, '[]'::jsonb) as district_mismatches"));
 }
 
 const decisionAudit = (actor: Actor): DecisionAudit => {
@@ -590,6 +593,18 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   // The same Update id answers every request of this decision: one sent by another officer, or with another reason, was not applied.
   if (answer.decidedBy !== actor.userId || answer.reason !== reason) throw taskDecided(answer.decision);
   return respond(answer.status);
+}
+
+/** P3: the holder's registered address and USCC against the case's district (stored only when they disagree). */
+function districtFlags(holder: { district_code: string; address: string | null; uscc: string }): string | null {
+  let authority: string | null = null;
+  try {
+    authority = parseUscc(holder.uscc).administrativeDivisionCode;
+  } catch {
+    // A holder row from before the USCC check: its address alone is compared.
+  }
+  const found = districtMismatches(holder.district_code, holder.address, authority);
+  return found.length ? JSON.stringify(found) : null;
 }
 
 export interface DecisionResponse {

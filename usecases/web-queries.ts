@@ -104,7 +104,8 @@ export async function queueVersion(db: Db, actor: Actor): Promise<{ version: str
 
 async function loadTask(db: Db, actor: Actor, taskId: string) {
   if (!UUID.test(taskId)) throw notFound('Task', '任务');
-  const task = await db('tasks as t').leftJoin('users as a', 'a.id', 't.assignee_id').leftJoin('users as d', 'd.id', 't.decided_by').where('t.id', taskId).first('t.*', 'a.display_name as assignee_name', 'd.display_name as decided_by_name');
+  const task = await db('tasks as t').leftJoin('users as a', 'a.id', 't.assignee_id').leftJoin('users as d', 'd.id', 't.decided_by').leftJoin('cases as c', 'c.id', 't.case_id')
+    .where('t.id', taskId).first('t.*', 'a.display_name as assignee_name', 'd.display_name as decided_by_name', 'c.district_mismatches'); // P3: flagged to the officer
   if (!task) throw notFound('Task', '任务');
   if (actor.role === 'officer' ? task.district_code !== actor.districtCode : actor.role !== 'supervisor') {
     throw forbidden('This task belongs to another district', '该任务属于其他辖区');

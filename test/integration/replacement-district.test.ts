@@ -1,4 +1,4 @@
-// M11 through the JSON API on the real stack: a change of legal representative cancels the old representative's
+// M11 and P3 through the JSON API on the real stack (P3: a case's district checked against the holder's USCC): a change of legal representative cancels the old representative's
 // personal-name seal (and only theirs); a holder's name change replaces every live seal of the holder in one case,
 // each in its own new application, and the replaced seals keep the name they were made under.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/integration/replacement-district.test.ts
@@ -38,6 +38,7 @@ async function liveSeal(holder: { uscc: string; name: string }, seal: Record<str
   await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   await waitForCase(app, maker.token, caseId, 'awaiting_filing');
   const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
+  flagged.push(...((await api(app.url, officer.token, 'GET', '/api/tasks')).body as Array<{ id: string; district_mismatches: unknown[] }>).filter((t) => t.id === filed.body.task_id));
   await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });
   await waitForCase(app, maker.token, caseId, 'ready');
   const collected = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: handlerId });
@@ -53,11 +54,13 @@ async function requestReplace(sealId: string, extra: Record<string, string>) {
   const res = await fetch(`${app.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
   return { status: res.status, body: (await res.json()) as any };
 }
+const flagged: Array<{ id: string; district_mismatches: unknown[] }> = [];
 const sealView = async (id: string) => (await api(app.url, maker.token, 'GET', `/api/seals/${id}`)).body;
 
-test('M11: a change of legal representative cancels the old representative\'s personal-name seal; a name change replaces every live seal of the holder in one case and leaves the old seals their name', async () => {
+test('M11 P3: a change of legal representative cancels the old representative\'s personal-name seal; a name change replaces every live seal of the holder in one case and leaves the old seals their name', async () => {
   const admin = await createUser(app.db, 'admin');
-  const uscc = makeUscc('110105');
+  // P3: the holder's USCC was issued by Haidian's registration authority, its address and district are Chaoyang's.
+  const uscc = makeUscc('110108');
   const oldName = `北京更名前${uscc.slice(-5)}有限公司`;
   const registered = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: oldName, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
   expect(registered.status).toBeLessThan(300);
@@ -70,6 +73,12 @@ test('M11: a change of legal representative cancels the old representative\'s pe
     liveSeal(holder, { kind: 'personal_name', person: { name: '吴十', id_number: oldRep, role: 'legal_representative' } }),
     liveSeal(holder, { kind: 'personal_name', person: { name: '郑新', id_number: newRep, role: 'legal_representative' } }),
   ]);
+
+  // P3: each filing task says the USCC's registration authority is another district's (the address agrees).
+  expect(flagged).toHaveLength(4);
+  for (const t of flagged) expect(t.district_mismatches).toEqual([{ source: 'uscc', district_code: '110108' }]);
+  const taskPage = await (await fetch(`${app.url}/tasks/${flagged[0].id}`, { headers: { authorization: `Bearer ${officer.token}` } })).text();
+  expect(taskPage).toContain('统一社会信用代码的登记管理机关在海淀区，与本案辖区不符');
 
   // 1. The legal representative changes to the holder of newRepSeal: the contract seal is replaced, the old
   //    representative's personal-name seal is cancelled, the new one's and the finance seal stay.

@@ -2,6 +2,7 @@
 // refresh) and the task page (case data, materials viewer, imprint, timeline, accept / return with reason).
 // Supervisors read the city's queue and tasks; only officers decide (usecases/applications.decideTask).
 import { Router, type Request, type Response } from 'express';
+import { findDistrict, type DistrictMismatch } from '../../domain/districts';
 import { decideTask, type Deps } from '../../usecases/applications';
 import { claimTask, getTask, queueVersion, releaseTask, taskQueue } from '../../usecases/web-queries';
 import { correctionComparison } from '../../usecases/correction-approval';
@@ -109,6 +110,14 @@ export function officerPages(deps: Deps): Router {
       },
       c,
       correction: correction && { ...correction, submittedAt: formatTime(correction.submittedAt) },
+      // P3: the case's district disagrees with the holder's registered address or the USCC's registration authority.
+      districtFlags: ((task.district_mismatches ?? []) as DistrictMismatch[]).map((m) => {
+        const d = findDistrict(m.district_code);
+        const name = d ? (lang === 'zh' ? d.nameZh : d.nameEn) : m.district_code;
+        return m.source === 'address'
+          ? (lang === 'zh' ? `住所登记地址在${name}，与本案辖区不符` : `The registered address is in ${name}, not this case's district`)
+          : (lang === 'zh' ? `统一社会信用代码的登记管理机关在${name}，与本案辖区不符` : `The USCC was issued by the registration authority of ${name}, not this case's district`);
+      }),
       errors: refusal?.fields,
       alert: refusal?.alert,
       values,
