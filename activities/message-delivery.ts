@@ -6,6 +6,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { loadConfig, webBaseUrl, type Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import { PermanentSendError, sendEmail, sendSms } from '../infra/notify/senders';
+import { mintResetLink } from '../infra/reset-links';
+
+const resetLinkPath = async (db: Db, caseId: string, key: string) => {
+  const token = await mintResetLink(db, caseId, key);
+  return token ? `/password-reset/${token}` : null;
+};
 
 export type Channel = 'inbox' | 'email' | 'sms';
 export interface DeliveryTarget { messageId: string; channel: Channel; userId: string }
@@ -51,9 +57,11 @@ export function createMessageDeliveryActivities(db: Db, config: Pick<Config, 'no
       await db('message_deliveries').where({ idempotency_key: key }).increment('attempts', 1);
       let providerId: string | null = null;
       if (t.channel !== 'inbox') {
-        const m = await db('outbox_messages').where({ id: t.messageId }).first('kind', 'body', 'link_path');
+        const m = await db('outbox_messages').where({ id: t.messageId }).first('kind', 'body', 'link_path', 'case_id');
         const u = await db('users').where({ id: t.userId }).first('email', 'phone');
-        const link = m.link_path ? `\n\n${webBaseUrl(config)}${m.link_path}` : '';
+        // C3: an approved reset's link is minted for this send (only its hash is stored); none once the reset is closed.
+        const path = m.kind === 'password_reset_link' && m.case_id ? await resetLinkPath(db, m.case_id, key) : m.link_path;
+        const link = path ? `\n\n${webBaseUrl(config)}${path}` : '';
         const outgoing = { idempotencyKey: key, subject: SUBJECTS[m.kind] ?? m.kind, text: `${m.body}${link}` };
         try {
           providerId = t.channel === 'email' ? await sendEmail(config.notify, { ...outgoing, to: u.email }) : await sendSms(config.notify, { ...outgoing, to: u.phone });

@@ -62,7 +62,15 @@ export function createSealChangeHsmActivities(deps: { db: Db; hsm: Hsm }) {
       ]);
       await db.transaction(async (trx) => {
         if (await trx('cases').where({ id: r.newCaseId }).forUpdate().first('id')) return;
-        if (r.newHolderName) await trx('holders').where({ id: old.holder_id }).update({ name: r.newHolderName });
+        if (r.newHolderName) {
+          // M11: the seals made under the old name keep it; the holder's row takes the new one (once: the
+          // replacements of one name change share it).
+          const holder = await trx('holders').where({ id: old.holder_id }).forUpdate().first('name');
+          if (holder.name !== r.newHolderName) {
+            await trx('seals').where({ holder_id: old.holder_id }).whereNull('holder_name').update({ holder_name: holder.name });
+            await trx('holders').where({ id: old.holder_id }).update({ name: r.newHolderName });
+          }
+        }
         await trx('cases').insert({
           id: r.newCaseId,
           maker_id: change.maker_id,

@@ -3,6 +3,8 @@
 import type { Db } from '../infra/db';
 import { postMessage } from './outbox';
 import { approvePasswordReset } from './password-reset-link';
+import { loadConfig, type Config } from '../infra/config';
+import { formatShanghai } from '../domain/calendar';
 import type { Hsm } from '../infra/hsm/hsm';
 import { generateCrl } from '../infra/pki/crl';
 import type { RevocationReason, SealLifeStatus } from '../workflows/seal-messages';
@@ -74,21 +76,22 @@ export function createPasswordNoticeActivities(db: Db) {
 }
 
 /**
- * C3: after approval, the link whose token's SHA-256 the officer's decision carried (the officer hands the
- * token to the keeper in person; nothing here or in the history can rebuild it). The holder's portal gets a
- * notice without the link.
+ * C3: after approval, the case's grant (activities/password-reset-link.ts) and the message to the holder's
+ * accounts. The message holds no link token: the e-mail or SMS being sent mints one (activities/
+ * message-delivery.ts), the inbox's link mints one when the holder opens it (web/pages/password-reset.ts).
+ * `tokenSha256`, which decisions carried while the officer handed links over, is no longer used.
  */
-export function createPasswordResetActivities(db: Db) {
+export function createPasswordResetActivities(db: Db, config: Pick<Config, 'durations'> = loadConfig()) {
   return {
-    async issuePasswordResetLink({ caseId, tokenSha256 }: { caseId: string; tokenSha256?: string | null }): Promise<void> {
+    async issuePasswordResetLink({ caseId }: { caseId: string; tokenSha256?: string | null }): Promise<void> {
       const c = await db('cases').where({ id: caseId }).first('subject_seal_id');
       const seal = await db('seals').where({ id: c.subject_seal_id }).first('holder_id', 'seal_code');
-      // A decision taken before links were made at the decision carries no hash: no link, the keeper applies again.
-      if (tokenSha256) await approvePasswordReset(db, caseId, new Date(), { sha256: tokenSha256 });
-      const body = tokenSha256
-        ? `印章 ${seal.seal_code} 的保护口令重置已获批准：保管人已在公安机关领取一次性链接，请在 24 小时内设置新口令 / Reset approved for seal ${seal.seal_code}: the keeper received a one-time link at the police office and sets a new password within 24 hours`
-        : `印章 ${seal.seal_code} 的保护口令重置已获批准，但未生成一次性链接，请重新申请 / Reset approved for seal ${seal.seal_code}, but no one-time link was made; please apply again`;
-      await postMessage(db, { messageKey: `${caseId}:password_reset_link`, sealId: c.subject_seal_id, caseId, audience: 'holder', recipient: seal.holder_id, kind: 'password_reset_link', body, at: new Date() });
+      const { expiresAt } = await approvePasswordReset(db, caseId, new Date(), config.durations.resetLinkValidity);
+      const until = formatShanghai(expiresAt).slice(0, 16).replace('T', ' ');
+      const body =
+        `印章 ${seal.seal_code} 的保护口令重置已获批准：请将一次性链接转交保管人，保管人凭身份证件号码和发送到登记手机的短信验证码设置新口令，链接在 ${until}（北京时间）前有效 / ` +
+        `Reset approved for seal ${seal.seal_code}: pass the one-time link to the keeper, who proves identity with the ID number and a code sent by SMS to the registered phone, then sets a new password; the link is valid until ${until} (Beijing time)`;
+      await postMessage(db, { messageKey: `${caseId}:password_reset_link`, sealId: c.subject_seal_id, caseId, audience: 'holder', recipient: seal.holder_id, kind: 'password_reset_link', body, linkPath: `/password-reset/cases/${caseId}`, at: new Date() });
     },
   };
 }

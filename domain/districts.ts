@@ -102,3 +102,34 @@ export function districtOfDivisionCode(divisionCode: string): District | undefin
 export function isKnownDistrict(key: string): boolean {
   return findDistrict(key) !== undefined;
 }
+
+/** P3: the Beijing district an address names (its first 区 name), or undefined when it names none. */
+export function districtInAddress(address: string | null | undefined): District | undefined {
+  if (!address) return undefined;
+  let found: { d: District; at: number } | undefined;
+  for (const d of BEIJING_DISTRICTS) {
+    const at = address.indexOf(d.nameZh);
+    if (at >= 0 && (!found || at < found.at)) found = { d, at };
+  }
+  return found?.d;
+}
+
+/** Where a case's district disagrees with what the holder's records say (flagged to the officer, P3). */
+export interface DistrictMismatch {
+  /** 'address': the registered address names another district; 'uscc': the USCC's registration authority is another district's. */
+  source: 'address' | 'uscc';
+  district_code: DistrictCode;
+}
+
+/**
+ * P3: the case's district against the district the registered address names and, where the USCC carries a
+ * district-level registration authority (not 110000, the city), that authority's district.
+ */
+export function districtMismatches(districtCode: string, address: string | null | undefined, usccDivisionCode: string | null | undefined): DistrictMismatch[] {
+  const out: DistrictMismatch[] = [];
+  const named = districtInAddress(address);
+  if (named && named.code !== districtCode) out.push({ source: 'address', district_code: named.code });
+  const authority = usccDivisionCode ? districtOfDivisionCode(usccDivisionCode) : undefined;
+  if (authority && authority.code !== districtCode) out.push({ source: 'uscc', district_code: authority.code });
+  return out;
+}

@@ -47,10 +47,19 @@ export const LOCKOUT_POLICY = {
 /** Days before expiry at which keepers are reminded (C2). */
 export const DEFAULT_REMINDER_DAYS: readonly number[] = [14, 7, 1];
 
-/** A C3 reset link is valid this long after the officer's approval. */
-export const RESET_LINK_TTL_MS = 24 * MS_PER_HOUR;
-
 /** What the password must not contain; absent identifiers (a seal in production has no code yet) are skipped. */
+/**
+ * C3: the SMS code of the reset page. Six digits; every wrong code (or wrong ID number) counts, and the 5th
+ * locks the approved reset for good: the holder applies again at the police office.
+ */
+export const RESET_CODE_POLICY = { digits: 6, maxFailedAttempts: 5 } as const;
+
+/** After one more wrong code or ID number: how many remain, and whether this one locked the reset. */
+export function registerWrongResetProof(failedAttempts: number): { failedAttempts: number; locked: boolean; attemptsLeft: number } {
+  const n = failedAttempts + 1;
+  return { failedAttempts: n, locked: n >= RESET_CODE_POLICY.maxFailedAttempts, attemptsLeft: Math.max(0, RESET_CODE_POLICY.maxFailedAttempts - n) };
+}
+
 export interface PasswordContext {
   keeperIdNumber?: string | null;
   sealCode?: string | null;

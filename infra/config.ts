@@ -65,6 +65,8 @@ const fileSchema = z.object({
     videoRetention: isoDuration,
     archiveRetention: isoDuration,
     passwordExpiry: isoDuration,
+    resetLinkValidity: isoDuration,
+    resetCodeValidity: isoDuration,
     calendarTimeZone: z.literal('Asia/Shanghai'),
   }),
   pki: z.object({

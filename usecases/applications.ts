@@ -14,6 +14,8 @@ import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/num
 import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
+import { districtMismatches } from '../domain/districts';
+import { parseUscc } from '../domain/uscc';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
 import { closeFailedProductionUpdate, caseRecordSignal, materialsSubmittedUpdate, recordCollectionUpdate, recordProductionUpdate, submitFilingUpdate, TASK_DECIDED } from '../workflows/application-messages';
 import type { Actor } from '../domain/actor';
@@ -176,6 +178,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         maker_id: makerId,
         holder_id: holder.id,
         district_code: holder.district_code, // P3: the district of the holder's registered address
+        district_mismatches: districtFlags(holder),
         status: 'submitted',
         newly_established_organ: form.newlyEstablishedOrgan,
         language: form.seal.language,
@@ -474,6 +477,17 @@ async function waitForStatus(deps: Deps, actor: Actor, caseId: string, statuses:
   }
 }
 
+/** P3: the holder's registered address and USCC against the case's district (stored only when they disagree). */
+function districtFlags(holder: { district_code: string; address: string | null; uscc: string }): string | null {
+  let authority: string | null = null;
+  try {
+    authority = parseUscc(holder.uscc).administrativeDivisionCode;
+  } catch {
+    // A holder row from before the USCC check: its address alone is compared.
+  }
+  const found = districtMismatches(holder.district_code, holder.address, authority);
+  return found.length ? JSON.stringify(found) : null;
+}
 // ---------- documents (M10, M13) ----------
 
 export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: string, kind: string) {

@@ -9,6 +9,7 @@ import * as custody from './custody';
 import * as passwords from './protection-passwords';
 import * as resets from './password-resets';
 import { timingLockout } from './password-lock';
+import * as resetPage from './password-reset-page';
 
 export type KeeperOperationDeps = custody.KeeperDeps & { temporal: Client };
 
@@ -48,9 +49,14 @@ export function requestPasswordReset(deps: KeeperOperationDeps & { config: Confi
   return resets.requestPasswordReset(deps, actor, sealId, body);
 }
 
-/** C3: the keeper sets a new password with the one-time link the officer handed over. */
-export async function resetPasswordWithLink(deps: KeeperOperationDeps, token: string, password: unknown) {
-  const status = await resets.resetPasswordWithLink(deps, token, password);
+/** C3: the one-time reset page sends a code to the keeper's registered phone once the ID number is proven. */
+export function sendResetCode(deps: KeeperOperationDeps & { config: Config }, token: string, body: unknown) {
+  return resetPage.sendResetCode(deps, token, body);
+}
+
+/** C3: the keeper sets a new password with the one-time link and the SMS code; the seal's workflow restarts the expiry. */
+export async function resetPasswordWithCode(deps: KeeperOperationDeps & { config: Config }, token: string, body: unknown) {
+  const status = await resetPage.resetWithCode(deps, token, body);
   await passwords.notifyPasswordSet(deps.temporal, status.seal_id, status.expires_at);
   return status;
 }

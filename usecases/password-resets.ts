@@ -7,18 +7,14 @@ import { caseRecordSignal } from '../workflows/application-messages';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../infra/config';
 import { personalData } from '../infra/crypto/personal-data';
-import { hashPassword } from '../infra/passwords';
 import { parseName, parsePhone } from '../domain/application-intake';
-import { conflict, DomainError, notFound, ValidationCollector } from '../domain/errors';
-import { assertPasswordPolicy } from '../domain/protection-password';
+import { conflict, ValidationCollector } from '../domain/errors';
 import { maskIdentityKey } from '../domain/identity-documents';
 import type { Actor } from '../domain/actor';
-import { assertNotCancelled, loadSeal, logEvent, sha256Hex, type KeeperRow } from '../infra/custody';
+import { assertNotCancelled, loadSeal, logEvent } from '../infra/custody';
 import { logger } from '../infra/observability/logger';
-import { F, KeeperDeps, PdDeps, assertHolderOf, keeperPlace, keeperView, obj, parseKeeperId, passwordContext, passwordExpiryFrom, passwordStatus, requireKeeper } from './custody';
-import { registerSuccessfulAttemptRow } from './protection-passwords';
+import { F, PdDeps, assertHolderOf, keeperView, obj, parseKeeperId, requireKeeper } from './custody';
 
-const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url without padding
 
 // ---------- reset through public security (C3) ----------
 
@@ -79,36 +75,7 @@ export async function requestPasswordReset(deps: PdDeps & { temporal: Client; co
   return { case_id: caseId, kind: 'password_reset', status: 'submitted', district_code: seal.district_code, seal_id: seal.id, keeper: keeperView(keeper, idNumber!) };
 }
 
-/**
- * The keeper sets a new password through the link (once; a used or expired link is refused). The lockout
- * is cleared, the expiry restarts, and any other open link of the seal is voided.
- */
-export async function resetPasswordWithLink(deps: KeeperDeps, token: string, newPassword: unknown, now: Date = new Date()) {
-  const unknown = () => notFound('RESET_LINK_UNKNOWN', '重置链接不存在', 'Reset link not found');
-  if (typeof token !== 'string' || !RESET_TOKEN.test(token)) throw unknown();
-  const tokenSha = sha256Hex(token);
-  const link = await deps.db('password_reset_links').where({ token_sha256: tokenSha }).first();
-  if (!link) throw unknown();
-  const gone = (code: string, zh: string, en: string) => new DomainError({ code, messageZh: zh, messageEn: en, httpStatus: 410 });
-  const used = () => gone('RESET_LINK_USED', '重置链接已使用过，不能再次使用', 'This reset link has already been used');
-  if (link.used_at) throw used();
-  if (now >= link.expires_at) throw gone('RESET_LINK_EXPIRED', '重置链接已过期（有效期24小时），请重新申请', 'This reset link has expired (valid 24 hours); apply again');
-  const seal = await loadSeal(deps.db, link.seal_id);
-  assertNotCancelled(seal);
-  const keeper: KeeperRow | undefined = await deps.db('seal_keepers').where({ id: link.keeper_id }).whereNull('removed_at').first();
-  if (!keeper) throw conflict('KEEPER_REMOVED', '该链接的保管人已不是此印章的保管人', 'The keeper of this link is no longer a keeper of this seal');
-  const password = assertPasswordPolicy(newPassword, passwordContext(seal, await personalData(deps).decrypt(keeper.id_number, keeperPlace(keeper.id))));
-  const hash = await hashPassword(password);
-  await deps.db.transaction(async (trx) => {
-    const consumed = await trx('password_reset_links').where({ token_sha256: tokenSha }).whereNull('used_at').where('expires_at', '>', now).update({ used_at: now }).returning('token_sha256');
-    if (consumed.length === 0) throw used();
-    const row = { hash, set_by_keeper_id: keeper.id, set_at: now, expires_at: passwordExpiryFrom(deps, now), ...registerSuccessfulAttemptRow() };
-    await trx('protection_passwords').insert({ seal_id: seal.id, ...row }).onConflict('seal_id').merge(row);
-    await trx('password_reset_links').where({ seal_id: seal.id }).whereNull('used_at').where('expires_at', '>', now).update({ expires_at: now });
-    await logEvent(trx, seal.case_id, 'protection_password_reset', { seal_id: seal.id, keeper_id: keeper.id, reset_case_id: link.case_id }, null, now);
-  });
-  return passwordStatus(deps.db, seal.id, now);
-}
+// The one-time reset page (the keeper proves identity with the ID number and an SMS code): usecases/password-reset-page.ts.
 
 // ---------- the workflow (C3 approval) ----------
 

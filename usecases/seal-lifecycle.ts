@@ -85,7 +85,9 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
   if (kind === 'replace' && !REPLACEMENT_REASONS.includes(replacementReason as (typeof REPLACEMENT_REASONS)[number])) {
     errors.push(invalidField(fieldRef('replacement_reason', '更换原因', 'Reason for replacement'), '应为 holder_change、name_change、legal_rep_change、operator_change 或 damaged', 'must be holder_change, name_change, legal_rep_change, operator_change or damaged'));
   }
-  const newHolderName = kind === 'replace' && f.new_holder_name ? check(() => parseName(f.new_holder_name, fieldRef('new_holder_name', '变更后的单位名称', 'New holder name'))) : null;
+  const newNameField = fieldRef('new_holder_name', '变更后的单位名称', 'New holder name');
+  const newHolderName = kind === 'replace' && f.new_holder_name ? check(() => parseName(f.new_holder_name, newNameField)) : null;
+  if (kind === 'replace' && replacementReason === 'name_change' && !f.new_holder_name) errors.push(requiredField(newNameField));
   const letterField = fieldRef('authorisation_letter', '单位委托授权书', "Holder's authorisation letter");
   const letterType = req.letter && !req.letter.truncated ? req.letter.contentType : null; // sniffed from its first bytes
   if (req.letter?.truncated) errors.push(invalidField(letterField, '文件过大，未保存', 'file too large; nothing was stored', { code: 'UPLOAD_TOO_LARGE' }));
@@ -112,7 +114,8 @@ export async function requestSealChange(deps: Deps, actor: Actor, sealId: string
 
   // The workflow drives the irreversible steps (the seal's change, the replacement, the filing): started before
   // anything is stored, so an outage stores nothing (503) and a crash after this point resumes in the workflow.
-  const workflow = await startChangeWorkflow(deps, { caseId, kind, sealId, districtCode: seal.district_code, makerId: seal.maker_id, actorId: actor.userId, newHolderName: newHolderName ?? null, replacementReason });
+  const also = kind === 'replace' ? await sealsAlsoChanged(deps, seal, replacementReason!, legalRepIdEnc.hmac) : {};
+  const workflow = await startChangeWorkflow(deps, { caseId, kind, sealId, districtCode: seal.district_code, makerId: seal.maker_id, actorId: actor.userId, newHolderName: newHolderName ?? null, replacementReason, ...also });
   const tell = (stored: boolean) => workflow.signal(caseRecordSignal, { stored }).catch((e: Error) => logger.warn({ caseId }, `the workflow will look for its rows itself (${e.message})`));
   try {
     await deps.db.transaction(async (trx) => {
@@ -153,10 +156,27 @@ export const derivedId = (what: string, scope: string, key: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
+const LIVE = ['active', 'suspended', 'stopped'];
+
+/**
+ * M11: the holder's other seals a replacement takes with it. A name change replaces every live seal of the
+ * holder in the same case; a change of legal representative cancels the live personal-name seals of a legal
+ * representative other than the new one (by the ID number's keyed hash).
+ */
+async function sealsAlsoChanged(deps: Pick<Deps, 'db'>, seal: { id: string; holder_id: string }, reason: string, newLegalRepHmac: string | null): Promise<{ replaceAlso?: string[]; cancelAlso?: string[] }> {
+  const others = () => deps.db('seals').where({ holder_id: seal.holder_id }).whereIn('status', LIVE).whereNot({ id: seal.id }).orderBy('created_at');
+  if (reason === 'name_change') return { replaceAlso: await others().pluck('id') };
+  if (reason === 'legal_rep_change') {
+    const q = others().where({ kind: 'personal_name', person_role: 'legal_representative' });
+    return { cancelAlso: await (newLegalRepHmac ? q.where((w) => w.whereNot({ person_id_number_hmac: newLegalRepHmac }).orWhereNull('person_id_number_hmac')) : q).pluck('id') };
+  }
+  return {};
+}
+
 /** The request's workflow (started, or found: same id). `alreadyApplied`: see usecases/case-repair.ts. */
 export async function startChangeWorkflow(
   deps: Pick<Deps, 'temporal' | 'config'>,
-  c: { caseId: string; kind: RequestKind; sealId: string; districtCode: string; makerId: string; actorId: string; newHolderName: string | null; replacementReason?: string; alreadyApplied?: SealLifeStatus },
+  c: { caseId: string; kind: RequestKind; sealId: string; districtCode: string; makerId: string; actorId: string; newHolderName: string | null; replacementReason?: string; alreadyApplied?: SealLifeStatus; replaceAlso?: string[]; cancelAlso?: string[] },
 ) {
   const change: ChangeKind = c.kind === 'replace' ? 'cancel' : c.kind;
   const months = parseIsoDuration(deps.config.durations.unclaimedCancellation);
@@ -181,6 +201,9 @@ export async function startChangeWorkflow(
           ? { newCaseId: derivedId('replacement-case', c.caseId, ''), newSealId: derivedId('replacement-seal', c.caseId, ''), newHolderName: c.newHolderName, makerId: c.makerId, actorId: c.actorId, unclaimedMonths: months.years * 12 + months.months }
           : null,
         ...(c.alreadyApplied ? { alreadyApplied: c.alreadyApplied } : {}),
+        // M11: the holder's other seals this replacement takes with it (each replaced in its own new application, or cancelled).
+        ...(c.replaceAlso?.length ? { replaceAlso: c.replaceAlso.map((sealId) => ({ sealId, newCaseId: derivedId('replacement-case', c.caseId, sealId), newSealId: derivedId('replacement-seal', c.caseId, sealId) })) } : {}),
+        ...(c.cancelAlso?.length ? { cancelAlso: c.cancelAlso } : {}),
       },
     }],
   });
@@ -201,9 +224,13 @@ export async function changeOutcome<K extends string>(deps: Pick<Deps, 'db'>, ca
       throw new DomainError({ code: 'WRONG_STATE', messageZh: d.zh ?? '印章当前状态不能办理该事项', messageEn: d.en ?? 'The seal cannot take this change in its current status', httpStatus: 409, details: { sealStatus: d.sealStatus } });
     }
     if (ev?.type === 'processed') {
-      const d = ev.data as { sealStatus?: string; replacementCaseId?: string };
+      const d = ev.data as { sealStatus?: string; replacementCaseId?: string; alsoReplaced?: Array<{ sealId: string; replacementCaseId: string }>; alsoCancelled?: string[] };
       const sealStatus = d.sealStatus ?? (await deps.db('seals').where({ id: sealId }).first('status')).status;
-      return { case_id: caseId, kind, seal_id: sealId, status: 'processed', seal_status: sealStatus, replacement_case_id: d.replacementCaseId ?? null };
+      const also = {
+        ...(d.alsoReplaced ? { also_replaced: d.alsoReplaced.map((a) => ({ seal_id: a.sealId, replacement_case_id: a.replacementCaseId })) } : {}),
+        ...(d.alsoCancelled ? { also_cancelled: d.alsoCancelled } : {}),
+      };
+      return { case_id: caseId, kind, seal_id: sealId, status: 'processed', seal_status: sealStatus, replacement_case_id: d.replacementCaseId ?? null, ...also };
     }
     if (Date.now() > deadline) {
       const seal = await deps.db('seals').where({ id: sealId }).first('status');
@@ -220,8 +247,11 @@ export async function getSeal(deps: Pick<Deps, 'db' | 'temporal'>, actor: Actor,
   const seal = await loadSeal(deps, sealId);
   assertCanSeeCase(actor, { maker_id: seal.maker_id, district_code: seal.district_code, holder_id: seal.holder_id });
   const requests = await deps.db('cases').where({ subject_seal_id: sealId }).orderBy('created_at').select('id', 'kind', 'status', 'status_reason', 'request_reason', 'created_at');
+  // M11: the name the seal was made under (a name change leaves it on the seals it replaced).
+  const named = await deps.db('seals as s').join('holders as h', 'h.id', 's.holder_id').where('s.id', sealId).first(deps.db.raw('coalesce(s.holder_name, h.name) as holder_name'));
   return {
     id: seal.id,
+    holder_name: named.holder_name as string,
     kind: seal.kind,
     number: seal.number,
     status: seal.status,

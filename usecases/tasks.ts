@@ -5,7 +5,6 @@ import { parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField } from '../domain/errors';
 import { decideTaskUpdate, decisionUpdateId, TASK_DECIDED, type Decision, type DecisionAnswer, type DecisionAudit, type DecisionInput } from '../workflows/application-messages';
 import { currentAuditContext, recordEffectElsewhere } from '../infra/audit/context';
-import { newResetToken } from '../infra/custody';
 import type { Actor } from '../domain/actor';
 import { forbidden, notFound } from '../domain/refusals';
 import { decideCorrectionThroughWorkflow } from './correction-approval';
@@ -26,7 +25,7 @@ export async function listTasks(deps: Pick<Deps, 'db'>, actor: Actor, filter: { 
   if (actor.role === 'officer') q.where('t.district_code', actor.districtCode);
   q.where('t.status', filter.status ?? 'open');
   if (filter.kind) q.where('t.kind', filter.kind);
-  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'c.kind as case_kind', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code');
+  return q.orderByRaw('t.due_at asc nulls last, t.created_at asc').limit(500).select('t.id', 't.kind', 't.status', 't.due_at', 't.created_at', 't.district_code', 't.case_id', 'c.kind as case_kind', 'h.name as holder_name', 's.kind as seal_kind', 's.number as seal_number', 's.seal_code', deps.db.raw("coalesce(c.district_mismatches, '[]'::jsonb) as district_mismatches"));
 }
 
 const decisionAudit = (actor: Actor): DecisionAudit => {
@@ -77,10 +76,8 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
     return respond(c.status);
   }
   const handle = deps.temporal.workflow.getHandle(caseWorkflowId(await loadCase(deps.db, task.case_id)));
-  // C3: the one-time reset link is made here and shown once to the approving officer, who hands it to the
-  // keeper in person; the workflow and the database get its SHA-256 only.
-  const reset = task.kind === 'password_reset_approval' && decision === 'accept' ? newResetToken() : null;
-  const input: DecisionInput = { taskId, decision, reason, officerId: actor.userId, audit: decisionAudit(actor), ...(reset ? { resetTokenSha256: reset.sha256 } : {}) };
+  // C3: an approved reset's one-time links reach the keeper through the holder's messages (activities/seal-life.ts).
+  const input: DecisionInput = { taskId, decision, reason, officerId: actor.userId, audit: decisionAudit(actor) };
   let answer: DecisionAnswer | null;
   try {
     const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
@@ -94,8 +91,7 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   if (answer === null) return respond(null); // 202: accepted, the workflow acts on it; follow status_url
   // The same Update id answers every request of this decision: one sent by another officer, or with another reason, was not applied.
   if (answer.decidedBy !== actor.userId || answer.reason !== reason) throw taskDecided(answer.decision);
-  const link = reset && answer.resetTokenSha256 === reset.sha256 ? { reset_link: `/api/password-reset/${reset.token}` } : {};
-  return respond(answer.status, { ...link, ...(reset && !link.reset_link ? { repeated: true } : {}) });
+  return respond(answer.status);
 }
 
 export interface DecisionResponse {
@@ -110,6 +106,4 @@ export interface DecisionResponse {
   status_url: string;
   /** The answer to a repeat of a decision already recorded (nothing was applied again). */
   repeated?: boolean;
-  /** C3: shown once, to the approving officer, who hands it to the keeper. */
-  reset_link?: string;
 }

@@ -105,7 +105,8 @@ export async function queueVersion(db: Db, actor: Actor): Promise<{ version: str
 
 async function loadTask(db: Db, actor: Actor, taskId: string) {
   if (!UUID.test(taskId)) throw notFound('Task', '任务');
-  const task = await db('tasks as t').leftJoin('users as a', 'a.id', 't.assignee_id').leftJoin('users as d', 'd.id', 't.decided_by').where('t.id', taskId).first('t.*', 'a.display_name as assignee_name', 'd.display_name as decided_by_name');
+  const task = await db('tasks as t').leftJoin('users as a', 'a.id', 't.assignee_id').leftJoin('users as d', 'd.id', 't.decided_by').leftJoin('cases as c', 'c.id', 't.case_id')
+    .where('t.id', taskId).first('t.*', 'a.display_name as assignee_name', 'd.display_name as decided_by_name', 'c.district_mismatches'); // P3: flagged to the officer
   if (!task) throw notFound('Task', '任务');
   if (actor.role === 'officer' ? task.district_code !== actor.districtCode : actor.role !== 'supervisor') {
     throw forbidden('This task belongs to another district', '该任务属于其他辖区');
@@ -219,7 +220,7 @@ export async function caseDesk(db: Db, actor: Actor, filter: CaseListFilter) {
 async function loadSealScope(db: Db, sealId: string) {
   if (!UUID.test(sealId)) throw notFound('Seal', '印章');
   const seal = await db('seals as s').join('cases as c', 'c.id', 's.case_id').join('holders as h', 'h.id', 's.holder_id').where('s.id', sealId)
-    .first('s.id', 's.case_id', 's.kind', 's.number', 's.text', 's.status', 's.seal_code', 's.certificate_serial', 's.certificate_fingerprint', 's.imprint_sha256', 's.produced_at', 's.ready_at', 's.unclaimed_due_at', 's.collected_at', 's.hold_since', 's.stopped_at', 's.cancelled_at', 's.cancellation_reason', 's.replaces_seal_id', 'c.maker_id', 'c.district_code', 's.holder_id', 'h.name as holder_name', 'h.uscc');
+    .first('s.id', 's.case_id', 's.kind', 's.number', 's.text', 's.status', 's.seal_code', 's.certificate_serial', 's.certificate_fingerprint', 's.imprint_sha256', 's.produced_at', 's.ready_at', 's.unclaimed_due_at', 's.collected_at', 's.hold_since', 's.stopped_at', 's.cancelled_at', 's.cancellation_reason', 's.replaces_seal_id', 'c.maker_id', 'c.district_code', 's.holder_id', db.raw('coalesce(s.holder_name, h.name) as holder_name'), 'h.uscc');
   if (!seal) throw notFound('Seal', '印章');
   return seal;
 }
@@ -251,7 +252,7 @@ export async function sealList(db: Db, actor: Actor) {
   else if (actor.role === 'maker') q.where('c.maker_id', actor.makerId).whereNot('s.status', 'in_production');
   else throw forbidden('Seal lists are for holders and makers', '印章列表仅供用章单位和制作单位查看');
   const seals = await q.orderBy('s.created_at', 'desc').limit(500)
-    .select('s.id', 's.case_id', 's.kind', 's.number', 's.text', 's.status', 's.seal_code', 's.certificate_serial', 's.imprint_sha256', 's.collected_at', 's.unclaimed_due_at', 's.hold_since', 's.cancelled_at', 'h.name as holder_name');
+    .select('s.id', 's.case_id', 's.kind', 's.number', 's.text', 's.status', 's.seal_code', 's.certificate_serial', 's.imprint_sha256', 's.collected_at', 's.unclaimed_due_at', 's.hold_since', 's.cancelled_at', db.raw('coalesce(s.holder_name, h.name) as holder_name')); // M11: the name a seal was made under
   const docs = seals.length ? await db('documents').whereIn('seal_id', seals.map((s) => s.id)).select('seal_id', 'kind') : [];
   const keepers = seals.length ? await db('seal_keepers').whereIn('seal_id', seals.map((s) => s.id)).whereNull('removed_at').groupBy('seal_id').select('seal_id', db.raw('count(*) as n')) : [];
   return seals.map((s) => ({

@@ -27,6 +27,10 @@ export interface ChangeRequestInput {
     invalidityDate?: string | null;
     hsmTaskQueue: string;
     replacement: { newCaseId: string; newSealId: string; newHolderName: string | null; makerId: string; actorId: string; unclaimedMonths: number } | null;
+    /** M11: the holder's other live seals a name change replaces, each in its own new application. */
+    replaceAlso?: Array<{ sealId: string; newCaseId: string; newSealId: string }>;
+    /** M11: the old legal representative's personal-name seals a change of legal representative cancels. */
+    cancelAlso?: string[];
     /** Repair of a request an earlier version applied before its workflow existed: the seal's status it left. */
     alreadyApplied?: SealLifeStatus;
   };
@@ -58,6 +62,29 @@ export async function changeRequestWorkflow(input: ChangeRequestInput): Promise<
         args: [{ caseId: r.newCaseId, sealId: r.newSealId, makerId: r.makerId, districtCode: input.districtCode, needsEstablishmentApproval: false, hsmTaskQueue: a.hsmTaskQueue, filingDeadlineMs: input.filingDeadlineMs, unclaimedMonths: r.unclaimedMonths }],
       });
       processed = { ...processed, replacementCaseId: r.newCaseId };
+      // M11: the same for each other live seal of the holder (a name change): cancelled as superseded, replaced.
+      const alsoReplaced: Array<{ sealId: string; replacementCaseId: string }> = [];
+      for (const other of a.replaceAlso ?? []) {
+        const done = await db.applySealChange({ sealId: other.sealId, changeCaseId: input.caseId, kind: 'cancel', reason: 'replacement', revocationReason: 'superseded' });
+        if (!done.applied) continue; // cancelled meanwhile: nothing left to replace
+        await hsm.createReplacementApplication({ changeCaseId: input.caseId, oldSealId: other.sealId, newCaseId: other.newCaseId, newSealId: other.newSealId, newHolderName: r.newHolderName, actorId: r.actorId });
+        await startChild(applicationWorkflow, {
+          workflowId: `application:${other.newCaseId}`,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [{ caseId: other.newCaseId, sealId: other.newSealId, makerId: r.makerId, districtCode: input.districtCode, needsEstablishmentApproval: false, hsmTaskQueue: a.hsmTaskQueue, filingDeadlineMs: input.filingDeadlineMs, unclaimedMonths: r.unclaimedMonths }],
+        });
+        alsoReplaced.push({ sealId: other.sealId, replacementCaseId: other.newCaseId });
+      }
+      if (a.replaceAlso) processed = { ...processed, alsoReplaced };
+    }
+    if (a.cancelAlso) {
+      // M11: the old legal representative's personal-name seals end with the change of legal representative.
+      const alsoCancelled: string[] = [];
+      for (const sealId of a.cancelAlso) {
+        const done = await db.applySealChange({ sealId, changeCaseId: input.caseId, kind: 'cancel', reason: 'holder_request', revocationReason: 'cessationOfOperation' });
+        if (done.applied) alsoCancelled.push(sealId);
+      }
+      processed = { ...processed, alsoCancelled };
     }
   }
   const processedAt = now();

@@ -52,6 +52,7 @@ test('C3: a reset whose keeper was removed before approval fails once, not retri
   const c = await waitForCase(app, staff.token, caseId, 'rejected');
   expect(JSON.stringify(c)).toContain('is no longer a keeper of this seal');
   expect(JSON.stringify(c)).toContain('已不是此印章的保管人');
+  expect(await app.db('password_reset_grants').where({ case_id: caseId })).toHaveLength(0);
   expect(await app.db('password_reset_links').where({ case_id: caseId })).toHaveLength(0);
   expect(await app.db('outbox_messages').where({ message_key: `${caseId}:password_reset_link` })).toHaveLength(0);
 
@@ -109,7 +110,7 @@ test('an activity that keeps failing is listed for administrators with its case 
     await waitForCase(app, staff.token, caseId, 'completed');
     const after = (await api(app.url, admin.token, 'GET', '/api/admin/failing-activities')).body as Array<{ case_id: string }>;
     expect(after.map((a) => a.case_id)).not.toContain(caseId);
-    expect(await app.db('password_reset_links').where({ case_id: caseId })).toHaveLength(1);
+    expect(await app.db('password_reset_grants').where({ case_id: caseId })).toHaveLength(1); // the approval's grant; its links are minted at hand-over
   } finally {
     await owner.query(`alter table case_events drop constraint if exists ${constraint}`);
     await owner.end();

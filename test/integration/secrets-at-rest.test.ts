@@ -76,7 +76,7 @@ async function resetTask(staff: { token: string }, sealId: string, keeperId: str
   throw new Error('no reset task');
 }
 
-test('C3 P1: reset links, session ids, API tokens and login passwords issued here are in no pg_dump and no workflow history; the link is shown once to the approving officer', async () => {
+test('C3 P1: reset links, session ids, API tokens and login passwords issued here are in no pg_dump and no workflow history; the officer is shown no reset link', async () => {
   const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
   const officer = await createUser(app.db, 'officer', { district_code: '110105' });
   const officerPassword = `Pw-${officer.id.slice(0, 8)}-2019x`;
@@ -90,7 +90,12 @@ test('C3 P1: reset links, session ids, API tokens and login passwords issued her
   expect((await api(app.url, staff.token, 'POST', `/api/seals/${s.sealId}/keepers`, { name: '陈保管', id_number: keeperId })).status).toBe(201);
   expect((await api(app.url, staff.token, 'POST', `/api/seals/${s.sealId}/password`, { id_number: keeperId, password: 'Tiger#Lake2049x' })).status).toBe(201);
 
-  // 1. Approved on the officer's page: the link is on the answer to the approval, and nowhere else.
+  // 1. Approved on the officer's page: the officer is shown no link; the holder's inbox mints one when opened.
+  const mint = async (caseId: string) => {
+    const res = await fetch(`${app.url}/password-reset/cases/${caseId}`, { redirect: 'manual', headers: { authorization: `Bearer ${staff.token}` } });
+    expect(res.status).toBe(303);
+    return /\/password-reset\/([A-Za-z0-9_-]{43})$/.exec(res.headers.get('location')!)![1];
+  };
   const first = await resetTask(staff, s.sealId, keeperId, officer);
   const page = await fetch(`${app.url}/tasks/${first.taskId}`, { headers: { cookie: `eseal_sid=${sid}` } });
   expect(page.status).toBe(200);
@@ -100,34 +105,26 @@ test('C3 P1: reset links, session ids, API tokens and login passwords issued her
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `eseal_sid=${sid}` },
     body: new URLSearchParams({ _csrf: csrfIn(await page.text()), decision: 'accept', reason: '' }),
   });
-  expect(approved.status).toBe(200);
-  expect(approved.headers.get('cache-control')).toBe('no-store');
-  const html = await approved.text();
-  const pageToken = /\/api\/password-reset\/([A-Za-z0-9_-]{43})/.exec(html)![1];
+  expect(approved.status).toBe(303);
   await waitForCase(app, staff.token, first.caseId, 'completed');
-  // Shown once: the task page read again shows no link.
+  const pageToken = await mint(first.caseId);
+  expect((await fetch(`${app.url}/password-reset/${pageToken}`)).status).toBe(200);
   const again = await (await fetch(`${app.url}/tasks/${first.taskId}`, { headers: { cookie: `eseal_sid=${sid}` } })).text();
-  expect(again).not.toContain(pageToken);
   expect(again).not.toMatch(/password-reset\/[A-Za-z0-9_-]{43}/);
-  // The keeper sets a new password with it, once.
-  expect((await api(app.url, null, 'POST', `/api/password-reset/${pageToken}`, { password: 'Mu7!qZ_p0rT9' })).status).toBe(200);
 
-  // 2. Approved through the API: the link is in the answer; a repeat of the same request gets no new link.
+  // 2. Approved through the API: no link in the answer; the second approval closes the first reset's links.
   const second = await resetTask(staff, s.sealId, keeperId, officer);
   const decided = await api(app.url, officer.token, 'POST', `/api/tasks/${second.taskId}/decision`, { decision: 'accept' });
   expect(decided.status).toBe(200);
   expect(decided.body.case_status).toBe('completed');
-  const apiToken = /^\/api\/password-reset\/([A-Za-z0-9_-]{43})$/.exec(decided.body.reset_link)![1];
-  const repeated = await api(app.url, officer.token, 'POST', `/api/tasks/${second.taskId}/decision`, { decision: 'accept' });
-  expect(repeated.status).toBe(200);
-  expect(repeated.body).toMatchObject({ repeated: true, case_status: 'completed' });
-  expect(repeated.body.reset_link).toBeUndefined();
+  expect(decided.body.reset_link).toBeUndefined();
+  expect((await fetch(`${app.url}/password-reset/${pageToken}`)).status).toBe(410);
+  const apiToken = await mint(second.caseId);
   expect((await app.db('password_reset_links').where({ case_id: second.caseId })).length).toBe(1);
-  // The holder's notice says the reset was approved, without the link.
+  // The holder's notices point to the inbox's way to a link, never to a token.
   const notices = await app.db('outbox_messages').where({ seal_id: s.sealId, kind: 'password_reset_link' }).pluck('body');
   expect(notices).toHaveLength(2);
   for (const body of notices) expect(body).not.toMatch(/password-reset\/[A-Za-z0-9_-]{20,}/);
-  expect((await api(app.url, null, 'POST', `/api/password-reset/${apiToken}`, { password: 'Zq8#wlT_m2Rk' })).status).toBe(200);
 
   // 3. None of them in clear, anywhere at rest.
   const secrets: Record<string, string> = {
@@ -136,8 +133,8 @@ test('C3 P1: reset links, session ids, API tokens and login passwords issued her
     'holder staff API token': staff.token,
     'browser session id': sid,
     'officer login password': officerPassword,
-    'reset link (page)': pageToken,
-    'reset link (API)': apiToken,
+    'reset link (first reset)': pageToken,
+    'reset link (second reset)': apiToken,
   };
   const dump = await pgDump();
   expect(dump).toContain(s.sealId); // the dump is the real thing

@@ -1,6 +1,8 @@
 import {
   BEIJING_DISTRICTS,
   DISTRICT_CODES,
+  districtInAddress,
+  districtMismatches,
   districtOfDivisionCode,
   findDistrict,
   getDistrict,
@@ -73,5 +75,22 @@ describe('Beijing districts (GB/T 2260)', () => {
   it('maps the division code of a district-registered USCC to its district, and a city-level one to none', () => {
     expect(districtOfDivisionCode(parseUscc('91110108551385082Q').administrativeDivisionCode)?.slug).toBe('haidian');
     expect(districtOfDivisionCode(parseUscc('91110000802100433B').administrativeDivisionCode)).toBeUndefined();
+  });
+});
+
+describe('P3: the case district against the registered address and the USCC', () => {
+  it('P3: finds the district an address names (the first one) and none in an address without one', () => {
+    expect(districtInAddress('北京市朝阳区光华路1号')?.code).toBe('110105');
+    expect(districtInAddress('北京市海淀区中关村南大街5号（原朝阳区）')?.code).toBe('110108');
+    expect(districtInAddress('北京市光华路1号')).toBeUndefined();
+  });
+  it('P3: flags an address or a district-level registration authority of another district, not the city-level one', () => {
+    expect(districtMismatches('110105', '北京市朝阳区光华路1号', '110105')).toEqual([]);
+    expect(districtMismatches('110105', '北京市朝阳区光华路1号', '110000')).toEqual([]);
+    expect(districtMismatches('110105', '北京市海淀区中关村大街1号', '110108')).toEqual([
+      { source: 'address', district_code: '110108' },
+      { source: 'uscc', district_code: '110108' },
+    ]);
+    expect(districtMismatches('110105', null, '310101')).toEqual([]);
   });
 });

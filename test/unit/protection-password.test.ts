@@ -19,6 +19,8 @@ import {
   passwordPolicyViolations,
   registerFailedAttempt,
   registerSuccessfulAttempt,
+  registerWrongResetProof,
+  RESET_CODE_POLICY,
   reminderInstants,
   type MaySignInput,
   type PasswordAttemptState,
@@ -210,4 +212,12 @@ test('domain/protection-password.ts is pure (no Node built-ins, no clock, no ran
   const imports = [...code.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
   for (const spec of imports) expect(spec).toMatch(/^\.\/[a-z-]+$/);
   expect(code).not.toMatch(/Date\.now\s*\(|new Date\(\s*\)|Math\.random|\bIntl\b|\bprocess\./);
+});
+
+test('C3: on the reset page every wrong ID number or SMS code counts, and the 5th locks the approved reset', () => {
+  expect(RESET_CODE_POLICY).toEqual({ digits: 6, maxFailedAttempts: 5 });
+  const seen = [0, 1, 2, 3, 4].map((n) => registerWrongResetProof(n));
+  expect(seen.map((s) => s.attemptsLeft)).toEqual([4, 3, 2, 1, 0]);
+  expect(seen.map((s) => s.locked)).toEqual([false, false, false, false, true]);
+  expect(registerWrongResetProof(7)).toEqual({ failedAttempts: 8, locked: true, attemptsLeft: 0 });
 });

@@ -89,6 +89,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/seals/:id/password': r('own', 'maker', 'holder'),
   'POST /api/seals/:id/password/change': r('holder', 'holder'),
   'POST /api/seals/:id/password/reset-requests': r('holder', 'holder'),
+  'POST /api/password-reset/:token/code': pub,
   'POST /api/password-reset/:token': pub,
   'GET /api/users': r('city', 'admin'),
   'GET /metrics': r('city', 'admin'), // Prometheus scrapes with an administrator's token
@@ -177,6 +178,10 @@ const TABLE: Record<string, Rule> = {
   'POST /admin/users/:id/disable': r('city', 'admin'),
   'GET /account-setup/:token': pub,
   'POST /account-setup/:token': pub,
+  'GET /password-reset/cases/:caseId': r('holder', 'holder'),
+  'GET /password-reset/:token': pub,
+  'POST /password-reset/:token/code': pub,
+  'POST /password-reset/:token': pub,
 };
 
 /**

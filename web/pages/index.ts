@@ -17,6 +17,7 @@ import { sealPages } from './seals';
 import { supervisionPages } from './supervision';
 import { adminPages } from './admin';
 import { accountSetupPages } from './account-setup';
+import { passwordResetPages } from './password-reset';
 import { compliancePages } from './compliance';
 import { auditPages } from './audit';
 import { videoPages } from './video';
@@ -72,6 +73,7 @@ export function pageRoutes(deps: Deps): PageRouter {
   r.use(verificationPages(deps));
   r.use(inboxPages(deps)); // holders' and makers' messages (workflows/message-delivery.ts)
   r.use(accountSetupPages(deps)); // public: a new account's one-time set-password link
+  r.use(passwordResetPages(deps)); // C3: the keeper's one-time reset page (public) and the inbox's way to it
   r.use(officerPages(deps));
   r.use(casePages(deps));
   r.use(sealPages(deps));

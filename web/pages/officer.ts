@@ -2,6 +2,7 @@
 // refresh) and the task page (case data, materials viewer, imprint, timeline, accept / return with reason).
 // Supervisors read the city's queue and tasks; only officers decide (usecases/applications.decideTask).
 import { Router, type Request, type Response } from 'express';
+import { findDistrict, type DistrictMismatch } from '../../domain/districts';
 import { decideTask } from '../../usecases/tasks';
 import type { Deps } from '../../usecases/deps';
 import { claimTask, getTask, queueVersion, releaseTask, taskQueue } from '../../usecases/web-queries';
@@ -84,7 +85,7 @@ export function officerPages(deps: Deps): Router {
     });
   });
 
-  async function showTask(req: Request, res: Response, refusal: Refusal | null = null, values: Record<string, string> = {}, resetLink: string | null = null) {
+  async function showTask(req: Request, res: Response, refusal: Refusal | null = null, values: Record<string, string> = {}) {
     const lang: Lang = req.lang ?? 'zh';
     const task = await getTask(deps.db, req.actor!, String(req.params.id));
     const c = await caseModel(deps, req, task.case_id);
@@ -113,7 +114,14 @@ export function officerPages(deps: Deps): Router {
       c,
       correction: correction && { ...correction, submittedAt: formatTime(correction.submittedAt) },
       filing: filing && filingView(filing),
-      resetLink, // C3: shown once, on the approval's own answer
+      // P3: the case's district disagrees with the holder's registered address or the USCC's registration authority.
+      districtFlags: ((task.district_mismatches ?? []) as DistrictMismatch[]).map((m) => {
+        const d = findDistrict(m.district_code);
+        const name = d ? (lang === 'zh' ? d.nameZh : d.nameEn) : m.district_code;
+        return m.source === 'address'
+          ? (lang === 'zh' ? `住所登记地址在${name}，与本案辖区不符` : `The registered address is in ${name}, not this case's district`)
+          : (lang === 'zh' ? `统一社会信用代码的登记管理机关在${name}，与本案辖区不符` : `The USCC was issued by the registration authority of ${name}, not this case's district`);
+      }),
       errors: refusal?.fields,
       alert: refusal?.alert,
       values,
@@ -132,11 +140,6 @@ export function officerPages(deps: Deps): Router {
     const decision = f.decision;
     try {
       const decided = await decideTask(deps, req.actor!, String(req.params.id), { decision, reason: f.reason ?? '' });
-      if (decided.reset_link) {
-        // The link is on this answer only (never in a redirect, a flash or a cache): the officer hands it over.
-        res.set('cache-control', 'no-store');
-        return await showTask(req, res, null, {}, `${req.protocol}://${req.get('host')}${decided.reset_link}`);
-      }
       const what = decided.task_kind === 'production_correction' ? 'correction' : 'task'; // a correction decides a version, not the case
       flash(req, res, `${what}${decision === 'accept' ? 'Accepted' : 'Returned'}`);
       res.redirect(303, '/tasks');

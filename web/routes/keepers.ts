@@ -32,9 +32,12 @@ export function keeperRoutes(deps: uc.KeeperOperationDeps & { config: Config }):
   r.post('/api/seals/:id/password/reset-requests', requireRole('holder'), async (req, res) => {
     res.status(201).json(await uc.requestPasswordReset(deps, req.actor!, id(req.params.id), req.body));
   });
-  // The one-time link is the credential: the keeper has no login of their own.
+  // C3: the one-time link opens the reset; the keeper proves identity with the ID number and an SMS code.
+  r.post('/api/password-reset/:token/code', async (req, res) => {
+    noStore(res).set('referrer-policy', 'no-referrer').json(await uc.sendResetCode(deps, id(req.params.token), req.body));
+  });
   r.post('/api/password-reset/:token', async (req, res) => {
-    const status = await uc.resetPasswordWithLink(deps, id(req.params.token), (req.body as { password?: unknown } | undefined)?.password);
+    const status = await uc.resetPasswordWithCode(deps, id(req.params.token), req.body);
     noStore(res).set('referrer-policy', 'no-referrer').json(status);
   });
   return r;
