@@ -26,6 +26,7 @@ import { failingActivityRoutes } from './routes/failing-activities';
 import { signingRoutes } from './routes/signing';
 import { verificationRoutes } from './routes/verification';
 import { metricsRoutes } from './routes/metrics';
+import { trustListRoutes } from './routes/trust-list';
 import { requestContext } from './request-context';
 import { registerStateMetrics } from '../usecases/metrics';
 
@@ -66,6 +67,7 @@ export function createApp(deps: Deps) {
   app.use(metricsRoutes()); // Prometheus, administrators only
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(inboxRoutes(deps)); // holders' and makers' messages and read receipts
+  app.use(trustListRoutes(deps)); // I2: recognised platforms (four eyes), filings by other platforms, export of ours
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });

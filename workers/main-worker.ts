@@ -7,6 +7,7 @@ import { logger } from '../infra/observability/logger';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-interceptors';
 import { connectWorkerContext, type WorkerContext } from './connect';
 import { loadConfig } from '../infra/config';
+import { ensureForeignCrlSchedule } from '../usecases/foreign-crl-schedule';
 
 /**
  * `workflowBundlePath`: the workflows bundled once by the supervisor (scripts/back-office.ts), so a restarted
@@ -32,6 +33,7 @@ if (require.main === module) {
     const ctx = await connectWorkerContext(loadConfig({ ...process.env, HSM_TOKENS: '' })); // M4: no token, no PIN
     try {
       // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (graceful shutdown).
+      await ensureForeignCrlSchedule(ctx.connection, ctx.config); // I2: the listed platforms' CRLs fetched again on a schedule
       const worker = await createMainWorker(ctx, { workflowBundlePath: process.env.ESEAL_WORKFLOW_BUNDLE });
       process.send?.('ready'); // to a supervisor that started this process (scripts/back-office.ts)
       await worker.run();

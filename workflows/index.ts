@@ -12,3 +12,5 @@ export { correctionApprovalWorkflow } from './correction-approval';
 export { crlIssuanceWorkflow } from './crl-issuance';
 export { nationalSealWorkflow, sealSignatureWorkflow } from './seal-signature';
 export { messageDeliveryWorkflow } from './message-delivery';
+export { trustListChangeWorkflow } from './trust-list-change';
+export { foreignCrlRefreshWorkflow } from './foreign-crl-refresh';
