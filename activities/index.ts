@@ -21,6 +21,7 @@ import { createMessageDeliveryActivities } from './message-delivery';
 import { createCaseMessageActivities } from './case-messages';
 import { loadConfig, type Config } from '../infra/config';
 import { createRegistrationExchangeActivities } from './registration-exchange';
+import { createTrustListActivities } from './trust-list';
 
 /** `config`: where messages go (notify.*); loaded from temporal.yaml and the environment when not given. */
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer>; config?: Pick<Config, 'notify' | 'runtime' | 'registration'> }) {
@@ -38,6 +39,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createMessageDeliveryActivities(deps.db, deps.config),
     ...createCaseMessageActivities(deps.db),
     ...createRegistrationExchangeActivities(deps.db, (deps.config ?? loadConfig()).runtime.dataDir),
+    ...createTrustListActivities(deps.db),
   };
 }
 

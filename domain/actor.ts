@@ -1,5 +1,6 @@
 // Who is acting: the vocabulary every layer shares (web authenticates it, use-cases authorise by it).
-export type Role = 'officer' | 'supervisor' | 'maker' | 'holder' | 'admin';
+/** `exchange`: another e-seal platform's data-exchange client (I2), API only, bound to one listed platform. */
+export type Role = 'officer' | 'supervisor' | 'maker' | 'holder' | 'admin' | 'exchange';
 
 export interface Actor {
   userId: string;

@@ -79,7 +79,7 @@ export async function createAccount(db: Db, actor: Actor, body: unknown, now = n
   const scope: { district_code: string | null; maker_id: string | null; holder_id: string | null } = { district_code: null, maker_id: null, holder_id: null };
   // Each role has exactly its own binding; a binding that does not belong to the role is refused, not dropped.
   const given = { district_code: b.district_code, maker_id: b.maker_id, holder_id: b.holder_id };
-  const needs: Record<Role, keyof typeof given | null> = { officer: 'district_code', maker: 'maker_id', holder: 'holder_id', supervisor: null, admin: null };
+  const needs: Record<Role, keyof typeof given | null> = { officer: 'district_code', maker: 'maker_id', holder: 'holder_id', supervisor: null, admin: null, exchange: null };
   const refs = { district_code: F.district, maker_id: F.maker, holder_id: F.holder };
   if (ROLES.includes(role)) {
     for (const key of Object.keys(given) as Array<keyof typeof given>) {

@@ -51,6 +51,8 @@ export interface SignatureReport {
   chain: Array<CertificateView & { role: 'signer' | 'issuing_ca' | 'root' }>;
   certificate_status: { at_signing_time: CertificateStatus; now: CertificateStatus; revoked_at: string | null; revocation_reason: string | null; on_hold_since: string | null };
   messages: Array<{ zh: string; en: string }>;
+  /** I2: the recognised platform whose filed seal made the signature (absent for this platform's seals). */
+  platform?: { code: string; name: string; status: string };
 }
 
 export interface VerificationReport {
@@ -60,7 +62,7 @@ export interface VerificationReport {
   signatures: SignatureReport[];
 }
 
-const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA only (SM2 seals: the platform seal maker); revocation from the platform (CRL/OCSP data); signing time proven by a signature-timestamp of a TSA under the platform root, else by the use register';
+const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA (SM2 seals: the platform seal maker) and, for seals filed by recognised platforms, the active trust list\'s roots; revocation from the platform (CRL/OCSP data); signing time proven by a signature-timestamp of a TSA under the platform root, else by the use register';
 /** An OFD package is a ZIP file. */
 const ZIP_MAGIC = Buffer.from('504b0304', 'hex');
 

@@ -28,6 +28,7 @@ import { verificationRoutes } from './routes/verification';
 import { tsaRoutes } from './routes/tsa';
 import { metricsRoutes } from './routes/metrics';
 import { registrationBatchRoutes, registrationRoutes } from './routes/registration';
+import { trustListRoutes } from './routes/trust-list';
 import { requestContext } from './request-context';
 import { clientAuthentication } from './client-auth';
 import { apiClientRoutes, oauthTokenRoutes } from './routes/api-clients';
@@ -78,6 +79,7 @@ export function createApp(deps: Deps) {
   app.use(accountRoutes(deps)); // administrators create and disable accounts; one-time set-password links
   app.use(inboxRoutes(deps)); // holders' and makers' messages and read receipts
   app.use(registrationRoutes(deps)); // A3: batch reports and the exchange's accepted certificates
+  app.use(trustListRoutes(deps)); // I2: recognised platforms (four eyes), filings by other platforms, export of ours
   app.use(pageRoutes(deps)); // the back office in the browser (HTML pages; not part of web/openapi.yaml)
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message_zh: '页面不存在', message_en: 'Not found', fields: [] } });

@@ -11,6 +11,7 @@ import { tracingActivityInterceptors, workflowSpanSinks } from './telemetry';
 import { tracing } from '../infra/observability/tracing';
 import { loadConfig } from '../infra/config';
 import { ensureRegistrationInboxSchedule } from '../usecases/registration-exchange';
+import { ensureForeignCrlSchedule } from '../usecases/foreign-crl-schedule';
 
 /**
  * `workflowBundlePath`: the workflows bundled once by the supervisor (scripts/back-office.ts), so a restarted
@@ -39,6 +40,7 @@ if (require.main === module) {
     try {
       // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks have finished (graceful shutdown).
       await ensureRegistrationInboxSchedule(ctx.connection, ctx.config); // A3: the registration authority's inbox folder, scanned on a schedule
+      await ensureForeignCrlSchedule(ctx.connection, ctx.config); // I2: the listed platforms' CRLs fetched again on a schedule
       const worker = await createMainWorker(ctx, { workflowBundlePath: process.env.ESEAL_WORKFLOW_BUNDLE });
       process.send?.('ready'); // to a supervisor that started this process (scripts/back-office.ts)
       await worker.run();

@@ -13,3 +13,5 @@ export { crlIssuanceWorkflow } from './crl-issuance';
 export { nationalSealWorkflow, sealSignatureWorkflow, timestampWorkflow } from './seal-signature';
 export { messageDeliveryWorkflow } from './message-delivery';
 export { registrationBatchWorkflow, registrationInboxWorkflow } from './registration-import';
+export { trustListChangeWorkflow } from './trust-list-change';
+export { foreignCrlRefreshWorkflow } from './foreign-crl-refresh';

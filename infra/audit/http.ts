@@ -14,7 +14,7 @@ import { auditContext, type AuditRequestContext } from './context';
 import { appendAudit } from './log';
 import { logger } from '../observability/logger';
 
-type TargetType = 'api_client' | 'case' | 'task' | 'seal' | 'material' | 'maker' | 'holder' | 'statement' | 'password_reset_link' | 'audit' | 'user' | 'account_setup_link';
+type TargetType = 'api_client' | 'case' | 'task' | 'seal' | 'material' | 'maker' | 'holder' | 'statement' | 'password_reset_link' | 'audit' | 'user' | 'account_setup_link' | 'platform' | 'trust_list_change';
 
 interface Rule {
   method: string;
@@ -28,6 +28,11 @@ interface Rule {
 // Names for the API's operations; any other route is recorded as "METHOD /normalised/path".
 const RULES: Rule[] = [
   { method: 'POST', pattern: /^\/api\/applications$/, action: 'case.submit', target: 'case' },
+  { method: 'POST', pattern: /^\/api\/trust-list\/platforms$/, action: 'trust_list.propose' },
+  { method: 'POST', pattern: /^\/api\/trust-list\/platforms\/([^/]+)\/changes$/, action: 'trust_list.propose', target: 'platform' },
+  { method: 'POST', pattern: /^\/api\/trust-list\/changes\/([^/]+)\/decision$/, action: 'trust_list.decide', target: 'trust_list_change' },
+  { method: 'POST', pattern: /^\/api\/exchange\/filings$/, action: 'exchange.file' },
+  { method: 'GET', pattern: /^\/api\/exchange\/seals$/, action: 'exchange.export' },
   { method: 'GET', pattern: /^\/api\/applications\/([^/]+)$/, action: 'case.read', target: 'case' },
   { method: 'POST', pattern: /^\/api\/applications\/([^/]+)\/materials$/, action: 'material.upload', createdInCase: 'material' },
   { method: 'POST', pattern: /^\/api\/applications\/([^/]+)\/production$/, action: 'case.production', target: 'case' },

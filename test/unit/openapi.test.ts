@@ -25,7 +25,7 @@ import { openapiPath } from '../../web/routes/openapi';
 const ROOT = path.join(__dirname, '..', '..');
 const ROUTES_DIR = path.join(ROOT, 'web', 'routes');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-const ROLES = ['maker', 'officer', 'supervisor', 'holder', 'admin'] as const;
+const ROLES = ['maker', 'officer', 'supervisor', 'holder', 'admin', 'exchange'] as const;
 
 interface Operation {
   operationId?: string;
@@ -173,7 +173,7 @@ describe('P2: the OpenAPI description of the JSON API (web/openapi.yaml)', () =>
         mismatches.push(`${r.key}: no "Roles: …" in its description`);
         continue;
       }
-      const named = sorted([...line[1].matchAll(/\b(maker|officer|supervisor|holder|admin|public)\b/g)].map((m) => m[1]));
+      const named = sorted([...line[1].matchAll(/\b(maker|officer|supervisor|holder|admin|exchange|public)\b/g)].map((m) => m[1]));
       const expected = r.roles === null ? ['public'] : sorted(r.roles);
       if (named.join() !== expected.join()) mismatches.push(`${r.key}: description says ${named.join(', ')}, code allows ${expected.join(', ')}`);
       const isPublic = Array.isArray(op.security) && op.security.length === 0;

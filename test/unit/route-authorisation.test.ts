@@ -9,7 +9,7 @@ import type { Role } from '../../web/auth';
 import { CLIENT_ROUTE_SCOPES } from '../../web/client-scopes';
 import { TIER_SCOPES, type ClientScope } from '../../domain/api-clients';
 
-const ROLES: Role[] = ['officer', 'supervisor', 'maker', 'holder', 'admin'];
+const ROLES: Role[] = ['officer', 'supervisor', 'maker', 'holder', 'admin', 'exchange'];
 
 /**
  * Scope the use-case applies after the role guard (P3, M6):
@@ -19,9 +19,10 @@ const ROLES: Role[] = ['officer', 'supervisor', 'maker', 'holder', 'admin'];
  *  - holder:   only the holder of the seal
  *  - self:     the user's own account
  *  - city:     city-level data, no narrower scope
+ *  - platform: a data-exchange account only for its own listed platform (I2)
  *  - public:   no login (status services, PKI for relying parties, the login form, one-time reset links)
  */
-type Scope = 'district' | 'own' | 'maker' | 'holder' | 'self' | 'city' | 'public';
+type Scope = 'district' | 'own' | 'maker' | 'holder' | 'self' | 'city' | 'platform' | 'public';
 type Rule = { roles: Role[] | 'public'; scope: Scope };
 
 const pub: Rule = { roles: 'public', scope: 'public' };
@@ -48,6 +49,13 @@ const TABLE: Record<string, Rule> = {
   // JSON API
   'POST /api/platform/statements': r('city', 'supervisor', 'admin'),
   'GET /api/platform/statements/:id': r('city', 'supervisor', 'admin'),
+  'GET /api/trust-list': r('city', 'supervisor'),
+  'POST /api/trust-list/platforms': r('city', 'supervisor'),
+  'POST /api/trust-list/platforms/:id/changes': r('city', 'supervisor'),
+  'POST /api/trust-list/changes/:id/decision': r('city', 'supervisor'), // four eyes: not the proposer (the workflow's Update)
+  'POST /api/exchange/filings': r('platform', 'exchange'),
+  'GET /api/exchange/seals': r('city', 'exchange', 'supervisor'),
+  'GET /api/external-seals': r('district', 'officer', 'supervisor'),
   'GET /api/inbox': r('self', 'holder', 'maker'),
   'POST /api/inbox/:id/read': r('self', 'holder', 'maker'),
   'POST /api/applications': r('maker', 'maker'),
@@ -122,6 +130,8 @@ const TABLE: Record<string, Rule> = {
   'GET /api/audit.csv': r('city', 'supervisor'),
 
   // pages
+  'GET /supervision/trust-list': r('city', 'supervisor'),
+  'POST /supervision/trust-list/changes/:id/decision': r('city', 'supervisor'),
   'GET /': r('self', ...EVERYONE),
   'GET /login': pub,
   'POST /login': pub,

@@ -5,7 +5,7 @@ import type { Role } from '../auth';
 import { forbidden, unauthenticated } from '../errors';
 import { takeFlash } from './forms';
 
-export const HOME: Record<Role, string> = { officer: '/tasks', supervisor: '/supervision', maker: '/cases', holder: '/seals', admin: '/admin' };
+export const HOME: Record<Role, string> = { officer: '/tasks', supervisor: '/supervision', maker: '/cases', holder: '/seals', admin: '/admin', exchange: '/login' }; // exchange: API only (I2)
 export const ALL_ROLES: Role[] = ['officer', 'supervisor', 'maker', 'holder', 'admin'];
 
 /** Role guard of a page: no login → the login page (GET) or 401; another role → 403 page. */

@@ -28,6 +28,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'role.maker': ['制作单位', 'Maker'],
   'role.holder': ['用章单位', 'Holder'],
   'role.admin': ['管理员', 'Administrator'],
+  'role.exchange': ['数据交换接口', 'Data-exchange client'],
+  'nav.trustList': ['互认平台', 'Recognised platforms'],
 
   'flash.passwordChanged': ['登录密码已修改，其他设备上的登录已退出', 'Password changed; sessions on other devices were logged out'],
   'flash.taskAccepted': ['已通过，案件继续办理', 'Accepted; the case moves on'],

@@ -15,6 +15,7 @@ import { officerPages } from './officer';
 import { casePages } from './cases';
 import { sealPages } from './seals';
 import { supervisionPages } from './supervision';
+import { trustListPages } from './trust-list';
 import { adminPages } from './admin';
 import { accountSetupPages } from './account-setup';
 import { passwordResetPages } from './password-reset';
@@ -80,6 +81,7 @@ export function pageRoutes(deps: Deps): PageRouter {
   // Before supervisionPages: its '/supervision/:table.csv' would take '/supervision/compliance…' otherwise.
   r.use(compliancePages(deps));
   r.use(auditPages(deps));
+  r.use(trustListPages(deps)); // I2: recognised platforms, four eyes
   r.use(supervisionPages(deps));
   r.use(videoPages(deps));
   r.use(adminPages(deps));

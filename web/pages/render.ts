@@ -83,15 +83,16 @@ function template(rel: string): Handlebars.TemplateDelegate {
 const NAV: Record<Role, Array<{ href: string; key: string }>> = {
   officer: [{ href: '/tasks', key: 'nav.tasks' }, { href: '/cases', key: 'nav.cases' }, { href: '/video', key: 'nav.video' }],
   supervisor: [
-    { href: '/supervision', key: 'nav.supervision' }, { href: '/supervision/compliance', key: 'nav.compliance' }, { href: '/supervision/audit', key: 'nav.audit' },
+    { href: '/supervision', key: 'nav.supervision' }, { href: '/supervision/compliance', key: 'nav.compliance' }, { href: '/supervision/audit', key: 'nav.audit' }, { href: '/supervision/trust-list', key: 'nav.trustList' },
     { href: '/tasks', key: 'nav.tasks' }, { href: '/cases', key: 'nav.cases' }, { href: '/video', key: 'nav.video' },
   ],
   maker: [{ href: '/cases', key: 'nav.desk' }, { href: '/cases/new', key: 'nav.newApplication' }, { href: '/seals', key: 'nav.producedSeals' }, { href: '/video', key: 'nav.video' }, { href: '/inbox', key: 'nav.inbox' }],
   holder: [{ href: '/seals', key: 'nav.mySeals' }, { href: '/cases', key: 'nav.cases' }, { href: '/inbox', key: 'nav.inbox' }],
   admin: [{ href: '/admin', key: 'nav.admin' }],
+  exchange: [], // another platform's data-exchange client uses the API only (I2)
 };
 
-const ROLE_KEYS: Record<Role, string> = { officer: 'role.officer', supervisor: 'role.supervisor', maker: 'role.maker', holder: 'role.holder', admin: 'role.admin' };
+const ROLE_KEYS: Record<Role, string> = { officer: 'role.officer', supervisor: 'role.supervisor', maker: 'role.maker', holder: 'role.holder', admin: 'role.admin', exchange: 'role.exchange' };
 
 /** The same URL with `lang` set, for the language switch. */
 function withLang(req: Request, lang: Lang): string {

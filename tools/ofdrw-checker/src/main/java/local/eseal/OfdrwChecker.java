@@ -59,8 +59,12 @@ import org.ofdrw.sign.verify.container.SESV4ValidateContainer;
  *   seal         &lt;seal.esl&gt;                       parse an SESeal and verify its maker's signature
  *   signature    &lt;ses-signature.der&gt; &lt;data&gt;        ofdrw's SESV4ValidateContainer, plus the embedded seal's
  *                                                maker signature and the signer's certificate in the seal
- *   make-seal    &lt;dir&gt; &lt;name&gt; &lt;picture.png&gt;       a foreign platform: SM2 maker and holder keys and
- *                                                certificates, the SESeal, written into dir
+ *   make-seal    &lt;dir&gt; &lt;name&gt; &lt;picture.png&gt; [&lt;platform-dir&gt;]  a foreign platform: SM2 maker and holder keys and
+ *                                                certificates, the SESeal, written into dir; with a platform
+ *                                                (make-platform) its maker signs and its root issues
+ *   make-platform &lt;dir&gt; &lt;name&gt;                   another platform's SM2 root CA and seal-making certificate
+ *   make-crl     &lt;platform-dir&gt; &lt;out.crl&gt; [serials]  the platform root's CRL (SM3withSM2) revoking the
+ *                                                comma-separated hex serials
  *   make-signature &lt;dir&gt; &lt;data&gt; &lt;out&gt;            an SES_Signature over SM3(data) with dir's seal and key
  *   sign-ofd     &lt;dir&gt; &lt;in.ofd&gt; &lt;out.ofd&gt;          ofdrw's OFDSigner signs an OFD with dir's seal and key
  *   verify-ofd   &lt;file.ofd&gt;                       ofdrw's OFDValidator (files' SM3 digests, seal match, SES
@@ -81,7 +85,9 @@ public final class OfdrwChecker {
                 switch (a[0]) {
                     case "seal" -> out.println(seal(Files.readAllBytes(Paths.get(a[1]))));
                     case "signature" -> out.println(signature(Files.readAllBytes(Paths.get(a[1])), Files.readAllBytes(Paths.get(a[2]))));
-                    case "make-seal" -> out.println(makeSeal(Paths.get(a[1]), a[2], Files.readAllBytes(Paths.get(a[3]))));
+                    case "make-seal" -> out.println(makeSeal(Paths.get(a[1]), a[2], Files.readAllBytes(Paths.get(a[3])), a.length > 4 ? Paths.get(a[4]) : null));
+                    case "make-platform" -> out.println(makePlatform(Paths.get(a[1]), a[2]));
+                    case "make-crl" -> out.println(makeCrl(Paths.get(a[1]), Paths.get(a[2]), a.length > 3 ? a[3] : ""));
                     case "sign-ofd" -> out.println(signOfd(Paths.get(a[1]), Paths.get(a[2]), Paths.get(a[3])));
                     case "verify-ofd" -> out.println(verifyOfd(Paths.get(a[1])));
                     case "make-signature" -> out.println(makeSignature(Paths.get(a[1]), Files.readAllBytes(Paths.get(a[2])), Paths.get(a[3])));
@@ -180,14 +186,59 @@ public final class OfdrwChecker {
         return "{\"ok\":" + ok + ",\"ofdrw\":" + str(ofdrw) + ",\"signatures\":" + signatures + ",\"sealMakerSignaturesValid\":" + makersOk + "}";
     }
 
-    private static String makeSeal(Path dir, String name, byte[] picture) throws Exception {
+    private static String makePlatform(Path dir, String name) throws Exception {
         Files.createDirectories(dir);
+        KeyPair rootKey = sm2KeyPair();
         KeyPair makerKey = sm2KeyPair();
-        KeyPair userKey = sm2KeyPair();
+        Date now = new Date(System.currentTimeMillis() - 60_000);
+        Date end = new Date(now.getTime() + 5L * 365 * 24 * 3600 * 1000);
+        String rootName = "CN=" + name + " Root CA,O=" + name + ",C=CN";
+        X509Certificate root = certificate(rootName, rootKey, rootName, rootKey, now, end, true);
+        X509Certificate maker = certificate("CN=" + name + " Seal Maker,O=" + name + ",C=CN", makerKey, rootName, rootKey, now, end, false);
+        Files.write(dir.resolve("root.cer"), root.getEncoded());
+        Files.write(dir.resolve("root.p8"), rootKey.getPrivate().getEncoded());
+        Files.write(dir.resolve("maker.cer"), maker.getEncoded());
+        Files.write(dir.resolve("maker.p8"), makerKey.getPrivate().getEncoded());
+        return "{\"ok\":true,\"rootSerial\":" + str(root.getSerialNumber().toString(16)) + ",\"makerSerial\":" + str(maker.getSerialNumber().toString(16)) + "}";
+    }
+
+    private static String makeCrl(Path platform, Path out, String serials) throws Exception {
+        X509Certificate root = cert(Files.readAllBytes(platform.resolve("root.cer")));
+        PrivateKey rootKey = KeyFactory.getInstance("EC", BC).generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(platform.resolve("root.p8"))));
         Date now = new Date();
+        org.bouncycastle.cert.X509v2CRLBuilder b = new org.bouncycastle.cert.X509v2CRLBuilder(X500Name.getInstance(root.getSubjectX500Principal().getEncoded()), now);
+        b.setNextUpdate(new Date(now.getTime() + 24L * 3600 * 1000));
+        int n = 0;
+        for (String s : serials.split(",")) {
+            if (s.isBlank()) continue;
+            b.addCRLEntry(new BigInteger(s.trim(), 16), now, org.bouncycastle.asn1.x509.CRLReason.keyCompromise);
+            n++;
+        }
+        Files.write(out, b.build(new JcaContentSignerBuilder("SM3withSM2").setProvider(BC).build(rootKey)).getEncoded());
+        return "{\"ok\":true,\"revoked\":" + n + "}";
+    }
+
+    private static String makeSeal(Path dir, String name, byte[] picture, Path platform) throws Exception {
+        Files.createDirectories(dir);
+        KeyPair makerKey;
+        KeyPair userKey = sm2KeyPair();
+        Date now = new Date(System.currentTimeMillis() - 60_000);
         Date end = new Date(now.getTime() + 2L * 365 * 24 * 3600 * 1000);
-        X509Certificate maker = certificate("CN=Other Platform Seal Maker,O=Other E-Seal Platform,C=CN", makerKey, "CN=Other Platform Seal Maker,O=Other E-Seal Platform,C=CN", makerKey, now, end, true);
-        X509Certificate user = certificate("CN=" + name + ",O=Other E-Seal Platform,C=CN", userKey, "CN=Other Platform Seal Maker,O=Other E-Seal Platform,C=CN", makerKey, now, end, false);
+        X509Certificate maker;
+        X509Certificate user;
+        if (platform == null) {
+            makerKey = sm2KeyPair();
+            maker = certificate("CN=Other Platform Seal Maker,O=Other E-Seal Platform,C=CN", makerKey, "CN=Other Platform Seal Maker,O=Other E-Seal Platform,C=CN", makerKey, now, end, true);
+            user = certificate("CN=" + name + ",O=Other E-Seal Platform,C=CN", userKey, "CN=Other Platform Seal Maker,O=Other E-Seal Platform,C=CN", makerKey, now, end, false);
+        } else {
+            // The platform's seal maker signs the seal; its root CA issues the holder's certificate.
+            KeyFactory kf = KeyFactory.getInstance("EC", BC);
+            X509Certificate root = cert(Files.readAllBytes(platform.resolve("root.cer")));
+            KeyPair rootKey = new KeyPair(root.getPublicKey(), kf.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(platform.resolve("root.p8")))));
+            maker = cert(Files.readAllBytes(platform.resolve("maker.cer")));
+            makerKey = new KeyPair(maker.getPublicKey(), kf.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(platform.resolve("maker.p8")))));
+            user = certificate("CN=" + name + ",O=Other E-Seal Platform,C=CN", userKey, X500Name.getInstance(root.getSubjectX500Principal().getEncoded()).toString(), rootKey, now, end, false);
+        }
         ASN1EncodableVector certs = new ASN1EncodableVector(1);
         certs.add(new DEROctetString(user.getEncoded()));
         SES_ESPropertyInfo property = new SES_ESPropertyInfo()
@@ -211,7 +262,7 @@ public final class OfdrwChecker {
         Files.write(dir.resolve("maker.cer"), maker.getEncoded());
         Files.write(dir.resolve("user.cer"), user.getEncoded());
         Files.write(dir.resolve("user.p8"), userKey.getPrivate().getEncoded());
-        return "{\"ok\":true,\"esId\":" + str(info.getEsID().getString()) + "}";
+        return "{\"ok\":true,\"esId\":" + str(info.getEsID().getString()) + ",\"userSerial\":" + str(user.getSerialNumber().toString(16)) + "}";
     }
 
     private static String makeSignature(Path dir, byte[] data, Path out) throws Exception {
