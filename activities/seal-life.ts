@@ -1,6 +1,9 @@
 // Activities of a seal's life after issue: its status in PostgreSQL (database queue) and the CRL that
 // publishes it (HSM queue: signed by the issuing CA key).
 import type { Db } from '../infra/db';
+import type { AlgorithmSuite } from '../infra/config';
+import { Sm2Module } from '../infra/hsm/sm2-module';
+import { generateSm2Crl } from '../infra/gm/sm2-crl';
 import { postMessage } from './outbox';
 import { approvePasswordReset } from './password-reset-link';
 import { loadConfig, type Config } from '../infra/config';
@@ -37,10 +40,15 @@ export function createSealLifeDbActivities(db: Db) {
   };
 }
 
-export function createSealLifeHsmActivities(deps: { db: Db; hsm: Hsm; crlNextUpdateHours: number }) {
+export function createSealLifeHsmActivities(deps: { db: Db; hsm: Hsm; crlNextUpdateHours: number; policy?: { algorithmSuite?: AlgorithmSuite } }) {
+  const gm = (deps.policy?.algorithmSuite ?? 'both') !== 'intl';
   return {
-    /** A new CRL (next number) from the current state of every seal certificate. */
+    /**
+     * A new CRL (next number) from the current state of every seal certificate; with the SM2 suite also the
+     * SM2 issuing CA's, listing the same seals' SM2 certificates (a seal has one status).
+     */
     async regenerateCrl(_: Record<string, never>): Promise<{ crlNumber: string }> {
+      if (gm) await generateSm2Crl(new Sm2Module(deps.hsm), deps.db, { nextUpdateHours: deps.crlNextUpdateHours });
       const crl = await generateCrl(deps.hsm, deps.db, { nextUpdateHours: deps.crlNextUpdateHours });
       return { crlNumber: String(crl.crlNumber) };
     },

@@ -2,6 +2,7 @@
 // finds what the first attempt stored and never makes a second key, certificate or binding.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
+import type { AlgorithmSuite } from '../infra/config';
 import type { Hsm } from '../infra/hsm/hsm';
 import * as x509 from '../infra/pki/x509';
 import { ISSUING_CA_KEY_LABEL, issueCertificate } from '../infra/pki/ca';
@@ -23,6 +24,8 @@ export interface SealCertificatePolicy {
   pkiBaseUrl: string;
   /** certificatePolicies OID (pki.sealCertificatePolicyOid). */
   policyOid: string;
+  /** pki.algorithmSuite (issue 13): gm and both add the SM2 certificate, SESeal and SM2 CRL; default both. */
+  algorithmSuite?: AlgorithmSuite;
 }
 
 /** Where relying parties find the status services and the issuer, written into each seal certificate. */

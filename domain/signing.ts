@@ -94,6 +94,22 @@ export function parseCertify(v: unknown, format: SignatureFormat | undefined): b
   return true;
 }
 
+/** The platform's algorithm suites (issue 13, `pki.algorithmSuite`): which formats each offers. */
+export type AlgorithmSuiteName = 'intl' | 'gm' | 'both';
+const SUITE_OF_FORMAT: Record<SignatureFormat, Exclude<AlgorithmSuiteName, 'both'>> = { cms: 'intl', pades: 'intl', ofd: 'gm' };
+
+/** A format the configured suite does not offer is refused naming the field (422): ECDSA formats need intl, OFD gm. */
+export function assertFormatInSuite(format: SignatureFormat, suite: AlgorithmSuiteName): void {
+  const needs = SUITE_OF_FORMAT[format];
+  if (suite === 'both' || suite === needs) return;
+  throw invalidField(
+    SIGN_FIELDS.format,
+    needs === 'gm' ? '本平台未启用国密算法（SM2/SM3），不能制作 OFD 电子签章' : '本平台只启用国密算法（SM2/SM3），请使用 OFD 电子签章',
+    needs === 'gm' ? 'this platform does not offer the SM2/SM3 suite, so no OFD seal signature' : 'this platform offers only the SM2/SM3 suite: use an OFD seal signature',
+    { code: 'FORMAT_NOT_IN_SUITE', httpStatus: 422, details: { suite, needs } },
+  );
+}
+
 /** The file's name as the register shows it: the last path segment, no control characters, at most 255 characters. */
 export function documentName(filename: string): string {
   const base = filename.split(/[\\/]/).pop() ?? '';

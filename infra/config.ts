@@ -81,6 +81,9 @@ const fileSchema = z.object({
     tsaPolicyOid: z.string().regex(/^[0-2](\.(0|[1-9]\d*)){2,}$/, 'a dotted object identifier such as 1.2.156.xxx'),
     // B-T signatures' timestamps from an external RFC 3161 TSA at this URL instead of the platform's own.
     tsaUrl: z.union([z.literal(''), z.string().url().regex(/^https?:\/\//, 'an http(s) URL')]),
+    // Issue 13: which algorithm suites seals get. intl: ECDSA P-256/SHA-256 only; gm: SM2/SM3 (the SM2 CA
+    // chain, SM2 seal certificates, the SESeal at production, OFD signing); both: the two side by side.
+    algorithmSuite: z.enum(['intl', 'gm', 'both']),
   }),
   records: z.object({ correctionNeedsOfficerApproval: bool }),
   // A3: the market-regulation authority's signed batches; "newly registered" means within the window.
@@ -257,6 +260,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
 }
 
 /** The public base URL of the PKI routes: pki.publicBaseUrl, or this machine's web port. */
+export type AlgorithmSuite = Config['pki']['algorithmSuite'];
+
+/** Whether the configured suite includes SM2/SM3 (gm or both). */
+export const suiteHasGm = (config: Pick<Config, 'pki'>) => config.pki.algorithmSuite !== 'intl';
+/** Whether the configured suite includes ECDSA P-256/SHA-256 seal signatures (intl or both). */
+export const suiteHasIntl = (config: Pick<Config, 'pki'>) => config.pki.algorithmSuite !== 'gm';
+
 export const pkiBaseUrl = (config: Pick<Config, 'pki' | 'runtime'>) => config.pki.publicBaseUrl || `http://127.0.0.1:${config.runtime.webPort}`;
 
 /** The web's address for links in messages: notify.publicBaseUrl, or this machine's web port. */

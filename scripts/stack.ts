@@ -1,7 +1,8 @@
 // Brings up the real services on this machine, in order, and knows how to stop them:
 // PostgreSQL and Temporal (in parallel), migrations and reference data, the SoftHSM token and the
 // platform's PKI. Used by `make up` (scripts/up.ts) and `make test` (scripts/with-stack.ts).
-import { TOKEN_ENV, type Config } from '../infra/config';
+import { suiteHasGm, TOKEN_ENV, type Config } from '../infra/config';
+import { provisionSm2Pki } from '../infra/gm/sm2-pki';
 import { createDb, migrateToLatest } from '../infra/db';
 import { ensureApplicationRole } from '../infra/db-roles';
 import { ensureSoftHsmToken } from '../infra/hsm/softhsm-token';
@@ -101,6 +102,11 @@ export async function provisionStack(config: Config, log: (m: string) => void): 
       let root: Promise<Hsm> | undefined;
       try {
         const pki = await provisionPlatformPki({ issuing: hsm, web, root: () => (root ??= open(rootToken)) }, db, runtime.dataDir, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
+        // Issue 13: the SM2 chain beside the ECDSA one (its root key wrapped under the root token's SM2 wrapping key).
+        if (suiteHasGm(config)) {
+          const sm2 = await provisionSm2Pki({ issuing: hsm, web, root: () => (root ??= open(rootToken)) }, db, { crlNextUpdateHours: config.pki.crlNextUpdateHours });
+          if (sm2.created.root || sm2.created.issuing) log(`issue 13: SM2 root and issuing CA made (pki.algorithmSuite ${config.pki.algorithmSuite}); served at /pki/sm2/`);
+        }
         if (root) log(`M4: root token "${rootToken.label}" opened to make the CA certificates (${pki.dir}); the running system never opens it`);
         await ensureAuditSigningCertificate(hsm, runtime.dataDir); // M6: the key that signs the audit chain's heads
         // P1, M4: the KEK of personal data lives in the web token; keys of a single-token install are moved to it.

@@ -6,6 +6,9 @@ import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { currentCrl, type CrlRecord } from '../infra/pki/crl';
 import { answerOcsp } from '../infra/pki/ocsp';
+import { loadSm2CaKey } from '../infra/gm/sm2-ca';
+import { currentSm2Crl } from '../infra/gm/sm2-crl';
+import { answerSm2Ocsp } from '../infra/gm/sm2-ocsp';
 
 /**
  * The latest CRL in PostgreSQL, or undefined before the first. Read by number, the DER fetched again only
@@ -37,3 +40,17 @@ export const ocspAnswerer =
   (deps: { db: Db; hsm: Hsm; config: Pick<Config, 'pki'> }) =>
   (der: Uint8Array) =>
     answerOcsp(deps.hsm, deps.db, der, { nextUpdateHours: deps.config.pki.crlNextUpdateHours });
+
+/** Issue 13: the SM2 chain's certificates (root, issuing CA), or undefined when it is not provisioned (suite intl). */
+export async function sm2CaCertificateDer(db: Db, purpose: 'root' | 'issuing'): Promise<Buffer | undefined> {
+  return (await loadSm2CaKey(db, purpose))?.certificate;
+}
+
+/** The latest SM2 CRL (issued by the HSM workers), or undefined before the first. */
+export const latestSm2Crl = (db: Db) => currentSm2Crl(db);
+
+/** The signed OCSP answer about SM2 certificates (the web token's SM2 responder key); never throws. */
+export const sm2OcspAnswerer =
+  (deps: { db: Db; hsm: Hsm; config: Pick<Config, 'pki'> }) =>
+  (der: Uint8Array) =>
+    answerSm2Ocsp(deps.hsm, deps.db, der, { nextUpdateHours: deps.config.pki.crlNextUpdateHours });

@@ -7,17 +7,17 @@
 // audit trail (the HTTP audit middleware); every signature is also an audit entry of its own (`seal.use`).
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
-import type { Config } from '../infra/config';
+import { suiteHasGm, type Config } from '../infra/config';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import type { IncomingFile } from '../infra/blobs';
 import { currentAuditContext } from '../infra/audit/context';
 import { personalData } from '../infra/crypto/personal-data';
 import { assembleSignedData, buildSignedAttributes, signatureTimeStampAttribute } from '../infra/signing/cms';
-import { DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
+import { conflict, DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
 import { maySignError } from '../domain/protection-password';
 import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
-import { documentName, imprintSizeMm, parseCertify, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
+import { assertFormatInSuite, documentName, imprintSizeMm, parseCertify, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
 import { CertifyNotFirstError, PlacementError, signPdf } from '../infra/signing/pades';
 import { appendDss, type ValidationData } from '../infra/signing/pades-ltv';
 import { ocspRequestDer } from '../infra/pki/ocsp-request';
@@ -115,6 +115,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const page = v.check(() => parseOptionalInt(f.page, SIGN_FIELDS.page, 1, 100_000)) ?? 1;
   const xMm = v.check(() => parseOptionalMm(f.x, SIGN_FIELDS.x, 0, 5000));
   const yMm = v.check(() => parseOptionalMm(f.y, SIGN_FIELDS.y, 0, 5000));
+  if (format) v.check(() => assertFormatInSuite(format, deps.config.pki.algorithmSuite));
   if (format === 'ofd' && file && file.size > OFD_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `OFD 签章的文件最大 ${OFD_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${OFD_MAX_BYTES / 1024 / 1024} MiB for an OFD signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   if (format === 'pades' && file && file.size > PADES_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `PDF 签章的文件最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB for a PDF signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   v.throwIfAny();
@@ -273,6 +274,8 @@ async function signOfdDocument(
 export async function nationalSealData(deps: SigningDeps, actor: Actor, sealId: string): Promise<{ der: Buffer; fileName: string }> {
   const seal = await loadSeal(deps.db, sealId);
   if (actor.role !== 'holder' || actor.holderId !== seal.holder_id) throw forbidden("Only the seal holder's staff may download its seal data", '只有印章所属单位的人员可以下载其电子印章数据');
+  const made = await deps.db('seal_national').where({ seal_id: seal.id }).first('seal_id');
+  if (!made && !suiteHasGm(deps.config)) throw conflict('NO_NATIONAL_SEAL', '本平台未启用国密算法（SM2/SM3），此印章没有电子印章数据（GB/T 38540）', 'This platform does not offer the SM2/SM3 suite: the seal has no GB/T 38540 seal data');
   await ensureNationalSeal(deps, seal.id);
   const row = await deps.db('seal_national as n').join('seals as s', 's.id', 'n.seal_id').where('n.seal_id', seal.id).first('n.seal_der', 's.seal_code');
   return { der: Buffer.from(row.seal_der), fileName: `${row.seal_code}.esl` };

@@ -1,13 +1,14 @@
 // Verification of seal signatures on OFD documents (U2, I2): each signature of the package is checked (every
 // referenced file's SM3 digest, the SES_Signature over Signature.xml, the seal inside it and its maker's
 // signature, Seal.esl) and reported in the same terms as CMS and PAdES signatures. A seal made by this
-// platform is recognised by its SM2 certificate (issued by the platform's seal maker) and judged with the
+// platform is recognised by its SM2 certificate (issued by the platform's SM2 issuing CA) and judged with the
 // seal's status and use register; a seal made by another system is read and checked, and reported as from a
 // platform this one does not (yet) recognise.
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { checkOfdSignatures, OfdError, type OfdSignatureCheck } from '../infra/gm/ofd';
 import { certificateSpki, sm2CertificateSignedBy } from '../infra/gm/sm2-certificates';
+import { loadSm2CaKey } from '../infra/gm/sm2-ca';
 import { conclude } from '../domain/signature-validation';
 import { invalidField, type FieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
@@ -48,11 +49,23 @@ export async function judgeOfdSignatures(db: Db, ofd: Buffer, field: FieldRef, n
     throw e;
   }
   if (found.length === 0) throw invalidField(field, '中没有电子签章', 'has no seal signature', { code: 'NO_SIGNATURE_FOUND', httpStatus: 422 });
-  const maker = await db('gm_seal_makers').first('certificate_der');
-  return Promise.all(found.map((f, i) => judgeOne(db, f, `S-${i + 1}`, maker ? Buffer.from(maker.certificate_der) : null, now)));
+  const [maker, issuing, root] = await Promise.all([db('gm_seal_makers').first('certificate_der'), loadSm2CaKey(db, 'issuing'), loadSm2CaKey(db, 'root')]);
+  const sm2Chain = issuing && root ? { issuing: issuing.certificate, root: root.certificate } : null;
+  return Promise.all(found.map((f, i) => judgeOne(db, f, `S-${i + 1}`, maker ? Buffer.from(maker.certificate_der) : null, sm2Chain, now)));
 }
 
-async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertificate: Buffer | null, now: Date): Promise<SignatureReport> {
+/**
+ * The certificates from the signer to a trust anchor of ours: the SM2 issuing CA and root (seals made since
+ * the SM2 chain exists), or the self-issued seal maker that certified seals made before it (legacy).
+ */
+function ourChain(signer: Buffer, maker: Buffer, sm2Chain: { issuing: Buffer; root: Buffer } | null): Array<{ der: Buffer; role: 'issuing_ca' | 'root' }> | null {
+  if (sm2Chain && sm2CertificateSignedBy(signer, certificateSpki(sm2Chain.issuing)) && sm2CertificateSignedBy(sm2Chain.issuing, certificateSpki(sm2Chain.root))) {
+    return [{ der: sm2Chain.issuing, role: 'issuing_ca' }, { der: sm2Chain.root, role: 'root' }];
+  }
+  return sm2CertificateSignedBy(signer, certificateSpki(maker)) ? [{ der: maker, role: 'root' }] : null;
+}
+
+async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertificate: Buffer | null, sm2Chain: { issuing: Buffer; root: Buffer } | null, now: Date): Promise<SignatureReport> {
   const messages: SignatureReport['messages'] = [];
   const ses = f.ses;
   const report: SignatureReport = {
@@ -103,7 +116,8 @@ async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertifica
         .where('n.certificate_sm3', sm3(signer))
         .first('s.id', 's.seal_code', 's.kind', 's.text', 's.status', 'n.certificate_der', 's.revoked_at', 's.revocation_reason', 's.hold_since', 'h.name as holder_name', 'h.uscc')
     : undefined;
-  const chainOk = !!seal && Buffer.from(seal.certificate_der).equals(signer) && sm2CertificateSignedBy(signer, certificateSpki(makerCertificate!));
+  const chain = seal && Buffer.from(seal.certificate_der).equals(signer) ? ourChain(signer, makerCertificate!, sm2Chain) : null;
+  const chainOk = !!chain;
   if (!ourMaker) {
     // I2: a seal filed here by a listed platform is judged by that platform's trust list entry and CRL.
     const external = await recogniseExternal(db, { signer, maker: ses.seal.makerCertificate, sealDer: ses.sealDer, at: ses.signedAt, now });
@@ -179,7 +193,7 @@ async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertifica
   report.sub_indication = c.subIndication;
   report.checks = { format: formatOk, message_digest: digestOk, signature_value: signatureOk, signing_certificate: signingCertificateOk, chain: chainOk };
   report.certificate = cert ? view(signer) : null;
-  report.chain = chainOk ? [{ ...view(signer), role: 'signer' }, { ...view(makerCertificate!), role: 'root' }] : [];
+  report.chain = chain ? [{ ...view(signer), role: 'signer' }, ...chain.map((c) => ({ ...view(c.der), role: c.role }))] : [];
   report.certificate_status = {
     at_signing_time: chainOk ? c.statusAtSigningTime : 'unknown',
     now: chainOk ? c.statusNow : 'unknown',

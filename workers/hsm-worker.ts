@@ -29,7 +29,7 @@ export async function createHsmWorker(ctx: WorkerContext, tokens: Pick<WorkerTok
       personalDataHsm: tokens.web,
       db: ctx.db,
       platformKey,
-      policy: { validityYears: ctx.config.pki.sealCertificateValidityYears, pkiBaseUrl: pkiBaseUrl(ctx.config), policyOid: ctx.config.pki.sealCertificatePolicyOid },
+      policy: { validityYears: ctx.config.pki.sealCertificateValidityYears, pkiBaseUrl: pkiBaseUrl(ctx.config), policyOid: ctx.config.pki.sealCertificatePolicyOid, algorithmSuite: ctx.config.pki.algorithmSuite },
       crlNextUpdateHours: ctx.config.pki.crlNextUpdateHours,
       tsa: { policyOid: ctx.config.pki.tsaPolicyOid, url: ctx.config.pki.tsaUrl },
     }),

@@ -36,6 +36,9 @@ export interface ApplicationInput {
   startedBeforeRows?: boolean;
 }
 
+/** Runs started before the SESeal was made at production replay without that step. */
+export const NATIONAL_SEAL_AT_PRODUCTION_PATCH = 'national-seal-at-production';
+
 const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 /** M9 reminder: the holder is told this long before an uncollected seal is cancelled (issue 14). */
 const UNCLAIMED_REMINDER_MS = 14 * 24 * 3600_000;
@@ -153,6 +156,9 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     await hsm.issueSealCertificate({ sealId: input.sealId });
     await db.renderImprint({ sealId: input.sealId });
     await hsm.bindImprint({ sealId: input.sealId });
+    // Issue 13: the seal data (GB/T 38540 SESeal v4) with its SM2 key and certificate, at production (cases
+    // started before this step make it on first OFD use; the activity does nothing when the suite is intl).
+    if (patched(NATIONAL_SEAL_AT_PRODUCTION_PATCH)) await hsm.makeNationalSealAtProduction({ sealId: input.sealId });
   } catch (e) {
     const failure = productionImpossible(e);
     if (!failure) throw e;

@@ -1,7 +1,7 @@
 // A seal in the national format: the holder's SM2 key (software module, wrapped by the HSM), its SM2
-// certificate and the GB/T 38540 SESeal, signed by the platform's SM2 seal-making key (制章者). The maker's
-// certificate is self-issued here and also certifies holders' SM2 keys; an SM2 root and issuing CA beside
-// the ECDSA ones (issue 13) would issue both instead.
+// certificate and the GB/T 38540 SESeal, signed by the platform's SM2 seal-making key (制章者). On the
+// platform both certificates come from the SM2 issuing CA (sm2-ca.ts, `issue`); without one (tests of the
+// format alone) the maker is self-issued and certifies holders' keys itself.
 import type { Sm2Module, WrappedSm2Key } from '../hsm/sm2-module';
 import { randomSerial } from '../pki/ca';
 import type * as x509 from '../pki/x509';
@@ -42,10 +42,17 @@ export interface NationalSeal {
 export async function makeNationalSeal(
   sm2: Sm2Module,
   maker: SealMaker,
-  p: { subject: x509.JsonName; content: Omit<SealContent, 'signerCertificates'> },
+  p: {
+    subject: x509.JsonName;
+    content: Omit<SealContent, 'signerCertificates'>;
+    /** Issues the holder's SM2 certificate (the platform: its SM2 issuing CA); default: the maker. */
+    issue?: (c: { subject: x509.JsonName; publicKeySpki: Buffer; notBefore: Date; notAfter: Date }) => Promise<Buffer>;
+  },
 ): Promise<NationalSeal> {
   const key = await sm2.generateKeyPair();
-  const certificate = await issueSm2Certificate({
+  const certificate = p.issue
+    ? await p.issue({ subject: p.subject, publicKeySpki: key.publicKeySpki, notBefore: p.content.validStart, notAfter: p.content.validEnd })
+    : await issueSm2Certificate({
     serialNumber: randomSerial(),
     subject: p.subject,
     issuer: maker.subject,

@@ -142,3 +142,66 @@ prop(SesSignature.prototype, 'cert', { type: AsnPropTypes.OctetString });
 prop(SesSignature.prototype, 'signatureAlgID', { type: AsnPropTypes.ObjectIdentifier });
 prop(SesSignature.prototype, 'signature', { type: AsnPropTypes.BitString });
 prop(SesSignature.prototype, 'timeStamp', { type: AsnPropTypes.Any, context: 0, optional: true });
+
+// ---------- GM/T 0031-2014 (version 1) seals, read only (filing and verification of other systems' seals) ----------
+
+/** v1 SES_ESPropertyInfo ::= SEQUENCE { type INTEGER, name UTF8String, certList SEQUENCE OF OCTET STRING, createDate, validStart, validEnd UTCTime } */
+export class SesPropertyInfoV1 {
+  type = 1;
+  name = '';
+  certList = new CertInfoList();
+  createDate = new Date(0);
+  validStart = new Date(0);
+  validEnd = new Date(0);
+}
+prop(SesPropertyInfoV1.prototype, 'type', { type: AsnPropTypes.Integer });
+prop(SesPropertyInfoV1.prototype, 'name', { type: AsnPropTypes.Utf8String });
+prop(SesPropertyInfoV1.prototype, 'certList', { type: CertInfoList });
+prop(SesPropertyInfoV1.prototype, 'createDate', { type: AsnPropTypes.UTCTime });
+prop(SesPropertyInfoV1.prototype, 'validStart', { type: AsnPropTypes.UTCTime });
+prop(SesPropertyInfoV1.prototype, 'validEnd', { type: AsnPropTypes.UTCTime });
+
+/** v1 SES_SealInfo: as v4's, with the v1 property information. */
+export class SesSealInfoV1 {
+  header = new SesHeader();
+  esID = '';
+  property = new SesPropertyInfoV1();
+  picture = new SesPictureInfo();
+  extDatas?: ArrayBuffer;
+}
+prop(SesSealInfoV1.prototype, 'header', { type: SesHeader });
+prop(SesSealInfoV1.prototype, 'esID', { type: AsnPropTypes.IA5String });
+prop(SesSealInfoV1.prototype, 'property', { type: SesPropertyInfoV1 });
+prop(SesSealInfoV1.prototype, 'picture', { type: SesPictureInfo });
+prop(SesSealInfoV1.prototype, 'extDatas', { type: AsnPropTypes.Any, optional: true });
+
+/** v1 SES_SignInfo ::= SEQUENCE { cert OCTET STRING (maker), signatureAlgorithm OID, signData BIT STRING } */
+export class SesSignInfoV1 {
+  cert = new ArrayBuffer(0);
+  signatureAlgorithm = '';
+  signData = new ArrayBuffer(0);
+}
+prop(SesSignInfoV1.prototype, 'cert', { type: AsnPropTypes.OctetString });
+prop(SesSignInfoV1.prototype, 'signatureAlgorithm', { type: AsnPropTypes.ObjectIdentifier });
+prop(SesSignInfoV1.prototype, 'signData', { type: AsnPropTypes.BitString });
+
+/** v1 SESeal ::= SEQUENCE { esealInfo SES_SealInfo (kept as received), signInfo SES_SignInfo } */
+export class SESealV1 {
+  esealInfo = new ArrayBuffer(0);
+  signInfo = new SesSignInfoV1();
+}
+prop(SESealV1.prototype, 'esealInfo', { type: AsnPropTypes.Any });
+prop(SESealV1.prototype, 'signInfo', { type: SesSignInfoV1 });
+
+/** What a v1 maker signs: SEQUENCE { SES_SealInfo (as received), cert OCTET STRING, signatureAlgorithm OID }. */
+export class SealV1SignedContent {
+  esealInfo = new ArrayBuffer(0);
+  cert = new ArrayBuffer(0);
+  signatureAlgorithm = '';
+  constructor(p: Partial<SealV1SignedContent> = {}) {
+    Object.assign(this, p);
+  }
+}
+prop(SealV1SignedContent.prototype, 'esealInfo', { type: AsnPropTypes.Any });
+prop(SealV1SignedContent.prototype, 'cert', { type: AsnPropTypes.OctetString });
+prop(SealV1SignedContent.prototype, 'signatureAlgorithm', { type: AsnPropTypes.ObjectIdentifier });

@@ -4,7 +4,7 @@
 // TBS_Sign as received, as ofdrw and other implementations sign them.
 import { createHash } from 'node:crypto';
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
-import { CertInfoList, SesHeader, SesPictureInfo, SesPropertyInfo, SESeal, SesSealInfo, SesSignature, TbsSign } from './ses-asn1';
+import { CertInfoList, SealV1SignedContent, SesHeader, SesPictureInfo, SesPropertyInfo, SESeal, SESealV1, SesSealInfo, SesSealInfoV1, SesSignature, TbsSign } from './ses-asn1';
 import { OID_SM2_WITH_SM3, sm2Verify } from './sm2';
 import { certificateSpki } from './sm2-certificates';
 
@@ -64,9 +64,53 @@ export interface ReadSeal extends SealContent {
   makerSignatureValid: boolean;
 }
 
-/** Parses an SESeal v4 (ours or another system's) and checks its maker's signature; throws on a bad structure. */
+/**
+ * Parses an SESeal — GB/T 38540 v4, or GM/T 0031-2014 v1 (another system's, for filing and verification) —
+ * and checks its maker's signature; throws on a bad structure.
+ */
 export function readSeal(der: Buffer): ReadSeal {
-  const seal = AsnParser.parse(der, SESeal);
+  let v4: SESeal;
+  try {
+    v4 = AsnParser.parse(der, SESeal);
+  } catch (e) {
+    // v1 differs from its second element on (SES_SignInfo, a SEQUENCE, where v4 has the maker's OCTET STRING).
+    try {
+      return readSealV1(der);
+    } catch {
+      throw e;
+    }
+  }
+  return readSealV4(v4);
+}
+
+/** GM/T 0031-2014: the maker signs SEQUENCE { SES_SealInfo, cert, signatureAlgorithm } (as ofdrw and others do). */
+function readSealV1(der: Buffer): ReadSeal {
+  const seal = AsnParser.parse(der, SESealV1);
+  const info = AsnParser.parse(seal.esealInfo, SesSealInfoV1);
+  if (info.header.id !== 'ES') throw new Error(`SES_Header.ID is "${info.header.id}", not "ES"`);
+  if (info.header.version !== 1) throw new Error(`SES_Header.version is ${info.header.version} in a GM/T 0031 (version 1) structure`);
+  const p = info.property;
+  const makerCertificate = Buffer.from(seal.signInfo.cert);
+  const signAlgId = seal.signInfo.signatureAlgorithm;
+  const signed = Buffer.from(AsnConvert.serialize(new SealV1SignedContent({ esealInfo: seal.esealInfo, cert: seal.signInfo.cert, signatureAlgorithm: signAlgId })));
+  return {
+    vid: info.header.vid,
+    version: 1,
+    esId: info.esID,
+    type: p.type,
+    name: p.name,
+    signerCertificates: Array.from(p.certList, (c) => Buffer.from(c)),
+    createdAt: p.createDate,
+    validStart: p.validStart,
+    validEnd: p.validEnd,
+    picture: { type: info.picture.type, data: Buffer.from(info.picture.data), widthMm: info.picture.width, heightMm: info.picture.height },
+    makerCertificate,
+    signAlgId,
+    makerSignatureValid: signAlgId === OID_SM2_WITH_SM3 && sm2Verify(certificateSpki(makerCertificate), signed, Buffer.from(seal.signInfo.signData)),
+  };
+}
+
+function readSealV4(seal: SESeal): ReadSeal {
   const info = AsnParser.parse(seal.eSealInfo, SesSealInfo);
   if (info.header.id !== 'ES') throw new Error(`SES_Header.ID is "${info.header.id}", not "ES"`);
   if (info.header.version !== 4) throw new Error(`SES_Header.version is ${info.header.version}: only version 4 (GB/T 38540) is read`);

@@ -30,23 +30,31 @@ export interface Sm2CertificateParams {
   /** Hex, positive (see randomSerial). */
   serialNumber: string;
   subject: string | x509.JsonName;
-  /** The issuer's subject; the subject itself for a self-signed root. */
-  issuer: string | x509.JsonName;
+  /** The issuer's subject (or its DER, as in the issuer's certificate); the subject itself for a self-signed root. */
+  issuer: string | x509.JsonName | Buffer;
   publicKeySpki: Buffer;
   issuerPublicKeySpki: Buffer;
   notBefore: Date;
   notAfter: Date;
   ca: boolean;
+  /** A CA's pathLenConstraint (the issuing CA: 0). */
+  pathLen?: number;
+  /** Key usages instead of the defaults (a CA's, an end entity's). */
+  keyUsage?: number;
+  /** Further extensions (policies, CRL distribution points, AIA, extended key usage). */
+  extensions?: Extension[];
   /** SM2 signature (DER) of the TBSCertificate's DER. */
   sign: (tbs: Buffer) => Promise<Buffer>;
 }
 
-const keyId = (spki: Buffer) => {
+/** The key identifier of an SM2 key: SM3 of its public key bits, 20 octets. */
+export const keyId = (spki: Buffer) => {
   const key = AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey;
   return createHash('sm3').update(Buffer.from(key)).digest().subarray(0, 20);
 };
-const asnName = (n: string | x509.JsonName) => AsnConvert.parse(new x509.Name(n as never).toArrayBuffer(), Name);
-const ext = (extnID: string, critical: boolean, value: unknown) => new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+const asnName = (n: string | x509.JsonName | Buffer) => AsnConvert.parse(Buffer.isBuffer(n) ? n : new x509.Name(n as never).toArrayBuffer(), Name);
+/** An extension of `value` (an asn1-x509 structure). */
+export const ext = (extnID: string, critical: boolean, value: unknown) => new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 
 /** An SM2 certificate (DER): a CA's and seal maker's (keyCertSign, cRLSign, digitalSignature) or an end entity's (digitalSignature, nonRepudiation). */
 export async function issueSm2Certificate(p: Sm2CertificateParams): Promise<Buffer> {
@@ -60,16 +68,17 @@ export async function issueSm2Certificate(p: Sm2CertificateParams): Promise<Buff
     subject: asnName(p.subject),
     subjectPublicKeyInfo: AsnConvert.parse(p.publicKeySpki, SubjectPublicKeyInfo),
     extensions: new Extensions([
-      ext(id_ce_basicConstraints, true, new BasicConstraints({ cA: p.ca })),
+      ext(id_ce_basicConstraints, true, new BasicConstraints({ cA: p.ca, ...(p.ca && p.pathLen !== undefined ? { pathLenConstraint: p.pathLen } : {}) })),
       ext(
         id_ce_keyUsage,
         true,
-        // A CA here is also the seal maker, whose signature on a seal is a digitalSignature (Java's
+        // A self-issued seal maker's signature on a seal is a digitalSignature (Java's
         // Signature.initVerify(Certificate) refuses a critical key usage without it).
-        new KeyUsage(p.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature : KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation),
+        new KeyUsage(p.keyUsage ?? (p.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature : KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation)),
       ),
       ext(id_ce_subjectKeyIdentifier, false, new KeyIdentifier(new Uint8Array(keyId(p.publicKeySpki)).buffer)),
       ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(new Uint8Array(keyId(p.issuerPublicKeySpki)).buffer) })),
+      ...(p.extensions ?? []),
     ]),
   });
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
@@ -103,4 +112,9 @@ export function sm2CertificateSignedBy(certDer: Buffer, issuerSpki: Buffer): boo
 /** A certificate's serial number, lower-case hex (as `seals.certificate_serial` keeps X.509 serials). */
 export function certificateSerialHex(certDer: Buffer): string {
   return Buffer.from(AsnConvert.parse(certDer, Certificate).tbsCertificate.serialNumber).toString('hex');
+}
+
+/** The subject Name (DER) of a certificate, as encoded there: the issuer of the certificates it signs. */
+export function certificateSubjectDer(certDer: Buffer): Buffer {
+  return Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate).tbsCertificate.subject));
 }

@@ -44,7 +44,7 @@ import * as x509 from './x509';
 import { logger } from '../observability/logger';
 
 /** Hash algorithms accepted in a CertID (RFC 6960 mandates SHA-1 support; SHA-2 is what newer clients send). */
-const CERT_ID_HASHES: Record<string, string> = {
+export const CERT_ID_HASHES: Record<string, string> = {
   '1.3.14.3.2.26': 'sha1',
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
@@ -54,7 +54,7 @@ const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 /** More CertIDs than this in one request is treated as abuse rather than answered. */
 export const MAX_REQUESTS_PER_OCSP_REQUEST = 100;
 /** RFC 8954: nonces longer than 32 octets need not be echoed (the extension value adds a 2-byte header). */
-const MAX_NONCE_EXTENSION_BYTES = 34;
+export const MAX_NONCE_EXTENSION_BYTES = 34;
 const CONTEXT_TTL_MS = 60_000;
 
 export interface OcspOptions {
@@ -160,7 +160,7 @@ function issuerHashes(ctx: ResponderContext, hashName: string) {
 
 // ---------- the request ----------
 
-interface ParsedRequest {
+export interface ParsedRequest {
   certIds: CertID[];
   nonce?: Extension;
 }
@@ -178,7 +178,7 @@ function isSingleTlv(der: Uint8Array): boolean {
 }
 
 /** Throws on anything that is not a usable OCSPRequest. */
-function parseRequest(der: Uint8Array): ParsedRequest {
+export function parseRequest(der: Uint8Array): ParsedRequest {
   if (!isSingleTlv(der)) throw new Error('not a single DER SEQUENCE');
   const request = AsnConvert.parse(der, OCSPRequest);
   const list = request.tbsRequest.requestList;
@@ -279,7 +279,7 @@ export function serialHex(bytes: ArrayBuffer | Uint8Array): string {
 // ---------- status ----------
 
 /** `platform`: one of the platform's own certificates, which no NOTIFY covers, so never cached. */
-type SealStatus = CachedStatus & { platform?: true };
+export type SealStatus = CachedStatus & { platform?: true };
 
 const caches = new WeakMap<Db, OcspStatusCache>();
 
@@ -349,7 +349,7 @@ async function lookUpStatuses(db: Db, serials: string[]): Promise<Map<string, Se
   return found;
 }
 
-function certStatus(status: SealStatus | undefined): CertStatus {
+export function certStatus(status: SealStatus | undefined): CertStatus {
   if (!status) return new CertStatus({ unknown: null });
   if (!status.revokedAt) return new CertStatus({ good: null });
   const code = crlReasonCode(status.reason);
@@ -362,7 +362,7 @@ function certStatus(status: SealStatus | undefined): CertStatus {
 }
 
 /** M13: a keyCompromise revocation carries its invalidity date (RFC 6960 §4.4 allows CRL entry extensions). */
-function invalidityExtensions(status: SealStatus | undefined): Extension[] | undefined {
+export function invalidityExtensions(status: SealStatus | undefined): Extension[] | undefined {
   if (!status?.revokedAt || !status.invalidityDate) return undefined;
   const value = AsnConvert.serialize(new InvalidityDate(wholeSeconds(status.invalidityDate)));
   return [new Extension({ extnID: id_ce_invalidityDate, critical: false, extnValue: new OctetString(value) })];

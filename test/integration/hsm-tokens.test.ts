@@ -19,6 +19,7 @@ import { ISSUING_CA_KEY_LABEL, issueCertificate, ROOT_CA_KEY_LABEL } from '../..
 import { generateCrl } from '../../infra/pki/crl';
 import { PLATFORM_SIGNING_KEY_LABEL } from '../../infra/pki/platform';
 import { OCSP_RESPONDER_KEY_LABEL } from '../../infra/pki/ocsp-responder';
+import { SM2_WRAPPING_KEY_LABEL } from '../../infra/hsm/sm2-module';
 import { AUDIT_SIGNING_KEY_LABEL } from '../../infra/audit/chain';
 import { LEGACY_PERSONAL_DATA_KEK_LABEL, PERSONAL_DATA_KEK_LABEL } from '../../infra/crypto/personal-data';
 import { movePersonalDataKeys } from '../../infra/crypto/kek-move';
@@ -61,9 +62,10 @@ test('M4: sign as the issuing CA from the web token: every attempt fails; the we
   const [webLabel, issuingLabel, rootLabel] = tokenLabels();
   const wanted = [ISSUING_CA_KEY_LABEL, ROOT_CA_KEY_LABEL, PLATFORM_SIGNING_KEY_LABEL, AUDIT_SIGNING_KEY_LABEL, OCSP_RESPONDER_KEY_LABEL];
   const seen = await attack(webToken.pin, wanted);
-  // In the web token: the responder key and the personal-data KEK, nothing else.
+  // In the web token: the responder key, the personal-data KEK and the SM2 wrapping key of the web's SM2 OCSP
+  // responder key (issue 13; the SM2 CA and seal keys are wrapped under the other tokens'), nothing else.
   expect(seen[webLabel].login).toBe('ok');
-  expect(seen[webLabel].objects).toEqual([`private:${OCSP_RESPONDER_KEY_LABEL}`, `secret:${PERSONAL_DATA_KEK_LABEL}`]);
+  expect(seen[webLabel].objects).toEqual([`private:${OCSP_RESPONDER_KEY_LABEL}`, `secret:${SM2_WRAPPING_KEY_LABEL}`, `secret:${PERSONAL_DATA_KEK_LABEL}`]);
   for (const label of [ISSUING_CA_KEY_LABEL, ROOT_CA_KEY_LABEL, PLATFORM_SIGNING_KEY_LABEL, AUDIT_SIGNING_KEY_LABEL]) expect(seen[webLabel].sign![label]).toBe('no such key');
   expect(seen[webLabel].sign![OCSP_RESPONDER_KEY_LABEL]).toMatch(/^signed /); // the attack itself works where a key is
   // The web's PIN is not the issuing or the root token's.

@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError } from '../../infra/config';
+import { loadConfig, ConfigError, suiteHasGm, suiteHasIntl } from '../../infra/config';
 import { heldToken, rootTokenSettings } from '../../infra/hsm/tokens';
 
 const base = { DATA_DIR: 'data-unit' } as NodeJS.ProcessEnv;
@@ -84,10 +84,20 @@ describe('configuration (temporal.yaml + environment)', () => {
       expect(c.pki).toMatchObject({ publicBaseUrl: 'https://pki.eseal.example', sealCertificatePolicyOid: '1.2.156.112562.1' });
     });
 
+    test('issue 13: the algorithm suite is both by default (demo and tests) and chosen by ESEAL_PKI_ALGORITHM_SUITE', () => {
+      expect(loadConfig(base).pki.algorithmSuite).toBe('both');
+      for (const suite of ['intl', 'gm', 'both'] as const) {
+        const c = loadConfig({ ...base, ESEAL_PKI_ALGORITHM_SUITE: suite });
+        expect(c.pki.algorithmSuite).toBe(suite);
+        expect([suiteHasGm(c), suiteHasIntl(c)]).toEqual([suite !== 'intl', suite !== 'gm']);
+      }
+    });
+
     test.each([
       ['ESEAL_PKI_PUBLIC_BASE_URL', 'https://pki.example/', 'pki.publicBaseUrl'],
       ['ESEAL_PKI_PUBLIC_BASE_URL', 'ftp://pki.example', 'pki.publicBaseUrl'],
       ['ESEAL_PKI_SEAL_CERTIFICATE_POLICY_OID', '1.2.x', 'pki.sealCertificatePolicyOid'],
+      ['ESEAL_PKI_ALGORITHM_SUITE', 'sm9', 'pki.algorithmSuite'],
     ])('an invalid %s=%s stops start-up naming %s', (name, value, key) => {
       expect(() => loadConfig({ ...base, [name]: value })).toThrow(key);
     });

@@ -3,7 +3,7 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { conclude, type ValidationFindings } from '../../domain/signature-validation';
-import { documentName, parseDocumentType, parsePurpose, parseSignatureFormat } from '../../domain/signing';
+import { assertFormatInSuite, documentName, parseDocumentType, parsePurpose, parseSignatureFormat } from '../../domain/signing';
 import { catchDomainError } from '../helpers/domain-errors';
 import { rateLimit } from '../../web/rate-limit';
 
@@ -65,6 +65,25 @@ describe('U2: the public verification is rate-limited per address', () => {
       expect(((await over.json()) as any).error).toMatchObject({ code: 'rate_limited', message_zh: expect.stringContaining('请求过于频繁'), message_en: expect.stringContaining('Too many requests') });
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('issue 13: the formats each algorithm suite offers (pki.algorithmSuite)', () => {
+  it('U1: both offers cms, pades and ofd; intl refuses ofd and gm refuses cms and pades, naming the format field in Chinese and English (422)', () => {
+    for (const f of ['cms', 'pades', 'ofd'] as const) expect(() => assertFormatInSuite(f, 'both')).not.toThrow();
+    expect(() => assertFormatInSuite('cms', 'intl')).not.toThrow();
+    expect(() => assertFormatInSuite('ofd', 'gm')).not.toThrow();
+    for (const [f, suite] of [['ofd', 'intl'], ['cms', 'gm'], ['pades', 'gm']] as const) {
+      let err: unknown;
+      try {
+        assertFormatInSuite(f, suite);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'FORMAT_NOT_IN_SUITE', httpStatus: 422, field: 'format' });
+      expect((err as { messageZh: string }).messageZh).toMatch(/^签名格式：.*国密/);
+      expect((err as { messageEn: string }).messageEn).toMatch(/^Signature format: .*SM2\/SM3/);
     }
   });
 });

@@ -7,6 +7,8 @@
 //   POST /pki/ocsp                 OCSP (RFC 6960 appendix A.1), body application/ocsp-request ≤ 64 KiB
 //                                  (answered before express by withOcspFrontDoor, see web/server.ts)
 //   GET  /pki/ocsp/{request}       the same, GET form (URL-encoded base64 of the DER request)
+//   GET  /pki/sm2/root-ca.pem, /pki/sm2/issuing-ca.pem, /pki/sm2/issuing-ca.crt, /pki/sm2/crl.der and
+//   POST /pki/sm2/ocsp             the same for the SM2 chain (issue 13; 503 when the suite is intl)
 // Dependencies are read per request, so building the router needs none of them (route listings do that).
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
@@ -14,7 +16,7 @@ import type { Config } from '../../infra/config';
 import type { Db } from '../../infra/db';
 import type { Hsm } from '../../infra/hsm/hsm';
 import { MALFORMED_REQUEST_RESPONSE } from '../../infra/pki/ocsp';
-import { caCertificatePem, issuingCaCertificateDer, latestCrlReader, ocspAnswerer } from '../../usecases/pki-publication';
+import { caCertificatePem, issuingCaCertificateDer, latestCrlReader, latestSm2Crl, ocspAnswerer, sm2CaCertificateDer, sm2OcspAnswerer } from '../../usecases/pki-publication';
 
 export interface PkiDeps {
   db: Db;
@@ -144,6 +146,40 @@ export function pkiRoutes(deps: PkiDeps): Router {
   r.use(OCSP_GET_PREFIX, (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET') return next();
     ocspGet(req, res).catch(next);
+  });
+
+  // ---------- the SM2 chain (issue 13) ----------
+  const notProvisioned = (res: Response) =>
+    res.status(503).json({ error: { code: 'not_provisioned', message_zh: 'SM2 证书链未配置（pki.algorithmSuite 为 intl）或尚未生成', message_en: 'The SM2 chain is not configured (pki.algorithmSuite intl) or not provisioned', fields: [] } });
+  const pem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  for (const purpose of ['root', 'issuing'] as const) {
+    r.get(`/pki/sm2/${purpose}-ca.pem`, async (_req, res) => {
+      const der = await sm2CaCertificateDer(deps.db, purpose);
+      if (!der) return void notProvisioned(res);
+      res.type('application/x-pem-file').set('cache-control', 'public, max-age=3600').send(pem(der));
+    });
+  }
+  r.get('/pki/sm2/issuing-ca.crt', async (_req, res) => {
+    const der = await sm2CaCertificateDer(deps.db, 'issuing');
+    if (!der) return void notProvisioned(res);
+    res.type('application/pkix-cert').set('cache-control', 'public, max-age=3600').send(der);
+  });
+  r.get('/pki/sm2/crl.der', async (_req, res) => {
+    const crl = await latestSm2Crl(deps.db);
+    if (!crl) return void notProvisioned(res);
+    res
+      .type('application/pkix-crl')
+      .set('cache-control', 'public, max-age=60, no-transform')
+      .set('last-modified', crl.thisUpdate.toUTCString())
+      .set('etag', `"sm2-crl-${crl.crlNumber}"`)
+      .set('content-disposition', 'attachment; filename="sm2-issuing-ca.crl"')
+      .send(crl.der);
+  });
+  const answerSm2 = sm2OcspAnswerer(deps);
+  r.post('/pki/sm2/ocsp', async (req, res) => {
+    const der = req.body === undefined ? await readBody(req, OCSP_MAX_REQUEST_BYTES) : undefined;
+    const body = der ? await answerSm2(der) : MALFORMED_REQUEST_RESPONSE;
+    res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }).end(body);
   });
 
   // A path express cannot decode, or a body cut short, is an OCSP malformedRequest (HTTP 200, as RFC 6960
