@@ -55,17 +55,24 @@ fi
 
 # --- test-only tools -------------------------------------------------------------------------
 if [ "$mode" = "--test" ]; then
-  bash scripts/ensure-temporal-test-server.sh >/dev/null
-  log "ofdrw checker of GB/T 38540 seals and OFD signatures (once, from Maven Central: tools/ofdrw-checker)"
-  bash scripts/ensure-ofdrw-checker.sh >/dev/null
-  log "EU DSS checker of PAdES and CAdES signatures (once, from Maven Central: tools/dss-checker)"
-  bash scripts/ensure-dss-checker.sh >/dev/null
-  log "S3-compatible test server (Versity S3 Gateway, built once from the Go module proxy)"
-  bash scripts/ensure-s3-test-server.sh >/dev/null
-  log "pyHanko, a PDF signature validator for the PAdES tests (once, from PyPI)"
-  bash scripts/ensure-pyhanko.sh >/dev/null
-  log "schemathesis, the API fuzzer that checks every answer against web/openapi.yaml (once, from PyPI)"
-  bash scripts/ensure-schemathesis.sh >/dev/null
+  # Independent of each other (Maven, Go, PyPI): built side by side, so a fresh machine waits for the longest,
+  # not the sum; each one's messages are shown whole if it fails. The Maven builds share the local
+  # repository .tools/m2, which Maven 3.8 does not lock: they run one after the other, in one job.
+  log "test tools, side by side (each once): the Java time-skipping test server (Maven Central), the ofdrw checker of"
+  log "  GB/T 38540 seals and OFD signatures and the EU DSS checker (Maven Central: tools/ofdrw-checker, tools/dss-checker), the S3-compatible test server (Versity"
+  log "  S3 Gateway, Go module proxy), pyHanko for the PAdES tests and schemathesis, the API fuzzer (PyPI)"
+  tool_logs=$(mktemp -d)
+  tools=()
+  for t in temporal-test-server+ofdrw-checker+dss-checker s3-test-server pyhanko schemathesis; do
+    ( for one in ${t//+/ }; do bash "scripts/ensure-$one.sh" >/dev/null || exit 1; done ) 2>"$tool_logs/$t" &
+    tools+=("$t:$!")
+  done
+  failed=0
+  for t in "${tools[@]}"; do
+    if ! wait "${t#*:}"; then echo "scripts/ensure-{${t%%:*}}.sh failed:" >&2; cat "$tool_logs/${t%%:*}" >&2; failed=1; fi
+  done
+  rm -rf "$tool_logs"
+  [ "$failed" -eq 0 ] || exit 1
 fi
 if [ "$mode" = "--cluster" ]; then
   log "Temporal server $(grep -m1 '^VERSION=' scripts/ensure-temporal-cluster.sh | cut -d= -f2) and its SQL schema tool (built once from the Go module proxy)"

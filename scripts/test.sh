@@ -4,9 +4,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/bootstrap.sh --test
-echo "[test] tsc --noEmit"; npx tsc --noEmit -p tsconfig.json
-echo "[test] eslint"; npx eslint --max-warnings 0 .
-echo "[test] layers (dependency-cruiser)"; npm run --silent lint:layers
+# The three checks side by side (each uses one core; the machine has two), each one's output shown whole.
+echo "[test] tsc --noEmit, eslint and layers (dependency-cruiser), side by side"
+checks=$(mktemp -d)
+npx tsc --noEmit -p tsconfig.json >"$checks/tsc" 2>&1 & pids=("tsc:$!")
+npx eslint --max-warnings 0 . >"$checks/eslint" 2>&1 & pids+=("eslint:$!")
+npm run --silent lint:layers >"$checks/layers" 2>&1 & pids+=("layers:$!")
+failed=0
+for p in "${pids[@]}"; do
+  if wait "${p#*:}"; then echo "[test] ${p%%:*}: ok"; else echo "[test] ${p%%:*}: FAILED" >&2; failed=1; fi
+  cat "$checks/${p%%:*}"
+done
+rm -rf "$checks"
+[ "$failed" -eq 0 ] || exit 1
 echo "[test] jest on real Temporal, PostgreSQL and SoftHSM2"
 # A time limit well above a normal run (about 15 min): a hang fails fast and says where, instead of running
 # into CI's own limit with nothing but the hung part's noise in the log.

@@ -44,10 +44,15 @@ export async function loadSeal(deps: Pick<Deps, 'db'>, sealId: string) {
  * The status of a seal that can still take a change, or null. Its workflow answers; if no worker can (they are
  * down), the status it last projected will do: this is only the early refusal, the workflow's Update decides.
  */
+/** How long a seal's status query waits for a worker before the projected status is used. */
+const LIVE_STATUS_QUERY_MS = 5_000;
+
 export async function liveSealStatus(deps: Pick<Deps, 'temporal'>, seal: { id: string; status: string }): Promise<{ status: string } | null> {
   if (seal.status === 'cancelled') return null;
   const sealHandle = deps.temporal.workflow.getHandle(sealWorkflowId(seal.id));
-  return sealHandle.query(sealStatusQuery).catch((e: Error) => (e.name === 'WorkflowNotFoundError' ? null : ['active', 'suspended', 'stopped'].includes(seal.status) ? { status: seal.status } : Promise.reject(e)));
+  // A query needs a worker: with the workers down it would hold the request for the client's default ~30 s
+  // before the projected status below answers anyway. A live worker answers in milliseconds.
+  return deps.temporal.withDeadline(Date.now() + LIVE_STATUS_QUERY_MS, () => sealHandle.query(sealStatusQuery)).catch((e: Error) => (e.name === 'WorkflowNotFoundError' ? null : ['active', 'suspended', 'stopped'].includes(seal.status) ? { status: seal.status } : Promise.reject(e)));
 }
 
 export interface ChangeRequest {

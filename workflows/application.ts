@@ -43,6 +43,8 @@ const db = proxyActivities<ApplicationDbActivities>(P.dbStatement);
 /** M9 reminder: the holder is told this long before an uncollected seal is cancelled (issue 14). */
 const UNCLAIMED_REMINDER_MS = 14 * 24 * 3600_000;
 const documents = proxyActivities<ApplicationDbActivities>(P.documentRendering);
+/** A failed production answers the maker's production request at once (see step 3). */
+const PRODUCTION_FAILED_ANSWER_PATCH = 'production-failed-answers-at-rest';
 
 export async function applicationWorkflow(input: ApplicationInput): Promise<CaseState> {
   // HSM operations take milliseconds: a short timeout lets another HSM worker take over from a dead one quickly.
@@ -169,8 +171,11 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     await hsm.regenerateCrl({});
     state.reason = productionFailedReason(failure);
     await moveTo('production_failed', 'production_failed', { code: failure.code, zh: failure.zh, en: failure.en });
-    // The maker's task: tell the holder (who applies again with corrected data), then close the case.
-    await condition(() => failureClosedBy !== null);
+    // The maker's task: tell the holder (who applies again with corrected data), then close the case. This is
+    // a rest: the production request is answered now, with production_failed (issue 16.6), instead of waiting
+    // out its 20 s and answering 202 "producing" (runs started before the patch keep the old wait).
+    if (patched(PRODUCTION_FAILED_ANSWER_PATCH)) await waitFor(() => failureClosedBy !== null);
+    else await condition(() => failureClosedBy !== null);
     await moveTo('production_abandoned', 'production_abandoned', {}, failureClosedBy);
     return state;
   }

@@ -59,53 +59,75 @@ function renderOptions(options: ImprintPngOptions): ResvgRenderOptions {
 
 // --- glyph outlines -------------------------------------------------------------------------------------
 //
-// resvg reads the whole CJK font file (20-27 MB) again for every <text> element it shapes, about 15-40 ms
-// each, and an imprint has 20-40 of them: most of an imprint's cost. Each character is therefore shaped
-// once per process, at GLYPH_EM units, and later drawn as that path, placed by the <text>'s own transform,
-// baseline and size (outlines scale linearly: no hinting with geometricPrecision). The PNG depends only on
+// resvg loads the font files (three CJK collections, 20-27 MB each) again for every Resvg it makes, and shaping
+// one <text> element is cheap beside that load; an imprint has 20-40 of them. Each character is therefore
+// shaped once per process, at GLYPH_EM units, and later drawn as that path, placed by the <text>'s own
+// transform, baseline and size (outlines scale linearly: no hinting with geometricPrecision). The characters
+// still missing are shaped SHAPE_BATCH at a time in one Resvg, each in a group of its own id (usvg keeps the
+// ids), so a first imprint loads the fonts a few times instead of once per character. The PNG depends only on
 // the SVG, the font files and resvg, whether a glyph came from the cache or not.
 
 const GLYPH_EM = 100;
 const GLYPH_CACHE_LIMIT = 20_000; // ~2 KB each: every common hanzi in three fonts fits
+/** Characters shaped per font load: a batch holds the event loop about as long as a load (a few hundred ms). */
+const SHAPE_BATCH = 8;
 const glyphCache = new Map<string, string | null>();
 
 /** Our own SVG's text: one character per <text>, grouped by font (see charText and the groups in ./svg). */
 const FONT_GROUP = /<g (font-family="[^"<>]*" font-weight="\d+")>((?:<text [^<>]*>[^<>]*<\/text>)+)<\/g>/g;
 const CHAR_TEXT = /<text transform="([^"<>]*)" x="0" y="(-?[\d.]+)" font-size="([\d.]+)">([^<>]*)<\/text>/g;
 
-/** The outline of one character (XML-escaped, as in the SVG) in a font group; null when resvg draws it otherwise. */
-function glyphPath(fontAttrs: string, escapedChar: string, font: ResvgRenderOptions['font']): string | null {
-  const key = `${font?.fontFiles?.join('|')}\u0000${fontAttrs}\u0000${escapedChar}`;
-  const cached = glyphCache.get(key);
-  if (cached !== undefined) return cached;
+const glyphKey = (fontAttrs: string, escapedChar: string, font: ResvgRenderOptions['font']) => `${font?.fontFiles?.join('|')}\u0000${fontAttrs}\u0000${escapedChar}`;
+
+/**
+ * Shapes characters (XML-escaped, as in the SVG) of one font group in one Resvg and caches each outline: a
+ * plain path in the text's own coordinates, or null when resvg draws it otherwise (it then stays text).
+ */
+function shapeGlyphs(fontAttrs: string, escapedChars: readonly string[], font: ResvgRenderOptions['font']): void {
   const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1" viewBox="0 0 1 1"><g text-anchor="middle" ${fontAttrs}>` +
-    `<text x="0" y="0" font-size="${GLYPH_EM}">${escapedChar}</text></g></svg>`;
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1" viewBox="0 0 1 1">' +
+    escapedChars.map((ch, i) => `<g id="glyph${i}" text-anchor="middle" ${fontAttrs}><text x="0" y="0" font-size="${GLYPH_EM}">${ch}</text></g>`).join('') +
+    '</svg>';
   const tree = new Resvg(svg, { font, logLevel: 'off' }).toString();
-  // Only plain paths in the text's own coordinates can be reused; anything else stays text.
-  const paths = [...tree.matchAll(/<path [^>]*\bd="([^"]*)"/g)].map((m) => m[1]);
-  const d = paths.length > 0 && !/transform=|<image|<use|clip-path|mask=/.test(tree) ? paths.join(' ') : null;
-  if (glyphCache.size >= GLYPH_CACHE_LIMIT) glyphCache.clear();
-  glyphCache.set(key, d);
-  return d;
+  // Each character's part of the tree: from its group's opening tag to the next character's.
+  const parts = new Map<number, string>();
+  const opens = [...tree.matchAll(/<g id="glyph(\d+)">/g)];
+  opens.forEach((m, j) => parts.set(Number(m[1]), tree.slice(m.index, j + 1 < opens.length ? opens[j + 1].index : tree.length)));
+  if (glyphCache.size + escapedChars.length > GLYPH_CACHE_LIMIT) glyphCache.clear();
+  escapedChars.forEach((ch, i) => {
+    const part = parts.get(i) ?? '';
+    const paths = [...part.matchAll(/<path [^>]*\bd="([^"]*)"/g)].map((m) => m[1]);
+    // Only plain paths in the text's own coordinates can be reused; anything else stays text.
+    glyphCache.set(glyphKey(fontAttrs, ch, font), paths.length > 0 && !/transform=|<image|<use|clip-path|mask=/.test(part) ? paths.join(' ') : null);
+  });
 }
 
-/** Characters still to be shaped for this SVG (so the async renderer can do them a few at a time). */
-function unshapedChars(svg: string, font: ResvgRenderOptions['font']): Array<[string, string]> {
-  const todo: Array<[string, string]> = [];
+/** Characters of this SVG not yet shaped, in batches of one font group each (at most SHAPE_BATCH characters). */
+function unshapedBatches(svg: string, font: ResvgRenderOptions['font']): Array<[string, string[]]> {
+  const todo = new Map<string, Set<string>>();
   for (const [, fontAttrs, texts] of svg.matchAll(FONT_GROUP)) {
     for (const [, , , , ch] of texts.matchAll(CHAR_TEXT)) {
-      if (!glyphCache.has(`${font?.fontFiles?.join('|')}\u0000${fontAttrs}\u0000${ch}`)) todo.push([fontAttrs, ch]);
+      if (!glyphCache.has(glyphKey(fontAttrs, ch, font))) todo.set(fontAttrs, (todo.get(fontAttrs) ?? new Set()).add(ch));
     }
   }
-  return todo;
+  const batches: Array<[string, string[]]> = [];
+  for (const [fontAttrs, chars] of todo) {
+    const all = [...chars];
+    for (let i = 0; i < all.length; i += SHAPE_BATCH) batches.push([fontAttrs, all.slice(i, i + SHAPE_BATCH)]);
+  }
+  return batches;
 }
 
-/** The SVG with every character of our own text layout replaced by its cached outline. */
+/** The SVG with every character of our own text layout replaced by its cached outline (shaped first if need be). */
 function outlineText(svg: string, font: ResvgRenderOptions['font']): string {
+  for (const [fontAttrs, chars] of unshapedBatches(svg, font)) shapeGlyphs(fontAttrs, chars, font);
   return svg.replace(FONT_GROUP, (group, fontAttrs: string, texts: string) => {
     const paths = texts.replace(CHAR_TEXT, (text, transform: string, y: string, size: string, ch: string) => {
-      const d = glyphPath(fontAttrs, ch, font);
+      let d = glyphCache.get(glyphKey(fontAttrs, ch, font));
+      if (d === undefined) {
+        shapeGlyphs(fontAttrs, [ch], font); // only if the cache was cleared meanwhile
+        d = glyphCache.get(glyphKey(fontAttrs, ch, font)) ?? null;
+      }
       if (d === null) return text;
       return d ? `<path transform="${transform} translate(0 ${y}) scale(${Number(size) / GLYPH_EM})" d="${d}"/>` : '';
     });
@@ -126,14 +148,14 @@ export function renderImprintPng(svg: string, options: ImprintPngOptions = {}): 
 }
 
 /**
- * The same, without holding the event loop: rasterising runs off the main thread; a character not yet in
- * the glyph cache is shaped on it (~15-40 ms), one at a time with a turn of the event loop in between.
+ * The same, without holding the event loop for long: rasterising runs off the main thread; characters not yet
+ * in the glyph cache are shaped on it, a batch at a time with a turn of the event loop in between.
  */
 export async function renderImprintPngAsync(svg: string, options: ImprintPngOptions = {}): Promise<Buffer> {
   const opts = renderOptions(options);
-  for (const [fontAttrs, ch] of unshapedChars(svg, opts.font)) {
+  for (const [fontAttrs, chars] of unshapedBatches(svg, opts.font)) {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    glyphPath(fontAttrs, ch, opts.font);
+    shapeGlyphs(fontAttrs, chars, opts.font);
   }
   const outlined = outlineText(svg, opts.font);
   return (await renderAsync(outlined, withoutFontsIfNoText(outlined, opts))).asPng();

@@ -45,6 +45,7 @@ async function produce(caseId: string) {
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
   const res = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   expect(res.status).toBeLessThan(300);
+  return res;
 }
 
 /** A browser session of a maker of this maker (through the login form); returns a page fetcher. */
@@ -127,7 +128,9 @@ test('S3 M2 (issue 18): a name too long for the certificate stops the case befor
   // A holder registered before the rule with a 62-character name: O fits X.509's 64, the seal's CN would not.
   const holderId = (await app.db('cases').where({ id: caseId }).first('holder_id')).holder_id;
   await app.db('holders').where({ id: holderId }).update({ name: `北京${'示范'.repeat(28)}有限公司` });
-  await produce(caseId);
+  // Issue 16.6: the maker's request is answered with the state it led to, not 202 "producing" after a wait.
+  const answer = await produce(caseId);
+  expect([answer.status, answer.body.status]).toEqual([200, 'production_failed']);
   const failed = await waitForCase(app, maker.token, caseId, 'production_failed');
   expect(failed.status_reason).toContain('单位名称：过长，证书名称不能超过64个字符');
   expect(failed.status_reason).toContain('Holder name: is too long for the certificate (at most 64 characters with the seal\'s label)');
