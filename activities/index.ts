@@ -18,6 +18,7 @@ import { createSealSigningHsmActivities, createSealUseRegisterActivities } from 
 import { createNationalSealHsmActivities } from './national-seal';
 import { createMessageDeliveryActivities } from './message-delivery';
 import { createCaseMessageActivities } from './case-messages';
+import { createUseApprovalActivities } from './use-approval';
 import type { Config } from '../infra/config';
 
 /** `config`: where messages go (notify.*); loaded from temporal.yaml and the environment when not given. */
@@ -35,6 +36,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createSealUseRegisterActivities(deps.db),
     ...createMessageDeliveryActivities(deps.db, deps.config),
     ...createCaseMessageActivities(deps.db),
+    ...createUseApprovalActivities(deps.db),
   };
 }
 

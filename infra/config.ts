@@ -65,6 +65,7 @@ const fileSchema = z.object({
     videoRetention: isoDuration,
     archiveRetention: isoDuration,
     passwordExpiry: isoDuration,
+    useApprovalDeadline: isoDuration,
     calendarTimeZone: z.literal('Asia/Shanghai'),
   }),
   pki: z.object({

@@ -12,3 +12,4 @@ export { correctionApprovalWorkflow } from './correction-approval';
 export { crlIssuanceWorkflow } from './crl-issuance';
 export { nationalSealWorkflow, sealSignatureWorkflow } from './seal-signature';
 export { messageDeliveryWorkflow } from './message-delivery';
+export { useApprovalWorkflow } from './use-approval';
