@@ -22,6 +22,7 @@ import { createCaseMessageActivities } from './case-messages';
 import { loadConfig, type Config } from '../infra/config';
 import { createRegistrationExchangeActivities } from './registration-exchange';
 import { createTrustListActivities } from './trust-list';
+import { createUseApprovalActivities } from './use-approval';
 
 /** `config`: where messages go (notify.*); loaded from temporal.yaml and the environment when not given. */
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer>; config?: Pick<Config, 'notify' | 'runtime' | 'registration'> }) {
@@ -40,6 +41,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createCaseMessageActivities(deps.db),
     ...createRegistrationExchangeActivities(deps.db, (deps.config ?? loadConfig()).runtime.dataDir),
     ...createTrustListActivities(deps.db),
+    ...createUseApprovalActivities(deps.db),
   };
 }
 

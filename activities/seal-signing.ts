@@ -45,6 +45,8 @@ export interface SealUseEntry {
   caseId: string;
   keeperId: string;
   approverId: string | null;
+  /** 三(四): the approved use request this signature spent (none when the seal needs no approval). */
+  useRequestId?: string | null;
   purpose: string;
   documentType: string;
   documentName: string;
@@ -72,6 +74,7 @@ export function createSealUseRegisterActivities(db: Db) {
             seal_id: e.sealId,
             keeper_id: e.keeperId,
             approver_id: e.approverId,
+            use_request_id: e.useRequestId ?? null,
             purpose: e.purpose,
             document_type: e.documentType,
             document_name: e.documentName,
@@ -97,7 +100,7 @@ export function createSealUseRegisterActivities(db: Db) {
           targetId: e.sealId,
           caseId: e.caseId,
           clientAddress: e.clientAddress,
-          details: { register_id: e.id, keeper_id: e.keeperId, document_sha256: e.documentSha256, document_type: e.documentType, format: e.format, signature_sha256: signatureSha256, time_source: e.timeSource ?? 'server' },
+          details: { register_id: e.id, keeper_id: e.keeperId, ...(e.useRequestId ? { approver_id: e.approverId, use_request_id: e.useRequestId } : {}), document_sha256: e.documentSha256, document_type: e.documentType, format: e.format, signature_sha256: signatureSha256, time_source: e.timeSource ?? 'server' },
           at: new Date(e.signedAt),
         });
       });

@@ -67,6 +67,7 @@ const fileSchema = z.object({
     passwordExpiry: isoDuration,
     resetLinkValidity: isoDuration,
     resetCodeValidity: isoDuration,
+    useApprovalDeadline: isoDuration,
     calendarTimeZone: z.literal('Asia/Shanghai'),
   }),
   pki: z.object({

@@ -34,6 +34,8 @@ import { certificateSerialHex } from '../infra/gm/sm2-certificates';
 import { SEAL_NOT_LIVE } from '../domain/signing';
 import type { Actor } from '../domain/actor';
 import { forbidden } from '../domain/refusals';
+import { USE_FIELDS } from '../domain/use-approval';
+import { checkUseRequest, requiresUseApproval, spendUseApproval } from './use-approval';
 
 export interface SigningDeps {
   db: Db;
@@ -101,8 +103,10 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const v = new ValidationCollector();
   const idNumber = v.check(() => identityKey(parseIdentityDocument({ type: f.id_type, number: f.id_number, country: f.id_country }, { type: SIGN_FIELDS.idType, number: SIGN_FIELDS.idNumber, country: SIGN_FIELDS.idCountry }, now)));
   if (typeof f.password !== 'string' || f.password === '') v.add(requiredField(SIGN_FIELDS.password));
-  const purpose = v.check(() => parsePurpose(f.purpose));
-  const documentType = v.check(() => parseDocumentType(f.document_type));
+  // 三(四) 使用流程: a use approved through a request names it; purpose and document type are then the request's.
+  const useRequestId = typeof f.use_request_id === 'string' && f.use_request_id.trim() !== '' ? f.use_request_id.trim() : null;
+  let purpose = useRequestId ? undefined : v.check(() => parsePurpose(f.purpose));
+  let documentType = useRequestId ? undefined : v.check(() => parseDocumentType(f.document_type));
   const format = v.check(() => parseSignatureFormat(f.format ?? 'cms'));
   const level = v.check(() => parseSignatureLevel(f.level, format)) ?? 'B-B';
   const certify = v.check(() => parseCertify(f.certify, format)) ?? false;
@@ -119,6 +123,9 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   if (format === 'ofd' && file && file.size > OFD_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `OFD 签章的文件最大 ${OFD_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${OFD_MAX_BYTES / 1024 / 1024} MiB for an OFD signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   if (format === 'pades' && file && file.size > PADES_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `PDF 签章的文件最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB for a PDF signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   v.throwIfAny();
+  if (!useRequestId && (await requiresUseApproval(deps.db, seal.id))) {
+    throw new DomainError({ code: 'USE_APPROVAL_REQUIRED', field: USE_FIELDS.useRequestId, httpStatus: 409, messageZh: '用印申请：此印章每次用印须经审批，请先提出用印申请并获批准', messageEn: 'Use request: every use of this seal must be approved; make a use request and have it approved first' });
+  }
 
   // C1 C2 U1: seal live, keeper current, password right (a wrong one counts towards the lock).
   const check = await checkMaySign(deps, seal.id, idNumber!, f.password!, now);
@@ -138,6 +145,12 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     .whereNull('removed_at')
     .first('id');
   if (!keeper || !seal.certificate_der || !seal.certificate_serial) throw maySignError({ allowed: false, reason: 'not_live', zh: '印章没有可用的证书，不能签章', en: 'The seal has no certificate to sign with' });
+  // The approved request: this holder's, this seal's, approved and unused, for exactly this file (its SHA-256).
+  if (useRequestId) {
+    const approved = await checkUseRequest(deps.db, actor, useRequestId, seal.id, file!.sha256);
+    purpose = approved.purpose;
+    documentType = approved.document_type;
+  }
 
   const registerId = randomUUID();
   const signerCertificate = Buffer.from(seal.certificate_der);
@@ -148,7 +161,8 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     sealId: seal.id,
     caseId: seal.case_id,
     keeperId: keeper.id,
-    approverId: null,
+    approverId: null as string | null,
+    useRequestId,
     purpose: purpose!,
     documentType: documentType as DocumentType,
     documentName: name,
@@ -158,16 +172,21 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     channel: req.channel ?? 'api',
     clientAddress: currentAuditContext()?.clientAddress ?? null,
   };
+  /** Spends the approval (once; a second use is refused) right before the HSM signs; the register names its approver. */
+  const spend = async () => {
+    if (useRequestId) entry.approverId = await spendUseApproval(deps, useRequestId, registerId);
+  };
 
   if (format === 'cms') {
     // CAdES-B-B over the file as uploaded (its SHA-256 was computed as it streamed in).
     const signedAttrs = buildSignedAttributes({ messageDigest: Buffer.from(file!.sha256, 'hex'), signerCertificate, signingTime: now });
+    await spend();
     const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 }, timestamp: level !== 'B-B' });
     const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
     return { registerId, format, level, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
   }
 
-  if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now);
+  if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now, spend);
 
   // PAdES B-B: the imprint and the signature appended as an incremental update; the register keeps the
   // SHA-256 of what the signature covers (its ByteRange), which is what a verifier finds.
@@ -188,6 +207,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
       signCms: async (covered) => {
         coveredHex = covered.toString('hex');
         const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
+        await spend();
         const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') }, timestamp: level !== 'B-B' });
         signedAt = signed.signedAt;
         return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
@@ -226,6 +246,7 @@ async function signOfdDocument(
   entry: EntryDraft,
   at: { page: number; xMm: number | null | undefined; yMm: number | null | undefined },
   now: Date,
+  beforeSign: () => Promise<void> = async () => {},
 ): Promise<SignedResult> {
   const ofd = await file.readBytes();
   await ensureNationalSeal(deps, seal.sealId);
@@ -250,6 +271,7 @@ async function signOfdDocument(
           time: now,
           sign: async (tbs) => {
             coveredHex = createHash('sha256').update(signatureXml).digest('hex');
+            await beforeSign();
             const out = await runSignature(deps, { toBeSigned: tbs, keyKind: 'sm2', entry: { ...entry, certificateSerial: certificateSerialHex(signerCertificate), documentSha256: coveredHex } });
             signedAt = out.signedAt;
             return out.signature;

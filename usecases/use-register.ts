@@ -25,6 +25,8 @@ export interface UseRegisterEntry {
   keeper_id: string;
   keeper_name: string;
   approver_id: string | null;
+  approver_name: string | null;
+  use_request_id: string | null;
   purpose: string;
   document_type: string;
   document_type_zh: string;
@@ -67,6 +69,7 @@ export async function listUseRegister(db: Db, actor: Actor, query: Record<string
   const rows = await db('seal_use_register as r')
     .join('seals as s', 's.id', 'r.seal_id')
     .join('seal_keepers as k', 'k.id', 'r.keeper_id')
+    .leftJoin('users as a', 'a.id', 'r.approver_id')
     .where('s.holder_id', actor.holderId)
     .modify((b) => {
       if (sealId) b.where('r.seal_id', sealId);
@@ -79,7 +82,7 @@ export async function listUseRegister(db: Db, actor: Actor, query: Record<string
     .orderBy('r.id')
     .limit(limit)
     .select(
-      'r.id', 'r.seal_id', 's.seal_code', 's.kind as seal_kind', 'r.keeper_id', 'k.name as keeper_name', 'r.approver_id', 'r.purpose', 'r.document_type',
+      'r.id', 'r.seal_id', 's.seal_code', 's.kind as seal_kind', 'r.keeper_id', 'k.name as keeper_name', 'r.approver_id', 'a.display_name as approver_name', 'r.use_request_id', 'r.purpose', 'r.document_type',
       'r.document_name', 'r.document_sha256', 'r.format', 'r.signature_sha256', 'r.signed_at', 'r.requested_by', 'r.channel', 'r.client_address',
     );
   // Keepers' names are personal data (P1): the read is recorded.

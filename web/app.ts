@@ -24,6 +24,7 @@ import { accountRoutes } from './routes/accounts';
 import { inboxRoutes } from './routes/inbox';
 import { failingActivityRoutes } from './routes/failing-activities';
 import { signingRoutes } from './routes/signing';
+import { useApprovalRoutes } from './routes/use-approval';
 import { verificationRoutes } from './routes/verification';
 import { tsaRoutes } from './routes/tsa';
 import { metricsRoutes } from './routes/metrics';
@@ -70,6 +71,7 @@ export function createApp(deps: Deps) {
   app.use(sealRoutes(deps));
   app.use(keeperRoutes(deps));
   app.use(signingRoutes(deps)); // U1 C4: seals sign documents; the use register
+  app.use(useApprovalRoutes(deps)); // 三(四) 使用流程: use requests decided by the holder's named approvers
   app.use(retentionRoutes(deps)); // M7 M8: premises video and seal archives
   app.use(auditRoutes(deps));
   app.use(failingActivityRoutes(deps)); // administrators see activities that keep failing

@@ -15,3 +15,4 @@ export { messageDeliveryWorkflow } from './message-delivery';
 export { registrationBatchWorkflow, registrationInboxWorkflow } from './registration-import';
 export { trustListChangeWorkflow } from './trust-list-change';
 export { foreignCrlRefreshWorkflow } from './foreign-crl-refresh';
+export { useApprovalWorkflow } from './use-approval';

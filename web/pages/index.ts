@@ -23,6 +23,7 @@ import { compliancePages } from './compliance';
 import { auditPages } from './audit';
 import { videoPages } from './video';
 import { verificationPages } from './verification';
+import { useApprovalPages } from './use-approval';
 import { HOME, page } from './guards';
 import { logger } from '../../infra/observability/logger';
 import { routeOf } from '../request-context'; // the pattern: a path may hold a one-time link's token
@@ -77,6 +78,7 @@ export function pageRoutes(deps: Deps): PageRouter {
   r.use(passwordResetPages(deps)); // C3: the keeper's one-time reset page (public) and the inbox's way to it
   r.use(officerPages(deps));
   r.use(casePages(deps));
+  r.use(useApprovalPages(deps)); // 三(四): the holder's approval queue; U1: the keeper's signing page (pdf.js)
   r.use(sealPages(deps));
   // Before supervisionPages: its '/supervision/:table.csv' would take '/supervision/compliance…' otherwise.
   r.use(compliancePages(deps));

@@ -112,6 +112,7 @@ export function sealPages(deps: Deps): Router {
           }
         : null,
       holderActions: isHolder && s.status !== 'cancelled',
+      canSign: isHolder && s.status === 'active',
       canSetPassword: (isHolder || isMaker) && s.status !== 'cancelled' && !!custody && !custody.password.set,
       makerActions: isMaker && live
         ? {

@@ -1,0 +1,128 @@
+// The holder's approval queue (三(四) 使用流程: list and decide) and the keeper's signing page (U1): upload a
+// PDF, see its pages (pdf.js, served from the pinned pdfjs-dist as static assets), click where the imprint
+// goes, give the keeper's ID number and the protection password, download the signed PDF. The same
+// use-cases as the JSON API (decideUseRequest, signDocument).
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Deps } from '../../usecases/deps';
+import { decideUseRequest, listUseApprovers, listUseRequests } from '../../usecases/use-approval';
+import { PADES_MAX_BYTES, signDocument } from '../../usecases/seal-signing';
+import { sealPage } from '../../usecases/web-queries';
+import { DOCUMENT_TYPES } from '../../domain/signing';
+import { ApiError } from '../errors';
+import { readUpload } from '../upload';
+import { flash, formBody, refusalOf } from './forms';
+import { page } from './guards';
+import { formatTime, sealLabel } from './labels';
+import { renderPage } from './render';
+import { csrfMatches, type Lang } from './session';
+
+/** RFC 6266: an ASCII fallback and the UTF-8 name (Chinese file names). */
+const attachment = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+
+/** node_modules/pdfjs-dist (pinned in package.json): its browser build, CMaps and standard fonts. */
+function pdfjsDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', 'pdfjs-dist');
+    if (existsSync(path.join(candidate, 'build', 'pdf.min.mjs'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`node_modules/pdfjs-dist not found above ${__dirname}`);
+  }
+}
+
+const FORM_EXPIRED = new ApiError(403, 'csrf', '表单已过期或来源不明，请刷新页面后重试', 'The form has expired or did not come from this site; reload the page and try again');
+
+/** The signing form: one PDF (streamed to disk and hashed), its fields, the session's CSRF token; marked for the route test. */
+function signForm(): RequestHandler {
+  const handler: RequestHandler = async (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      const { fields, file } = await readUpload(req, { maxBytes: PADES_MAX_BYTES, fileField: 'file' });
+      if (!csrfMatches(req, fields._csrf)) return next(FORM_EXPIRED);
+      req.form = { fields, files: file && (file.filename || file.size > 0 || file.truncated) ? [file] : [] };
+      next();
+    } catch (e) {
+      next(e);
+    }
+  };
+  return Object.assign(handler, { csrf: true as const });
+}
+
+export function useApprovalPages(deps: Deps): Router {
+  const r = Router();
+  const pdfjs = pdfjsDir();
+  for (const sub of ['build', 'cmaps', 'standard_fonts']) r.use(`/static/pdfjs/${sub}`, express.static(path.join(pdfjs, sub), { index: false, maxAge: '1d' }));
+
+  r.get('/use-requests', page('holder'), async (req, res) => {
+    const lang: Lang = req.lang ?? 'zh';
+    const requests = await listUseRequests(deps, req.actor!);
+    renderPage(req, res, 'use-requests', {
+      title: lang === 'zh' ? '用印审批' : 'Use approvals',
+      requests: requests.map((q) => ({
+        ...q,
+        seal: `${sealLabel(q.seal_kind, null, lang)} ${q.seal_code ?? ''}`,
+        type: lang === 'zh' ? q.document_type_zh : DOCUMENT_TYPES[q.document_type as keyof typeof DOCUMENT_TYPES]?.en,
+        statusText: lang === 'zh' ? q.status_zh : q.status,
+        due: formatTime(q.due_at),
+        created: formatTime(q.created_at),
+        sha: `${q.document_sha256.slice(0, 16)}…`,
+      })),
+    });
+  });
+
+  r.post('/use-requests/:id/decision', page('holder'), formBody(), async (req, res) => {
+    const f = req.form!.fields;
+    try {
+      await decideUseRequest(deps, req.actor!, String(req.params.id), { decision: f.decision, reason: f.reason });
+      flash(req, res, f.decision === 'approve' ? 'useApproved' : 'useRejected');
+      res.redirect(303, '/use-requests');
+    } catch (e) {
+      const refusal = refusalOf(e);
+      if (!refusal) throw e;
+      const lang: Lang = req.lang ?? 'zh';
+      const requests = await listUseRequests(deps, req.actor!);
+      renderPage(req, res, 'use-requests', { title: lang === 'zh' ? '用印审批' : 'Use approvals', requests: requests.map((q) => ({ ...q, statusText: q.status_zh, due: formatTime(q.due_at), created: formatTime(q.created_at), sha: `${q.document_sha256.slice(0, 16)}…` })), alert: refusal.alert, errors: refusal.fields }, refusal.status);
+    }
+  });
+
+  async function showSign(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
+    const lang: Lang = req.lang ?? 'zh';
+    const sealId = String(req.params.id);
+    const approvers = await listUseApprovers(deps, req.actor!, sealId); // holder's own seal only
+    const { seal } = await sealPage(deps.db, req.actor!, sealId);
+    const approved = approvers.requires_approval ? await listUseRequests(deps, req.actor!, { seal_id: sealId, status: 'approved' }) : [];
+    renderPage(req, res, 'sign', {
+      title: lang === 'zh' ? '签章' : 'Sign a document',
+      sealId,
+      label: sealLabel(seal.kind, seal.number, lang),
+      holder: seal.holder_name,
+      imprintMm: seal.kind === 'personal_name' ? 20 : 42,
+      requiresApproval: approvers.requires_approval,
+      approved: approved.map((q) => ({ value: q.id, label: `${q.document_name} · ${q.purpose}（${formatTime(q.due_at)}）` })),
+      documentTypes: Object.entries(DOCUMENT_TYPES).map(([value, l]) => ({ value, label: lang === 'zh' ? l.zh : l.en })),
+      ...extra,
+    }, status);
+  }
+
+  r.get('/seals/:id/sign', page('holder'), (req, res) => showSign(req, res));
+  r.post('/seals/:id/sign', page('holder'), signForm(), async (req, res) => {
+    const { fields, files } = req.form!;
+    const { _csrf: _ignored, ...values } = fields;
+    try {
+      const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields: { ...fields, format: 'pades' }, file: files[0] ?? null, channel: 'web' });
+      res
+        .status(200)
+        .set('content-type', signed.contentType)
+        .set('content-disposition', attachment(signed.fileName))
+        .set('cache-control', 'no-store')
+        .set('x-seal-use-id', signed.registerId)
+        .send(signed.bytes);
+    } catch (e) {
+      const refusal = refusalOf(e);
+      if (!refusal) throw e;
+      // Everything typed comes back except the password and the file (a browser cannot be given a file again).
+      delete values.password;
+      await showSign(req, res, { errors: refusal.fields, alert: refusal.alert, values }, refusal.status);
+    }
+  });
+  return r;
+}
