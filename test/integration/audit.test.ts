@@ -167,7 +167,7 @@ describe('M6 P1: audit trail', () => {
 
     // A credential in the path (the one-time reset link) is never recorded.
     const token = 'A'.repeat(43);
-    expect((await api(app.url, null, 'POST', `/api/password-reset/${token}`, { password: 'Mu7!qZ_p0rT9' })).status).toBe(404);
+    expect((await api(app.url, null, 'POST', `/api/password-reset/${token}`, { code: '123456', password: 'Mu7!qZ_p0rT9' })).status).toBe(404);
     const [reset] = await app.db('audit_entries').where({ action: 'password.reset' }).orderBy('seq', 'desc').limit(1);
     expect(reset.details.path).toBe('/api/password-reset/{token}');
     expect(JSON.stringify(reset)).not.toContain(token);

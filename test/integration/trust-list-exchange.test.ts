@@ -200,15 +200,16 @@ describe('I2: other platforms listed, their seals filed and recognised', () => {
   });
 
   it('I2: our seals and their status are offered to other platforms in the exchange format; ofdrw reads the SESeal', async () => {
-    const before = (await api(app.url, exchange.token, 'GET', '/api/exchange/seals')).body.seals.find((s: any) => s.es_id === ours.view.seal.seal_code);
-    expect(before).toMatchObject({ format: 'x509', status: 'active', seal_kind: 'legal_name', holder: { uscc: ours.uscc }, seal: null, imprint: expect.any(String) });
-    // Once the seal has its SESeal (here: the holder downloads it), that is what is offered.
+    // The SESeal is made at production (issue 13), so that is what is offered, the same one the holder downloads.
     const staff = await createUser(app.db, 'holder', { holder_id: ours.holderId });
-    expect((await fetch(`${app.url}/api/seals/${ours.sealId}/national-seal`, { headers: { authorization: `Bearer ${staff.token}` } })).status).toBe(200);
+    const download = await fetch(`${app.url}/api/seals/${ours.sealId}/national-seal`, { headers: { authorization: `Bearer ${staff.token}` } });
+    expect(download.status).toBe(200);
+    const downloaded = Buffer.from(await download.arrayBuffer());
     const res = await api(app.url, exchange.token, 'GET', '/api/exchange/seals');
     expect(res.status).toBe(200);
     const mine = res.body.seals.find((s: any) => s.es_id === ours.view.seal.seal_code);
-    expect(mine).toMatchObject({ format: 'ses_v4', status: 'active', seal_kind: 'legal_name', holder: { uscc: ours.uscc } });
+    expect(mine).toMatchObject({ format: 'ses_v4', status: 'active', seal_kind: 'legal_name', holder: { uscc: ours.uscc }, imprint: null });
+    expect(Buffer.from(mine.seal, 'base64').equals(downloaded)).toBe(true);
     await writeFile(file('ours.esl'), Buffer.from(mine.seal, 'base64'));
     expect(await ofdrw.run('seal', file('ours.esl'))).toMatchObject({ ok: true, esId: ours.view.seal.seal_code });
     expect((await api(app.url, officerHaidian.token, 'GET', '/api/exchange/seals')).status).toBe(403);
