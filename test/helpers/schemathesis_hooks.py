@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 # OCSP requests are DER bytes: sent as they are generated, like any binary body.
 schemathesis.serializer.alias("application/ocsp-request", "application/octet-stream")
+# RFC 3161 timestamp requests (POST /api/tsa) likewise.
+schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
 
 TOKENS = json.loads(os.environ.get("FUZZ_TOKENS", "[]")) or [["anonymous", None]]
 KNOWN_IDS = json.loads(os.environ.get("FUZZ_IDS", "{}"))

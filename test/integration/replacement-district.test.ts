@@ -3,7 +3,7 @@
 // each in its own new application, and the replaced seals keep the name they were made under.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/integration/replacement-district.test.ts
 import { randomUUID } from 'node:crypto';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload } from '../helpers/fixtures';
+import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, recentRegistrationDate, upload } from '../helpers/fixtures';
 import { waitForCase } from '../helpers/journeys';
 import { PRODUCTION_DATA } from '../helpers/production-data';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
@@ -33,6 +33,11 @@ async function liveSeal(holder: { uscc: string; name: string }, seal: Record<str
   });
   if (created.status !== 201) throw new Error(`application refused: ${JSON.stringify(created.body)}`);
   const caseId = created.body.id;
+  // A3 waives the materials of a newly registered holder's public seals only: a personal-name seal brings the person's.
+  if (seal.kind === 'personal_name') {
+    const waiting = await waitForCase(app, maker.token, caseId, 'materials_required');
+    for (const m of waiting.missing_materials as Array<{ kind: string }>) await upload(app.url, maker.token, caseId, m.kind, PDF_BYTES);
+  }
   await waitForCase(app, maker.token, caseId, 'awaiting_production');
   const image = await upload(app.url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'onsite.png');
   await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
@@ -62,7 +67,7 @@ test('M11 P3: a change of legal representative cancels the old representative\'s
   // P3: the holder's USCC was issued by Haidian's registration authority, its address and district are Chaoyang's.
   const uscc = makeUscc('110108');
   const oldName = `北京更名前${uscc.slice(-5)}有限公司`;
-  const registered = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: oldName, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: '2026-11-01' });
+  const registered = await api(app.url, admin.token, 'POST', '/api/registration/holders', { uscc, name: oldName, kind: 'enterprise', legal_representative: '吴十', address: '北京市朝阳区光华路1号', district: '110105', registration_date: recentRegistrationDate() });
   expect(registered.status).toBeLessThan(300);
   const holder = { uscc, name: oldName };
   const oldRep = makeResidentId('19600101');

@@ -14,9 +14,8 @@ export const BATCH_RATE_PER_MINUTE = Number(process.env.REGISTRATION_BATCH_RATE_
 
 export function registrationBatchRoutes(deps: Deps): Router {
   const r = Router();
-  r.use('/api/registration/batches', rateLimit({ limit: BATCH_RATE_PER_MINUTE, windowMs: 60_000 }));
-  // multipart: batch (the JSON Lines) and signature (its detached CMS signature, DER)
-  r.post('/api/registration/batches', async (req, res) => {
+  // multipart: batch (the JSON Lines) and signature (its detached CMS signature, DER); only posting is limited
+  r.post('/api/registration/batches', rateLimit({ limit: BATCH_RATE_PER_MINUTE, windowMs: 60_000 }), async (req, res) => {
     const { files } = await readMultipart(req, {
       maxBytes: uc.MAX_BATCH_BYTES,
       limits: { files: 2, fields: 2, fieldSize: 1024 },
