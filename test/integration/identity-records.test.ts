@@ -121,6 +121,9 @@ it("M3: the filing carries what the case holds (holder, legal representative, ha
   for (const shown of [`DEU *****${passport.slice(-4)}`, seal.seal_code, seal.certificate_serial, PRODUCTION_DATA.operator, '现场核验无误', '施密特']) expect(html).toContain(shown);
   expect(html).not.toContain(passport);
   expect(html).not.toContain(permanentResidentId);
+  // The officer accepts what was filed (and leaves no open task behind for this file's workers).
+  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' })).status).toBeLessThan(300);
+  await waitForCase(app, maker.token, caseId, 'ready');
 });
 
 it('P1: the administrator (IT) reads no case, production record or ID check', async () => {

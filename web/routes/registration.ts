@@ -14,8 +14,11 @@ export const BATCH_RATE_PER_MINUTE = Number(process.env.REGISTRATION_BATCH_RATE_
 
 export function registrationBatchRoutes(deps: Deps): Router {
   const r = Router();
-  // multipart: batch (the JSON Lines) and signature (its detached CMS signature, DER); only posting is limited
-  r.post('/api/registration/batches', rateLimit({ limit: BATCH_RATE_PER_MINUTE, windowMs: 60_000 }), async (req, res) => {
+  // Only posting a batch is limited (the reports below it are read by accounts).
+  const limitPosts = rateLimit({ limit: BATCH_RATE_PER_MINUTE, windowMs: 60_000 });
+  r.use('/api/registration/batches', (req, res, next) => (req.method === 'POST' && req.path === '/' ? limitPosts(req, res, next) : next()));
+  // multipart: batch (the JSON Lines) and signature (its detached CMS signature, DER)
+  r.post('/api/registration/batches', async (req, res) => {
     const { files } = await readMultipart(req, {
       maxBytes: uc.MAX_BATCH_BYTES,
       limits: { files: 2, fields: 2, fieldSize: 1024 },
