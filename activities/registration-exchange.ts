@@ -73,7 +73,7 @@ export function createRegistrationExchangeActivities(db: Db, dataDir: string) {
         const batch = await trx('registration_batches').where({ id: batchId }).forUpdate().first();
         if (!batch) throw new Error(`registration batch ${batchId} does not exist`);
         if (batch.status === 'imported') return batch.report as BatchReport;
-        const trusted = await activeFeedCertificates(db);
+        const trusted = await activeFeedCertificates(trx);
         const check = verifyDetachedSignature(batch.content, batch.signature, trusted);
         const today = shanghaiDate(new Date());
         const report: BatchReport = { batchId, accepted: 0, refused: 0, rows: [] };

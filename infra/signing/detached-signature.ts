@@ -3,6 +3,7 @@
 // certificates the caller trusts (compared by SHA-256 of the DER, no chain building: the administrator lists
 // the very certificate), valid now, with SHA-256 signed attributes whose message digest is the content's.
 import { createHash, verify, X509Certificate } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Db } from '../db';
 import { OID, findSignerCertificate, parseSignedData } from './cms';
 
@@ -42,6 +43,6 @@ export function verifyDetachedSignature(content: Buffer, signatureDer: Buffer, t
 }
 
 /** The certificates whose registration batches (A3 exchange) are accepted now: listed by the administrator, active. */
-export async function activeFeedCertificates(db: Db): Promise<Set<string>> {
+export async function activeFeedCertificates(db: Db | Knex.Transaction): Promise<Set<string>> {
   return new Set(await db('registration_feed_certificates').where({ status: 'active' }).pluck('fingerprint'));
 }
