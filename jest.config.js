@@ -2,7 +2,7 @@
 // scripts/with-stack.ts (make test does that); unit and time-skipping tests need nothing else.
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/helpers/stack-environment.js',
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120000,

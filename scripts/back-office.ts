@@ -2,18 +2,14 @@
 // HSM workers and the web server, each restarted (and logged) if it dies. Shared by scripts/up.ts and
 // scripts/chaos.ts, which kills them on purpose to check that nothing is lost.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, writeFileSync } from 'node:fs';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { openSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../infra/config';
 import { createDb } from '../infra/db';
 import { Supervisor } from '../infra/services/supervisor';
 import { seedDemoData, type DemoLogin } from './seed-demo';
 import { processEnv, provisionStack, type Stack } from './stack';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../workers/workflow-interceptors';
-
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
+import { writeWorkflowBundle } from '../workers/workflow-bundle';
 
 export const PROCESSES = { main: 'main worker', hsm: 'HSM worker', web: 'web' } as const;
 
@@ -58,7 +54,7 @@ export async function startBackOffice(config: Config, log: (m: string) => void, 
 
     // The workflows are bundled once here, for every start of the main worker (a restart then takes seconds).
     const bundlePath = path.join(path.resolve(config.rootDir, config.runtime.dataDir), 'workflow-bundle.js');
-    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietLogger })).code);
+    await writeWorkflowBundle(bundlePath);
     env.ESEAL_WORKFLOW_BUNDLE = bundlePath;
     // M4: each process gets the PINs of its own tokens only (the root token's to none).
     for (let i = 1; i <= (opts.workers ?? 1); i++) {

@@ -22,10 +22,12 @@ echo "[test] jest on real Temporal, PostgreSQL and SoftHSM2"
 # into CI's own limit with nothing but the hung part's noise in the log.
 limit="${ESEAL_TEST_TIME_LIMIT:-40m}"
 status=0
-# jest runs the files one after another in one process (maxWorkers 1 is in band), and its heap grows with each
-# file: at ~80 files it reached node's default limit (about 4 GB) and the run died out of memory. 8 GB here
-# (the machine has 23 GB); --logHeapUsage prints each file's heap so that the growth can be found.
-timeout --kill-after=60s "$limit" node --import tsx scripts/with-stack.ts -- node --max-old-space-size=8192 node_modules/jest/bin/jest.js --ci --logHeapUsage "$@" || status=$?
+# Two jest workers, each on a stack of its own (with-stack --stacks 2): most of a test file's time is spent waiting
+# (on Temporal, timers, retries, other processes), so two files side by side use the two cores that one left
+# half idle. A worker's heap grows with each file it runs (at ~80 files one in-band process reached node's
+# default ~4 GB): 8 GB each (the machine has 23 GB); --logHeapUsage prints each file's heap.
+workers="${ESEAL_TEST_WORKERS:-2}"
+timeout --kill-after=60s "$limit" node --import tsx scripts/with-stack.ts --stacks "$workers" -- node --max-old-space-size=8192 node_modules/jest/bin/jest.js --ci --maxWorkers="$workers" --logHeapUsage "$@" || status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "[test] jest did not finish within $limit; test files started and not ended:" >&2
   awk '$2=="start"{s[$3]=$1} $2=="end"{delete s[$3]} END{n=0; for (f in s) {print "  " f " (started " s[f] ")"; n++} if (n==0) print "  none: every file ended, and something they left running (workers, servers) kept jest alive"}' test-artifacts/jest-progress.log >&2 || true

@@ -37,6 +37,9 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** The workflows as scripts/with-stack.ts bundled them once for the whole run (undefined: bundle them here). */
+export const workflowBundlePath = (): string | undefined => process.env.ESEAL_WORKFLOW_BUNDLE || undefined;
+
 /** Workers (main and HSM queues) and the web server, all on the real services. */
 export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: string; pkiAtWebUrl?: boolean } = {}): Promise<RunningApp> {
   // Own task queues keep this app's activities away from workers of other tests in the same namespace.
@@ -49,7 +52,7 @@ export async function startApp(opts: { hsmWorker?: boolean; taskQueueSuffix?: st
   const web = await startWebServer(config, 0);
   // pkiAtWebUrl: this app's certificates name this web server's PKI routes (CRL DP, AIA), as in production.
   if (opts.pkiAtWebUrl) config.pki.publicBaseUrl = web.url;
-  const workers: Worker[] = [await createMainWorker(ctx)];
+  const workers: Worker[] = [await createMainWorker(ctx, { workflowBundlePath: workflowBundlePath() })];
   if (opts.hsmWorker !== false) workers.push(await createHsmWorker(ctx, tokens));
   const runs = workers.map((w) => w.run());
   const temporalClient = new Client({ connection: await Connection.connect(temporalConnectionOptions(config)), namespace: config.temporal.namespace });

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../../infra/db';
 import { temporalConnectionOptions } from '../../infra/temporal';
 import { signStatementWorkflow } from '../../workflows';
-import { testConfig } from '../helpers/stack';
+import { testConfig, workflowBundlePath } from '../helpers/stack';
 import { createMainWorker } from '../../workers/main-worker';
 import { connectWorkerContext } from '../../workers/connect';
 
@@ -53,7 +53,7 @@ afterAll(async () => {
 
 test('an HSM worker killed mid-activity is replaced and the workflow finishes with one stored, valid signature', async () => {
   const ctx = await connectWorkerContext(config);
-  const mainWorker = await createMainWorker(ctx);
+  const mainWorker = await createMainWorker(ctx, { workflowBundlePath: workflowBundlePath() });
   const mainRun = mainWorker.run();
   try {
     const marker = path.join(mkdtempSync(path.join(tmpdir(), 'kill-')), 'attempts');

@@ -4,7 +4,7 @@
 // everything out on its own, so the seal is never cancelled without its filing and its replacement (M11 M13).
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
-import { createUser, testConfig } from '../helpers/stack';
+import { createUser, testConfig, workflowBundlePath } from '../helpers/stack';
 import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
@@ -26,7 +26,7 @@ let workers: { stop(): Promise<void> } | null = null;
 const webs: Array<{ close(): Promise<void> }> = [];
 
 async function startWorkers() {
-  const ws: Worker[] = [await createMainWorker(ctx), await createHsmWorker(ctx, tokens)];
+  const ws: Worker[] = [await createMainWorker(ctx, { workflowBundlePath: workflowBundlePath() }), await createHsmWorker(ctx, tokens)];
   const runs = ws.map((w) => w.run());
   workers = {
     async stop() {
