@@ -7,5 +7,6 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120000,
   maxWorkers: 1,
+  testSequencer: '<rootDir>/test/helpers/sequencer.js',
   reporters: ['default', '<rootDir>/test/helpers/progress-reporter.js'],
 };

@@ -7,7 +7,7 @@
 //   action audited as done twice, the audit chain verifies, no workflow failed or left running;
 //   kills by kind, restart time (kill -> process ready) and stall (restart -> every case that was held
 //   moves again), p50 and max per kind.
-//   npm run chaos [-- --cases 30 --concurrency 4 --kills 12 --max-seconds 300 --json]
+//   npm run chaos [-- --cases 30 --concurrency 4 --kills 12 --max-seconds 300 --settle-seconds 120 --json]
 // Exit code 0: every check passed; 1: a check failed.
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -70,6 +70,7 @@ async function main(): Promise<number> {
   const concurrency = flag('concurrency', 4);
   const kills = flag('kills', 12);
   const maxSeconds = flag('max-seconds', 300);
+  const settleSeconds = flag('settle-seconds', 120);
   const config = loadConfig();
   const dataDir = path.resolve(config.runtime.dataDir);
   // Every run starts from nothing, so the folder must be chaos's own, never `make up`'s data.
@@ -89,7 +90,10 @@ async function main(): Promise<number> {
 
     say(`driving ${cases} cases (more if the kills are not done by then), ${concurrency} at a time, with ${kills} kills`);
 
+    // No case is started and no process killed after `deadline`; a case started before it is driven on until
+    // `finishBy`, so a slow machine makes a late case slow, not lost: lost means not done even then.
     const deadline = started + maxSeconds * 1000;
+    const finishBy = deadline + settleSeconds * 1000;
     const inFlight = new Set<string>();
     const caseIds: string[] = [];
     let driving = true;
@@ -138,7 +142,7 @@ async function main(): Promise<number> {
         return r;
       };
       try {
-        while (Date.now() < deadline) {
+        while (Date.now() < finishBy) {
           const s = await call(url, maker, 'GET', `/api/applications/${caseId}/status`);
           if (s.status !== 200) {
             await sleep(300);

@@ -26,7 +26,11 @@ export async function createMainWorker(ctx: WorkerContext, opts: { workflowBundl
     activities: createDbActivities({ db: ctx.db, pdf: ctx.pdf, config: ctx.config }),
     // Lines carry the request, workflow and case; domain errors are not retried; long activities heartbeat.
     // Each activity in a span of its workflow's trace, workflow spans exported through the sink (workers/telemetry.ts).
-    interceptors: { activity: [tracingActivityInterceptors, logContextInterceptors, activityInterceptors], workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+    // (A bundle carries its workflow interceptors already: writeWorkflowBundle bundles them in.)
+    interceptors: {
+      activity: [tracingActivityInterceptors, logContextInterceptors, activityInterceptors],
+      ...(opts.workflowBundlePath ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
     sinks: workflowSpanSinks(),
     // A task for a workflow cached on a worker that died waits this long on its sticky queue before any worker
     // may take it (default 10 s); a live worker takes it in milliseconds.
