@@ -1,0 +1,99 @@
+// The cross-reference reader of the streaming PAdES path: it must find every object of files written
+// with classic tables and with cross-reference streams + object streams, follow /Prev, and refuse what it
+// cannot read with an error naming the document.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PDFDocument, PDFName } from '@cantoo/pdf-lib';
+import { DomainError } from '../../domain/errors';
+import { parseStartxref, readXref, unpredictPng } from '../../infra/signing/pdf-xref';
+
+const dir = mkdtempSync(join(tmpdir(), 'pdf-xref-'));
+
+async function makePdf(useObjectStreams: boolean, pages = 3): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  for (let i = 0; i < pages; i++) doc.addPage([200, 200]);
+  return Buffer.from(await doc.save({ useObjectStreams }));
+}
+
+function objAt(pdf: Buffer, offset: number): string {
+  return pdf.subarray(offset, offset + 20).toString('latin1');
+}
+
+describe('PDF cross-reference reader', () => {
+  it('reads a classic xref table: every in-use object is at an "N G obj" offset', async () => {
+    const pdf = await makePdf(false);
+    const path = join(dir, 'classic.pdf');
+    writeFileSync(path, pdf);
+    const x = await readXref(path);
+    expect(x.usesXrefStream).toBe(false);
+    expect(x.entries.size).toBe(x.size - 1);
+    for (const [num, e] of x.entries) {
+      expect(e.kind).toBe('offset');
+      if (e.kind === 'offset') expect(objAt(pdf, e.offset)).toMatch(new RegExp(`^${num} ${e.gen} obj`));
+    }
+    expect(x.entries.has(x.root.num)).toBe(true);
+    expect(x.startxref).toBe(parseStartxref(pdf.subarray(pdf.length - 100)));
+  });
+
+  it('reads a cross-reference stream with objects in object streams', async () => {
+    const pdf = await makePdf(true);
+    const path = join(dir, 'xrefstm.pdf');
+    writeFileSync(path, pdf);
+    const x = await readXref(path);
+    expect(x.usesXrefStream).toBe(true);
+    let compressed = 0;
+    for (const [num, e] of x.entries) {
+      if (e.kind === 'offset') {
+        expect(objAt(pdf, e.offset)).toMatch(new RegExp(`^${num} ${e.gen} obj`));
+      } else {
+        compressed++;
+        const stm = x.entries.get(e.stream);
+        expect(stm?.kind).toBe('offset');
+        if (stm?.kind === 'offset') expect(pdf.subarray(stm.offset, stm.offset + 200).toString('latin1')).toContain('/ObjStm');
+      }
+    }
+    expect(compressed).toBeGreaterThan(0);
+    expect(x.entries.has(x.root.num)).toBe(true);
+  });
+
+  it('follows /Prev through an appended section; the newer entry wins', async () => {
+    const base = await makePdf(false, 1);
+    const x0 = await readXref(await write('base.pdf', base));
+    const rootEntry = x0.entries.get(x0.root.num);
+    if (rootEntry?.kind !== 'offset') throw new Error('root not at an offset');
+    const rootText = base.subarray(rootEntry.offset).toString('latin1');
+    const rootBody = rootText.slice(rootText.indexOf('<<'), rootText.indexOf('endobj'));
+    const appendedAt = base.length + 1;
+    const newRoot = `${x0.root.num} 0 obj\n${rootBody.trim().replace(/>>$/, '/Lang (zh-CN) >>')}\nendobj\n`;
+    const xrefAt = appendedAt + newRoot.length;
+    const section = `xref\n${x0.root.num} 1\n${String(appendedAt).padStart(10, '0')} 00000 n \n` +
+      `trailer\n<< /Size ${x0.size} /Root ${x0.root.num} 0 R /Prev ${x0.startxref} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+    const pdf = Buffer.concat([base, Buffer.from('\n' + newRoot + section, 'latin1')]);
+    const path = await write('updated.pdf', pdf);
+    const x = await readXref(path);
+    expect(x.startxref).toBe(xrefAt);
+    expect(x.entries.get(x.root.num)).toEqual({ kind: 'offset', offset: appendedAt, gen: 0 });
+    expect(x.entries.size).toBe(x0.entries.size);
+    // pdf-lib, an independent reader, opens the update and sees the new catalog entry.
+    const doc = await PDFDocument.load(readFileSync(path));
+    expect(doc.catalog.get(PDFName.of('Lang'))?.toString()).toBe('(zh-CN)');
+  });
+
+  it('undoes the PNG Up predictor of a cross-reference stream', () => {
+    const rows = Buffer.from([2, 1, 0, 10, 2, 0, 0, 5]);
+    expect([...unpredictPng(rows, 3)]).toEqual([1, 0, 10, 1, 0, 15]);
+  });
+
+  it('refuses a file without startxref, naming the document', async () => {
+    const path = await write('bad.pdf', Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n'));
+    await expect(readXref(path)).rejects.toMatchObject({ code: 'PDF_MALFORMED', field: 'document' });
+    await expect(readXref(path)).rejects.toBeInstanceOf(DomainError);
+  });
+});
+
+async function write(name: string, bytes: Buffer): Promise<string> {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return Promise.resolve(path);
+}
