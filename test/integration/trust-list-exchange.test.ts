@@ -150,12 +150,12 @@ async function verifyParts(parts: Record<string, [Buffer, string, string]>) {
 }
 
 /** A PAdES signature by another platform's seal: the CMS made with its key in this process, not our HSM. */
-async function foreignPdf(seal: OpensslSeal): Promise<Buffer> {
+async function foreignPdf(seal: OpensslSeal, signingTime = new Date()): Promise<Buffer> {
   return signPdf({
     pdf: await contractPdf(),
     imprintPng: renderImprint({ holderName: '天津互认示范有限公司', sealKind: 'legal_name', sealCode: '1201010000001' }).png,
     placement: { page: 1, sizeMm: 42 },
-    signingTime: new Date(),
+    signingTime,
     name: seal.name,
     reason: '互认测试',
     signCms: async (coveredSha256) => {
@@ -299,7 +299,7 @@ describe('I2: other platforms listed, their seals filed and recognised', () => {
       expect([name, res.status]).toEqual([name, 201]);
       expect(await res.json()).toMatchObject({ platform: { code: 'TJ-ESEAL' }, format: 'x509', seal_kind: kind });
     }
-    const pdf = (seal: OpensslSeal) => foreignPdf(seal).then((b): Record<string, [Buffer, string, string]> => ({ file: [b, '合同.pdf', 'application/pdf'] }));
+    const pdf = (seal: OpensslSeal, at?: Date) => foreignPdf(seal, at).then((b): Record<string, [Buffer, string, string]> => ({ file: [b, '合同.pdf', 'application/pdf'] }));
     const doc = Buffer.from('天津市平台签发的合同正文');
     await writeFile(file('tj/doc.txt'), doc);
     const cms = (seal: OpensslSeal) => tj.signCms(seal, file('tj/doc.txt')).then((p7s): Record<string, [Buffer, string, string]> => ({ file: [doc, '合同.txt', 'text/plain'], signature: [p7s, '合同.txt.p7s', 'application/pkcs7-signature'] }));
@@ -312,6 +312,15 @@ describe('I2: other platforms listed, their seals filed and recognised', () => {
     expect(padesOk).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'PAdES-BASELINE-B', platform: tjPlatform, seal: { kind: 'legal_name', holder: { uscc, name: holder } }, checks: { chain: true }, certificate_status: { now: 'good' } });
     expect(padesOk.chain.map((c: any) => c.role)).toEqual(['signer', 'root']);
     expect(text(padesOk)).toContain("platform's OCSP answer");
+    // The public page says so too, with the imprint the platform filed.
+    const page = await fetch(`${app.url}/verify`);
+    const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const form = new FormData();
+    form.set('_csrf', (await page.text()).match(/name="_csrf" value="([^"]+)"/)![1]);
+    form.set('file', new Blob([legalPdf.file[0]], { type: 'application/pdf' }), '合同.pdf');
+    const html = await (await fetch(`${app.url}/verify`, { method: 'POST', headers: { cookie }, body: form })).text();
+    expect(html).toContain('天津市电子印章平台 (TJ-ESEAL)');
+    expect(html).toContain(`src="data:image/png;base64,${imprint.toString('base64').slice(0, 200)}`);
     // CMS (.p7s) by an RSA seal, made by openssl cms; the same signature over another file fails.
     const contractCms = await cms(tjSeals.contract);
     expect(await verifyParts(contractCms)).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'CAdES-BASELINE-B', platform: tjPlatform, seal: { kind: 'business_contract' }, certificate_status: { now: 'good' } });
@@ -325,12 +334,14 @@ describe('I2: other platforms listed, their seals filed and recognised', () => {
     await tj.revoke(tjSeals.revokedCrl);
     tjCrl = await tj.crl();
     await refreshCrlsBySchedule([readCertificateSerial(tjSeals.revokedCrl.certDer)], tjId);
-    const afterCrl = await verifyParts(await pdf(tjSeals.revokedCrl));
+    // Its claimed signing time: the next whole second, so the claim is after the revocation (whole seconds in the index).
+    const nextSecond = () => new Date(Math.floor(Date.now() / 1000) * 1000 + 1000);
+    const afterCrl = await verifyParts(await pdf(tjSeals.revokedCrl, nextSecond()));
     expect(afterCrl).toMatchObject({ indication: 'TOTAL-FAILED', sub_indication: 'REVOKED', platform: { code: 'TJ-ESEAL' }, certificate_status: { at_signing_time: 'revoked', now: 'revoked', revoked_at: expect.any(String) } });
     expect(text(afterCrl)).toContain('(CRL of');
     // Revoked in the responder's index only (the cached CRL does not say so yet): the OCSP answer does.
     await tj.revoke(tjSeals.revokedOcsp);
-    const afterOcsp = await verifyParts(await cms(tjSeals.revokedOcsp));
+    const afterOcsp = await verifyParts(await pdf(tjSeals.revokedOcsp, nextSecond()));
     expect(afterOcsp).toMatchObject({ indication: 'TOTAL-FAILED', sub_indication: 'REVOKED', platform: { code: 'TJ-ESEAL' }, certificate_status: { now: 'revoked' } });
     expect(text(afterOcsp)).toContain('(OCSP answer of');
 
