@@ -387,7 +387,8 @@ export async function verifyDocumentForPerson(db: Db, req: VerifyRequest, now = 
   const rows: Array<{ id: string; imprint_png: Buffer | null }> = ours.length ? await db('seals').whereIn('id', ours).select('id', 'imprint_png') : [];
   // I2: a filed seal's imprint as its platform sent it (PNG or JPEG; a picture of another type is not shown).
   const filedRows: Array<{ id: string; imprint: Buffer | null; imprint_type: string | null }> = filed.length ? await db('external_seals').whereIn('id', filed).select('id', 'imprint', 'imprint_type') : [];
-  const mime = (t: string | null) => ({ png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg' })[(t ?? '').toLowerCase()];
+  const IMAGE_TYPES = new Map([['png', 'image/png'], ['jpeg', 'image/jpeg'], ['jpg', 'image/jpeg']]);
+  const mime = (t: string | null) => IMAGE_TYPES.get((t ?? '').toLowerCase());
   const imprints = Object.fromEntries([
     ...rows.filter((r) => r.imprint_png).map((r) => [r.id, `data:image/png;base64,${r.imprint_png!.toString('base64')}`]),
     ...filedRows.filter((r) => r.imprint && mime(r.imprint_type)).map((r) => [r.id, `data:${mime(r.imprint_type)};base64,${r.imprint!.toString('base64')}`]),
