@@ -24,6 +24,8 @@ describe('U2: the conclusion in ETSI EN 319 102-1 terms', () => {
     ['not our chain', { chainOk: false }, 'INDETERMINATE', 'NO_CERTIFICATE_CHAIN_FOUND', 'good', 'good'],
     ['revoked after the proven signing time', { revokedAt: day(2) }, 'TOTAL-PASSED', null, 'good', 'revoked'],
     ['revoked, no proof of time', { poe: null, revokedAt: day(2) }, 'INDETERMINATE', 'REVOKED_NO_POE', 'good', 'revoked'],
+    ['I2: revoked before the time the signature claims, no proof of time', { poe: null, revokedAt: day(-1) }, 'TOTAL-FAILED', 'REVOKED', 'revoked', 'revoked'],
+    ['I2: revoked in the second the signature claims, no proof of time', { poe: null, claimedTime: new Date(T0.getTime() + 900), revokedAt: new Date(T0.getTime() + 100) }, 'INDETERMINATE', 'REVOKED_NO_POE', 'revoked', 'revoked'],
     ['signed while revoked (proven)', { revokedAt: day(-1) }, 'TOTAL-FAILED', 'REVOKED', 'revoked', 'revoked'],
     ['on hold now, no proof of time', { poe: null, holdSince: day(3) }, 'INDETERMINATE', 'TRY_LATER', 'good', 'on_hold'],
     ['on hold after the proven signing time', { holdSince: day(3) }, 'TOTAL-PASSED', null, 'good', 'on_hold'],

@@ -104,7 +104,7 @@ export const MESSAGES: Record<string, [string, string]> = {
 
   'login.title': ['登录', 'Log in'],
   'verify.title': ['验证电子签章文件', 'Verify a sealed document'],
-  'verify.intro': ['任何人无需登录即可验证：上传盖章的 PDF，或上传文件及其签名文件（.p7s）。仅以本平台根证书为信任锚。', 'Anyone may verify, without logging in: upload a sealed PDF, or a file and its signature (.p7s). The platform root certificate is the only trust anchor.'],
+  'verify.intro': ['任何人无需登录即可验证：上传盖章的 PDF，或上传文件及其签名文件（.p7s）。信任锚为本平台根证书，以及在本平台备案印章的互认平台的根证书。', 'Anyone may verify, without logging in: upload a sealed PDF, or a file and its signature (.p7s). The trust anchors are the platform root certificate and, for seals they filed here, the roots of the recognised platforms.'],
   'verify.file': ['文件（盖章的 PDF，或被签名的文件）', 'File (a sealed PDF, or the signed file)'],
   'verify.signature': ['签名文件（.p7s，验证 PDF 时不填）', 'Signature (.p7s; leave empty for a PDF)'],
   'verify.submit': ['验证', 'Verify'],
@@ -113,6 +113,7 @@ export const MESSAGES: Record<string, [string, string]> = {
   'verify.none': ['文件中没有电子签章。', 'The document carries no electronic seal signature.'],
   'verify.signature.h': ['签章', 'Signature'],
   'verify.seal': ['印章', 'Seal'],
+  'verify.platform': ['制章平台（互认）', 'Made by (recognised platform)'],
   'verify.holder': ['用章单位', 'Holder'],
   'verify.seal_code': ['印章编码', 'Seal code'],
   'verify.signed_at': ['签章时间（用印登记）', 'Signed at (use register)'],
