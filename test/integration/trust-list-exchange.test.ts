@@ -1,7 +1,7 @@
 // I2 (issue 13): filing and recognition of other systems' seals, through the product's own paths on the real
 // services. ofdrw (tools/ofdrw-checker) plays the other platform: its own SM2 root CA and seal maker, its
 // seals (SESeal v4) and signed OFD documents; its CRL is served by a tiny HTTP server in this process.
-// Supervisors list the platform (four eyes, through the change workflow's Update), its exchange account files
+// Supervisors list the platform (four eyes, through the change workflow's Update), its API client (tier platform) files
 // seals through /api/exchange/filings, the verification service recognises its signatures, the Temporal
 // Schedule refreshes the cached CRL, and /api/exchange/seals offers our seals. OpenSSL plays a second
 // platform (test/helpers/openssl-platform.ts: RSA root, ECDSA and RSA seal certificates, its CRL and `openssl
@@ -24,7 +24,8 @@ import { OpensslPlatform, type OpensslSeal } from '../helpers/openssl-platform';
 import { renderImprint } from '../../infra/imprint';
 import { signPdf } from '../../infra/signing/pades';
 import { assembleSignedData, buildSignedAttributes } from '../../infra/signing/cms';
-import { createExchangeAccount } from '../../usecases/exchange';
+import { clientAccessToken, newClient } from '../helpers/oauth-client';
+import { tokenEndpoint } from '../../usecases/api-clients';
 import { ensureForeignCrlSchedule, FOREIGN_CRL_SCHEDULE_ID } from '../../usecases/foreign-crl-schedule';
 
 let app: RunningApp;
@@ -194,7 +195,16 @@ describe('I2: other platforms listed, their seals filed and recognised', () => {
     const audit = await app.db('audit_entries').where({ target_id: platformId }).orderBy('seq').select('action', 'actor_user_id');
     expect(audit).toEqual([{ action: 'trust_list.propose', actor_user_id: supA.id }, { action: 'trust_list.decide', actor_user_id: supB.id }]);
 
-    exchange = await createExchangeAccount(app.db, 'ZJ-ESEAL', 'zj-exchange');
+    // Its data exchange is an API client of the platform tier (OAuth client credentials, scope exchange),
+    // registered by a supervisor for a listed platform only.
+    const unlisted = await api(app.url, supA.token, 'POST', '/api/clients', { name: '未列名平台', tier: 'platform', platform_code: 'XX-NONE', public_key: { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' } });
+    expect(unlisted.status).toBe(422);
+    expect(unlisted.body.error).toMatchObject({ code: 'PLATFORM_NOT_FOUND', fields: [expect.objectContaining({ field: 'platform_code' })] });
+    const client = await newClient(app.url, supA.token, { name: '浙江省电子印章平台（数据交换）', tier: 'platform', platform_code: 'ZJ-ESEAL' });
+    exchange = { token: await clientAccessToken(app.url, tokenEndpoint(app.config), client) };
+    const outOfScope = await api(app.url, exchange.token, 'POST', '/api/verifications', {});
+    expect(outOfScope.status).toBe(403);
+    expect(outOfScope.body.error).toMatchObject({ code: 'insufficient_scope' });
   });
 
   it('I2: the platform files its seals (SESeal v4) through the exchange API; bad structures, unknown issuers, revoked certificates and duplicates are refused naming the field; filings are the district\'s', async () => {
@@ -285,7 +295,7 @@ describe('I2: other platforms listed, their seals filed and recognised', () => {
     expect(p.status).toBe(202);
     expect((await decide(supB.token, p.body.change_id, 'approve')).body).toMatchObject({ status: 'approved' });
     const tjId = p.body.platform_id;
-    const tjExchange = await createExchangeAccount(app.db, 'TJ-ESEAL', 'tj-exchange');
+    const tjExchange = { token: await clientAccessToken(app.url, tokenEndpoint(app.config), await newClient(app.url, supA.token, { name: '天津市电子印章平台（数据交换）', tier: 'platform', platform_code: 'TJ-ESEAL' })) };
     const uscc = makeUscc('110108');
     const holder = '天津互认示范有限公司';
     const imprint = renderImprint({ holderName: holder, sealKind: 'legal_name', sealCode: '1201010000001' }).png;

@@ -230,6 +230,8 @@ const CLIENT_TABLE: Record<string, ClientScope> = {
   'GET /api/applications/:id/id-checks': 'issue',
   'GET /api/applications/:id/production-records': 'issue',
   'POST /api/applications/:id/production-records': 'issue',
+  'POST /api/exchange/filings': 'exchange',
+  'GET /api/exchange/seals': 'exchange',
 };
 
 interface Layer {
@@ -317,13 +319,15 @@ describe('P1 P3: every route against every role (explicit table)', () => {
     expect(CLIENT_ROUTE_SCOPES).toEqual(CLIENT_TABLE);
     const keys = routes.map((x) => x.key);
     expect(Object.keys(CLIENT_TABLE).filter((k) => !keys.includes(k))).toEqual([]);
-    // issue is the makers' application API: only routes a maker may call; sign is the holders' signature route
+    // issue is the makers' application API: only routes a maker may call; sign is the holders' signature route;
+    // exchange is the listed platforms' filing and export
     for (const [key, scope] of Object.entries(CLIENT_TABLE)) {
       const roles = TABLE[key].roles;
       if (scope === 'issue') expect({ key, maker: roles !== 'public' && roles.includes('maker') }).toEqual({ key, maker: true });
       if (scope === 'sign') expect({ key, holder: roles !== 'public' && roles.includes('holder') }).toEqual({ key, holder: true });
+      if (scope === 'exchange') expect({ key, exchange: roles !== 'public' && roles.includes('exchange') }).toEqual({ key, exchange: true });
     }
-    expect(TIER_SCOPES).toEqual({ government: ['sign', 'verify'], maker: ['issue', 'sign', 'verify'], enterprise: ['sign', 'verify'] });
+    expect(TIER_SCOPES).toEqual({ government: ['sign', 'verify'], maker: ['issue', 'sign', 'verify'], enterprise: ['sign', 'verify'], platform: ['exchange'] });
   });
 
   it('P1: every form of the pages (POST) checks its CSRF token', () => {
