@@ -6,8 +6,8 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Deps } from '../../usecases/deps';
-import { decideUseRequest, listUseApprovers, listUseRequests } from '../../usecases/use-approval';
-import { PADES_MAX_BYTES, signDocument } from '../../usecases/seal-signing';
+import { createUseRequest, decideUseRequest, listUseApprovers, listUseRequests, sealsNeedingApproval } from '../../usecases/use-approval';
+import { PADES_MAX_BYTES, SIGN_MAX_BYTES, signDocument } from '../../usecases/seal-signing';
 import { sealPage } from '../../usecases/web-queries';
 import { DOCUMENT_TYPES } from '../../domain/signing';
 import { ApiError } from '../errors';
@@ -47,14 +47,31 @@ function signForm(): RequestHandler {
   return Object.assign(handler, { csrf: true as const });
 }
 
+/** The use request form: one document (streamed to disk and hashed), its fields, the CSRF token; marked for the route test. */
+function useRequestForm(): RequestHandler {
+  const handler: RequestHandler = async (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      const { fields, file } = await readUpload(req, { maxBytes: SIGN_MAX_BYTES, fileField: 'file' });
+      if (!csrfMatches(req, fields._csrf)) return next(FORM_EXPIRED);
+      req.form = { fields, files: file && (file.filename || file.size > 0 || file.truncated) ? [file] : [] };
+      next();
+    } catch (e) {
+      next(e);
+    }
+  };
+  return Object.assign(handler, { csrf: true as const });
+}
+
 export function useApprovalPages(deps: Deps): Router {
   const r = Router();
   const pdfjs = pdfjsDir();
   for (const sub of ['build', 'cmaps', 'standard_fonts']) r.use(`/static/pdfjs/${sub}`, express.static(path.join(pdfjs, sub), { index: false, maxAge: '1d' }));
 
-  r.get('/use-requests', page('holder'), async (req, res) => {
+  /** The approval queue, with the form to request a use of a seal that needs approval. */
+  async function showQueue(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
     const lang: Lang = req.lang ?? 'zh';
     const requests = await listUseRequests(deps, req.actor!);
+    const requestable = await sealsNeedingApproval(deps, req.actor!);
     renderPage(req, res, 'use-requests', {
       title: lang === 'zh' ? '用印审批' : 'Use approvals',
       requests: requests.map((q) => ({
@@ -66,7 +83,35 @@ export function useApprovalPages(deps: Deps): Router {
         created: formatTime(q.created_at),
         sha: `${q.document_sha256.slice(0, 16)}…`,
       })),
-    });
+      requestable: requestable.map((x) => ({ value: x.id, label: `${sealLabel(x.kind, x.number, lang)} ${x.seal_code ?? ''} · ${x.text}` })),
+      documentTypes: Object.entries(DOCUMENT_TYPES).map(([value, l]) => ({ value, label: lang === 'zh' ? l.zh : l.en })),
+      ...extra,
+    }, status);
+  }
+
+  r.get('/use-requests', page('holder'), (req, res) => showQueue(req, res));
+
+  // 三(四) 使用流程: a staff member asks to use a seal on one document; the document is hashed as it streams
+  // in and only its name and SHA-256 are kept (the signature later must be over exactly this file).
+  r.post('/use-requests', page('holder'), useRequestForm(), async (req, res) => {
+    const { fields, files } = req.form!;
+    const file = files[0];
+    try {
+      await createUseRequest(deps, req.actor!, {
+        seal_id: fields.seal_id,
+        purpose: fields.purpose,
+        document_type: fields.document_type,
+        document_name: file?.filename ?? '',
+        document_sha256: file && !file.truncated ? file.sha256 : '',
+      });
+      flash(req, res, 'useRequested');
+      res.redirect(303, '/use-requests');
+    } catch (e) {
+      const refusal = refusalOf(e, { document_name: 'file', document_sha256: 'file' });
+      if (!refusal) throw e;
+      const { _csrf: _ignored, ...values } = fields;
+      await showQueue(req, res, { errors: refusal.fields, alert: refusal.alert, values }, refusal.status);
+    }
   });
 
   r.post('/use-requests/:id/decision', page('holder'), formBody(), async (req, res) => {
@@ -78,9 +123,7 @@ export function useApprovalPages(deps: Deps): Router {
     } catch (e) {
       const refusal = refusalOf(e);
       if (!refusal) throw e;
-      const lang: Lang = req.lang ?? 'zh';
-      const requests = await listUseRequests(deps, req.actor!);
-      renderPage(req, res, 'use-requests', { title: lang === 'zh' ? '用印审批' : 'Use approvals', requests: requests.map((q) => ({ ...q, statusText: q.status_zh, due: formatTime(q.due_at), created: formatTime(q.created_at), sha: `${q.document_sha256.slice(0, 16)}…` })), alert: refusal.alert, errors: refusal.fields }, refusal.status);
+      await showQueue(req, res, { alert: refusal.alert, errors: refusal.fields }, refusal.status);
     }
   });
 
