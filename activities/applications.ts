@@ -100,11 +100,12 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
       return { valid: true, reasonZh: '', reasonEn: '' };
     },
 
-    async openTask(t: { taskId: string; caseId: string; kind: string; districtCode: string; dueAt: string | null }) {
+    async openTask(t: { taskId: string; caseId: string; kind: string; districtCode: string; dueAt: string | null }): Promise<{ taskId: string }> {
       await db('tasks')
         .insert({ id: t.taskId, case_id: t.caseId, kind: t.kind, district_code: t.districtCode, status: 'open', due_at: t.dueAt })
         .onConflict('id')
         .ignore();
+      return { taskId: t.taskId };
     },
 
     /**

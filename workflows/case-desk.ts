@@ -118,9 +118,12 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
   async function openTask(kind: TaskKind, dueAt: string | null) {
     const id = uuid4();
     decision = null;
-    state.openTask = { id, kind };
-    await db.openTask({ taskId: id, caseId, kind, districtCode, dueAt });
-    return id;
+    state.openTask = { id, kind }; // decidable from the moment the row is visible, during the activity
+    const stored = await db.openTask({ taskId: id, caseId, kind, districtCode, dueAt });
+    // The row's id, from the activity's answer in the history: on replay it is the id officers see, even if the
+    // random generator (uuid4) went another way since (histories recorded before the answer carried it: none).
+    if (stored?.taskId && stored.taskId !== id) state.openTask = { id: stored.taskId, kind };
+    return state.openTask.id;
   }
 
   /** Waits for people or time; first answers the actions taken up since the last wait with the state they led to. */
