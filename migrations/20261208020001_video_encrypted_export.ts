@@ -34,7 +34,9 @@ const OLD_COLS = 'id, maker_id, district_code, camera_id, recorded_start, record
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('video_segments', (t) => {
-    t.string('blob_sha256', 64);
+    // The store holds the ciphertext: it is the blob the segment references, the clear hash is not one.
+    t.dropForeign(['sha256']);
+    t.string('blob_sha256', 64).references('blobs.sha256');
     t.index(['blob_sha256']);
   });
   await knex.schema.alterTable('video_access_log', (t) => {
@@ -46,5 +48,8 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(GUARD(OLD_COLS));
   await knex.schema.alterTable('video_access_log', (t) => t.dropColumn('case_reference'));
-  await knex.schema.alterTable('video_segments', (t) => t.dropColumn('blob_sha256'));
+  await knex.schema.alterTable('video_segments', (t) => {
+    t.dropColumn('blob_sha256');
+    t.foreign('sha256').references('blobs.sha256');
+  });
 }
