@@ -139,8 +139,10 @@ export function videoPages(deps: Deps): Router {
 
   /** `liftOf`: the hold whose lift was refused (its form shows the message and keeps the reason typed). */
   async function showSegment(req: Request, res: Response, refusal: Refusal | null = null, values: Record<string, string> = {}, liftOf?: string) {
+    // The export and watch forms keep their own messages (their fields are not the hold form's).
     const isExport = liftOf === 'export';
-    if (isExport) liftOf = undefined;
+    const isWatch = liftOf === 'watch';
+    if (isExport || isWatch) liftOf = undefined;
     const lang: Lang = req.lang ?? 'zh';
     const L = (zh: string, en: string) => (lang === 'zh' ? zh : en);
     const actor = req.actor!;
@@ -207,11 +209,12 @@ export function videoPages(deps: Deps): Router {
           reason: [a.case_reference ? `${L('案件', 'Case')} ${a.case_reference}` : '', a.reason ?? ''].filter(Boolean).join(' · '),
           address: a.client_address ?? '',
         })),
-        errors: liftOf || isExport ? undefined : refusal?.fields,
+        errors: liftOf || isExport || isWatch ? undefined : refusal?.fields,
+        watchError: isWatch ? (refusal?.fields.reason?.[lang] ?? '') : '',
         exportErrors: isExport ? { case_reference: refusal?.fields.case_reference?.[lang] ?? '', export_reason: refusal?.fields.export_reason?.[lang] ?? '' } : {},
         exportValues: isExport ? values : {},
         alert: refusal?.alert,
-        values: liftOf || isExport ? {} : values,
+        values: liftOf || isExport || isWatch ? {} : values,
       },
       refusal?.status ?? 200,
     );
@@ -268,7 +271,7 @@ export function videoPages(deps: Deps): Router {
     const lang: Lang = req.lang ?? 'zh';
     const L = (zh: string, en: string) => (lang === 'zh' ? zh : en);
     const reason = typeof req.query.reason === 'string' ? req.query.reason.trim() : '';
-    if (!reason) return showSegment(req, res, { status: 400, fields: { reason: { zh: '查看事由：必填', en: 'Reason for viewing: required' } }, alert: { zh: '请填写查看事由', en: 'State why you view the video' } });
+    if (!reason) return showSegment(req, res, { status: 400, fields: { reason: { zh: '查看事由：必填', en: 'Reason for viewing: required' } }, alert: { zh: '请填写查看事由', en: 'State why you view the video' } }, {}, 'watch');
     const { segment: s } = await videoSegmentDetail(deps.db, req.actor!, String(req.params.id));
     renderPage(req, res, 'video-watch', {
       title: `${L('查看录像', 'Viewing video')} · ${s.camera_id}`,
