@@ -415,8 +415,12 @@ function exportZip(video: Readable, watermark: ExportWatermark): Readable {
     for await (const c of video) {
       if (pending) entry.push(pending);
       pending = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
-      // Back-pressure: wait while the reader is behind.
-      if (out.writableNeedDrain) await new Promise((r) => out.once('drain', r));
+      // Back-pressure: wait while the reader is behind; a reader gone (client disconnected) ends the export.
+      if (out.writableNeedDrain) await new Promise((r) => { out.once('drain', r); out.once('close', r); });
+      if (out.destroyed) {
+        video.destroy();
+        return;
+      }
     }
     entry.push(pending ?? new Uint8Array(0), true);
     zip.end();
