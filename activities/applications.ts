@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { appendAudit } from '../infra/audit/log';
 import { missingMaterials, requiredMaterials, sharedRegistrationWaivesMaterials, type SealTextLanguage } from '../domain/materials';
+import { replacementReasonOf, replacementRenewsMaterials } from '../domain/replacement';
 import type { HolderKind } from '../domain/holders';
 import type { SealKind } from '../domain/seals';
 import { shanghaiDate } from '../domain/calendar';
@@ -61,6 +62,10 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
         .where('c.id', caseId)
         .first(
           'h.kind as holder_kind', 'h.has_superior', 'h.pre_verified', 's.kind as seal_kind', 'c.language', 'c.newly_established_organ',
+          // M11: a replacement's request (named by the new case's first event) says why the seal is replaced.
+          db.raw(`(select rc.request_reason from case_events e join cases rc on rc.id = (e.data->>'requestCase')::uuid
+                   where s.replaces_seal_id is not null and e.case_id = c.id and e.event_key = '0:submitted') as replacement_request_reason`),
+          db.raw('s.replaces_seal_id is not null as is_replacement'),
           db.raw(`to_char(h.registration_date, 'YYYY-MM-DD') as registration_date`),
           db.raw(`to_char(c.created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD') as applied_on`),
           db.raw('array(select m.kind from materials m where m.case_id = c.id) as submitted'), // same round trip
@@ -71,9 +76,9 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
         sealKind,
         language: row.language as SealTextLanguage,
         hasSuperior: row.has_superior,
-        // A3: only newly registered holders, for their public seals.
+        // A3: only newly registered holders, for their public seals; a replacement after a change brings new materials (M11).
         preRegistered: sharedRegistrationWaivesMaterials({
-          shared: row.pre_verified,
+          shared: row.pre_verified && !(row.is_replacement && replacementRenewsMaterials(replacementReasonOf(row.replacement_request_reason))),
           registrationDate: row.registration_date,
           appliedOn: row.applied_on,
           windowDays: registration.newlyRegisteredDays,
