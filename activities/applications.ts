@@ -139,6 +139,30 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
       });
     },
 
+    /**
+     * P3: the case and its open tasks move to another district, with the supervisor's audit entry, in one
+     * transaction (a retry finds the case moved and writes nothing).
+     */
+    async moveCaseDistrict(m: { caseId: string; fromDistrict: string; toDistrict: string; reason: string; supervisorId: string; audit: DecisionAudit; at: string }) {
+      await db.transaction(async (trx) => {
+        const moved = await trx('cases').where({ id: m.caseId, district_code: m.fromDistrict }).update({ district_code: m.toDistrict }).returning('id');
+        if (moved.length === 0) return;
+        await trx('tasks').where({ case_id: m.caseId, status: 'open' }).update({ district_code: m.toDistrict });
+        await appendAudit(trx, {
+          action: 'case.move_district',
+          outcome: 'ok',
+          actor: { userId: m.supervisorId, username: m.audit.username, role: m.audit.role, districtCode: m.audit.districtCode, makerId: null, holderId: null },
+          targetType: 'case',
+          targetId: m.caseId,
+          caseId: m.caseId,
+          clientAddress: m.audit.clientAddress,
+          requestId: m.audit.requestId,
+          details: { from_district: m.fromDistrict, to_district: m.toDistrict, reason: m.reason },
+          at: new Date(m.at),
+        });
+      });
+    },
+
     /** M2 M5: version 1 of the production record; corrections append versions (usecases/production-records.ts). */
     async recordProductionData(p: { caseId: string; productionData: Record<string, unknown>; onSiteImageMaterialId: string; authorId?: string }) {
       // An attempt scheduled by workflow code from before M5 carries no author: the case's maker recorded it.

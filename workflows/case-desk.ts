@@ -6,6 +6,7 @@ import type { ApplicationDbActivities } from '../activities';
 import {
   caseStateQuery,
   decideTaskUpdate,
+  moveDistrictUpdate,
   submitFilingUpdate,
   TASK_DECIDED,
   WRONG_STATE,
@@ -66,8 +67,12 @@ function alreadyDecided(first: DecisionInput) {
 
 export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace' | 'compromise';
 
-export function createCaseDesk(caseId: string, districtCode: string, initial: CaseStatus, makerId?: string) {
-  upsertCaseScope(districtCode, makerId);
+/** States after which a case takes no more steps: a move would change nothing anyone works on. */
+const CLOSED: readonly CaseStatus[] = ['collected', 'rejected', 'cancelled_unclaimed', 'completed', 'refused', 'production_abandoned'];
+
+export function createCaseDesk(caseId: string, initialDistrict: string, initial: CaseStatus, makerId?: string) {
+  upsertCaseScope(initialDistrict, makerId);
+  let districtCode = initialDistrict; // P3: a supervisor may move the case (moveDistrictUpdate)
   const state: CaseState = {
     status: initial,
     reason: null,
@@ -234,6 +239,27 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
         if (!state.openTask || state.openTask.id !== d.taskId) throw wrongState(state, { zh: '处理该任务', en: 'decide this task' });
         if (d.decision === 'return' && !d.reason?.trim()) {
           throw ApplicationFailure.create({ type: 'InvalidDecision', nonRetryable: true, message: 'A return needs a reason', details: [{ zh: '退回必须说明理由', en: 'A return needs a reason', field: 'reason' }] });
+        }
+      },
+    },
+  );
+
+  // P3: the case, its open task and its search attribute move to the district; the timeline and the trail say so.
+  setHandler(
+    moveDistrictUpdate,
+    async (m) => {
+      const fromDistrict = districtCode;
+      await db.moveCaseDistrict({ caseId, fromDistrict, toDistrict: m.toDistrict, reason: m.reason, supervisorId: m.supervisorId, audit: m.audit, at: now() });
+      districtCode = m.toDistrict;
+      upsertSearchAttributes([{ key: DistrictCodeKey, value: districtCode }]);
+      await record('district_moved', { from: fromDistrict, to: m.toDistrict, reason: m.reason }, m.supervisorId);
+      return { fromDistrict, toDistrict: m.toDistrict, status: state.status };
+    },
+    {
+      validator: (m) => {
+        if (CLOSED.includes(state.status)) throw wrongState(state, { zh: '移交辖区', en: 'move to another district' });
+        if (m.toDistrict === districtCode) {
+          throw ApplicationFailure.create({ type: 'SameDistrict', nonRetryable: true, message: 'The case is already in this district', details: [{ zh: '案件已在该辖区', en: 'The case is already in this district', field: 'district_code' }] });
         }
       },
     },

@@ -5,7 +5,7 @@
 //   node --import tsx scripts/with-stack.ts -- npx jest test/integration/replacement-district.test.ts
 import { randomUUID } from 'node:crypto';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, recentRegistrationDate, upload } from '../helpers/fixtures';
-import { waitForCase } from '../helpers/journeys';
+import { filedSeal, waitForCase } from '../helpers/journeys';
 import { PRODUCTION_DATA } from '../helpers/production-data';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 
@@ -148,4 +148,36 @@ test('P3: a new holder\'s district is derived from its registered address, not t
   expect(view.status).toBe(200);
   expect(view.body).toMatchObject({ district_code: '110108', district_mismatches: [{ source: 'maker', district_code: '110105' }] });
   expect((await api(app.url, officer.token, 'GET', `/api/applications/${created.body.id}`)).status).toBe(403);
+});
+
+test('P3: a supervisor moves a case to another district: its open task leaves the old district\'s queue for the new one, whose officer decides it; the move is audited and on the timeline; others may not move it', async () => {
+  const { caseId, taskId } = await filedSeal(app, maker); // 朝阳 (110105), its filing review open
+  const supervisor = await createUser(app.db, 'supervisor');
+  const haidian = await createUser(app.db, 'officer', { district_code: '110108' });
+  const move = (token: string, body: unknown) => api(app.url, token, 'POST', `/api/applications/${caseId}/district`, body);
+
+  expect((await move(officer.token, { district_code: '110108', reason: '登记地址在海淀区' })).status).toBe(403);
+  const missing = await move(supervisor.token, { district_code: '999999' });
+  expect(missing.status).toBe(400);
+  expect(missing.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['district_code', 'reason']);
+  const same = await move(supervisor.token, { district_code: '110105', reason: '误操作' });
+  expect(same.status).toBe(409);
+  expect(same.body.error).toMatchObject({ code: 'SAME_DISTRICT', fields: [{ field: 'district_code', message_zh: expect.any(String), message_en: expect.any(String) }] });
+
+  const moved = await move(supervisor.token, { district_code: '110108', reason: '登记地址在海淀区' });
+  expect(moved).toMatchObject({ status: 200, body: { case_id: caseId, from_district: '110105', district_code: '110108', status: 'filing_under_review' } });
+  // The queue of the old district no longer has the task, nor may its officer decide it; the new one's does.
+  expect((await api(app.url, officer.token, 'GET', '/api/tasks')).body.map((t: { id: string }) => t.id)).not.toContain(taskId);
+  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'accept' })).status).toBe(403);
+  expect((await api(app.url, haidian.token, 'GET', '/api/tasks')).body.map((t: { id: string }) => t.id)).toContain(taskId);
+  expect((await api(app.url, haidian.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'accept' })).status).toBe(200);
+  await waitForCase(app, maker.token, caseId, 'ready');
+  // A retried move is answered the same, not applied twice; the trail and the timeline name it.
+  expect((await move(supervisor.token, { district_code: '110108', reason: '登记地址在海淀区' })).status).toBe(200);
+  const audit = await app.db('audit_entries').where({ case_id: caseId, action: 'case.move_district' }).select('actor_user_id', 'details');
+  expect(audit).toEqual([{ actor_user_id: supervisor.id, details: expect.objectContaining({ from_district: '110105', to_district: '110108', reason: '登记地址在海淀区' }) }]);
+  expect(await app.db('case_events').where({ case_id: caseId, type: 'district_moved' })).toHaveLength(1);
+  // The supervisor's case page offers the move while the case is open (it is ready now, so still open).
+  const page = await fetch(`${app.url}/cases/${caseId}`, { headers: { authorization: `Bearer ${supervisor.token}` } });
+  expect(await page.text()).toContain('id="move-district"');
 });

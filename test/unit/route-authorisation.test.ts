@@ -72,6 +72,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/applications/:id/production': r('maker', 'maker'),
   'POST /api/applications/:id/filing': r('maker', 'maker'),
   'POST /api/applications/:id/collection': r('maker', 'maker'),
+  'POST /api/applications/:id/district': r('city', 'supervisor'), // P3: a supervisor moves a case to another district
   'POST /api/applications/:id/failure-closure': r('maker', 'maker'),
   'GET /api/applications/:id/production-records': r('own', ...CASE_READERS),
   'POST /api/applications/:id/id-checks': r('maker', 'maker'),
@@ -164,6 +165,7 @@ const TABLE: Record<string, Rule> = {
   'GET /cases/new': r('maker', 'maker'),
   'POST /cases/new': r('maker', 'maker'),
   'GET /cases/:id': r('own', ...CASE_READERS),
+  'POST /cases/:id/district': r('city', 'supervisor'),
   'POST /cases/:id/materials': r('maker', 'maker'),
   'POST /cases/:id/production': r('maker', 'maker'),
   'POST /cases/:id/id-check': r('maker', 'maker'),
