@@ -3,7 +3,7 @@
 // which reads the session cookie). Reads go through the same use-case as the JSON API (and are audited there).
 import { Router } from 'express';
 import type { Deps } from '../../usecases/deps';
-import { useRegisterPage } from '../../usecases/use-register';
+import { REGISTER_MAX_ROWS, useRegisterPage } from '../../usecases/use-register';
 import { DOCUMENT_TYPES, SIGNATURE_FORMATS } from '../../domain/signing';
 import { refusalOf } from './forms';
 import { page } from './guards';
@@ -32,14 +32,15 @@ export function useRegisterPages(deps: Deps): Router {
     }
     const seals = data.seals.map((x) => ({ value: x.id, label: `${sealLabel(x.kind, x.number, lang)}${x.seal_code ? ` ${x.seal_code}` : ''}` }));
     const sealName = new Map(seals.map((x) => [x.value, x.label]));
-    const query = new URLSearchParams(values).toString();
+    // The export asks for the most rows the API gives (its default is 500).
+    const query = new URLSearchParams({ ...values, limit: String(REGISTER_MAX_ROWS) }).toString();
     renderPage(req, res, 'use-register', {
       title: L('用印登记', 'Use register'),
       T: {
         seal: L('印章', 'Seal'), keeper: L('保管人', 'Keeper'), from: L('起始日期', 'From'), to: L('截止日期（不含）', 'To (exclusive)'), type: L('文件类型', 'Document type'),
         all: L('全部', 'All'), search: L('查询', 'Search'), reset: L('清除条件', 'Clear'), csv: L('导出 CSV（符合条件的全部记录）', 'Export CSV (every matching entry)'),
         at: L('签章时间', 'Signed at'), purpose: L('用印事由', 'Purpose'), doc: L('文件', 'Document'), approver: L('审批人', 'Approver'), format: L('格式', 'Format'), channel: L('渠道', 'Channel'),
-        none: L('没有符合条件的用印记录。', 'No signatures match.'), shown: L(`显示最新的 ${PAGE_ROWS} 条以内；导出 CSV 可得全部。`, `At most the newest ${PAGE_ROWS} are shown; the CSV has them all.`),
+        none: L('没有符合条件的用印记录。', 'No signatures match.'), shown: L(`显示最新的 ${PAGE_ROWS} 条以内；导出 CSV 最多 ${REGISTER_MAX_ROWS} 条。`, `At most the newest ${PAGE_ROWS} are shown; the CSV has up to ${REGISTER_MAX_ROWS}.`),
       },
       values,
       errors: refusal?.fields,
@@ -47,7 +48,7 @@ export function useRegisterPages(deps: Deps): Router {
       seals,
       keepers: data.keepers.map((k) => ({ value: k.id, label: `${k.name} · ${sealName.get(k.seal_id) ?? ''}${k.removed_at ? L('（已撤销）', ' (removed)') : ''}` })),
       documentTypes: Object.entries(DOCUMENT_TYPES).map(([value, l]) => ({ value, label: lang === 'zh' ? l.zh : l.en })),
-      csv: `/api/use-register.csv${query ? `?${query}` : ''}`,
+      csv: `/api/use-register.csv?${query}`,
       entries: data.entries.map((e) => ({
         id: e.id,
         at: formatTime(e.signed_at),
