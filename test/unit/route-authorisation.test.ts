@@ -175,6 +175,7 @@ const TABLE: Record<string, Rule> = {
   'GET /seals': r('own', 'maker', 'holder'),
   'GET /use-requests': r('holder', 'holder'),
   'POST /use-requests': r('holder', 'holder'),
+  'GET /use-register': r('holder', 'holder'),
   'POST /use-requests/:id/decision': r('holder', 'holder'),
   'GET /seals/:id/sign': r('holder', 'holder'),
   'POST /seals/:id/sign': r('holder', 'holder'),

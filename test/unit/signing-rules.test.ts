@@ -3,7 +3,7 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { conclude, type ValidationFindings } from '../../domain/signature-validation';
-import { assertFormatInSuite, documentName, parseDocumentType, parsePurpose, parseSignatureFormat } from '../../domain/signing';
+import { assertFormatInSuite, documentName, parseCrossPage, parseDocumentType, parsePurpose, parseSignatureFormat } from '../../domain/signing';
 import { catchDomainError } from '../helpers/domain-errors';
 import { rateLimit } from '../../web/rate-limit';
 
@@ -87,5 +87,16 @@ describe('issue 13: the formats each algorithm suite offers (pki.algorithmSuite)
       expect((err as { messageZh: string }).messageZh).toMatch(/^签名格式：.*国密/);
       expect((err as { messageEn: string }).messageEn).toMatch(/^Signature format: .*SM2\/SM3/);
     }
+  });
+});
+
+describe('U1: 骑缝章 (cross_page)', () => {
+  it('U1: cross_page is "true" or "false", for PDF signatures only; anything else is named in Chinese and English', () => {
+    expect(parseCrossPage('true', 'pades')).toBe(true);
+    expect(parseCrossPage(undefined, 'pades')).toBe(false);
+    expect(parseCrossPage('false', 'cms')).toBe(false);
+    const bad = catchDomainError(() => parseCrossPage('yes', 'pades'));
+    expect(bad.toJSON()).toMatchObject({ field: 'cross_page', messageZh: '骑缝章：应为 true 或 false', messageEn: 'Cross-page seal (骑缝章): must be true or false' });
+    expect(catchDomainError(() => parseCrossPage('true', 'cms')).toJSON()).toMatchObject({ field: 'cross_page', messageZh: '骑缝章：只用于 PDF 签章' });
   });
 });

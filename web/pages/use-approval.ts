@@ -151,7 +151,9 @@ export function useApprovalPages(deps: Deps): Router {
     const { fields, files } = req.form!;
     const { _csrf: _ignored, ...values } = fields;
     try {
-      const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields: { ...fields, format: 'pades' }, file: files[0] ?? null, channel: 'web' });
+      // The 骑缝章 checkbox sends "on" when ticked.
+      const crossPage = fields.cross_page === 'on' ? 'true' : fields.cross_page;
+      const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields: { ...fields, cross_page: crossPage, format: 'pades' }, file: files[0] ?? null, channel: 'web' });
       res
         .status(200)
         .set('content-type', signed.contentType)
