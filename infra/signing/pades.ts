@@ -38,7 +38,8 @@ export interface Placement {
 
 export interface PadesInput {
   pdf: Buffer;
-  imprintPng: Buffer;
+  /** The imprint; none: a signature field without an image (a signer that has no imprint of its own). */
+  imprintPng?: Buffer;
   placement: Placement;
   signingTime: Date;
   /** Shown by readers (/Name, /Reason): the seal's text and the purpose. */
@@ -96,13 +97,15 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
   if (input.certify && (doc.catalog.getAcroForm()?.getAllFields() ?? []).some(([f]) => f.dict.lookup(PDFName.of('FT')) === PDFName.of('Sig') && f.dict.get(PDFName.of('V')))) {
     throw new CertifyNotFirstError('the PDF is already signed');
   }
-  const image = await doc.embedPng(input.imprintPng);
-  await image.embed(); // written now, so its object is part of this update
+  const image = input.imprintPng ? await doc.embedPng(input.imprintPng) : null;
+  if (image) await image.embed(); // written now, so its object is part of this update
   // The appearance: the imprint (transparent background) scaled to the field.
-  const appearance = ctx.formXObject([pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, 0, 0), drawObject('Imprint'), popGraphicsState()], {
-    BBox: [0, 0, size, size],
-    Resources: { XObject: { Imprint: image.ref } },
-  });
+  const appearance = image
+    ? ctx.formXObject([pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, 0, 0), drawObject('Imprint'), popGraphicsState()], {
+        BBox: [0, 0, size, size],
+        Resources: { XObject: { Imprint: image.ref } },
+      })
+    : ctx.formXObject([], { BBox: [0, 0, size, size] });
   const appearanceRef = ctx.register(appearance);
 
   const placeholder = PDFName.of(DEFAULT_BYTE_RANGE_PLACEHOLDER);
