@@ -448,7 +448,7 @@ function redShare(pdf: Buffer, region: { x: number; y: number; w: number; h: num
 const MMPT = 72 / 25.4;
 
 describe('PDF signatures (PAdES)', () => {
-  it('M10: the production certificate carries a PAdES signature in its seal block: the platform key on the maker\'s behalf while the maker has no live seal, then the maker\'s own legal-name seal with its imprint; pdfsig says valid and trusted', async () => {
+  it('M10 M13: the production and cancellation certificates carry a PAdES signature in its seal block: the platform key on the maker\'s behalf while the maker has no live seal, then the maker\'s own legal-name seal with its imprint; pdfsig says valid and trusted', async () => {
     const certificatePdf = async (sealId: string) => {
       const res = await fetch(`${app.url}/api/seals/${sealId}/documents/production_certificate.pdf`, { headers: { authorization: `Bearer ${maker.token}` } });
       expect(res.status).toBe(200);
@@ -476,6 +476,15 @@ describe('PDF signatures (PAdES)', () => {
     const cn = /CN=([^\n]+)/.exec(new X509Certificate(Buffer.from(sealCert)).subject)![1];
     expect(byMaker).toContain(`Signer Certificate Common Name: ${cn}`); // the maker's own seal signed
     expect(redShare(signed, { x: 62 * MMPT - 21 * MMPT, y: 841.89 - 62 * MMPT - 21 * MMPT, w: 42 * MMPT, h: 42 * MMPT })).toBeGreaterThan(0.05); // the imprint in the seal block
+
+    // M13: the seal cancelled, its cancellation certificate signed by the maker's seal in the same way.
+    await requestChange(second.sealId, 'cancel');
+    const res = await fetch(`${app.url}/api/seals/${second.sealId}/documents/cancellation_certificate.pdf`, { headers: { authorization: `Bearer ${maker.token}` } });
+    const cancellation = Buffer.from(await res.arrayBuffer());
+    const byMakerAgain = await pdfsig(cancellation);
+    expect(byMakerAgain).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(byMakerAgain).toContain(`Signer Certificate Common Name: ${cn}`);
+    expect(saysReason(cancellation, '电子印章登出证书：制作单位电子印章，由平台代为签署')).toBe(true);
   });
 
   it('U1: a keeper signs a PDF (PAdES B-B, ETSI.CAdES.detached) with the seal\'s imprint at true size (42 mm) where asked; pdfsig, trusting only the platform root, says valid and trusted; the verify API agrees', async () => {
