@@ -503,7 +503,11 @@ export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: 
   const seal = await deps.db('seals').where({ id: sealId }).first('case_id');
   if (!seal) throw notFound('Document', '证书');
   assertCanSeeCase(actor, await loadCase(deps.db, seal.case_id));
-  const doc = await deps.db('documents').where({ seal_id: sealId, kind }).first('document_no', 'html', 'pdf');
+  // The copy signed by the maker's seal (issue 12) once the workflow has signed it; the rendered one before.
+  const doc = await deps.db('documents as d')
+    .leftJoin('signed_documents as s', 's.document_id', 'd.id')
+    .where({ 'd.seal_id': sealId, 'd.kind': kind })
+    .first('d.document_no', 'd.html', deps.db.raw('coalesce(s.pdf, d.pdf) as pdf'));
   if (!doc) throw notFound('Document', '证书');
   await auditRead(deps.db, actor, { action: 'document.read', targetType: 'seal', targetId: sealId, caseId: seal.case_id, details: { kind, document_no: doc.document_no } }); // M6 P1
   return doc as { document_no: string; html: string; pdf: Buffer };

@@ -47,7 +47,8 @@ export interface Placement {
 
 export interface PadesInput {
   pdf: Buffer;
-  imprintPng: Buffer;
+  /** The imprint; none: a signature field without an image (a signer that has no imprint of its own). */
+  imprintPng?: Buffer;
   placement: Placement;
   signingTime: Date;
   /** Shown by readers (/Name, /Reason): the seal's text and the purpose. */
@@ -98,16 +99,19 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
   if (input.certify && (doc.catalog.getAcroForm()?.getAllFields() ?? []).some(([f]) => f.dict.lookup(PDFName.of('FT')) === PDFName.of('Sig') && f.dict.get(PDFName.of('V')))) {
     throw new CertifyNotFirstError('the PDF is already signed');
   }
-  const image = await doc.embedPng(input.imprintPng);
-  await image.embed(); // written now, so its object is part of this update
+  // No imprint: a platform signature on a maker's behalf when the maker has no live seal (s6-docs).
+  const image = input.imprintPng ? await doc.embedPng(input.imprintPng) : null;
+  if (image) await image.embed(); // written now, so its object is part of this update
   // Each widget's appearance: the imprint (transparent background) at true size, shifted left by the part
   // of it shown on earlier pages; the form's BBox (the slice) clips the rest (ISO 32000-1 §8.10.1).
   const appearanceRefs = widgets.map((w) =>
     ctx.register(
-      ctx.formXObject([pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, -w.offset, 0), drawObject('Imprint'), popGraphicsState()], {
-        BBox: [0, 0, w.rect[2] - w.rect[0], size],
-        Resources: { XObject: { Imprint: image.ref } },
-      }),
+      image
+        ? ctx.formXObject([pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, -w.offset, 0), drawObject('Imprint'), popGraphicsState()], {
+            BBox: [0, 0, w.rect[2] - w.rect[0], size],
+            Resources: { XObject: { Imprint: image.ref } },
+          })
+        : ctx.formXObject([], { BBox: [0, 0, w.rect[2] - w.rect[0], size] }),
     ),
   );
 

@@ -5,7 +5,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { contractPdf, createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
@@ -550,6 +550,45 @@ function redShare(pdf: Buffer, region: { x: number; y: number; w: number; h: num
 const MMPT = 72 / 25.4;
 
 describe('PDF signatures (PAdES)', () => {
+  it('M10 M13: the production and cancellation certificates carry a PAdES signature in its seal block: the platform key on the maker\'s behalf while the maker has no live seal, then the maker\'s own legal-name seal with its imprint; pdfsig says valid and trusted', async () => {
+    const certificatePdf = async (sealId: string) => {
+      const res = await fetch(`${app.url}/api/seals/${sealId}/documents/production_certificate.pdf`, { headers: { authorization: `Bearer ${maker.token}` } });
+      expect(res.status).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const first = await collectedSeal(app, maker, officer, { sealKind: 'legal_name' });
+    // /Reason is a UTF-16BE hex string (pdfsig does not print it).
+    const saysReason = (pdf: Buffer, text: string) => pdf.toString('latin1').toUpperCase().includes(Buffer.from(text, 'utf16le').swap16().toString('hex').toUpperCase());
+    const platformSigned = await certificatePdf(first.sealId);
+    const byPlatform = await pdfsig(platformSigned);
+    expect(byPlatform).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(byPlatform).toMatch(/Certificate Validation: Certificate is Trusted\./);
+    expect(byPlatform).toContain('Signer Certificate Common Name: 北京市电子印章管理服务平台签名');
+    expect(saysReason(platformSigned, 'The maker has no live seal; signed by the platform key')).toBe(true);
+
+    // The maker is a holder too: registered with the first holder's USCC, its legal-name seal signs from now on.
+    await owner('makers').where({ id: (await owner('users').where({ id: maker.id }).first('maker_id')).maker_id }).update({ uscc: first.uscc });
+    const second = await collectedSeal(app, maker, officer);
+    const signed = await certificatePdf(second.sealId);
+    const byMaker = await pdfsig(signed);
+    expect(byMaker).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(byMaker).toMatch(/Certificate Validation: Certificate is Trusted\./);
+    expect(saysReason(signed, '电子印章制作证书：制作单位电子印章，由平台代为签署')).toBe(true);
+    const sealCert = await (await fetch(`${app.url}/pki/seals/${first.sealId}/certificate.der`)).arrayBuffer();
+    const cn = /CN=([^\n]+)/.exec(new X509Certificate(Buffer.from(sealCert)).subject)![1];
+    expect(byMaker).toContain(`Signer Certificate Common Name: ${cn}`); // the maker's own seal signed
+    expect(redShare(signed, { x: 62 * MMPT - 21 * MMPT, y: 841.89 - 62 * MMPT - 21 * MMPT, w: 42 * MMPT, h: 42 * MMPT })).toBeGreaterThan(0.05); // the imprint in the seal block
+
+    // M13: the seal cancelled, its cancellation certificate signed by the maker's seal in the same way.
+    await requestChange(second.sealId, 'cancel');
+    const res = await fetch(`${app.url}/api/seals/${second.sealId}/documents/cancellation_certificate.pdf`, { headers: { authorization: `Bearer ${maker.token}` } });
+    const cancellation = Buffer.from(await res.arrayBuffer());
+    const byMakerAgain = await pdfsig(cancellation);
+    expect(byMakerAgain).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(byMakerAgain).toContain(`Signer Certificate Common Name: ${cn}`);
+    expect(saysReason(cancellation, '电子印章登出证书：制作单位电子印章，由平台代为签署')).toBe(true);
+  });
+
   it('U1: a keeper signs a PDF (PAdES B-B, ETSI.CAdES.detached) with the seal\'s imprint at true size (42 mm) where asked; pdfsig, trusting only the platform root, says valid and trusted; the verify API agrees', async () => {
     const s = await keptSeal();
     const pdf = await contractPdf();
