@@ -143,11 +143,14 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
      * P3: the case and its open tasks move to another district, with the supervisor's audit entry, in one
      * transaction (a retry finds the case moved and writes nothing).
      */
-    async moveCaseDistrict(m: { caseId: string; fromDistrict: string; toDistrict: string; reason: string; supervisorId: string; audit: DecisionAudit; at: string }) {
-      await db.transaction(async (trx) => {
-        const moved = await trx('cases').where({ id: m.caseId, district_code: m.fromDistrict }).update({ district_code: m.toDistrict }).returning('id');
-        if (moved.length === 0) return;
-        await trx('tasks').where({ case_id: m.caseId, status: 'open' }).update({ district_code: m.toDistrict });
+    async moveCaseDistrict(m: { caseId: string; fromDistrict: string; toDistrict: string; reason: string; supervisorId: string; audit: DecisionAudit; at: string }): Promise<{ fromDistrict: string }> {
+      return db.transaction(async (trx) => {
+        const row = await trx('cases').where({ id: m.caseId }).forUpdate().first('district_code');
+        if (!row) throw new Error(`case ${m.caseId} not found`);
+        if (row.district_code === m.toDistrict) return { fromDistrict: m.fromDistrict }; // a retry: moved already
+        await trx('cases').where({ id: m.caseId }).update({ district_code: m.toDistrict });
+        // A production-data correction is decided by its own workflow, which keeps the district it started in.
+        await trx('tasks').where({ case_id: m.caseId, status: 'open' }).whereNot({ kind: 'production_correction' }).update({ district_code: m.toDistrict });
         await appendAudit(trx, {
           action: 'case.move_district',
           outcome: 'ok',
@@ -157,9 +160,10 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
           caseId: m.caseId,
           clientAddress: m.audit.clientAddress,
           requestId: m.audit.requestId,
-          details: { from_district: m.fromDistrict, to_district: m.toDistrict, reason: m.reason },
+          details: { from_district: row.district_code, to_district: m.toDistrict, reason: m.reason },
           at: new Date(m.at),
         });
+        return { fromDistrict: row.district_code as string };
       });
     },
 

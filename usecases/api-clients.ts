@@ -128,8 +128,9 @@ export async function registerApiClient(deps: ClientDeps, actor: Actor, body: Re
   let platformId: string | null = null;
   if (r.tier === 'platform') {
     // I2: another e-seal platform's client files its seals and reads ours; only a listed platform has one.
-    const platform = await deps.db('trusted_platforms').where({ code: r.platformCode }).first('id');
+    const platform = await deps.db('trusted_platforms').where({ code: r.platformCode }).first('id', 'status');
     if (!platform) throw invalidField(CLIENT_FIELDS.platformCode, '不是互认平台名单上的平台', 'names no listed platform', { code: 'PLATFORM_NOT_FOUND', httpStatus: 422 });
+    if (platform.status !== 'active') throw invalidField(CLIENT_FIELDS.platformCode, '该平台在互认名单上不是有效状态（暂停或撤销）', 'names a platform that is not active on the trust list (suspended or withdrawn)', { code: 'PLATFORM_NOT_ACTIVE', httpStatus: 422 });
     platformId = platform.id;
   } else if (r.tier === 'maker') {
     if (!UUID.test(r.makerId!)) throw invalidField(CLIENT_FIELDS.makerId, '不存在', 'does not exist', { code: 'MAKER_NOT_FOUND', httpStatus: 422 });

@@ -259,8 +259,10 @@ export async function listExternalSeals(db: Db, actor: Actor, query: { district_
  * name only, as on the seal.
  */
 export async function exportOurSeals(db: Db, actor: Actor, query: { after?: unknown; limit?: unknown } = {}) {
-  if (actor.role === 'exchange') await platformOf(db, actor);
-  else if (actor.role !== 'supervisor') throw forbidden();
+  // A suspended or withdrawn platform reads nothing of ours either (filing refuses it too).
+  if (actor.role === 'exchange') {
+    if ((await platformOf(db, actor)).status !== 'active') throw forbidden('The platform is not active on the trust list', '该平台在互认名单上不是有效状态');
+  } else if (actor.role !== 'supervisor') throw forbidden();
   const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
   const after = typeof query.after === 'string' ? query.after : '';
   const rows = await db('seals as s')

@@ -73,6 +73,7 @@ const CLOSED: readonly CaseStatus[] = ['collected', 'rejected', 'cancelled_uncla
 export function createCaseDesk(caseId: string, initialDistrict: string, initial: CaseStatus, makerId?: string) {
   upsertCaseScope(initialDistrict, makerId);
   let districtCode = initialDistrict; // P3: a supervisor may move the case (moveDistrictUpdate)
+  let moving = false; // one move at a time, and no task opened while one is under way
   const state: CaseState = {
     status: initial,
     reason: null,
@@ -121,12 +122,16 @@ export function createCaseDesk(caseId: string, initialDistrict: string, initial:
    * queue is never refused (a decision that arrives first waits in `decision` for awaitDecision).
    */
   async function openTask(kind: TaskKind, dueAt: string | null) {
+    // A task opened during a move goes to the district the case is moving to. (No await otherwise: an extra
+    // tick could reorder the commands of histories recorded before moves existed.)
+    if (moving) await condition(() => !moving);
     const id = uuid4();
     decision = null;
     state.openTask = { id, kind }; // decidable from the moment the row is visible, during the activity
     const stored = await db.openTask({ taskId: id, caseId, kind, districtCode, dueAt });
     // The row's id, from the activity's answer in the history: on replay it is the id officers see, even if the
-    // random generator (uuid4) went another way since (histories recorded before the answer carried it: none).
+    // random generator (uuid4) went another way since. A history recorded before the activity answered with the
+    // id keeps the generated one (see workflows/tracing-interceptors.ts for why it could differ).
     if (stored?.taskId && stored.taskId !== id) state.openTask = { id: stored.taskId, kind };
     return state.openTask.id;
   }
@@ -248,16 +253,20 @@ export function createCaseDesk(caseId: string, initialDistrict: string, initial:
   setHandler(
     moveDistrictUpdate,
     async (m) => {
-      const fromDistrict = districtCode;
-      await db.moveCaseDistrict({ caseId, fromDistrict, toDistrict: m.toDistrict, reason: m.reason, supervisorId: m.supervisorId, audit: m.audit, at: now() });
-      districtCode = m.toDistrict;
-      upsertSearchAttributes([{ key: DistrictCodeKey, value: districtCode }]);
-      await record('district_moved', { from: fromDistrict, to: m.toDistrict, reason: m.reason }, m.supervisorId);
-      return { fromDistrict, toDistrict: m.toDistrict, status: state.status };
+      moving = true; // before any await: a second move in this activation is refused by the validator
+      try {
+        const { fromDistrict } = await db.moveCaseDistrict({ caseId, fromDistrict: districtCode, toDistrict: m.toDistrict, reason: m.reason, supervisorId: m.supervisorId, audit: m.audit, at: now() });
+        districtCode = m.toDistrict;
+        upsertSearchAttributes([{ key: DistrictCodeKey, value: districtCode }]);
+        await record('district_moved', { from: fromDistrict, to: m.toDistrict, reason: m.reason }, m.supervisorId);
+        return { fromDistrict, toDistrict: m.toDistrict, status: state.status };
+      } finally {
+        moving = false;
+      }
     },
     {
       validator: (m) => {
-        if (CLOSED.includes(state.status)) throw wrongState(state, { zh: '移交辖区', en: 'move to another district' });
+        if (CLOSED.includes(state.status) || moving) throw wrongState(state, { zh: '移交辖区', en: 'move to another district' });
         if (m.toDistrict === districtCode) {
           throw ApplicationFailure.create({ type: 'SameDistrict', nonRetryable: true, message: 'The case is already in this district', details: [{ zh: '案件已在该辖区', en: 'The case is already in this district', field: 'district_code' }] });
         }

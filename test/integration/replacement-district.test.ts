@@ -172,8 +172,8 @@ test('P3: a supervisor moves a case to another district: its open task leaves th
   expect((await api(app.url, haidian.token, 'GET', '/api/tasks')).body.map((t: { id: string }) => t.id)).toContain(taskId);
   expect((await api(app.url, haidian.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'accept' })).status).toBe(200);
   await waitForCase(app, maker.token, caseId, 'ready');
-  // A retried move is answered the same, not applied twice; the trail and the timeline name it.
-  expect((await move(supervisor.token, { district_code: '110108', reason: '登记地址在海淀区' })).status).toBe(200);
+  // The same move sent again once done is refused (the case is there), not applied twice; the trail and the timeline name it once.
+  expect((await move(supervisor.token, { district_code: '110108', reason: '登记地址在海淀区' })).body.error).toMatchObject({ code: 'SAME_DISTRICT' });
   const audit = await app.db('audit_entries').where({ case_id: caseId, action: 'case.move_district' }).select('actor_user_id', 'details');
   expect(audit).toEqual([{ actor_user_id: supervisor.id, details: expect.objectContaining({ from_district: '110105', to_district: '110108', reason: '登记地址在海淀区' }) }]);
   expect(await app.db('case_events').where({ case_id: caseId, type: 'district_moved' })).toHaveLength(1);

@@ -263,6 +263,7 @@ describe('I2: other platforms listed, their seals filed and recognised', () => {
     expect(suspended).toMatchObject({ indication: 'INDETERMINATE', sub_indication: 'NO_CERTIFICATE_CHAIN_FOUND', platform: { status: 'suspended' } });
     expect(suspended.messages.map((m: any) => m.en).join(' ')).toContain('suspended');
     expect((await fileSeal(holderFields('business_invoice', '1'), { seal: await readFile(file('contract2/seal.esl')) })).body.error).toMatchObject({ code: 'PLATFORM_NOT_ACTIVE' });
+    expect((await api(app.url, exchange.token, 'GET', '/api/exchange/seals')).status).toBe(403); // nor reads ours
 
     await changeApproved({ status: 'active' }, platformId);
     expect((await verify(signed)).body.signatures[0].indication).toBe('TOTAL-PASSED');

@@ -11,6 +11,7 @@ import { PADES_MAX_BYTES, SIGN_MAX_BYTES, signDocument } from '../../usecases/se
 import { sealPage } from '../../usecases/web-queries';
 import { DOCUMENT_TYPES } from '../../domain/signing';
 import { ApiError } from '../errors';
+import { fieldRef, invalidField } from '../../domain/errors';
 import { readUpload } from '../upload';
 import { flash, formBody, refusalOf } from './forms';
 import { page } from './guards';
@@ -97,6 +98,7 @@ export function useApprovalPages(deps: Deps): Router {
     const { fields, files } = req.form!;
     const file = files[0];
     try {
+      if (file?.truncated) throw invalidField(fieldRef('file', '文件', 'Document'), `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 });
       await createUseRequest(deps, req.actor!, {
         seal_id: fields.seal_id,
         purpose: fields.purpose,
