@@ -18,6 +18,9 @@ export interface DecisionAudit {
   requestId: string | null;
 }
 
+/** The audit entry's actor: the officer or supervisor who decided, as the request that carried it named them. */
+export const auditedActor = (userId: string, a: DecisionAudit) => ({ userId, username: a.username, role: a.role, districtCode: a.districtCode, makerId: null, holderId: null });
+
 export interface ProjectCaseInput {
   caseId: string;
   status: string;
@@ -127,7 +130,7 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
         await appendAudit(trx, {
           action: 'task.decide',
           outcome: 'ok',
-          actor: { userId: t.decidedBy, username: t.audit.username, role: t.audit.role, districtCode: t.audit.districtCode, makerId: null, holderId: null },
+          actor: auditedActor(t.decidedBy, t.audit),
           targetType: 'task',
           targetId: t.taskId,
           caseId: closed[0].case_id,
@@ -154,7 +157,7 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
         await appendAudit(trx, {
           action: 'case.move_district',
           outcome: 'ok',
-          actor: { userId: m.supervisorId, username: m.audit.username, role: m.audit.role, districtCode: m.audit.districtCode, makerId: null, holderId: null },
+          actor: auditedActor(m.supervisorId, m.audit),
           targetType: 'case',
           targetId: m.caseId,
           caseId: m.caseId,

@@ -4,7 +4,8 @@
 // certificate names one and the platform lists its address) and its CRL (cached; fetched when stale).
 // Otherwise the report says why: platform suspended or withdrawn, chain broken, certificate revoked, or
 // status unknown (neither answer to be had).
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { certificateView } from './certificate-view';
 import type { Db } from '../infra/db';
 import { chainTo, readCertificate } from '../infra/pki/foreign';
 import { currentCrl } from '../infra/pki/foreign-crls';
@@ -99,17 +100,6 @@ export async function recogniseExternal(db: Db, s: { signer: Buffer; maker: Buff
   return out;
 }
 
-const certificateView = (der: Buffer) => {
-  const c = new X509Certificate(der);
-  return {
-    subject: c.subject.replace(/\n/g, ', '),
-    issuer: c.issuer.replace(/\n/g, ', '),
-    serial: c.serialNumber.toLowerCase(),
-    not_before: new Date(c.validFrom).toISOString(),
-    not_after: new Date(c.validTo).toISOString(),
-    fingerprint_sha256: createHash('sha256').update(c.raw).digest('hex'),
-  };
-};
 
 /**
  * The report of a signature by a filed external seal, from the signature's own checks and the platform's

@@ -12,23 +12,13 @@ import { loadSm2CaKey } from '../infra/gm/sm2-ca';
 import { conclude } from '../domain/signature-validation';
 import { invalidField, type FieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import type { CertificateView, SignatureReport } from './verification';
+import type { SignatureReport } from './verification';
 import { recogniseExternal, reportExternal } from './recognition';
+import { certificateView } from './certificate-view';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sm3 = (b: Buffer) => createHash('sm3').update(b).digest('hex');
 
-const view = (der: Buffer): CertificateView => {
-  const c = new X509Certificate(der);
-  return {
-    subject: c.subject.replace(/\n/g, ', '),
-    issuer: c.issuer.replace(/\n/g, ', '),
-    serial: c.serialNumber.toLowerCase(),
-    not_before: new Date(c.validFrom).toISOString(),
-    not_after: new Date(c.validTo).toISOString(),
-    fingerprint_sha256: sha256(c.raw),
-  };
-};
 
 /** Another system's certificate is hostile input: its subject, or a placeholder when it cannot be read. */
 function subjectOf(der: Buffer): string {
@@ -123,7 +113,7 @@ async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertifica
     const external = await recogniseExternal(db, { signer, maker: ses.seal.makerCertificate, sealDer: ses.sealDer, at: ses.signedAt, now });
     if (external) {
       report.signing_time.claimed = ses.signedAt.toISOString();
-      report.certificate = cert ? view(signer) : null;
+      report.certificate = cert ? certificateView(signer) : null;
       reportExternal(report, external, {
         formatOk,
         digestOk,
@@ -174,8 +164,8 @@ async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertifica
   report.indication = c.indication;
   report.sub_indication = c.subIndication;
   report.checks = { format: formatOk, message_digest: digestOk, signature_value: signatureOk, signing_certificate: signingCertificateOk, chain: chainOk };
-  report.certificate = cert ? view(signer) : null;
-  report.chain = chain ? [{ ...view(signer), role: 'signer' }, ...chain.map((c) => ({ ...view(c.der), role: c.role }))] : [];
+  report.certificate = cert ? certificateView(signer) : null;
+  report.chain = chain ? [{ ...certificateView(signer), role: 'signer' }, ...chain.map((c) => ({ ...certificateView(c.der), role: c.role }))] : [];
   report.certificate_status = {
     at_signing_time: chainOk ? c.statusAtSigningTime : 'unknown',
     now: chainOk ? c.statusNow : 'unknown',

@@ -5,6 +5,7 @@
 // OCSP (I2, ./recognition.ts).
 // Nothing uploaded is kept: the file is hashed as it streams in, the signature parsed, and both discarded.
 import { createHash, X509Certificate } from 'node:crypto';
+import { certificateView } from './certificate-view';
 import type { Db } from '../infra/db';
 import type { IncomingFile } from '../infra/blobs';
 import { findSignerCertificate, OID, parseSignedData, verifySignerSignature, type ParsedSignedData, type ParsedSignerInfo } from '../infra/signing/cms';
@@ -69,14 +70,6 @@ const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA (SM2 seal
 /** An OFD package is a ZIP file. */
 const ZIP_MAGIC = Buffer.from('504b0304', 'hex');
 
-const view = (c: X509Certificate): CertificateView => ({
-  subject: c.subject.replace(/\n/g, ', '),
-  issuer: c.issuer.replace(/\n/g, ', '),
-  serial: c.serialNumber.toLowerCase(),
-  not_before: new Date(c.validFrom).toISOString(),
-  not_after: new Date(c.validTo).toISOString(),
-  fingerprint_sha256: createHash('sha256').update(c.raw).digest('hex'),
-});
 
 interface TrustedCas {
   roots: X509Certificate[];
@@ -193,7 +186,7 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   }
   if (external) {
     report.signing_time.claimed = claimedTime ? claimedTime.toISOString() : null;
-    report.certificate = view(cert!);
+    report.certificate = certificateView(cert!);
     reportExternal(report, external, {
       formatOk,
       digestOk,
@@ -225,8 +218,8 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   report.indication = c.indication;
   report.sub_indication = c.subIndication;
   report.checks = { format: formatOk, message_digest: digestOk, signature_value: signatureOk, signing_certificate: signingCertificateOk, chain: !!chain };
-  report.certificate = cert ? view(cert) : null;
-  report.chain = chain ? chain.map((x, i) => ({ ...view(x), role: (['signer', 'issuing_ca', 'root'] as const)[i] })) : [];
+  report.certificate = cert ? certificateView(cert) : null;
+  report.chain = chain ? chain.map((x, i) => ({ ...certificateView(x), role: (['signer', 'issuing_ca', 'root'] as const)[i] })) : [];
   report.certificate_status = {
     at_signing_time: chain ? c.statusAtSigningTime : 'unknown',
     now: chain ? c.statusNow : 'unknown',

@@ -26,6 +26,9 @@ export type CaseStatus =
   | 'awaiting_reset_approval';
 
 // production_correction: opened by workflows/correction-approval.ts, not by a case's workflow (M5).
+/** Statuses after which a case takes no more steps (no ID check, no move to another district). */
+export const CLOSED_CASE_STATUSES: readonly CaseStatus[] = ['collected', 'rejected', 'cancelled_unclaimed', 'completed', 'refused', 'production_abandoned'];
+
 export type TaskKind = 'establishment_approval' | 'filing_review' | 'cancellation_filing' | 'password_reset_approval' | 'production_correction';
 export type Decision = 'accept' | 'return';
 

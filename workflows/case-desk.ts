@@ -5,6 +5,7 @@ import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActiv
 import type { ApplicationDbActivities } from '../activities';
 import {
   caseStateQuery,
+  CLOSED_CASE_STATUSES,
   decideTaskUpdate,
   moveDistrictUpdate,
   submitFilingUpdate,
@@ -67,8 +68,6 @@ function alreadyDecided(first: DecisionInput) {
 
 export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace' | 'compromise';
 
-/** States after which a case takes no more steps: a move would change nothing anyone works on. */
-const CLOSED: readonly CaseStatus[] = ['collected', 'rejected', 'cancelled_unclaimed', 'completed', 'refused', 'production_abandoned'];
 
 export function createCaseDesk(caseId: string, initialDistrict: string, initial: CaseStatus, makerId?: string) {
   upsertCaseScope(initialDistrict, makerId);
@@ -266,7 +265,7 @@ export function createCaseDesk(caseId: string, initialDistrict: string, initial:
     },
     {
       validator: (m) => {
-        if (CLOSED.includes(state.status) || moving) throw wrongState(state, { zh: '移交辖区', en: 'move to another district' });
+        if (CLOSED_CASE_STATUSES.includes(state.status) || moving) throw wrongState(state, { zh: '移交辖区', en: 'move to another district' });
         if (m.toDistrict === districtCode) {
           throw ApplicationFailure.create({ type: 'SameDistrict', nonRetryable: true, message: 'The case is already in this district', details: [{ zh: '案件已在该辖区', en: 'The case is already in this district', field: 'district_code' }] });
         }

@@ -6,6 +6,7 @@ import { parseApplicationForm } from '../../domain/application-intake';
 import { DomainError, ValidationErrors } from '../../domain/errors';
 import { BEIJING_DISTRICTS } from '../../domain/districts';
 import { moveCaseToDistrict } from '../../usecases/case-district';
+import { CLOSED_CASE_STATUSES } from '../../workflows/application-messages';
 import { HOLDER_KINDS } from '../../domain/holders';
 import { MATERIAL_KINDS } from '../../domain/materials';
 import { PERSONAL_SEAL_ROLES, SEAL_KINDS } from '../../domain/seals';
@@ -223,7 +224,7 @@ export function casePages(deps: Deps): Router {
         : null,
       autorefresh: TRANSIENT.includes(s),
       // P3: a supervisor moves an open case to another district (usecases/case-district.ts).
-      move: req.actor!.role === 'supervisor' && !['collected', 'rejected', 'cancelled_unclaimed', 'completed', 'refused', 'production_abandoned'].includes(s)
+      move: req.actor!.role === 'supervisor' && !(CLOSED_CASE_STATUSES as readonly string[]).includes(s)
         ? { districts: BEIJING_DISTRICTS.map((d) => ({ value: d.code, label: `${lang === 'zh' ? d.nameZh : d.nameEn} (${d.code})` })) }
         : null,
       canSeeTasks: req.actor!.role === 'officer' || req.actor!.role === 'supervisor',

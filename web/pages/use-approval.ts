@@ -10,10 +10,9 @@ import { createUseRequest, decideUseRequest, listUseApprovers, listUseRequests, 
 import { PADES_MAX_BYTES, SIGN_MAX_BYTES, signDocument } from '../../usecases/seal-signing';
 import { sealPage } from '../../usecases/web-queries';
 import { DOCUMENT_TYPES } from '../../domain/signing';
-import { ApiError } from '../errors';
 import { fieldRef, invalidField } from '../../domain/errors';
 import { readUpload } from '../upload';
-import { flash, formBody, refusalOf } from './forms';
+import { flash, FORM_EXPIRED, formBody, refusalOf } from './forms';
 import { page } from './guards';
 import { formatTime, sealLabel } from './labels';
 import { renderPage } from './render';
@@ -31,28 +30,14 @@ function pdfjsDir(): string {
   }
 }
 
-const FORM_EXPIRED = new ApiError(403, 'csrf', '表单已过期或来源不明，请刷新页面后重试', 'The form has expired or did not come from this site; reload the page and try again');
-
-/** The signing form: one PDF (streamed to disk and hashed), its fields, the session's CSRF token; marked for the route test. */
-function signForm(): RequestHandler {
+/**
+ * A form with one file (streamed to disk and hashed, at most `maxBytes`), its fields and the session's CSRF
+ * token: the signing form (a PDF) and the use request form (any document); marked for the route test.
+ */
+function oneFileForm(maxBytes: number): RequestHandler {
   const handler: RequestHandler = async (req: Request, _res: Response, next: NextFunction) => {
     try {
-      const { fields, file } = await readUpload(req, { maxBytes: PADES_MAX_BYTES, fileField: 'file' });
-      if (!csrfMatches(req, fields._csrf)) return next(FORM_EXPIRED);
-      req.form = { fields, files: file && (file.filename || file.size > 0 || file.truncated) ? [file] : [] };
-      next();
-    } catch (e) {
-      next(e);
-    }
-  };
-  return Object.assign(handler, { csrf: true as const });
-}
-
-/** The use request form: one document (streamed to disk and hashed), its fields, the CSRF token; marked for the route test. */
-function useRequestForm(): RequestHandler {
-  const handler: RequestHandler = async (req: Request, _res: Response, next: NextFunction) => {
-    try {
-      const { fields, file } = await readUpload(req, { maxBytes: SIGN_MAX_BYTES, fileField: 'file' });
+      const { fields, file } = await readUpload(req, { maxBytes, fileField: 'file' });
       if (!csrfMatches(req, fields._csrf)) return next(FORM_EXPIRED);
       req.form = { fields, files: file && (file.filename || file.size > 0 || file.truncated) ? [file] : [] };
       next();
@@ -94,7 +79,7 @@ export function useApprovalPages(deps: Deps): Router {
 
   // 三(四) 使用流程: a staff member asks to use a seal on one document; the document is hashed as it streams
   // in and only its name and SHA-256 are kept (the signature later must be over exactly this file).
-  r.post('/use-requests', page('holder'), useRequestForm(), async (req, res) => {
+  r.post('/use-requests', page('holder'), oneFileForm(SIGN_MAX_BYTES), async (req, res) => {
     const { fields, files } = req.form!;
     const file = files[0];
     try {
@@ -149,7 +134,7 @@ export function useApprovalPages(deps: Deps): Router {
   }
 
   r.get('/seals/:id/sign', page('holder'), (req, res) => showSign(req, res));
-  r.post('/seals/:id/sign', page('holder'), signForm(), async (req, res) => {
+  r.post('/seals/:id/sign', page('holder'), oneFileForm(PADES_MAX_BYTES), async (req, res) => {
     const { fields, files } = req.form!;
     const { _csrf: _ignored, ...values } = fields;
     try {
