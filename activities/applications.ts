@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { appendAudit } from '../infra/audit/log';
 import { missingMaterials, requiredMaterials, sharedRegistrationWaivesMaterials, type SealTextLanguage } from '../domain/materials';
+import { replacementReasonOf, replacementRenewsMaterials } from '../domain/replacement';
 import type { HolderKind } from '../domain/holders';
 import type { SealKind } from '../domain/seals';
 import { shanghaiDate } from '../domain/calendar';
@@ -16,6 +17,9 @@ export interface DecisionAudit {
   clientAddress: string | null;
   requestId: string | null;
 }
+
+/** The audit entry's actor: the officer or supervisor who decided, as the request that carried it named them. */
+export const auditedActor = (userId: string, a: DecisionAudit) => ({ userId, username: a.username, role: a.role, districtCode: a.districtCode, makerId: null, holderId: null });
 
 export interface ProjectCaseInput {
   caseId: string;
@@ -61,6 +65,10 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
         .where('c.id', caseId)
         .first(
           'h.kind as holder_kind', 'h.has_superior', 'h.pre_verified', 's.kind as seal_kind', 'c.language', 'c.newly_established_organ',
+          // M11: a replacement's request (named by the new case's first event) says why the seal is replaced.
+          db.raw(`(select rc.request_reason from case_events e join cases rc on rc.id = (e.data->>'requestCase')::uuid
+                   where s.replaces_seal_id is not null and e.case_id = c.id and e.event_key = '0:submitted') as replacement_request_reason`),
+          db.raw('s.replaces_seal_id is not null as is_replacement'),
           db.raw(`to_char(h.registration_date, 'YYYY-MM-DD') as registration_date`),
           db.raw(`to_char(c.created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD') as applied_on`),
           db.raw('array(select m.kind from materials m where m.case_id = c.id) as submitted'), // same round trip
@@ -71,9 +79,9 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
         sealKind,
         language: row.language as SealTextLanguage,
         hasSuperior: row.has_superior,
-        // A3: only newly registered holders, for their public seals.
+        // A3: only newly registered holders, for their public seals; a replacement after a change brings new materials (M11).
         preRegistered: sharedRegistrationWaivesMaterials({
-          shared: row.pre_verified,
+          shared: row.pre_verified && !(row.is_replacement && replacementRenewsMaterials(replacementReasonOf(row.replacement_request_reason))),
           registrationDate: row.registration_date,
           appliedOn: row.applied_on,
           windowDays: registration.newlyRegisteredDays,
@@ -100,11 +108,12 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
       return { valid: true, reasonZh: '', reasonEn: '' };
     },
 
-    async openTask(t: { taskId: string; caseId: string; kind: string; districtCode: string; dueAt: string | null }) {
+    async openTask(t: { taskId: string; caseId: string; kind: string; districtCode: string; dueAt: string | null }): Promise<{ taskId: string }> {
       await db('tasks')
         .insert({ id: t.taskId, case_id: t.caseId, kind: t.kind, district_code: t.districtCode, status: 'open', due_at: t.dueAt })
         .onConflict('id')
         .ignore();
+      return { taskId: t.taskId };
     },
 
     /**
@@ -121,7 +130,7 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
         await appendAudit(trx, {
           action: 'task.decide',
           outcome: 'ok',
-          actor: { userId: t.decidedBy, username: t.audit.username, role: t.audit.role, districtCode: t.audit.districtCode, makerId: null, holderId: null },
+          actor: auditedActor(t.decidedBy, t.audit),
           targetType: 'task',
           targetId: t.taskId,
           caseId: closed[0].case_id,
@@ -130,6 +139,34 @@ export function createApplicationDbActivities(db: Db, registration: { newlyRegis
           details: { decision: t.decision, task_kind: closed[0].kind },
           at: new Date(t.at),
         });
+      });
+    },
+
+    /**
+     * P3: the case and its open tasks move to another district, with the supervisor's audit entry, in one
+     * transaction (a retry finds the case moved and writes nothing).
+     */
+    async moveCaseDistrict(m: { caseId: string; fromDistrict: string; toDistrict: string; reason: string; supervisorId: string; audit: DecisionAudit; at: string }): Promise<{ fromDistrict: string }> {
+      return db.transaction(async (trx) => {
+        const row = await trx('cases').where({ id: m.caseId }).forUpdate().first('district_code');
+        if (!row) throw new Error(`case ${m.caseId} not found`);
+        if (row.district_code === m.toDistrict) return { fromDistrict: m.fromDistrict }; // a retry: moved already
+        await trx('cases').where({ id: m.caseId }).update({ district_code: m.toDistrict });
+        // A production-data correction is decided by its own workflow, which keeps the district it started in.
+        await trx('tasks').where({ case_id: m.caseId, status: 'open' }).whereNot({ kind: 'production_correction' }).update({ district_code: m.toDistrict });
+        await appendAudit(trx, {
+          action: 'case.move_district',
+          outcome: 'ok',
+          actor: auditedActor(m.supervisorId, m.audit),
+          targetType: 'case',
+          targetId: m.caseId,
+          caseId: m.caseId,
+          clientAddress: m.audit.clientAddress,
+          requestId: m.audit.requestId,
+          details: { from_district: row.district_code, to_district: m.toDistrict, reason: m.reason },
+          at: new Date(m.at),
+        });
+        return { fromDistrict: row.district_code as string };
       });
     },
 

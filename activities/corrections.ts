@@ -2,7 +2,7 @@
 // activity is idempotent: a retry after a crash inserts nothing twice and closes nothing twice.
 import type { Db } from '../infra/db';
 import { appendAudit } from '../infra/audit/log';
-import type { DecisionAudit } from './applications';
+import { auditedActor, type DecisionAudit } from './applications';
 
 export function createCorrectionActivities(db: Db) {
   return {
@@ -38,7 +38,7 @@ export function createCorrectionActivities(db: Db) {
           await appendAudit(trx, {
             action: 'task.decide',
             outcome: 'ok',
-            actor: { userId: d.officerId, username: d.audit.username, role: d.audit.role, districtCode: d.audit.districtCode, makerId: null, holderId: null },
+            actor: auditedActor(d.officerId, d.audit),
             targetType: 'task',
             targetId: d.taskId,
             caseId: d.caseId,

@@ -5,6 +5,7 @@ import type { Hsm } from '../infra/hsm/hsm';
 import { createApplicationDbActivities } from './applications';
 import { createHsmStatus } from './hsm-status';
 import { createSealDocumentActivities } from './seal-documents';
+import { createSealDocumentSigningActivities } from './seal-document-signing';
 import { createPasswordNoticeActivities, createPasswordResetActivities, createSealLifeDbActivities, createSealLifeHsmActivities } from './seal-life';
 import { createSealProductionActivities, type SealCertificatePolicy } from './seal-production';
 import type { PdfRenderer } from '../infra/documents/pdf-renderer';
@@ -57,6 +58,7 @@ export function createHsmActivities(deps: { hsm: Hsm; personalDataHsm: Hsm; db: 
     ...createSealSigningHsmActivities(deps),
     ...createNationalSealHsmActivities(deps),
     ...createTimestampHsmActivities(deps),
+    ...createSealDocumentSigningActivities(deps),
   };
 }
 

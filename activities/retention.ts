@@ -83,19 +83,22 @@ export function createRetentionDbActivities(db: Db, opts: { blobs?: BlobStore; a
      */
     async purgeVideoSegment(p: { segmentId: string; basis: PurgeBasis; orderedBy: string | null; at: string }) {
       return db.transaction(async (trx) => {
-        const row = await trx('video_segments').where({ id: p.segmentId }).forUpdate().first('sha256', 'status');
-        // Serialised with an upload of the same bytes (usecases/retention-video.ts), and the bytes deleted before the
-        // lock is let go: an upload either is seen here as still needing them or finds them gone and puts them again.
-        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`blob:${row.sha256}`]);
+        const row = await trx('video_segments').where({ id: p.segmentId }).forUpdate().first('sha256', 'blob_sha256', 'status');
+        // Encrypted segments (blob_sha256) own their ciphertext alone; one stored in clear before may share its
+        // bytes with another segment or a material (content-addressed store).
+        const sha: string = row.blob_sha256 ?? row.sha256;
+        // Serialised with an upload of the same clear bytes of old (usecases/retention-video.ts), and the bytes
+        // deleted before the lock is let go.
+        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`blob:${sha}`]);
         if (row.status !== 'purged') {
           await trx('video_segments').where({ id: p.segmentId }).update({ status: 'purged', purged_at: p.at, purge_basis: p.basis, purge_ordered_by: p.orderedBy });
         }
-        const otherSegment = await trx('video_segments').where({ sha256: row.sha256, status: 'retained' }).first('id');
-        const material = await trx('materials').where({ blob_sha256: row.sha256 }).first('id');
+        const otherSegment = row.blob_sha256 ? null : await trx('video_segments').where({ sha256: sha, status: 'retained' }).whereNull('blob_sha256').first('id');
+        const material = row.blob_sha256 ? null : await trx('materials').where({ blob_sha256: sha }).first('id');
         const erase = !otherSegment && !material;
         if (erase) {
-          await trx('blobs').where({ sha256: row.sha256 }).whereNull('erased_at').update({ erased_at: p.at });
-          await store().delete(row.sha256); // idempotent: a retry after a failed commit deletes nothing twice
+          await trx('blobs').where({ sha256: sha }).whereNull('erased_at').update({ erased_at: p.at });
+          await store().delete(sha); // idempotent: a retry after a failed commit deletes nothing twice
         }
         return { bytesDeleted: erase };
       });

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import type { Hsm } from '../infra/hsm/hsm';
 import { personalData } from '../infra/crypto/personal-data';
+import { materialsCarriedOver, replacementReasonOf } from '../domain/replacement';
 import { applyChangeUpdate, type CancellationReason, type ChangeKind, type RevocationReason, type SealLifeStatus } from '../workflows/seal-messages';
 
 export type SealChangeOutcome = { applied: true; status: SealLifeStatus } | { applied: false; zh: string; en: string; status: string };
@@ -43,7 +44,7 @@ export function createSealChangeHsmActivities(deps: { db: Db; hsm: Hsm }) {
   return {
     /**
      * M11: the new application of a replacement, pre-filled from the old seal (a business seal keeps its number,
-     * the old materials carry over). Runs where personal data may be read (an HSM worker): the handler's ID and
+     * the old materials that still hold carry over, domain/replacement.ts). Runs where personal data may be read (an HSM worker): the handler's ID and
      * phone are taken from the request's case and the personal seal's ID from the old seal, each encrypted anew
      * for its new row. Once per request: the new ids are the request's.
      */
@@ -100,8 +101,9 @@ export function createSealChangeHsmActivities(deps: { db: Db; hsm: Hsm }) {
           status: 'in_production',
           replaces_seal_id: old.id,
         });
-        // The old application's materials carry over; nothing submitted before is lost.
-        const materials = await trx('materials').where({ case_id: old.case_id }).whereNot({ kind: 'on_site_image' });
+        // M11: the old application's materials that still hold carry over (nothing submitted before is lost);
+        // those the change made stale are asked anew, so the new application waits for them (materials_required).
+        const materials = materialsCarriedOver(replacementReasonOf(change.request_reason), await trx('materials').where({ case_id: old.case_id }).whereNot({ kind: 'on_site_image' }));
         for (const m of materials) {
           await trx('materials').insert({ id: randomUUID(), case_id: r.newCaseId, kind: m.kind, original_name: m.original_name, blob_sha256: m.blob_sha256, blob_format: m.blob_format, uploaded_by: r.actorId });
         }

@@ -7,10 +7,14 @@
 //  2. Raw HSM signatures with that seal's key (Hsm.signWithWrappedKey: unwrap in the HSM, sign, destroy —
 //     exactly what the HSM worker does per signature), --count (40) at --concurrency (4).
 //  3. The sign API at the same count and concurrency: CMS (a 10 KB file), PAdES B-B on a 1-page and a
-//     50-page PDF (B-T: not on main yet, no TSA). Each request checks the keeper's password (argon2id),
-//     runs the `signature:<id>` workflow (HSM worker signs, main worker writes the use register) and answers.
+//     50-page PDF, PAdES B-T on the 1-page PDF (an RFC 3161 timestamp from the platform's TSA, the HSM
+//     worker). Each request checks the keeper's password (argon2id), runs the `signature:<id>` workflow (HSM
+//     worker signs, main worker writes the use register) and answers.
 //  4. The verify API on those documents (the .p7s with its file, the signed PDFs), and the baseline: raw
 //     ECDSA-SHA256 verification with node's crypto on the seal's public key.
+//  4b. National formats (issue 13): raw SM2 signatures in the software SM2 module with the seal's SM2 key
+//     (unwrap from the HSM, sign, wipe: what the HSM worker does), the OFD sign API (an SES_Signature in a
+//     small OFD), the verify API on the signed OFDs (SES verification) and raw SM2 verification.
 //  5. Memory: a 200 MB PDF (a 1-page PDF and padding) uploaded by curl, another process, and signed (CMS,
 //     streamed to disk and hashed as it arrives) while this process's RSS, heap and Buffers are sampled every
 //     20 ms; the web and both workers are this process, so the growth printed is theirs together (an upper
@@ -27,13 +31,16 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { loadavg } from 'node:os';
 import { hashPassword, verifyPassword } from '../infra/passwords';
+import { Sm2Module } from '../infra/hsm/sm2-module';
+import { sm2Verify } from '../infra/gm/sm2';
+import { minimalOfd } from '../test/helpers/ofd';
 import { createMaker, makeResidentId } from '../test/helpers/fixtures';
 import { collectedSeal } from '../test/helpers/journeys';
 import { api, createUser, startApp, type RunningApp } from '../test/helpers/stack';
 import { fmt, heading, intFlag, now, printTable, runPool } from './lib';
 
 const PASSWORD = 'Bench#Seal2049x';
-const TARGETS = { cms: 0.5, pades1: 0.3, verify: 0.5, memoryMb: 64 };
+const TARGETS = { cms: 0.5, pades1: 0.3, verify: 0.5, memoryMb: 64, ofd: 0.5, sesVerify: 0.5 };
 
 async function pdfOfPages(pages: number): Promise<Buffer> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -53,13 +60,14 @@ interface Signed {
   body: unknown;
 }
 
-async function signRequest(app: RunningApp, token: string, sealId: string, keeperId: string, format: 'cms' | 'pades', file: Blob, name: string): Promise<Signed> {
+async function signRequest(app: RunningApp, token: string, sealId: string, keeperId: string, format: 'cms' | 'pades' | 'ofd', file: Blob, name: string, extra: Record<string, string> = {}): Promise<Signed> {
   const form = new FormData();
   form.set('id_number', keeperId);
   form.set('password', PASSWORD);
   form.set('purpose', '基准测试');
   form.set('document_type', 'agreement');
   form.set('format', format);
+  for (const [k, v] of Object.entries(extra)) form.set(k, v);
   form.set('file', file, name);
   const res = await fetch(`${app.url}/api/seals/${sealId}/signatures`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
   const bytes = Buffer.from(await res.arrayBuffer());
@@ -138,6 +146,8 @@ async function main() {
     const pades1 = await rate(async (i) => pades1Out.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'pades', new Blob([pdf1]), `one-${i}.pdf`), 'pades 1 page')));
     const pades50Out: Buffer[] = [];
     const pades50 = await rate(async (i) => pades50Out.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'pades', new Blob([pdf50]), `fifty-${i}.pdf`), 'pades 50 pages')));
+    const padesTOut: Buffer[] = [];
+    const padesT = await rate(async (i) => padesTOut.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'pades', new Blob([pdf1]), `one-t-${i}.pdf`, { level: 'B-T' }), 'pades B-T')));
     const verdict = (ratio: number, target: number) => (ratio >= target ? 'PASS' : 'BELOW TARGET');
     printTable([
       ['what', 'per s', 'vs raw HSM', 'target', ''],
@@ -146,7 +156,7 @@ async function main() {
       ['CMS sign API (10 KB file)', fmt(cms), fmt(cms / rawSign, 2), `≥ ${TARGETS.cms}`, verdict(cms / rawSign, TARGETS.cms)],
       ['PAdES B-B sign API, 1 page', fmt(pades1), fmt(pades1 / rawSign, 2), `≥ ${TARGETS.pades1}`, verdict(pades1 / rawSign, TARGETS.pades1)],
       ['PAdES B-B sign API, 50 pages', fmt(pades50), fmt(pades50 / rawSign, 2), '', ''],
-      ['PAdES B-T', '-', '-', '', 'not on main (no TSA yet)'],
+      ['PAdES B-T sign API, 1 page (timestamp from the platform TSA)', fmt(padesT), fmt(padesT / rawSign, 2), '', ''],
     ]);
 
     heading('verifying (per second)');
@@ -167,6 +177,32 @@ async function main() {
       ['verify API, CMS (.p7s + 10 KB file)', fmt(vCms), fmt(vCms / rawVerify, 4), `≥ ${TARGETS.verify}`, verdict(vCms / rawVerify, TARGETS.verify)],
       ['verify API, PAdES 1 page', fmt(vPades1), fmt(vPades1 / rawVerify, 4), `≥ ${TARGETS.verify}`, verdict(vPades1 / rawVerify, TARGETS.verify)],
       ['verify API, PAdES 50 pages', fmt(vPades50), fmt(vPades50 / rawVerify, 4), '', ''],
+      ['verify API, PAdES B-T 1 page', fmt(await rate(async (i) => check(await verifyRequest(app, padesTOut[i % padesTOut.length], null), 'verify pades B-T'))), '', '', ''],
+    ]);
+
+    heading('national formats: SM2 and OFD (per second)');
+    // The seal's SM2 key and SESeal are made on its first OFD signature (the national-seal workflow).
+    const ofd = minimalOfd('基准测试通知');
+    const ofdAt = { page: '1', x: '150', y: '230' };
+    const warmOfd = mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'ofd', new Blob([ofd]), 'warm.ofd', ofdAt), 'warm-up ofd');
+    await verifyRequest(app, warmOfd, null);
+    const national = await app.db('seal_national').where({ seal_id: seal.sealId }).first('wrapped_private_key', 'public_key_spki');
+    const sm2Key = { wrappedPrivateKey: national.wrapped_private_key as Buffer, publicKeySpki: national.public_key_spki as Buffer };
+    const sm2Module = new Sm2Module(app.issuingHsm);
+    const rawSm2 = await rate(() => sm2Module.sign(sm2Key, tbs));
+    const ofdOut: Buffer[] = [];
+    const ofdApi = await rate(async (i) => ofdOut.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'ofd', new Blob([ofd]), `notice-${i}.ofd`, ofdAt), 'ofd')));
+    const sm2Signature = await sm2Module.sign(sm2Key, tbs);
+    const rawSm2Verify = await rate(async () => {
+      if (!sm2Verify(sm2Key.publicKeySpki, tbs, sm2Signature)) throw new Error('raw SM2 verification failed');
+    });
+    const vOfd = await rate(async (i) => check(await verifyRequest(app, ofdOut[i % ofdOut.length], null), 'verify ofd'));
+    printTable([
+      ['what', 'per s', 'ratio', 'target', ''],
+      ['raw SM2 signature (software SM2 module: unwrap from the HSM, sign, wipe)', fmt(rawSm2), '1.00', '', ''],
+      ['OFD sign API (SES_Signature, SM2)', fmt(ofdApi), `${fmt(ofdApi / rawSm2, 2)} of raw SM2`, `≥ ${TARGETS.ofd}`, verdict(ofdApi / rawSm2, TARGETS.ofd)],
+      ['raw SM2-SM3 verify (sm-crypto-v2)', fmt(rawSm2Verify), '1.00', '', ''],
+      ['verify API, OFD (SES verification)', fmt(vOfd), `${fmt(vOfd / rawSm2Verify, 4)} of raw`, `≥ ${TARGETS.sesVerify}`, verdict(vOfd / rawSm2Verify, TARGETS.sesVerify)],
     ]);
 
     heading(`memory: signing a ${bigMb} MB PDF`);

@@ -16,6 +16,6 @@ export interface Actor {
 export interface ActingClient {
   id: string;
   name: string;
-  tier: 'government' | 'maker' | 'enterprise';
-  scopes: ReadonlyArray<'issue' | 'sign' | 'verify'>;
+  tier: 'government' | 'maker' | 'enterprise' | 'platform';
+  scopes: ReadonlyArray<'issue' | 'sign' | 'verify' | 'exchange'>;
 }

@@ -1,25 +1,28 @@
-// U2: the platform's services by tier. Supervisors register machine clients of three tiers; the tier fixes
+// U2: the platform's services by tier. Supervisors register machine clients of four tiers; the tier fixes
 // what a client may do (its OAuth scopes): government departments sign and verify; makers also issue (the
-// application API); enterprises and social organisations sign and verify (the basic services).
+// application API); enterprises and social organisations sign and verify (the basic services); another
+// e-seal platform the city lists (I2) files its seals and reads ours (data exchange), nothing else.
 import { fieldRef, invalidField, requiredField, ValidationCollector } from './errors';
 import { HOLDER_KINDS, type HolderKind } from './holders';
 
-export const CLIENT_TIERS = ['government', 'maker', 'enterprise'] as const;
+export const CLIENT_TIERS = ['government', 'maker', 'enterprise', 'platform'] as const;
 export type ClientTier = (typeof CLIENT_TIERS)[number];
 
-export const CLIENT_SCOPES = ['issue', 'sign', 'verify'] as const;
+export const CLIENT_SCOPES = ['issue', 'sign', 'verify', 'exchange'] as const;
 export type ClientScope = (typeof CLIENT_SCOPES)[number];
 
 export const TIER_SCOPES: Readonly<Record<ClientTier, readonly ClientScope[]>> = {
   government: ['sign', 'verify'],
   maker: ['issue', 'sign', 'verify'],
   enterprise: ['sign', 'verify'],
+  platform: ['exchange'],
 };
 
 export const TIER_LABELS: Readonly<Record<ClientTier, { zh: string; en: string }>> = {
   government: { zh: '政务部门', en: 'Government department' },
   maker: { zh: '制章单位', en: 'Seal maker' },
   enterprise: { zh: '企业和社会组织', en: 'Enterprise or social organisation' },
+  platform: { zh: '其他电子印章平台（数据交换）', en: 'Another e-seal platform (data exchange)' },
 };
 
 /** Holder kinds of each holder-bound tier: a government department is a state organ (国家机关); the basic tier is everyone else. */
@@ -33,6 +36,7 @@ export const CLIENT_FIELDS = {
   tier: fieldRef('tier', '服务类别', 'Tier'),
   holderUscc: fieldRef('holder_uscc', '用章单位统一社会信用代码', "Holder's unified social credit code"),
   makerId: fieldRef('maker_id', '制章单位', 'Maker'),
+  platformCode: fieldRef('platform_code', '互认平台代码', 'Listed platform code'),
   publicKey: fieldRef('public_key', '客户端公钥', 'Client public key'),
   rateLimit: fieldRef('rate_limit_per_minute', '每分钟请求上限', 'Requests per minute'),
   grantType: fieldRef('grant_type', '授权类型', 'Grant type'),
@@ -59,6 +63,8 @@ export interface ClientRegistration {
   tier: ClientTier;
   holderUscc: string | null;
   makerId: string | null;
+  /** The platform tier's: the trust list's code of the platform the client speaks for. */
+  platformCode: string | null;
   rateLimitPerMinute: number;
 }
 
@@ -73,13 +79,20 @@ export function parseClientRegistration(body: Record<string, unknown>): ClientRe
   else if (!(CLIENT_TIERS as readonly unknown[]).includes(tier)) v.add(invalidField(CLIENT_FIELDS.tier, `应为 ${CLIENT_TIERS.join('、')} 之一`, `must be one of ${CLIENT_TIERS.join(', ')}`));
   const holderUscc = typeof body.holder_uscc === 'string' && body.holder_uscc !== '' ? body.holder_uscc : null;
   const makerId = typeof body.maker_id === 'string' && body.maker_id !== '' ? body.maker_id : null;
+  const platformCode = typeof body.platform_code === 'string' && body.platform_code !== '' ? body.platform_code : null;
   if (tier === 'maker') {
     if (!makerId) v.add(requiredField(CLIENT_FIELDS.makerId));
     if (holderUscc) v.add(invalidField(CLIENT_FIELDS.holderUscc, '制章单位客户端不填写（用其自身的统一社会信用代码）', "is not given for a maker's client (the maker's own code is used)"));
   } else if (tier === 'government' || tier === 'enterprise') {
     if (!holderUscc) v.add(requiredField(CLIENT_FIELDS.holderUscc));
     if (makerId) v.add(invalidField(CLIENT_FIELDS.makerId, '只用于制章单位客户端', "is only for a maker's client"));
+  } else if (tier === 'platform') {
+    if (!platformCode) v.add(requiredField(CLIENT_FIELDS.platformCode));
+    else if (platformCode.length > 64) v.add(invalidField(CLIENT_FIELDS.platformCode, '最长64个字符', 'is at most 64 characters'));
+    if (holderUscc) v.add(invalidField(CLIENT_FIELDS.holderUscc, '平台客户端不填写', "is not given for a platform's client"));
+    if (makerId) v.add(invalidField(CLIENT_FIELDS.makerId, '只用于制章单位客户端', "is only for a maker's client"));
   }
+  if (platformCode && tier !== 'platform' && tier !== undefined && tier !== null && tier !== '') v.add(invalidField(CLIENT_FIELDS.platformCode, '只用于其他电子印章平台的客户端', "is only for another platform's client"));
   let rate = DEFAULT_RATE_LIMIT_PER_MINUTE;
   if (body.rate_limit_per_minute !== undefined) {
     const r = body.rate_limit_per_minute;
@@ -87,7 +100,7 @@ export function parseClientRegistration(body: Record<string, unknown>): ClientRe
     else rate = r;
   }
   v.throwIfAny();
-  return { name, tier: tier as ClientTier, holderUscc, makerId, rateLimitPerMinute: rate };
+  return { name, tier: tier as ClientTier, holderUscc, makerId, platformCode, rateLimitPerMinute: rate };
 }
 
 /**

@@ -116,20 +116,40 @@ export function districtInAddress(address: string | null | undefined): District 
 
 /** Where a case's district disagrees with what the holder's records say (flagged to the officer, P3). */
 export interface DistrictMismatch {
-  /** 'address': the registered address names another district; 'uscc': the USCC's registration authority is another district's. */
-  source: 'address' | 'uscc';
+  /**
+   * 'address': the registered address names another district; 'uscc': the USCC's registration authority is
+   * another district's; 'maker': the maker chose another district than the one derived (see {@link deriveDistrict}).
+   */
+  source: 'address' | 'uscc' | 'maker';
   district_code: DistrictCode;
+}
+
+/** The district of a USCC's district-level registration authority (characters 3–8); none for the city's 110000. */
+export function usccAuthorityDistrict(usccDivisionCode: string | null | undefined): District | undefined {
+  return usccDivisionCode ? districtOfDivisionCode(usccDivisionCode) : undefined;
+}
+
+/**
+ * P3: the district a new holder belongs to, derived from its records rather than taken from the maker: the
+ * district its registered address names; the maker's choice only when the address names none. The USCC's
+ * registration authority is checked against it (a flag, {@link districtMismatches}), not used to place it: a
+ * holder may move after registering.
+ */
+export function deriveDistrict(makerChoice: DistrictCode, address: string | null | undefined): DistrictCode {
+  return districtInAddress(address)?.code ?? makerChoice;
 }
 
 /**
  * P3: the case's district against the district the registered address names and, where the USCC carries a
- * district-level registration authority (not 110000, the city), that authority's district.
+ * district-level registration authority (not 110000, the city), that authority's district; and, when given,
+ * against the district the maker chose on the form.
  */
-export function districtMismatches(districtCode: string, address: string | null | undefined, usccDivisionCode: string | null | undefined): DistrictMismatch[] {
+export function districtMismatches(districtCode: string, address: string | null | undefined, usccDivisionCode: string | null | undefined, makerChoice?: string): DistrictMismatch[] {
   const out: DistrictMismatch[] = [];
   const named = districtInAddress(address);
   if (named && named.code !== districtCode) out.push({ source: 'address', district_code: named.code });
-  const authority = usccDivisionCode ? districtOfDivisionCode(usccDivisionCode) : undefined;
+  const authority = usccAuthorityDistrict(usccDivisionCode);
   if (authority && authority.code !== districtCode) out.push({ source: 'uscc', district_code: authority.code });
+  if (makerChoice !== undefined && isDistrictCode(makerChoice) && makerChoice !== districtCode) out.push({ source: 'maker', district_code: makerChoice });
   return out;
 }

@@ -10,3 +10,4 @@ export * from './numbering';
 export * from './materials';
 export * from './calendar';
 export * from './seal-text';
+export * from './replacement';

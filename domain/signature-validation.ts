@@ -84,7 +84,13 @@ export function conclude(f: ValidationFindings): Conclusion {
   }
   // No proof of when it was signed: the certificate must be good now.
   if (f.now < f.certificate.notBefore || f.now > f.certificate.notAfter) return out('INDETERMINATE', 'OUT_OF_BOUNDS_NO_POE');
-  if (statusNow === 'revoked') return out('INDETERMINATE', 'REVOKED_NO_POE');
+  // The signature's own claim of its time is no proof that it was made before a revocation, but a claim of
+  // a later second (revocation times and claims are often whole seconds: the same second proves nothing)
+  // is the signer's own word that it was made with a revoked certificate.
+  if (statusNow === 'revoked') {
+    const second = (d: Date) => Math.floor(d.getTime() / 1000);
+    return f.claimedTime && second(f.revokedAt!) < second(f.claimedTime) ? out('TOTAL-FAILED', 'REVOKED') : out('INDETERMINATE', 'REVOKED_NO_POE');
+  }
   if (statusNow === 'on_hold') return out('INDETERMINATE', 'TRY_LATER');
   return out('TOTAL-PASSED', null);
 }

@@ -38,6 +38,7 @@ export const SIGN_FIELDS = {
   y: fieldRef('y', '印章位置（纵向，毫米）', 'Position y (mm)'),
   level: fieldRef('level', '签名级别', 'Signature level'),
   certify: fieldRef('certify', '认证签名（禁止后续修改）', 'Certify (no later changes)'),
+  crossPage: fieldRef('cross_page', '骑缝章', 'Cross-page seal (骑缝章)'),
 } as const satisfies Record<string, FieldRef>;
 
 const MAX_PURPOSE = 200;
@@ -91,6 +92,17 @@ export function parseCertify(v: unknown, format: SignatureFormat | undefined): b
   if (v === undefined || v === null || v === '' || v === 'false') return false;
   if (v !== 'true') throw invalidField(SIGN_FIELDS.certify, '应为 true 或 false', 'must be true or false');
   if (format !== 'pades') throw invalidField(SIGN_FIELDS.certify, '只用于 PDF 签章', 'is for PDF signatures only');
+  return true;
+}
+
+/**
+ * cross_page (PDF only): "true" places a 骑缝章, the imprint cut into one slice per page at the pages' right
+ * edges (page and x are then not used; y is the height of its centre); default false.
+ */
+export function parseCrossPage(v: unknown, format: SignatureFormat | undefined): boolean {
+  if (v === undefined || v === null || v === '' || v === 'false') return false;
+  if (v !== 'true') throw invalidField(SIGN_FIELDS.crossPage, '应为 true 或 false', 'must be true or false');
+  if (format !== 'pades') throw invalidField(SIGN_FIELDS.crossPage, '只用于 PDF 签章', 'is for PDF signatures only');
   return true;
 }
 

@@ -35,7 +35,7 @@ export function roleOfUrl(url: string): AppRole {
  * created without its trigger is still locked down; test/integration/records-append-only.test.ts compares
  * the list with the tables carrying the trigger, so either gap fails the build.
  */
-export const RECORD_TABLES: readonly string[] = ['documents', 'filing_decisions', 'filings', 'platform_statements', 'production_record_decisions', 'production_records', 'seal_use_register', 'unclaimed_ledger'];
+export const RECORD_TABLES: readonly string[] = ['documents', 'filing_decisions', 'filings', 'platform_statements', 'production_record_decisions', 'production_records', 'seal_use_register', 'signed_documents', 'unclaimed_ledger'];
 
 /** Other append-only logs (M6 audit, M8 video access, M7 tombstones, P1 wrapped keys): the application only appends. */
 export const APPEND_ONLY_TABLES: readonly string[] = ['archive_tombstones', 'audit_entries', 'audit_heads', 'personal_data_keys', 'video_access_log'];

@@ -55,6 +55,7 @@ interface ClientRow {
   user_id: string;
   holder_id: string | null;
   maker_id: string | null;
+  platform_id: string | null;
   public_jwk: ClientPublicKey['jwk'];
   key_alg: ClientPublicKey['alg'];
   rate_limit_per_minute: number;
@@ -72,6 +73,8 @@ export interface ApiClientView {
   scopes: ClientScope[];
   holder_id: string | null;
   maker_id: string | null;
+  /** The platform tier's: the trust list's platform it speaks for. */
+  platform_id: string | null;
   key_alg: string;
   rate_limit_per_minute: number;
   status: 'active' | 'suspended';
@@ -88,6 +91,7 @@ const view = (row: ClientRow, config: Pick<Config, 'notify' | 'runtime'>): ApiCl
   scopes: [...TIER_SCOPES[row.tier]],
   holder_id: row.holder_id,
   maker_id: row.maker_id,
+  platform_id: row.platform_id,
   key_alg: row.key_alg,
   rate_limit_per_minute: row.rate_limit_per_minute,
   status: row.status,
@@ -121,7 +125,14 @@ export async function registerApiClient(deps: ClientDeps, actor: Actor, body: Re
 
   let holderId: string | null = null;
   let makerId: string | null = null;
-  if (r.tier === 'maker') {
+  let platformId: string | null = null;
+  if (r.tier === 'platform') {
+    // I2: another e-seal platform's client files its seals and reads ours; only a listed platform has one.
+    const platform = await deps.db('trusted_platforms').where({ code: r.platformCode }).first('id', 'status');
+    if (!platform) throw invalidField(CLIENT_FIELDS.platformCode, '不是互认平台名单上的平台', 'names no listed platform', { code: 'PLATFORM_NOT_FOUND', httpStatus: 422 });
+    if (platform.status !== 'active') throw invalidField(CLIENT_FIELDS.platformCode, '该平台在互认名单上不是有效状态（暂停或撤销）', 'names a platform that is not active on the trust list (suspended or withdrawn)', { code: 'PLATFORM_NOT_ACTIVE', httpStatus: 422 });
+    platformId = platform.id;
+  } else if (r.tier === 'maker') {
     if (!UUID.test(r.makerId!)) throw invalidField(CLIENT_FIELDS.makerId, '不存在', 'does not exist', { code: 'MAKER_NOT_FOUND', httpStatus: 422 });
     const maker = await deps.db('makers').where({ id: r.makerId }).first('id', 'uscc');
     if (!maker) throw invalidField(CLIENT_FIELDS.makerId, '不存在', 'does not exist', { code: 'MAKER_NOT_FOUND', httpStatus: 422 });
@@ -131,7 +142,7 @@ export async function registerApiClient(deps: ClientDeps, actor: Actor, body: Re
   } else {
     const holder = await deps.db('holders').where({ uscc: r.holderUscc }).first('id', 'kind');
     if (!holder) throw invalidField(CLIENT_FIELDS.holderUscc, '没有此统一社会信用代码的用章单位', 'names no registered holder', { code: 'HOLDER_NOT_FOUND', httpStatus: 422 });
-    const kinds = TIER_HOLDER_KINDS[r.tier] as readonly string[];
+    const kinds = TIER_HOLDER_KINDS[r.tier as 'government' | 'enterprise'] as readonly string[];
     if (!kinds.includes(holder.kind)) {
       throw invalidField(CLIENT_FIELDS.tier, `与用章单位类型不符（${TIER_LABELS[r.tier].zh}客户端只用于：${kinds.join('、')}）`, `does not fit the holder's kind ${holder.kind} (the ${r.tier} tier is for: ${kinds.join(', ')})`, {
         code: 'TIER_HOLDER_MISMATCH',
@@ -149,12 +160,14 @@ export async function registerApiClient(deps: ClientDeps, actor: Actor, body: Re
       id: userId,
       username: `client:${id}`,
       display_name: r.name,
-      role: r.tier === 'maker' ? 'maker' : 'holder',
-      maker_id: r.tier === 'maker' ? makerId : null,
+      role: serviceRole(r.tier),
+      maker_id: makerId,
       holder_id: r.tier === 'maker' ? null : holderId,
     });
+    // A platform's account is bound to that platform: its filings are the platform's (usecases/exchange.ts).
+    if (platformId) await trx('exchange_accounts').insert({ user_id: userId, platform_id: platformId });
     const [inserted] = await trx('api_clients')
-      .insert({ id, name: r.name, tier: r.tier, user_id: userId, holder_id: holderId, maker_id: makerId, public_jwk: JSON.stringify(key!.jwk), key_alg: key!.alg, rate_limit_per_minute: r.rateLimitPerMinute, created_by: actor.userId })
+      .insert({ id, name: r.name, tier: r.tier, user_id: userId, holder_id: holderId, maker_id: makerId, platform_id: platformId, public_jwk: JSON.stringify(key!.jwk), key_alg: key!.alg, rate_limit_per_minute: r.rateLimitPerMinute, created_by: actor.userId })
       .returning('*');
     return inserted as ClientRow;
   });
@@ -191,10 +204,13 @@ export interface AccessToken {
 const invalidClient = (zh: string, en: string, reason: string) =>
   new DomainError({ code: 'invalid_client', field: CLIENT_FIELDS.assertion, messageZh: `${CLIENT_FIELDS.assertion.zh}：${zh}`, messageEn: `${CLIENT_FIELDS.assertion.en}: ${en}`, httpStatus: 401, details: { reason } });
 
+/** The role of a client's service account: a maker's, a holder's staff, or a listed platform's data exchange. */
+const serviceRole = (tier: ClientTier) => (tier === 'maker' ? 'maker' : tier === 'platform' ? 'exchange' : 'holder');
+
 const clientActor = (row: ClientRow, scopes: readonly ClientScope[]): Actor => ({
   userId: row.user_id,
   username: `client:${row.id}`,
-  role: row.tier === 'maker' ? 'maker' : 'holder',
+  role: serviceRole(row.tier),
   districtCode: null,
   makerId: row.maker_id,
   holderId: row.holder_id,

@@ -14,7 +14,7 @@ import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/num
 import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
-import { districtMismatches } from '../domain/districts';
+import { deriveDistrict, districtMismatches, type DistrictCode } from '../domain/districts';
 import { parseUscc } from '../domain/uscc';
 import { applicationWorkflow, type ApplicationInput } from '../workflows/application';
 import { closeFailedProductionUpdate, caseRecordSignal, materialsSubmittedUpdate, recordCollectionUpdate, recordProductionUpdate, submitFilingUpdate, TASK_DECIDED } from '../workflows/application-messages';
@@ -145,11 +145,14 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
     pd.encrypt(form.legalRep?.phone, { table: 'cases', column: 'legal_rep_phone', row: caseId }),
   ]);
 
+  // P3: a new holder's district is derived from its registered address, not taken from the maker (the USCC and
+  // the maker's choice are checked against it: flagged); a known holder keeps its own.
+  const districtCode = deriveDistrict(form.holder.districtCode as DistrictCode, form.holder.address);
   const workflow = await startApplicationWorkflow(deps, {
     caseId,
     sealId,
     makerId,
-    districtCode: known?.district_code ?? form.holder.districtCode,
+    districtCode: known?.district_code ?? districtCode,
     needsEstablishmentApproval: form.newlyEstablishedOrgan,
     startedBeforeRows: true,
   });
@@ -161,7 +164,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
       if (!holder) {
         const id = randomUUID();
         await trx('holders')
-          .insert({ id, uscc: form.holder.uscc, name: form.holder.name, kind: form.holder.kind, district_code: form.holder.districtCode, address: form.holder.address, legal_representative: form.holder.legalRepresentative, has_superior: form.holder.hasSuperior })
+          .insert({ id, uscc: form.holder.uscc, name: form.holder.name, kind: form.holder.kind, district_code: districtCode, address: form.holder.address, legal_representative: form.holder.legalRepresentative, has_superior: form.holder.hasSuperior })
           .onConflict('uscc')
           .ignore();
         holder = await trx('holders').where({ uscc: form.holder.uscc }).forUpdate().first();
@@ -178,7 +181,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
         maker_id: makerId,
         holder_id: holder.id,
         district_code: holder.district_code, // P3: the district of the holder's registered address
-        district_mismatches: districtFlags(holder),
+        district_mismatches: districtFlags(holder, form.holder.districtCode),
         status: 'submitted',
         newly_established_organ: form.newlyEstablishedOrgan,
         language: form.seal.language,
@@ -280,6 +283,8 @@ export async function getCaseView(deps: Pick<Deps, 'db'>, actor: Actor, caseId: 
     status: c.status,
     status_reason: (c as unknown as { status_reason: string | null }).status_reason,
     district_code: c.district_code,
+    // P3: where the case's district disagrees with the holder's records or the maker's choice (flagged to the officer).
+    district_mismatches: (c as unknown as { district_mismatches: unknown[] | null }).district_mismatches ?? [],
     maker_id: c.maker_id,
     workflow_id: caseWorkflowId(c),
     holder,
@@ -477,15 +482,18 @@ async function waitForStatus(deps: Deps, actor: Actor, caseId: string, statuses:
   }
 }
 
-/** P3: the holder's registered address and USCC against the case's district (stored only when they disagree). */
-function districtFlags(holder: { district_code: string; address: string | null; uscc: string }): string | null {
-  let authority: string | null = null;
+/** The USCC's registration-authority division code (characters 3–8), or null for a holder row from before the USCC check. */
+function usccDivision(uscc: string): string | null {
   try {
-    authority = parseUscc(holder.uscc).administrativeDivisionCode;
+    return parseUscc(uscc).administrativeDivisionCode;
   } catch {
-    // A holder row from before the USCC check: its address alone is compared.
+    return null;
   }
-  const found = districtMismatches(holder.district_code, holder.address, authority);
+}
+
+/** P3: the holder's registered address, USCC and the maker's chosen district against the case's district (stored only when they disagree). */
+function districtFlags(holder: { district_code: string; address: string | null; uscc: string }, makerChoice: string): string | null {
+  const found = districtMismatches(holder.district_code, holder.address, usccDivision(holder.uscc), makerChoice);
   return found.length ? JSON.stringify(found) : null;
 }
 // ---------- documents (M10, M13) ----------
@@ -495,7 +503,11 @@ export async function getDocument(deps: Pick<Deps, 'db'>, actor: Actor, sealId: 
   const seal = await deps.db('seals').where({ id: sealId }).first('case_id');
   if (!seal) throw notFound('Document', '证书');
   assertCanSeeCase(actor, await loadCase(deps.db, seal.case_id));
-  const doc = await deps.db('documents').where({ seal_id: sealId, kind }).first('document_no', 'html', 'pdf');
+  // The copy signed by the maker's seal (issue 12) once the workflow has signed it; the rendered one before.
+  const doc = await deps.db('documents as d')
+    .leftJoin('signed_documents as s', 's.document_id', 'd.id')
+    .where({ 'd.seal_id': sealId, 'd.kind': kind })
+    .first('d.document_no', 'd.html', deps.db.raw('coalesce(s.pdf, d.pdf) as pdf'));
   if (!doc) throw notFound('Document', '证书');
   await auditRead(deps.db, actor, { action: 'document.read', targetType: 'seal', targetId: sealId, caseId: seal.case_id, details: { kind, document_no: doc.document_no } }); // M6 P1
   return doc as { document_no: string; html: string; pdf: Buffer };

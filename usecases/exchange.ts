@@ -4,10 +4,11 @@
 // signature, the chain to the platform's listed roots, the certificate's status in the platform's CRL, the
 // holder's USCC, A1 against our seals and earlier filings) and recorded in the district's filings, which
 // officers (their district) and supervisors (the city) see like our own seals. Export: our seals and their
-// status, in the same format. The client is an API account of role `exchange` bound to one platform
-// (exchange_accounts); its token is the existing bearer-token mechanism.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { conflict, DomainError, fieldRef, invalidField, requiredField, ruleViolation, ValidationCollector, isDomainError } from '../domain/errors';
+// status, in the same format. The client is an API client of the `platform` tier (usecases/api-clients.ts:
+// OAuth client credentials, scope `exchange`), whose service account of role `exchange` is bound to one
+// listed platform (exchange_accounts).
+import { createHash, randomUUID } from 'node:crypto';
+import { conflict, DomainError, fieldRef, invalidField, requiredField, ValidationCollector, isDomainError } from '../domain/errors';
 import { forbidden } from '../domain/refusals';
 import type { Actor } from '../domain/actor';
 import { getDistrict } from '../domain/districts';
@@ -19,7 +20,6 @@ import type { IncomingFile } from '../infra/blobs';
 import { readSeal } from '../infra/gm/ses';
 import { chainTo, readCertificate } from '../infra/pki/foreign';
 import { currentCrl } from '../infra/pki/foreign-crls';
-import { tokenSha256 } from './exchange-tokens';
 
 export const EXCHANGE_FIELDS = {
   seal: fieldRef('seal', '电子印章数据（SESeal）', 'Seal data (SESeal)'),
@@ -259,8 +259,10 @@ export async function listExternalSeals(db: Db, actor: Actor, query: { district_
  * name only, as on the seal.
  */
 export async function exportOurSeals(db: Db, actor: Actor, query: { after?: unknown; limit?: unknown } = {}) {
-  if (actor.role === 'exchange') await platformOf(db, actor);
-  else if (actor.role !== 'supervisor') throw forbidden();
+  // A suspended or withdrawn platform reads nothing of ours either (filing refuses it too).
+  if (actor.role === 'exchange') {
+    if ((await platformOf(db, actor)).status !== 'active') throw forbidden('The platform is not active on the trust list', '该平台在互认名单上不是有效状态');
+  } else if (actor.role !== 'supervisor') throw forbidden();
   const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
   const after = typeof query.after === 'string' ? query.after : '';
   const rows = await db('seals as s')
@@ -293,19 +295,3 @@ export async function exportOurSeals(db: Db, actor: Actor, query: { after?: unkn
   };
 }
 
-/**
- * Creates the data-exchange account of a listed platform and its API token (shown once; only its hash is
- * kept). Run by an operator (scripts/exchange-account.ts) once the platform is on the trust list.
- */
-export async function createExchangeAccount(db: Db, platformCode: string, username: string): Promise<{ userId: string; token: string }> {
-  const platform = await db('trusted_platforms').where({ code: platformCode }).first('id', 'name');
-  if (!platform) throw ruleViolation('PLATFORM_NOT_FOUND', `没有代码为 ${platformCode} 的互认平台`, `No listed platform has the code ${platformCode}`);
-  const userId = randomUUID();
-  const token = randomBytes(32).toString('base64url');
-  await db.transaction(async (trx) => {
-    await trx('users').insert({ id: userId, username, display_name: `${platform.name}（数据交换）`.slice(0, 50), role: 'exchange' });
-    await trx('exchange_accounts').insert({ user_id: userId, platform_id: platform.id });
-    await trx('api_tokens').insert({ token_sha256: tokenSha256(token), user_id: userId, label: `exchange:${platformCode}` });
-  });
-  return { userId, token };
-}

@@ -10,10 +10,10 @@ import type { Actor } from '../domain/actor';
 import { forbidden, notFound } from '../domain/refusals';
 import { assertCanSeeCase } from './applications';
 import type { Deps } from './deps';
+import { CLOSED_CASE_STATUSES } from '../workflows/application-messages';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FIELDS = identityFields('', '经办人原件', "Handler's original");
-const CLOSED = ['collected', 'rejected', 'cancelled_unclaimed', 'production_abandoned', 'completed', 'refused'];
 
 type PdDeps = Pick<Deps, 'db' | 'hsm'>;
 
@@ -42,7 +42,7 @@ export async function recordIdDocumentCheck(deps: PdDeps, actor: Actor, caseId: 
   const c = await loadCase(deps, caseId);
   if (actor.role !== 'maker' || actor.makerId !== c.maker_id) throw forbidden('Only the maker of this case may record the ID check', '只有本案件的制作单位可以记录原件核验');
   const doc = parseIdentityDocumentOf((body ?? {}) as Record<string, unknown>, '', FIELDS, now);
-  if (CLOSED.includes(c.status)) throw conflict('CASE_CLOSED', '案件已办结，不能再记录原件核验', 'The case is closed; no ID check can be recorded');
+  if ((CLOSED_CASE_STATUSES as readonly string[]).includes(c.status)) throw conflict('CASE_CLOSED', '案件已办结，不能再记录原件核验', 'The case is closed; no ID check can be recorded');
   const hash = await personalData(deps).idLookupHash(identityKey(doc));
   if (hash !== c.handler_id_number_hmac) {
     throw ruleViolation('ID_CHECK_NOT_HANDLER', '所核验的证件不是申请时登记的经办人证件', 'The document checked is not the one the handler applied with', { field: FIELDS.number });

@@ -1,12 +1,15 @@
 // Use-cases of premises video retention (M8; P3 scope and M6 access logging on every one): validate,
 // authorise, log the attempt, then start, query or update the segment's retention workflow.
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { Zip, ZipPassThrough } from 'fflate';
+import { encryptedBlobSize, personalData, type Place } from '../infra/crypto/personal-data';
 import { parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ValidationCollector, type FieldRef } from '../domain/errors';
 import { BlobCorruptedError, BlobMissingError, type IncomingFile } from '../infra/blobs';
 import { sniffVideoType } from '../infra/blobs/sniff';
 import type { Actor } from '../domain/actor';
+import { shanghaiDate, shanghaiEndOfDay, shanghaiStartOfDay } from '../domain/calendar';
 import { ApiError, forbidden, notFound } from '../domain/refusals';
 import { videoRetentionWorkflow } from '../workflows/retention-video';
 import { liftLegalHoldUpdate, placeLegalHoldUpdate, videoRetentionQuery, type HoldRole, type VideoRetentionState } from '../workflows/retention-messages';
@@ -14,6 +17,11 @@ import type { Deps } from './deps';
 import { F, iso, parseReason, update, UUID } from './retention-common';
 
 export const videoWorkflowId = (segmentId: string) => `video:${segmentId}`;
+
+/** P1: a segment's ciphertext is bound to the segment (moved to another row, it fails to authenticate). */
+export const videoPlace = (segmentId: string): Place => ({ table: 'video_segments', column: 'blob_sha256', row: segmentId });
+
+const CASE_REF = fieldRef('case_reference', '案件编号', 'Case reference');
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_SEGMENT_MS = 24 * 3600 * 1000;
@@ -40,6 +48,8 @@ interface SegmentRow {
   recorded_start: Date;
   recorded_end: Date;
   sha256: string;
+  /** The ciphertext's hash in the store; null for a segment stored in clear before encryption. */
+  blob_sha256: string | null;
   size: string | number;
   content_type: string;
   original_name: string;
@@ -83,7 +93,7 @@ async function logAccess(
   deps: Pick<Deps, 'db'>,
   actor: Actor,
   ctx: AccessContext,
-  e: { segmentId: string | null; action: VideoAction; reason: string | null; outcome: 'allowed' | 'refused' | 'failed'; code?: string | null },
+  e: { segmentId: string | null; action: VideoAction; reason: string | null; outcome: 'allowed' | 'refused' | 'failed'; code?: string | null; caseReference?: string | null },
 ) {
   await deps.db('video_access_log').insert({
     segment_id: e.segmentId,
@@ -95,22 +105,24 @@ async function logAccess(
     reason: e.reason,
     outcome: e.outcome,
     code: e.code ?? null,
+    case_reference: e.caseReference ?? null,
     client_address: ctx.clientAddress,
   });
 }
 
 /** Runs one attempt on a segment and logs it, allowed or refused (M8: every attempt is logged). */
-async function attempt<T>(deps: Pick<Deps, 'db'>, actor: Actor, ctx: AccessContext, segmentId: string, action: VideoAction, reason: unknown, fn: () => Promise<T>): Promise<T> {
+async function attempt<T>(deps: Pick<Deps, 'db'>, actor: Actor, ctx: AccessContext, segmentId: string, action: VideoAction, reason: unknown, fn: () => Promise<T>, caseReference?: unknown): Promise<T> {
+  const caseRef = typeof caseReference === 'string' && caseReference.trim() !== '' ? caseReference.trim().slice(0, 100) : null;
   let result: T;
   try {
     result = await fn();
   } catch (e) {
     const code = e instanceof ApiError || e instanceof DomainError ? e.code : 'INTERNAL';
     const failed = code === 'BLOB_CORRUPTED' || code === 'BLOB_MISSING' || code === 'INTERNAL';
-    await logAccess(deps, actor, ctx, { segmentId, action, reason: statedReason(reason), outcome: failed ? 'failed' : 'refused', code });
+    await logAccess(deps, actor, ctx, { segmentId, action, reason: statedReason(reason), outcome: failed ? 'failed' : 'refused', code, caseReference: caseRef });
     throw e;
   }
-  await logAccess(deps, actor, ctx, { segmentId, action, reason: statedReason(reason), outcome: 'allowed' });
+  await logAccess(deps, actor, ctx, { segmentId, action, reason: statedReason(reason), outcome: 'allowed', caseReference: caseRef });
   return result;
 }
 
@@ -145,9 +157,12 @@ async function retentionState(deps: Pick<Deps, 'db' | 'temporal'>, seg: SegmentR
   };
 }
 
-async function openVerified(deps: Pick<Deps, 'blobs'>, seg: SegmentRow): Promise<{ stream: Readable; size: number }> {
+/** The clear video: the stored ciphertext verified against its hash, then decrypted chunk by chunk (P1). */
+async function openVerified(deps: Pick<Deps, 'blobs' | 'db' | 'hsm'>, seg: SegmentRow): Promise<{ stream: Readable; size: number }> {
   try {
-    return await deps.blobs.open(seg.sha256);
+    if (!seg.blob_sha256) return await deps.blobs.open(seg.sha256); // stored in clear before encryption
+    const { stream } = await deps.blobs.open(seg.blob_sha256);
+    return { stream: await personalData(deps).decryptStream(stream, videoPlace(seg.id)), size: Number(seg.size) };
   } catch (e) {
     if (e instanceof BlobCorruptedError) {
       throw new DomainError({ code: 'BLOB_CORRUPTED', messageZh: '录像文件已损坏（内容与其哈希不符），不予提供', messageEn: 'The video file is corrupted (its content does not match its hash); it is not served', httpStatus: 500, details: { sha256: seg.sha256 } });
@@ -246,24 +261,20 @@ export async function uploadVideoSegment(deps: Deps, actor: Actor, upload: Video
   // connection or camera lock is held while they travel; a clash known already stores nothing. A put is
   // idempotent (content-addressed, written once): a retry, or the same bytes twice, changes nothing.
   let outcome: { kind: 'existing' | 'alteration' | 'created'; id: string } | null = await clash(deps.db);
-  if (!outcome) {
-    const put = await deps.blobs.put(file!.open(), { maxBytes: maxVideoBytes() });
-    if (put.sha256 !== sha) throw new Error(`the staged segment changed on its way into the store (${sha} became ${put.sha256})`);
-  }
+  // P1: the video is encrypted on its way in, bound to this segment, so only ciphertext reaches the store
+  // (its own hash, different for every upload: no other segment or material shares it).
+  const id = randomUUID();
+  let blobSha: string | null = null;
+  if (!outcome) blobSha = (await deps.blobs.put(await personalData(deps).encryptStream(file!.open(), videoPlace(id)), { maxBytes: encryptedBlobSize(maxVideoBytes()) })).sha256;
   outcome ??= await deps.db.transaction(async (trx) => {
-    // One camera's segments are checked again and written one at a time. (Lost to a concurrent upload here,
-    // the bytes stay in the store unreferenced: never served, and nothing else is lost.)
+    // One camera's segments are checked again and written one at a time.
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`video:${maker.id}:${cameraId}`]);
     const again = await clash(trx as unknown as typeof deps.db);
     if (again) return again;
-    // A purge of another segment with the same bytes may have deleted them since the put (it holds this lock
-    // while it checks and deletes: activities/retention.ts); then they are put again before the row exists.
-    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`blob:${sha}`]);
-    if (!(await deps.blobs.has(sha))) await deps.blobs.put(file!.open(), { maxBytes: maxVideoBytes() });
-    await trx('blobs').insert({ sha256: file!.sha256, content_type: contentType, size: file!.size }).onConflict('sha256').merge({ erased_at: null });
-    const id = randomUUID();
+    await trx('blobs').insert({ sha256: blobSha, content_type: 'application/octet-stream', size: encryptedBlobSize(file!.size) }).onConflict('sha256').merge({ erased_at: null });
     await trx('video_segments').insert({
       id,
+      blob_sha256: blobSha,
       maker_id: maker.id,
       district_code: maker.district_code,
       camera_id: cameraId,
@@ -277,6 +288,8 @@ export async function uploadVideoSegment(deps: Deps, actor: Actor, upload: Video
     });
     return { kind: 'created' as const, id };
   });
+  // Lost to a concurrent upload of the same or an overlapping segment: its ciphertext is referenced by nothing.
+  if (blobSha && outcome.kind !== 'created') await deps.blobs.delete(blobSha);
   if (outcome.kind === 'alteration') {
     // A stored segment is never replaced or overwritten (M8): the attempt is refused and logged.
     await logAccess(deps, actor, ctx, { segmentId: outcome.id, action: 'alter', reason: null, outcome: 'refused', code: 'VIDEO_ALTERATION_REFUSED' });
@@ -331,11 +344,19 @@ export async function listVideoSegments(deps: Pick<Deps, 'db'>, actor: Actor, fi
   return rows.map((r: SegmentRow & { active_holds: number }) => segmentView(r, { active_holds: r.active_holds }));
 }
 
-/** M8: viewing needs the maker itself, an officer of its district or a supervisor, and a stated reason; logged. */
+/** Police of the maker's district (officers) and supervisors; the maker sees its video's metadata only (M8). */
+function policeScope(actor: Actor, seg: SegmentRow, what: { zh: string; en: string }): 'officer' | 'supervisor' {
+  const scope = scopeOf(actor, seg);
+  if (scope === 'officer' || scope === 'supervisor') return scope;
+  if (scope === 'maker') throw forbidden(`A maker sees the metadata of its video only (camera, times, size, hash); only the police of its district ${what.en} the video (M8)`, `制作单位只能看到本单位录像的元数据（摄像机、时段、大小、哈希）；录像内容仅由所在辖区公安机关${what.zh}（M8）`);
+  throw forbidden(`Only officers of the maker's district and supervisors ${what.en} its video`, `只有所在辖区民警和督导人员可以${what.zh}该录像`);
+}
+
+/** M8: the police of the maker's district (and supervisors) view in the browser, with a stated reason; every view is logged. */
 export async function viewVideoSegment(deps: Deps, actor: Actor, id: string, reason: unknown, ctx: AccessContext) {
   const seg = await loadSegment(deps, id);
   return attempt(deps, actor, ctx, seg.id, 'view', reason, async () => {
-    if (!scopeOf(actor, seg)) throw forbidden('Only the maker itself, officers of its district and supervisors may view its video', '只有本制作单位、所在辖区民警和督导人员可以查看其录像');
+    policeScope(actor, seg, { zh: '查看', en: 'view' });
     parseReason(reason, fieldRef('reason', '查看事由', 'Reason for viewing'));
     if (seg.status === 'purged') throw gone();
     const { stream, size } = await openVerified(deps, seg);
@@ -343,24 +364,108 @@ export async function viewVideoSegment(deps: Deps, actor: Actor, id: string, rea
   });
 }
 
+/** A police case reference (案件编号): letters, digits, CJK and a few separators, at most 100 characters. */
+export function parseCaseReference(value: unknown): string {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) throw requiredField(CASE_REF);
+  if (typeof value !== 'string') throw invalidField(CASE_REF, '应为文本', 'must be text');
+  const v = value.trim();
+  if (v.length > 100) throw invalidField(CASE_REF, '最多 100 个字符', 'at most 100 characters');
+  if (!/^[\p{L}\p{N}][\p{L}\p{N}()（）〔〕[\]【】 .:/_#-]*$/u.test(v)) throw invalidField(CASE_REF, '只能含文字、数字、空格和 ( ) 〔 〕 [ ] . : / _ # -', 'only letters, digits, spaces and ( ) 〔 〕 [ ] . : / _ # -');
+  return v;
+}
+
+/** The watermark an export carries: who exported what, when, for which case. */
+export interface ExportWatermark {
+  exported_by: { user_id: string; username: string; display_name: string; role: string; district_code: string | null };
+  exported_at: string;
+  case_reference: string;
+  reason: string | null;
+  segment: { id: string; maker_id: string; district_code: string; camera_id: string; recorded_start: string | null; recorded_end: string | null; sha256: string; size: number; content_type: string; retain_until: string | null };
+  file: string;
+}
+
+const EXTENSIONS: Record<string, string> = { 'video/mp4': 'mp4', 'video/quicktime': 'mov', 'video/x-matroska': 'mkv', 'video/webm': 'webm', 'video/mp2t': 'ts', 'video/x-msvideo': 'avi' };
+
 /**
- * M8: video is never copied out within its retention period. Afterwards only a segment kept by a legal hold
- * exists, and an officer of the maker's district or a supervisor may export it, with a stated reason; logged.
+ * The export as a ZIP: the video byte for byte as recorded (its SHA-256 is the one registered at upload, so an
+ * investigator can prove it unaltered), `export-manifest.json` with the watermark, and the watermark again as
+ * the video entry's comment (shown by `unzip -l -v`/`zipinfo`). Stored, not compressed: video does not compress.
+ */
+function exportZip(video: Readable, watermark: ExportWatermark): Readable {
+  const out = new PassThrough();
+  const zip = new Zip((err, chunk, final) => {
+    if (err) {
+      out.destroy(err);
+      return;
+    }
+    out.write(Buffer.from(chunk));
+    if (final) out.end();
+  });
+  const mtime = new Date(watermark.exported_at);
+  const manifest = new ZipPassThrough('export-manifest.json');
+  manifest.mtime = mtime;
+  zip.add(manifest);
+  manifest.push(Buffer.from(`${JSON.stringify(watermark, null, 2)}\n`, 'utf8'), true);
+  const entry = new ZipPassThrough(watermark.file);
+  entry.mtime = mtime;
+  entry.comment = `Exported by ${watermark.exported_by.display_name} (${watermark.exported_by.username}, ${watermark.exported_by.role}${watermark.exported_by.district_code ? ` ${watermark.exported_by.district_code}` : ''}) at ${watermark.exported_at} for case ${watermark.case_reference}; SHA-256 ${watermark.segment.sha256}`;
+  zip.add(entry);
+  (async () => {
+    let pending: Buffer | null = null; // one piece held back: the last one is pushed as final
+    for await (const c of video) {
+      if (pending) entry.push(pending);
+      pending = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+      // Back-pressure: wait while the reader is behind; a reader gone (client disconnected) ends the export.
+      if (out.writableNeedDrain) await new Promise((r) => { out.once('drain', r); out.once('close', r); });
+      if (out.destroyed) {
+        video.destroy();
+        return;
+      }
+    }
+    entry.push(pending ?? new Uint8Array(0), true);
+    zip.end();
+  })().catch((e: Error) => out.destroy(e));
+  return out;
+}
+
+/**
+ * M8: the police of the maker's district (and supervisors) export a segment within its 90 days, naming the case
+ * it is for; afterwards only a segment kept by a legal hold still exists to export. Logged, and watermarked with
+ * who/when/case in the exported file.
  */
 export async function exportVideoSegment(deps: Deps, actor: Actor, id: string, body: unknown, ctx: AccessContext) {
   const seg = await loadSegment(deps, id);
-  const reason = (body as { reason?: unknown } | undefined)?.reason;
-  return attempt(deps, actor, ctx, seg.id, 'export', reason, async () => {
-    const scope = scopeOf(actor, seg);
-    if (scope !== 'officer' && scope !== 'supervisor') throw forbidden('Only officers of the maker\'s district and supervisors may export video', '只有所在辖区民警和督导人员可以导出录像');
-    parseReason(reason, fieldRef('reason', '导出事由', 'Reason for the export'));
-    const state = await retentionState(deps, seg);
-    if (state.status === 'purged') throw gone();
-    if (!state.retentionOver) throw underRetention({ zh: '复制导出', en: 'copied out' }, state.retainUntil);
-    if (state.holds.length === 0) throw conflict('VIDEO_PURGE_PENDING', '保存期已满且无法律保全，录像正在按期清除', 'The retention period is over and no legal hold is on: the segment is being purged');
-    const { stream, size } = await openVerified(deps, seg);
-    return { stream, size, contentType: seg.content_type, sha256: seg.sha256, segment: segmentView(seg, { retention: state }) };
-  });
+  const b = (body ?? {}) as { reason?: unknown; case_reference?: unknown };
+  return attempt(
+    deps,
+    actor,
+    ctx,
+    seg.id,
+    'export',
+    b.reason,
+    async () => {
+      policeScope(actor, seg, { zh: '导出', en: 'export' });
+      const caseReference = parseCaseReference(b.case_reference);
+      const reason = b.reason === undefined || b.reason === null || b.reason === '' ? null : parseReason(b.reason, fieldRef('reason', '导出事由', 'Reason for the export'));
+      const state = await retentionState(deps, seg);
+      if (state.status === 'purged') throw gone();
+      if (state.retentionOver && state.holds.length === 0) throw conflict('VIDEO_PURGE_PENDING', '保存期已满且无法律保全，录像正在按期清除', 'The retention period is over and no legal hold is on: the segment is being purged');
+      const user = await deps.db('users').where({ id: actor.userId }).first('username', 'display_name');
+      const view = segmentView(seg, { retention: state });
+      const file = `video-${seg.id}.${EXTENSIONS[seg.content_type] ?? 'bin'}`;
+      const watermark: ExportWatermark = {
+        exported_by: { user_id: actor.userId, username: user?.username ?? '', display_name: user?.display_name ?? '', role: actor.role, district_code: actor.districtCode ?? null },
+        exported_at: new Date().toISOString(),
+        case_reference: caseReference,
+        reason,
+        segment: { id: seg.id, maker_id: seg.maker_id, district_code: seg.district_code, camera_id: seg.camera_id, recorded_start: view.recorded_start, recorded_end: view.recorded_end, sha256: seg.sha256, size: Number(seg.size), content_type: seg.content_type, retain_until: view.retain_until },
+        file,
+      };
+      const { stream } = await openVerified(deps, seg);
+      return { stream: exportZip(stream, watermark), contentType: 'application/zip', sha256: seg.sha256, filename: `video-export-${seg.id}.zip`, watermark, segment: view };
+    },
+    b.case_reference,
+  );
 }
 
 /**
@@ -426,4 +531,67 @@ export async function liftLegalHold(deps: Deps, actor: Actor, id: string, input:
     );
     return segmentView(seg, { retention: after });
   });
+}
+
+// ---------- M8: coverage (which cameras recorded, which days have no video) ----------
+
+const COVERAGE_DAYS = 90;
+
+/**
+ * M8 oversight: every maker (of the officer's district; all for a supervisor) with its cameras and, for each, the
+ * days of the last 90 full days (Beijing dates, yesterday back) when no segment of that camera covers any part of
+ * the day. A maker that never uploaded has no cameras and every day missing. Cameras are those that ever
+ * uploaded (the platform knows no other list of them).
+ */
+export async function videoCoverage(deps: Pick<Deps, 'db'>, actor: Actor, now = new Date()) {
+  if (actor.role !== 'supervisor' && actor.role !== 'officer') throw forbidden('Video coverage is for supervisors and the district\'s officers', '录像覆盖情况仅供督导人员和辖区民警查看');
+  const last = shanghaiDate(new Date(now.getTime() - 24 * 3600_000));
+  const days: string[] = [];
+  for (let i = COVERAGE_DAYS - 1; i >= 0; i--) days.push(shanghaiDate(new Date(shanghaiStartOfDay(last).getTime() - i * 24 * 3600_000 + 12 * 3600_000)));
+  const from = shanghaiStartOfDay(days[0]!);
+  const until = shanghaiEndOfDay(last);
+  const makersQ = deps.db('makers').orderBy('name').select('id', 'name', 'district_code');
+  if (actor.role === 'officer') makersQ.where({ district_code: actor.districtCode });
+  const makers: Array<{ id: string; name: string; district_code: string }> = await makersQ;
+  // The Beijing dates each camera's segments touch within the window, computed in PostgreSQL.
+  const covered: Array<{ maker_id: string; camera_id: string; day: string | null }> = makers.length
+    ? (
+        await deps.db.raw(
+          `select c.maker_id, c.camera_id, to_char(d.day, 'YYYY-MM-DD') as day
+             from (select distinct maker_id, camera_id from video_segments where maker_id = any(?)) c
+             left join lateral (
+               select distinct g.day::date as day
+                 from video_segments s
+                 cross join lateral generate_series((greatest(s.recorded_start, ?::timestamptz) at time zone 'Asia/Shanghai')::date,
+                                                    ((least(s.recorded_end, ?::timestamptz) - interval '1 microsecond') at time zone 'Asia/Shanghai')::date, interval '1 day') g(day)
+                where s.maker_id = c.maker_id and s.camera_id = c.camera_id and s.recorded_end > ? and s.recorded_start < ?
+             ) d on true`,
+          [makers.map((m) => m.id), from, until, from, until],
+        )
+      ).rows
+    : [];
+  const byCamera = new Map<string, { maker_id: string; camera_id: string; days: Set<string> }>();
+  for (const r of covered) {
+    const key = `${r.maker_id}\u0000${r.camera_id}`;
+    const cam = byCamera.get(key) ?? { maker_id: r.maker_id, camera_id: r.camera_id, days: new Set<string>() };
+    if (r.day) cam.days.add(r.day);
+    byCamera.set(key, cam);
+  }
+  return {
+    window: { from: days[0]!, until: last, days: COVERAGE_DAYS },
+    makers: makers.map((m) => {
+      const cameras = [...byCamera.values()].filter((c) => c.maker_id === m.id).sort((a, b) => a.camera_id.localeCompare(b.camera_id));
+      return {
+        maker_id: m.id,
+        maker_name: m.name,
+        district_code: m.district_code,
+        cameras: cameras.map((c) => {
+          const missing = days.filter((d) => !c.days.has(d));
+          return { camera_id: c.camera_id, days_with_video: COVERAGE_DAYS - missing.length, days_without_video: missing };
+        }),
+        /** Days on which none of the maker's cameras recorded anything. */
+        days_without_any_video: days.filter((d) => !cameras.some((c) => c.days.has(d))),
+      };
+    }),
+  };
 }

@@ -10,6 +10,7 @@ import { durationToMs, parseIsoDuration } from '../domain/calendar';
 import type { IncomingFile } from '../infra/blobs';
 import type { Actor } from '../domain/actor';
 import { forbidden, notFound } from '../domain/refusals';
+import { REPLACEMENT_REASONS } from '../domain/replacement';
 import { changeRequestWorkflow } from '../workflows/change-request';
 import { sealStatusQuery, type ChangeKind, type SealLifeStatus } from '../workflows/seal-messages';
 import { caseRecordSignal } from '../workflows/application-messages';
@@ -22,7 +23,7 @@ import { logger } from '../infra/observability/logger';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const REQUEST_KINDS = ['suspend', 'resume', 'stop', 'cancel', 'replace'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
-export const REPLACEMENT_REASONS = ['holder_change', 'name_change', 'legal_rep_change', 'operator_change', 'damaged'] as const;
+export { REPLACEMENT_REASONS } from '../domain/replacement';
 
 const STATUS_LABELS: Record<string, [string, string]> = {
   in_production: ['制作中', 'in production'],

@@ -17,7 +17,7 @@ import { assembleSignedData, buildSignedAttributes, signatureTimeStampAttribute 
 import { conflict, DomainError, invalidField, notFound, requiredField, ValidationCollector } from '../domain/errors';
 import { maySignError } from '../domain/protection-password';
 import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
-import { assertFormatInSuite, documentName, imprintSizeMm, parseCertify, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
+import { assertFormatInSuite, documentName, imprintSizeMm, parseCertify, parseCrossPage, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
 import { CertifyNotFirstError, PlacementError, signPdf } from '../infra/signing/pades';
 import { appendDss, type ValidationData } from '../infra/signing/pades-ltv';
 import { ocspRequestDer } from '../infra/pki/ocsp-request';
@@ -110,12 +110,14 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const format = v.check(() => parseSignatureFormat(f.format ?? 'cms'));
   const level = v.check(() => parseSignatureLevel(f.level, format)) ?? 'B-B';
   const certify = v.check(() => parseCertify(f.certify, format)) ?? false;
+  const crossPage = v.check(() => parseCrossPage(f.cross_page, format)) ?? false;
   const file = req.file;
   if (!file) v.add(requiredField(SIGN_FIELDS.file));
   else if (file.truncated) v.add(invalidField(SIGN_FIELDS.file, `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   else if (file.size === 0) v.add(invalidField(SIGN_FIELDS.file, '是空文件', 'is empty'));
   else if (format === 'pades' && file.contentType !== 'application/pdf') v.add(invalidField(SIGN_FIELDS.file, 'PDF 签章只能用于 PDF 文件', 'a PDF signature needs a PDF file'));
-  // PAdES: where the imprint goes (page from 1; its centre in mm from the page's left and bottom edges).
+  // PAdES: where the imprint goes (page from 1; its centre in mm from the page's left and bottom edges); a
+  // 骑缝章 (cross_page) is on every page's right edge at height y.
   const page = v.check(() => parseOptionalInt(f.page, SIGN_FIELDS.page, 1, 100_000)) ?? 1;
   const xMm = v.check(() => parseOptionalMm(f.x, SIGN_FIELDS.x, 0, 5000));
   const yMm = v.check(() => parseOptionalMm(f.y, SIGN_FIELDS.y, 0, 5000));
@@ -199,7 +201,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     pdf = await signPdf({
       pdf: await file!.readBytes(),
       imprintPng: Buffer.from(imprint.imprint_png),
-      placement: { page, xMm, yMm, sizeMm: imprintSizeMm(seal.kind) },
+      placement: { page, xMm, yMm, sizeMm: imprintSizeMm(seal.kind), crossPage },
       signingTime: now,
       name: seal.text,
       reason: purpose!,

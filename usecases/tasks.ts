@@ -33,6 +33,17 @@ const decisionAudit = (actor: Actor): DecisionAudit => {
   return { username: actor.username, role: actor.role, districtCode: actor.districtCode, clientAddress: ctx?.clientAddress ?? null, requestId: ctx?.requestId ?? null };
 };
 
+/** A served workflow accepts an Update in a workflow task (milliseconds; seconds on a loaded machine). */
+const MIN_ACCEPT_WITHIN_MS = 5_000;
+
+const decisionNotTaken = () =>
+  new DomainError({
+    code: 'DECISION_NOT_TAKEN',
+    httpStatus: 503,
+    messageZh: '案件流程暂未接收此处理结果（工作进程不可用），请稍后以同一处理结果重试：若已生效，重试会得到结果，不会重复处理',
+    messageEn: "The case's process has not taken this decision yet (no worker is available); send the same decision again shortly: if it took effect meanwhile, the retry is answered with its outcome, never applied twice",
+  });
+
 const taskDecided = (decision: string) =>
   conflict(TASK_DECIDED, `该任务已处理（${decision === 'accept' ? '通过' : '退回'}），本次处理未生效`, `This task has already been decided (${decision}); this decision was not applied`, { decision });
 
@@ -80,7 +91,12 @@ export async function decideTask(deps: Deps, actor: Actor, taskId: string, body:
   const input: DecisionInput = { taskId, decision, reason, officerId: actor.userId, audit: decisionAudit(actor) };
   let answer: DecisionAnswer | null;
   try {
-    const accepted = await update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED }));
+    // Taken by the workflow within the request's time (Prefer: wait), or not at all by this request: no worker
+    // serves the case now. The workflow may still take it later (the server keeps it): the same decision sent
+    // again is the same Update and learns its outcome.
+    const acceptWithinMs = Math.max(answerWithinMs, MIN_ACCEPT_WITHIN_MS);
+    const accepted = await within(deps.temporal, () => update(() => handle.startUpdate(decideTaskUpdate, { args: [input], updateId: decisionUpdateId(taskId, decision), waitForStage: WorkflowUpdateStage.ACCEPTED })), acceptWithinMs);
+    if (accepted === null) throw decisionNotTaken();
     answer = await within(deps.temporal, () => update(() => accepted.result()), answerWithinMs); // a refusal may come with the result
   } catch (e) {
     // Refused, or the case's workflow has ended since: if this very decision was recorded, the record answers.

@@ -67,6 +67,27 @@ export async function listUseApprovers(deps: Pick<UseApprovalDeps, 'db'>, actor:
 }
 
 /**
+ * For the seal page's form: the holder's own active accounts, each marked when it approves this seal's uses
+ * (the same scope as setUseApprovers: the holder's staff, their own seal).
+ */
+export async function useApproverChoices(deps: Pick<UseApprovalDeps, 'db'>, actor: Actor, sealId: string): Promise<Array<{ user_id: string; username: string; display_name: string; chosen: boolean }>> {
+  const seal = await holderSeal(deps.db, actor, sealId);
+  const chosen = new Set(await currentApproverIds(deps.db, seal.id));
+  const accounts = await deps.db('users').where({ role: 'holder', holder_id: seal.holder_id }).whereNull('disabled_at').orderBy('username').limit(200).select('id', 'username', 'display_name');
+  return accounts.map((u) => ({ user_id: u.id, username: u.username, display_name: u.display_name, chosen: chosen.has(u.id) }));
+}
+
+/** For the request form of the approval queue page: the holder's active seals whose uses need approval. */
+export async function sealsNeedingApproval(deps: Pick<UseApprovalDeps, 'db'>, actor: Actor): Promise<Array<{ id: string; kind: string; number: number | null; seal_code: string | null; text: string }>> {
+  if (actor.role !== 'holder' || !actor.holderId) throw forbidden("Only the seal holder's staff may do this", '只有印章所属单位的人员可以办理');
+  return deps.db('seals as s')
+    .where({ 's.holder_id': actor.holderId, 's.status': 'active' })
+    .whereExists(deps.db('seal_use_approvers as a').whereRaw('a.seal_id = s.id').whereNull('a.removed_at'))
+    .orderBy('s.seal_code')
+    .select('s.id', 's.kind', 's.number', 's.seal_code', 's.text');
+}
+
+/**
  * PUT /api/seals/{id}/use-approvers: the holder names the staff who approve each use of the seal (its own
  * active accounts); an empty list ends the requirement. Requests already made keep the approvers they named.
  */

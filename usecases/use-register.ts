@@ -11,6 +11,7 @@ import { forbidden } from '../domain/refusals';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const F = {
   sealId: fieldRef('seal_id', '印章', 'Seal'),
+  keeperId: fieldRef('keeper_id', '保管人', 'Keeper'),
   from: fieldRef('from', '起始时间', 'From'),
   to: fieldRef('to', '截止时间', 'To'),
   limit: fieldRef('limit', '条数', 'Limit'),
@@ -47,13 +48,15 @@ function parseInstant(v: unknown, field: typeof F.from): Date | undefined {
   return d;
 }
 
-/** GET /api/use-register: the holder's own entries, newest first; filters seal_id, from, to, document_type, format, limit. */
+/** GET /api/use-register: the holder's own entries, newest first; filters seal_id, keeper_id, from, to, document_type, format, limit. */
 export async function listUseRegister(db: Db, actor: Actor, query: Record<string, unknown>): Promise<UseRegisterEntry[]> {
   if (actor.role !== 'holder' || !actor.holderId) throw forbidden('Only holder staff read their use register', '只有印章所属单位的人员可以查看用印登记');
   const q = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
   const v = new ValidationCollector();
   const sealId = q('seal_id');
   if (sealId !== undefined && sealId !== '' && !UUID.test(sealId)) v.add(invalidField(F.sealId, '不是有效的编号', 'is not a valid id'));
+  const keeperId = q('keeper_id');
+  if (keeperId !== undefined && keeperId !== '' && !UUID.test(keeperId)) v.add(invalidField(F.keeperId, '不是有效的编号', 'is not a valid id'));
   const from = v.check(() => parseInstant(q('from'), F.from));
   const to = v.check(() => parseInstant(q('to'), F.to));
   const documentType = q('document_type') ? v.check(() => parseDocumentType(q('document_type'))) : undefined;
@@ -73,6 +76,7 @@ export async function listUseRegister(db: Db, actor: Actor, query: Record<string
     .where('s.holder_id', actor.holderId)
     .modify((b) => {
       if (sealId) b.where('r.seal_id', sealId);
+      if (keeperId) b.where('r.keeper_id', keeperId);
       if (from) b.where('r.signed_at', '>=', from);
       if (to) b.where('r.signed_at', '<', to);
       if (documentType) b.where('r.document_type', documentType);
@@ -88,6 +92,20 @@ export async function listUseRegister(db: Db, actor: Actor, query: Record<string
   // Keepers' names are personal data (P1): the read is recorded.
   await auditRead(db, actor, { action: 'use_register.read', targetType: 'holder', targetId: actor.holderId, details: { rows: rows.length } });
   return (rows as Omit<UseRegisterEntry, 'document_type_zh'>[]).map((r) => ({ ...r, document_type_zh: DOCUMENT_TYPES[r.document_type as DocumentType]?.zh ?? r.document_type }));
+}
+
+/**
+ * The holder's use register page: the entries as filtered, and what the filters offer (the holder's seals
+ * and their keepers, removed ones too: their signatures stay in the register).
+ */
+export async function useRegisterPage(db: Db, actor: Actor, query: Record<string, unknown>) {
+  if (actor.role !== 'holder' || !actor.holderId) throw forbidden('Only holder staff read their use register', '只有印章所属单位的人员可以查看用印登记');
+  const seals: Array<{ id: string; kind: string; number: number | null; seal_code: string | null }> = await db('seals').where({ holder_id: actor.holderId }).orderBy('created_at').select('id', 'kind', 'number', 'seal_code');
+  const keepers: Array<{ id: string; name: string; seal_id: string; removed_at: Date | null }> = seals.length
+    ? await db('seal_keepers').whereIn('seal_id', seals.map((x) => x.id)).orderBy('name').select('id', 'name', 'seal_id', 'removed_at')
+    : [];
+  const entries = await listUseRegister(db, actor, query);
+  return { seals, keepers, entries };
 }
 
 export const USE_REGISTER_CSV_HEADER = ['id', 'signed_at', 'seal_code', 'seal_kind', 'keeper_name', 'approver_id', 'purpose', 'document_type', 'document_name', 'document_sha256', 'format', 'channel', 'client_address'];

@@ -12,23 +12,13 @@ import { loadSm2CaKey } from '../infra/gm/sm2-ca';
 import { conclude } from '../domain/signature-validation';
 import { invalidField, type FieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import type { CertificateView, SignatureReport } from './verification';
-import { recogniseExternal } from './recognition';
+import type { SignatureReport } from './verification';
+import { recogniseExternal, reportExternal } from './recognition';
+import { certificateView } from './certificate-view';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sm3 = (b: Buffer) => createHash('sm3').update(b).digest('hex');
 
-const view = (der: Buffer): CertificateView => {
-  const c = new X509Certificate(der);
-  return {
-    subject: c.subject.replace(/\n/g, ', '),
-    issuer: c.issuer.replace(/\n/g, ', '),
-    serial: c.serialNumber.toLowerCase(),
-    not_before: new Date(c.validFrom).toISOString(),
-    not_after: new Date(c.validTo).toISOString(),
-    fingerprint_sha256: sha256(c.raw),
-  };
-};
 
 /** Another system's certificate is hostile input: its subject, or a placeholder when it cannot be read. */
 function subjectOf(der: Buffer): string {
@@ -122,36 +112,18 @@ async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertifica
     // I2: a seal filed here by a listed platform is judged by that platform's trust list entry and CRL.
     const external = await recogniseExternal(db, { signer, maker: ses.seal.makerCertificate, sealDer: ses.sealDer, at: ses.signedAt, now });
     if (external) {
-      report.platform = external.platform;
-      messages.push(...external.messages);
-      const c = conclude({
+      report.signing_time.claimed = ses.signedAt.toISOString();
+      report.certificate = cert ? certificateView(signer) : null;
+      reportExternal(report, external, {
         formatOk,
         digestOk,
         signatureOk,
         signingCertificateOk,
-        chainOk: external.chainOk,
         poe: null,
         claimedTime: ses.signedAt,
         certificate: cert ? { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) } : { notBefore: now, notAfter: now },
-        revokedAt: external.revokedAt,
-        holdSince: null,
         now,
       });
-      const statusUnknown = c.indication === 'TOTAL-PASSED' && external.statusUnknown;
-      report.indication = statusUnknown ? 'INDETERMINATE' : c.indication;
-      report.sub_indication = statusUnknown ? 'TRY_LATER' : c.subIndication;
-      report.signing_time.claimed = ses.signedAt.toISOString();
-      report.checks = { format: formatOk, message_digest: digestOk, signature_value: signatureOk, signing_certificate: signingCertificateOk, chain: external.chainOk };
-      report.certificate = cert ? view(signer) : null;
-      report.chain = external.chainOk ? external.chain.map((d, i, all) => ({ ...view(d), role: i === 0 ? 'signer' : i === all.length - 1 ? 'root' : 'issuing_ca' })) as SignatureReport['chain'] : [];
-      report.certificate_status = {
-        at_signing_time: external.chainOk && !external.statusUnknown ? c.statusAtSigningTime : 'unknown',
-        now: external.chainOk && !external.statusUnknown ? c.statusNow : 'unknown',
-        revoked_at: external.revokedAt?.toISOString() ?? null,
-        revocation_reason: null,
-        on_hold_since: null,
-      };
-      report.seal = external.seal;
       if (!report.covers.whole_document) messages.push({ zh: '此签章之后文件中加入了其他文件（如后续的签章）；签章只覆盖其签署时的文件', en: 'Files were added after this signature (e.g. a later signature); it covers the files as they were when it was made' });
       return report;
     }
@@ -192,8 +164,8 @@ async function judgeOne(db: Db, f: OfdSignatureCheck, id: string, makerCertifica
   report.indication = c.indication;
   report.sub_indication = c.subIndication;
   report.checks = { format: formatOk, message_digest: digestOk, signature_value: signatureOk, signing_certificate: signingCertificateOk, chain: chainOk };
-  report.certificate = cert ? view(signer) : null;
-  report.chain = chain ? [{ ...view(signer), role: 'signer' }, ...chain.map((c) => ({ ...view(c.der), role: c.role }))] : [];
+  report.certificate = cert ? certificateView(signer) : null;
+  report.chain = chain ? [{ ...certificateView(signer), role: 'signer' }, ...chain.map((c) => ({ ...certificateView(c.der), role: c.role }))] : [];
   report.certificate_status = {
     at_signing_time: chainOk ? c.statusAtSigningTime : 'unknown',
     now: chainOk ? c.statusNow : 'unknown',

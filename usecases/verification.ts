@@ -1,8 +1,11 @@
 // Verification of signatures made with seals (U2, P2): POST a file and its .p7s (or a signed PDF) and get a
 // report in the terms of ETSI EN 319 102-1. Public: anyone who received a sealed document may check it, with
-// the platform root as the only trust anchor, and the platform's own revocation data and use register.
+// the platform root as the trust anchor, and the platform's own revocation data and use register; a
+// signature by a seal another platform filed here is judged by that platform's trust list entry, CRL and
+// OCSP (I2, ./recognition.ts).
 // Nothing uploaded is kept: the file is hashed as it streams in, the signature parsed, and both discarded.
 import { createHash, X509Certificate } from 'node:crypto';
+import { certificateView } from './certificate-view';
 import type { Db } from '../infra/db';
 import type { IncomingFile } from '../infra/blobs';
 import { findSignerCertificate, OID, parseSignedData, verifySignerSignature, type ParsedSignedData, type ParsedSignerInfo } from '../infra/signing/cms';
@@ -15,6 +18,7 @@ import { byteRangeDigest, disallowedChangesAfter, readPdfSignatures } from '../i
 import { readDss } from '../infra/signing/pades-ltv';
 import { OFD_MAX_BYTES, PADES_MAX_BYTES } from './seal-signing';
 import { judgeOfdSignatures } from './verification-ofd';
+import { recogniseExternal, reportExternal } from './recognition';
 
 export const VERIFY_FIELDS = {
   file: fieldRef('file', '待验证文件', 'File to verify'),
@@ -66,14 +70,6 @@ const POLICY = 'eseal-beijing-basic: trust anchor the platform root CA (SM2 seal
 /** An OFD package is a ZIP file. */
 const ZIP_MAGIC = Buffer.from('504b0304', 'hex');
 
-const view = (c: X509Certificate): CertificateView => ({
-  subject: c.subject.replace(/\n/g, ', '),
-  issuer: c.issuer.replace(/\n/g, ', '),
-  serial: c.serialNumber.toLowerCase(),
-  not_before: new Date(c.validFrom).toISOString(),
-  not_after: new Date(c.validTo).toISOString(),
-  fingerprint_sha256: createHash('sha256').update(c.raw).digest('hex'),
-});
 
 interface TrustedCas {
   roots: X509Certificate[];
@@ -152,9 +148,13 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   if (certDer && !signatureOk) messages.push({ zh: '签名值验证失败', en: 'The signature value does not verify' });
   const trusted = cas ?? (await trustedCas(db));
   const chain = cert ? chainOf(cert, trusted) : null;
-  if (cert && !chain) messages.push({ zh: '签名证书不是由本平台签发的（无法链接到平台根证书）', en: 'The signing certificate was not issued by this platform (no chain to the platform root)' });
-
   const claimedTime = input.claimedTime ?? signer.signingTime ?? null;
+  // I2: not ours — a seal another platform filed here is judged by that platform's trust list entry.
+  const external = cert && !chain ? await recogniseExternal(db, { signer: certDer!, maker: null, sealDer: null, at: claimedTime ?? input.now, now: input.now }) : null;
+  if (cert && !chain && !external) {
+    messages.push({ zh: '签名证书不是由本平台签发的（无法链接到平台根证书），也不是互认平台在本平台备案的印章证书', en: 'The signing certificate was not issued by this platform (no chain to the platform root), nor filed here by a recognised platform' });
+  }
+
   const ts = judgeTimestamp(signer, trusted, messages);
   report.timestamp = ts;
   report.signing_time.timestamp = ts?.valid && ts.trusted ? ts.time : null;
@@ -184,6 +184,24 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   if (ts?.valid && ts.trusted && input.level !== 'PKCS7-B') {
     report.signature_format = input.level === 'CAdES-BASELINE-B' ? 'CAdES-BASELINE-T' : input.longTermData ? 'PAdES-BASELINE-LT' : 'PAdES-BASELINE-T';
   }
+  if (external) {
+    report.signing_time.claimed = claimedTime ? claimedTime.toISOString() : null;
+    report.certificate = certificateView(cert!);
+    reportExternal(report, external, {
+      formatOk,
+      digestOk,
+      signatureOk,
+      signingCertificateOk,
+      poe: proven,
+      claimedTime,
+      certificate: { notBefore: new Date(cert!.validFrom), notAfter: new Date(cert!.validTo) },
+      now: input.now,
+    });
+    if (input.covers.kind === 'byte_range' && !input.covers.whole_document) {
+      messages.push({ zh: '此签名之后文件有增量更新（如后续的签章）；签名只覆盖其签署时的版本', en: 'The file was updated incrementally after this signature (e.g. a later signature); it covers the version it signed' });
+    }
+    return report;
+  }
   const c = conclude({
     formatOk,
     digestOk,
@@ -200,8 +218,8 @@ export async function judgeSignature(db: Db, input: JudgeInput, cas?: TrustedCas
   report.indication = c.indication;
   report.sub_indication = c.subIndication;
   report.checks = { format: formatOk, message_digest: digestOk, signature_value: signatureOk, signing_certificate: signingCertificateOk, chain: !!chain };
-  report.certificate = cert ? view(cert) : null;
-  report.chain = chain ? chain.map((x, i) => ({ ...view(x), role: (['signer', 'issuing_ca', 'root'] as const)[i] })) : [];
+  report.certificate = cert ? certificateView(cert) : null;
+  report.chain = chain ? chain.map((x, i) => ({ ...certificateView(x), role: (['signer', 'issuing_ca', 'root'] as const)[i] })) : [];
   report.certificate_status = {
     at_signing_time: chain ? c.statusAtSigningTime : 'unknown',
     now: chain ? c.statusNow : 'unknown',
@@ -357,8 +375,16 @@ async function judgeDocMdp(report: SignatureReport, pdf: Buffer, byteRange: numb
  */
 export async function verifyDocumentForPerson(db: Db, req: VerifyRequest, now = new Date()): Promise<{ report: VerificationReport; imprints: Record<string, string> }> {
   const report = await verifyDocument(db, req, now);
-  const sealIds = [...new Set(report.signatures.flatMap((s) => (s.seal ? [s.seal.id] : [])))];
-  const rows: Array<{ id: string; imprint_png: Buffer | null }> = sealIds.length ? await db('seals').whereIn('id', sealIds).select('id', 'imprint_png') : [];
-  const imprints = Object.fromEntries(rows.filter((r) => r.imprint_png).map((r) => [r.id, `data:image/png;base64,${r.imprint_png!.toString('base64')}`]));
+  const ids = (external: boolean) => [...new Set(report.signatures.flatMap((s) => (s.seal && !!s.platform === external ? [s.seal.id] : [])))];
+  const [ours, filed] = [ids(false), ids(true)];
+  const rows: Array<{ id: string; imprint_png: Buffer | null }> = ours.length ? await db('seals').whereIn('id', ours).select('id', 'imprint_png') : [];
+  // I2: a filed seal's imprint as its platform sent it (PNG or JPEG; a picture of another type is not shown).
+  const filedRows: Array<{ id: string; imprint: Buffer | null; imprint_type: string | null }> = filed.length ? await db('external_seals').whereIn('id', filed).select('id', 'imprint', 'imprint_type') : [];
+  const IMAGE_TYPES = new Map([['png', 'image/png'], ['jpeg', 'image/jpeg'], ['jpg', 'image/jpeg']]);
+  const mime = (t: string | null) => IMAGE_TYPES.get((t ?? '').toLowerCase());
+  const imprints = Object.fromEntries([
+    ...rows.filter((r) => r.imprint_png).map((r) => [r.id, `data:image/png;base64,${r.imprint_png!.toString('base64')}`]),
+    ...filedRows.filter((r) => r.imprint && mime(r.imprint_type)).map((r) => [r.id, `data:${mime(r.imprint_type)};base64,${r.imprint!.toString('base64')}`]),
+  ]);
   return { report, imprints };
 }

@@ -19,6 +19,7 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof DomainError) {
     const list = err instanceof ValidationErrors ? err.errors : [err];
     const fields = list.filter((e) => e.field).map((e) => ({ field: e.field!, message_zh: e.messageZh, message_en: e.messageEn }));
+    if (err.httpStatus === 503) res.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS)); // "try again shortly"
     res.status(err.httpStatus).json({ error: { code: err.code, message_zh: err.messageZh, message_en: err.messageEn, fields, details: err.details } });
     return;
   }

@@ -26,6 +26,9 @@ export type CaseStatus =
   | 'awaiting_reset_approval';
 
 // production_correction: opened by workflows/correction-approval.ts, not by a case's workflow (M5).
+/** Statuses after which a case takes no more steps (no ID check, no move to another district). */
+export const CLOSED_CASE_STATUSES: readonly CaseStatus[] = ['collected', 'rejected', 'cancelled_unclaimed', 'completed', 'refused', 'production_abandoned'];
+
 export type TaskKind = 'establishment_approval' | 'filing_review' | 'cancellation_filing' | 'password_reset_approval' | 'production_correction';
 export type Decision = 'accept' | 'return';
 
@@ -82,6 +85,15 @@ export const materialsSubmittedUpdate = defineUpdate<{ missing: string[] }, []>(
 export const recordProductionUpdate = defineUpdate<{ status: CaseStatus }, [ProductionInput]>('recordProduction');
 export const submitFilingUpdate = defineUpdate<{ filingId: string; late: boolean; taskId: string; status?: CaseStatus }, [FilingInput]>('submitFiling');
 export const decideTaskUpdate = defineUpdate<DecisionAnswer, [DecisionInput]>('decideTask');
+
+/** P3: a supervisor moves the case to another district; its open task goes with it. */
+export interface MoveDistrictInput {
+  toDistrict: string;
+  reason: string;
+  supervisorId: string;
+  audit: DecisionAudit;
+}
+export const moveDistrictUpdate = defineUpdate<{ fromDistrict: string; toDistrict: string; status: CaseStatus }, [MoveDistrictInput]>('moveDistrict');
 export const recordCollectionUpdate = defineUpdate<{ status: CaseStatus }, [CollectionInput]>('recordCollection');
 /** The maker has told the holder that production failed; the case closes (its task on the maker's desk is done). */
 export const closeFailedProductionUpdate = defineUpdate<{ status: CaseStatus }, [{ actorId: string }]>('closeFailedProduction');

@@ -20,6 +20,7 @@ import { sealWorkflow } from './seal';
 import { startArchiveRetention } from './retention-archive';
 import { awaitCaseRecord } from './case-record';
 import { ACTIVITY_POLICIES as P, onQueue } from './activity-policies';
+import { SIGN_DOCUMENTS_PATCH } from './document-signing-patch';
 
 export interface ApplicationInput {
   caseId: string;
@@ -204,6 +205,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
     const c = collection!;
     await db.recordCollection({ sealId: input.sealId, collectorName: c.collectorName, at: now() });
     await documents.produceDocument({ sealId: input.sealId, kind: 'production_certificate', reason: null });
+    if (patched(SIGN_DOCUMENTS_PATCH)) await hsm.signSealDocument({ sealId: input.sealId, kind: 'production_certificate' });
     if (patched(NOTIFY_PATCH)) await db.postCaseMessage({ caseId: input.caseId, kind: 'production_certificate_ready', at: now() });
     // From here the seal lives in its own long-running workflow (suspend, resume, stop, cancel, replace).
     await startChild(sealWorkflow, {
@@ -223,6 +225,7 @@ export async function applicationWorkflow(input: ApplicationInput): Promise<Case
   await startArchiveRetention(input.sealId, { kind: 'cancelled', at: cancelledAt }); // M7
   await hsm.regenerateCrl({});
   await documents.produceDocument({ sealId: input.sealId, kind: 'cancellation_certificate', reason: 'unclaimed' });
+  if (patched(SIGN_DOCUMENTS_PATCH)) await hsm.signSealDocument({ sealId: input.sealId, kind: 'cancellation_certificate' });
   state.reason = { zh: '超过三个月未领取，已登出', en: 'Not collected within 3 months; cancelled' };
   await moveTo('cancelled_unclaimed', 'cancelled_unclaimed', { unclaimedDueAt });
   // The maker's unclaimed ledger files the cancellation with the district at once (M9, M13).

@@ -5,7 +5,9 @@ import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActiv
 import type { ApplicationDbActivities } from '../activities';
 import {
   caseStateQuery,
+  CLOSED_CASE_STATUSES,
   decideTaskUpdate,
+  moveDistrictUpdate,
   submitFilingUpdate,
   TASK_DECIDED,
   WRONG_STATE,
@@ -66,8 +68,11 @@ function alreadyDecided(first: DecisionInput) {
 
 export type FilingKind = 'production' | 'cancellation' | 'suspend' | 'resume' | 'stop' | 'replace' | 'compromise';
 
-export function createCaseDesk(caseId: string, districtCode: string, initial: CaseStatus, makerId?: string) {
-  upsertCaseScope(districtCode, makerId);
+
+export function createCaseDesk(caseId: string, initialDistrict: string, initial: CaseStatus, makerId?: string) {
+  upsertCaseScope(initialDistrict, makerId);
+  let districtCode = initialDistrict; // P3: a supervisor may move the case (moveDistrictUpdate)
+  let moving = false; // one move at a time, and no task opened while one is under way
   const state: CaseState = {
     status: initial,
     reason: null,
@@ -116,11 +121,18 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
    * queue is never refused (a decision that arrives first waits in `decision` for awaitDecision).
    */
   async function openTask(kind: TaskKind, dueAt: string | null) {
+    // A task opened during a move goes to the district the case is moving to. (No await otherwise: an extra
+    // tick could reorder the commands of histories recorded before moves existed.)
+    if (moving) await condition(() => !moving);
     const id = uuid4();
     decision = null;
-    state.openTask = { id, kind };
-    await db.openTask({ taskId: id, caseId, kind, districtCode, dueAt });
-    return id;
+    state.openTask = { id, kind }; // decidable from the moment the row is visible, during the activity
+    const stored = await db.openTask({ taskId: id, caseId, kind, districtCode, dueAt });
+    // The row's id, from the activity's answer in the history: on replay it is the id officers see, even if the
+    // random generator (uuid4) went another way since. A history recorded before the activity answered with the
+    // id keeps the generated one (see workflows/tracing-interceptors.ts for why it could differ).
+    if (stored?.taskId && stored.taskId !== id) state.openTask = { id: stored.taskId, kind };
+    return state.openTask.id;
   }
 
   /** Waits for people or time; first answers the actions taken up since the last wait with the state they led to. */
@@ -231,6 +243,31 @@ export function createCaseDesk(caseId: string, districtCode: string, initial: Ca
         if (!state.openTask || state.openTask.id !== d.taskId) throw wrongState(state, { zh: '处理该任务', en: 'decide this task' });
         if (d.decision === 'return' && !d.reason?.trim()) {
           throw ApplicationFailure.create({ type: 'InvalidDecision', nonRetryable: true, message: 'A return needs a reason', details: [{ zh: '退回必须说明理由', en: 'A return needs a reason', field: 'reason' }] });
+        }
+      },
+    },
+  );
+
+  // P3: the case, its open task and its search attribute move to the district; the timeline and the trail say so.
+  setHandler(
+    moveDistrictUpdate,
+    async (m) => {
+      moving = true; // before any await: a second move in this activation is refused by the validator
+      try {
+        const { fromDistrict } = await db.moveCaseDistrict({ caseId, fromDistrict: districtCode, toDistrict: m.toDistrict, reason: m.reason, supervisorId: m.supervisorId, audit: m.audit, at: now() });
+        districtCode = m.toDistrict;
+        upsertSearchAttributes([{ key: DistrictCodeKey, value: districtCode }]);
+        await record('district_moved', { from: fromDistrict, to: m.toDistrict, reason: m.reason }, m.supervisorId);
+        return { fromDistrict, toDistrict: m.toDistrict, status: state.status };
+      } finally {
+        moving = false;
+      }
+    },
+    {
+      validator: (m) => {
+        if (CLOSED_CASE_STATUSES.includes(state.status) || moving) throw wrongState(state, { zh: '移交辖区', en: 'move to another district' });
+        if (m.toDistrict === districtCode) {
+          throw ApplicationFailure.create({ type: 'SameDistrict', nonRetryable: true, message: 'The case is already in this district', details: [{ zh: '案件已在该辖区', en: 'The case is already in this district', field: 'district_code' }] });
         }
       },
     },

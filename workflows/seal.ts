@@ -4,7 +4,7 @@
 // and end a lockout after wrong passwords: the lock starts in PostgreSQL (each failure counted under a row
 // lock), and this workflow owns its end, on a durable timer in workflow time.
 // The workflow lives for years, so it continues as new before its history grows large.
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationDbActivities, ApplicationHsmActivities } from '../activities';
 import { now, upsertCaseScope } from './case-desk';
 import { DEFAULT_REMINDER_DAYS, reminderInstants } from '../domain/protection-password';
@@ -21,6 +21,7 @@ import {
   type SealLifeStatus,
 } from './seal-messages';
 import { ACTIVITY_POLICIES as P, onQueue } from './activity-policies';
+import { SIGN_DOCUMENTS_PATCH } from './document-signing-patch';
 
 export interface SealWorkflowInput {
   sealId: string;
@@ -86,6 +87,7 @@ export async function sealWorkflow(input: SealWorkflowInput): Promise<{ status: 
         await hsm.regenerateCrl({});
         if (change.kind === 'cancel') {
           await documents.produceDocument({ sealId: input.sealId, kind: 'cancellation_certificate', reason: change.reason ?? 'holder_request' });
+          if (patched(SIGN_DOCUMENTS_PATCH)) await hsm.signSealDocument({ sealId: input.sealId, kind: 'cancellation_certificate' });
         }
         status = next;
         if (next === 'stopped' || next === 'cancelled') await startArchiveRetention(input.sealId, { kind: next, at }); // M7

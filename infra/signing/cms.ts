@@ -3,7 +3,7 @@
 // signing-time for CAdES (PAdES takes the time from the PDF's /M or a timestamp, so it has none).
 // Built and parsed with @peculiar/asn1-cms; the signature value itself is made in the HSM over the DER of
 // the signed attributes (see activities/seal-signing.ts), so this module holds no key.
-import { createHash, createVerify } from 'node:crypto';
+import { createHash, createPublicKey, createVerify } from 'node:crypto';
 import * as cms from '@peculiar/asn1-cms';
 import { AsnArray, AsnConvert, AsnIntegerArrayBufferConverter, AsnParser, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, GeneralName, GeneralNames, Time } from '@peculiar/asn1-x509';
@@ -20,6 +20,8 @@ export const OID = {
   tstInfo: '1.2.840.113549.1.9.16.1.4',
   sha256: '2.16.840.1.101.3.4.2.1',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sha256WithRsaEncryption: '1.2.840.113549.1.1.11',
+  rsaEncryption: '1.2.840.113549.1.1.1',
   ecPublicKey: '1.2.840.10045.2.1',
 } as const;
 
@@ -249,13 +251,23 @@ export function findSignerCertificate(signer: ParsedSignerInfo, certificates: Bu
   return null;
 }
 
-/** ECDSA with SHA-256 over the signed attributes, with the certificate's public key. */
+/** The signature algorithms read (with SHA-256) and the key type each needs: ours sign ECDSA; other platforms' seals may be RSA (I2). */
+const SIGNATURE_KEY_TYPES: Record<string, 'ec' | 'rsa'> = {
+  [OID.ecdsaWithSha256]: 'ec',
+  [OID.sha256WithRsaEncryption]: 'rsa',
+  // RFC 5754 §3.2: rsaEncryption with the SignerInfo's digest algorithm (SHA-256, checked with the format).
+  [OID.rsaEncryption]: 'rsa',
+};
+
+/** ECDSA or RSA (PKCS #1 v1.5) with SHA-256 over the signed attributes, with the certificate's public key. */
 export function verifySignerSignature(signer: ParsedSignerInfo, certificateDer: Buffer): boolean {
-  if (!signer.signedAttributesDer || signer.signatureAlgorithm !== OID.ecdsaWithSha256) return false;
-  const cert = AsnConvert.parse(certificateDer, Certificate);
-  const spki = Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
+  const keyType = SIGNATURE_KEY_TYPES[signer.signatureAlgorithm];
+  if (!signer.signedAttributesDer || !keyType) return false;
   try {
-    return createVerify('sha256').update(signer.signedAttributesDer).verify({ key: spki, format: 'der', type: 'spki', dsaEncoding: 'der' }, signer.signature);
+    const cert = AsnConvert.parse(certificateDer, Certificate);
+    const key = createPublicKey({ key: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== keyType) return false;
+    return createVerify('sha256').update(signer.signedAttributesDer).verify({ key, dsaEncoding: 'der' }, signer.signature);
   } catch {
     return false;
   }

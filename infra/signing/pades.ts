@@ -3,6 +3,9 @@
 // size) and the signature dictionary are appended (@cantoo/pdf-lib's incremental save), so a second seal
 // signs after the first and both stay valid. @signpdf/signpdf fills /ByteRange and /Contents; the CMS
 // comes from ./cms.ts (SubFilter ETSI.CAdES.detached, no signing-time: the time is the dictionary's /M).
+// A 骑缝章 is one signature field with one widget per page (its slice of the imprint as the widget's
+// appearance): widgets of a signature field are what later signatures may add without invalidating earlier
+// ones (pyHanko flagged stamp annotations as a disallowed change; drawing into page content would be too).
 import { createHash } from 'node:crypto';
 import {
   concatTransformationMatrix,
@@ -34,11 +37,18 @@ export interface Placement {
   xMm?: number;
   yMm?: number;
   sizeMm: number;
+  /**
+   * 骑缝章: the imprint cut into as many vertical slices as the document has pages, slice i at the right
+   * edge of page i (centred at yMm), so the pages' edges laid side by side show the whole imprint. page and
+   * xMm are then not used.
+   */
+  crossPage?: boolean;
 }
 
 export interface PadesInput {
   pdf: Buffer;
-  imprintPng: Buffer;
+  /** The imprint; none: a signature field without an image (a signer that has no imprint of its own). */
+  imprintPng?: Buffer;
   placement: Placement;
   signingTime: Date;
   /** Shown by readers (/Name, /Reason): the seal's text and the purpose. */
@@ -81,29 +91,29 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
   const doc = await PDFDocument.load(input.pdf, { forIncrementalUpdate: true, updateMetadata: false });
   const pages = doc.getPages();
   const { placement } = input;
-  if (placement.page < 1 || placement.page > pages.length) throw new PlacementError('page', pages.length);
-  const page = pages[placement.page - 1];
-  const { width, height } = page.getSize();
   const size = placement.sizeMm * MM;
-  const cx = placement.xMm === undefined ? width - size / 2 - 20 * MM : placement.xMm * MM;
-  const cy = placement.yMm === undefined ? size / 2 + 30 * MM : placement.yMm * MM;
-  if (cx < 0 || cx > width) throw new PlacementError('x', Math.floor(width / MM));
-  if (cy < 0 || cy > height) throw new PlacementError('y', Math.floor(height / MM));
-  const rect = [cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2];
+  const widgets = placement.crossPage ? crossPageWidgets(pages, placement, size) : [singleWidget(pages, placement, size)];
 
   const ctx = doc.context;
   const snapshot = ctx.snapshot!;
   if (input.certify && (doc.catalog.getAcroForm()?.getAllFields() ?? []).some(([f]) => f.dict.lookup(PDFName.of('FT')) === PDFName.of('Sig') && f.dict.get(PDFName.of('V')))) {
     throw new CertifyNotFirstError('the PDF is already signed');
   }
-  const image = await doc.embedPng(input.imprintPng);
-  await image.embed(); // written now, so its object is part of this update
-  // The appearance: the imprint (transparent background) scaled to the field.
-  const appearance = ctx.formXObject([pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, 0, 0), drawObject('Imprint'), popGraphicsState()], {
-    BBox: [0, 0, size, size],
-    Resources: { XObject: { Imprint: image.ref } },
-  });
-  const appearanceRef = ctx.register(appearance);
+  // No imprint: a platform signature on a maker's behalf when the maker has no live seal (s6-docs).
+  const image = input.imprintPng ? await doc.embedPng(input.imprintPng) : null;
+  if (image) await image.embed(); // written now, so its object is part of this update
+  // Each widget's appearance: the imprint (transparent background) at true size, shifted left by the part
+  // of it shown on earlier pages; the form's BBox (the slice) clips the rest (ISO 32000-1 §8.10.1).
+  const appearanceRefs = widgets.map((w) =>
+    ctx.register(
+      image
+        ? ctx.formXObject([pushGraphicsState(), concatTransformationMatrix(size, 0, 0, size, -w.offset, 0), drawObject('Imprint'), popGraphicsState()], {
+            BBox: [0, 0, w.rect[2] - w.rect[0], size],
+            Resources: { XObject: { Imprint: image.ref } },
+          })
+        : ctx.formXObject([], { BBox: [0, 0, w.rect[2] - w.rect[0], size] }),
+    ),
+  );
 
   const placeholder = PDFName.of(DEFAULT_BYTE_RANGE_PLACEHOLDER);
   const signature = ctx.obj({
@@ -129,34 +139,76 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
   const hadForm = doc.catalog.getAcroForm() !== undefined;
   const acroForm = doc.catalog.getOrCreateAcroForm();
   const fieldNo = acroForm.getAllFields().length + 1;
-  const widget = ctx.obj({
-    Type: 'Annot',
-    Subtype: 'Widget',
-    FT: 'Sig',
-    Rect: rect,
-    V: signatureRef,
-    T: PDFHexString.fromText(`seal-${fieldNo}-${input.signingTime.getTime()}`),
-    F: 4, // print
-    P: page.ref,
-    AP: { N: appearanceRef },
+  const fieldEntries = { FT: 'Sig', V: signatureRef, T: PDFHexString.fromText(`seal-${fieldNo}-${input.signingTime.getTime()}`) };
+  const widgetEntries = (i: number) => ({ Type: 'Annot', Subtype: 'Widget', Rect: widgets[i].rect, F: 4 /* print */, P: widgets[i].page.ref, AP: { N: appearanceRefs[i] } });
+  let fieldRef: PDFRef;
+  const widgetRefs: PDFRef[] = [];
+  if (widgets.length === 1) {
+    // One field merged with its widget (ISO 32000-1 §12.7.3.1).
+    fieldRef = ctx.register(ctx.obj({ ...widgetEntries(0), ...fieldEntries }));
+    widgetRefs.push(fieldRef);
+  } else {
+    // 骑缝章: one signature field whose widgets (its kids, one per page) carry the slices; one signature
+    // value covers the document. The kids repeat /V: poppler reads it from each widget, not the parent.
+    fieldRef = ctx.register(ctx.obj({ ...fieldEntries, Kids: [] }));
+    const kids = (ctx.lookup(fieldRef) as PDFDict).get(PDFName.of('Kids')) as PDFArray;
+    widgets.forEach((_, i) => {
+      const ref = ctx.register(ctx.obj({ ...widgetEntries(i), V: signatureRef, Parent: fieldRef }));
+      kids.push(ref);
+      widgetRefs.push(ref);
+    });
+  }
+  widgets.forEach((w, i) => {
+    // Not page.node.addAnnot(): it normalises the page (wraps its content streams in q/Q, copies resources),
+    // a change validators flag as a modification of the signed content.
+    const annots = w.page.node.lookup(PDFName.of('Annots'));
+    if (annots instanceof PDFArray) annots.push(widgetRefs[i]);
+    else w.page.node.set(PDFName.of('Annots'), ctx.obj([widgetRefs[i]]));
   });
-  const widgetRef = ctx.register(widget);
-  // Not page.node.addAnnot(): it normalises the page (wraps its content streams in q/Q, copies resources),
-  // a change validators flag as a modification of the signed content.
-  const annots = page.node.lookup(PDFName.of('Annots'));
-  if (annots instanceof PDFArray) annots.push(widgetRef);
-  else page.node.set(PDFName.of('Annots'), ctx.obj([widgetRef]));
-  acroForm.addField(widgetRef);
+  acroForm.addField(fieldRef);
   acroForm.dict.set(PDFName.of('SigFlags'), PDFNumber.of(3)); // signatures exist; append only
 
-  // Exactly what changed goes into the update: the page (or its annotation array), the form and its field
-  // array, and the catalog only when the form is new.
-  snapshot.markRefForSave(page.ref);
-  const raws = [page.node.get(PDFName.of('Annots')), doc.catalog.get(PDFName.of('AcroForm')), acroForm.dict.get(PDFName.of('Fields'))];
+  // Exactly what changed goes into the update: the pages (or their annotation arrays), the form and its
+  // field array, and the catalog only when the form is new.
+  const raws: unknown[] = [doc.catalog.get(PDFName.of('AcroForm')), acroForm.dict.get(PDFName.of('Fields'))];
+  for (const w of widgets) {
+    snapshot.markRefForSave(w.page.ref);
+    raws.push(w.page.node.get(PDFName.of('Annots')));
+  }
   for (const raw of raws) if (raw instanceof PDFRef) snapshot.markRefForSave(raw);
   if (input.certify || !hadForm || !(doc.catalog.get(PDFName.of('AcroForm')) instanceof PDFRef)) snapshot.markObjForSave(doc.catalog);
   const bytes = Buffer.from(await doc.commit({ useObjectStreams: false }));
   return bytes;
+}
+
+type PdfPage = ReturnType<PDFDocument['getPages']>[number];
+/** Where a widget goes: its page, its rectangle (points) and how far the imprint is shifted left in it. */
+interface WidgetPlace {
+  page: PdfPage;
+  rect: [number, number, number, number];
+  offset: number;
+}
+
+function singleWidget(pages: PdfPage[], placement: Placement, size: number): WidgetPlace {
+  if (placement.page < 1 || placement.page > pages.length) throw new PlacementError('page', pages.length);
+  const page = pages[placement.page - 1];
+  const { width, height } = page.getSize();
+  const cx = placement.xMm === undefined ? width - size / 2 - 20 * MM : placement.xMm * MM;
+  const cy = placement.yMm === undefined ? size / 2 + 30 * MM : placement.yMm * MM;
+  if (cx < 0 || cx > width) throw new PlacementError('x', Math.floor(width / MM));
+  if (cy < 0 || cy > height) throw new PlacementError('y', Math.floor(height / MM));
+  return { page, rect: [cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2], offset: 0 };
+}
+
+/** 骑缝章: slice i (from the left) of the imprint, size/N wide, at the right edge of page i, centred at yMm (default mid-page). */
+function crossPageWidgets(pages: PdfPage[], placement: Placement, size: number): WidgetPlace[] {
+  const slice = size / pages.length;
+  return pages.map((page, i) => {
+    const { width, height } = page.getSize();
+    const cy = placement.yMm === undefined ? height / 2 : placement.yMm * MM;
+    if (cy - size / 2 < 0 || cy + size / 2 > height) throw new PlacementError('y', Math.floor((height - size / 2) / MM));
+    return { page, rect: [width - slice, cy - size / 2, width, cy + size / 2], offset: i * slice };
+  });
 }
 
 // ---- reading signatures back (verification) ----
@@ -271,7 +323,9 @@ export async function disallowedChangesAfter(pdf: Buffer, revisionEnd: number): 
     for (const r of annots(after, b)) {
       if (known.has(r)) continue;
       const annot = after.context.lookup(PDFRef.of(Number(r.split(' ')[0]), Number(r.split(' ')[1])));
-      const isSigWidget = annot instanceof PDFDict && annot.lookup(PDFName.of('Subtype')) === PDFName.of('Widget') && annot.lookup(PDFName.of('FT')) === PDFName.of('Sig');
+      const parent = annot instanceof PDFDict ? annot.lookup(PDFName.of('Parent')) : undefined;
+      const ft = annot instanceof PDFDict ? (annot.lookup(PDFName.of('FT')) ?? (parent instanceof PDFDict ? parent.lookup(PDFName.of('FT')) : undefined)) : undefined;
+      const isSigWidget = annot instanceof PDFDict && annot.lookup(PDFName.of('Subtype')) === PDFName.of('Widget') && ft === PDFName.of('Sig');
       if (!isSigWidget) changes.push(`page ${i + 1}: annotation ${r} added`);
     }
   }

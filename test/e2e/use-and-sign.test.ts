@@ -32,10 +32,30 @@ test('U1 C1 C2: the approver approves a use in the queue; the keeper signs the a
   const keeperId = makeResidentId('19880101');
   expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/keepers`, { name: '孙保管', id_number: keeperId })).status).toBe(201);
   expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/password`, { id_number: keeperId, password: GOOD })).status).toBe(201);
-  expect((await api(app.url, staff.token, 'PUT', `/api/seals/${seal.sealId}/use-approvers`, { approver_ids: [approver.id] })).status).toBe(200);
   const pdf = await contractPdf();
-  const created = await api(app.url, staff.token, 'POST', '/api/use-requests', { seal_id: seal.sealId, purpose: '签订采购合同', document_type: 'agreement', document_name: '采购合同.pdf', document_sha256: createHash('sha256').update(pdf).digest('hex') });
-  expect(created.status).toBe(201);
+
+  // On the seal page the staff names the approver (a checkbox per account of the holder), then asks, on the
+  // queue page, to use the seal on the contract: the file is hashed, only its name and SHA-256 are kept.
+  const { page } = await loginAs(browser, app.url, staff);
+  await page.goto(`/seals/${seal.sealId}`);
+  await page.locator(`#f-approver-${approver.id}`).check();
+  await page.getByRole('button', { name: '保存审批人' }).click();
+  await page.waitForURL(new RegExp(`/seals/${seal.sealId}$`));
+  expect(await page.locator(`#f-approver-${approver.id}`).isChecked()).toBe(true);
+  await page.locator('#use-approvers').scrollIntoViewIfNeeded();
+  await shot(page, 'use-00-approvers-named');
+  expect((await api(app.url, staff.token, 'GET', `/api/seals/${seal.sealId}/use-approvers`)).body).toMatchObject({ requires_approval: true, approvers: [{ user_id: approver.id }] });
+  await page.goto('/use-requests');
+  await page.locator('#f-seal_id').selectOption(seal.sealId);
+  await page.locator('#f-file').setInputFiles({ name: '采购合同.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await page.locator('#f-purpose').fill('签订采购合同');
+  await page.locator('#f-document_type').selectOption('agreement');
+  await shot(page, 'use-00-request-form');
+  await page.locator('#use-request-submit').click();
+  await page.waitForURL(/\/use-requests$/);
+  const mine = (await api(app.url, staff.token, 'GET', `/api/use-requests?seal_id=${seal.sealId}`)).body.requests;
+  expect(mine).toEqual([expect.objectContaining({ document_name: '采购合同.pdf', document_sha256: createHash('sha256').update(pdf).digest('hex'), purpose: '签订采购合同', status: 'pending' })]);
+  const created = { body: { id: mine[0].id as string } };
 
   // The approver's queue: the request, with the decision buttons; approved, it says so.
   const { page: approverPage } = await loginAs(browser, app.url, approver);
@@ -49,7 +69,6 @@ test('U1 C1 C2: the approver approves a use in the queue; the keeper signs the a
   await shot(approverPage, 'use-02-approved');
 
   // The signing page: pdf.js draws both pages; a click on page 2 places the imprint.
-  const { page } = await loginAs(browser, app.url, staff);
   await page.goto(`/seals/${seal.sealId}`);
   await page.getByRole('link', { name: '签章' }).click();
   await page.waitForURL(/\/sign$/);

@@ -3,7 +3,7 @@ import { api, createUser, type RunningApp } from './stack';
 import { makeResidentId, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from './fixtures';
 import { PRODUCTION_DATA } from './production-data';
 
-export async function waitForCase(app: RunningApp, token: string, caseId: string, status: string, timeoutMs = 30_000) {
+export async function waitForCase(app: Pick<RunningApp, 'url'>, token: string, caseId: string, status: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await api(app.url, token, 'GET', `/api/applications/${caseId}`);
@@ -13,11 +13,10 @@ export async function waitForCase(app: RunningApp, token: string, caseId: string
   }
 }
 
-/** A seal of a pre-registered (A3) holder in `district`, produced by `maker` and ready to collect (filing accepted). */
-export async function readySeal(
-  app: RunningApp,
+/** A seal of a pre-registered (A3) holder in `district`, produced by `maker`, its filing with the district's police (the review task open). */
+export async function filedSeal(
+  app: Pick<RunningApp, 'url' | 'db'>,
   maker: { token: string },
-  officer: { token: string },
   opts: { district?: string; sealKind?: string; handlerId?: string } = {},
 ) {
   const district = opts.district ?? '110105';
@@ -41,7 +40,19 @@ export async function readySeal(
   await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/production`, { production_data: PRODUCTION_DATA, on_site_image_id: image.body.id });
   await waitForCase(app, maker.token, caseId, 'awaiting_filing');
   const filed = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/filing`, {});
-  await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' });
+  if (!filed.body.task_id) throw new Error(`filing refused: ${JSON.stringify(filed.body)}`);
+  return { caseId, uscc, handlerId, handlerPhone, taskId: filed.body.task_id as string };
+}
+
+/** A seal of a pre-registered (A3) holder in `district`, produced by `maker` and ready to collect (filing accepted). */
+export async function readySeal(
+  app: RunningApp,
+  maker: { token: string },
+  officer: { token: string },
+  opts: { district?: string; sealKind?: string; handlerId?: string } = {},
+) {
+  const { caseId, uscc, handlerId, handlerPhone, taskId } = await filedSeal(app, maker, opts);
+  await api(app.url, officer.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'accept' });
   await waitForCase(app, maker.token, caseId, 'ready');
   return { caseId, uscc, handlerId, handlerPhone };
 }

@@ -5,16 +5,19 @@
 const Sequencer = require('@jest/test-sequencer').default;
 
 const LONG = [
-  'test/integration/api-fuzz.test.ts', // 130
-  'test/integration/decisions.test.ts', // 80
-  'test/integration/chaos.test.ts', // 55
-  'test/integration/activity-failures.test.ts', // 60
-  'test/integration/revocation-certificates.test.ts', // 60
-  'test/integration/signing.test.ts', // 57
-  'test/integration/workflow-first.test.ts', // 45
-  'test/e2e/journeys.test.ts', // 44
-  'test/integration/certificate-status.test.ts', // 37
-  'test/e2e/oversight.test.ts', // 34
+  'test/integration/api-fuzz.test.ts', // 110
+  'test/integration/decisions.test.ts', // 75
+  'test/integration/make-up.test.ts', // 65
+  'test/integration/signing.test.ts', // 55
+  'test/integration/revocation-certificates.test.ts', // 50
+  'test/integration/replacement-district.test.ts', // 50
+  'test/integration/chaos.test.ts', // 45
+  'test/integration/activity-failures.test.ts', // 48
+  'test/integration/workflow-first.test.ts', // 50
+  'test/integration/certificate-status.test.ts', // 45
+  'test/e2e/corrections.test.ts', // 40
+  'test/e2e/journeys.test.ts', // 40
+  'test/integration/seal-lifecycle.test.ts', // 37
 ];
 
 class LongestFirst extends Sequencer {

@@ -5,7 +5,8 @@
 // number and password in the request — and verifies; replayed and expired assertions, suspended clients,
 // out-of-scope routes and a client over its rate limit are refused; the audit trail names the client.
 import { createHash, randomUUID } from 'node:crypto';
-import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
+import { clientAccessToken, clientAssertion, newClient as newTestClient, tokenRequest as postTokenRequest, type TestClient } from '../helpers/oauth-client';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
@@ -27,51 +28,16 @@ afterAll(async () => {
   await app?.stop();
 });
 
-interface Client {
-  id: string;
-  privateKey: KeyLike;
-}
+type Client = TestClient;
 
 async function register(body: Record<string, unknown>, token = supervisor.token) {
   return api(app.url, token, 'POST', '/api/clients', body);
 }
 
-async function newClient(body: Record<string, unknown>, alg: 'ES256' | 'EdDSA' = 'ES256', asPem = false): Promise<Client> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
-  const public_key = asPem ? await exportSPKI(publicKey) : await exportJWK(publicKey);
-  const res = await register({ ...body, public_key });
-  expect(res.status).toBe(201);
-  return { id: res.body.client_id, privateKey };
-}
-
-async function assertion(c: Client, claims: { exp?: number; jti?: string; aud?: string; sub?: string } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const alg = (c.privateKey as { asymmetricKeyType?: string }).asymmetricKeyType === 'ed25519' ? 'EdDSA' : 'ES256';
-  return new SignJWT({})
-    .setProtectedHeader({ alg })
-    .setIssuer(c.id)
-    .setSubject(claims.sub ?? c.id)
-    .setAudience(claims.aud ?? tokenEndpoint(app.config))
-    .setIssuedAt(now)
-    .setExpirationTime(claims.exp ?? now + 120)
-    .setJti(claims.jti ?? randomUUID())
-    .sign(c.privateKey);
-}
-
-async function tokenRequest(jwt: string, extra: Record<string, string> = {}) {
-  const res = await fetch(`${app.url}/api/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt, ...extra }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-async function accessToken(c: Client, scope?: string): Promise<string> {
-  const res = await tokenRequest(await assertion(c), scope ? { scope } : {});
-  expect(res.status).toBe(200);
-  return res.body.access_token;
-}
+const newClient = (body: Record<string, unknown>, alg: 'ES256' | 'EdDSA' = 'ES256', asPem = false) => newTestClient(app.url, supervisor.token, body, alg, asPem);
+const assertion = (c: Client, claims: { exp?: number; jti?: string; aud?: string; sub?: string } = {}) => clientAssertion(c, tokenEndpoint(app.config), claims);
+const tokenRequest = (jwt: string, extra: Record<string, string> = {}) => postTokenRequest(app.url, jwt, extra);
+const accessToken = (c: Client, scope?: string) => clientAccessToken(app.url, tokenEndpoint(app.config), c, scope);
 
 async function multipart(token: string, path: string, fields: Record<string, string>, files: Record<string, [Buffer, string]>) {
   const form = new FormData();

@@ -482,8 +482,10 @@ describe('S3BlobStore on a real S3-compatible server (Versity S3 Gateway)', () =
       expect(res.status).toBe(201);
       const seg = (await res.json()) as { id: string; sha256: string };
       expect(seg.sha256).toBe(sha256(video));
-      expect(readFileSync(path.join(server.root, bucket, store.keyOf(seg.sha256))).equals(video)).toBe(true);
-      expect(existsSync(path.join(app.config.runtime.dataDir, 'blobs', seg.sha256.slice(0, 2), seg.sha256))).toBe(false);
+      // Encrypted at rest (P1): the bucket holds the ciphertext under its own hash.
+      const { blob_sha256: blobSha } = await app.db('video_segments').where({ id: seg.id }).first('blob_sha256');
+      expect(readFileSync(path.join(server.root, bucket, store.keyOf(blobSha))).includes(video.subarray(0, 64))).toBe(false);
+      expect(existsSync(path.join(app.config.runtime.dataDir, 'blobs', blobSha.slice(0, 2), blobSha))).toBe(false);
       const viewed = await fetch(`${app.url}/api/video-segments/${seg.id}?reason=${encodeURIComponent('例行检查')}`, { headers: { authorization: `Bearer ${officer.token}` } });
       expect(viewed.status).toBe(200);
       expect(viewed.headers.get('x-content-sha256')).toBe(seg.sha256);

@@ -40,7 +40,9 @@ test('M2 M4 S3 M10: every production activity run again, and twice at once, afte
   const deadlines = await app.db('filing_deadlines').where({ case_id: caseId }).select('*');
   const sequence = await app.db('seal_code_sequences').where({ district_code: '110105' }).first('last_value');
   const statements = await app.db('platform_statements').count<{ count: string }[]>('* as count');
+  const signedCopies = await app.db('signed_documents').where({ document_id: documents[0]?.id ?? null }).select('document_id', 'pdf', 'signed_by');
   expect(seal.status).toBe('active');
+  expect(signedCopies).toHaveLength(1); // signed by the workflow once
   expect(documents).toHaveLength(1);
 
   const first = events[0];
@@ -55,6 +57,7 @@ test('M2 M4 S3 M10: every production activity run again, and twice at once, afte
     imprints: await twice(() => db.renderImprint({ sealId })),
     bindings: await twice(() => hsm.bindImprint({ sealId })),
     documents: await twice(() => db.produceDocument({ sealId, kind: 'production_certificate', reason: null })),
+    signatures: await twice(() => hsm.signSealDocument({ sealId, kind: 'production_certificate' })),
     deadlines: await twice(() => db.openFilingDeadline({ caseId, kind: 'production', startedAt: new Date().toISOString(), dueAt: new Date().toISOString() })),
   };
 
@@ -64,12 +67,14 @@ test('M2 M4 S3 M10: every production activity run again, and twice at once, afte
   expect(again.imprints).toEqual([{ imprintSha256: seal.imprint_sha256 }, { imprintSha256: seal.imprint_sha256 }]);
   expect(again.bindings).toEqual([{ statementId: seal.imprint_statement_id }, { statementId: seal.imprint_statement_id }]);
   expect(again.documents).toEqual([{ documentId: documents[0].id }, { documentId: documents[0].id }]);
+  expect(again.signatures).toEqual([{ signedBy: 'already' }, { signedBy: 'already' }]);
 
   // What the user sees is unchanged: the case's status and timeline, the seal, its certificate document.
   expect(await app.db('cases').where({ id: caseId }).first('status', 'updated_at')).toEqual(caseRow);
   expect(await app.db('case_events').where({ case_id: caseId }).orderBy('id').select('event_key', 'type', 'at')).toEqual(events);
   expect(await sealState(sealId)).toEqual(seal);
   expect(await app.db('documents').where({ seal_id: sealId }).select('id', 'document_no')).toEqual(documents);
+  expect(await app.db('signed_documents').where({ document_id: documents[0].id }).select('document_id', 'pdf', 'signed_by')).toEqual(signedCopies);
   expect(await app.db('filing_deadlines').where({ case_id: caseId }).select('*')).toEqual(deadlines);
   expect(await app.db('seal_code_sequences').where({ district_code: '110105' }).first('last_value')).toEqual(sequence);
   expect(await app.db('platform_statements').count<{ count: string }[]>('* as count')).toEqual(statements);

@@ -13,7 +13,7 @@ import type { Db } from '../../infra/db';
 import { RECORD_TABLES as APP_RECORD_TABLES, tablesWithRecordTrigger } from '../../infra/db-roles';
 import { createApplicationDbActivities } from '../../activities/applications';
 
-const RECORD_TABLES = ['documents', 'filing_decisions', 'filings', 'platform_statements', 'production_record_decisions', 'production_records', 'seal_use_register', 'unclaimed_ledger'];
+const RECORD_TABLES = ['documents', 'filing_decisions', 'filings', 'platform_statements', 'production_record_decisions', 'production_records', 'seal_use_register', 'signed_documents', 'unclaimed_ledger'];
 
 let app: RunningApp;
 let owner: Db;

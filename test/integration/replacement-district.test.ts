@@ -1,10 +1,11 @@
 // M11 and P3 through the JSON API on the real stack (P3: a case's district checked against the holder's USCC): a change of legal representative cancels the old representative's
 // personal-name seal (and only theirs); a holder's name change replaces every live seal of the holder in one case,
-// each in its own new application, and the replaced seals keep the name they were made under.
+// each in its own new application with new materials, and the replaced seals keep the name they were made under.
+// P3: a new holder's district is derived from its registered address, and a maker's other choice is flagged.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/integration/replacement-district.test.ts
 import { randomUUID } from 'node:crypto';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, recentRegistrationDate, upload } from '../helpers/fixtures';
-import { waitForCase } from '../helpers/journeys';
+import { filedSeal, waitForCase } from '../helpers/journeys';
 import { PRODUCTION_DATA } from '../helpers/production-data';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 
@@ -94,6 +95,10 @@ test('M11 P3: a change of legal representative cancels the old representative\'s
   expect((await sealView(oldRepSeal)).status).toBe('cancelled');
   expect((await sealView(newRepSeal)).status).toBe('active');
   expect((await sealView(finance)).status).toBe('active');
+  // M11: each with new materials: the replacement's application asks the holder's documents and IDs anew
+  // (the old licence and letters name the old representative), none waived or carried over.
+  const repCase = await waitForCase(app, maker.token, repChange.body.replacement_case_id, 'materials_required');
+  expect((repCase.missing_materials as Array<{ kind: string }>).map((m) => m.kind)).toEqual(['establishment_document', 'legal_rep_authorisation_letter', 'handler_id_copy']);
 
   // 2. A name change without the new name is refused, naming the field; nothing changes.
   const unnamed = await requestReplace(finance, { replacement_reason: 'name_change' });
@@ -109,7 +114,13 @@ test('M11 P3: a change of legal representative cancels the old representative\'s
   expect(renamed.body.also_replaced.map((a: { seal_id: string }) => a.seal_id)).toEqual([newRepSeal]);
   const newCases = [renamed.body.replacement_case_id, renamed.body.also_replaced[0].replacement_case_id];
   expect(new Set(newCases).size).toBe(2);
-  for (const caseId of newCases) await waitForCase(app, maker.token, caseId, 'awaiting_production');
+  // M11: each replacement waits for new materials, brought through the usual upload, and then goes on.
+  for (const caseId of newCases) {
+    const waiting = await waitForCase(app, maker.token, caseId, 'materials_required');
+    expect((waiting.missing_materials as Array<{ kind: string }>).map((m) => m.kind)).toContain('establishment_document');
+    for (const m of waiting.missing_materials as Array<{ kind: string }>) await upload(app.url, maker.token, caseId, m.kind, PDF_BYTES);
+    await waitForCase(app, maker.token, caseId, 'awaiting_production');
+  }
   const newSeals = await app.db('seals').whereIn('case_id', newCases).select('id', 'kind', 'text', 'replaces_seal_id', 'status');
   expect(newSeals.map((s) => s.replaces_seal_id).sort()).toEqual([finance, newRepSeal].sort());
   expect(newSeals.find((s) => s.kind === 'business_finance')!.text).toBe(newName);
@@ -122,4 +133,51 @@ test('M11 P3: a change of legal representative cancels the old representative\'s
   // One request case took them all.
   const requests = await app.db('cases').where({ id: renamed.body.case_id }).select('kind', 'subject_seal_id');
   expect(requests).toEqual([{ kind: 'replace', subject_seal_id: finance }]);
+});
+
+test('P3: a new holder\'s district is derived from its registered address, not the maker\'s choice, which is flagged to the officer in the case view', async () => {
+  const uscc = makeUscc('110108');
+  const created = await api(app.url, maker.token, 'POST', '/api/applications', {
+    holder: { uscc, name: `北京辖区${uscc.slice(-5)}有限公司`, kind: 'enterprise', address: '北京市海淀区中关村大街1号', district: '110105' },
+    seal: { language: 'zh', kind: 'business_contract' },
+    handler: { name: '郑十一', id_number: makeResidentId(), phone: '13700137000' },
+  });
+  expect(created.status).toBe(201);
+  const haidian = await createUser(app.db, 'officer', { district_code: '110108' });
+  const view = await api(app.url, haidian.token, 'GET', `/api/applications/${created.body.id}`);
+  expect(view.status).toBe(200);
+  expect(view.body).toMatchObject({ district_code: '110108', district_mismatches: [{ source: 'maker', district_code: '110105' }] });
+  expect((await api(app.url, officer.token, 'GET', `/api/applications/${created.body.id}`)).status).toBe(403);
+});
+
+test('P3: a supervisor moves a case to another district: its open task leaves the old district\'s queue for the new one, whose officer decides it; the move is audited and on the timeline; others may not move it', async () => {
+  const { caseId, taskId } = await filedSeal(app, maker); // 朝阳 (110105), its filing review open
+  const supervisor = await createUser(app.db, 'supervisor');
+  const haidian = await createUser(app.db, 'officer', { district_code: '110108' });
+  const move = (token: string, body: unknown) => api(app.url, token, 'POST', `/api/applications/${caseId}/district`, body);
+
+  expect((await move(officer.token, { district_code: '110108', reason: '登记地址在海淀区' })).status).toBe(403);
+  const missing = await move(supervisor.token, { district_code: '999999' });
+  expect(missing.status).toBe(400);
+  expect(missing.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['district_code', 'reason']);
+  const same = await move(supervisor.token, { district_code: '110105', reason: '误操作' });
+  expect(same.status).toBe(409);
+  expect(same.body.error).toMatchObject({ code: 'SAME_DISTRICT', fields: [{ field: 'district_code', message_zh: expect.any(String), message_en: expect.any(String) }] });
+
+  const moved = await move(supervisor.token, { district_code: '110108', reason: '登记地址在海淀区' });
+  expect(moved).toMatchObject({ status: 200, body: { case_id: caseId, from_district: '110105', district_code: '110108', status: 'filing_under_review' } });
+  // The queue of the old district no longer has the task, nor may its officer decide it; the new one's does.
+  expect((await api(app.url, officer.token, 'GET', '/api/tasks')).body.map((t: { id: string }) => t.id)).not.toContain(taskId);
+  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'accept' })).status).toBe(403);
+  expect((await api(app.url, haidian.token, 'GET', '/api/tasks')).body.map((t: { id: string }) => t.id)).toContain(taskId);
+  expect((await api(app.url, haidian.token, 'POST', `/api/tasks/${taskId}/decision`, { decision: 'accept' })).status).toBe(200);
+  await waitForCase(app, maker.token, caseId, 'ready');
+  // The same move sent again once done is refused (the case is there), not applied twice; the trail and the timeline name it once.
+  expect((await move(supervisor.token, { district_code: '110108', reason: '登记地址在海淀区' })).body.error).toMatchObject({ code: 'SAME_DISTRICT' });
+  const audit = await app.db('audit_entries').where({ case_id: caseId, action: 'case.move_district' }).select('actor_user_id', 'details');
+  expect(audit).toEqual([{ actor_user_id: supervisor.id, details: expect.objectContaining({ from_district: '110105', to_district: '110108', reason: '登记地址在海淀区' }) }]);
+  expect(await app.db('case_events').where({ case_id: caseId, type: 'district_moved' })).toHaveLength(1);
+  // The supervisor's case page offers the move while the case is open (it is ready now, so still open).
+  const page = await fetch(`${app.url}/cases/${caseId}`, { headers: { authorization: `Bearer ${supervisor.token}` } });
+  expect(await page.text()).toContain('id="move-district"');
 });

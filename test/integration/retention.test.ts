@@ -11,6 +11,8 @@ import { addIsoDuration, shanghaiDate, shanghaiEndOfDay } from '../../domain/cal
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload, recentRegistrationDate } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
+import { browserUser } from '../e2e/browser';
+import { unzipSync } from 'fflate';
 import { eventually } from '../helpers/wait';
 import { ownerDb } from '../helpers/owner-db';
 import { processTempDir } from '../../infra/blobs/tempdir';
@@ -90,7 +92,15 @@ test('M8: a maker uploads a surveillance segment — streamed into the content s
   const created = await uploadSegment(maker.token, fields, bytes, 'gate.mp4');
   expect(created.status).toBe(201);
   expect(created.body).toMatchObject({ camera_id: 'gate-01', sha256: sha256(bytes), size: bytes.length, content_type: 'video/mp4', maker_id: makerId, district_code: '110105', status: 'retained', workflow_id: `video:${created.body.id}` });
-  expect((await readFile(blobPath(sha256(bytes)))).equals(bytes)).toBe(true);
+  // P1/M8: encrypted at rest like other personal data — the store holds ciphertext under its own hash.
+  const stored = await app.db('video_segments').where({ id: created.body.id }).first('blob_sha256');
+  expect(stored.blob_sha256).toMatch(/^[0-9a-f]{64}$/);
+  expect(stored.blob_sha256).not.toBe(sha256(bytes));
+  const onDisk = await readFile(blobPath(stored.blob_sha256));
+  expect(onDisk.subarray(0, 6).toString('latin1')).toBe('ESPD2\n');
+  expect(onDisk.includes(bytes.subarray(0, 32))).toBe(false);
+  expect(onDisk.includes(bytes.subarray(30_000, 30_064))).toBe(false);
+  await expect(readFile(blobPath(sha256(bytes)))).rejects.toMatchObject({ code: 'ENOENT' });
 
   // Its own workflow keeps it 90 days (temporal.yaml P90D).
   const description = await app.temporalClient.workflow.getHandle(`video:${created.body.id}`).describe();
@@ -149,7 +159,7 @@ test('M8: a maker uploads a surveillance segment — streamed into the content s
   expect(notMultipart.body.error.code).toBe('multipart_required');
 });
 
-test('M8: within the 90 days deletion, alteration and export are refused; viewing needs an authorised role and a reason; every attempt is logged with who, what, when, why and outcome', async () => {
+test('M8: within the 90 days deletion and alteration are refused; export needs a case reference; viewing needs the district\'s police and a reason; every attempt is logged with who, what, when, why and outcome', async () => {
   const seg = await newSegment('hall-01');
   const url = `/api/video-segments/${seg.id}`;
 
@@ -168,19 +178,20 @@ test('M8: within the 90 days deletion, alteration and export are refused; viewin
   expect((await raw(supervisor.token, 'DELETE', `${url}?reason=${encodeURIComponent('清理')}`)).status).toBe(409);
   expect((await raw(holderUser.token, 'DELETE', url)).status).toBe(403);
   const exp = await raw(chaoyangOfficer.token, 'POST', `${url}/export`, { reason: '调取证据' });
-  expect(exp.status).toBe(409);
-  expect(exp.json.error.code).toBe('VIDEO_UNDER_RETENTION');
-  expect((await raw(maker.token, 'POST', `${url}/export`, { reason: '备份' })).status).toBe(403);
-  expect((await readFile(blobPath(sha256(seg.bytes)))).equals(seg.bytes)).toBe(true);
+  expect(exp.status).toBe(400);
+  expect(exp.json.error.fields).toMatchObject([{ field: 'case_reference' }]);
+  expect((await raw(maker.token, 'POST', `${url}/export`, { reason: '备份', case_reference: 'A1' })).status).toBe(403);
 
-  // Viewing: the maker itself, the district's officers and supervisors, each with a reason.
-  const noReason = await raw(maker.token, 'GET', url);
+  // Viewing: the district's officers and supervisors, each with a reason; the maker sees metadata only.
+  const makerView = await raw(maker.token, 'GET', `${url}?reason=x`);
+  expect(makerView.status).toBe(403);
+  const noReason = await raw(chaoyangOfficer.token, 'GET', url);
   expect(noReason.status).toBe(400);
   expect(noReason.json.error.fields).toMatchObject([{ field: 'reason' }]);
   expect((await raw(haidianOfficer.token, 'GET', `${url}?reason=x`)).status).toBe(403);
   expect((await raw(otherMaker.token, 'GET', `${url}?reason=x`)).status).toBe(403);
   expect((await raw(admin.token, 'GET', `${url}?reason=x`)).status).toBe(403);
-  for (const [who, reason] of [[maker, '核对门禁记录'], [chaoyangOfficer, '例行检查'], [supervisor, '市局抽查']] as const) {
+  for (const [who, reason] of [[chaoyangOfficer, '例行检查'], [supervisor, '市局抽查']] as const) {
     const viewed = await raw(who.token, 'GET', `${url}?reason=${encodeURIComponent(reason)}`);
     expect(viewed.status).toBe(200);
     expect(viewed.bytes.equals(seg.bytes)).toBe(true);
@@ -222,13 +233,13 @@ test('M8: within the 90 days deletion, alteration and export are refused; viewin
     'delete:refused:VIDEO_UNDER_RETENTION',
     'delete:refused:VIDEO_UNDER_RETENTION',
     'delete:refused:forbidden',
-    'export:refused:VIDEO_UNDER_RETENTION',
+    'export:refused:REQUIRED_FIELD',
     'export:refused:forbidden',
+    'view:refused:forbidden',
     'view:refused:REQUIRED_FIELD',
     'view:refused:forbidden',
     'view:refused:forbidden',
     'view:refused:forbidden',
-    'view:allowed:',
     'view:allowed:',
     'view:allowed:',
     'place_legal_hold:refused:forbidden',
@@ -267,9 +278,137 @@ test('M8: within the 90 days deletion, alteration and export are refused; viewin
   await expect(app.db('video_legal_holds').where({ segment_id: seg.id }).update({ reason: '改' })).rejects.toThrow(/never changed or deleted/);
 });
 
+/** A browser session (login form) of a new user: page fetches with its cookie, forms with its CSRF token. */
+async function browserOf(role: 'officer' | 'maker' | 'supervisor', scope: { district_code?: string; maker_id?: string }) {
+  const user = await browserUser(app.db, role, scope);
+  const form = await fetch(`${app.url}/login`);
+  const token = /eseal_login_csrf=([^;]+)/.exec(form.headers.getSetCookie().join('\n'))![1]!;
+  const login = await fetch(`${app.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `eseal_login_csrf=${token}` },
+    body: new URLSearchParams({ _csrf: decodeURIComponent(token), username: user.username, password: user.password }),
+  });
+  expect(login.status).toBe(303);
+  const cookie = `eseal_sid=${/eseal_sid=([^;]+)/.exec(login.headers.getSetCookie().join('\n'))![1]!}`;
+  const get = (p: string) => fetch(`${app.url}${p}`, { headers: { cookie } });
+  return {
+    user,
+    get,
+    text: async (p: string) => (await get(p)).text(),
+    post: (p: string, fields: Record<string, string>) =>
+      fetch(`${app.url}${p}`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) }),
+  };
+}
+
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+
+test('M8 (issue 14): the maker sees metadata only; the district\'s police view in the browser (logged) and export for a named case within the 90 days, as a ZIP watermarked with who/when/case; a supervisor sees each maker\'s cameras and the days without video', async () => {
+  const bytes = videoBytes(150 * 1024); // several encryption chunks
+  const seg = await newSegment('door-01', bytes);
+  const url = `/api/video-segments/${seg.id}`;
+
+  // The maker: metadata (camera, times, size, hash), never the content.
+  const listed = (await api(app.url, maker.token, 'GET', '/api/video-segments')).body.find((x: { id: string }) => x.id === seg.id);
+  expect(listed).toMatchObject({ camera_id: 'door-01', recorded_start: expect.any(String), recorded_end: expect.any(String), size: bytes.length, sha256: sha256(bytes) });
+  const makerView = await raw(maker.token, 'GET', `${url}?reason=${encodeURIComponent('核对')}`);
+  expect(makerView.status).toBe(403);
+  expect(makerView.json.error.message_zh).toContain('只能看到本单位录像的元数据');
+  expect(makerView.json.error.message_en).toContain('metadata of its video only');
+  expect(makerView.bytes.includes(bytes.subarray(0, 32))).toBe(false);
+  expect((await raw(maker.token, 'POST', `${url}/export`, { case_reference: 'X-1' })).status).toBe(403);
+
+  // The police export within the 90 days, for a named case: a ZIP with the video unaltered and the watermark.
+  const noCase = await raw(chaoyangOfficer.token, 'POST', `${url}/export`, { reason: '调取证据' });
+  expect(noCase.status).toBe(400);
+  expect(noCase.json.error.fields).toMatchObject([{ field: 'case_reference' }]);
+  expect(noCase.json.error.message_zh).toContain('案件编号');
+  expect(noCase.json.error.message_en).toContain('Case reference');
+  expect((await raw(haidianOfficer.token, 'POST', `${url}/export`, { case_reference: '京公海刑〔2027〕9号' })).status).toBe(403);
+  const caseRef = '京公朝刑立字〔2027〕0001号';
+  const before = Date.now();
+  const exported = await raw(chaoyangOfficer.token, 'POST', `${url}/export`, { case_reference: caseRef, reason: '伪造印章案取证' });
+  expect(exported.status).toBe(200);
+  expect(exported.headers.get('content-type')).toBe('application/zip');
+  expect(exported.headers.get('content-disposition')).toBe(`attachment; filename="video-export-${seg.id}.zip"`);
+  expect(exported.headers.get('x-content-sha256')).toBe(sha256(bytes));
+  const files = unzipSync(new Uint8Array(exported.bytes));
+  expect(Object.keys(files).sort()).toEqual(['export-manifest.json', `video-${seg.id}.mp4`]);
+  expect(sha256(Buffer.from(files[`video-${seg.id}.mp4`]!))).toBe(sha256(bytes));
+  const manifest = JSON.parse(Buffer.from(files['export-manifest.json']!).toString('utf8'));
+  const officerRow = await app.db('users').where({ id: chaoyangOfficer.id }).first('username');
+  expect(manifest).toMatchObject({
+    exported_by: { user_id: chaoyangOfficer.id, username: officerRow.username, role: 'officer', district_code: '110105' },
+    case_reference: caseRef,
+    reason: '伪造印章案取证',
+    segment: { id: seg.id, camera_id: 'door-01', sha256: sha256(bytes), size: bytes.length, maker_id: makerId },
+  });
+  expect(Date.parse(manifest.exported_at)).toBeGreaterThanOrEqual(before - 1000);
+  expect(Date.parse(manifest.exported_at)).toBeLessThanOrEqual(Date.now());
+  // The watermark is also the video entry's ZIP comment (zipinfo shows it).
+  expect(exported.bytes.includes(Buffer.from(`(${officerRow.username}, officer 110105) at ${manifest.exported_at} for case ${caseRef}`, 'utf8'))).toBe(true);
+  const exports = (await accessLog(seg.id)).filter((e) => e.action === 'export');
+  expect(exports.map((e) => `${e.outcome}:${e.code ?? ''}:${e.case_reference ?? ''}`)).toEqual(['refused:forbidden:X-1', 'refused:REQUIRED_FIELD:', 'refused:forbidden:京公海刑〔2027〕9号', `allowed::${caseRef}`]);
+
+  // In the browser: the officer views it (each request for the video logged) and exports from the page.
+  const officer = await browserOf('officer', { district_code: '110105' });
+  const segmentPage = await officer.text(`/video/${seg.id}`);
+  expect(segmentPage).toContain('id="watch-form"');
+  expect(segmentPage).toContain('id="export-form"');
+  const watch = await officer.text(`/video/${seg.id}/watch?reason=${encodeURIComponent('现场巡查')}`);
+  const src = /<video id="player"[^>]* src="([^"]+)"/.exec(watch)![1]!.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=');
+  expect(src).toBe(`/video/${seg.id}/stream?reason=${encodeURIComponent('现场巡查')}`);
+  const streamed = await officer.get(src);
+  expect(streamed.status).toBe(200);
+  expect(Buffer.from(await streamed.arrayBuffer()).equals(bytes)).toBe(true);
+  expect((await accessLog(seg.id)).pop()).toMatchObject({ action: 'view', outcome: 'allowed', actor_id: officer.user.id, reason: '现场巡查' });
+  const csrf = csrfOf(segmentPage);
+  const refused = await officer.post(`/video/${seg.id}/export`, { _csrf: csrf, case_reference: '', export_reason: '取证' });
+  expect(refused.status).toBe(400);
+  const refusedPage = await refused.text();
+  expect(/<p class="err" id="f-case-reference-msg">([^<]+)<\/p>/.exec(refusedPage)![1]).toContain('案件编号');
+  const fromPage = await officer.post(`/video/${seg.id}/export`, { _csrf: csrf, case_reference: 'JX-2027-7', export_reason: '' });
+  expect(fromPage.status).toBe(200);
+  expect(fromPage.headers.get('content-type')).toBe('application/zip');
+  expect(sha256(Buffer.from(unzipSync(new Uint8Array(await fromPage.arrayBuffer()))[`video-${seg.id}.mp4`]!))).toBe(sha256(bytes));
+  // The maker's page: metadata only, no player, no export; the stream refused.
+  const makerBrowser = await browserOf('maker', { maker_id: makerId });
+  const makerPage = await makerBrowser.text(`/video/${seg.id}`);
+  expect(makerPage).toContain('id="maker-note"');
+  expect(makerPage).not.toContain('id="export-form"');
+  expect((await makerBrowser.get(`/video/${seg.id}/stream?reason=x`)).status).toBe(403);
+
+  // Coverage: a camera that recorded only two days ago misses every other day of the 90.
+  const camera = `cov-${randomUUID().slice(0, 6)}`;
+  const twoDaysAgo = shanghaiDate(new Date(Date.now() - 2 * DAY));
+  const threeDaysAgo = shanghaiDate(new Date(Date.now() - 3 * DAY));
+  const covBytes = videoBytes();
+  const noon = `${twoDaysAgo}T12:00:00+08:00`;
+  expect((await uploadSegment(maker.token, { camera_id: camera, recorded_start: noon, recorded_end: `${twoDaysAgo}T12:30:00+08:00`, sha256: sha256(covBytes) }, covBytes)).status).toBe(201);
+  const coverage = await api(app.url, supervisor.token, 'GET', '/api/video-coverage');
+  expect(coverage.status).toBe(200);
+  expect(coverage.body.window).toMatchObject({ days: 90, until: shanghaiDate(new Date(Date.now() - DAY)) });
+  const mine = coverage.body.makers.find((m: { maker_id: string }) => m.maker_id === makerId);
+  const cam = mine.cameras.find((c: { camera_id: string }) => c.camera_id === camera);
+  expect(cam.days_with_video).toBe(1);
+  expect(cam.days_without_video).toHaveLength(89);
+  expect(cam.days_without_video).not.toContain(twoDaysAgo);
+  expect(cam.days_without_video).toContain(threeDaysAgo);
+  expect(mine.days_without_any_video).not.toContain(twoDaysAgo);
+  const otherMakerId = (await app.db('users').where({ id: otherMaker.id }).first('maker_id')).maker_id;
+  expect(coverage.body.makers.find((m: { maker_id: string }) => m.maker_id === otherMakerId)).toMatchObject({ cameras: [], days_without_any_video: expect.arrayContaining([threeDaysAgo]) });
+  const haidian = await api(app.url, haidianOfficer.token, 'GET', '/api/video-coverage');
+  expect(haidian.body.makers.map((m: { maker_id: string }) => m.maker_id)).not.toContain(makerId);
+  expect((await api(app.url, maker.token, 'GET', '/api/video-coverage')).status).toBe(403);
+  const supervisorBrowser = await browserOf('supervisor', {});
+  const coveragePage = await supervisorBrowser.text('/video/coverage');
+  expect(coveragePage).toContain(camera);
+  expect(coveragePage).toContain('1 / 90');
+});
+
 test('M8: a corrupted blob is detected on read and never served (video and materials alike)', async () => {
   const seg = await newSegment('store-01');
-  const file = blobPath(sha256(seg.bytes));
+  const file = blobPath((await app.db('video_segments').where({ id: seg.id }).first('blob_sha256')).blob_sha256);
   const tampered = Buffer.from(seg.bytes);
   tampered[tampered.length - 1] ^= 0xff; // one bit pattern changed, same size
   await writeFile(file, tampered);

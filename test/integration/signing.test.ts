@@ -5,13 +5,15 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { contractPdf, createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
 import { collectedSeal, waitForCase } from '../helpers/journeys';
 import { ownerDb } from '../helpers/owner-db';
+import { browserUser } from '../e2e/browser';
 import type { Db } from '../../infra/db';
+import { PDFArray, PDFDict, PDFDocument, PDFName } from '@cantoo/pdf-lib';
 
 let app: RunningApp;
 let owner: Db;
@@ -42,7 +44,7 @@ async function keptSeal() {
   return { ...seal, staff, keeperId };
 }
 
-type Fields = Partial<Record<'id_number' | 'password' | 'purpose' | 'document_type' | 'format' | 'page' | 'x' | 'y', string>>;
+type Fields = Partial<Record<'id_number' | 'password' | 'purpose' | 'document_type' | 'format' | 'page' | 'x' | 'y' | 'cross_page', string>>;
 
 async function sign(token: string, sealId: string, fields: Fields, file: Buffer | null, filename = '合同.pdf') {
   const form = new FormData();
@@ -80,6 +82,16 @@ async function requestChange(sealId: string, kind: string) {
   expect((await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' })).status).toBe(200);
   await waitForCase(app, maker.token, body.case_id, 'completed');
   return body.seal_status as string;
+}
+
+/** A browser session (through the login form) of a new user of that role; returns its cookie. */
+async function browserSession(role: 'holder' | 'supervisor', scope: { holder_id?: string } = {}): Promise<string> {
+  const user = await browserUser(app.db, role, scope);
+  const form = await fetch(`${app.url}/login`);
+  const csrf = /eseal_login_csrf=([^;]+)/.exec(form.headers.getSetCookie().join('\n'))![1]!;
+  const login = await fetch(`${app.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `eseal_login_csrf=${csrf}` }, body: new URLSearchParams({ _csrf: decodeURIComponent(csrf), username: user.username, password: user.password }) });
+  expect(login.status).toBe(303);
+  return `eseal_sid=${/eseal_sid=([^;]+)/.exec(login.headers.getSetCookie().join('\n'))![1]!}`;
 }
 
 const auditEntries = (sealId: string, action: string) => app.db('audit_entries').where({ target_id: sealId, action }).orderBy('seq');
@@ -175,7 +187,40 @@ describe('signing through the API', () => {
     await expect(app.db('seal_use_register').where({ id }).update({ purpose: 'x' })).rejects.toThrow(/permission denied/);
   });
 
-  it('C4: supervisors see the signatures counted per district and seal kind (one more after a signature); holders and officers may not; a bad time is named', async () => {
+  it('U1 C4: the holder\'s use register page (用印登记) lists its signatures, filters by seal, keeper, date and document type, downloads the same as CSV, and names a bad date', async () => {
+    const res = await sign(s.staff.token, s.sealId, fields(s, { document_type: 'voucher', purpose: '报销凭据' }), Buffer.from('凭据'), '报销凭据.txt');
+    expect(res.status).toBe(201);
+    const id = res.headers.get('x-seal-use-id')!;
+    const keeperId = (await api(app.url, s.staff.token, 'GET', `/api/use-register?seal_id=${s.sealId}`)).body.entries.find((e: any) => e.id === id).keeper_id;
+
+    const cookie = await browserSession('holder', { holder_id: s.holderId });
+    const page = async (q: string) => {
+      const r = await fetch(`${app.url}/use-register?${q}`, { headers: { cookie } });
+      return { status: r.status, html: await r.text() };
+    };
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const hit = await page(`seal_id=${s.sealId}&keeper_id=${keeperId}&from=${today}&to=${tomorrow}&document_type=voucher`);
+    expect(hit.status).toBe(200);
+    expect(hit.html).toContain(`data-id="${id}"`);
+    expect(hit.html).toContain('报销凭据.txt');
+    expect(hit.html).toContain('孙保管');
+    expect(hit.html).toContain('href="/use-register"'); // the holder's menu
+    for (const miss of [`seal_id=${s.sealId}&document_type=agreement`, `keeper_id=${randomUUID()}`, `to=${today}`]) expect((await page(miss)).html).not.toContain(`data-id="${id}"`);
+
+    // The page's CSV link carries its filters; the session cookie is enough.
+    const href = /id="register-csv" href="([^"]+)"/.exec(hit.html)![1].replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    expect(href).toContain(`keeper_id=${keeperId}`);
+    const csv = await fetch(`${app.url}${href}`, { headers: { cookie } });
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(await csv.text()).toContain(id);
+
+    const bad = await page('from=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('应为 ISO 8601 日期');
+  });
+
+  it('C4: supervisors see the signatures counted per district and seal kind (one more after a signature), through the API and on the supervision page; holders and officers may not; a bad time is named', async () => {
     const supervisor = await createUser(app.db, 'supervisor');
     const countOf = async () => {
       const res = await api(app.url, supervisor.token, 'GET', '/api/supervision/seal-use?from=2026-01-01');
@@ -188,11 +233,68 @@ describe('signing through the API', () => {
     const all = (await api(app.url, supervisor.token, 'GET', '/api/supervision/seal-use')).body;
     expect(all.counts.find((c: any) => c.district_code === '110105' && c.seal_kind === 'business_contract')).toMatchObject({ seal_kind_zh: '合同专用章' });
     expect(all.total).toBe(all.counts.reduce((n: number, c: any) => n + c.count, 0));
+    // The supervision page shows the same counts.
+    const html = await (await fetch(`${app.url}/supervision`, { headers: { cookie: await browserSession('supervisor') } })).text();
+    const row = /<tr data-district="110105"><td>[^<]*<\/td><td>合同专用章<\/td><td class="num">(\d+)<\/td><\/tr>/.exec(html);
+    expect(Number(row?.[1])).toBe(all.counts.find((c: any) => c.district_code === '110105' && c.seal_kind === 'business_contract').count);
+    expect(html).toContain(`<span class="count" id="seal-use-total">${all.total}</span>`);
     expect((await api(app.url, s.staff.token, 'GET', '/api/supervision/seal-use')).status).toBe(403);
     expect((await api(app.url, officer.token, 'GET', '/api/supervision/seal-use')).status).toBe(403);
     const bad = await api(app.url, supervisor.token, 'GET', '/api/supervision/seal-use?to=soon');
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields[0]).toMatchObject({ field: 'to', message_zh: expect.stringMatching(/^截止时间：/), message_en: expect.stringMatching(/^To: /) });
+  });
+
+  it('U1: 骑缝章: after the seal signed page 1, it signs again across the right edges of both pages (one signature, one slice of the 42 mm imprint per page); pdfsig and pyHanko find both signatures valid, the verify API too', async () => {
+    // The seal of this describe's set-up (a new one would cost a whole application journey).
+    const first = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades' }), await contractPdf(), '合同.pdf');
+    expect(first.status).toBe(201);
+    const res = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades', cross_page: 'true', y: '150' }), first.bytes, '合同.pdf');
+    expect(res.status).toBe(201);
+    const signed = res.bytes;
+    expect(signed.subarray(0, first.bytes.length).equals(first.bytes)).toBe(true);
+
+    const [out, hanko, report] = [await pdfsig(signed), await pyhanko(signed), (await verify(signed, null)).body];
+    // pdfsig (poppler) lists a field once per widget: the 骑缝章's one signature once per page, each valid.
+    // Its NSS check of the same certificate for the same signature a second time in a row has said "Unknown
+    // issue" while the next said Trusted: trust is asserted per field, the signature per entry.
+    const entries = out.split(/Signature #\d+:/).slice(1);
+    expect(entries).toHaveLength(3);
+    for (const e of entries) expect(e).toMatch(/Signature Validation: Signature is Valid\./);
+    const fieldsTrusted = new Map<string, boolean>();
+    for (const e of entries) {
+      const name = /Signature Field Name: (.*)/.exec(e)![1];
+      fieldsTrusted.set(name, (fieldsTrusted.get(name) ?? false) || /Certificate is Trusted\./.test(e));
+    }
+    expect([...fieldsTrusted.values()]).toEqual([true, true]);
+    expect(out).toMatch(/Signature #3:[\s\S]*Total document signed/);
+    expect(hanko.out.match(/:VALID$/gm)).toHaveLength(2);
+    expect(hanko.status).toBe(0);
+    expect(report.signatures.map((x: any) => x.indication)).toEqual(['TOTAL-PASSED', 'TOTAL-PASSED']);
+
+    // Each page carries one widget of the second signature's field; the slices are 21 mm wide (42 mm / 2
+    // pages), 42 mm high, flush with the right edge, and side by side make the whole imprint.
+    const doc = await PDFDocument.load(signed);
+    const field = (doc.catalog.getAcroForm()!.getAllFields().at(-1)![0]).dict;
+    const kids = (field.lookup(PDFName.of('Kids')) as PDFArray).asArray().map((r) => doc.context.lookup(r) as PDFDict);
+    expect(kids).toHaveLength(2);
+    const size = 42 * MMPT;
+    doc.getPages().forEach((page, i) => {
+      const annots = (page.node.lookup(PDFName.of('Annots')) as PDFArray).asArray().map((r) => doc.context.lookup(r));
+      expect(annots).toContain(kids[i]);
+      const rect = (kids[i].lookup(PDFName.of('Rect')) as PDFArray).asArray().map((n: any) => n.asNumber());
+      expect(rect[2]).toBeCloseTo(595.28, 1);
+      expect(rect[2] - rect[0]).toBeCloseTo(size / 2, 1);
+      expect(rect[3] - rect[1]).toBeCloseTo(size, 1);
+      expect((rect[1] + rect[3]) / 2).toBeCloseTo(150 * MMPT, 1);
+    });
+    // What a reader sees: red at the right edge of both pages at that height, and not left of the slice.
+    const top = 841.89 - 150 * MMPT - size / 2;
+    for (const page of [1, 2]) {
+      expect(redShare(signed, { x: 595.28 - size / 2, y: top, w: size / 2, h: size }, page)).toBeGreaterThan(0.03);
+      expect(redShare(signed, { x: 595.28 - size, y: top, w: size / 2 - 2, h: size }, page)).toBe(0);
+      expect(redShare(first.bytes, { x: 595.28 - size / 2, y: top, w: size / 2, h: size }, page)).toBe(0);
+    }
   });
 
   it('U1: a request without its fields is refused naming each field in Chinese and English, and nothing is signed', async () => {
@@ -426,11 +528,11 @@ async function pyhanko(pdf: Buffer): Promise<{ status: number | null; out: strin
   });
 }
 
-/** Share of strongly red pixels (the imprint) in a region of page 1 rendered by pdftoppm at 72 dpi: x, y, w, h in points from the top left. */
-function redShare(pdf: Buffer, region: { x: number; y: number; w: number; h: number }): number {
+/** Share of strongly red pixels (the imprint) in a region of a page rendered by pdftoppm at 72 dpi: x, y, w, h in points from the top left. */
+function redShare(pdf: Buffer, region: { x: number; y: number; w: number; h: number }, page = 1): number {
   const dir = mkdtempSync(path.join(tmpdir(), 'render-'));
   writeFileSync(path.join(dir, 'f.pdf'), pdf);
-  execFileSync('pdftoppm', ['-r', '72', '-f', '1', '-l', '1', '-x', String(Math.round(region.x)), '-y', String(Math.round(region.y)), '-W', String(Math.round(region.w)), '-H', String(Math.round(region.h)), '-singlefile', 'f.pdf', 'p'], { cwd: dir });
+  execFileSync('pdftoppm', ['-r', '72', '-f', String(page), '-l', String(page), '-x', String(Math.round(region.x)), '-y', String(Math.round(region.y)), '-W', String(Math.round(region.w)), '-H', String(Math.round(region.h)), '-singlefile', 'f.pdf', 'p'], { cwd: dir });
   const ppm = require('node:fs').readFileSync(path.join(dir, 'p.ppm')) as Buffer; // eslint-disable-line @typescript-eslint/no-require-imports
   // P6 header: "P6\nW H\n255\n"
   let pos = 0;
@@ -448,6 +550,45 @@ function redShare(pdf: Buffer, region: { x: number; y: number; w: number; h: num
 const MMPT = 72 / 25.4;
 
 describe('PDF signatures (PAdES)', () => {
+  it('M10 M13: the production and cancellation certificates carry a PAdES signature in its seal block: the platform key on the maker\'s behalf while the maker has no live seal, then the maker\'s own legal-name seal with its imprint; pdfsig says valid and trusted', async () => {
+    const certificatePdf = async (sealId: string) => {
+      const res = await fetch(`${app.url}/api/seals/${sealId}/documents/production_certificate.pdf`, { headers: { authorization: `Bearer ${maker.token}` } });
+      expect(res.status).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const first = await collectedSeal(app, maker, officer, { sealKind: 'legal_name' });
+    // /Reason is a UTF-16BE hex string (pdfsig does not print it).
+    const saysReason = (pdf: Buffer, text: string) => pdf.toString('latin1').toUpperCase().includes(Buffer.from(text, 'utf16le').swap16().toString('hex').toUpperCase());
+    const platformSigned = await certificatePdf(first.sealId);
+    const byPlatform = await pdfsig(platformSigned);
+    expect(byPlatform).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(byPlatform).toMatch(/Certificate Validation: Certificate is Trusted\./);
+    expect(byPlatform).toContain('Signer Certificate Common Name: 北京市电子印章管理服务平台签名');
+    expect(saysReason(platformSigned, 'The maker has no live seal; signed by the platform key')).toBe(true);
+
+    // The maker is a holder too: registered with the first holder's USCC, its legal-name seal signs from now on.
+    await owner('makers').where({ id: (await owner('users').where({ id: maker.id }).first('maker_id')).maker_id }).update({ uscc: first.uscc });
+    const second = await collectedSeal(app, maker, officer);
+    const signed = await certificatePdf(second.sealId);
+    const byMaker = await pdfsig(signed);
+    expect(byMaker).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(byMaker).toMatch(/Certificate Validation: Certificate is Trusted\./);
+    expect(saysReason(signed, '电子印章制作证书：制作单位电子印章，由平台代为签署')).toBe(true);
+    const sealCert = await (await fetch(`${app.url}/pki/seals/${first.sealId}/certificate.der`)).arrayBuffer();
+    const cn = /CN=([^\n]+)/.exec(new X509Certificate(Buffer.from(sealCert)).subject)![1];
+    expect(byMaker).toContain(`Signer Certificate Common Name: ${cn}`); // the maker's own seal signed
+    expect(redShare(signed, { x: 62 * MMPT - 21 * MMPT, y: 841.89 - 62 * MMPT - 21 * MMPT, w: 42 * MMPT, h: 42 * MMPT })).toBeGreaterThan(0.05); // the imprint in the seal block
+
+    // M13: the seal cancelled, its cancellation certificate signed by the maker's seal in the same way.
+    await requestChange(second.sealId, 'cancel');
+    const res = await fetch(`${app.url}/api/seals/${second.sealId}/documents/cancellation_certificate.pdf`, { headers: { authorization: `Bearer ${maker.token}` } });
+    const cancellation = Buffer.from(await res.arrayBuffer());
+    const byMakerAgain = await pdfsig(cancellation);
+    expect(byMakerAgain).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(byMakerAgain).toContain(`Signer Certificate Common Name: ${cn}`);
+    expect(saysReason(cancellation, '电子印章登出证书：制作单位电子印章，由平台代为签署')).toBe(true);
+  });
+
   it('U1: a keeper signs a PDF (PAdES B-B, ETSI.CAdES.detached) with the seal\'s imprint at true size (42 mm) where asked; pdfsig, trusting only the platform root, says valid and trusted; the verify API agrees', async () => {
     const s = await keptSeal();
     const pdf = await contractPdf();

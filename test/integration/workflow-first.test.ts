@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { createUser, testConfig, workflowBundlePath } from '../helpers/stack';
 import { createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
-import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { collectedSeal, filedSeal, waitForCase } from '../helpers/journeys';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
 import { createHsmWorker, openHsm } from '../../workers/hsm-worker';
 import { createMainWorker } from '../../workers/main-worker';
@@ -122,6 +122,29 @@ test('M11 M13: a replacement and a loss report taken while the workers are down,
   expect(lostRetry.status).toBe(201);
   expect(await lostRetry.json()).toMatchObject({ case_id: lostAccepted.case_id, status: 'processed', seal_status: 'stopped' });
   expect(await ctx.db('cases').where({ subject_seal_id: lost.sealId, kind: 'compromise' }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
+});
+
+test('A4 M3: a decision sent while no worker serves the case is answered 503 with Retry-After in seconds, not held open; the same decision once workers are back is answered and taken once', async () => {
+  const web = await startWeb();
+  const app = { url: web.url, db: ctx.db };
+  const maker = await createUser(ctx.db, 'maker', { maker_id: await createMaker(ctx.db) });
+  const officer = await createUser(ctx.db, 'officer', { district_code: '110105' });
+  const { caseId, taskId } = await filedSeal(app, maker);
+
+  await workers!.stop();
+  workers = null;
+  const decide = () =>
+    fetch(`${web.url}/api/tasks/${taskId}/decision`, { method: 'POST', headers: { authorization: `Bearer ${officer.token}`, 'content-type': 'application/json', prefer: 'wait=1' }, body: JSON.stringify({ decision: 'accept' }) });
+  const first = await decide(); // answered within the request's time (5 s at least), not once a worker returns
+  expect(first.status).toBe(503);
+  expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(((await first.json()) as { error: unknown }).error).toMatchObject({ code: 'DECISION_NOT_TAKEN', message_zh: expect.stringContaining('重试'), message_en: expect.stringContaining('send the same decision again') });
+
+  await startWorkers();
+  const again = await decide();
+  expect(again.status).toBe(200);
+  await waitForCase(app, maker.token, caseId, 'ready');
+  expect(await ctx.db('case_events').where({ case_id: caseId, type: 'filing_accepted' }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
 });
 
 test('M12 M13: a stop that an earlier version applied before starting its workflow (then crashed) is found at start-up and filed, not applied again or refused', async () => {

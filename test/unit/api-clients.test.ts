@@ -26,6 +26,15 @@ describe('U2: scopes by tier', () => {
     expect(fieldsOf(() => parseClientRegistration({ tier: 'bank', rate_limit_per_minute: 0 }))).toEqual(['name', 'tier', 'rate_limit_per_minute']);
     expect(fieldsOf(() => parseClientRegistration({ name: 'a', tier: 'maker', holder_uscc: '91110000X' }))).toEqual(['maker_id', 'holder_uscc']);
     expect(fieldsOf(() => parseClientRegistration({ name: 'a', tier: 'government' }))).toEqual(['holder_uscc']);
-    expect(parseClientRegistration({ name: ' 某局 ', tier: 'government', holder_uscc: '11110000000000000X' })).toEqual({ name: '某局', tier: 'government', holderUscc: '11110000000000000X', makerId: null, rateLimitPerMinute: 120 });
+    expect(parseClientRegistration({ name: ' 某局 ', tier: 'government', holder_uscc: '11110000000000000X' })).toEqual({ name: '某局', tier: 'government', holderUscc: '11110000000000000X', makerId: null, platformCode: null, rateLimitPerMinute: 120 });
+  });
+
+  it('I2 U2: a platform\'s client is bound to a listed platform by its code, holds only the exchange scope, and names no holder or maker', () => {
+    expect(fieldsOf(() => parseClientRegistration({ name: 'a', tier: 'platform' }))).toEqual(['platform_code']);
+    expect(fieldsOf(() => parseClientRegistration({ name: 'a', tier: 'platform', platform_code: 'ZJ', holder_uscc: '91110000X', maker_id: 'm' }))).toEqual(['holder_uscc', 'maker_id']);
+    expect(fieldsOf(() => parseClientRegistration({ name: 'a', tier: 'enterprise', holder_uscc: '91110000X', platform_code: 'ZJ' }))).toEqual(['platform_code']);
+    expect(parseClientRegistration({ name: '浙江平台', tier: 'platform', platform_code: 'ZJ-ESEAL' })).toMatchObject({ tier: 'platform', platformCode: 'ZJ-ESEAL', holderUscc: null, makerId: null });
+    expect(grantedScopes('platform', undefined)).toEqual(['exchange']);
+    expect(fieldsOf(() => grantedScopes('platform', 'sign'))).toEqual(['scope']);
   });
 });

@@ -1,6 +1,7 @@
 import {
   BEIJING_DISTRICTS,
   DISTRICT_CODES,
+  deriveDistrict,
   districtInAddress,
   districtMismatches,
   districtOfDivisionCode,
@@ -92,5 +93,18 @@ describe('P3: the case district against the registered address and the USCC', ()
       { source: 'uscc', district_code: '110108' },
     ]);
     expect(districtMismatches('110105', null, '310101')).toEqual([]);
+  });
+});
+
+describe('P3: the district derived from the holder\'s records, not the maker\'s choice', () => {
+  it('P3: derives the district from the registered address, and keeps the maker\'s choice only when the address names none', () => {
+    expect(deriveDistrict('110101', '北京市海淀区中关村大街1号')).toBe('110108');
+    expect(deriveDistrict('110101', '北京市光华路1号')).toBe('110101');
+    expect(deriveDistrict('110101', null)).toBe('110101');
+  });
+  it('P3: flags a maker-chosen district that differs from the case\'s, and not an agreeing or unknown one', () => {
+    expect(districtMismatches('110108', '北京市海淀区中关村大街1号', '110108', '110105')).toEqual([{ source: 'maker', district_code: '110105' }]);
+    expect(districtMismatches('110108', '北京市海淀区中关村大街1号', '110108', '110108')).toEqual([]);
+    expect(districtMismatches('110108', '北京市海淀区中关村大街1号', '110000', '浦东新区')).toEqual([]);
   });
 });

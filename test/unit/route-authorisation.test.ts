@@ -72,6 +72,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/applications/:id/production': r('maker', 'maker'),
   'POST /api/applications/:id/filing': r('maker', 'maker'),
   'POST /api/applications/:id/collection': r('maker', 'maker'),
+  'POST /api/applications/:id/district': r('city', 'supervisor'), // P3: a supervisor moves a case to another district
   'POST /api/applications/:id/failure-closure': r('maker', 'maker'),
   'GET /api/applications/:id/production-records': r('own', ...CASE_READERS),
   'POST /api/applications/:id/id-checks': r('maker', 'maker'),
@@ -127,6 +128,7 @@ const TABLE: Record<string, Rule> = {
   'GET /api/video-segments/:id': r('own', ...EVERYONE),
   'POST /api/video-segments/:id/export': r('own', ...EVERYONE),
   'DELETE /api/video-segments/:id': r('own', ...EVERYONE),
+  'GET /api/video-coverage': r('district', 'officer', 'supervisor'),
   'POST /api/video-segments/:id/legal-hold': r('district', 'officer', 'supervisor'),
   'DELETE /api/video-segments/:id/legal-hold': r('district', 'officer', 'supervisor'),
   'GET /api/archives/:id': r('district', 'officer', 'supervisor'),
@@ -163,6 +165,7 @@ const TABLE: Record<string, Rule> = {
   'GET /cases/new': r('maker', 'maker'),
   'POST /cases/new': r('maker', 'maker'),
   'GET /cases/:id': r('own', ...CASE_READERS),
+  'POST /cases/:id/district': r('city', 'supervisor'),
   'POST /cases/:id/materials': r('maker', 'maker'),
   'POST /cases/:id/production': r('maker', 'maker'),
   'POST /cases/:id/id-check': r('maker', 'maker'),
@@ -171,6 +174,8 @@ const TABLE: Record<string, Rule> = {
   'POST /cases/:id/failure-closure': r('maker', 'maker'),
   'GET /seals': r('own', 'maker', 'holder'),
   'GET /use-requests': r('holder', 'holder'),
+  'POST /use-requests': r('holder', 'holder'),
+  'GET /use-register': r('holder', 'holder'),
   'POST /use-requests/:id/decision': r('holder', 'holder'),
   'GET /seals/:id/sign': r('holder', 'holder'),
   'POST /seals/:id/sign': r('holder', 'holder'),
@@ -178,6 +183,7 @@ const TABLE: Record<string, Rule> = {
   'GET /seals/:id': r('own', ...CASE_READERS),
   'POST /seals/:id/changes': r('maker', 'maker'),
   'POST /seals/:id/keepers': r('holder', 'holder'),
+  'POST /seals/:id/use-approvers': r('holder', 'holder'),
   'POST /seals/:id/keepers/remove': r('holder', 'holder'),
   'POST /seals/:id/password': r('own', 'maker', 'holder'),
   'POST /seals/:id/password/change': r('holder', 'holder'),
@@ -194,7 +200,11 @@ const TABLE: Record<string, Rule> = {
   'POST /video': r('maker', 'maker'),
   'GET /video.csv': r('own', 'officer', 'supervisor', 'maker'),
   'GET /video/holds.csv': r('district', 'officer', 'supervisor'),
+  'GET /video/coverage': r('district', 'officer', 'supervisor'),
   'GET /video/:id': r('own', 'officer', 'supervisor', 'maker'),
+  'GET /video/:id/watch': r('district', 'officer', 'supervisor'),
+  'GET /video/:id/stream': r('district', 'officer', 'supervisor'),
+  'POST /video/:id/export': r('district', 'officer', 'supervisor'),
   'POST /video/:id/holds': r('district', 'officer', 'supervisor'),
   'POST /video/:id/holds/lift': r('district', 'officer', 'supervisor'),
   'GET /admin': r('city', 'admin'),
@@ -230,6 +240,8 @@ const CLIENT_TABLE: Record<string, ClientScope> = {
   'GET /api/applications/:id/id-checks': 'issue',
   'GET /api/applications/:id/production-records': 'issue',
   'POST /api/applications/:id/production-records': 'issue',
+  'POST /api/exchange/filings': 'exchange',
+  'GET /api/exchange/seals': 'exchange',
 };
 
 interface Layer {
@@ -317,13 +329,15 @@ describe('P1 P3: every route against every role (explicit table)', () => {
     expect(CLIENT_ROUTE_SCOPES).toEqual(CLIENT_TABLE);
     const keys = routes.map((x) => x.key);
     expect(Object.keys(CLIENT_TABLE).filter((k) => !keys.includes(k))).toEqual([]);
-    // issue is the makers' application API: only routes a maker may call; sign is the holders' signature route
+    // issue is the makers' application API: only routes a maker may call; sign is the holders' signature route;
+    // exchange is the listed platforms' filing and export
     for (const [key, scope] of Object.entries(CLIENT_TABLE)) {
       const roles = TABLE[key].roles;
       if (scope === 'issue') expect({ key, maker: roles !== 'public' && roles.includes('maker') }).toEqual({ key, maker: true });
       if (scope === 'sign') expect({ key, holder: roles !== 'public' && roles.includes('holder') }).toEqual({ key, holder: true });
+      if (scope === 'exchange') expect({ key, exchange: roles !== 'public' && roles.includes('exchange') }).toEqual({ key, exchange: true });
     }
-    expect(TIER_SCOPES).toEqual({ government: ['sign', 'verify'], maker: ['issue', 'sign', 'verify'], enterprise: ['sign', 'verify'] });
+    expect(TIER_SCOPES).toEqual({ government: ['sign', 'verify'], maker: ['issue', 'sign', 'verify'], enterprise: ['sign', 'verify'], platform: ['exchange'] });
   });
 
   it('P1: every form of the pages (POST) checks its CSRF token', () => {

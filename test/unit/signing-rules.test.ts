@@ -3,7 +3,7 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { conclude, type ValidationFindings } from '../../domain/signature-validation';
-import { assertFormatInSuite, documentName, parseDocumentType, parsePurpose, parseSignatureFormat } from '../../domain/signing';
+import { assertFormatInSuite, documentName, parseCrossPage, parseDocumentType, parsePurpose, parseSignatureFormat } from '../../domain/signing';
 import { catchDomainError } from '../helpers/domain-errors';
 import { rateLimit } from '../../web/rate-limit';
 
@@ -24,6 +24,8 @@ describe('U2: the conclusion in ETSI EN 319 102-1 terms', () => {
     ['not our chain', { chainOk: false }, 'INDETERMINATE', 'NO_CERTIFICATE_CHAIN_FOUND', 'good', 'good'],
     ['revoked after the proven signing time', { revokedAt: day(2) }, 'TOTAL-PASSED', null, 'good', 'revoked'],
     ['revoked, no proof of time', { poe: null, revokedAt: day(2) }, 'INDETERMINATE', 'REVOKED_NO_POE', 'good', 'revoked'],
+    ['I2: revoked before the time the signature claims, no proof of time', { poe: null, revokedAt: day(-1) }, 'TOTAL-FAILED', 'REVOKED', 'revoked', 'revoked'],
+    ['I2: revoked in the second the signature claims, no proof of time', { poe: null, claimedTime: new Date(T0.getTime() + 900), revokedAt: new Date(T0.getTime() + 100) }, 'INDETERMINATE', 'REVOKED_NO_POE', 'revoked', 'revoked'],
     ['signed while revoked (proven)', { revokedAt: day(-1) }, 'TOTAL-FAILED', 'REVOKED', 'revoked', 'revoked'],
     ['on hold now, no proof of time', { poe: null, holdSince: day(3) }, 'INDETERMINATE', 'TRY_LATER', 'good', 'on_hold'],
     ['on hold after the proven signing time', { holdSince: day(3) }, 'TOTAL-PASSED', null, 'good', 'on_hold'],
@@ -85,5 +87,16 @@ describe('issue 13: the formats each algorithm suite offers (pki.algorithmSuite)
       expect((err as { messageZh: string }).messageZh).toMatch(/^签名格式：.*国密/);
       expect((err as { messageEn: string }).messageEn).toMatch(/^Signature format: .*SM2\/SM3/);
     }
+  });
+});
+
+describe('U1: 骑缝章 (cross_page)', () => {
+  it('U1: cross_page is "true" or "false", for PDF signatures only; anything else is named in Chinese and English', () => {
+    expect(parseCrossPage('true', 'pades')).toBe(true);
+    expect(parseCrossPage(undefined, 'pades')).toBe(false);
+    expect(parseCrossPage('false', 'cms')).toBe(false);
+    const bad = catchDomainError(() => parseCrossPage('yes', 'pades'));
+    expect(bad.toJSON()).toMatchObject({ field: 'cross_page', messageZh: '骑缝章：应为 true 或 false', messageEn: 'Cross-page seal (骑缝章): must be true or false' });
+    expect(catchDomainError(() => parseCrossPage('true', 'cms')).toJSON()).toMatchObject({ field: 'cross_page', messageZh: '骑缝章：只用于 PDF 签章' });
   });
 });

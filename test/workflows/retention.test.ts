@@ -5,6 +5,7 @@
 // scripts/with-stack.ts, and segments and decisions go through the use-cases the web calls.
 //   node --import tsx scripts/with-stack.ts -- npx jest test/workflows/retention.test.ts
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { unzipSync } from 'fflate';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -173,10 +174,10 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 // ---------- M8 ----------
 
-test('M8: for 90 days a segment cannot be deleted or copied out (each attempt logged) but may be viewed with a reason; at 90 days the retention policy purges it, bytes deleted, tombstone kept', async () => {
+test('M8: for 90 days a segment cannot be deleted (each attempt logged) but may be viewed by the district\'s police with a reason and exported only for a named case; at 90 days the retention policy purges it, bytes deleted, tombstone kept', async () => {
   await withWorkers(async (deps, started) => {
     const { id, bytes, seg } = await storeSegment(deps, started);
-    expect(await fileExists(deps, seg.sha256)).toBe(true);
+    expect(await fileExists(deps, seg.blob_sha256)).toBe(true);
 
     // A hold placed and lifted within the 90 days does not change who orders the purge.
     const held = await placeLegalHold(deps, chaoyangOfficer, id, { reason: '核查可疑人员进出' }, ACCESS);
@@ -188,13 +189,14 @@ test('M8: for 90 days a segment cannot be deleted or copied out (each attempt lo
     expect((await env.client.workflow.getHandle(videoWorkflowId(id)).query(videoRetentionQuery)).status).toBe('retained');
     await expect(deleteVideoSegment(deps, maker, id, '磁盘空间不足', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_UNDER_RETENTION', httpStatus: 409 });
     await expect(deleteVideoSegment(deps, supervisor, id, undefined, ACCESS)).rejects.toMatchObject({ code: 'VIDEO_UNDER_RETENTION', httpStatus: 409 });
-    await expect(exportVideoSegment(deps, chaoyangOfficer, id, { reason: '调取证据' }, ACCESS)).rejects.toMatchObject({ code: 'VIDEO_UNDER_RETENTION', httpStatus: 409 });
-    await expect(exportVideoSegment(deps, maker, id, { reason: '自行备份' }, ACCESS)).rejects.toMatchObject({ status: 403 });
-    await expect(viewVideoSegment(deps, maker, id, undefined, ACCESS)).rejects.toMatchObject({ code: 'REQUIRED_FIELD', field: 'reason' });
+    // Within the 90 days the district's police export it for a case (the maker never does; M8).
+    await expect(exportVideoSegment(deps, chaoyangOfficer, id, { reason: '调取证据' }, ACCESS)).rejects.toMatchObject({ code: 'REQUIRED_FIELD', field: 'case_reference' });
+    await expect(exportVideoSegment(deps, maker, id, { reason: '自行备份', case_reference: 'X1' }, ACCESS)).rejects.toMatchObject({ status: 403 });
+    await expect(viewVideoSegment(deps, chaoyangOfficer, id, undefined, ACCESS)).rejects.toMatchObject({ code: 'REQUIRED_FIELD', field: 'reason' });
     await expect(viewVideoSegment(deps, haidianOfficer, id, '巡查', ACCESS)).rejects.toMatchObject({ status: 403 });
     const viewed = await viewVideoSegment(deps, chaoyangOfficer, id, '例行检查制作场所', ACCESS);
     expect((await readAll(viewed.stream)).equals(bytes)).toBe(true);
-    expect(await fileExists(deps, seg.sha256)).toBe(true);
+    expect(await fileExists(deps, seg.blob_sha256)).toBe(true);
     expect((await ctx.db('video_segments').where({ id }).first('status')).status).toBe('retained');
 
     // Past the 90 days: purged by the retention policy.
@@ -207,11 +209,11 @@ test('M8: for 90 days a segment cannot be deleted or copied out (each attempt lo
     expect(ms(purged.recorded_start)).toBe(ms(seg.recorded_start));
     expect(ms(purged.stored_at)).toBe(ms(seg.stored_at));
     expect(ms(purged.retain_until)).toBe(ms(seg.retain_until));
-    expect(await fileExists(deps, seg.sha256)).toBe(false);
-    expect((await ctx.db('blobs').where({ sha256: seg.sha256 }).first('erased_at')).erased_at).not.toBeNull();
+    expect(await fileExists(deps, seg.blob_sha256)).toBe(false);
+    expect((await ctx.db('blobs').where({ sha256: seg.blob_sha256 }).first('erased_at')).erased_at).not.toBeNull();
     const result = await env.client.workflow.getHandle(videoWorkflowId(id)).result();
     expect(result).toMatchObject({ status: 'purged', purgeBasis: 'retention_policy', purgeOrderedBy: null });
-    await expect(viewVideoSegment(deps, maker, id, '查看', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_PURGED', httpStatus: 410 });
+    await expect(viewVideoSegment(deps, chaoyangOfficer, id, '查看', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_PURGED', httpStatus: 410 });
 
     // Every attempt is in the access log: who, what, why, outcome.
     const entries = await log(id);
@@ -221,7 +223,7 @@ test('M8: for 90 days a segment cannot be deleted or copied out (each attempt lo
       'lift_legal_hold:allowed:',
       'delete:refused:VIDEO_UNDER_RETENTION',
       'delete:refused:VIDEO_UNDER_RETENTION',
-      'export:refused:VIDEO_UNDER_RETENTION',
+      'export:refused:REQUIRED_FIELD',
       'export:refused:forbidden',
       'view:refused:REQUIRED_FIELD',
       'view:refused:forbidden',
@@ -244,13 +246,13 @@ test('M8: a legal hold keeps a segment past 90 days (police may then export it w
     await sleepUntil(seg.retain_until, DAY);
     // Not purged: the hold keeps it.
     expect(await ctx.db('video_segments').where({ id }).first('status')).toEqual({ status: 'retained' });
-    expect(await fileExists(deps, seg.sha256)).toBe(true);
+    expect(await fileExists(deps, seg.blob_sha256)).toBe(true);
     expect((await env.client.workflow.getHandle(videoWorkflowId(id)).query(videoRetentionQuery)).status).toBe('held');
     await expect(deleteVideoSegment(deps, supervisor, id, '案件已结', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_LEGAL_HOLD', httpStatus: 409 });
     await expect(exportVideoSegment(deps, maker, id, { reason: '备份' }, ACCESS)).rejects.toMatchObject({ status: 403 });
     await expect(exportVideoSegment(deps, chaoyangOfficer, id, {}, ACCESS)).rejects.toMatchObject({ code: 'REQUIRED_FIELD' });
-    const exported = await exportVideoSegment(deps, chaoyangOfficer, id, { reason: '移送检察院（京朝检2027-01号）' }, ACCESS);
-    expect((await readAll(exported.stream)).equals(bytes)).toBe(true);
+    const exported = await exportVideoSegment(deps, chaoyangOfficer, id, { reason: '移送检察院（京朝检2027-01号）', case_reference: '京朝检2027-01' }, ACCESS);
+    expect(unzipSync(await readAll(exported.stream))[exported.watermark.file]).toEqual(new Uint8Array(bytes));
     expect(exported.sha256).toBe(seg.sha256);
 
     // A supervisor's hold too; the officer lifts their own (several holds: the one to lift is named).
@@ -263,7 +265,7 @@ test('M8: a legal hold keeps a segment past 90 days (police may then export it w
     expect(one.status).toBe('held');
     await env.sleep(10 * DAY);
     expect((await ctx.db('video_segments').where({ id }).first('status')).status).toBe('retained');
-    expect(await fileExists(deps, seg.sha256)).toBe(true);
+    expect(await fileExists(deps, seg.blob_sha256)).toBe(true);
 
     // The supervisor lifts the last hold: purged at once, ordered by the supervisor.
     const liftedAt = await serverNow();
@@ -272,7 +274,7 @@ test('M8: a legal hold keeps a segment past 90 days (police may then export it w
     expect(purged).toMatchObject({ purge_basis: 'legal_hold_lifted', purge_ordered_by: supervisor.userId, sha256: seg.sha256 });
     expect(ms(purged.purged_at)).toBeGreaterThanOrEqual(liftedAt);
     expect(ms(purged.purged_at)).toBeLessThan(liftedAt + MINUTE);
-    expect(await fileExists(deps, seg.sha256)).toBe(false);
+    expect(await fileExists(deps, seg.blob_sha256)).toBe(false);
     const holds = await ctx.db('video_legal_holds').where({ segment_id: id }).orderBy('placed_at');
     expect(holds.map((h) => [h.placed_role, h.lifted_role, h.lift_reason])).toEqual([
       ['officer', 'officer', '本案结案'],
@@ -298,28 +300,28 @@ test('M8: with the S3 store configured a segment is stored in the bucket (not on
     await withWorkers(async (deps, started) => {
       const { id, bytes, seg } = await storeSegment(deps, started);
       // The object is where its address says, in the server's own folder; nothing went to local disk.
-      const object = path.join(server.root, bucket, s3.keyOf(seg.sha256));
-      expect(readFileSync(object).equals(bytes)).toBe(true);
-      expect(await blobs.has(seg.sha256)).toBe(false);
+      const object = path.join(server.root, bucket, s3.keyOf(seg.blob_sha256));
+      expect(readFileSync(object).includes(bytes.subarray(0, 256))).toBe(false); // encrypted (P1)
+      expect(await blobs.has(seg.blob_sha256)).toBe(false);
       const viewed = await viewVideoSegment(deps, chaoyangOfficer, id, '例行检查制作场所', ACCESS);
       expect((await readAll(viewed.stream)).equals(bytes)).toBe(true);
       expect(viewed.sha256).toBe(seg.sha256);
 
       await sleepUntil(seg.retain_until, -MINUTE);
-      expect(await s3.has(seg.sha256)).toBe(true);
+      expect(await s3.has(seg.blob_sha256)).toBe(true);
       await expect(deleteVideoSegment(deps, supervisor, id, '腾出存储空间', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_UNDER_RETENTION' });
 
       await sleepUntil(seg.retain_until, MINUTE);
       const purged = await eventually('purge', () => ctx.db('video_segments').where({ id }).first(), (r) => r.status === 'purged');
       expect(purged).toMatchObject({ purge_basis: 'retention_policy', purge_ordered_by: null, sha256: seg.sha256 });
       expect(ms(purged.purged_at)).toBeGreaterThanOrEqual(ms(seg.retain_until));
-      expect(await s3.has(seg.sha256)).toBe(false);
+      expect(await s3.has(seg.blob_sha256)).toBe(false);
       expect(existsSync(object)).toBe(false);
       // The purge activity retried (a lost acknowledgement) changes nothing and does not fail on the missing object.
       const again = await createRetentionDbActivities(ctx.db, { blobs: s3 }).purgeVideoSegment({ segmentId: id, basis: 'retention_policy', orderedBy: null, at: new Date(await serverNow()).toISOString() });
       expect(again).toEqual({ bytesDeleted: true });
       expect(await ctx.db('video_segments').where({ id }).first('status', 'purged_at')).toEqual({ status: 'purged', purged_at: purged.purged_at });
-      await expect(viewVideoSegment(deps, maker, id, '查看', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_PURGED', httpStatus: 410 });
+      await expect(viewVideoSegment(deps, chaoyangOfficer, id, '查看', ACCESS)).rejects.toMatchObject({ code: 'VIDEO_PURGED', httpStatus: 410 });
     }, s3);
   } finally {
     s3.destroy();

@@ -5,6 +5,8 @@ import { Router, type Request, type Response } from 'express';
 import { parseApplicationForm } from '../../domain/application-intake';
 import { DomainError, ValidationErrors } from '../../domain/errors';
 import { BEIJING_DISTRICTS } from '../../domain/districts';
+import { moveCaseToDistrict } from '../../usecases/case-district';
+import { CLOSED_CASE_STATUSES } from '../../workflows/application-messages';
 import { HOLDER_KINDS } from '../../domain/holders';
 import { MATERIAL_KINDS } from '../../domain/materials';
 import { PERSONAL_SEAL_ROLES, SEAL_KINDS } from '../../domain/seals';
@@ -221,6 +223,10 @@ export function casePages(deps: Deps): Router {
           }
         : null,
       autorefresh: TRANSIENT.includes(s),
+      // P3: a supervisor moves an open case to another district (usecases/case-district.ts).
+      move: req.actor!.role === 'supervisor' && !(CLOSED_CASE_STATUSES as readonly string[]).includes(s)
+        ? { districts: BEIJING_DISTRICTS.map((d) => ({ value: d.code, label: `${lang === 'zh' ? d.nameZh : d.nameEn} (${d.code})` })) }
+        : null,
       canSeeTasks: req.actor!.role === 'officer' || req.actor!.role === 'supervisor',
       errors: refusal?.fields,
       alert: refusal?.alert,
@@ -245,6 +251,20 @@ export function casePages(deps: Deps): Router {
         await showCase(req, res, String(req.params.id), refusal, values);
       }
     });
+
+  r.post('/cases/:id/district', page('supervisor'), formBody(), async (req, res) => {
+    const f = req.form!.fields;
+    try {
+      await moveCaseToDistrict(deps, req.actor!, String(req.params.id), { district_code: f['move.district_code'], reason: f['move.reason'] });
+      flash(req, res, 'caseMoved');
+      res.redirect(303, `/cases/${req.params.id}`);
+    } catch (e) {
+      const refusal = refusalOf(e, { district_code: 'move.district_code', reason: 'move.reason' });
+      if (!refusal) throw e;
+      const { _csrf: _ignored, ...values } = f;
+      await showCase(req, res, String(req.params.id), refusal, values);
+    }
+  });
 
   step('materials', async (req) => {
     const file = req.form!.files.find((f) => f.field === 'file');

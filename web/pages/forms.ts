@@ -37,7 +37,7 @@ async function readForm(req: Request): Promise<FormInput> {
   return { fields, files: files.filter((f) => f.filename || f.size > 0 || f.truncated) };
 }
 
-const FORM_EXPIRED = new ApiError(403, 'csrf', '表单已过期或来源不明，请刷新页面后重试', 'The form has expired or did not come from this site; reload the page and try again');
+export const FORM_EXPIRED = new ApiError(403, 'csrf', '表单已过期或来源不明，请刷新页面后重试', 'The form has expired or did not come from this site; reload the page and try again');
 
 /**
  * Parses the form and checks its CSRF token (`_csrf`, the session's synchronizer token). Marked `csrf`

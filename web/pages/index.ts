@@ -24,6 +24,7 @@ import { auditPages } from './audit';
 import { videoPages } from './video';
 import { verificationPages } from './verification';
 import { useApprovalPages } from './use-approval';
+import { useRegisterPages } from './use-register';
 import { HOME, page } from './guards';
 import { logger } from '../../infra/observability/logger';
 import { routeOf } from '../request-context'; // the pattern: a path may hold a one-time link's token
@@ -78,6 +79,7 @@ export function pageRoutes(deps: Deps): PageRouter {
   r.use(passwordResetPages(deps)); // C3: the keeper's one-time reset page (public) and the inbox's way to it
   r.use(officerPages(deps));
   r.use(casePages(deps));
+  r.use(useRegisterPages(deps)); // C4: the holder's use register (用印登记), filters and CSV
   r.use(useApprovalPages(deps)); // 三(四): the holder's approval queue; U1: the keeper's signing page (pdf.js)
   r.use(sealPages(deps));
   // Before supervisionPages: its '/supervision/:table.csv' would take '/supervision/compliance…' otherwise.

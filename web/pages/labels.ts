@@ -100,6 +100,7 @@ export const EVENT_LABELS: Record<string, Bi> = {
   filing_deadline_started: bi('备案时限开始（24小时）', 'Filing deadline started (24 h)'),
   filing_overdue: bi('备案逾期', 'Filing overdue'),
   filing_submitted: bi('提交备案', 'Filed with the police'),
+  district_moved: bi('移交其他辖区办理', 'Moved to another district'),
   filing_returned: bi('备案被退回', 'Filing returned'),
   filing_accepted: bi('备案通过', 'Filing accepted'),
   ready: bi('待领取', 'Ready for collection'),

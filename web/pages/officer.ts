@@ -118,9 +118,9 @@ export function officerPages(deps: Deps): Router {
       districtFlags: ((task.district_mismatches ?? []) as DistrictMismatch[]).map((m) => {
         const d = findDistrict(m.district_code);
         const name = d ? (lang === 'zh' ? d.nameZh : d.nameEn) : m.district_code;
-        return m.source === 'address'
-          ? (lang === 'zh' ? `住所登记地址在${name}，与本案辖区不符` : `The registered address is in ${name}, not this case's district`)
-          : (lang === 'zh' ? `统一社会信用代码的登记管理机关在${name}，与本案辖区不符` : `The USCC was issued by the registration authority of ${name}, not this case's district`);
+        if (m.source === 'address') return lang === 'zh' ? `住所登记地址在${name}，与本案辖区不符` : `The registered address is in ${name}, not this case's district`;
+        if (m.source === 'uscc') return lang === 'zh' ? `统一社会信用代码的登记管理机关在${name}，与本案辖区不符` : `The USCC was issued by the registration authority of ${name}, not this case's district`;
+        return lang === 'zh' ? `制作单位申报的辖区为${name}，与按住所地址认定的辖区不符` : `The maker gave ${name} as the district, not the one the holder's records name`;
       }),
       errors: refusal?.fields,
       alert: refusal?.alert,

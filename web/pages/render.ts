@@ -87,7 +87,7 @@ const NAV: Record<Role, Array<{ href: string; key: string }>> = {
     { href: '/tasks', key: 'nav.tasks' }, { href: '/cases', key: 'nav.cases' }, { href: '/video', key: 'nav.video' },
   ],
   maker: [{ href: '/cases', key: 'nav.desk' }, { href: '/cases/new', key: 'nav.newApplication' }, { href: '/seals', key: 'nav.producedSeals' }, { href: '/video', key: 'nav.video' }, { href: '/inbox', key: 'nav.inbox' }],
-  holder: [{ href: '/seals', key: 'nav.mySeals' }, { href: '/use-requests', key: 'nav.useApprovals' }, { href: '/cases', key: 'nav.cases' }, { href: '/inbox', key: 'nav.inbox' }],
+  holder: [{ href: '/seals', key: 'nav.mySeals' }, { href: '/use-requests', key: 'nav.useApprovals' }, { href: '/use-register', key: 'nav.useRegister' }, { href: '/cases', key: 'nav.cases' }, { href: '/inbox', key: 'nav.inbox' }],
   admin: [{ href: '/admin', key: 'nav.admin' }],
   exchange: [], // another platform's data-exchange client uses the API only (I2)
 };

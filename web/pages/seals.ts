@@ -7,6 +7,7 @@ import * as keepers from '../../usecases/keeper-operations';
 import { getSeal, REPLACEMENT_REASONS, REQUEST_KINDS, requestSealChange } from '../../usecases/seal-lifecycle';
 import { sealImprint, sealList, sealPage } from '../../usecases/web-queries';
 import { sealCertificateLinks } from '../../usecases/seal-certificates';
+import { setUseApprovers, useApproverChoices } from '../../usecases/use-approval';
 import { temporalUiLink, timeline } from './case-model';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
@@ -68,6 +69,8 @@ export function sealPages(deps: Deps): Router {
     const isHolder = actor.role === 'holder' && actor.holderId === s.holder_id;
     const isMaker = actor.role === 'maker' && actor.makerId === s.maker_id;
     const live = !['cancelled', 'in_production', 'ready'].includes(s.status);
+    // 三(四) 使用流程: the holder's staff name who approves each use of a live seal.
+    const approverChoices = isHolder && s.status !== 'cancelled' ? await useApproverChoices(deps, actor, sealId) : null;
     renderPage(req, res, 'seal', {
       title: `${sealLabel(s.kind, s.number, lang)} · ${s.holder_name}`,
       s: {
@@ -112,6 +115,8 @@ export function sealPages(deps: Deps): Router {
           }
         : null,
       holderActions: isHolder && s.status !== 'cancelled',
+      approverChoices,
+      requiresApproval: approverChoices?.some((c) => c.chosen) ?? false,
       canSign: isHolder && s.status === 'active',
       canSetPassword: (isHolder || isMaker) && s.status !== 'cancelled' && !!custody && !custody.password.set,
       makerActions: isMaker && live
@@ -159,6 +164,11 @@ export function sealPages(deps: Deps): Router {
   action('keepers/remove', ['holder'], 'remove', async (req, fields) => {
     await keepers.removeKeeper(deps, req.actor!, String(req.params.id), { keeper_id: fields.keeper_id });
   }, 'keeperRemoved');
+
+  // 三(四) 使用流程: one checkbox per account of the holder (`approvers.<user id>`); none checked ends the requirement.
+  action('use-approvers', ['holder'], 'approvers', async (req, fields) => {
+    await setUseApprovers(deps, req.actor!, String(req.params.id), { approver_ids: Object.keys(fields).filter((k) => fields[k] === 'on') });
+  }, 'useApproversSet');
 
   // C2: the protection password; C3: a reset through the district's police. The same use-cases as the JSON API.
   action('password', ['holder', 'maker'], 'initial', async (req, fields) => {

@@ -4,6 +4,7 @@
 import { Router, type Request } from 'express';
 import type { Deps } from '../../usecases/deps';
 import { supervisionDashboard } from '../../usecases/web-queries';
+import { sealUseCounts } from '../../usecases/use-register';
 import { sendCsv } from './csv';
 import { page } from './guards';
 import { CASE_STATUS_LABELS, FILING_KIND_LABELS, caseStatus, countdown, districtName, formatDuration, formatTime, pick, sealLabel } from './labels';
@@ -65,6 +66,8 @@ export function supervisionPages(deps: Deps): Router {
     const lang: Lang = req.lang ?? 'zh';
     const now = new Date();
     const d = await supervisionDashboard(deps.db, req.actor!, now, SHOWN);
+    // C4: signatures made with seals, per district and seal kind (all time; the API takes a time range).
+    const use = await sealUseCounts(deps.db, req.actor!, {});
     const maxDistrict = Math.max(1, ...d.overdueByDistrict.map((g) => g.count));
     const maxMaker = Math.max(1, ...d.overdueByMaker.map((g) => g.count));
     renderPage(req, res, 'supervision', {
@@ -124,6 +127,10 @@ export function supervisionPages(deps: Deps): Router {
         due: formatTime(u.due_at),
         entered: formatTime(u.entered_at),
       })),
+      sealUse: {
+        total: use.total,
+        rows: use.counts.map((c) => ({ district: districtName(c.district_code, lang), code: c.district_code, kind: lang === 'zh' ? c.seal_kind_zh : sealLabel(c.seal_kind, null, lang), count: c.count })),
+      },
       states: d.openByState.map((s) => ({ status: caseStatus(s.status, lang), count: s.count, href: `/cases?status=${s.status}` })),
       csv: Object.keys(TABLES).reduce<Record<string, string>>((acc, k) => ({ ...acc, [k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())]: `/supervision/${k}.csv` }), {}),
     });

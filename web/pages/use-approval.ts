@@ -6,13 +6,13 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Deps } from '../../usecases/deps';
-import { decideUseRequest, listUseApprovers, listUseRequests } from '../../usecases/use-approval';
-import { PADES_MAX_BYTES, signDocument } from '../../usecases/seal-signing';
+import { createUseRequest, decideUseRequest, listUseApprovers, listUseRequests, sealsNeedingApproval } from '../../usecases/use-approval';
+import { PADES_MAX_BYTES, SIGN_MAX_BYTES, signDocument } from '../../usecases/seal-signing';
 import { sealPage } from '../../usecases/web-queries';
 import { DOCUMENT_TYPES } from '../../domain/signing';
-import { ApiError } from '../errors';
+import { fieldRef, invalidField } from '../../domain/errors';
 import { readUpload } from '../upload';
-import { flash, formBody, refusalOf } from './forms';
+import { flash, FORM_EXPIRED, formBody, refusalOf } from './forms';
 import { page } from './guards';
 import { formatTime, sealLabel } from './labels';
 import { renderPage } from './render';
@@ -30,13 +30,14 @@ function pdfjsDir(): string {
   }
 }
 
-const FORM_EXPIRED = new ApiError(403, 'csrf', '表单已过期或来源不明，请刷新页面后重试', 'The form has expired or did not come from this site; reload the page and try again');
-
-/** The signing form: one PDF (streamed to disk and hashed), its fields, the session's CSRF token; marked for the route test. */
-function signForm(): RequestHandler {
+/**
+ * A form with one file (streamed to disk and hashed, at most `maxBytes`), its fields and the session's CSRF
+ * token: the signing form (a PDF) and the use request form (any document); marked for the route test.
+ */
+function oneFileForm(maxBytes: number): RequestHandler {
   const handler: RequestHandler = async (req: Request, _res: Response, next: NextFunction) => {
     try {
-      const { fields, file } = await readUpload(req, { maxBytes: PADES_MAX_BYTES, fileField: 'file' });
+      const { fields, file } = await readUpload(req, { maxBytes, fileField: 'file' });
       if (!csrfMatches(req, fields._csrf)) return next(FORM_EXPIRED);
       req.form = { fields, files: file && (file.filename || file.size > 0 || file.truncated) ? [file] : [] };
       next();
@@ -52,9 +53,11 @@ export function useApprovalPages(deps: Deps): Router {
   const pdfjs = pdfjsDir();
   for (const sub of ['build', 'cmaps', 'standard_fonts']) r.use(`/static/pdfjs/${sub}`, express.static(path.join(pdfjs, sub), { index: false, maxAge: '1d' }));
 
-  r.get('/use-requests', page('holder'), async (req, res) => {
+  /** The approval queue, with the form to request a use of a seal that needs approval. */
+  async function showQueue(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
     const lang: Lang = req.lang ?? 'zh';
     const requests = await listUseRequests(deps, req.actor!);
+    const requestable = await sealsNeedingApproval(deps, req.actor!);
     renderPage(req, res, 'use-requests', {
       title: lang === 'zh' ? '用印审批' : 'Use approvals',
       requests: requests.map((q) => ({
@@ -66,7 +69,36 @@ export function useApprovalPages(deps: Deps): Router {
         created: formatTime(q.created_at),
         sha: `${q.document_sha256.slice(0, 16)}…`,
       })),
-    });
+      requestable: requestable.map((x) => ({ value: x.id, label: `${sealLabel(x.kind, x.number, lang)} ${x.seal_code ?? ''} · ${x.text}` })),
+      documentTypes: Object.entries(DOCUMENT_TYPES).map(([value, l]) => ({ value, label: lang === 'zh' ? l.zh : l.en })),
+      ...extra,
+    }, status);
+  }
+
+  r.get('/use-requests', page('holder'), (req, res) => showQueue(req, res));
+
+  // 三(四) 使用流程: a staff member asks to use a seal on one document; the document is hashed as it streams
+  // in and only its name and SHA-256 are kept (the signature later must be over exactly this file).
+  r.post('/use-requests', page('holder'), oneFileForm(SIGN_MAX_BYTES), async (req, res) => {
+    const { fields, files } = req.form!;
+    const file = files[0];
+    try {
+      if (file?.truncated) throw invalidField(fieldRef('file', '文件', 'Document'), `超过 ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, `exceeds ${SIGN_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 });
+      await createUseRequest(deps, req.actor!, {
+        seal_id: fields.seal_id,
+        purpose: fields.purpose,
+        document_type: fields.document_type,
+        document_name: file?.filename ?? '',
+        document_sha256: file && !file.truncated ? file.sha256 : '',
+      });
+      flash(req, res, 'useRequested');
+      res.redirect(303, '/use-requests');
+    } catch (e) {
+      const refusal = refusalOf(e, { document_name: 'file', document_sha256: 'file' });
+      if (!refusal) throw e;
+      const { _csrf: _ignored, ...values } = fields;
+      await showQueue(req, res, { errors: refusal.fields, alert: refusal.alert, values }, refusal.status);
+    }
   });
 
   r.post('/use-requests/:id/decision', page('holder'), formBody(), async (req, res) => {
@@ -78,9 +110,7 @@ export function useApprovalPages(deps: Deps): Router {
     } catch (e) {
       const refusal = refusalOf(e);
       if (!refusal) throw e;
-      const lang: Lang = req.lang ?? 'zh';
-      const requests = await listUseRequests(deps, req.actor!);
-      renderPage(req, res, 'use-requests', { title: lang === 'zh' ? '用印审批' : 'Use approvals', requests: requests.map((q) => ({ ...q, statusText: q.status_zh, due: formatTime(q.due_at), created: formatTime(q.created_at), sha: `${q.document_sha256.slice(0, 16)}…` })), alert: refusal.alert, errors: refusal.fields }, refusal.status);
+      await showQueue(req, res, { alert: refusal.alert, errors: refusal.fields }, refusal.status);
     }
   });
 
@@ -104,11 +134,13 @@ export function useApprovalPages(deps: Deps): Router {
   }
 
   r.get('/seals/:id/sign', page('holder'), (req, res) => showSign(req, res));
-  r.post('/seals/:id/sign', page('holder'), signForm(), async (req, res) => {
+  r.post('/seals/:id/sign', page('holder'), oneFileForm(PADES_MAX_BYTES), async (req, res) => {
     const { fields, files } = req.form!;
     const { _csrf: _ignored, ...values } = fields;
     try {
-      const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields: { ...fields, format: 'pades' }, file: files[0] ?? null, channel: 'web' });
+      // The 骑缝章 checkbox sends "on" when ticked.
+      const crossPage = fields.cross_page === 'on' ? 'true' : fields.cross_page;
+      const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields: { ...fields, cross_page: crossPage, format: 'pades' }, file: files[0] ?? null, channel: 'web' });
       res
         .status(200)
         .set('content-type', signed.contentType)

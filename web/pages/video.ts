@@ -6,7 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../../usecases/deps';
 import * as retention from '../../usecases/retention-video';
 import { legalHoldList, videoSegmentDetail } from '../../usecases/web-queries';
-import { readVideoUpload } from '../routes/retention';
+import { readVideoUpload, send } from '../routes/retention';
 import { ApiError } from '../errors';
 import { flash, formBody, refusalOf, type Refusal } from './forms';
 import { page } from './guards';
@@ -75,7 +75,8 @@ export function videoPages(deps: Deps): Router {
         isMaker: actor.role === 'maker',
         police,
         T: {
-          intro: L('制作场所的监控录像至少保存 90 天；保存期内不得删除、修改或复制导出，每次访问都有记录（M8）。', 'Premises surveillance video is kept at least 90 days; within that time it cannot be deleted, altered or copied out, and every access is logged (M8).'),
+          intro: L('制作场所的监控录像至少保存 90 天，保存期内不得删除或修改；制作单位只见元数据，所在辖区公安机关可查看，并凭案件编号导出；每次访问都有记录（M8）。', 'Premises surveillance video is kept at least 90 days and cannot be deleted or altered meanwhile; the maker sees its metadata only, the police of the district view it and export it for a case; every access is logged (M8).'),
+          coverage: L('录像覆盖情况（无录像日期）', 'Video coverage (days without video)'),
           upload: L('上传录像片段', 'Upload a video segment'), camera: L('摄像机编号', 'Camera ID'), start: L('录像开始（北京时间）', 'Recording start (Beijing time)'), end: L('录像结束（北京时间）', 'Recording end (Beijing time)'),
           file: L('录像文件', 'Video file'), fileHint: L('MP4、MOV、MKV/WebM、MPEG-TS 或 AVI，按内容识别', 'MP4, MOV, MKV/WebM, MPEG-TS or AVI, judged by content'),
           sha: L('内容哈希 SHA-256（可选）', 'Content hash SHA-256 (optional)'), shaHint: L('填写后与收到的内容核对；不填则以服务器收到内容的哈希为准', 'Checked against the content received; left empty, the hash of what the server received is recorded'),
@@ -138,6 +139,10 @@ export function videoPages(deps: Deps): Router {
 
   /** `liftOf`: the hold whose lift was refused (its form shows the message and keeps the reason typed). */
   async function showSegment(req: Request, res: Response, refusal: Refusal | null = null, values: Record<string, string> = {}, liftOf?: string) {
+    // The export and watch forms keep their own messages (their fields are not the hold form's).
+    const isExport = liftOf === 'export';
+    const isWatch = liftOf === 'watch';
+    if (isExport || isWatch) liftOf = undefined;
     const lang: Lang = req.lang ?? 'zh';
     const L = (zh: string, en: string) => (lang === 'zh' ? zh : en);
     const actor = req.actor!;
@@ -160,7 +165,15 @@ export function videoPages(deps: Deps): Router {
           lift: L('解除', 'Lift'), liftReason: L('解除理由', 'Reason for lifting'),
           log: L('访问记录（最近 50 条）', 'Access log (latest 50)'), at: L('时间', 'Time'), who: L('人员', 'Person'), action: L('操作', 'Action'), outcome: L('结果', 'Outcome'), why: L('事由', 'Reason'), address: L('来源地址', 'Address'),
           liftNote: L('解除最后一项保全后，保存期已满的录像会立即清除。', 'When the last hold is lifted after the retention period, the segment is purged at once.'),
+          police: L('公安查看与导出', 'Police viewing and export'),
+          makerNote: L('制作单位只能看到录像的元数据；录像内容仅由所在辖区公安机关在浏览器中查看或凭案件编号导出（M8）。', 'A maker sees its video\'s metadata only; the police of its district view it in the browser or export it for a case (M8).'),
+          watchReason: L('查看事由', 'Reason for viewing'), watch: L('在浏览器中查看', 'View in the browser'),
+          caseRef: L('案件编号', 'Case reference'), exportReason: L('导出事由（可选）', 'Reason for the export (optional)'), exportBtn: L('导出（ZIP，含水印）', 'Export (ZIP, watermarked)'),
+          exportNote: L('导出文件为 ZIP：录像原样（SHA-256 与上传时一致），附导出人、时间、案件编号的水印清单；每次导出均记录。', 'The export is a ZIP: the video unaltered (same SHA-256 as uploaded) with a manifest watermarked with who, when and the case; every export is logged.'),
+          caseRefCol: L('案件编号', 'Case'),
         },
+        canWatch: police && s.status !== 'purged',
+        isMaker: actor.role === 'maker',
         s: {
           id: s.id,
           camera: s.camera_id,
@@ -193,12 +206,15 @@ export function videoPages(deps: Deps): Router {
           action: ACTIONS[a.action]?.[lang === 'zh' ? 0 : 1] ?? a.action,
           outcome: { label: OUTCOMES[a.outcome]?.[lang === 'zh' ? 0 : 1] ?? a.outcome, tone: a.outcome === 'allowed' ? 'ok' : 'bad' },
           code: a.code ?? '',
-          reason: a.reason ?? '',
+          reason: [a.case_reference ? `${L('案件', 'Case')} ${a.case_reference}` : '', a.reason ?? ''].filter(Boolean).join(' · '),
           address: a.client_address ?? '',
         })),
-        errors: liftOf ? undefined : refusal?.fields,
+        errors: liftOf || isExport || isWatch ? undefined : refusal?.fields,
+        watchError: isWatch ? (refusal?.fields.reason?.[lang] ?? '') : '',
+        exportErrors: isExport ? { case_reference: refusal?.fields.case_reference?.[lang] ?? '', export_reason: refusal?.fields.export_reason?.[lang] ?? '' } : {},
+        exportValues: isExport ? values : {},
         alert: refusal?.alert,
-        values: liftOf ? {} : values,
+        values: liftOf || isExport || isWatch ? {} : values,
       },
       refusal?.status ?? 200,
     );
@@ -226,7 +242,61 @@ export function videoPages(deps: Deps): Router {
     );
   });
 
+  // M8 oversight: each maker's cameras and the days without video (registered before '/video/:id').
+  r.get('/video/coverage', page('officer', 'supervisor'), async (req, res) => {
+    const lang: Lang = req.lang ?? 'zh';
+    const L = (zh: string, en: string) => (lang === 'zh' ? zh : en);
+    const c = await retention.videoCoverage(deps, req.actor!);
+    renderPage(req, res, 'video-coverage', {
+      title: L('录像覆盖情况', 'Video coverage'),
+      T: {
+        back: L('场所监控录像', 'Premises video'),
+        intro: L(`${c.window.from} 至 ${c.window.until}（北京时间，共 ${c.window.days} 天）每家制作单位的摄像机，以及没有录像的日期。`, `Each maker's cameras from ${c.window.from} to ${c.window.until} (Beijing dates, ${c.window.days} days), and the days without video.`),
+        maker: L('制作单位', 'Maker'), district: L('辖区', 'District'), camera: L('摄像机', 'Camera'), withVideo: L('有录像天数', 'Days with video'), missing: L('无录像日期', 'Days without video'),
+        noCamera: L('从未上传录像', 'No video ever uploaded'), none: L('无', 'none'), json: 'JSON',
+      },
+      makers: c.makers.map((m) => ({
+        name: m.maker_name,
+        district: districtName(m.district_code, lang),
+        noCamera: m.cameras.length === 0,
+        cameras: m.cameras.map((x) => ({ camera: x.camera_id, withVideo: `${x.days_with_video} / ${c.window.days}`, missingCount: x.days_without_video.length, missing: x.days_without_video.join(', ') })),
+      })),
+    });
+  });
+
   r.get('/video/:id', page('maker', 'officer', 'supervisor'), (req, res) => showSegment(req, res));
+
+  // M8: the police view in the browser; each request for the video is a view in the access log.
+  r.get('/video/:id/watch', page('officer', 'supervisor'), async (req, res) => {
+    const lang: Lang = req.lang ?? 'zh';
+    const L = (zh: string, en: string) => (lang === 'zh' ? zh : en);
+    const reason = typeof req.query.reason === 'string' ? req.query.reason.trim() : '';
+    if (!reason) return showSegment(req, res, { status: 400, fields: { reason: { zh: '查看事由：必填', en: 'Reason for viewing: required' } }, alert: { zh: '请填写查看事由', en: 'State why you view the video' } }, {}, 'watch');
+    const { segment: s } = await videoSegmentDetail(deps.db, req.actor!, String(req.params.id));
+    renderPage(req, res, 'video-watch', {
+      title: `${L('查看录像', 'Viewing video')} · ${s.camera_id}`,
+      T: { back: L('录像片段', 'Video segment'), note: L('本次查看及其事由已记入访问记录。', 'This viewing and its reason are recorded in the access log.'), reason: L('查看事由', 'Reason') },
+      id: s.id,
+      reason,
+      src: `/video/${s.id}/stream?reason=${encodeURIComponent(reason)}`,
+    });
+  });
+  r.get('/video/:id/stream', page('officer', 'supervisor'), async (req, res) => {
+    const v = await retention.viewVideoSegment(deps, req.actor!, String(req.params.id), req.query.reason, ctx(req));
+    send(res, v, 'inline');
+  });
+
+  r.post('/video/:id/export', page('officer', 'supervisor'), formBody(), async (req, res) => {
+    const f = req.form!.fields;
+    try {
+      const v = await retention.exportVideoSegment(deps, req.actor!, String(req.params.id), { case_reference: f.case_reference ?? '', reason: f.export_reason ?? '' }, ctx(req));
+      send(res, v, `attachment; filename="${v.filename}"`);
+    } catch (e) {
+      const refusal = refusalOf(e, { reason: 'export_reason' });
+      if (!refusal) throw e;
+      await showSegment(req, res, refusal, { case_reference: f.case_reference ?? '', export_reason: f.export_reason ?? '' }, 'export');
+    }
+  });
 
   r.post('/video/:id/holds', page('officer', 'supervisor'), formBody(), async (req, res) => {
     const reason = req.form!.fields.reason ?? '';

@@ -17,6 +17,7 @@ const fPage = document.getElementById('f-page');
 const fx = document.getElementById('f-x');
 const fy = document.getElementById('f-y');
 const imprintMm = Number(form.dataset.imprintMm) || 42;
+const crossPage = document.getElementById('f-cross_page');
 
 function place(wrap, marker, pageNo, xMm, yMm, widthMm, heightMm) {
   fPage.value = String(pageNo);
@@ -32,6 +33,24 @@ function place(wrap, marker, pageNo, xMm, yMm, widthMm, heightMm) {
     ? `印章位置：第 ${pageNo} 页，距左边 ${xMm.toFixed(1)} 毫米、距下边 ${yMm.toFixed(1)} 毫米（印章中心）`
     : `Imprint: page ${pageNo}, centre ${xMm.toFixed(1)} mm from the left and ${yMm.toFixed(1)} mm from the bottom`;
   wrap.setAttribute('data-placed', 'true');
+}
+
+/** 骑缝章: only the height counts (the server cuts the imprint into one slice per page at the right edges). */
+function placeCrossPage(yMm) {
+  fPage.value = fx.value = '';
+  fy.value = yMm.toFixed(1);
+  document.querySelectorAll('.imprint-marker').forEach((m) => { m.hidden = true; });
+  say.textContent = zh ? `骑缝章：每页右边缘，印章中心距下边 ${yMm.toFixed(1)} 毫米` : `Cross-page seal: every page's right edge, centre ${yMm.toFixed(1)} mm from the bottom`;
+}
+
+if (crossPage) {
+  crossPage.addEventListener('change', () => {
+    fPage.value = fx.value = fy.value = '';
+    document.querySelectorAll('.imprint-marker').forEach((m) => { m.hidden = true; });
+    say.textContent = crossPage.checked
+      ? (zh ? '骑缝章：点击页面选择印章中心的高度（不点击则在页面中部）' : 'Cross-page seal: click a page to choose the height of its centre (otherwise mid-page)')
+      : (zh ? '请在页面上点击印章中心的位置' : 'Click where the centre of the imprint goes');
+  });
 }
 
 async function show(file) {
@@ -72,7 +91,8 @@ async function show(file) {
       const box = canvas.getBoundingClientRect();
       const xMm = ((ev.clientX - box.left) / box.width) * widthMm;
       const yMm = (1 - (ev.clientY - box.top) / box.height) * heightMm;
-      place(wrap, marker, n, xMm, yMm, widthMm, heightMm);
+      if (crossPage && crossPage.checked) placeCrossPage(yMm);
+      else place(wrap, marker, n, xMm, yMm, widthMm, heightMm);
     });
   }
   if (doc.numPages > count) {

@@ -7,6 +7,7 @@ import * as licences from '../../usecases/licences';
 import * as supervision from '../../usecases/supervision';
 import * as tasks from '../../usecases/tasks';
 import { getCaseStatus } from '../../usecases/case-status';
+import { moveCaseToDistrict } from '../../usecases/case-district';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
 import { readUpload } from '../upload';
@@ -51,6 +52,10 @@ export function applicationRoutes(deps: Deps): Router {
   });
   r.post('/api/applications/:id/filing', requireRole('maker'), async (req, res) => {
     res.status(201).json(await uc.submitFiling(deps, req.actor!, String(req.params.id), req.body));
+  });
+  // P3: a case filed in the wrong district goes to the right one, with its open task.
+  r.post('/api/applications/:id/district', requireRole('supervisor'), async (req, res) => {
+    res.json(await moveCaseToDistrict(deps, req.actor!, String(req.params.id), req.body));
   });
   r.post('/api/applications/:id/collection', requireRole('maker'), async (req, res) => {
     res.json(await uc.recordCollection(deps, req.actor!, String(req.params.id), req.body));

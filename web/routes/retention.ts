@@ -31,11 +31,11 @@ export async function readVideoUpload(req: Request, deps: Pick<Deps, 'config'>):
   });
 }
 
-function send(res: Response, v: { stream: Readable; size: number; contentType: string; sha256: string }, disposition: string) {
+export function send(res: Response, v: { stream: Readable; size?: number; contentType: string; sha256: string }, disposition: string) {
+  res.status(200).set('content-type', v.contentType);
+  // An export's ZIP is made as it streams: its length is not known in advance.
+  if (v.size !== undefined) res.set('content-length', String(v.size));
   res
-    .status(200)
-    .set('content-type', v.contentType)
-    .set('content-length', String(v.size))
     .set('content-disposition', disposition)
     .set('x-content-sha256', v.sha256)
     .set('x-content-type-options', 'nosniff')
@@ -66,10 +66,14 @@ export function retentionRoutes(deps: Deps): Router {
   });
   r.post('/api/video-segments/:id/export', anyone, async (req, res) => {
     const v = await uc.exportVideoSegment(deps, req.actor!, String(req.params.id), req.body, ctx(req));
-    send(res, v, `attachment; filename="video-${v.segment.id}"`);
+    // X-Content-SHA256: the video's own hash inside the ZIP (the ZIP itself differs with each watermark).
+    send(res, v, `attachment; filename="${v.filename}"`);
   });
   r.delete('/api/video-segments/:id', anyone, async (req) => {
     await uc.deleteVideoSegment(deps, req.actor!, String(req.params.id), (req.body as { reason?: unknown } | undefined)?.reason ?? req.query.reason, ctx(req));
+  });
+  r.get('/api/video-coverage', police, async (req, res) => {
+    res.json(await uc.videoCoverage(deps, req.actor!));
   });
   r.post('/api/video-segments/:id/legal-hold', police, async (req, res) => {
     res.status(201).json(await uc.placeLegalHold(deps, req.actor!, String(req.params.id), req.body, ctx(req)));
