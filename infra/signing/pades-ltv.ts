@@ -12,6 +12,12 @@ export interface ValidationData {
 
 export async function appendDss(pdf: Buffer, data: ValidationData): Promise<Buffer> {
   const doc = await PDFDocument.load(pdf, { forIncrementalUpdate: true, updateMetadata: false });
+  addDss(doc, data);
+  return Buffer.from(await doc.commit({ useObjectStreams: false }));
+}
+
+/** The DSS changes, marked for the document's next incremental section (whole or lazily loaded: ./pades-stream.ts). */
+export function addDss(doc: PDFDocument, data: ValidationData): void {
   const ctx = doc.context;
   const snapshot = ctx.snapshot!;
   let dss = doc.catalog.lookup(PDFName.of('DSS'));
@@ -38,7 +44,6 @@ export async function appendDss(pdf: Buffer, data: ValidationData): Promise<Buff
     doc.catalog.set(PDFName.of('DSS'), ctx.register(dict));
     snapshot.markObjForSave(doc.catalog);
   }
-  return Buffer.from(await doc.commit({ useObjectStreams: false }));
 }
 
 /** The DER items of the PDF's /DSS (empty lists when it has none): for the verification report. */

@@ -89,6 +89,14 @@ export async function signPdf(input: PadesInput): Promise<Buffer> {
 
 async function withPlaceholder(input: PadesInput): Promise<Buffer> {
   const doc = await PDFDocument.load(input.pdf, { forIncrementalUpdate: true, updateMetadata: false });
+  await addSignatureField(doc, input);
+  const bytes = Buffer.from(await doc.commit({ useObjectStreams: false }));
+  return bytes;
+}
+
+/** What a signature adds, for its field and widgets, into a document loaded for an incremental update
+ * (whole, or lazily from disk: ./pades-stream.ts); the signature's /Contents is a placeholder. */
+export async function addSignatureField(doc: PDFDocument, input: Omit<PadesInput, 'pdf' | 'signCms'>): Promise<void> {
   const pages = doc.getPages();
   const { placement } = input;
   const size = placement.sizeMm * MM;
@@ -177,8 +185,6 @@ async function withPlaceholder(input: PadesInput): Promise<Buffer> {
   }
   for (const raw of raws) if (raw instanceof PDFRef) snapshot.markRefForSave(raw);
   if (input.certify || !hadForm || !(doc.catalog.get(PDFName.of('AcroForm')) instanceof PDFRef)) snapshot.markObjForSave(doc.catalog);
-  const bytes = Buffer.from(await doc.commit({ useObjectStreams: false }));
-  return bytes;
 }
 
 type PdfPage = ReturnType<PDFDocument['getPages']>[number];

@@ -1,8 +1,7 @@
 // Reads a PDF's cross-reference data from the file on disk without loading the document: the tail
 // (startxref), then each section back along /Prev — classic `xref` tables and cross-reference streams
 // (ISO 32000-1 §7.5.8, FlateDecode with or without the PNG predictor). This is the first half of the
-// streaming PAdES path for large PDFs (an incremental update written after the original bytes); it is
-// not wired into signing yet.
+// streaming PAdES path for large PDFs (./pdf-lazy.ts, ./pades-stream.ts).
 import { open, type FileHandle } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import { DomainError } from '../../domain/errors';
@@ -20,8 +19,9 @@ export interface XrefInfo {
   size: number;
   root: { num: number; gen: number };
   info?: { num: number; gen: number };
-  /** The first element of the trailer's /ID, hex, if any. */
+  /** The trailer's /ID, hex, if any (an update keeps it: ISO 32000-1 §14.4). */
   id0?: string;
+  id1?: string;
   /** Whether the newest section is a cross-reference stream (the new section must then be one too). */
   usesXrefStream: boolean;
 }
@@ -54,7 +54,7 @@ export function parseStartxref(tail: Buffer): number {
 /** Picks the keys signing needs out of a trailer or xref-stream dictionary (no nested parsing needed). */
 export function parseTrailerKeys(dict: string): {
   size?: number; prev?: number; root?: { num: number; gen: number }; info?: { num: number; gen: number };
-  xrefStm?: number; id0?: string; w?: number[]; index?: number[]; length?: number; filter?: string;
+  xrefStm?: number; id0?: string; id1?: string; w?: number[]; index?: number[]; length?: number; filter?: string;
   predictor?: number; columns?: number; type?: string; encrypt: boolean;
 } {
   const num = (k: string): number | undefined => {
@@ -73,10 +73,10 @@ export function parseTrailerKeys(dict: string): {
     const m = new RegExp(`/${k}\\s*(?:\\[\\s*)?/([A-Za-z0-9]+)`).exec(dict);
     return m ? m[1] : undefined;
   };
-  const id = /\/ID\s*\[\s*<([0-9A-Fa-f\s]*)>/.exec(dict);
+  const id = /\/ID\s*\[\s*<([0-9A-Fa-f\s]*)>\s*(?:<([0-9A-Fa-f\s]*)>)?/.exec(dict);
   return {
     size: num('Size'), prev: num('Prev'), root: ref('Root'), info: ref('Info'), xrefStm: num('XRefStm'),
-    id0: id ? id[1]!.replace(/\s/g, '') : undefined, w: arr('W'), index: arr('Index'), length: num('Length'),
+    id0: id ? id[1]!.replace(/\s/g, '') : undefined, id1: id?.[2]?.replace(/\s/g, ''), w: arr('W'), index: arr('Index'), length: num('Length'),
     filter: name('Filter'), predictor: num('Predictor'), columns: num('Columns'), type: name('Type'),
     encrypt: /\/Encrypt\b/.test(dict),
   };
@@ -236,7 +236,7 @@ export async function readXref(path: string): Promise<XrefInfo> {
     for (const [k, v] of entries) if (v.kind === 'offset' && v.offset < 0) entries.delete(k);
     return {
       startxref, entries, size: newest.size, root: newest.root,
-      ...(newest.info ? { info: newest.info } : {}), ...(newest.id0 ? { id0: newest.id0 } : {}),
+      ...(newest.info ? { info: newest.info } : {}), ...(newest.id0 ? { id0: newest.id0, id1: newest.id1 ?? newest.id0 } : {}),
       usesXrefStream: newest.stream,
     };
   } finally {
