@@ -85,6 +85,9 @@ const fileSchema = z.object({
     // Issue 13: which algorithm suites seals get. intl: ECDSA P-256/SHA-256 only; gm: SM2/SM3 (the SM2 CA
     // chain, SM2 seal certificates, the SESeal at production, OFD signing); both: the two side by side.
     algorithmSuite: z.enum(['intl', 'gm', 'both']),
+    // PDFs larger than this are signed (PAdES) from their staging file without being read whole
+    // (infra/signing/pades-stream.ts); smaller ones in memory (infra/signing/pades.ts). 0: always streamed.
+    padesStreamAboveBytes: z.coerce.number().int().min(0).default(32 * 1024 * 1024),
   }),
   records: z.object({ correctionNeedsOfficerApproval: bool }),
   // A3: the market-regulation authority's signed batches; "newly registered" means within the window.

@@ -18,7 +18,9 @@ import { conflict, DomainError, invalidField, notFound, requiredField, Validatio
 import { maySignError } from '../domain/protection-password';
 import { identityKey, parseIdentityDocument } from '../domain/identity-documents';
 import { assertFormatInSuite, documentName, imprintSizeMm, parseCertify, parseCrossPage, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
-import { CertifyNotFirstError, PlacementError, signPdf } from '../infra/signing/pades';
+import { CertifyNotFirstError, PlacementError, signPdf, type PadesInput } from '../infra/signing/pades';
+import { signPdfFile } from '../infra/signing/pades-stream';
+import { Readable } from 'node:stream';
 import { appendDss, type ValidationData } from '../infra/signing/pades-ltv';
 import { ocspRequestDer } from '../infra/pki/ocsp-request';
 import { answerOcsp } from '../infra/pki/ocsp';
@@ -46,7 +48,10 @@ export interface SigningDeps {
 
 /** Largest document signed: it is staged on disk and hashed as it streams, never held whole for CMS. */
 export const SIGN_MAX_BYTES = 256 * 1024 * 1024;
-/** A PDF is read whole to add the signature field (pdf-lib parses it in memory). */
+/**
+ * A PDF read whole (pdf-lib parses it in memory): verification, and signing of a PDF not staged on disk. A
+ * staged PDF above pki.padesStreamAboveBytes is signed from disk as a stream, up to SIGN_MAX_BYTES.
+ */
 export const PADES_MAX_BYTES = 64 * 1024 * 1024;
 /** An OFD package is read whole too (unzipped in memory to add the signature's files). */
 export const OFD_MAX_BYTES = 64 * 1024 * 1024;
@@ -85,11 +90,21 @@ export interface SignedResult {
   documentSha256: string;
   signedAt: string;
   level: SignatureLevel;
-  /** The .p7s (cms) or the signed PDF (pades). */
-  bytes: Buffer;
+  /**
+   * The .p7s (cms) or the signed document, to answer as a stream: from memory, or (a large PDF signed as a
+   * stream) the upload's staging file followed by the signature's update, so it is never held whole.
+   */
+  content: SignedContent;
   fileName: string;
   contentType: string;
 }
+
+export interface SignedContent {
+  size: number;
+  open(): Readable;
+}
+
+const inMemory = (bytes: Buffer): SignedContent => ({ size: bytes.length, open: () => Readable.from([bytes]) });
 
 /** POST /api/seals/{id}/signatures: the keeper's signature with the seal over the uploaded file. */
 export async function signDocument(deps: SigningDeps, actor: Actor, sealId: string, req: SignRequest, now = new Date()): Promise<SignedResult> {
@@ -123,7 +138,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   const yMm = v.check(() => parseOptionalMm(f.y, SIGN_FIELDS.y, 0, 5000));
   if (format) v.check(() => assertFormatInSuite(format, deps.config.pki.algorithmSuite));
   if (format === 'ofd' && file && file.size > OFD_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `OFD 签章的文件最大 ${OFD_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${OFD_MAX_BYTES / 1024 / 1024} MiB for an OFD signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
-  if (format === 'pades' && file && file.size > PADES_MAX_BYTES) v.add(invalidField(SIGN_FIELDS.file, `PDF 签章的文件最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB for a PDF signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
+  if (format === 'pades' && file && file.size > PADES_MAX_BYTES && !file.path) v.add(invalidField(SIGN_FIELDS.file, `PDF 签章的文件最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB for a PDF signature`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   v.throwIfAny();
   if (!useRequestId && (await requiresUseApproval(deps.db, seal.id))) {
     throw new DomainError({ code: 'USE_APPROVAL_REQUIRED', field: USE_FIELDS.useRequestId, httpStatus: 409, messageZh: '用印申请：此印章每次用印须经审批，请先提出用印申请并获批准', messageEn: 'Use request: every use of this seal must be approved; make a use request and have it approved first' });
@@ -185,7 +200,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     await spend();
     const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 }, timestamp: level !== 'B-B' });
     const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
-    return { registerId, format, level, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, bytes: p7s, fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
+    return { registerId, format, level, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, content: inMemory(p7s), fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
   }
 
   if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now, spend);
@@ -196,25 +211,42 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
   if (!imprint?.imprint_png) throw maySignError({ allowed: false, reason: 'not_live', zh: '印章没有印模图像，不能签章', en: 'The seal has no imprint image to sign with' });
   let signedAt = now.toISOString();
   let coveredHex: string | null = null;
-  let pdf: Buffer;
+  const padesInput: Omit<PadesInput, 'pdf'> = {
+    imprintPng: Buffer.from(imprint.imprint_png),
+    placement: { page, xMm, yMm, sizeMm: imprintSizeMm(seal.kind), crossPage },
+    signingTime: now,
+    name: seal.text,
+    reason: purpose!,
+    certify,
+    signCms: async (covered) => {
+      coveredHex = covered.toString('hex');
+      const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
+      await spend();
+      const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') }, timestamp: level !== 'B-B' });
+      signedAt = signed.signedAt;
+      return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
+    },
+  };
+  // B-LT: the validation data of the seal's and the TSA's chains, as of now, appended after the signature.
+  const ltv = level === 'B-LT' ? () => validationData(deps, signerCertificate, chain[0]) : undefined;
+  // A large staged PDF is signed from disk (issue 12: flat memory); the answer is the upload, then the update.
+  const streamed = file!.path !== undefined && file!.size > deps.config.pki.padesStreamAboveBytes ? file!.path : null;
+  let content: SignedContent;
   try {
-    pdf = await signPdf({
-      pdf: await file!.readBytes(),
-      imprintPng: Buffer.from(imprint.imprint_png),
-      placement: { page, xMm, yMm, sizeMm: imprintSizeMm(seal.kind), crossPage },
-      signingTime: now,
-      name: seal.text,
-      reason: purpose!,
-      certify,
-      signCms: async (covered) => {
-        coveredHex = covered.toString('hex');
-        const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
-        await spend();
-        const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') }, timestamp: level !== 'B-B' });
-        signedAt = signed.signedAt;
-        return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
-      },
-    });
+    if (streamed) {
+      const out = await signPdfFile({ ...padesInput, path: streamed, ...(ltv ? { validationData: ltv } : {}) });
+      content = {
+        size: out.originalSize + out.tail.length,
+        open: () => Readable.from((async function* () {
+          yield* file!.open();
+          yield out.tail;
+        })()),
+      };
+    } else {
+      let pdf = await signPdf({ ...padesInput, pdf: await file!.readBytes() });
+      if (ltv) pdf = await appendDss(pdf, await ltv());
+      content = inMemory(pdf);
+    }
   } catch (e) {
     if (e instanceof PlacementError) {
       const field = e.field === 'page' ? SIGN_FIELDS.page : e.field === 'x' ? SIGN_FIELDS.x : SIGN_FIELDS.y;
@@ -223,13 +255,11 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     if (e instanceof CertifyNotFirstError) {
       throw invalidField(SIGN_FIELDS.certify, '只能用于文件的第一个签章（此 PDF 已有签名）', 'is for the first signature only (this PDF is already signed)', { code: 'CERTIFY_NOT_FIRST', httpStatus: 409 });
     }
-    if (e instanceof DomainError || coveredHex !== null) throw e;
-    // pdf-lib could not read it: an encrypted, damaged or unsupported PDF.
+    if (coveredHex !== null || (e instanceof DomainError && e.code !== 'PDF_MALFORMED')) throw e;
+    // pdf-lib (or the streamed reader) could not read it: an encrypted, damaged or unsupported PDF.
     throw invalidField(SIGN_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
   }
-  // B-LT: the validation data of the seal's and the TSA's chains, as of now, appended after the signature.
-  if (level === 'B-LT') pdf = await appendDss(pdf, await validationData(deps, signerCertificate, chain[0]));
-  return { registerId, format: 'pades', level, documentName: name, documentSha256: coveredHex!, signedAt, bytes: pdf, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
+  return { registerId, format: 'pades', level, documentName: name, documentSha256: coveredHex!, signedAt, content, fileName: name.toLowerCase().endsWith('.pdf') ? name : `${name}.pdf`, contentType: 'application/pdf' };
 }
 
 type EntryDraft = Omit<Parameters<typeof sealSignatureWorkflow>[0]['entry'], 'documentSha256' | 'certificateSerial'> & { certificateSerial: string };
@@ -288,7 +318,7 @@ async function signOfdDocument(
     throw e;
   }
   const name = entry.documentName;
-  return { registerId: entry.id, format: 'ofd', level: 'B-B', documentName: name, documentSha256: coveredHex!, signedAt, bytes: signed, fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
+  return { registerId: entry.id, format: 'ofd', level: 'B-B', documentName: name, documentSha256: coveredHex!, signedAt, content: inMemory(signed), fileName: name.toLowerCase().endsWith('.ofd') ? name : `${name}.ofd`, contentType: 'application/ofd' };
 }
 
 /**

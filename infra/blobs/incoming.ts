@@ -28,6 +28,8 @@ export interface IncomingFile {
   open(): Readable;
   /** The whole file in memory, only for a layer that needs it whole (bounded by the upload limit). */
   readBytes(): Promise<Buffer>;
+  /** The staging file, for a reader that needs random access (a large PDF signed as a stream); none when in memory. */
+  path?: string;
 }
 
 export interface StagedFile extends IncomingFile {
@@ -61,6 +63,7 @@ export async function stageUpload(source: Readable, opts: { field: string; filen
       return createReadStream(file);
     },
     readBytes: () => (s.truncated ? Promise.reject(new Error('an oversized upload has no bytes')) : readFile(file)),
+    ...(s.truncated ? {} : { path: file }),
     discard,
   };
 }

@@ -662,6 +662,43 @@ describe('PDF signatures (PAdES)', () => {
     ]);
   });
 
+  it('U1: a PDF above the streaming threshold (lowered here to 0 bytes) is signed from disk as a stream (object streams, page 2): the original bytes untouched, pdfsig (platform root) and pyHanko valid, the verify API TOTAL-PASSED, the register digest what the ByteRange covers; an unreadable one is refused naming the file', async () => {
+    const s = await keptSeal();
+    const d = await PDFDocument.create();
+    d.addPage([595.28, 841.89]).drawText('Annual report 2026', { x: 60, y: 760, size: 20 });
+    d.addPage([595.28, 841.89]).drawText('Seal here', { x: 60, y: 760, size: 20 });
+    const pdf = Buffer.from(await d.save({ useObjectStreams: true }));
+    const threshold = app.config.pki.padesStreamAboveBytes;
+    app.config.pki.padesStreamAboveBytes = 0;
+    let res: Awaited<ReturnType<typeof sign>>;
+    let broken: Awaited<ReturnType<typeof sign>>;
+    try {
+      res = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades', page: '2', x: '60', y: '60' }), pdf, '年报.pdf');
+      broken = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades' }), Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 0x20), Buffer.from('\nstartxref\n99999\n%%EOF\n')]), 'broken.pdf');
+    } finally {
+      app.config.pki.padesStreamAboveBytes = threshold;
+    }
+    expect(res.status).toBe(201);
+    expect(Number(res.headers.get('content-length'))).toBe(res.bytes.length);
+    const signed = res.bytes;
+    expect(signed.subarray(0, pdf.length).equals(pdf)).toBe(true);
+    const out = await pdfsig(signed);
+    expect(out).toMatch(/Signature Type: ETSI\.CAdES\.detached/);
+    expect(out).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(out).toMatch(/Certificate Validation: Certificate is Trusted\./);
+    expect(out).toMatch(/Total document signed/);
+    expect((await pyhanko(signed)).out.match(/:VALID$/gm)).toHaveLength(1);
+    const size = 42 * MMPT;
+    expect(redShare(signed, { x: 60 * MMPT - size / 2, y: 841.89 - 60 * MMPT - size / 2, w: size, h: size }, 2)).toBeGreaterThan(0.05);
+    const report = (await verify(signed, null)).body;
+    expect(report.signatures.map((x: any) => [x.indication, x.seal.id, x.covers.whole_document])).toEqual([['TOTAL-PASSED', s.sealId, true]]);
+    const br = /\/ByteRange \[(\d+) (\d+) (\d+) (\d+)\s*\]/.exec(signed.toString('latin1'))!.slice(1).map(Number);
+    const covered = createHash('sha256').update(signed.subarray(0, br[1])).update(signed.subarray(br[2], br[2] + br[3])).digest('hex');
+    expect(res.headers.get('x-document-sha256')).toBe(covered);
+    expect(broken.status).toBe(400);
+    expect(broken.body.error).toMatchObject({ code: 'PDF_UNREADABLE', fields: [expect.objectContaining({ field: 'file' })] });
+  });
+
   it('U1: a page or position outside the document is refused naming the field; a file that is no PDF too', async () => {
     const s = await keptSeal();
     const page = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades', page: '3' }), await contractPdf());

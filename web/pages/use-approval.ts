@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Deps } from '../../usecases/deps';
 import { createUseRequest, decideUseRequest, listUseApprovers, listUseRequests, sealsNeedingApproval } from '../../usecases/use-approval';
-import { PADES_MAX_BYTES, SIGN_MAX_BYTES, signDocument } from '../../usecases/seal-signing';
+import { SIGN_MAX_BYTES, signDocument, type SignedResult } from '../../usecases/seal-signing';
+import { sendSigned } from '../signed-file';
 import { sealPage } from '../../usecases/web-queries';
 import { DOCUMENT_TYPES } from '../../domain/signing';
 import { fieldRef, invalidField } from '../../domain/errors';
@@ -17,9 +18,6 @@ import { page } from './guards';
 import { formatTime, sealLabel } from './labels';
 import { renderPage } from './render';
 import { csrfMatches, type Lang } from './session';
-
-/** RFC 6266: an ASCII fallback and the UTF-8 name (Chinese file names). */
-const attachment = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 
 /** node_modules/pdfjs-dist (pinned in package.json): its browser build, CMaps and standard fonts. */
 function pdfjsDir(): string {
@@ -134,27 +132,23 @@ export function useApprovalPages(deps: Deps): Router {
   }
 
   r.get('/seals/:id/sign', page('holder'), (req, res) => showSign(req, res));
-  r.post('/seals/:id/sign', page('holder'), oneFileForm(PADES_MAX_BYTES), async (req, res) => {
+  r.post('/seals/:id/sign', page('holder'), oneFileForm(SIGN_MAX_BYTES), async (req, res) => {
     const { fields, files } = req.form!;
     const { _csrf: _ignored, ...values } = fields;
+    let signed: SignedResult;
     try {
       // The 骑缝章 checkbox sends "on" when ticked.
       const crossPage = fields.cross_page === 'on' ? 'true' : fields.cross_page;
-      const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields: { ...fields, cross_page: crossPage, format: 'pades' }, file: files[0] ?? null, channel: 'web' });
-      res
-        .status(200)
-        .set('content-type', signed.contentType)
-        .set('content-disposition', attachment(signed.fileName))
-        .set('cache-control', 'no-store')
-        .set('x-seal-use-id', signed.registerId)
-        .send(signed.bytes);
+      signed = await signDocument(deps, req.actor!, String(req.params.id), { fields: { ...fields, cross_page: crossPage, format: 'pades' }, file: files[0] ?? null, channel: 'web' });
     } catch (e) {
       const refusal = refusalOf(e);
       if (!refusal) throw e;
       // Everything typed comes back except the password and the file (a browser cannot be given a file again).
       delete values.password;
       await showSign(req, res, { errors: refusal.fields, alert: refusal.alert, values }, refusal.status);
+      return;
     }
+    await sendSigned(res, 200, signed);
   });
   return r;
 }

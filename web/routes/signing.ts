@@ -6,9 +6,8 @@ import { listUseRegister, sealUseCounts, USE_REGISTER_CSV_HEADER, useRegisterCsv
 import { requireRole } from '../auth';
 import { readUpload } from '../upload';
 import { sendCsv } from '../pages/csv';
+import { attachment, sendSigned } from '../signed-file';
 
-/** RFC 6266: an ASCII fallback and the UTF-8 name (Chinese file names). */
-const attachment = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 
 export function signingRoutes(deps: SigningDeps): Router {
   const r = Router();
@@ -16,14 +15,7 @@ export function signingRoutes(deps: SigningDeps): Router {
   r.post('/api/seals/:id/signatures', requireRole('holder'), async (req, res) => {
     const { fields, file } = await readUpload(req, { maxBytes: SIGN_MAX_BYTES, fileField: 'file' });
     const signed = await signDocument(deps, req.actor!, String(req.params.id), { fields, file });
-    res
-      .status(201)
-      .set('content-type', signed.contentType)
-      .set('content-disposition', attachment(signed.fileName))
-      .set('cache-control', 'no-store')
-      .set('x-seal-use-id', signed.registerId)
-      .set('x-document-sha256', signed.documentSha256)
-      .send(signed.bytes);
+    await sendSigned(res, 201, signed, { 'x-document-sha256': signed.documentSha256 });
   });
   // The seal's GB/T 38540 seal data (SESeal v4, DER), for the holder's staff.
   r.get('/api/seals/:id/national-seal', requireRole('holder'), async (req, res) => {
