@@ -254,6 +254,30 @@ describe('B-LT: PDFs that carry their validation data', () => {
   });
 });
 
+describe('B-LT of a large PDF, signed from disk as a stream (issue 12)', () => {
+  it('PAdES B-LT above the streaming threshold (lowered here to 0 bytes): the signature and the DSS are two updates after the untouched original; pyHanko\'s AdES validation and EU DSS accept it as PAdES-BASELINE-LT, our report too', async () => {
+    const pdf = await contractPdf();
+    const threshold = app.config.pki.padesStreamAboveBytes;
+    app.config.pki.padesStreamAboveBytes = 0;
+    let res: Awaited<ReturnType<typeof sign>>;
+    try {
+      res = await sign(pdf, '合同.pdf', { format: 'pades', level: 'B-LT' });
+    } finally {
+      app.config.pki.padesStreamAboveBytes = threshold;
+    }
+    expect(res.status).toBe(201);
+    expect(res.bytes.subarray(0, pdf.length).equals(pdf)).toBe(true);
+    expect(res.bytes.toString('latin1').match(/%%EOF/g)).toHaveLength(3); // the original, the signature, the DSS
+    keep('blt-streamed.pdf', res.bytes, 'TOTAL_PASSED PAdES-BASELINE-LT');
+    const ades = await pyhanko(res.bytes, [], 'adesverify');
+    expect(ades.status).toBe(0);
+    expect(ades.out).toMatch(/All modifications relate to signature maintenance/);
+    expect(ades.out).toMatch(/The signature is judged VALID\./);
+    const report = await verify(res.bytes, '合同.pdf');
+    expect(report.signatures[0]).toMatchObject({ indication: 'TOTAL-PASSED', signature_format: 'PAdES-BASELINE-LT', covers: { whole_document: false } });
+  });
+});
+
 describe('DocMDP: certification signatures', () => {
   it('a certifying first signature (P=2) allows a later seal signature but a later change of the page content is reported by pyHanko and fails in our report; certify on a signed PDF is refused naming the field', async () => {
     const certified = await sign(await contractPdf(), '合同.pdf', { format: 'pades', certify: 'true' });
@@ -291,7 +315,7 @@ describe('DocMDP: certification signatures', () => {
 
 describe('EU DSS (tools/dss-checker) with the platform root as the only trust anchor', () => {
   it('passes what we sign at B-B, B-T and B-LT (PAdES-BASELINE-B/-T/-LT, CAdES-BASELINE-T) and fails it after tampering', async () => {
-    expect(Object.keys(forDss).length).toBe(5); // the documents of the tests above
+    expect(Object.keys(forDss).length).toBe(6); // the documents of the tests above
     const bin = (await promisify(execFile)('bash', [path.join(__dirname, '../../scripts/ensure-dss-checker.sh')], { encoding: 'utf8', timeout: 600_000 })).stdout.trim();
     writeFileSync(path.join(dir, 'issuing-ca.crl'), Buffer.from(await (await fetch(`${app.url}/pki/crl.der`)).arrayBuffer()));
     writeFileSync(path.join(dir, 'root-ca.crl'), readFileSync(rootCrlPath(app.config.runtime.dataDir)));
