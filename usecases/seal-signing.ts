@@ -6,6 +6,7 @@
 // `signature:<id>` workflow, which also writes the register entry. Every attempt, refused or done, is in the
 // audit trail (the HTTP audit middleware); every signature is also an audit entry of its own (`seal.use`).
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { suiteHasGm, type Config } from '../infra/config';
 import type { Db } from '../infra/db';
@@ -20,7 +21,6 @@ import { identityKey, parseIdentityDocument } from '../domain/identity-documents
 import { assertFormatInSuite, documentName, imprintSizeMm, parseCertify, parseCrossPage, parseDocumentType, parseOptionalInt, parseOptionalMm, parsePurpose, parseSignatureFormat, parseSignatureLevel, SIGN_FIELDS, type DocumentType, type SignatureFormat, type SignatureLevel } from '../domain/signing';
 import { CertifyNotFirstError, PlacementError, signPdf, type PadesInput } from '../infra/signing/pades';
 import { signPdfFile } from '../infra/signing/pades-stream';
-import { Readable } from 'node:stream';
 import { appendDss, type ValidationData } from '../infra/signing/pades-ltv';
 import { ocspRequestDer } from '../infra/pki/ocsp-request';
 import { answerOcsp } from '../infra/pki/ocsp';

@@ -22,7 +22,7 @@ export interface XrefInfo {
   /** The trailer's /ID, hex, if any (an update keeps it: ISO 32000-1 §14.4). */
   id0?: string;
   id1?: string;
-  /** Whether the newest section is a cross-reference stream (the new section must then be one too). */
+  /** Whether the newest section is a cross-reference stream (an update after it may still use a table: PDF 1.5 readers follow /Prev across both). */
   usesXrefStream: boolean;
 }
 
