@@ -65,7 +65,8 @@ export async function openPdfLazily(path: string): Promise<LazyPdf> {
 function build(fd: number, xref: XrefInfo): LazyPdf {
   const { size } = fstatSync(fd);
   // An object ends where the next one (or the file) begins: its bytes are read in one bounded window.
-  const starts = [...new Set([...xref.entries.values()].flatMap((e) => (e.kind === 'offset' ? [e.offset] : [])).concat(xref.startxref, size))].sort((a, b) => a - b);
+  const starts = xref.entries.sortedOffsets([xref.startxref, size]);
+  /** The first start after `offset` (or the file's end). */
   const endOf = (offset: number): number => {
     let lo = 0;
     let hi = starts.length - 1;

@@ -11,11 +11,154 @@ export type XrefEntry =
   | { kind: 'offset'; offset: number; gen: number }
   | { kind: 'compressed'; stream: number; index: number };
 
+/** Objects a file may have (ISO 32000-1 Annex C.2: 8,388,607 indirect objects); more is refused. */
+const MAX_ENTRIES = 8_388_607;
+/** Largest cross-reference stream, compressed or not (a million objects take about 5 MB). */
+const MAX_XREF_STREAM_BYTES = 64 * 1024 * 1024;
+const FREE = 0;
+const OFFSET = 1;
+const COMPRESSED = 2;
+
+/** One section's entries in typed arrays (17 bytes an entry, not an object each), sorted by object number. */
+class SectionEntries {
+  nums = new Uint32Array(64);
+  kinds = new Uint8Array(64);
+  a = new Float64Array(64); // offset, or the object stream's number
+  b = new Uint32Array(64); // generation, or the index in the object stream
+  n = 0;
+
+  add(num: number, kind: number, a: number, b: number): void {
+    if (this.n === this.nums.length) {
+      const grow = <T extends Uint32Array | Uint8Array | Float64Array>(arr: T): T => {
+        const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
+        next.set(arr);
+        return next;
+      };
+      [this.nums, this.kinds, this.a, this.b] = [grow(this.nums), grow(this.kinds), grow(this.a), grow(this.b)];
+    }
+    this.nums[this.n] = num;
+    this.kinds[this.n] = kind;
+    this.a[this.n] = a;
+    this.b[this.n] = b;
+    this.n++;
+  }
+
+  /** Sorts by object number (sections list them in order, so usually nothing moves) and drops the spare room. */
+  finish(): void {
+    let sorted = true;
+    for (let i = 1; i < this.n && sorted; i++) sorted = this.nums[i - 1]! <= this.nums[i]!;
+    const order = sorted ? null : Array.from({ length: this.n }, (_, i) => i).sort((x, y) => this.nums[x]! - this.nums[y]!);
+    const pick = <T extends Uint32Array | Uint8Array | Float64Array>(arr: T): T => {
+      if (!order) return arr.slice(0, this.n) as T;
+      const out = new (arr.constructor as new (n: number) => T)(this.n);
+      order.forEach((from, to) => (out[to] = arr[from]!));
+      return out;
+    };
+    [this.nums, this.kinds, this.a, this.b] = [pick(this.nums), pick(this.kinds), pick(this.a), pick(this.b)];
+  }
+
+  indexOf(num: number): number {
+    let lo = 0;
+    let hi = this.n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.nums[mid]!;
+      if (v === num) return mid;
+      if (v < num) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+/**
+ * The entries of every section, newest first: an object's entry is the one of the newest section that
+ * lists it (a free entry there hides older ones). Read like a Map of the in-use objects.
+ */
+export class XrefEntries implements Iterable<[number, XrefEntry]> {
+  private readonly sections: SectionEntries[] = [];
+  private total = 0;
+  private counted: number | undefined;
+
+  /** A section read after (older than) those before it. */
+  newSection(): SectionEntries {
+    const s = new SectionEntries();
+    this.sections.push(s);
+    return s;
+  }
+
+  /** Counts a section's entries against the file's limit. */
+  account(n: number): void {
+    this.total += n;
+    if (this.total > MAX_ENTRIES) throw malformedPdf(`more than ${MAX_ENTRIES} cross-reference entries`);
+  }
+
+  private find(num: number): { s: SectionEntries; i: number } | null {
+    for (const s of this.sections) {
+      const i = s.indexOf(num);
+      if (i >= 0) return { s, i };
+    }
+    return null;
+  }
+
+  private entryAt(s: SectionEntries, i: number): XrefEntry | undefined {
+    const kind = s.kinds[i];
+    if (kind === OFFSET) return { kind: 'offset', offset: s.a[i]!, gen: s.b[i]! };
+    if (kind === COMPRESSED) return { kind: 'compressed', stream: s.a[i]!, index: s.b[i]! };
+    return undefined;
+  }
+
+  get(num: number): XrefEntry | undefined {
+    const f = this.find(num);
+    return f ? this.entryAt(f.s, f.i) : undefined;
+  }
+
+  has(num: number): boolean {
+    return this.get(num) !== undefined;
+  }
+
+  get size(): number {
+    if (this.counted === undefined) {
+      let n = 0;
+      for (const _ of this) n++;
+      this.counted = n;
+    }
+    return this.counted;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[number, XrefEntry]> {
+    for (const s of this.sections) {
+      for (let i = 0; i < s.n; i++) {
+        const num = s.nums[i]!;
+        const f = this.find(num);
+        if (f?.s !== s || f.i !== i) continue; // listed by a newer section
+        const e = this.entryAt(s, i);
+        if (e) yield [num, e];
+      }
+    }
+  }
+
+  *values(): IterableIterator<XrefEntry> {
+    for (const [, e] of this) yield e;
+  }
+
+  /** Every object offset any section names, sorted (where each object's bytes end: the next one's start). */
+  sortedOffsets(extra: number[]): Float64Array {
+    let n = extra.length;
+    for (const s of this.sections) for (let i = 0; i < s.n; i++) if (s.kinds[i] === OFFSET) n++;
+    const out = new Float64Array(n);
+    let k = 0;
+    for (const s of this.sections) for (let i = 0; i < s.n; i++) if (s.kinds[i] === OFFSET) out[k++] = s.a[i]!;
+    for (const x of extra) out[k++] = x;
+    return out.sort();
+  }
+}
+
 export interface XrefInfo {
   /** The offset the file's last `startxref` names (the new section's /Prev). */
   startxref: number;
   /** The newest entry of each in-use object; free objects are absent. */
-  entries: Map<number, XrefEntry>;
+  entries: XrefEntries;
   size: number;
   root: { num: number; gen: number };
   info?: { num: number; gen: number };
@@ -131,59 +274,79 @@ export function unpredictPng(data: Buffer, columns: number): Buffer {
 
 type Keys = ReturnType<typeof parseTrailerKeys>;
 
-async function readSection(fh: FileHandle, offset: number, into: Map<number, XrefEntry>): Promise<Keys & { stream: boolean }> {
+async function readSection(fh: FileHandle, offset: number, entries: XrefEntries): Promise<Keys & { stream: boolean }> {
   const head = await readAt(fh, offset, 64);
   const headText = head.toString('latin1');
-  if (headText.startsWith('xref')) return { ...(await readTable(fh, offset, into)), stream: false };
-  if (/^\s*\d+\s+\d+\s+obj/.test(headText)) return { ...(await readStream(fh, offset, into)), stream: true };
-  throw malformedPdf(`no cross-reference section at offset ${offset}`);
+  const into = entries.newSection();
+  let keys: Keys & { stream: boolean };
+  if (headText.startsWith('xref')) keys = { ...(await readTable(fh, offset, into)), stream: false };
+  else if (/^\s*\d+\s+\d+\s+obj/.test(headText)) keys = { ...(await readStream(fh, offset, into)), stream: true };
+  else throw malformedPdf(`no cross-reference section at offset ${offset}`);
+  into.finish();
+  entries.account(into.n);
+  return keys;
 }
 
-async function readTable(fh: FileHandle, offset: number, into: Map<number, XrefEntry>): Promise<Keys> {
-  // Read in growing chunks until the trailer dictionary is complete; a table is 20 bytes an entry.
-  let len = 64 * 1024;
+/** A classic table, read in 1 MiB chunks up to its `trailer` (20 bytes an entry: never held whole). */
+async function readTable(fh: FileHandle, offset: number, into: SectionEntries): Promise<Keys> {
+  const CHUNK = 1024 * 1024;
+  let pos = offset + 4; // after "xref"
+  let carry = '';
+  let obj = 0;
+  const line = (raw: string) => {
+    const l = raw.trim();
+    if (!l) return;
+    const sub = /^(\d+)\s+(\d+)$/.exec(l);
+    if (sub) { obj = Number(sub[1]); return; }
+    const e = /^(\d{10})\s+(\d{5})\s+([nf])$/.exec(l);
+    if (!e) throw malformedPdf(`bad cross-reference line "${l.slice(0, 30)}"`);
+    into.add(obj, e[3] === 'n' ? OFFSET : FREE, Number(e[1]), Number(e[2]));
+    if (into.n > MAX_ENTRIES) throw malformedPdf(`more than ${MAX_ENTRIES} cross-reference entries`);
+    obj++;
+  };
   for (;;) {
-    const buf = await readAt(fh, offset, len);
-    const text = buf.toString('latin1');
+    const chunk = await readAt(fh, pos, CHUNK);
+    if (chunk.length === 0) throw malformedPdf('cross-reference table without a trailer');
+    const textStart = pos - carry.length;
+    pos += chunk.length;
+    const text = carry + chunk.toString('latin1');
     const t = text.indexOf('trailer');
     if (t >= 0) {
-      let d: { body: string } | undefined;
-      try { d = dictAt(text, t); } catch { d = undefined; }
-      if (d) {
-        const lines = text.slice(4, t).split(/\r\n|\r|\n/).map((l) => l.trim()).filter(Boolean);
-        let obj = 0;
-        for (const line of lines) {
-          const sub = /^(\d+)\s+(\d+)$/.exec(line);
-          if (sub) { obj = Number(sub[1]); continue; }
-          const e = /^(\d{10})\s+(\d{5})\s+([nf])$/.exec(line);
-          if (!e) throw malformedPdf(`bad cross-reference line "${line.slice(0, 30)}"`);
-          if (!into.has(obj) && e[3] === 'n') into.set(obj, { kind: 'offset', offset: Number(e[1]), gen: Number(e[2]) });
-          else if (!into.has(obj)) into.set(obj, { kind: 'offset', offset: -1, gen: Number(e[2]) });
-          obj++;
-        }
-        return parseTrailerKeys(d.body);
-      }
+      text.slice(0, t).split(/\r\n|\r|\n/).forEach(line);
+      const tail = (await readAt(fh, textStart + t, 256 * 1024)).toString('latin1');
+      let d: { body: string };
+      try { d = dictAt(tail, 0); } catch { throw malformedPdf('cross-reference table without a trailer'); }
+      return parseTrailerKeys(d.body);
     }
-    if (buf.length < len) throw malformedPdf('cross-reference table without a trailer');
-    len *= 4;
+    const lines = text.split(/\r\n|\r|\n/);
+    carry = lines.pop()!; // maybe cut by the chunk's end
+    if (carry.length > 1024) throw malformedPdf('cross-reference table without a trailer');
+    lines.forEach(line);
   }
 }
 
-async function readStream(fh: FileHandle, offset: number, into: Map<number, XrefEntry>): Promise<Keys> {
+async function readStream(fh: FileHandle, offset: number, into: SectionEntries): Promise<Keys> {
   const head = (await readAt(fh, offset, 4096)).toString('latin1');
   const d = dictAt(head, 0);
   const keys = parseTrailerKeys(d.body);
   if (keys.type !== 'XRef') throw malformedPdf(`object at ${offset} is not a cross-reference stream`);
   if (keys.length === undefined) throw malformedPdf('cross-reference stream /Length is not a direct number');
+  if (keys.length > MAX_XREF_STREAM_BYTES) throw malformedPdf('cross-reference stream too large');
   const m = /stream(\r\n|\n)/.exec(head.slice(d.end));
   if (!m) throw malformedPdf('cross-reference stream without data');
   const dataAt = offset + d.end + m.index + m[0].length;
   let data = await readAt(fh, dataAt, keys.length);
-  if (keys.filter === 'FlateDecode') data = inflateSync(data);
-  else if (keys.filter !== undefined) throw malformedPdf(`cross-reference stream filter /${keys.filter} is not supported`);
+  if (keys.filter === 'FlateDecode') {
+    try {
+      data = inflateSync(data, { maxOutputLength: MAX_XREF_STREAM_BYTES });
+    } catch (e) {
+      throw malformedPdf(`cross-reference stream cannot be inflated (${(e as Error).message})`);
+    }
+  } else if (keys.filter !== undefined) throw malformedPdf(`cross-reference stream filter /${keys.filter} is not supported`);
   const w = keys.w;
-  if (!w || w.length !== 3) throw malformedPdf('cross-reference stream /W');
+  if (!w || w.length !== 3 || w.some((x) => x > 8)) throw malformedPdf('cross-reference stream /W');
   const rowLen = w[0]! + w[1]! + w[2]!;
+  if (rowLen === 0) throw malformedPdf('cross-reference stream /W');
   if ((keys.predictor ?? 1) >= 10) data = unpredictPng(data, keys.columns ?? rowLen);
   else if ((keys.predictor ?? 1) !== 1) throw malformedPdf(`predictor ${keys.predictor} is not supported`);
   const index = keys.index ?? [0, keys.size ?? 0];
@@ -201,10 +364,7 @@ async function readStream(fh: FileHandle, offset: number, into: Map<number, Xref
       const type = field(pos, w[0]!, 1);
       const a = field(pos + w[0]!, w[1]!, 0);
       const b = field(pos + w[0]! + w[1]!, w[2]!, 0);
-      if (into.has(obj)) continue;
-      if (type === 1) into.set(obj, { kind: 'offset', offset: a, gen: b });
-      else if (type === 2) into.set(obj, { kind: 'compressed', stream: a, index: b });
-      else into.set(obj, { kind: 'offset', offset: -1, gen: b });
+      into.add(obj, type === 1 ? OFFSET : type === 2 ? COMPRESSED : FREE, a, b);
     }
   }
   return keys;
@@ -217,7 +377,7 @@ export async function readXref(path: string): Promise<XrefInfo> {
     const { size: fileSize } = await fh.stat();
     const tailLen = Math.min(2048, fileSize);
     const startxref = parseStartxref(await readAt(fh, fileSize - tailLen, tailLen));
-    const entries = new Map<number, XrefEntry>();
+    const entries = new XrefEntries();
     const seen = new Set<number>();
     let next: number | undefined = startxref;
     let newest: (Keys & { stream: boolean }) | undefined;
@@ -233,7 +393,6 @@ export async function readXref(path: string): Promise<XrefInfo> {
     if (!newest) throw malformedPdf('no cross-reference section');
     if (newest.encrypt) throw malformedPdf('encrypted PDFs cannot be signed');
     if (!newest.root || newest.size === undefined) throw malformedPdf('trailer without /Root or /Size');
-    for (const [k, v] of entries) if (v.kind === 'offset' && v.offset < 0) entries.delete(k);
     return {
       startxref, entries, size: newest.size, root: newest.root,
       ...(newest.info ? { info: newest.info } : {}), ...(newest.id0 ? { id0: newest.id0, id1: newest.id1 ?? newest.id0 } : {}),

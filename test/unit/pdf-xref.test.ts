@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { PDFDocument, PDFName } from '@cantoo/pdf-lib';
 import { DomainError } from '../../domain/errors';
 import { parseStartxref, readXref, unpredictPng } from '../../infra/signing/pdf-xref';
@@ -78,6 +79,34 @@ describe('PDF cross-reference reader', () => {
     // pdf-lib, an independent reader, opens the update and sees the new catalog entry.
     const doc = await PDFDocument.load(readFileSync(path));
     expect(doc.catalog.get(PDFName.of('Lang'))?.toString()).toBe('(zh-CN)');
+  });
+
+  it('reads a table longer than its 1 MiB read chunks (70,000 objects, CRLF line ends): an entry cut by a chunk boundary is read whole', async () => {
+    const n = 70_000;
+    const parts = ['%PDF-1.7\n'];
+    let pos = parts[0]!.length;
+    const offsets: number[] = [];
+    const obj = (text: string) => {
+      offsets.push(pos);
+      parts.push(text);
+      pos += text.length;
+    };
+    obj('1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n');
+    obj('2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n');
+    for (let i = 3; i <= n; i++) obj(`${i} 0 obj\n${i}\nendobj\n`);
+    parts.push(`xref\r\n0 ${n + 1}\r\n0000000000 65535 f\r\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n\r\n`).join('')}trailer\n<< /Size ${n + 1} /Root 1 0 R >>\nstartxref\n${pos}\n%%EOF\n`);
+    const pdf = Buffer.from(parts.join(''), 'latin1');
+    const x = await readXref(await write('long.pdf', pdf));
+    expect(x.entries.size).toBe(n);
+    for (const num of [1, 2, 3, 52_429, 52_430, n]) expect(objAt(pdf, (x.entries.get(num) as { offset: number }).offset)).toMatch(new RegExp(`^${num} 0 obj`));
+  });
+
+  it('refuses a cross-reference stream that inflates past its limit (a compression bomb), naming the document', async () => {
+    const bomb = deflateSync(Buffer.alloc(80 * 1024 * 1024));
+    const head = `%PDF-1.7\n`;
+    const xref = Buffer.concat([Buffer.from(`1 0 obj\n<< /Type /XRef /Size 2 /W [1 1 1] /Root 1 0 R /Filter /FlateDecode /Length ${bomb.length} >>\nstream\n`), bomb, Buffer.from('\nendstream\nendobj\n')]);
+    const pdf = Buffer.concat([Buffer.from(head), xref, Buffer.from(`startxref\n${head.length}\n%%EOF\n`)]);
+    await expect(readXref(await write('bomb.pdf', pdf))).rejects.toMatchObject({ code: 'PDF_MALFORMED', field: 'document' });
   });
 
   it('undoes the PNG Up predictor of a cross-reference stream', () => {
