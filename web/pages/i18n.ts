@@ -138,6 +138,8 @@ export const MESSAGES: Record<string, [string, string]> = {
   'verify.yes': ['是', 'yes'],
   'verify.no': ['否', 'no'],
   'verify.chain': ['证书链', 'Certificate chain'],
+  'verify.download': ['下载经平台签名的验证报告（PDF）', 'Download the report as a PDF signed by the platform'],
+  'verify.download_note': ['报告由本平台以其签名密钥签署（PAdES），任何 PDF 签名验证工具均可以平台根证书核验。下载在验证后保留（分钟）：', 'The report is signed with the platform signing key (PAdES); any PDF signature validator can check it with the platform root certificate. The download stays available for (minutes):'],
   'verify.policy': ['验证策略', 'Validation policy'],
   'login.intro': ['北京市公安局电子印章管理后台，仅限授权人员使用。', 'Beijing Public Security electronic seal back office, for authorised staff only.'],
   'login.submit': ['登录', 'Log in'],
