@@ -15,6 +15,9 @@ let app: RunningApp;
 let rootPem: string;
 let signed: Buffer;
 let sealCode: string;
+/** A file and its detached CMS signature (.p7s) made by the same seal. */
+const OTHER_FILE = Buffer.from('采购清单 第1项 办公桌 10张');
+let p7s: Buffer;
 const GOOD = 'Tiger#Lake2049x';
 /** A hostile file name: it ends up in the report, which must show it as text (no '/': multipart keeps only the base name). */
 const HOSTILE_NAME = '<script>alert(1)<img src=x onerror=alert(2)>&amp;合同.pdf';
@@ -30,12 +33,16 @@ beforeAll(async () => {
   const keeperId = makeResidentId('19880101');
   expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/keepers`, { name: '孙保管', id_number: keeperId })).status).toBe(201);
   expect((await api(app.url, staff.token, 'POST', `/api/seals/${seal.sealId}/password`, { id_number: keeperId, password: GOOD })).status).toBe(201);
-  const form = new FormData();
-  for (const [k, v] of Object.entries({ id_number: keeperId, password: GOOD, purpose: '签订采购合同', document_type: 'agreement', format: 'pades' })) form.set(k, v);
-  form.set('file', new Blob([await contractPdf()]), '合同.pdf');
-  const res = await fetch(`${app.url}/api/seals/${seal.sealId}/signatures`, { method: 'POST', headers: { authorization: `Bearer ${staff.token}` }, body: form });
-  expect(res.status).toBe(201);
-  signed = Buffer.from(await res.arrayBuffer());
+  const sign = async (format: string, file: Buffer, name: string) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ id_number: keeperId, password: GOOD, purpose: '签订采购合同', document_type: 'agreement', format })) form.set(k, v);
+    form.set('file', new Blob([file]), name);
+    const res = await fetch(`${app.url}/api/seals/${seal.sealId}/signatures`, { method: 'POST', headers: { authorization: `Bearer ${staff.token}` }, body: form });
+    expect(res.status).toBe(201);
+    return Buffer.from(await res.arrayBuffer());
+  };
+  signed = await sign('pades', await contractPdf(), '合同.pdf');
+  p7s = await sign('cms', OTHER_FILE, '采购清单.txt');
   sealCode = (await app.db('seals').where({ id: seal.sealId }).first('seal_code')).seal_code;
 }, 120_000);
 afterAll(async () => {
@@ -77,7 +84,7 @@ async function expectSignedByPlatform(pdf: Buffer) {
 }
 
 describe('the verification report signed by the platform', () => {
-  it('U2 P2: POST /api/verifications with Accept: application/pdf answers the report as a PDF the platform signed: pdfsig trusts it with the platform root alone and rejects it after one byte changed; pdftotext shows the indication, the seal code and the SHA-256; JSON stays the default', async () => {
+  it('U2 P2: POST /api/verifications with Accept: application/pdf answers the report as a PDF the platform signed: pdfsig trusts it with the platform root alone and rejects it after one byte changed; pdftotext shows the indication, the seal code and the SHA-256 (of the .p7s too); JSON stays the default', async () => {
     const send = (accept?: string) => {
       const form = new FormData();
       form.set('file', new Blob([signed]), HOSTILE_NAME);
@@ -103,6 +110,17 @@ describe('the verification report signed by the platform', () => {
     expect(text).toContain(HOSTILE_NAME); // shown as text, not markup
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(path.join(ARTIFACTS, 'report.pdf'), pdf); // to look at
+    // A file and its .p7s: both are named with their SHA-256.
+    const both = new FormData();
+    both.set('file', new Blob([OTHER_FILE]), '采购清单.txt');
+    both.set('signature', new Blob([p7s]), '采购清单.txt.p7s');
+    const cms = await fetch(`${app.url}/api/verifications`, { method: 'POST', headers: { accept: 'application/pdf' }, body: both });
+    expect(cms.status).toBe(200);
+    const cmsText = pdftotext(Buffer.from(await cms.arrayBuffer())).replace(/\s+/g, ' ');
+    expect(cmsText).toContain(createHash('sha256').update(OTHER_FILE).digest('hex'));
+    expect(cmsText).toContain(createHash('sha256').update(p7s).digest('hex'));
+    expect(cmsText).toContain('采购清单.txt.p7s');
+    expect(cmsText).toContain('CAdES-BASELINE-B');
     // Answered: the API's copy of the report is not kept.
     expect(await app.db('verification_report_copies').whereNull('token_sha256').count({ n: '*' }).first()).toEqual({ n: '0' });
   });
