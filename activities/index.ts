@@ -24,6 +24,7 @@ import { loadConfig, type Config } from '../infra/config';
 import { createRegistrationExchangeActivities } from './registration-exchange';
 import { createTrustListActivities } from './trust-list';
 import { createUseApprovalActivities } from './use-approval';
+import { createVerificationReportDbActivities, createVerificationReportHsmActivities } from './verification-report';
 
 /** `config`: where messages go (notify.*); loaded from temporal.yaml and the environment when not given. */
 export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRenderer>; config?: Pick<Config, 'notify' | 'runtime' | 'registration'> }) {
@@ -43,6 +44,7 @@ export function createDbActivities(deps: { db: Db; pdf: () => Promise<PdfRendere
     ...createRegistrationExchangeActivities(deps.db, (deps.config ?? loadConfig()).runtime.dataDir),
     ...createTrustListActivities(deps.db),
     ...createUseApprovalActivities(deps.db),
+    ...createVerificationReportDbActivities(deps.db, deps.pdf),
   };
 }
 
@@ -59,6 +61,7 @@ export function createHsmActivities(deps: { hsm: Hsm; personalDataHsm: Hsm; db: 
     ...createNationalSealHsmActivities(deps),
     ...createTimestampHsmActivities(deps),
     ...createSealDocumentSigningActivities(deps),
+    ...createVerificationReportHsmActivities(deps),
   };
 }
 

@@ -17,7 +17,7 @@ import { assembleSignedData, buildSignedAttributes } from '../infra/signing/cms'
 /** The seal block's centre on the certificate's A4 page (left column, above the footer), in mm. */
 export const DOCUMENT_SEAL_BLOCK = { page: 1, xMm: 62, yMm: 62 } as const;
 
-async function issuingChain(db: Db, cert: Buffer): Promise<Buffer[]> {
+export async function issuingChain(db: Db, cert: Buffer): Promise<Buffer[]> {
   const c = new X509Certificate(cert);
   const rows: Array<{ der: Buffer }> = await db('ca_certificates').where({ purpose: 'issuing' }).orderBy('created_at', 'desc').select('der');
   const issuer = rows.find((r) => c.checkIssued(new X509Certificate(r.der)) && c.verify(new X509Certificate(r.der).publicKey));

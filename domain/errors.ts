@@ -304,19 +304,3 @@ export class ValidationCollector {
     if (this.list.length > 0) throw new ValidationErrors(this.list);
   }
 }
-
-/**
- * Run every check, collect every DomainError, and either throw a {@link ValidationErrors} with all of them
- * or return each check's result under its name.
- */
-export function validateAll<T extends Record<string, () => unknown>>(
-  checks: T,
-): { [K in keyof T]: ReturnType<T[K]> } {
-  const v = new ValidationCollector();
-  const out: Partial<Record<keyof T, unknown>> = {};
-  for (const key of Object.keys(checks) as (keyof T)[]) {
-    out[key] = v.check(checks[key]!);
-  }
-  v.throwAggregateIfAny();
-  return out as { [K in keyof T]: ReturnType<T[K]> };
-}

@@ -155,11 +155,6 @@ export function requiredMaterials(input: MaterialsInput): RequiredMaterial[] {
   return out;
 }
 
-/** True when an officer must approve the establishment document before production (A4). */
-export function officerApprovalRequired(required: readonly RequiredMaterial[]): boolean {
-  return required.some((m) => m.requiresOfficerApproval);
-}
-
 /** The required materials not yet submitted, in the required order. Extra submissions are ignored. */
 export function missingMaterials(
   required: readonly RequiredMaterial[],
@@ -167,24 +162,6 @@ export function missingMaterials(
 ): RequiredMaterial[] {
   const submitted = new Set<string>(submittedKinds);
   return required.filter((m) => !submitted.has(m.kind));
-}
-
-/**
- * A2: throws a DomainError (HTTP 422, code MATERIALS_MISSING, field materials) naming every missing material
- * in Chinese and English. The caller keeps what was submitted; nothing is discarded.
- */
-export function assertMaterialsComplete(
-  required: readonly RequiredMaterial[],
-  submittedKinds: Iterable<MaterialKind | string>,
-): void {
-  const missing = missingMaterials(required, submittedKinds);
-  if (missing.length === 0) return;
-  throw ruleViolation(
-    'MATERIALS_MISSING',
-    `缺少${missing.length}项：${missing.map((m) => m.labelZh).join('；')}`,
-    `${missing.length} missing: ${missing.map((m) => m.labelEn).join('; ')}`,
-    { field: FIELDS.materials, details: { missing: missing.map((m) => m.kind) } },
-  );
 }
 
 export interface SharedRegistrationInput {

@@ -9,7 +9,7 @@
  *
  * The old 15-digit numbers were replaced nationwide by 2013 and are rejected with a dedicated message.
  */
-import { DomainError, FIELDS, type FieldRef, invalidField, requiredField } from './errors';
+import { FIELDS, type FieldRef, invalidField, requiredField } from './errors';
 import { normaliseCodeInput } from './uscc';
 
 export const RESIDENT_ID_WEIGHTS: readonly number[] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -144,16 +144,6 @@ export function parseResidentId(input: unknown, opts: ResidentIdParseOptions = {
     sequenceCode: id.slice(14, 17),
     checkCharacter: id[17]!,
   };
-}
-
-export function isValidResidentId(input: unknown, opts: ResidentIdParseOptions = {}): boolean {
-  try {
-    parseResidentId(input, opts);
-    return true;
-  } catch (e) {
-    if (e instanceof DomainError) return false;
-    throw e;
-  }
 }
 
 /**

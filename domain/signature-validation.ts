@@ -24,6 +24,20 @@ export const SUB_INDICATIONS: readonly SubIndication[] = [
 
 export type CertificateStatus = 'good' | 'revoked' | 'on_hold' | 'unknown';
 
+/** The indication in plain words, as the verification page and the signed report PDF say it. */
+export const INDICATION_LABELS: Readonly<Record<Indication, { zh: string; en: string }>> = {
+  'TOTAL-PASSED': { zh: '验证通过', en: 'Valid' },
+  'TOTAL-FAILED': { zh: '验证失败', en: 'Invalid' },
+  INDETERMINATE: { zh: '无法确定', en: 'Indeterminate' },
+};
+
+export const CERTIFICATE_STATUS_LABELS: Readonly<Record<CertificateStatus, { zh: string; en: string }>> = {
+  good: { zh: '有效', en: 'good' },
+  revoked: { zh: '已吊销', en: 'revoked' },
+  on_hold: { zh: '已挂起（印章暂停使用）', en: 'on hold (seal suspended)' },
+  unknown: { zh: '未知', en: 'unknown' },
+};
+
 export interface ValidationFindings {
   /** The CMS parsed and is of the expected form (detached SignedData, one signer, signed attributes). */
   formatOk: boolean;

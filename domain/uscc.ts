@@ -13,7 +13,7 @@
  * The organisation code's own GB 11714 check character is not verified here: codes issued since 2015 use
  * letters in that part and the USCC check character already protects the whole code.
  */
-import { DomainError, FIELDS, type FieldRef, invalidField, requiredField } from './errors';
+import { FIELDS, type FieldRef, invalidField, requiredField } from './errors';
 
 export const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 export const USCC_WEIGHTS: readonly number[] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
@@ -246,15 +246,4 @@ export function parseUscc(input: unknown, opts: ParseOptions = {}): UsccParts {
     checkCharacter: code[17]!,
     registeredInBeijing: division.startsWith('11'),
   };
-}
-
-/** True when {@link parseUscc} would accept the input. */
-export function isValidUscc(input: unknown): boolean {
-  try {
-    parseUscc(input);
-    return true;
-  } catch (e) {
-    if (e instanceof DomainError) return false;
-    throw e;
-  }
 }

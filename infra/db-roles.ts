@@ -9,10 +9,6 @@ export interface AppRole {
   password: string;
 }
 
-/** The trigger that marks a table as a record table (migrations/20261128030000_append_only_records.ts). */
-/** The trigger that marks a table as a record table. */
-export const APPEND_ONLY_TRIGGER = 'zzz_m5_append_only';
-
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -42,16 +38,6 @@ export const APPEND_ONLY_TABLES: readonly string[] = ['archive_tombstones', 'aud
 
 /** audit_append() (security invoker) moves the chain's head forward with UPDATE; the head is never deleted. */
 export const UPDATE_ONLY_TABLES: readonly string[] = ['audit_chain_head'];
-
-/** The tables of the current schema that carry the M5 append-only trigger (for the test against RECORD_TABLES). */
-export async function tablesWithRecordTrigger(db: Db): Promise<string[]> {
-  const { rows } = await db.raw(
-    `select distinct c.relname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
-     join pg_namespace n on n.oid = c.relnamespace where t.tgname = ? and n.nspname = current_schema() order by 1`,
-    [APPEND_ONLY_TRIGGER],
-  );
-  return rows.map((r: { name: string }) => r.name);
-}
 
 /**
  * Creates the application's role if it is missing (keeping its password in step with the configuration when

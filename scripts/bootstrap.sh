@@ -64,7 +64,10 @@ if [ "$mode" = "--test" ]; then
   tool_logs=$(mktemp -d)
   tools=()
   for t in temporal-test-server+ofdrw-checker+dss-checker s3-test-server pyhanko schemathesis; do
-    ( for one in ${t//+/ }; do bash "scripts/ensure-$one.sh" >/dev/null || exit 1; done ) 2>"$tool_logs/$t" &
+    # The Java validators share one script (scripts/ensure-java-tool.sh NAME); the others have their own.
+    ( for one in ${t//+/ }; do
+        case "$one" in *-checker) bash scripts/ensure-java-tool.sh "$one" ;; *) bash "scripts/ensure-$one.sh" ;; esac >/dev/null || exit 1
+      done ) 2>"$tool_logs/$t" &
     tools+=("$t:$!")
   done
   failed=0

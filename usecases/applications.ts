@@ -10,7 +10,7 @@ import type { IncomingFile } from '../infra/blobs';
 import { parseApplicationForm, parseName } from '../domain/application-intake';
 import { conflict, DomainError, fieldRef, invalidField, requiredField, ruleViolation } from '../domain/errors';
 import { isMaterialKind, MATERIAL_LABELS } from '../domain/materials';
-import { assertNoLiveLegalNameSeal, nextBusinessSealNumber } from '../domain/numbering';
+import { assertNoLiveLegalNameSeal, nextBusinessSealNumberFor } from '../domain/numbering';
 import { identityFields, identityKey, parseIdentityDocumentOf } from '../domain/identity-documents';
 import { isBusinessSealKind, sealKindLabel, type SealKind, type SealStatus } from '../domain/seals';
 import { durationToMs, parseIsoDuration } from '../domain/calendar';
@@ -174,7 +174,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
       const existing: Array<{ kind: SealKind; number: number | null; status: SealStatus }> = await trx('seals').where({ holder_id: holder.id }).select('kind', 'number', 'status');
       if (form.seal.kind === 'legal_name') assertNoLiveLegalNameSeal(existing);
       const number = isBusinessSealKind(form.seal.kind)
-        ? nextBusinessSealNumber(existing.filter((s) => s.kind === form.seal.kind && s.number !== null).map((s) => s.number!))
+        ? nextBusinessSealNumberFor(existing, form.seal.kind)
         : null;
       await trx('cases').insert({
         id: caseId,

@@ -30,6 +30,7 @@ import { readFile } from 'node:fs/promises';
 import { checkMaySign } from './protection-passwords';
 import { notifyPasswordLocked } from './password-lock';
 import { nationalSealWorkflow, sealSignatureWorkflow } from '../workflows/seal-signature';
+import { domainRefusal } from '../workflows/activity-policies';
 import { OfdError, signOfd } from '../infra/gm/ofd';
 import { makeSesSignature, sm3 } from '../infra/gm/ses';
 import { certificateSerialHex } from '../infra/gm/sm2-certificates';
@@ -37,7 +38,7 @@ import { SEAL_NOT_LIVE } from '../domain/signing';
 import type { Actor } from '../domain/actor';
 import { forbidden } from '../domain/refusals';
 import { USE_FIELDS } from '../domain/use-approval';
-import { checkUseRequest, requiresUseApproval, spendUseApproval } from './use-approval';
+import { checkUseRequest, requiresUseApproval } from './use-approval';
 
 export interface SigningDeps {
   db: Db;
@@ -163,6 +164,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     .first('id');
   if (!keeper || !seal.certificate_der || !seal.certificate_serial) throw maySignError({ allowed: false, reason: 'not_live', zh: '印章没有可用的证书，不能签章', en: 'The seal has no certificate to sign with' });
   // The approved request: this holder's, this seal's, approved and unused, for exactly this file (its SHA-256).
+  // A fast, clear refusal; the signature's workflow then reserves it and spends it only once it has signed.
   if (useRequestId) {
     const approved = await checkUseRequest(deps.db, actor, useRequestId, seal.id, file!.sha256);
     purpose = approved.purpose;
@@ -178,7 +180,7 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     sealId: seal.id,
     caseId: seal.case_id,
     keeperId: keeper.id,
-    approverId: null as string | null,
+    approverId: null as string | null, // the signature's workflow names the approver of the request it reserved
     useRequestId,
     purpose: purpose!,
     documentType: documentType as DocumentType,
@@ -189,21 +191,15 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     channel: req.channel ?? 'api',
     clientAddress: currentAuditContext()?.clientAddress ?? null,
   };
-  /** Spends the approval (once; a second use is refused) right before the HSM signs; the register names its approver. */
-  const spend = async () => {
-    if (useRequestId) entry.approverId = await spendUseApproval(deps, useRequestId, registerId);
-  };
-
   if (format === 'cms') {
     // CAdES-B-B over the file as uploaded (its SHA-256 was computed as it streamed in).
     const signedAttrs = buildSignedAttributes({ messageDigest: Buffer.from(file!.sha256, 'hex'), signerCertificate, signingTime: now });
-    await spend();
     const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: file!.sha256 }, timestamp: level !== 'B-B' });
     const p7s = assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
     return { registerId, format, level, documentName: name, documentSha256: file!.sha256, signedAt: signed.signedAt, content: inMemory(p7s), fileName: `${name}.p7s`, contentType: 'application/pkcs7-signature' };
   }
 
-  if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now, spend);
+  if (format === 'ofd') return signOfdDocument(deps, { sealId: seal.id, kind: seal.kind, text: seal.text }, file!, entry, { page, xMm, yMm }, now);
 
   // PAdES B-B: the imprint and the signature appended as an incremental update; the register keeps the
   // SHA-256 of what the signature covers (its ByteRange), which is what a verifier finds.
@@ -221,7 +217,6 @@ export async function signDocument(deps: SigningDeps, actor: Actor, sealId: stri
     signCms: async (covered) => {
       coveredHex = covered.toString('hex');
       const signedAttrs = buildSignedAttributes({ messageDigest: covered, signerCertificate });
-      await spend();
       const signed = await runSignature(deps, { toBeSigned: signedAttrs.der, entry: { ...entry, documentSha256: covered.toString('hex') }, timestamp: level !== 'B-B' });
       signedAt = signed.signedAt;
       return assembleSignedData({ attributes: signedAttrs.attributes, signature: signed.signature, signerCertificate, chain, unsignedAttributes: unsignedOf(signed) });
@@ -278,7 +273,6 @@ async function signOfdDocument(
   entry: EntryDraft,
   at: { page: number; xMm: number | null | undefined; yMm: number | null | undefined },
   now: Date,
-  beforeSign: () => Promise<void> = async () => {},
 ): Promise<SignedResult> {
   const ofd = await file.readBytes();
   await ensureNationalSeal(deps, seal.sealId);
@@ -303,7 +297,6 @@ async function signOfdDocument(
           time: now,
           sign: async (tbs) => {
             coveredHex = createHash('sha256').update(signatureXml).digest('hex');
-            await beforeSign();
             const out = await runSignature(deps, { toBeSigned: tbs, keyKind: 'sm2', entry: { ...entry, certificateSerial: certificateSerialHex(signerCertificate), documentSha256: coveredHex } });
             signedAt = out.signedAt;
             return out.signature;
@@ -355,17 +348,23 @@ async function ensureNationalSeal(deps: SigningDeps, sealId: string): Promise<vo
 const notLive = () =>
   new DomainError({ code: 'SIGN_NOT_LIVE', messageZh: '印章已不在用（停用、暂停或注销），不能签章（U1）', messageEn: 'The seal is no longer active (suspended, stopped or cancelled); it cannot sign (U1)', httpStatus: 409 });
 
-/** The seal's key signs `toBeSigned` in the HSM and the register entry is written (workflow `signature:<id>`). */
+/**
+ * The seal's key signs `toBeSigned` in the HSM and the register entry is written (workflow `signature:<id>`);
+ * under a use request (the entry names it) the workflow reserves the request first and spends it once signed.
+ */
 async function runSignature(deps: SigningDeps, input: { toBeSigned: Buffer; keyKind?: 'sm2'; entry: Parameters<typeof sealSignatureWorkflow>[0]['entry']; timestamp?: boolean }) {
   try {
     const out = await deps.temporal.workflow.execute(sealSignatureWorkflow, {
       taskQueue: deps.config.temporal.taskQueues.main,
       workflowId: `signature:${input.entry.id}`,
-      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), keyKind: input.keyKind, entry: input.entry, ...(input.timestamp ? { timestamp: true } : {}) }],
+      args: [{ hsmTaskQueue: deps.config.temporal.taskQueues.hsm, toBeSignedB64: input.toBeSigned.toString('base64'), keyKind: input.keyKind, entry: input.entry, ...(input.timestamp ? { timestamp: true } : {}), ...(input.entry.useRequestId ? { useRequestId: input.entry.useRequestId } : {}) }],
     });
     return { signature: Buffer.from(out.signatureB64, 'base64'), signedAt: out.signedAt, timestampToken: out.timestampTokenB64 ? Buffer.from(out.timestampTokenB64, 'base64') : null };
   } catch (e) {
     if (e instanceof WorkflowFailedError && failureType(e) === SEAL_NOT_LIVE) throw notLive();
+    // The use request refused (used, held by another signature, no longer approved): bilingual, naming the field.
+    const refused = e instanceof WorkflowFailedError ? domainRefusal(e.cause) : null;
+    if (refused) throw new DomainError(refused);
     throw e;
   }
 }

@@ -2,7 +2,8 @@
 // A use request (seal, purpose, document type, name and SHA-256) is a workflow (`use-approval:<id>`,
 // workflows/use-approval.ts) with a task in the holder's own approval queue; only the approvers named for the
 // seal decide it, through the workflow's Update; an approved request is spent by one signature whose document
-// has the same SHA-256 (usecases/seal-signing.ts calls spendUseApproval). Other holders see nothing of it.
+// has the same SHA-256 (usecases/seal-signing.ts checks it; the signature's workflow reserves the request and
+// spends it once signed, workflows/seal-signature.ts). Other holders see nothing of it.
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -17,11 +18,8 @@ import { DOCUMENT_TYPES, parseDocumentType, parsePurpose, type DocumentType } fr
 import { parseDocumentName, parseSha256, parseUseDecision, USE_FIELDS, USE_REQUEST_STATUSES, useRequestDueAt, type UseRequestStatusKey } from '../domain/use-approval';
 import { useApprovalWorkflow } from '../workflows/use-approval';
 import {
-  consumeUseUpdate,
   decideUseUpdate,
   USE_ALREADY_DECIDED,
-  USE_ALREADY_USED,
-  USE_NOT_APPROVED,
   USE_NOT_APPROVER,
   useApprovalWorkflowId,
   useDecisionUpdateId,
@@ -224,10 +222,6 @@ function refusalOf(e: unknown): DomainError | null {
       return forbidden(en, zh);
     case USE_ALREADY_DECIDED:
       return conflict('USE_REQUEST_DECIDED', zh, en);
-    case USE_ALREADY_USED:
-      return new DomainError({ code: 'USE_REQUEST_USED', field: USE_FIELDS.useRequestId, httpStatus: 409, messageZh: `用印申请：${zh}`, messageEn: `Use request: ${en}` });
-    case USE_NOT_APPROVED:
-      return new DomainError({ code: 'USE_REQUEST_NOT_APPROVED', field: USE_FIELDS.useRequestId, httpStatus: 409, messageZh: `用印申请：${zh}`, messageEn: `Use request: ${en}` });
     default:
       return new DomainError({ code: e.cause.type ?? 'REFUSED', field: x.field, messageZh: zh, messageEn: en });
   }
@@ -265,7 +259,7 @@ export async function requiresUseApproval(db: Db, sealId: string): Promise<boole
 }
 
 /**
- * Checks that the request may sign this document with this seal, before anything is spent (field-named
+ * Checks that the request may sign this document with this seal, before anything is reserved (field-named
  * refusals, in Chinese and English): the holder's own, for this seal, approved, the same SHA-256.
  */
 export async function checkUseRequest(db: Db, actor: Actor, useRequestId: string, sealId: string, documentSha256: string) {
@@ -283,20 +277,4 @@ export async function checkUseRequest(db: Db, actor: Actor, useRequestId: string
     throw invalidField(USE_FIELDS.useRequestId, '批准的是另一份文件（SHA-256 不一致）', 'approved another document (its SHA-256 differs)', { code: 'USE_REQUEST_OTHER_DOCUMENT', httpStatus: 409, details: { approved_sha256: r.document_sha256, uploaded_sha256: documentSha256 } });
   }
   return r as { id: string; purpose: string; document_type: DocumentType; decided_by: string };
-}
-
-/**
- * Spends the approval for this signature, once (the workflow's validator refuses a second use, also one
- * racing this). Answers the approver the register names.
- */
-export async function spendUseApproval(deps: Pick<UseApprovalDeps, 'temporal'>, useRequestId: string, registerId: string): Promise<string> {
-  try {
-    const out = await deps.temporal.workflow.getHandle(useApprovalWorkflowId(useRequestId)).executeUpdate(consumeUseUpdate, { args: [{ registerId }], updateId: `consumeUse:${useRequestId}:${registerId}` });
-    return out.approverId;
-  } catch (e) {
-    const refusal = refusalOf(e);
-    if (refusal) throw refusal;
-    if ((e as Error).name === 'WorkflowNotFoundError') throw invalidField(USE_FIELDS.useRequestId, '已结束，不能用印', 'is closed; it cannot sign', { code: 'USE_REQUEST_USED', httpStatus: 409 });
-    throw e;
-  }
 }

@@ -16,3 +16,4 @@ export { registrationBatchWorkflow, registrationInboxWorkflow } from './registra
 export { trustListChangeWorkflow } from './trust-list-change';
 export { foreignCrlRefreshWorkflow } from './foreign-crl-refresh';
 export { useApprovalWorkflow } from './use-approval';
+export { verificationReportWorkflow } from './verification-report';

@@ -3,11 +3,17 @@
 // call: it owns the two steps, so a signature that leaves the HSM always has its register entry (a worker
 // lost in between is replaced and the entry still written), and the HSM queue is reached the way every
 // other HSM operation is. The document never enters the history: only its SHA-256 and the signed attributes.
-import { proxyActivities } from '@temporalio/workflow';
+// 三(四): a signature under an approved use request reserves the request first and settles it at the end:
+// signed, the request is used; failed (the seal suspended meanwhile, the HSM failing after its retries), it is
+// handed back, approved and usable again: a failed signature does not cost the holder its approval.
+import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
 import type { SealUseEntry } from '../activities/seal-signing';
 import type { createSealSigningHsmActivities, createSealUseRegisterActivities } from '../activities/seal-signing';
 import type { createNationalSealHsmActivities } from '../activities/national-seal';
 import type { createTimestampHsmActivities, IssueTimestampInput } from '../activities/timestamps';
+import type { UseApprovalActivities } from '../activities/use-approval';
+import { ACTIVITY_POLICIES as P } from './activity-policies';
+import { USE_RESERVATION_PATCH } from './use-reservation-patch';
 
 export interface SealSignatureInput {
   hsmTaskQueue: string;
@@ -18,6 +24,8 @@ export interface SealSignatureInput {
   entry: Omit<SealUseEntry, 'signatureB64' | 'signedAt' | 'timeSource'>;
   /** B-T: the signature value is timestamped (RFC 3161) and the register takes its time from the token. */
   timestamp?: boolean;
+  /** 三(四): the approved use request this signature spends (reserved first; the register names its approver). */
+  useRequestId?: string;
 }
 
 const register = proxyActivities<ReturnType<typeof createSealUseRegisterActivities>>({
@@ -26,7 +34,28 @@ const register = proxyActivities<ReturnType<typeof createSealUseRegisterActiviti
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 10 },
 });
 
-export async function sealSignatureWorkflow(input: SealSignatureInput): Promise<{ signatureB64: string; signedAt: string; registerId: string; timestampTokenB64?: string }> {
+// A refusal of the request (used, held by another signature, not approved) is a domain error: not retried.
+const useApproval = proxyActivities<UseApprovalActivities>(P.dbStatement);
+
+type SignatureOutput = { signatureB64: string; signedAt: string; registerId: string; timestampTokenB64?: string };
+
+export async function sealSignatureWorkflow(input: SealSignatureInput): Promise<SignatureOutput> {
+  if (!input.useRequestId || !patched(USE_RESERVATION_PATCH)) return signAndRecord(input);
+  const reservation = { requestId: input.useRequestId, registerId: input.entry.id };
+  const { approverId } = await useApproval.reserveUseApproval(reservation);
+  let out: SignatureOutput;
+  try {
+    out = await signAndRecord({ ...input, entry: { ...input.entry, approverId } });
+  } catch (e) {
+    // Any failure, after its retries: nothing was signed for the holder, the request is usable again.
+    await CancellationScope.nonCancellable(() => useApproval.settleUseApproval({ ...reservation, signed: false }));
+    throw e;
+  }
+  await useApproval.settleUseApproval({ ...reservation, signed: true });
+  return out;
+}
+
+async function signAndRecord(input: SealSignatureInput): Promise<SignatureOutput> {
   // Signing takes milliseconds: a short timeout lets another HSM worker take over from a dead one. A seal that
   // is not live (SealNotLive) is a domain refusal, never retried.
   const hsm = hsmActivities(input.hsmTaskQueue);

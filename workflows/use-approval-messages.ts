@@ -33,6 +33,12 @@ export interface UseConsumeInput {
   registerId: string;
 }
 
+/** The outcome of the signature that reserved the request: signed spends it, not signed makes it usable again. */
+export interface UseSettleInput {
+  registerId: string;
+  signed: boolean;
+}
+
 export const useApprovalWorkflowId = (requestId: string) => `use-approval:${requestId}`;
 /** One Update per decision: a retried request is answered with the first one's outcome. */
 export const useDecisionUpdateId = (requestId: string, approverId: string, decision: string) => `decideUse:${requestId}:${approverId}:${decision}`;
@@ -40,9 +46,17 @@ export const useDecisionUpdateId = (requestId: string, approverId: string, decis
 /** Answers once the request's row is written (the queue shows it): the API's 201 is then true at once. */
 export const useRequestOpenedUpdate = defineUpdate<{ status: UseRequestStatus }>('useRequestOpened');
 export const decideUseUpdate = defineUpdate<{ status: UseRequestStatus; decidedBy: string }, [UseDecisionInput]>('decideUse');
-/** Spends an approved request, once (the validator refuses a second use): answers with the approver. */
+/**
+ * Reserves an approved request for one signature (the validator refuses a second one while it is reserved or
+ * used): answers at once with the approver. The signature's workflow settles it (settleUse) once it has signed
+ * or failed. (Runs started before the patch 'use-reservation' spend it here, answering once it is used.)
+ */
 export const consumeUseUpdate = defineUpdate<{ approverId: string }, [UseConsumeInput]>('consumeUse');
-export const useRequestQuery = defineQuery<{ status: UseRequestStatus; decidedBy: string | null }>('useRequest');
+/** Answers once the settlement took effect: the request is used, or its reservation dropped. */
+export const settleUseUpdate = defineUpdate<{ status: UseRequestStatus }, [UseSettleInput]>('settleUse');
+export const useRequestQuery = defineQuery<{ status: UseRequestStatus; decidedBy: string | null; reservedFor: string | null }>('useRequest');
+export const useConsumeUpdateId = (requestId: string, registerId: string) => `consumeUse:${requestId}:${registerId}`;
+export const useSettleUpdateId = (requestId: string, registerId: string) => `settleUse:${requestId}:${registerId}`;
 
 /** Update refusals, mapped by the use-case to bilingual errors naming the field. */
 export const USE_ALREADY_DECIDED = 'UseRequestAlreadyDecided';
@@ -50,3 +64,4 @@ export const USE_NOT_APPROVER = 'UseNotApprover';
 export const USE_INVALID_DECISION = 'InvalidDecision';
 export const USE_NOT_APPROVED = 'UseRequestNotApproved';
 export const USE_ALREADY_USED = 'UseRequestAlreadyUsed';
+export const USE_IN_USE = 'UseRequestInUse';

@@ -5,7 +5,8 @@
  *
  * - M10 《电子印章制作证书》 production certificate, given when the seal is issued;
  * - M13 《电子印章登出证书》 cancellation certificate, given when the seal is cancelled (also M9 unclaimed
- *   seals and M11 replacements).
+ *   seals and M11 replacements);
+ * - U2 P2 《电子签章验证报告》 the verification report, signed by the platform.
  *
  * Every value that reaches a template is treated as hostile: the templates use only `{{…}}` (handlebars'
  * HTML escaping, which also covers quoted attributes), never `{{{…}}}`; no custom helper returns a
@@ -114,11 +115,48 @@ export interface CancellationCertificateData {
   imprint?: ImprintImage | null;
 }
 
-export type DocumentTemplate = 'production-certificate' | 'cancellation-certificate';
+/**
+ * U2 P2: the verification report as a document the platform signs (the public page's download and
+ * `POST /api/verifications` with `Accept: application/pdf`): what was verified, when, by whom, and each
+ * signature's findings, the same content as the page.
+ */
+export interface VerificationReportData {
+  validationTime: Date;
+  /** Who verified: the platform's name (the PDF's signature names its certificate). */
+  verifier: BilingualLabel;
+  policy: string;
+  document: { name: string; size: number; sha256: string };
+  /** The detached signature (.p7s) verified with the file, if any. */
+  detachedSignature: { name: string; size: number; sha256: string } | null;
+  signatures: VerifiedSignatureData[];
+}
+
+export interface VerifiedSignatureData {
+  id: string;
+  indication: { code: string; label: BilingualLabel };
+  subIndication: string | null;
+  format: string;
+  seal: null | { holderName: string; uscc: string; kindLabel: BilingualLabel; number: number | null; text: string; code: string | null };
+  /** I2: the recognised platform that filed the seal, if not ours. */
+  platform: null | { name: string; code: string };
+  imprint: ImprintImage | null;
+  signingTime: { claimed: Date | null; useRegister: Date | null; timestamp: Date | null };
+  timestamp: null | { time: Date; tsa: string | null; serial: string; valid: boolean; trusted: boolean };
+  chain: Array<{ role: string; subject: string; serial: string; fingerprint: string }>;
+  status: { atSigningTime: BilingualLabel; now: BilingualLabel; revokedAt: Date | null; onHoldSince: Date | null };
+  liveWhenSigned: boolean | null;
+  covers: { wholeDocument: boolean; byteRange: number[] | null };
+  checks: { format: boolean; messageDigest: boolean; signatureValue: boolean; signingCertificate: boolean; chain: boolean };
+  docmdpViolated: boolean | null;
+  messages: BilingualLabel[];
+}
+
+export type DocumentTemplate = 'production-certificate' | 'cancellation-certificate' | 'verification-report';
 
 export interface DocumentDataByTemplate {
   'production-certificate': ProductionCertificateData;
   'cancellation-certificate': CancellationCertificateData;
+  'verification-report': VerificationReportData;
 }
 
 // --- view models (strings only) -------------------------------------------------------------------------
@@ -295,6 +333,110 @@ function cancellationView(data: CancellationCertificateData) {
   };
 }
 
+const YES_NO = (v: boolean | null) => (v === null ? { zh: '无法证明', en: 'not proven' } : v ? { zh: '是', en: 'yes' } : { zh: '否', en: 'no' });
+const PASSED = (v: boolean) => (v ? { zh: '通过', en: 'passed' } : { zh: '未通过', en: 'failed' });
+
+function label(value: BilingualLabel | undefined, field: string): BilingualLabel {
+  if (value === null || typeof value !== 'object') fail(field, 'is required');
+  return { zh: text(value.zh, `${field}.zh`, 200), en: text(value.en, `${field}.en`, 300) };
+}
+
+function optionalTime(value: Date | null | undefined, field: string): DateView | null {
+  return value === null || value === undefined ? null : dateTimeView(value, field);
+}
+
+function size(value: unknown, field: string): string {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) fail(field, 'must be a non-negative integer');
+  return `${(value as number).toLocaleString('en-US')} bytes`;
+}
+
+function fileView(file: { name: string; size: number; sha256: string } | null | undefined, field: string) {
+  if (file === null || typeof file !== 'object') fail(field, 'is required');
+  // A file may be sent without a name: the report then says so rather than failing.
+  return { name: optionalText(file.name, `${field}.name`, 300) ?? '（无文件名）', size: size(file.size, `${field}.size`), sha256: hex(file.sha256, `${field}.sha256`, 64).toLowerCase() };
+}
+
+function signatureView(s: VerifiedSignatureData, i: number) {
+  const f = `signatures[${i}]`;
+  if (s === null || typeof s !== 'object') fail(f, 'is required');
+  const seal = s.seal
+    ? (() => {
+        const kind = label(s.seal.kindLabel, `${f}.seal.kindLabel`);
+        const n = s.seal.number;
+        if (n !== null && n !== undefined && (!Number.isSafeInteger(n) || n < 1)) fail(`${f}.seal.number`, 'must be a positive integer or null');
+        return {
+          holderName: text(s.seal.holderName, `${f}.seal.holderName`, 200),
+          uscc: text(s.seal.uscc, `${f}.seal.uscc`, 64),
+          kindZh: n ? `${kind.zh}(${n})` : kind.zh,
+          kindEn: n ? `${kind.en} (${n})` : kind.en,
+          text: text(s.seal.text, `${f}.seal.text`, 200),
+          code: optionalText(s.seal.code, `${f}.seal.code`, 64) ?? '—',
+        };
+      })()
+    : null;
+  const ts = s.timestamp
+    ? { time: dateTimeView(s.timestamp.time, `${f}.timestamp.time`), tsa: optionalText(s.timestamp.tsa, `${f}.timestamp.tsa`, 500) ?? '—', serial: optionalText(s.timestamp.serial, `${f}.timestamp.serial`, 100) ?? '—', valid: YES_NO(!!s.timestamp.valid), trusted: YES_NO(!!s.timestamp.trusted) }
+    : null;
+  const checks = s.checks;
+  if (checks === null || typeof checks !== 'object') fail(`${f}.checks`, 'is required');
+  if (!Array.isArray(s.chain) || !Array.isArray(s.messages)) fail(f, 'chain and messages must be arrays');
+  const byteRange = s.covers?.byteRange;
+  if (byteRange !== null && byteRange !== undefined && (!Array.isArray(byteRange) || byteRange.some((n) => !Number.isSafeInteger(n)))) fail(`${f}.covers.byteRange`, 'must be integers');
+  return {
+    id: text(s.id, `${f}.id`, 20),
+    indication: { code: text(s.indication?.code, `${f}.indication.code`, 40), ...label(s.indication?.label, `${f}.indication.label`) },
+    tone: s.indication?.code === 'TOTAL-PASSED' ? 'ok' : s.indication?.code === 'TOTAL-FAILED' ? 'bad' : 'warn',
+    subIndication: optionalText(s.subIndication, `${f}.subIndication`, 60),
+    format: text(s.format, `${f}.format`, 40),
+    seal,
+    platform: s.platform ? { name: text(s.platform.name, `${f}.platform.name`, 200), code: text(s.platform.code, `${f}.platform.code`, 64) } : null,
+    imprint: s.imprint ? { src: imprintSrc(s.imprint, `${f}.imprint`), alt: seal ? `${seal.holderName} ${seal.kindZh} 印模` : '印模' } : null,
+    claimedTime: optionalTime(s.signingTime?.claimed, `${f}.signingTime.claimed`),
+    useRegisterTime: optionalTime(s.signingTime?.useRegister, `${f}.signingTime.useRegister`),
+    timestampTime: optionalTime(s.signingTime?.timestamp, `${f}.signingTime.timestamp`),
+    timestamp: ts,
+    chain: s.chain.map((c, j) => ({
+      role: text(c.role, `${f}.chain[${j}].role`, 20),
+      subject: text(c.subject, `${f}.chain[${j}].subject`, 1000),
+      serial: hex(c.serial, `${f}.chain[${j}].serial`),
+      fingerprint: hex(c.fingerprint, `${f}.chain[${j}].fingerprint`, 64),
+    })),
+    status: {
+      atSigningTime: label(s.status?.atSigningTime, `${f}.status.atSigningTime`),
+      now: label(s.status?.now, `${f}.status.now`),
+      revokedAt: optionalTime(s.status?.revokedAt, `${f}.status.revokedAt`),
+      onHoldSince: optionalTime(s.status?.onHoldSince, `${f}.status.onHoldSince`),
+    },
+    live: YES_NO(s.liveWhenSigned),
+    wholeDocument: YES_NO(!!s.covers?.wholeDocument),
+    byteRange: byteRange ? byteRange.join(' ') : null,
+    checks: [
+      { zh: '格式', en: 'Format', result: PASSED(!!checks.format) },
+      { zh: '摘要（文件未被改动）', en: 'Digest (content unchanged)', result: PASSED(!!checks.messageDigest) },
+      { zh: '签名值', en: 'Signature value', result: PASSED(!!checks.signatureValue) },
+      { zh: '签名证书引用', en: 'Signing certificate reference', result: PASSED(!!checks.signingCertificate) },
+      { zh: '证书链（至平台根证书）', en: 'Chain (to the platform root)', result: PASSED(!!checks.chain) },
+    ],
+    docmdp: s.docmdpViolated === null || s.docmdpViolated === undefined ? null : s.docmdpViolated ? { zh: '认证签名之后内容被改动', en: 'content changed after the certification signature' } : { zh: '认证签名，其后无禁止的改动', en: 'certification signature, no forbidden change after it' },
+    messages: s.messages.map((m, j) => label(m, `${f}.messages[${j}]`)),
+  };
+}
+
+function verificationReportView(data: VerificationReportData) {
+  if (data === null || typeof data !== 'object') fail('data', 'is required');
+  if (!Array.isArray(data.signatures)) fail('signatures', 'must be an array');
+  return {
+    validationTime: dateTimeView(data.validationTime, 'validationTime'),
+    validationTimeUtc: data.validationTime.toISOString(),
+    verifier: label(data.verifier, 'verifier'),
+    policy: text(data.policy, 'policy', 2000),
+    document: fileView(data.document, 'document'),
+    detachedSignature: data.detachedSignature ? fileView(data.detachedSignature, 'detachedSignature') : null,
+    signatureCount: String(data.signatures.length),
+    signatures: data.signatures.map(signatureView),
+  };
+}
+
 // --- templates ------------------------------------------------------------------------------------------
 
 /** web/views/documents, found from this file both in the source tree and in a compiled dist/ tree. */
@@ -328,13 +470,15 @@ function template(name: DocumentTemplate): Compiled {
   return fn;
 }
 
-/** M10 / M13: the document as a complete, self-contained HTML page (A4, no scripts, no external resources). */
+/** M10 / M13 / the verification report: the document as a complete, self-contained HTML page (A4, no scripts, no external resources). */
 export function renderDocumentHtml<T extends DocumentTemplate>(name: T, data: DocumentDataByTemplate[T]): string {
   switch (name) {
     case 'production-certificate':
       return template(name)(productionView(data as ProductionCertificateData));
     case 'cancellation-certificate':
       return template(name)(cancellationView(data as CancellationCertificateData));
+    case 'verification-report':
+      return template(name)(verificationReportView(data as VerificationReportData));
     default:
       throw new TypeError(`unknown document template: ${String(name)}`);
   }

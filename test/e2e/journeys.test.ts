@@ -2,6 +2,7 @@
 // a maker's application with uploads → filing accepted by the right district's officer (another district
 // sees nothing) → collection → the holder downloads the production certificate; an overdue filing on the
 // supervisors' dashboard; a suspended seal as its holder sees it; anyone verifying a sealed PDF on the public page.
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { contractPdf, createMaker, makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES } from '../helpers/fixtures';
@@ -265,7 +266,7 @@ test('M12 C1: a seal suspended at its maker shows as suspended to its holder', a
   await context.close();
 });
 
-it('U2 P2: anyone, without a login, verifies a sealed PDF on the public page: valid, with the seal, its holder and imprint; the same file with one byte changed is invalid', async () => {
+it('U2 P2: anyone, without a login, verifies a sealed PDF on the public page: valid, with the seal, its holder and imprint, and downloads the report signed by the platform; the same file with one byte changed is invalid', async () => {
   // A keeper signs a PDF through the API (U1): the document a recipient then checks.
   const seal = await collectedSeal(app, maker, chaoyang);
   const staff = await createUser(app.db, 'holder', { holder_id: seal.holderId });
@@ -300,6 +301,12 @@ it('U2 P2: anyone, without a login, verifies a sealed PDF on the public page: va
   expect(facts).toContain('是'); // live when it signed
   expect(await sig.locator('img.imprint').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
   await shot(page, '15-public-verification-valid');
+  // The report as a PDF signed by the platform: the button after the report downloads it.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载经平台签名的验证报告（PDF）' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^verification-report-[0-9a-f]{16}\.pdf$/);
+  const reportPdf = readFileSync((await download.path())!);
+  expect(reportPdf.subarray(0, 5).toString()).toBe('%PDF-');
+  expect(reportPdf.includes(Buffer.from('ETSI.CAdES.detached'))).toBe(true); // signed (pdfsig checks it in test/integration/verification-report.test.ts)
 
   // One byte of the signed content changed: invalid, and said so.
   const tampered = Buffer.from(signed);

@@ -1,4 +1,4 @@
-// The ofdrw checker (tools/ofdrw-checker, built by scripts/ensure-ofdrw-checker.sh): one JVM per test file,
+// The ofdrw checker (tools/ofdrw-checker, built by scripts/ensure-java-tool.sh): one JVM per test file,
 // one command per line, one JSON answer per line. Started detached and killed by process group, so it never
 // outlives the file even when a test hangs.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -27,7 +27,7 @@ export class OfdrwChecker {
   }
 
   static async start(): Promise<OfdrwChecker> {
-    const wrapper = execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-ofdrw-checker.sh')], { cwd: ROOT, encoding: 'utf8', timeout: 10 * 60_000 }).trim();
+    const wrapper = execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-java-tool.sh'), 'ofdrw-checker'], { cwd: ROOT, encoding: 'utf8', timeout: 10 * 60_000 }).trim();
     const checker = new OfdrwChecker(spawn(wrapper, [], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] }));
     const ready = await checker.next();
     if (!ready.ok) throw new Error(`ofdrw checker did not start: ${ready.error}`);

@@ -11,7 +11,8 @@ import { ensureSoftHsmToken, setSoftHsmConf } from '../../infra/hsm/softhsm-toke
 import { Sm2Module, SM2_WRAPPING_KEY_LABEL } from '../../infra/hsm/sm2-module';
 import { sm2Verify } from '../../infra/gm/sm2';
 import { certificateSpki, sm2CertificateSignedBy } from '../../infra/gm/sm2-certificates';
-import { createSealMaker, makeNationalSeal, signWithNationalSeal, type NationalSeal, type SealMaker } from '../../infra/gm/national-seal';
+import { makeNationalSeal, type NationalSeal, type SealMaker } from '../../infra/gm/national-seal';
+import { createSealMaker, signWithNationalSeal } from '../helpers/national-seal';
 import { checkSesSignature, readSeal, SES_SEAL_TYPE } from '../../infra/gm/ses';
 import { renderImprint } from '../../infra/imprint';
 import { checkOfdSignatures, signOfd } from '../../infra/gm/ofd';

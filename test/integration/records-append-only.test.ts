@@ -10,10 +10,23 @@ import { ownerDb } from '../helpers/owner-db';
 import { api, createUser, startApp, testConfig, type RunningApp } from '../helpers/stack';
 import { startWebServer } from '../../web/server';
 import type { Db } from '../../infra/db';
-import { RECORD_TABLES as APP_RECORD_TABLES, tablesWithRecordTrigger } from '../../infra/db-roles';
+import { RECORD_TABLES as APP_RECORD_TABLES } from '../../infra/db-roles';
 import { createApplicationDbActivities } from '../../activities/applications';
 
 const RECORD_TABLES = ['documents', 'filing_decisions', 'filings', 'platform_statements', 'production_record_decisions', 'production_records', 'seal_use_register', 'signed_documents', 'unclaimed_ledger'];
+
+/** The trigger the migrations put on each record table (migrations/20261128030000_append_only_records.ts). */
+const APPEND_ONLY_TRIGGER = 'zzz_m5_append_only';
+
+/** The tables of the current schema that carry the M5 append-only trigger (read from PostgreSQL's catalogue, not from our list). */
+async function tablesWithRecordTrigger(db: Db): Promise<string[]> {
+  const { rows } = await db.raw(
+    `select distinct c.relname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+     join pg_namespace n on n.oid = c.relnamespace where t.tgname = ? and n.nspname = current_schema() order by 1`,
+    [APPEND_ONLY_TRIGGER],
+  );
+  return rows.map((r: { name: string }) => r.name);
+}
 
 let app: RunningApp;
 let owner: Db;

@@ -316,7 +316,7 @@ describe('DocMDP: certification signatures', () => {
 describe('EU DSS (tools/dss-checker) with the platform root as the only trust anchor', () => {
   it('passes what we sign at B-B, B-T and B-LT (PAdES-BASELINE-B/-T/-LT, CAdES-BASELINE-T) and fails it after tampering', async () => {
     expect(Object.keys(forDss).length).toBe(6); // the documents of the tests above
-    const bin = (await promisify(execFile)('bash', [path.join(__dirname, '../../scripts/ensure-dss-checker.sh')], { encoding: 'utf8', timeout: 600_000 })).stdout.trim();
+    const bin = (await promisify(execFile)('bash', [path.join(__dirname, '../../scripts/ensure-java-tool.sh'), 'dss-checker'], { encoding: 'utf8', timeout: 600_000 })).stdout.trim();
     writeFileSync(path.join(dir, 'issuing-ca.crl'), Buffer.from(await (await fetch(`${app.url}/pki/crl.der`)).arrayBuffer()));
     writeFileSync(path.join(dir, 'root-ca.crl'), readFileSync(rootCrlPath(app.config.runtime.dataDir)));
     const args = ['--root', 'root.pem', '--crl', 'issuing-ca.crl', '--crl', 'root-ca.crl', ...Object.values(forDss).map((d) => d.file)];

@@ -12,7 +12,6 @@ import {
   ruleViolation,
   ValidationCollector,
   ValidationErrors,
-  validateAll,
   withArticle,
 } from '../../domain';
 
@@ -141,14 +140,5 @@ describe('ValidationErrors', () => {
       }),
     ).toThrow(TypeError);
     expect(() => new ValidationCollector().throwIfAny()).not.toThrow();
-  });
-
-  it('validateAll returns every result, or throws all errors at once', () => {
-    const ok = validateAll({ uscc: () => parseUscc('91110108551385082Q'), id: () => parseResidentId('11010519491231002X') });
-    expect(ok.uscc.administrativeDivisionCode).toBe('110108');
-    expect(ok.id.sex).toBe('female');
-    const e = catchError(() => validateAll({ uscc: () => parseUscc('x'), id: () => parseResidentId('') })) as ValidationErrors;
-    expect(e).toBeInstanceOf(ValidationErrors);
-    expect(e.errors.map((x) => x.field)).toEqual(['uscc', 'residentId']);
   });
 });

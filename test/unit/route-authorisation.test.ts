@@ -150,6 +150,7 @@ const TABLE: Record<string, Rule> = {
   'POST /login': pub,
   'GET /verify': pub, // U2 P2: anyone verifies a sealed document
   'POST /verify': pub,
+  'POST /verify/report.pdf': pub, // the report just shown, as a PDF signed by the platform (the form's token)
   'POST /logout': r('self', ...EVERYONE),
   'GET /account/password': r('self', ...EVERYONE),
   'GET /inbox': r('self', 'holder', 'maker'),

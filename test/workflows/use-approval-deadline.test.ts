@@ -1,7 +1,8 @@
 // 三(四) 使用流程: a use request lapses at its deadline (durations.useApprovalDeadline, 3 days), timed by its
 // own workflow's durable timer, at the real duration on the time-skipping server with the real database
 // activities: undecided, or approved and never used, it leaves the approval queue as lapsed and can no longer
-// be decided or sign.
+// be decided or sign. One reserved by a signature at the deadline waits for that signature's outcome: signed,
+// it is used; failed, it lapses then. (The reservation and settlement are the signature workflow's activities'.)
 //   node --import tsx scripts/with-stack.ts -- npx jest test/workflows/use-approval-deadline.test.ts
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -9,7 +10,8 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDbActivities } from '../../activities';
 import type { Config } from '../../infra/config';
 import { connectWorkerContext, type WorkerContext } from '../../workers/connect';
-import { createUseRequest, decideUseRequest, spendUseApproval, type UseApprovalDeps } from '../../usecases/use-approval';
+import { createUseRequest, decideUseRequest, type UseApprovalDeps } from '../../usecases/use-approval';
+import { reserveUseApproval, settleUseApproval } from '../../activities/use-approval';
 import { durationToMs } from '../../domain/calendar';
 import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
 import { createActor, testConfig } from '../helpers/stack';
@@ -41,7 +43,7 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-test('U1 C1: a use request lapses at the configured deadline (3 days), undecided or approved and unused; a lapsed request is neither decided nor used', async () => {
+test('U1 C1: a use request lapses at the configured deadline (3 days), undecided or approved and unused; a lapsed request is neither decided nor used; one held by a signature at the deadline waits for it (signed: used; failed: lapsed)', async () => {
   expect(config.durations.useApprovalDeadline).toBe('P3D');
   const deadlineMs = durationToMs(config.durations.useApprovalDeadline);
   const makerId = await createMaker(ctx.db);
@@ -65,20 +67,34 @@ test('U1 C1: a use request lapses at the configured deadline (3 days), undecided
   await runWorkersUntil([worker], async () => {
     const undecided = await request('甲.pdf');
     const unused = await request('乙.pdf');
-    expect((await decideUseRequest(deps, approver, unused.id, { decision: 'approve' })).status).toBe('approved');
+    const signing = await request('丙.pdf'); // its signature will land after the deadline
+    const failing = await request('丁.pdf'); // its signature will fail after the deadline
+    for (const r of [unused, signing, failing]) expect((await decideUseRequest(deps, approver, r.id, { decision: 'approve' })).status).toBe('approved');
+    const [signature, failed] = [randomUUID(), randomUUID()];
+    expect(await reserveUseApproval(env.client, ctx.db, { requestId: signing.id, registerId: signature })).toEqual({ approverId: approver.userId });
+    expect(await reserveUseApproval(env.client, ctx.db, { requestId: failing.id, registerId: failed })).toEqual({ approverId: approver.userId });
+    const held = await refusal(reserveUseApproval(env.client, ctx.db, { requestId: signing.id, registerId: randomUUID() }));
+    expect(held).toMatchObject({ code: 'USE_REQUEST_IN_USE', field: 'use_request_id', httpStatus: 409 });
 
-    await env.sleep(deadlineMs - 60_000); // a minute before the deadline: both still stand
+    await env.sleep(deadlineMs - 60_000); // a minute before the deadline: all still stand
     expect([await status(undecided.id), await status(unused.id)]).toEqual(['pending', 'approved']);
 
-    await env.sleep(2 * 60_000); // past it: both lapse
+    await env.sleep(2 * 60_000); // past it: both lapse; the reserved ones wait for their signatures
     await eventually('both requests lapsed', async () => [await status(undecided.id), await status(unused.id)], (s) => s.every((x) => x === 'lapsed'));
+    expect([await status(signing.id), await status(failing.id)]).toEqual(['approved', 'approved']);
+    await settleUseApproval(env.client, { requestId: signing.id, registerId: signature, signed: true }); // answers once recorded
+    expect(await ctx.db('seal_use_requests').where({ id: signing.id }).first('status', 'register_id')).toEqual({ status: 'used', register_id: signature });
+    await settleUseApproval(env.client, { requestId: failing.id, registerId: failed, signed: false }); // handed back past its deadline
+    await eventually('the request whose signature failed lapsed', () => status(failing.id), (s) => s === 'lapsed');
     const lapsedRow = await ctx.db('seal_use_requests').where({ id: undecided.id }).first('lapsed_at', 'decided_by');
     expect(lapsedRow).toMatchObject({ decided_by: null, lapsed_at: expect.any(Date) });
     expect(await ctx.db('audit_entries').where({ action: 'use_request.lapse' }).whereRaw("details->>'use_request_id' in (?, ?)", [undecided.id, unused.id])).toHaveLength(2);
 
     const late = await refusal(decideUseRequest(deps, approver, undecided.id, { decision: 'approve' }));
     expect(late).toMatchObject({ code: 'USE_REQUEST_DECIDED', httpStatus: 409 });
-    const spent = await refusal(spendUseApproval(deps, unused.id, randomUUID()));
-    expect(spent).toMatchObject({ code: 'USE_REQUEST_USED', field: 'use_request_id', httpStatus: 409 });
+    const spent = await refusal(reserveUseApproval(env.client, ctx.db, { requestId: unused.id, registerId: randomUUID() }));
+    expect(spent).toMatchObject({ code: 'USE_REQUEST_NOT_APPROVED', field: 'use_request_id', httpStatus: 409, messageZh: expect.stringContaining('已过期') });
+    const again = await refusal(reserveUseApproval(env.client, ctx.db, { requestId: signing.id, registerId: randomUUID() }));
+    expect(again).toMatchObject({ code: 'USE_REQUEST_USED', field: 'use_request_id', httpStatus: 409 });
   });
 });

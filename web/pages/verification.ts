@@ -1,14 +1,18 @@
 // The public verification page (U2, P2): anyone, without a login, uploads a signed PDF, or a file and its .p7s,
-// and reads the report in plain words with the imprint of each seal that signed. Same use-case and rate limit
-// as POST /api/verifications. The form has no session: its CSRF token is the login form's double submit.
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+// and reads the report in plain words with the imprint of each seal that signed, then may download the report
+// as a PDF signed by the platform (POST /verify/report.pdf: the report kept for that, found by the form's
+// token; usecases/verification-report.ts). Same use-cases and rate limit as POST /api/verifications. The forms
+// have no session: their CSRF token is the login form's double submit.
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { CERTIFICATE_STATUS_LABELS, INDICATION_LABELS } from '../../domain/signature-validation';
 import { MAX_SIGNATURE_BYTES, verifyDocumentForPerson, type SignatureReport } from '../../usecases/verification';
 import { SIGN_MAX_BYTES } from '../../usecases/seal-signing';
 import { sameSecret } from '../../usecases/web-accounts';
 import { ApiError } from '../errors';
 import { rateLimit } from '../rate-limit';
 import { readMultipart } from '../upload';
-import type { Db } from '../../infra/db';
+import type { Deps } from '../../usecases/deps';
+import { downloadSignedReport, keepReportForDownload, REPORT_KEPT_MINUTES } from '../../usecases/verification-report';
 import { VERIFY_RATE_PER_MINUTE } from '../routes/verification';
 import { refusalOf } from './forms';
 import { renderPage } from './render';
@@ -17,18 +21,7 @@ import { publicPage } from './guards';
 
 const FORM_EXPIRED = new ApiError(403, 'csrf', '表单已过期，请刷新页面后重试', 'The form has expired; reload the page and try again');
 
-const INDICATIONS: Record<SignatureReport['indication'], { zh: string; en: string; tone: string }> = {
-  'TOTAL-PASSED': { zh: '验证通过', en: 'Valid', tone: 'ok' },
-  'TOTAL-FAILED': { zh: '验证失败', en: 'Invalid', tone: 'bad' },
-  INDETERMINATE: { zh: '无法确定', en: 'Indeterminate', tone: 'warn' },
-};
-
-const STATUSES: Record<SignatureReport['certificate_status']['now'], { zh: string; en: string }> = {
-  good: { zh: '有效', en: 'good' },
-  revoked: { zh: '已吊销', en: 'revoked' },
-  on_hold: { zh: '已挂起（印章暂停使用）', en: 'on hold (seal suspended)' },
-  unknown: { zh: '未知', en: 'unknown' },
-};
+const TONES: Record<SignatureReport['indication'], string> = { 'TOTAL-PASSED': 'ok', 'TOTAL-FAILED': 'bad', INDETERMINATE: 'warn' };
 
 /** Reads the upload (file, signature, _csrf) and checks the double-submit token; marked for the route test. */
 function verifyForm(): RequestHandler {
@@ -51,7 +44,19 @@ function verifyForm(): RequestHandler {
   return Object.assign(handler, { csrf: true as const });
 }
 
-export function verificationPages(deps: { db: Db }): Router {
+/** The download form (urlencoded: _csrf and the report's token) with the double-submit check; marked for the route test. */
+function downloadForm(): RequestHandler {
+  const urlencoded = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 4 });
+  const handler: RequestHandler = (req, res, next) =>
+    urlencoded(req, res, (e?: unknown) => {
+      if (e) return next(e);
+      if (!sameSecret((req.body as Record<string, unknown> | undefined)?._csrf, cookiesOf(req)[LOGIN_CSRF_COOKIE])) return next(FORM_EXPIRED);
+      next();
+    });
+  return Object.assign(handler, { csrf: true as const });
+}
+
+export function verificationPages(deps: Pick<Deps, 'db' | 'temporal' | 'config'>): Router {
   const r = Router();
   const show = (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) =>
     renderPage(req, res, 'verify', { title: req.lang === 'en' ? 'Verify a sealed document' : '验证电子签章文件', verifyCsrf: loginCsrfToken(req, res), ...extra }, status);
@@ -65,17 +70,32 @@ export function verificationPages(deps: { db: Db }): Router {
         file: files.find((f) => f.field === 'file') ?? null,
         signature: signature && signature.size > MAX_SIGNATURE_BYTES ? { ...signature, truncated: true } : signature,
       });
+      const reportToken = await keepReportForDownload(deps.db, report, signature);
       res.set('cache-control', 'no-store');
       show(req, res, {
+        reportToken,
+        reportKeptMinutes: REPORT_KEPT_MINUTES,
         report: {
           ...report,
-          signatures: report.signatures.map((s) => ({ ...s, verdict: INDICATIONS[s.indication], statusNow: STATUSES[s.certificate_status.now], imprint: s.seal ? imprints[s.seal.id] : undefined })),
+          signatures: report.signatures.map((s) => ({ ...s, verdict: { ...INDICATION_LABELS[s.indication], tone: TONES[s.indication] }, statusNow: CERTIFICATE_STATUS_LABELS[s.certificate_status.now], imprint: s.seal ? imprints[s.seal.id] : undefined })),
         },
       });
     } catch (e) {
       const refusal = refusalOf(e);
       if (!refusal) throw e;
       show(req, res, { errors: refusal.fields, alert: refusal.alert && !Object.keys(refusal.fields).length ? refusal.alert : null }, refusal.status);
+    }
+  });
+  // The report shown above, as a PDF signed by the platform; a refusal (expired, 503) is shown on the page.
+  r.post('/verify/report.pdf', publicPage(), rateLimit({ limit: VERIFY_RATE_PER_MINUTE, windowMs: 60_000 }), downloadForm(), async (req, res) => {
+    try {
+      const { pdf, fileName } = await downloadSignedReport(deps, (req.body as Record<string, unknown>).report);
+      res.set('cache-control', 'no-store').type('application/pdf').set('content-disposition', `attachment; filename="${fileName}"`).send(pdf); // ASCII: hex digits
+    } catch (e) {
+      const refusal = refusalOf(e);
+      if (!refusal) throw e;
+      if (refusal.status === 503) res.set('retry-after', '5');
+      show(req, res, { alert: refusal.alert }, refusal.status);
     }
   });
   return r;
