@@ -14,7 +14,8 @@ import { serialHex } from '../infra/pki/ocsp';
 import { conclude, type CertificateStatus, type Indication, type SubIndication } from '../domain/signature-validation';
 import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import { byteRangeDigest, disallowedChangesAfter, readPdfSignatures } from '../infra/signing/pades';
+import { byteRangeDigest, byteRangeDigestOfFile, disallowedChangesAfter, readPdfSignatures } from '../infra/signing/pades';
+import { openPdfLazily, type LazyPdf } from '../infra/signing/pdf-lazy';
 import { readDss } from '../infra/signing/pades-ltv';
 import { OFD_MAX_BYTES, PADES_MAX_BYTES } from './seal-signing';
 import { judgeOfdSignatures } from './verification-ofd';
@@ -273,6 +274,11 @@ function judgeTimestamp(signer: ParsedSignerInfo, cas: TrustedCas, messages: Sig
 export interface VerifyRequest {
   file: IncomingFile | null;
   signature: IncomingFile | null;
+  /**
+   * pki.padesStreamAboveBytes: a staged PDF larger than this is read from disk (objects on lookup, ranges
+   * hashed as streams), so a PDF up to the upload limit verifies with flat memory. Default: above PADES_MAX_BYTES.
+   */
+  streamPdfAboveBytes?: number;
 }
 
 /** POST /api/verifications: a file and its detached .p7s, or a signed PDF alone (its PAdES signatures). */
@@ -282,7 +288,7 @@ export async function verifyDocument(db: Db, req: VerifyRequest, now = new Date(
   else if (req.file.truncated) v.add(invalidField(VERIFY_FIELDS.file, '过大', 'is too large', { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 }));
   if (!req.signature && req.file && !req.file.truncated && req.file.contentType === 'application/pdf') {
     v.throwIfAny();
-    return verifyPdf(db, req.file, now);
+    return verifyPdf(db, req.file, now, req.streamPdfAboveBytes ?? PADES_MAX_BYTES);
   }
   if (!req.signature && req.file && !req.file.truncated && req.file.contentType === null && req.file.size <= OFD_MAX_BYTES) {
     // An OFD document carries its signatures (GB/T 33190 §18).
@@ -309,35 +315,75 @@ export async function verifyDocument(db: Db, req: VerifyRequest, now = new Date(
   return { validation_time: now.toISOString(), policy: POLICY, document: { name: file.filename, size: file.size, sha256: file.sha256 }, signatures: [sig] };
 }
 
+/** How verifyPdf reads the document: whole in memory, or from its staging file (large PDFs). */
+interface PdfSource {
+  size: number;
+  /** The form's signatures and the DSS are read from this (a Buffer, or a lazily opened document). */
+  doc: Buffer | LazyPdf['doc'];
+  digest(byteRange: number[]): Promise<Buffer | null>;
+  /** DocMDP P=2/3 changes after `end`, or null when this reader cannot tell without reading page content. */
+  changesAfter(end: number): Promise<string[] | null>;
+}
+
 /** Every signature of a PDF (PAdES), each judged over its own ByteRange; later updates are reported. */
-async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<VerificationReport> {
+async function verifyPdf(db: Db, file: IncomingFile, now: Date, streamAboveBytes: number): Promise<VerificationReport> {
+  if (file.path !== undefined && file.size > streamAboveBytes) {
+    const path = file.path;
+    let lazy: LazyPdf;
+    try {
+      lazy = await openPdfLazily(path);
+    } catch {
+      throw unreadablePdf();
+    }
+    try {
+      return await verifyPdfFrom(db, file, now, {
+        size: file.size,
+        doc: lazy.doc,
+        digest: (br) => byteRangeDigestOfFile(path, br),
+        changesAfter: () => Promise.resolve(null), // comparing pages would read their (large) content streams
+      });
+    } finally {
+      lazy.close();
+    }
+  }
   if (file.size > PADES_MAX_BYTES) throw invalidField(VERIFY_FIELDS.file, `PDF 最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `a PDF is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 });
   const pdf = await file.readBytes();
+  return verifyPdfFrom(db, file, now, {
+    size: pdf.length,
+    doc: pdf,
+    digest: (br) => Promise.resolve(byteRangeDigest(pdf, br)),
+    changesAfter: (end) => disallowedChangesAfter(pdf, end).catch(() => ['the later revisions cannot be read']),
+  });
+}
+
+const unreadablePdf = () => invalidField(VERIFY_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
+
+async function verifyPdfFrom(db: Db, file: IncomingFile, now: Date, pdf: PdfSource): Promise<VerificationReport> {
   let found;
   try {
-    found = await readPdfSignatures(pdf);
+    found = await readPdfSignatures(pdf.doc);
   } catch {
-    throw invalidField(VERIFY_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
+    throw unreadablePdf();
   }
   if (found.length === 0) {
     throw invalidField(VERIFY_FIELDS.file, '中没有签名；其他文件请同时提交其 .p7s 签名（字段 signature）', 'has no signature; for other files send the .p7s too (field signature)', { code: 'NO_SIGNATURE_FOUND', httpStatus: 422 });
   }
   const cas = await trustedCas(db);
   // B-LT: revocation data in the DSS, added (by its nature) in an update after the signatures it serves.
-  const dss = await readDss(pdf).catch(() => null);
+  const dss = await readDss(pdf.doc).catch(() => null);
   const hasRevocationData = !!dss && dss.ocspResponses.length + dss.crls.length > 0;
   const signatures: SignatureReport[] = [];
   for (const [i, s] of found.entries()) {
-    const covered = byteRangeDigest(pdf, s.byteRange);
+    const covered = await pdf.digest(s.byteRange);
     const report = await judgeSignature(
       db,
       {
         id: `S-${i + 1}`,
         cms: covered ? s.cms : Buffer.alloc(0), // a ByteRange outside the file is a format failure
         coveredSha256: covered ?? Buffer.alloc(32),
-        covers: { kind: 'byte_range', byte_range: s.byteRange, whole_document: s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] === pdf.length },
+        covers: { kind: 'byte_range', byte_range: s.byteRange, whole_document: s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] === pdf.size },
         level: s.subFilter === 'ETSI.CAdES.detached' ? 'PAdES-BASELINE-B' : 'PKCS7-B',
-        longTermData: hasRevocationData && s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] < pdf.length,
+        longTermData: hasRevocationData && s.byteRange.length === 4 && s.byteRange[2] + s.byteRange[3] < pdf.size,
         claimedTime: s.signingTime,
         now,
       },
@@ -354,11 +400,25 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date): Promise<Verific
  * P=3) and nothing else: a change of the pages' content after it fails the signature (FORMAT_FAILURE, as
  * EU DSS judges a DocMDP violation), whatever the signature's own checks found.
  */
-async function judgeDocMdp(report: SignatureReport, pdf: Buffer, byteRange: number[], permissions: number): Promise<void> {
+async function judgeDocMdp(report: SignatureReport, pdf: PdfSource, byteRange: number[], permissions: number): Promise<void> {
   const end = byteRange[2] + byteRange[3];
-  let changes = end < pdf.length ? await disallowedChangesAfter(pdf, end).catch(() => ['the later revisions cannot be read']) : [];
+  const found = end < pdf.size && permissions !== 1 ? await pdf.changesAfter(end) : [];
+  if (found === null) {
+    // A large PDF (read from disk) updated after a certification with P=2/3: which changes were made is not
+    // judged here, so the signature is not passed either (ETSI EN 319 102-1: the format check is INDETERMINATE).
+    report.docmdp = { permissions, violated: false, changes: [] };
+    if (report.indication !== 'TOTAL-PASSED') return;
+    report.indication = 'INDETERMINATE';
+    report.sub_indication = 'FORMAT_FAILURE';
+    report.messages.push({
+      zh: `此签名为认证签名（DocMDP P=${permissions}），其后文件有更新；对此类大文件，平台不检查该更新是否为允许的改动，结果无法确定`,
+      en: `This is a certification signature (DocMDP P=${permissions}) and the file was updated after it; for a file this large the platform does not check whether the update is an allowed change, so the result is indeterminate`,
+    });
+    return;
+  }
+  let changes = found;
   if (permissions === 3) changes = changes.filter((c) => !c.includes('annotation'));
-  const violated = permissions === 1 ? end < pdf.length : changes.length > 0;
+  const violated = permissions === 1 ? end < pdf.size : changes.length > 0;
   report.docmdp = { permissions, violated, changes };
   if (!violated) return;
   report.indication = 'TOTAL-FAILED';

@@ -2,6 +2,7 @@
 // certificates of every chain, OCSP answers, CRLs) in the catalog's /DSS dictionary, appended as one more
 // incremental update, so that every signature before it stays valid and a validator needs no network.
 // A DSS already there (an earlier B-LT signature) is extended, not replaced.
+import { pdfForReading } from './pades';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef } from '@cantoo/pdf-lib';
 
 export interface ValidationData {
@@ -47,8 +48,8 @@ export function addDss(doc: PDFDocument, data: ValidationData): void {
 }
 
 /** The DER items of the PDF's /DSS (empty lists when it has none): for the verification report. */
-export async function readDss(pdf: Buffer): Promise<ValidationData> {
-  const doc = await PDFDocument.load(pdf, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+export async function readDss(pdf: Buffer | PDFDocument): Promise<ValidationData> {
+  const doc = await pdfForReading(pdf);
   const dss = doc.catalog.lookup(PDFName.of('DSS'));
   const out: ValidationData = { certificates: [], ocspResponses: [], crls: [] };
   if (!(dss instanceof PDFDict)) return out;

@@ -7,6 +7,8 @@
 // appearance): widgets of a signature field are what later signatures may add without invalidating earlier
 // ones (pyHanko flagged stamp annotations as a disallowed change; drawing into page content would be too).
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import {
   concatTransformationMatrix,
   drawObject,
@@ -243,9 +245,17 @@ function derPrefix(b: Buffer): Buffer {
   return b.subarray(0, Math.min(b.length, 2 + n + len));
 }
 
-/** Every signature field of the PDF that has a value, in the order of the form's fields. */
-export async function readPdfSignatures(pdf: Buffer): Promise<PdfSignature[]> {
-  const doc = await PDFDocument.load(pdf, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+/** The PDF as pdf-lib reads it for verification: loaded whole from bytes, or a document already open (./pdf-lazy.ts). */
+export async function pdfForReading(pdf: Buffer | PDFDocument): Promise<PDFDocument> {
+  return pdf instanceof PDFDocument ? pdf : PDFDocument.load(pdf, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
+}
+
+/**
+ * Every signature field of the PDF that has a value, in the order of the form's fields. A lazily opened
+ * document (a large file, ./pdf-lazy.ts) reads only the catalog, the form's fields and their values.
+ */
+export async function readPdfSignatures(pdf: Buffer | PDFDocument): Promise<PdfSignature[]> {
+  const doc = await pdfForReading(pdf);
   const out: PdfSignature[] = [];
   const acroForm = doc.catalog.getAcroForm();
   if (!acroForm) return out;
@@ -346,10 +356,27 @@ function safeDate(s: PDFString | PDFHexString): Date | null {
   }
 }
 
+/** Whether a ByteRange is two ranges in order, the first from the file's start, within `size` bytes. */
+function byteRangeFits(br: number[], size: number): boolean {
+  if (br.length !== 4 || br.some((n) => !Number.isInteger(n) || n < 0) || br[0] !== 0) return false;
+  return br[0] + br[1] <= br[2] && br[2] + br[3] <= size;
+}
+
 /** SHA-256 of the bytes a ByteRange covers, or null when the range does not fit the file. */
 export function byteRangeDigest(pdf: Buffer, br: number[]): Buffer | null {
-  if (br.length !== 4 || br.some((n) => !Number.isInteger(n) || n < 0) || br[0] !== 0) return null;
+  if (!byteRangeFits(br, pdf.length)) return null;
   const [a, b, c, d] = br;
-  if (a + b > c || c + d > pdf.length) return null;
   return createHash('sha256').update(pdf.subarray(a, a + b)).update(pdf.subarray(c, c + d)).digest();
+}
+
+/** The same digest of a file on disk, its two ranges read as streams (a large PDF is never held whole). */
+export async function byteRangeDigestOfFile(path: string, br: number[]): Promise<Buffer | null> {
+  const { size } = await stat(path);
+  if (!byteRangeFits(br, size)) return null;
+  const h = createHash('sha256');
+  for (const [start, len] of [[br[0], br[1]], [br[2], br[3]]] as const) {
+    if (len === 0) continue;
+    for await (const chunk of createReadStream(path, { start, end: start + len - 1, highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  }
+  return h.digest();
 }

@@ -291,6 +291,20 @@ describe('DocMDP: certification signatures', () => {
       ['TOTAL-PASSED', null],
     ]);
     expect(ok.signatures[0].docmdp.permissions).toBe(2);
+    // Read from disk (threshold lowered), the later update is not judged: INDETERMINATE, never a wrong PASS.
+    const threshold = app.config.pki.padesStreamAboveBytes;
+    app.config.pki.padesStreamAboveBytes = 0;
+    let streamed: any;
+    try {
+      streamed = await verify(second.bytes, '合同.pdf');
+    } finally {
+      app.config.pki.padesStreamAboveBytes = threshold;
+    }
+    expect(streamed.signatures.map((x: any) => [x.indication, x.sub_indication, x.docmdp?.permissions ?? null])).toEqual([
+      ['INDETERMINATE', 'FORMAT_FAILURE', 2],
+      ['TOTAL-PASSED', null, null],
+    ]);
+    expect(streamed.signatures[0].messages.map((m: any) => m.en).join(' ')).toContain('does not check whether the update is an allowed change');
 
     // Someone changes page 1's text in an incremental update after both signatures.
     const doc = await PDFDocument.load(second.bytes, { forIncrementalUpdate: true, updateMetadata: false });

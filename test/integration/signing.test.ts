@@ -699,6 +699,42 @@ describe('PDF signatures (PAdES)', () => {
     expect(broken.body.error).toMatchObject({ code: 'PDF_UNREADABLE', fields: [expect.objectContaining({ field: 'file' })] });
   });
 
+  it('U2 P2: a signed PDF above the verification threshold (lowered to 0 bytes) is verified from disk: TOTAL-PASSED with its seal and the same report as the in-memory reader, TOTAL-FAILED (HASH_FAILURE) after a covered byte changes, an update appended after the signature reported', async () => {
+    const s = await keptSeal();
+    const d = await PDFDocument.create();
+    d.addPage([595.28, 841.89]).drawText('Large report', { x: 60, y: 760, size: 20 });
+    const pdf = Buffer.from(await d.save({ useObjectStreams: true }));
+    const res = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades' }), pdf, '大文件.pdf');
+    expect(res.status).toBe(201);
+    const signed = res.bytes;
+    const updated = await PDFDocument.load(signed, { forIncrementalUpdate: true, updateMetadata: false });
+    updated.setTitle('changed after the seal');
+    const appended = Buffer.from(await updated.commit({ useObjectStreams: false }));
+    const tampered = Buffer.from(signed);
+    tampered[tampered.indexOf('\n') + 2] ^= 0x01; // the binary comment: the digest breaks, not the parser
+
+    const inMemory = (await verify(signed, null)).body;
+    const threshold = app.config.pki.padesStreamAboveBytes;
+    app.config.pki.padesStreamAboveBytes = 0;
+    let streamed: any;
+    let streamedTampered: any;
+    let streamedAppended: any;
+    try {
+      streamed = (await verify(signed, null)).body;
+      streamedTampered = (await verify(tampered, null)).body;
+      streamedAppended = (await verify(appended, null)).body;
+    } finally {
+      app.config.pki.padesStreamAboveBytes = threshold;
+    }
+    expect(streamed.signatures.map((x: any) => [x.indication, x.seal.id, x.seal.seal_code, x.covers.whole_document])).toEqual([['TOTAL-PASSED', s.sealId, inMemory.signatures[0].seal.seal_code, true]]);
+    const withoutTime = (r: any) => ({ ...r, validation_time: undefined });
+    expect(withoutTime(streamed)).toEqual(withoutTime(inMemory));
+    expect(streamedTampered.signatures.map((x: any) => [x.indication, x.sub_indication])).toEqual([['TOTAL-FAILED', 'HASH_FAILURE']]);
+    expect(streamedAppended.signatures.map((x: any) => [x.indication, x.covers.whole_document])).toEqual([['TOTAL-PASSED', false]]);
+    expect(streamedAppended.signatures[0].messages.map((m: any) => m.en).join(' ')).toContain('updated incrementally after this signature');
+    expect(withoutTime(streamedAppended)).toEqual(withoutTime((await verify(appended, null)).body));
+  });
+
   it('U1: a page or position outside the document is refused naming the field; a file that is no PDF too', async () => {
     const s = await keptSeal();
     const page = await sign(s.staff.token, s.sealId, fields(s, { format: 'pades', page: '3' }), await contractPdf());

@@ -69,6 +69,7 @@ export function verificationPages(deps: Pick<Deps, 'db' | 'temporal' | 'config'>
       const { report, imprints } = await verifyDocumentForPerson(deps.db, {
         file: files.find((f) => f.field === 'file') ?? null,
         signature: signature && signature.size > MAX_SIGNATURE_BYTES ? { ...signature, truncated: true } : signature,
+        streamPdfAboveBytes: deps.config.pki.padesStreamAboveBytes,
       });
       const reportToken = await keepReportForDownload(deps.db, report, signature);
       res.set('cache-control', 'no-store');

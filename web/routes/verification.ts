@@ -30,7 +30,7 @@ export function verificationRoutes(deps: Pick<Deps, 'db' | 'temporal' | 'config'
     });
     const signature = files.find((f) => f.field === 'signature') ?? null;
     const tooBig = signature && signature.size > MAX_SIGNATURE_BYTES ? { ...signature, truncated: true } : signature;
-    const request = { file: files.find((f) => f.field === 'file') ?? null, signature: tooBig };
+    const request = { file: files.find((f) => f.field === 'file') ?? null, signature: tooBig, streamPdfAboveBytes: deps.config.pki.padesStreamAboveBytes };
     res.set('cache-control', 'no-store').vary('accept');
     if (req.accepts(['application/json', 'application/pdf']) === 'application/pdf') {
       const { pdf, fileName } = await verifyToSignedPdf(deps, request);
