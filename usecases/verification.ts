@@ -14,7 +14,7 @@ import { serialHex } from '../infra/pki/ocsp';
 import { conclude, type CertificateStatus, type Indication, type SubIndication } from '../domain/signature-validation';
 import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import { byteRangeDigest, byteRangeDigestOfFile, disallowedChangesAfter, readPdfSignatures } from '../infra/signing/pades';
+import { byteRangeDigest, byteRangeDigestOfFile, disallowedChangesAfter, disallowedChangesBetween, readPdfSignatures } from '../infra/signing/pades';
 import { openPdfLazily, type LazyPdf } from '../infra/signing/pdf-lazy';
 import { readDss } from '../infra/signing/pades-ltv';
 import { OFD_MAX_BYTES, PADES_MAX_BYTES } from './seal-signing';
@@ -340,7 +340,7 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date, streamAboveBytes
         size: file.size,
         doc: lazy.doc,
         digest: (br) => byteRangeDigestOfFile(path, br),
-        changesAfter: () => Promise.resolve(null), // comparing pages would read their (large) content streams
+        changesAfter: (end) => changesFromDisk(path, lazy, end),
       });
     } finally {
       lazy.close();
@@ -354,6 +354,30 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date, streamAboveBytes
     digest: (br) => Promise.resolve(byteRangeDigest(pdf, br)),
     changesAfter: (end) => disallowedChangesAfter(pdf, end).catch(() => ['the later revisions cannot be read']),
   });
+}
+
+/**
+ * DocMDP from disk: the revision a signature covers opened lazily beside the whole file, compared without
+ * reading content (an object's entry unchanged means its bytes are). Null: not judged (an object reached is
+ * too large to parse, or the revision cannot be read).
+ */
+async function changesFromDisk(path: string, whole: LazyPdf, end: number): Promise<string[] | null> {
+  let revision: LazyPdf;
+  try {
+    revision = await openPdfLazily(path, end);
+  } catch {
+    return ['the later revisions cannot be read'];
+  }
+  try {
+    const same = (a: ReturnType<LazyPdf['xref']['entries']['get']>, b: typeof a) =>
+      !!a && !!b && (a.kind === 'offset' ? b.kind === 'offset' && a.offset === b.offset && a.gen === b.gen : b.kind === 'compressed' && a.stream === b.stream && a.index === b.index);
+    const redefined = (ref: { objectNumber: number }) => !same(revision.xref.entries.get(ref.objectNumber), whole.xref.entries.get(ref.objectNumber));
+    return disallowedChangesBetween(revision.doc, whole.doc, redefined);
+  } catch {
+    return ['the later revisions cannot be read'];
+  } finally {
+    revision.close();
+  }
 }
 
 const unreadablePdf = () => invalidField(VERIFY_FIELDS.file, '无法读取此 PDF（已加密、损坏或不支持）', 'cannot be read as a PDF (encrypted, damaged or unsupported)', { code: 'PDF_UNREADABLE' });
@@ -404,15 +428,15 @@ async function judgeDocMdp(report: SignatureReport, pdf: PdfSource, byteRange: n
   const end = byteRange[2] + byteRange[3];
   const found = end < pdf.size && permissions !== 1 ? await pdf.changesAfter(end) : [];
   if (found === null) {
-    // A large PDF (read from disk) updated after a certification with P=2/3: which changes were made is not
-    // judged here, so the signature is not passed either (ETSI EN 319 102-1: the format check is INDETERMINATE).
+    // A large PDF (read from disk) updated after a certification with P=2/3 whose changes could not be judged
+    // (an object too large to parse): not passed either (ETSI EN 319 102-1: the format check is INDETERMINATE).
     report.docmdp = { permissions, violated: false, changes: [] };
     if (report.indication !== 'TOTAL-PASSED') return;
     report.indication = 'INDETERMINATE';
     report.sub_indication = 'FORMAT_FAILURE';
     report.messages.push({
-      zh: `此签名为认证签名（DocMDP P=${permissions}），其后文件有更新；对此类大文件，平台不检查该更新是否为允许的改动，结果无法确定`,
-      en: `This is a certification signature (DocMDP P=${permissions}) and the file was updated after it; for a file this large the platform does not check whether the update is an allowed change, so the result is indeterminate`,
+      zh: `此签名为认证签名（DocMDP P=${permissions}），其后文件有更新；该文件过大，其中有对象过大无法解析，平台无法判断该更新是否为允许的改动，结果无法确定`,
+      en: `This is a certification signature (DocMDP P=${permissions}) and the file was updated after it; in this large file an object is too large to parse, so the platform cannot tell whether the update is an allowed change and the result is indeterminate`,
     });
     return;
   }

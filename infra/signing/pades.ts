@@ -19,6 +19,7 @@ import {
   PDFName,
   PDFNumber,
   PDFRef,
+  PDFStream,
   PDFString,
   popGraphicsState,
   pushGraphicsState,
@@ -304,10 +305,6 @@ function docMdpOf(sig: PDFDict): number | null {
 export async function disallowedChangesAfter(pdf: Buffer, revisionEnd: number): Promise<string[]> {
   const load = (b: Buffer) => PDFDocument.load(b, { ignoreEncryption: true, updateMetadata: false, throwOnInvalidObject: false });
   const [before, after] = await Promise.all([load(pdf.subarray(0, revisionEnd)), load(pdf)]);
-  const changes: string[] = [];
-  const pagesBefore = before.getPages();
-  const pagesAfter = after.getPages();
-  if (pagesBefore.length !== pagesAfter.length) changes.push(`pages: ${pagesBefore.length} → ${pagesAfter.length}`);
   const digest = (doc: PDFDocument, obj: unknown): string => {
     const h = createHash('sha256');
     const walk = (o: unknown, depth: number) => {
@@ -326,6 +323,55 @@ export async function disallowedChangesAfter(pdf: Buffer, revisionEnd: number): 
     walk(obj, 0);
     return h.digest('hex');
   };
+  return pageChanges(before, after, digest);
+}
+
+/**
+ * The same judgement for two lazily opened revisions of a file on disk (./pdf-lazy.ts), without reading any
+ * stream's content: an object whose cross-reference entry is the same in both revisions has the same bytes,
+ * so what a page's keys reach differs iff its structure differs or it reaches an object `redefined` after
+ * the revision (defined anew, or new). Null when an object reached is too large to parse (then a stream's
+ * references are not known and the caller cannot judge).
+ */
+export function disallowedChangesBetween(before: PDFDocument, after: PDFDocument, redefined: (ref: PDFRef) => boolean): string[] | null {
+  let unknown = false;
+  const digest = (doc: PDFDocument, obj: unknown): string => {
+    const h = createHash('sha256');
+    const walk = (o: unknown, depth: number) => {
+      if (depth > 8) return;
+      if (o instanceof PDFRef) {
+        h.update(o.toString());
+        if (doc === after && redefined(o)) h.update('(redefined after the revision)');
+      }
+      let v: unknown;
+      try {
+        v = o instanceof PDFRef ? doc.context.lookup(o) : o;
+      } catch {
+        unknown = true;
+        return;
+      }
+      if (v instanceof PDFStream) walk(v.dict, depth + 1); // its content: same entry, same bytes
+      else if (v instanceof PDFArray) v.asArray().forEach((x) => walk(x, depth + 1));
+      else if (v instanceof PDFDict) {
+        for (const [k, x] of v.entries()) {
+          h.update(k.asString());
+          walk(x, depth + 1);
+        }
+      }
+      else if (v !== undefined) h.update(String(v));
+    };
+    walk(obj, 0);
+    return h.digest('hex');
+  };
+  const changes = pageChanges(before, after, digest);
+  return unknown ? null : changes;
+}
+
+function pageChanges(before: PDFDocument, after: PDFDocument, digest: (doc: PDFDocument, obj: unknown) => string): string[] {
+  const changes: string[] = [];
+  const pagesBefore = before.getPages();
+  const pagesAfter = after.getPages();
+  if (pagesBefore.length !== pagesAfter.length) changes.push(`pages: ${pagesBefore.length} → ${pagesAfter.length}`);
   for (let i = 0; i < Math.min(pagesBefore.length, pagesAfter.length); i++) {
     const [a, b] = [pagesBefore[i].node, pagesAfter[i].node];
     for (const key of ['Contents', 'Resources', 'MediaBox', 'Rotate']) {

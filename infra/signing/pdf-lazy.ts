@@ -51,19 +51,20 @@ class LazyObjects extends Map<PDFRef, PDFObject> {
   }
 }
 
-export async function openPdfLazily(path: string): Promise<LazyPdf> {
-  const xref = await readXref(path);
+/** `end`: open the revision that ends there (what a signature covers: verification's DocMDP), not the whole file. */
+export async function openPdfLazily(path: string, end?: number): Promise<LazyPdf> {
+  const xref = await readXref(path, end);
   const fd = openSync(path, 'r');
   try {
-    return build(fd, xref);
+    return build(fd, xref, end);
   } catch (e) {
     closeSync(fd);
     throw e;
   }
 }
 
-function build(fd: number, xref: XrefInfo): LazyPdf {
-  const { size } = fstatSync(fd);
+function build(fd: number, xref: XrefInfo, end?: number): LazyPdf {
+  const size = Math.min(end ?? Infinity, fstatSync(fd).size);
   // An object ends where the next one (or the file) begins: its bytes are read in one bounded window.
   const starts = xref.entries.sortedOffsets([xref.startxref, size]);
   /** The first start after `offset` (or the file's end). */

@@ -370,11 +370,15 @@ async function readStream(fh: FileHandle, offset: number, into: SectionEntries):
   return keys;
 }
 
-/** Reads every cross-reference section of the PDF at `path`, newest first, holding none of its content. */
-export async function readXref(path: string): Promise<XrefInfo> {
+/**
+ * Reads every cross-reference section of the PDF at `path`, newest first, holding none of its content.
+ * `end`: read the revision that ends there (the bytes a signature's ByteRange ends at), not the whole file.
+ */
+export async function readXref(path: string, end?: number): Promise<XrefInfo> {
   const fh = await open(path, 'r');
   try {
-    const { size: fileSize } = await fh.stat();
+    const { size } = await fh.stat();
+    const fileSize = end === undefined ? size : Math.min(end, size);
     const tailLen = Math.min(2048, fileSize);
     const startxref = parseStartxref(await readAt(fh, fileSize - tailLen, tailLen));
     const entries = new XrefEntries();
