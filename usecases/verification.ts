@@ -358,8 +358,8 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date, streamAboveBytes
 
 /**
  * DocMDP from disk: the revision a signature covers opened lazily beside the whole file, compared without
- * reading content (an object's entry unchanged means its bytes are). Null: not judged (an object reached is
- * too large to parse, or the revision cannot be read).
+ * reading content (an object's entry unchanged means its bytes are). Null: not judged (an object reached
+ * cannot be parsed, not even its dictionary).
  */
 async function changesFromDisk(path: string, whole: LazyPdf, end: number): Promise<string[] | null> {
   let revision: LazyPdf;
@@ -372,7 +372,7 @@ async function changesFromDisk(path: string, whole: LazyPdf, end: number): Promi
     const same = (a: ReturnType<LazyPdf['xref']['entries']['get']>, b: typeof a) =>
       !!a && !!b && (a.kind === 'offset' ? b.kind === 'offset' && a.offset === b.offset && a.gen === b.gen : b.kind === 'compressed' && a.stream === b.stream && a.index === b.index);
     const redefined = (ref: { objectNumber: number }) => !same(revision.xref.entries.get(ref.objectNumber), whole.xref.entries.get(ref.objectNumber));
-    return disallowedChangesBetween(revision.doc, whole.doc, redefined);
+    return disallowedChangesBetween(revision.doc, whole.doc, redefined, (doc, ref) => (doc === revision.doc ? revision : whole).streamDictionary(ref));
   } catch {
     return ['the later revisions cannot be read'];
   } finally {
@@ -429,14 +429,14 @@ async function judgeDocMdp(report: SignatureReport, pdf: PdfSource, byteRange: n
   const found = end < pdf.size && permissions !== 1 ? await pdf.changesAfter(end) : [];
   if (found === null) {
     // A large PDF (read from disk) updated after a certification with P=2/3 whose changes could not be judged
-    // (an object too large to parse): not passed either (ETSI EN 319 102-1: the format check is INDETERMINATE).
+    // (an object reached that cannot be parsed): not passed either (ETSI EN 319 102-1: the format check is INDETERMINATE).
     report.docmdp = { permissions, violated: false, changes: [] };
     if (report.indication !== 'TOTAL-PASSED') return;
     report.indication = 'INDETERMINATE';
     report.sub_indication = 'FORMAT_FAILURE';
     report.messages.push({
-      zh: `此签名为认证签名（DocMDP P=${permissions}），其后文件有更新；该文件过大，其中有对象过大无法解析，平台无法判断该更新是否为允许的改动，结果无法确定`,
-      en: `This is a certification signature (DocMDP P=${permissions}) and the file was updated after it; in this large file an object is too large to parse, so the platform cannot tell whether the update is an allowed change and the result is indeterminate`,
+      zh: `此签名为认证签名（DocMDP P=${permissions}），其后文件有更新；该大文件中有对象无法解析，平台无法判断该更新是否为允许的改动，结果无法确定`,
+      en: `This is a certification signature (DocMDP P=${permissions}) and the file was updated after it; in this large file an object cannot be parsed, so the platform cannot tell whether the update is an allowed change and the result is indeterminate`,
     });
     return;
   }

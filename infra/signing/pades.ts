@@ -330,10 +330,16 @@ export async function disallowedChangesAfter(pdf: Buffer, revisionEnd: number): 
  * The same judgement for two lazily opened revisions of a file on disk (./pdf-lazy.ts), without reading any
  * stream's content: an object whose cross-reference entry is the same in both revisions has the same bytes,
  * so what a page's keys reach differs iff its structure differs or it reaches an object `redefined` after
- * the revision (defined anew, or new). Null when an object reached is too large to parse (then a stream's
- * references are not known and the caller cannot judge).
+ * the revision (defined anew, or new). A stream too large to parse is followed through its dictionary
+ * alone; null when even that cannot be read (its references are not known: the caller cannot judge).
  */
-export function disallowedChangesBetween(before: PDFDocument, after: PDFDocument, redefined: (ref: PDFRef) => boolean): string[] | null {
+export function disallowedChangesBetween(
+  before: PDFDocument,
+  after: PDFDocument,
+  redefined: (ref: PDFRef) => boolean,
+  /** A stream too large to parse whole (a scan's image): its dictionary alone, for its references. */
+  largeStreamDictionary: (doc: PDFDocument, ref: PDFRef) => PDFDict | undefined = () => undefined,
+): string[] | null {
   let unknown = false;
   const digest = (doc: PDFDocument, obj: unknown): string => {
     const h = createHash('sha256');
@@ -347,8 +353,11 @@ export function disallowedChangesBetween(before: PDFDocument, after: PDFDocument
       try {
         v = o instanceof PDFRef ? doc.context.lookup(o) : o;
       } catch {
-        unknown = true;
-        return;
+        v = o instanceof PDFRef ? largeStreamDictionary(doc, o) : undefined;
+        if (v === undefined) {
+          unknown = true;
+          return;
+        }
       }
       if (v instanceof PDFStream) walk(v.dict, depth + 1); // its content: same entry, same bytes
       else if (v instanceof PDFArray) v.asArray().forEach((x) => walk(x, depth + 1));

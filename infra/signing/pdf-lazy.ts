@@ -21,7 +21,7 @@ import {
   PDFRef,
   type PDFObject,
 } from '@cantoo/pdf-lib';
-import { malformedPdf, readXref, type XrefEntry, type XrefInfo } from './pdf-xref';
+import { dictAt, malformedPdf, readXref, type XrefEntry, type XrefInfo } from './pdf-xref';
 
 /** Largest single object read (a page dictionary or a field is a few hundred bytes; an object stream of them, some KB). */
 const MAX_OBJECT_BYTES = 8 * 1024 * 1024;
@@ -33,6 +33,8 @@ export interface LazyPdf {
   size: number;
   /** Closes the file (the document must not look anything up after). */
   close(): void;
+  /** The dictionary of a stream object too large to read whole (verification's DocMDP), or undefined. */
+  streamDictionary(ref: PDFRef): PDFDict | undefined;
 }
 
 /** Objects parsed on first lookup; only those are ever in memory (and written again only when marked changed). */
@@ -149,7 +151,20 @@ function build(fd: number, xref: XrefInfo, end?: number): LazyPdf {
   if (!(ctx.lookup(ctx.trailerInfo.Root) instanceof PDFDict)) throw malformedPdf('the trailer /Root is not a dictionary');
   // pdf-lib's PDFDocument has a private constructor; load() would parse the whole file, which is what this avoids.
   const doc = Reflect.construct(PDFDocument, [ctx, false, false]) as PDFDocument;
-  return { doc, xref, size, close: () => closeSync(fd) };
+  const streamDictionary = (ref: PDFRef): PDFDict | undefined => {
+    const entry = xref.entries.get(ref.objectNumber);
+    if (!entry || entry.kind !== 'offset' || entry.gen !== ref.generationNumber) return undefined;
+    const text = readAt(entry.offset, Math.min(64 * 1024, endOf(entry.offset) - entry.offset)).toString('latin1');
+    const head = /^\s*(\d+)\s+(\d+)\s+obj\b/.exec(text.slice(0, 64));
+    if (!head || Number(head[1]) !== ref.objectNumber) return undefined;
+    try {
+      const dict = PDFObjectParser.forBytes(Buffer.from(dictAt(text, head[0].length).body, 'latin1'), ctx).parseObject();
+      return dict instanceof PDFDict ? dict : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { doc, xref, size, close: () => closeSync(fd), streamDictionary };
 }
 
 /** Starts a new incremental section after `tail` bytes were appended (a signature, before its DSS). */

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from '@cantoo/pdf-lib';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { contractPdf, createMaker, makeResidentId } from '../helpers/fixtures';
@@ -318,6 +318,29 @@ describe('DocMDP: certification signatures', () => {
     const judged = (r: any) => r.signatures.map((x: any) => [x.indication, x.sub_indication, x.docmdp ?? null]);
     expect(judged(streamed[0])).toEqual(judged(ok));
     expect(judged(streamed[1])).toEqual(judged(bad));
+
+    // A scan's image (9 MiB, more than the lazy reader parses whole) on the certified page: followed through its
+    // dictionary, so the later seal is still judged allowed from disk.
+    const scan = await PDFDocument.create();
+    const scanPage = scan.addPage([595.28, 841.89]);
+    const image = scan.context.register(PDFRawStream.of(scan.context.obj({ Type: 'XObject', Subtype: 'Image', Width: 3072, Height: 3072, ColorSpace: 'DeviceGray', BitsPerComponent: 8 }), randomBytes(3072 * 3072)));
+    scanPage.node.setXObject(PDFName.of('Scan'), image);
+    scanPage.drawText('Scanned contract', { x: 60, y: 760, size: 20 });
+    const scanCertified = await sign(Buffer.from(await scan.save({ useObjectStreams: false })), '扫描件.pdf', { format: 'pades', certify: 'true' });
+    const scanSecond = await sign(scanCertified.bytes, '扫描件.pdf', { format: 'pades' });
+    expect(scanSecond.status).toBe(201);
+    app.config.pki.padesStreamAboveBytes = 0;
+    let scanStreamed: any;
+    try {
+      scanStreamed = await verify(scanSecond.bytes, '扫描件.pdf');
+    } finally {
+      app.config.pki.padesStreamAboveBytes = threshold;
+    }
+    expect(judged(scanStreamed)).toEqual([
+      ['TOTAL-PASSED', null, { permissions: 2, violated: false, changes: [] }],
+      ['TOTAL-PASSED', null, null],
+    ]);
+    expect(judged(scanStreamed)).toEqual(judged(await verify(scanSecond.bytes, '扫描件.pdf')));
 
     const again = await sign(certified.bytes, '合同.pdf', { format: 'pades', certify: 'true' });
     expect(again.status).toBe(409);
