@@ -19,7 +19,10 @@ import { verifyDocument, type VerificationReport, type VerifyRequest } from './v
 /** How long the page's download stays possible after the verification. */
 export const REPORT_KEPT_MINUTES = 30;
 /** How long a request waits for the rendering and the signature (a few seconds; Chromium's first start more); VERIFY_REPORT_PDF_WAIT_MS overrides. */
-const reportPdfWithinMs = () => Number(process.env.VERIFY_REPORT_PDF_WAIT_MS ?? 60_000);
+const reportPdfWithinMs = () => {
+  const ms = Number(process.env.VERIFY_REPORT_PDF_WAIT_MS ?? 60_000);
+  return Number.isFinite(ms) && ms > 0 ? ms : 60_000; // a mistyped setting must not become a 500 for every download
+};
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -6,8 +6,8 @@
 // incremental snapshot, so `doc.saveIncremental(snapshot)` writes only what changed, after the file's end.
 // Reads are synchronous (pdf-lib's lookup is): a few small reads of a local staging file per signature.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import {
-  decodePDFRawStream,
   IncrementalDocumentSnapshot,
   PDFArray,
   PDFContext,
@@ -25,6 +25,27 @@ import { dictAt, malformedPdf, readXref, type XrefEntry, type XrefInfo } from '.
 
 /** Largest single object read (a page dictionary or a field is a few hundred bytes; an object stream of them, some KB). */
 const MAX_OBJECT_BYTES = 8 * 1024 * 1024;
+/** Largest object stream once inflated (a few KB is usual; a small hostile one could inflate to gigabytes). */
+const MAX_OBJECT_STREAM_BYTES = 16 * 1024 * 1024;
+/** Inflated object streams kept for further lookups, in bytes. */
+const OBJECT_STREAM_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** An object stream's bytes: unfiltered or FlateDecode without a predictor (what writers use), bounded. */
+function decodeObjectStream(num: number, stream: PDFRawStream): Buffer {
+  const filter = stream.dict.lookup(PDFName.of('Filter'));
+  const filters = filter === undefined ? [] : filter instanceof PDFArray ? filter.asArray() : [filter];
+  if (filters.length > 1 || (filters.length === 1 && filters[0] !== PDFName.of('FlateDecode'))) throw malformedPdf(`object stream ${num}: only FlateDecode is supported`);
+  const parms = stream.dict.lookup(PDFName.of('DecodeParms'));
+  const predictor = parms instanceof PDFDict ? parms.lookup(PDFName.of('Predictor')) : undefined;
+  if (predictor !== undefined && !(predictor instanceof PDFNumber && predictor.asNumber() === 1)) throw malformedPdf(`object stream ${num}: predictors are not supported`);
+  const raw = Buffer.from(stream.contents);
+  if (!filters.length) return raw;
+  try {
+    return inflateSync(raw, { maxOutputLength: MAX_OBJECT_STREAM_BYTES });
+  } catch (e) {
+    throw malformedPdf(`object stream ${num} cannot be inflated (${(e as Error).message})`);
+  }
+}
 
 export interface LazyPdf {
   doc: PDFDocument;
@@ -68,7 +89,7 @@ export async function openPdfLazily(path: string, end?: number): Promise<LazyPdf
 function build(fd: number, xref: XrefInfo, end?: number): LazyPdf {
   const size = Math.min(end ?? Infinity, fstatSync(fd).size);
   // An object ends where the next one (or the file) begins: its bytes are read in one bounded window.
-  const starts = xref.entries.sortedOffsets([xref.startxref, size]);
+  const starts = xref.entries.sortedOffsets([...xref.sectionOffsets, size]);
   /** The first start after `offset` (or the file's end). */
   const endOf = (offset: number): number => {
     let lo = 0;
@@ -113,14 +134,24 @@ function build(fd: number, xref: XrefInfo, end?: number): LazyPdf {
     if (!entry || entry.kind !== 'offset') throw malformedPdf(`object stream ${num} is missing`);
     const stream = direct(num, entry);
     if (!(stream instanceof PDFRawStream)) throw malformedPdf(`object ${num} is not an object stream`);
-    const bytes = decodePDFRawStream(stream).decode();
-    const n = stream.dict.lookup(PDFName.of('N'));
-    const first = stream.dict.lookup(PDFName.of('First'));
-    if (!(n instanceof PDFNumber) || !(first instanceof PDFNumber)) throw malformedPdf(`object stream ${num} without /N or /First`);
-    const pairs = Buffer.from(bytes.subarray(0, first.asNumber())).toString('latin1').trim().split(/\s+/).map(Number);
+    const bytes = decodeObjectStream(num, stream);
+    const nObj = stream.dict.lookup(PDFName.of('N'));
+    const firstObj = stream.dict.lookup(PDFName.of('First'));
+    if (!(nObj instanceof PDFNumber) || !(firstObj instanceof PDFNumber)) throw malformedPdf(`object stream ${num} without /N or /First`);
+    const [n, first] = [nObj.asNumber(), firstObj.asNumber()];
+    if (!Number.isInteger(first) || first < 0 || first > bytes.length) throw malformedPdf(`object stream ${num}: /First is outside the stream`);
+    const pairs = bytes.subarray(0, first).toString('latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+    // /N is the file's word: it must match the pairs that are there (a huge /N would loop for ever).
+    if (!Number.isInteger(n) || n < 0 || 2 * n > pairs.length || pairs.slice(0, 2 * n).some((x) => !Number.isSafeInteger(x) || x < 0)) throw malformedPdf(`object stream ${num}: /N does not match its offsets`);
     const offsets = new Map<number, number>();
-    for (let i = 0; i < n.asNumber(); i++) offsets.set(pairs[2 * i]!, first.asNumber() + pairs[2 * i + 1]!);
-    if (objectStreams.size >= 8) objectStreams.delete(objectStreams.keys().next().value!);
+    for (let i = 0; i < n; i++) offsets.set(pairs[2 * i]!, first + pairs[2 * i + 1]!);
+    let cached = bytes.length;
+    for (const v of objectStreams.values()) cached += v.bytes.length;
+    for (const [k, v] of objectStreams) {
+      if (cached <= OBJECT_STREAM_CACHE_BYTES) break;
+      cached -= v.bytes.length;
+      objectStreams.delete(k);
+    }
     s = { bytes, offsets };
     objectStreams.set(num, s);
     return s;
@@ -139,14 +170,16 @@ function build(fd: number, xref: XrefInfo, end?: number): LazyPdf {
   (ctx as unknown as { indirectObjects: Map<PDFRef, PDFObject> }).indirectObjects = new LazyObjects(load);
 
   // New objects are numbered after the file's; the trailer of the update repeats /Root, /Info and /ID.
-  ctx.largestObjectNumber = xref.size - 1;
+  // /Size is the file's word; an object listed above it must not be overwritten by the update's new objects.
+  const lastObjectNumber = Math.max(xref.size - 1, xref.entries.highest());
+  ctx.largestObjectNumber = lastObjectNumber;
   ctx.trailerInfo.Root = PDFRef.of(xref.root.num, xref.root.gen);
   if (xref.info) ctx.trailerInfo.Info = PDFRef.of(xref.info.num, xref.info.gen);
   if (xref.id0) ctx.trailerInfo.ID = PDFArray.withContext(ctx);
   if (xref.id0) for (const id of [xref.id0, xref.id1 ?? xref.id0]) (ctx.trailerInfo.ID as PDFArray).push(PDFHexString.of(id));
   ctx.pdfFileDetails.pdfSize = size;
   ctx.pdfFileDetails.prevStartXRef = xref.startxref;
-  ctx.snapshot = new IncrementalDocumentSnapshot(xref.size - 1, new Set(), size, xref.startxref, ctx);
+  ctx.snapshot = new IncrementalDocumentSnapshot(lastObjectNumber, new Set(), size, xref.startxref, ctx);
 
   if (!(ctx.lookup(ctx.trailerInfo.Root) instanceof PDFDict)) throw malformedPdf('the trailer /Root is not a dictionary');
   // pdf-lib's PDFDocument has a private constructor; load() would parse the whole file, which is what this avoids.

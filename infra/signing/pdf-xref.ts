@@ -15,6 +15,11 @@ export type XrefEntry =
 const MAX_ENTRIES = 8_388_607;
 /** Largest cross-reference stream, compressed or not (a million objects take about 5 MB). */
 const MAX_XREF_STREAM_BYTES = 64 * 1024 * 1024;
+/** What all of a file's cross-reference streams may inflate to together: a hostile file's many small streams
+ * inflating to 64 MiB each would otherwise cost minutes of CPU (the PNG predictor runs byte by byte). */
+const MAX_XREF_INFLATED_TOTAL = 128 * 1024 * 1024;
+/** Cross-reference sections a file may have (one per incremental update: a signed contract has a handful). */
+const MAX_SECTIONS = 512;
 const FREE = 0;
 const OFFSET = 1;
 const COMPRESSED = 2;
@@ -28,6 +33,9 @@ class SectionEntries {
   n = 0;
 
   add(num: number, kind: number, a: number, b: number): void {
+    // Checked here, not after the section: a Uint32Array would wrap a larger number onto another object's.
+    if (!Number.isSafeInteger(num) || num < 0 || num > MAX_ENTRIES) throw malformedPdf(`object number ${num} is out of range`);
+    if (this.n >= MAX_ENTRIES) throw malformedPdf(`more than ${MAX_ENTRIES} cross-reference entries`);
     if (this.n === this.nums.length) {
       const grow = <T extends Uint32Array | Uint8Array | Float64Array>(arr: T): T => {
         const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
@@ -55,6 +63,13 @@ class SectionEntries {
       return out;
     };
     [this.nums, this.kinds, this.a, this.b] = [pick(this.nums), pick(this.kinds), pick(this.a), pick(this.b)];
+    // An object listed twice in one section is ambiguous (which entry a reader takes decides what it shows).
+    for (let i = 1; i < this.n; i++) if (this.nums[i - 1] === this.nums[i]) throw malformedPdf(`object ${this.nums[i]} is listed twice in one cross-reference section`);
+  }
+
+  /** The highest object number listed (the section is sorted once finished). */
+  get highest(): number {
+    return this.n ? this.nums[this.n - 1]! : 0;
   }
 
   indexOf(num: number): number {
@@ -85,6 +100,11 @@ export class XrefEntries implements Iterable<[number, XrefEntry]> {
     const s = new SectionEntries();
     this.sections.push(s);
     return s;
+  }
+
+  /** The highest object number any section lists: new objects are numbered after it, whatever /Size says. */
+  highest(): number {
+    return this.sections.reduce((m, s) => Math.max(m, s.highest), 0);
   }
 
   /** Counts a section's entries against the file's limit. */
@@ -165,6 +185,8 @@ export interface XrefInfo {
   /** The trailer's /ID, hex, if any (an update keeps it: ISO 32000-1 §14.4). */
   id0?: string;
   id1?: string;
+  /** Where each section read begins (objects end where a section starts, too). */
+  sectionOffsets: number[];
   /** Whether the newest section is a cross-reference stream (an update after it may still use a table: PDF 1.5 readers follow /Prev across both). */
   usesXrefStream: boolean;
 }
@@ -201,7 +223,8 @@ export function parseTrailerKeys(dict: string): {
   predictor?: number; columns?: number; type?: string; encrypt: boolean;
 } {
   const num = (k: string): number | undefined => {
-    const m = new RegExp(`/${k}\\s+(\\d+)(?![\\d\\s]*\\s+R)`).exec(dict);
+    // Not a reference ("/Size 12 0 R"): neither more digits nor "<gen> R" follow. Linear on long runs of spaces.
+    const m = new RegExp(`/${k}\\s+(\\d+)(?!\\d)(?!\\s+\\d+\\s+R\\b)`).exec(dict);
     return m ? Number(m[1]) : undefined;
   };
   const ref = (k: string): { num: number; gen: number } | undefined => {
@@ -274,13 +297,13 @@ export function unpredictPng(data: Buffer, columns: number): Buffer {
 
 type Keys = ReturnType<typeof parseTrailerKeys>;
 
-async function readSection(fh: FileHandle, offset: number, entries: XrefEntries): Promise<Keys & { stream: boolean }> {
+async function readSection(fh: FileHandle, offset: number, entries: XrefEntries, budget: { inflated: number }): Promise<Keys & { stream: boolean }> {
   const head = await readAt(fh, offset, 64);
   const headText = head.toString('latin1');
   const into = entries.newSection();
   let keys: Keys & { stream: boolean };
   if (headText.startsWith('xref')) keys = { ...(await readTable(fh, offset, into)), stream: false };
-  else if (/^\s*\d+\s+\d+\s+obj/.test(headText)) keys = { ...(await readStream(fh, offset, into)), stream: true };
+  else if (/^\s*\d+\s+\d+\s+obj/.test(headText)) keys = { ...(await readStream(fh, offset, into, budget)), stream: true };
   else throw malformedPdf(`no cross-reference section at offset ${offset}`);
   into.finish();
   entries.account(into.n);
@@ -313,7 +336,7 @@ async function readTable(fh: FileHandle, offset: number, into: SectionEntries): 
     const t = text.indexOf('trailer');
     if (t >= 0) {
       text.slice(0, t).split(/\r\n|\r|\n/).forEach(line);
-      const tail = (await readAt(fh, textStart + t, 256 * 1024)).toString('latin1');
+      const tail = (await readAt(fh, textStart + t, 64 * 1024)).toString('latin1');
       let d: { body: string };
       try { d = dictAt(tail, 0); } catch { throw malformedPdf('cross-reference table without a trailer'); }
       return parseTrailerKeys(d.body);
@@ -325,7 +348,7 @@ async function readTable(fh: FileHandle, offset: number, into: SectionEntries): 
   }
 }
 
-async function readStream(fh: FileHandle, offset: number, into: SectionEntries): Promise<Keys> {
+async function readStream(fh: FileHandle, offset: number, into: SectionEntries, budget: { inflated: number }): Promise<Keys> {
   const head = (await readAt(fh, offset, 4096)).toString('latin1');
   const d = dictAt(head, 0);
   const keys = parseTrailerKeys(d.body);
@@ -338,10 +361,11 @@ async function readStream(fh: FileHandle, offset: number, into: SectionEntries):
   let data = await readAt(fh, dataAt, keys.length);
   if (keys.filter === 'FlateDecode') {
     try {
-      data = inflateSync(data, { maxOutputLength: MAX_XREF_STREAM_BYTES });
+      data = inflateSync(data, { maxOutputLength: Math.min(MAX_XREF_STREAM_BYTES, budget.inflated) });
     } catch (e) {
       throw malformedPdf(`cross-reference stream cannot be inflated (${(e as Error).message})`);
     }
+    budget.inflated -= data.length;
   } else if (keys.filter !== undefined) throw malformedPdf(`cross-reference stream filter /${keys.filter} is not supported`);
   const w = keys.w;
   if (!w || w.length !== 3 || w.some((x) => x > 8)) throw malformedPdf('cross-reference stream /W');
@@ -383,14 +407,19 @@ export async function readXref(path: string, end?: number): Promise<XrefInfo> {
     const startxref = parseStartxref(await readAt(fh, fileSize - tailLen, tailLen));
     const entries = new XrefEntries();
     const seen = new Set<number>();
+    const budget = { inflated: MAX_XREF_INFLATED_TOTAL };
+    const read = (at: number) => {
+      if (seen.size >= MAX_SECTIONS) throw malformedPdf(`more than ${MAX_SECTIONS} cross-reference sections`);
+      seen.add(at);
+      return readSection(fh, at, entries, budget);
+    };
     let next: number | undefined = startxref;
     let newest: (Keys & { stream: boolean }) | undefined;
     while (next !== undefined) {
       if (seen.has(next) || next >= fileSize) throw malformedPdf('cross-reference /Prev chain loops or points outside the file');
-      seen.add(next);
-      const keys = await readSection(fh, next, entries);
+      const keys = await read(next);
       // A hybrid file's table names its stream in /XRefStm; those entries rank just below the table's.
-      if (keys.xrefStm !== undefined && !seen.has(keys.xrefStm)) { seen.add(keys.xrefStm); await readSection(fh, keys.xrefStm, entries); }
+      if (keys.xrefStm !== undefined && !seen.has(keys.xrefStm) && keys.xrefStm < fileSize) await read(keys.xrefStm);
       newest ??= keys;
       next = keys.prev;
     }
@@ -398,7 +427,7 @@ export async function readXref(path: string, end?: number): Promise<XrefInfo> {
     if (newest.encrypt) throw malformedPdf('encrypted PDFs cannot be signed');
     if (!newest.root || newest.size === undefined) throw malformedPdf('trailer without /Root or /Size');
     return {
-      startxref, entries, size: newest.size, root: newest.root,
+      startxref, entries, size: newest.size, root: newest.root, sectionOffsets: [...seen],
       ...(newest.info ? { info: newest.info } : {}), ...(newest.id0 ? { id0: newest.id0, id1: newest.id1 ?? newest.id0 } : {}),
       usesXrefStream: newest.stream,
     };

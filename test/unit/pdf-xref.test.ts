@@ -5,9 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { PDFDocument, PDFName } from '@cantoo/pdf-lib';
+import { PDFDocument, PDFName, PDFRef } from '@cantoo/pdf-lib';
 import { DomainError } from '../../domain/errors';
-import { parseStartxref, readXref, unpredictPng } from '../../infra/signing/pdf-xref';
+import { parseStartxref, parseTrailerKeys, readXref, unpredictPng } from '../../infra/signing/pdf-xref';
+import { openPdfLazily } from '../../infra/signing/pdf-lazy';
 
 const dir = mkdtempSync(join(tmpdir(), 'pdf-xref-'));
 
@@ -118,6 +119,54 @@ describe('PDF cross-reference reader', () => {
     const path = await write('bad.pdf', Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n'));
     await expect(readXref(path)).rejects.toMatchObject({ code: 'PDF_MALFORMED', field: 'document' });
     await expect(readXref(path)).rejects.toBeInstanceOf(DomainError);
+  });
+});
+
+describe('hostile cross-references (a public verification reads any uploaded PDF)', () => {
+  /** The PDF with one more classic section appended, listing `lines` (subsection headers and entries). */
+  async function withSection(pdf: Buffer, lines: string): Promise<Buffer> {
+    const path = await write('base-for-section.pdf', pdf);
+    const { root, size } = await readXref(path);
+    const section = `xref\n${lines}trailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R /Prev ${parseStartxref(pdf.subarray(-100))} >>\nstartxref\n${pdf.length}\n%%EOF\n`;
+    return Buffer.concat([pdf, Buffer.from(section, 'latin1')]);
+  }
+
+  it('reads trailer numbers in time linear in the spaces around them, and never takes a reference for a number', () => {
+    expect(parseTrailerKeys(`<< /Size 1${' '.repeat(200_000)}/Root 1 0 R >>`).size).toBe(1);
+    expect(parseTrailerKeys('<< /Size 12 0 R /Prev 34 >>')).toMatchObject({ size: undefined, prev: 34 });
+  });
+
+  it('refuses an object number past the format limit (it would wrap onto the entry of another object)', async () => {
+    const pdf = await withSection(await makePdf(false), '4294967301 1\n0000000009 00000 n\r\n');
+    await expect(readXref(await write('wrap.pdf', pdf))).rejects.toMatchObject({ code: 'PDF_MALFORMED', field: 'document' });
+  });
+
+  it('refuses an object listed twice in one section (readers could take either entry)', async () => {
+    const pdf = await withSection(await makePdf(false), '5 1\n0000000009 00000 n\r\n5 1\n0000000015 00000 n\r\n');
+    await expect(readXref(await write('twice.pdf', pdf))).rejects.toMatchObject({ code: 'PDF_MALFORMED', field: 'document' });
+  });
+
+  it('refuses an object stream whose /N claims more objects than it lists (it would loop for ever)', async () => {
+    const pdf = await makePdf(true);
+    const text = pdf.toString('latin1');
+    const at = text.indexOf('/Type /ObjStm');
+    const dict = text.slice(text.lastIndexOf('<<', at), text.indexOf('>>', at));
+    const n = /\/N (\d)\b/.exec(dict);
+    expect(n).not.toBeNull();
+    const forged = Buffer.from(text.replace(dict, dict.replace(n![0], '/N 9')), 'latin1'); // same length: offsets hold
+    const lazy = await openPdfLazily(await write('huge-n.pdf', forged));
+    try {
+      const [num] = [...lazy.xref.entries].find(([, e]) => e.kind === 'compressed')!; // an object inside that stream
+      let refused: unknown;
+      try {
+        lazy.doc.context.lookup(PDFRef.of(num, 0));
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).toMatchObject({ code: 'PDF_MALFORMED', field: 'document' });
+    } finally {
+      lazy.close();
+    }
   });
 });
 
