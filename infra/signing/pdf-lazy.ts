@@ -111,10 +111,16 @@ function build(fd: number, xref: XrefInfo, end?: number): LazyPdf {
   const objectStreams = new Map<number, { bytes: Uint8Array; offsets: Map<number, number> }>();
 
   const parseAt = (bytes: Uint8Array, ref: PDFRef | undefined): PDFObject => {
+    // Without the snapshot while parsing: pdf-lib's change tracking would search every loaded object for
+    // the container of each array element parsed (quadratic in the pages), and a parsed object is no change.
+    const snapshot = ctx.snapshot;
+    ctx.snapshot = undefined;
     try {
       return PDFObjectParser.forBytes(bytes, ctx).parseObject(ref);
     } catch (e) {
       throw malformedPdf(`object ${ref?.objectNumber ?? ''} cannot be parsed (${(e as Error).message.split('\n')[0]})`);
+    } finally {
+      ctx.snapshot = snapshot;
     }
   };
 
