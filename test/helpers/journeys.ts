@@ -1,6 +1,6 @@
 // Whole journeys through the JSON API, for tests that need a seal at a given point of its life.
 import { api, createUser, type RunningApp } from './stack';
-import { makeResidentId, makeUscc, PNG_BYTES, upload, recentRegistrationDate } from './fixtures';
+import { makeResidentId, makeUscc, PDF_BYTES, PNG_BYTES, upload, recentRegistrationDate } from './fixtures';
 import { PRODUCTION_DATA } from './production-data';
 
 export async function waitForCase(app: Pick<RunningApp, 'url'>, token: string, caseId: string, status: string, timeoutMs = 30_000) {
@@ -68,4 +68,23 @@ export async function collectedSeal(
   const collected = await api(app.url, maker.token, 'POST', `/api/applications/${caseId}/collection`, { collector_name: '郑十一', collector_id_number: handlerId });
   if (collected.body.status !== 'collected') throw new Error(`not collected: ${JSON.stringify(collected.body)}`);
   return { caseId, sealId: collected.body.seal.id as string, holderId: collected.body.holder.id as string, uscc, handlerId, handlerPhone, view: collected.body };
+}
+
+/**
+ * A seal's change (suspend, resume, cancel …) through a change request: the maker files it, the officer accepts
+ * the filing; answers the seal's status the request reported.
+ */
+export async function changeSealThroughRequest(app: Pick<RunningApp, 'url'>, maker: { token: string }, officer: { token: string }, sealId: string, kind: string): Promise<string> {
+  const form = new FormData();
+  const f: Record<string, string> = { kind, legal_rep_id_number: makeResidentId(), handler_name: '冯十二', handler_id_number: makeResidentId(), handler_phone: '13600136000', reason: '暂停使用' };
+  for (const [k, v] of Object.entries(f)) form.set(k, v);
+  form.set('authorisation_letter', new Blob([PDF_BYTES]), 'letter.pdf');
+  const res = await fetch(`${app.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
+  const body = (await res.json()) as { case_id: string; seal_status: string };
+  expect(res.status).toBe(201);
+  await waitForCase(app, maker.token, body.case_id, 'awaiting_filing');
+  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${body.case_id}/filing`, {});
+  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' })).status).toBe(200);
+  await waitForCase(app, maker.token, body.case_id, 'completed');
+  return body.seal_status;
 }

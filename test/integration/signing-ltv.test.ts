@@ -12,6 +12,7 @@ import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from '@cantoo/p
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { contractPdf, createMaker, makeResidentId } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
+import { pdfsigTrustingRoot } from '../helpers/pdfsig';
 import { TSA_KEY_LABEL } from '../../infra/pki/tsa';
 import { rootCrlPath } from '../../infra/pki/root-crl';
 import { regenerateCrl } from '../../infra/pki/crl';
@@ -203,16 +204,7 @@ describe('B-T: signatures with a signature-timestamp', () => {
   });
 });
 
-/** poppler's pdfsig with an NSS database holding only the platform root (its output is what counts). */
-function pdfsig(pdf: Buffer): Promise<string> {
-  const nss = mkdtempSync(path.join(tmpdir(), 'nss-'));
-  spawnSync('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
-  spawnSync('certutil', ['-A', '-d', `sql:${nss}`, '-n', 'root', '-t', 'CT,C,C', '-i', path.join(dir, 'root.pem')]);
-  writeFileSync(path.join(nss, 'f.pdf'), pdf);
-  return new Promise((resolve) => {
-    execFile('pdfsig', ['-nssdir', `sql:${nss}`, path.join(nss, 'f.pdf')], { encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
-  });
-}
+const pdfsig = (pdf: Buffer) => pdfsigTrustingRoot(pdf, rootPem);
 
 describe('B-LT: PDFs that carry their validation data', () => {
   it('PAdES B-LT: a DSS dictionary in an update after the signature holds the chains, an OCSP answer openssl accepts and the CRLs; pyHanko\'s AdES validation and pdfsig accept the PDF; our report says PAdES-BASELINE-LT', async () => {

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { contractPdf, createMaker, makeResidentId, PDF_BYTES } from '../helpers/fixtures';
-import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { contractPdf, createMaker, makeResidentId } from '../helpers/fixtures';
+import { changeSealThroughRequest, collectedSeal } from '../helpers/journeys';
+import { pdfsigTrustingRoot } from '../helpers/pdfsig';
 import { ownerDb } from '../helpers/owner-db';
 import { browserUser } from '../e2e/browser';
 import type { Db } from '../../infra/db';
@@ -69,20 +70,7 @@ function opensslVerify(p7s: Buffer, content: Buffer): { ok: boolean; out: string
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
-async function requestChange(sealId: string, kind: string) {
-  const form = new FormData();
-  const f: Record<string, string> = { kind, legal_rep_id_number: makeResidentId(), handler_name: '冯十二', handler_id_number: makeResidentId(), handler_phone: '13600136000', reason: '暂停使用' };
-  for (const [k, v] of Object.entries(f)) form.set(k, v);
-  form.set('authorisation_letter', new Blob([PDF_BYTES]), 'letter.pdf');
-  const res = await fetch(`${app.url}/api/seals/${sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
-  const body = (await res.json()) as any;
-  expect(res.status).toBe(201);
-  await waitForCase(app, maker.token, body.case_id, 'awaiting_filing');
-  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${body.case_id}/filing`, {});
-  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' })).status).toBe(200);
-  await waitForCase(app, maker.token, body.case_id, 'completed');
-  return body.seal_status as string;
-}
+const requestChange = (sealId: string, kind: string) => changeSealThroughRequest(app, maker, officer, sealId, kind);
 
 /** A browser session (through the login form) of a new user of that role; returns its cookie. */
 async function browserSession(role: 'holder' | 'supervisor', scope: { holder_id?: string } = {}): Promise<string> {
@@ -500,18 +488,7 @@ describe('verification (public)', () => {
 });
 
 /** A two-page PDF made here; its second line is a binary comment, which a test may alter without breaking the file. */
-/** poppler's pdfsig with an NSS database holding only the platform root. */
-function pdfsig(pdf: Buffer): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pdfsig-'));
-  writeFileSync(path.join(dir, 'root.pem'), rootPem);
-  writeFileSync(path.join(dir, 'f.pdf'), pdf);
-  execFileSync('certutil', ['-N', '-d', `sql:${dir}`, '--empty-password']);
-  execFileSync('certutil', ['-A', '-d', `sql:${dir}`, '-n', 'root', '-t', 'CT,C,C', '-i', path.join(dir, 'root.pem')]);
-  // pdfsig exits 0 even on a digest mismatch: its output is what counts. Asynchronously, as pyhanko below.
-  return new Promise((resolve) => {
-    execFile('pdfsig', ['-nssdir', `sql:${dir}`, path.join(dir, 'f.pdf')], { encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
-  });
-}
+const pdfsig = (pdf: Buffer) => pdfsigTrustingRoot(pdf, rootPem);
 
 /** pyHanko (PyPI, scripts/ensure-pyhanko.sh) trusting only the platform root: `field:fingerprint:VALID|INVALID` per signature. */
 async function pyhanko(pdf: Buffer): Promise<{ status: number | null; out: string }> {

@@ -5,8 +5,8 @@
 //   node --import tsx scripts/with-stack.ts -- npx jest test/integration/use-approval.test.ts
 import { createHash, randomUUID } from 'node:crypto';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
-import { createMaker, makeResidentId, makeUscc, PDF_BYTES } from '../helpers/fixtures';
-import { collectedSeal, waitForCase } from '../helpers/journeys';
+import { createMaker, makeResidentId, makeUscc } from '../helpers/fixtures';
+import { changeSealThroughRequest, collectedSeal } from '../helpers/journeys';
 import { eventually } from '../helpers/wait';
 import { runWorkersUntil } from '../helpers/run-workers';
 import { connectWorkerContext } from '../../workers/connect';
@@ -66,17 +66,7 @@ async function approvedRequest(doc: Buffer, name: string): Promise<string> {
 
 /** Suspends or resumes the seal through a change request (the maker files it, the officer accepts it). */
 async function changeSeal(kind: 'suspend' | 'resume') {
-  const form = new FormData();
-  const f: Record<string, string> = { kind, legal_rep_id_number: makeResidentId(), handler_name: '冯十二', handler_id_number: makeResidentId(), handler_phone: '13600136000', reason: '暂停使用' };
-  for (const [k, v] of Object.entries(f)) form.set(k, v);
-  form.set('authorisation_letter', new Blob([PDF_BYTES]), 'letter.pdf');
-  const res = await fetch(`${app.url}/api/seals/${seal.sealId}/changes`, { method: 'POST', headers: { authorization: `Bearer ${maker.token}` }, body: form });
-  const body = (await res.json()) as any;
-  expect(res.status).toBe(201);
-  await waitForCase(app, maker.token, body.case_id, 'awaiting_filing');
-  const filed = await api(app.url, maker.token, 'POST', `/api/applications/${body.case_id}/filing`, {});
-  expect((await api(app.url, officer.token, 'POST', `/api/tasks/${filed.body.task_id}/decision`, { decision: 'accept' })).status).toBe(200);
-  await waitForCase(app, maker.token, body.case_id, 'completed');
+  await changeSealThroughRequest(app, maker, officer, seal.sealId, kind);
   expect(await app.db('seals').where({ id: seal.sealId }).first('status')).toEqual({ status: kind === 'suspend' ? 'suspended' : 'active' });
 }
 

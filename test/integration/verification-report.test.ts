@@ -2,7 +2,7 @@
 // application/pdf`) and the public page's download, on the real services (Temporal, PostgreSQL, SoftHSM2,
 // Chromium and the project's workers). Checked by tools nobody here wrote: poppler's pdfsig with an NSS
 // database holding only the platform root, and pdftotext.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
 import { contractPdf, createMaker, makeResidentId } from '../helpers/fixtures';
 import { collectedSeal } from '../helpers/journeys';
+import { pdfsigTrustingRoot } from '../helpers/pdfsig';
 
 let app: RunningApp;
 let rootPem: string;
@@ -49,18 +50,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-/** poppler's pdfsig with an NSS database holding only the platform root (it exits 0 on a bad digest too). */
-function pdfsig(pdf: Buffer): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pdfsig-'));
-  writeFileSync(path.join(dir, 'root.pem'), rootPem);
-  writeFileSync(path.join(dir, 'f.pdf'), pdf);
-  execFileSync('certutil', ['-N', '-d', `sql:${dir}`, '--empty-password']);
-  execFileSync('certutil', ['-A', '-d', `sql:${dir}`, '-n', 'root', '-t', 'CT,C,C', '-i', path.join(dir, 'root.pem')]);
-  // Asynchronously: the web server pdfsig asks for OCSP is this very process.
-  return new Promise((resolve) => {
-    execFile('pdfsig', ['-nssdir', `sql:${dir}`, path.join(dir, 'f.pdf')], { encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
-  });
-}
+const pdfsig = (pdf: Buffer) => pdfsigTrustingRoot(pdf, rootPem);
 
 function pdftotext(pdf: Buffer): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'report-'));
