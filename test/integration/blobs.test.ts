@@ -213,7 +213,7 @@ describe('uploads through the API, local store', () => {
     expect(filesUnder(blobDir).length).toBe(blobsBefore);
   });
 
-  test('A2: a 512 MiB upload is read to its end without being held in memory, refused, and leaves no temporary file', async () => {
+  test('A2: a 1 GiB upload is read to its end without being held in memory, refused, and leaves no temporary file', async () => {
     // This process's own staging folder (TMPDIR/eseal-uploads/<host>-<pid>-…): other test runs stage theirs
     // in folders of their own, so every file seen here is this upload's.
     expect(path.basename(defaultStagingDir())).toMatch(new RegExp(`^${hostname()}-${process.pid}-`));
@@ -226,14 +226,17 @@ describe('uploads through the API, local store', () => {
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
     const started = Date.now();
-    const res = await streamUpload(app.url, maker.token, caseId, PNG_BYTES, 512 * 1024 * 1024).finally(() => clearInterval(sampler));
+    const size = 1024 * 1024 * 1024;
+    const res = await streamUpload(app.url, maker.token, caseId, PNG_BYTES, size).finally(() => clearInterval(sampler));
     const seconds = (Date.now() - started) / 1000;
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('UPLOAD_TOO_LARGE');
     const growthMiB = (rssPeak - rssBefore) / 1024 / 1024;
-    console.log(`blobs: 512 MiB upload refused in ${seconds.toFixed(2)} s; peak RSS growth ${growthMiB.toFixed(1)} MiB (client and server in this process)`);
-    // Held whole, 512 MiB would show; streamed, the process grows by its buffers only.
-    expect(growthMiB).toBeLessThan(128);
+    console.log(`blobs: 1 GiB upload refused in ${seconds.toFixed(2)} s; peak RSS growth ${growthMiB.toFixed(1)} MiB (client and server in this process)`);
+    // Held whole, the process would grow by the upload's size at least; streamed, by its buffers and by garbage
+    // the collector has not reached yet (up to 225 MiB seen under load, on a 512 MiB upload), which does not grow
+    // with the upload. Half the size tells the two apart.
+    expect(growthMiB).toBeLessThan(size / 2 / 1024 / 1024);
     expect(filesUnder(blobDir).length).toBe(blobsBefore);
     watcher.close();
     expect(seen.size).toBe(1);
