@@ -4,7 +4,7 @@
  */
 import { fieldRef, invalidField, requiredField, ValidationCollector, type FieldRef } from './errors';
 import { getDistrict } from './districts';
-import { parseHolderKind, type HolderKind } from './holders';
+import { parseHolderKind, suggestHolderKind, type HolderKind } from './holders';
 import { isSealTextLanguage, type SealTextLanguage } from './materials';
 import { identityFields, identityKey, parseIdentityDocument } from './identity-documents';
 import { parseSealName, SEAL_TEXT_LIMITS } from './seal-text';
@@ -86,11 +86,25 @@ export function parsePhone(value: unknown, field: FieldRef): string {
 
 type Json = Record<string, unknown>;
 
+/**
+ * The kind given, or, when none is, the one the USCC's registration department and category name (GB 32100:
+ * 9-1 企业, 1-1 机关 …), so a maker need not say twice what the code says. Where the code names none (or is
+ * itself wrong, which its own field already reports) the kind is asked for.
+ */
+function holderKindOf(given: unknown, uscc: ReturnType<typeof parseUscc> | undefined): HolderKind | undefined {
+  if (given !== undefined && given !== null && given !== '') return parseHolderKind(given, F.holderKind);
+  if (!uscc) return undefined;
+  const suggested = suggestHolderKind(uscc);
+  if (suggested) return suggested;
+  throw invalidField(F.holderKind, `统一社会信用代码（登记管理部门 ${uscc.registrationDepartmentCode}、机构类别 ${uscc.organisationCategoryCode}）未表明单位类型，请选择`, `the USCC (registration department ${uscc.registrationDepartmentCode}, category ${uscc.organisationCategoryCode}) does not say which kind the holder is: choose one`, { code: 'HOLDER_KIND_REQUIRED' });
+}
+
 /** The holder's part of a form (also what the market-regulation feed sends for A3). */
 export function parseHolderSection(h: Json, v: ValidationCollector): Partial<ApplicationForm['holder']> {
-  const uscc = v.check(() => parseUscc(h.uscc, { field: F.holderUscc }).code);
+  const parsedUscc = v.check(() => parseUscc(h.uscc, { field: F.holderUscc }));
+  const uscc = parsedUscc?.code;
   const name = v.check(() => parseSealName(h.name, F.holderName, 'registered', SEAL_TEXT_LIMITS.holderName));
-  const kind = v.check(() => parseHolderKind(h.kind, F.holderKind));
+  const kind = v.check(() => holderKindOf(h.kind, parsedUscc));
   const address = v.check(() => parseName(h.address, F.holderAddress, 200));
   const district = v.check(() => getDistrict(h.district, F.holderDistrict));
   const legalRepresentative =

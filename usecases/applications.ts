@@ -110,6 +110,24 @@ const holderMismatch = (holder: { name: string; kind: string }) =>
  * workflow. The workflow waits for the rows (workflows/case-record.ts); the web tells it they are stored or
  * refused. Rows left by a crash of an earlier version are started by usecases/case-repair.ts.
  */
+/**
+ * A holder kind left out of the form is the registered holder's, when the USCC is known here; else
+ * parseApplicationForm takes the one the USCC names. So a maker who leaves it out never meets HOLDER_MISMATCH.
+ */
+async function withRegisteredKind(db: Db, body: unknown): Promise<unknown> {
+  const b = body as { holder?: { uscc?: unknown; kind?: unknown } } | null;
+  const h = b && typeof b === 'object' && b.holder && typeof b.holder === 'object' && !Array.isArray(b.holder) ? b.holder : undefined;
+  if (!h || (h.kind !== undefined && h.kind !== null && h.kind !== '')) return body;
+  let uscc: string;
+  try {
+    uscc = parseUscc(h.uscc).code;
+  } catch {
+    return body; // its own field reports it
+  }
+  const known = await db('holders').where({ uscc }).first('kind');
+  return known ? { ...b, holder: { ...h, kind: known.kind } } : body;
+}
+
 export async function submitApplication(deps: Deps, actor: Actor, body: unknown, idempotencyKey?: string) {
   if (actor.role !== 'maker' || !actor.makerId) throw forbidden('Only a licensed maker submits applications', '只有印章制作单位可以提交申请');
   const makerId = actor.makerId;
@@ -126,7 +144,7 @@ export async function submitApplication(deps: Deps, actor: Actor, body: unknown,
     }
   }
   await assertMakerLicensed(deps.db, makerId);
-  const form = parseApplicationForm(body, new Date());
+  const form = parseApplicationForm(await withRegisteredKind(deps.db, body), new Date());
   // Refusals known before anything starts (checked again under the holder's lock below, where races are decided).
   const known = await deps.db('holders').where({ uscc: form.holder.uscc }).first();
   if (known && (known.name !== form.holder.name || known.kind !== form.holder.kind)) throw holderMismatch(known);

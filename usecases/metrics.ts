@@ -1,9 +1,11 @@
 // The back office's state as Prometheus reads it (GET /metrics, administrators only): the open review tasks
-// and the overdue police filings (M3), by district, counted in PostgreSQL at each scrape.
+// and the overdue police filings (M3), by district, counted in PostgreSQL at each scrape; and what this web
+// process's OCSP responder holds in memory (bounded, whatever requests arrive).
 import type { Actor } from '../domain/actor';
 import { forbidden } from '../domain/refusals';
 import type { Db } from '../infra/db';
 import { registry, stateGauge } from '../infra/observability/metrics';
+import { ocspCacheSize } from '../infra/pki/ocsp';
 
 /** Registers the gauges read from this database (once per app). */
 export function registerStateMetrics(db: Db): void {
@@ -14,6 +16,10 @@ export function registerStateMetrics(db: Db): void {
   stateGauge('eseal_overdue_filings', 'Police filings past their deadline and not yet made (M3), by district', ['district'] as const, async () => {
     const rows = await db('filing_deadlines').whereNotNull('overdue_at').whereNull('first_filed_at').groupBy('district_code').select('district_code').count<Array<{ district_code: string; count: string }>>('* as count');
     return rows.map((r) => ({ labels: { district: r.district_code }, value: Number(r.count) }));
+  });
+  stateGauge('eseal_ocsp_cache_entries', "What this web process's OCSP responder keeps in memory: certificate statuses and signed responses", ['kind'] as const, async () => {
+    const size = ocspCacheSize(db);
+    return [{ labels: { kind: 'statuses' }, value: size.statuses }, { labels: { kind: 'responses' }, value: size.responses }];
   });
 }
 

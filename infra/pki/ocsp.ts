@@ -299,9 +299,9 @@ export async function stopOcspCache(db: Db): Promise<void> {
   await cache?.stop();
 }
 
-/** What the responder keeps for this database (tests: the bound on what requests can make it store). */
+/** What this process's responder keeps for this database (bounded; /metrics shows it). None before its first answer. */
 export function ocspCacheSize(db: Db): { statuses: number; responses: number } {
-  return cacheFor(db).size;
+  return caches.get(db)?.size ?? { statuses: 0, responses: 0 };
 }
 
 /** Statuses from the cache, the rest from PostgreSQL (then cached, unless a change was heard meanwhile). */

@@ -152,3 +152,36 @@ test('M4: an HSM worker killed during production is replaced; the seal has exact
     await own.stop();
   }
 });
+
+test('S2: a holder kind left out is the one the USCC names (9-1 企业, 1-1 机关) or the registered holder\'s; a USCC that names none asks for it, naming holder.kind, and stores nothing', async () => {
+  const maker = await createUser(app.db, 'maker', { maker_id: await createMaker(app.db) });
+  const kindOf = async (caseId: string) => (await app.db('cases as c').join('holders as h', 'h.id', 'c.holder_id').where('c.id', caseId).first('h.kind')).kind;
+  const unsaid = (uscc: string, name: string) => {
+    const body = applicationFor({ uscc, name, kind: '' });
+    delete (body.holder as { kind?: string }).kind;
+    return body;
+  };
+
+  const enterprise = makeUscc('110101', '91');
+  const e = await api(app.url, maker.token, 'POST', '/api/applications', unsaid(enterprise, `北京类型推定${enterprise.slice(-4)}有限公司`));
+  expect(e.status).toBe(201);
+  expect(await kindOf(e.body.id)).toBe('enterprise');
+
+  const organ = makeUscc('110101', '11');
+  const o = await api(app.url, maker.token, 'POST', '/api/applications', { ...unsaid(organ, `北京市东城区类型推定${organ.slice(-4)}局`), seal: { kind: 'business_contract', language: 'zh' } });
+  expect(o.status).toBe(201);
+  expect(await kindOf(o.body.id)).toBe('state_organ');
+
+  // Registered (A3) as another kind than its code names: the register's kind, not a mismatch.
+  const registered = await registerHolder(makeUscc('110101', '91'), 'other_organisation');
+  const r = await api(app.url, maker.token, 'POST', '/api/applications', unsaid(registered.uscc, registered.name));
+  expect(r.status).toBe(201);
+  expect(await kindOf(r.body.id)).toBe('other_organisation');
+
+  // 1-9 (机构编制 其他) names no kind: asked for, in both languages, with nothing stored.
+  const unclear = makeUscc('110101', '19');
+  const u = await api(app.url, maker.token, 'POST', '/api/applications', unsaid(unclear, `北京类型不明${unclear.slice(-4)}中心`));
+  expect(u.status).toBe(400);
+  expect(u.body.error.fields).toEqual([expect.objectContaining({ field: 'holder.kind', message_zh: expect.stringMatching(/未表明单位类型/), message_en: expect.stringMatching(/does not say which kind/) })]);
+  expect(await app.db('holders').where({ uscc: unclear }).first()).toBeUndefined();
+});

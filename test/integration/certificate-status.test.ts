@@ -18,7 +18,7 @@ import { errorHandler } from '../../web/errors';
 import { pkiRoutes, withOcspFrontDoor } from '../../web/routes/pki';
 import { currentCrl, regenerateCrl } from '../../infra/pki/crl';
 import { OCSP_RESPONDER_KEY_LABEL } from '../../infra/pki/ocsp-responder';
-import { answerOcsp, ocspCacheSize, stopOcspCache } from '../../infra/pki/ocsp';
+import { stopOcspCache } from '../../infra/pki/ocsp';
 import { HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS, OcspStatusCache } from '../../infra/pki/ocsp-cache';
 import { eventually } from '../helpers/wait';
 import { api, createUser, startApp, type RunningApp } from '../helpers/stack';
@@ -439,7 +439,12 @@ const PADDED_VARIANTS = 1_000;
 test('M13 U1: 1,000 padded variants of one nonce-less request are all answered good, signed for themselves, and leave at most one cached response (only the one-CertID RFC 5019 form is cached)', async () => {
   await openssl(['ocsp', '-issuer', 'issuing-ca.pem', '-cert', seals[GOOD].pem, '-no_nonce', '-reqout', 'pad-base.der']);
   const base = readFileSync(path.join(dir, 'pad-base.der'));
-  const answer = (der: Buffer) => answerOcsp(app.hsm, app.db, der, { nextUpdateHours: app.config.pki.crlNextUpdateHours });
+  // Through the web's responder, as a relying party (or an attacker) reaches it.
+  const answer = async (der: Buffer) => {
+    const res = await fetch(`${app.url}/pki/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: der });
+    expect(res.status).toBe(200);
+    return Buffer.from(await res.arrayBuffer());
+  };
   const statusOf = (der: Buffer) => {
     const response = AsnConvert.parse(der, OCSPResponse);
     const basic = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse);
@@ -452,7 +457,16 @@ test('M13 U1: 1,000 padded variants of one nonce-less request are all answered g
   }, (same) => same);
   const first = await answer(base);
   expect(statusOf(first)).toEqual(['good']);
-  const before = ocspCacheSize(app.db);
+  // What the responder keeps, as the administrator's Prometheus reads it.
+  const admin = (await createUser(app.db, 'admin')).token;
+  const ocspCacheSize = async () => {
+    const text = await (await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+    const entries = (kind: string) => Number(new RegExp(`^eseal_ocsp_cache_entries\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    return { statuses: entries('statuses'), responses: entries('responses') };
+  };
+  const before = await ocspCacheSize();
+  expect(before.responses).toBeGreaterThanOrEqual(1); // the plain request's pre-produced response
+  expect(before.statuses).toBeGreaterThanOrEqual(1);
 
   // What an attacker varies to make each request distinct: its own extension, a requestorName, a second
   // CertID, a single-request extension, a signature.
@@ -481,12 +495,12 @@ test('M13 U1: 1,000 padded variants of one nonce-less request are all answered g
     }
   }));
   const seconds = (Date.now() - started) / 1000;
-  keep('ocsp-padded-variants.txt', `${PADDED_VARIANTS} padded variants answered in ${seconds.toFixed(1)} s; answers by kind: ${JSON.stringify(Object.fromEntries(statuses))}\ncache before ${JSON.stringify(before)}, after ${JSON.stringify(ocspCacheSize(app.db))}\n`);
+  keep('ocsp-padded-variants.txt', `${PADDED_VARIANTS} padded variants answered in ${seconds.toFixed(1)} s; answers by kind: ${JSON.stringify(Object.fromEntries(statuses))}\ncache before ${JSON.stringify(before)}, after ${JSON.stringify(await ocspCacheSize())}\n`);
   // Each is answered: good for our certificate, unknown for the made-up second serial.
   const each = PADDED_VARIANTS / 5;
   expect(Object.fromEntries(statuses)).toEqual({ '0:good': each, '1:good': each, '2:good,unknown': each, '3:good': each, '4:good': each });
   // Nothing new is kept: not one response, not one status for the made-up serials.
-  const after = ocspCacheSize(app.db);
+  const after = await ocspCacheSize();
   expect(after.responses).toBeLessThanOrEqual(before.responses);
   expect(after.statuses).toBeLessThanOrEqual(before.statuses);
   // The plain request is still answered from its one pre-produced response.

@@ -306,6 +306,7 @@ export const MESSAGES: Record<string, [string, string]> = {
   'new.handler': ['经办人（原件核验）', 'Handler (original ID checked)'],
   'new.materials': ['申请材料', 'Materials'],
   'new.materialsHint': ['PDF、PNG 或 JPEG，每个文件不超过 10 MiB。登记信息已共享的单位无需材料；缺少的材料可在提交后补交，已提交的不会丢失。', 'PDF, PNG or JPEG, at most 10 MiB each. Holders whose registration was shared need none; missing materials can be added after submitting, nothing submitted is lost.'],
+  'new.kindFromUscc': ['按统一社会信用代码判断', 'As the USCC says'],
   'new.usccHint': ['18 位，系统校验校验码', '18 characters; the check character is verified'],
   'new.superiorHint': ['有则提交上级介绍信，否则提交法定代表人委托授权书', 'Then an introduction letter of the superior is needed, else an authorisation letter'],
   'new.newOrganHint': ['设立文件需民警审批', 'Its establishment document needs an officer\'s approval'],
