@@ -105,12 +105,6 @@ const holderMismatch = (holder: { name: string; kind: string }) =>
   conflict('HOLDER_MISMATCH', `该统一社会信用代码已登记为“${holder.name}”（${holder.kind}），与申请不一致`, `This USCC is registered as "${holder.name}" (${holder.kind}); the application says otherwise`, { field: fieldRef('holder.name', '单位名称', 'Holder name') });
 
 /**
- * Workflow first (issue 17): the case's workflow is started before its rows are written, so a Temporal outage
- * answers 503 with nothing stored (the holder can apply again), and no case row is ever left without its
- * workflow. The workflow waits for the rows (workflows/case-record.ts); the web tells it they are stored or
- * refused. Rows left by a crash of an earlier version are started by usecases/case-repair.ts.
- */
-/**
  * A holder kind left out of the form is the registered holder's, when the USCC is known here; else
  * parseApplicationForm takes the one the USCC names. So a maker who leaves it out never meets HOLDER_MISMATCH.
  */
@@ -128,6 +122,12 @@ async function withRegisteredKind(db: Db, body: unknown): Promise<unknown> {
   return known ? { ...b, holder: { ...h, kind: known.kind } } : body;
 }
 
+/**
+ * Workflow first (issue 17): the case's workflow is started before its rows are written, so a Temporal outage
+ * answers 503 with nothing stored (the holder can apply again), and no case row is ever left without its
+ * workflow. The workflow waits for the rows (workflows/case-record.ts); the web tells it they are stored or
+ * refused. Rows left by a crash of an earlier version are started by usecases/case-repair.ts.
+ */
 export async function submitApplication(deps: Deps, actor: Actor, body: unknown, idempotencyKey?: string) {
   if (actor.role !== 'maker' || !actor.makerId) throw forbidden('Only a licensed maker submits applications', '只有印章制作单位可以提交申请');
   const makerId = actor.makerId;
