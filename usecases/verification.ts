@@ -75,21 +75,41 @@ const ZIP_MAGIC = Buffer.from('504b0304', 'hex');
 interface TrustedCas {
   roots: X509Certificate[];
   issuing: X509Certificate[];
+  /** An issuing CA's root (null: none of `roots` signed it), filled on first use. */
+  caToRoot: Map<X509Certificate, X509Certificate | null>;
 }
 
+/**
+ * The platform's CA certificates, read from PostgreSQL on every verification (a re-issued issuing CA counts at
+ * once); the parsed certificates and the issuing CA -> root checks are reused while the rows' DER are the same
+ * bytes as the last read (parsing them was a tenth of a verification's CPU).
+ */
+let lastCas: { key: string; cas: TrustedCas } | null = null;
+
 async function trustedCas(db: Db): Promise<TrustedCas> {
-  const rows: Array<{ purpose: string; der: Buffer }> = await db('ca_certificates').whereIn('purpose', ['root', 'issuing']).select('purpose', 'der');
+  const rows: Array<{ purpose: string; der: Buffer }> = await db('ca_certificates').whereIn('purpose', ['root', 'issuing']).orderBy('fingerprint_sha256').select('purpose', 'der');
+  const key = rows.map((r) => `${r.purpose}:${r.der.toString('base64')}`).join(',');
+  if (lastCas?.key === key) return lastCas.cas;
   const certs = rows.map((r) => ({ purpose: r.purpose, cert: new X509Certificate(r.der) }));
-  return { roots: certs.filter((c) => c.purpose === 'root').map((c) => c.cert), issuing: certs.filter((c) => c.purpose === 'issuing').map((c) => c.cert) };
+  const cas: TrustedCas = { roots: certs.filter((c) => c.purpose === 'root').map((c) => c.cert), issuing: certs.filter((c) => c.purpose === 'issuing').map((c) => c.cert), caToRoot: new Map() };
+  lastCas = { key, cas };
+  return cas;
+}
+
+/** The root that signed `issuing` (both from `cas`), checked once per set of CA certificates. */
+function rootOf(issuing: X509Certificate, cas: TrustedCas): X509Certificate | null {
+  if (!cas.caToRoot.has(issuing)) {
+    cas.caToRoot.set(issuing, cas.roots.find((root) => issuing.checkIssued(root) && issuing.verify(root.publicKey) && root.verify(root.publicKey)) ?? null);
+  }
+  return cas.caToRoot.get(issuing)!;
 }
 
 /** signer → an issuing CA of the platform → the platform root; each signature checked, validity at `at`. */
 function chainOf(signer: X509Certificate, cas: TrustedCas): X509Certificate[] | null {
   for (const issuing of cas.issuing) {
     if (!signer.checkIssued(issuing) || !signer.verify(issuing.publicKey)) continue;
-    for (const root of cas.roots) {
-      if (issuing.checkIssued(root) && issuing.verify(root.publicKey) && root.verify(root.publicKey)) return [signer, issuing, root];
-    }
+    const root = rootOf(issuing, cas);
+    if (root) return [signer, issuing, root];
   }
   return null;
 }
