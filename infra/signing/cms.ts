@@ -196,9 +196,8 @@ export function parseSignedData(der: Buffer): ParsedSignedData {
   const info = AsnConvert.parse(der, SignedContentInfo);
   if (info.contentType !== OID.signedData) throw new Error(`not CMS SignedData (content type ${info.contentType})`);
   const sd = info.content;
-  const parsedCertificates = (sd.certificates ?? []).filter((c) => c.certificate).map((c) => c.certificate!);
-  const certificates = parsedCertificates.map((c) => Buffer.from(AsnConvert.serialize(c)));
-  parsedCertificatesOf.set(certificates, parsedCertificates);
+  // The Certificate choice is a SEQUENCE; the other choices (attribute certificates, other) are [0]-[3] tagged.
+  const certificates = (sd.certificates ?? []).map((c) => Buffer.from(c)).filter((c) => c[0] === 0x30);
   const signers = sd.signerInfos.map((si): ParsedSignerInfo => {
     let signedAttributesDer: Buffer | null = null;
     if (si.signedAttrs) {
@@ -242,19 +241,42 @@ export function parseSignedData(der: Buffer): ParsedSignedData {
   return { detached: e.eContent === undefined, content: eContent ? { type: e.eContentType, der: eContent } : null, certificates, signers };
 }
 
+/** CertificateSet (RFC 5652 §10.2.3) with each CertificateChoices kept as its bytes, undecoded. */
+class RawCertificateSet extends AsnArray<ArrayBuffer> {
+  constructor(items?: ArrayBuffer[]) {
+    super(items);
+    Object.setPrototypeOf(this, RawCertificateSet.prototype);
+  }
+}
+AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })(RawCertificateSet);
+
 /**
- * The certificates parseSignedData decoded, by the array it answered: findSignerCertificate reads their issuer
- * and serial without decoding them again (an array not from parseSignedData is decoded as before).
+ * SignedData (RFC 5652 §5.1) as @peculiar/asn1-cms declares it, but its certificates left as received: they
+ * were decoded into objects and encoded again only to give their DER (half of a verification's parsing), and
+ * the bytes as sent are what signing-certificate-v2 hashes anyway.
  */
-const parsedCertificatesOf = new WeakMap<Buffer[], Certificate[]>();
+class SignedDataRawCertificates {
+  version = 0;
+  digestAlgorithms = new cms.DigestAlgorithmIdentifiers();
+  encapContentInfo = new cms.EncapsulatedContentInfo();
+  certificates?: RawCertificateSet;
+  crls?: cms.RevocationInfoChoices;
+  signerInfos = new cms.SignerInfos();
+}
+AsnProp({ type: AsnPropTypes.Integer })(SignedDataRawCertificates.prototype, 'version');
+AsnProp({ type: cms.DigestAlgorithmIdentifiers })(SignedDataRawCertificates.prototype, 'digestAlgorithms');
+AsnProp({ type: cms.EncapsulatedContentInfo })(SignedDataRawCertificates.prototype, 'encapContentInfo');
+AsnProp({ type: RawCertificateSet, context: 0, implicit: true, optional: true })(SignedDataRawCertificates.prototype, 'certificates');
+AsnProp({ type: cms.RevocationInfoChoices, context: 1, implicit: true, optional: true })(SignedDataRawCertificates.prototype, 'crls');
+AsnProp({ type: cms.SignerInfos })(SignedDataRawCertificates.prototype, 'signerInfos');
 
 /** ContentInfo whose content is SignedData (RFC 5652 §3, §5.1), decoded in one pass. */
 class SignedContentInfo {
   contentType = '';
-  content = new cms.SignedData();
+  content = new SignedDataRawCertificates();
 }
 AsnProp({ type: AsnPropTypes.ObjectIdentifier })(SignedContentInfo.prototype, 'contentType');
-AsnProp({ type: cms.SignedData, context: 0 })(SignedContentInfo.prototype, 'content');
+AsnProp({ type: SignedDataRawCertificates, context: 0 })(SignedContentInfo.prototype, 'content');
 
 /**
  * A certificate's public key: node's own X.509 parser (native, a tenth of the ASN.1 schema's cost), else, for a
@@ -272,9 +294,8 @@ function certificatePublicKey(certificateDer: Buffer): KeyObject {
 /** The certificate among `certificates` whose issuer and serial the signer names. */
 export function findSignerCertificate(signer: ParsedSignerInfo, certificates: Buffer[]): Buffer | null {
   if (!signer.issuerDer || !signer.serial) return null;
-  const parsed = parsedCertificatesOf.get(certificates);
-  for (const [i, der] of certificates.entries()) {
-    const c = parsed?.[i] ?? AsnConvert.parse(der, Certificate);
+  for (const der of certificates) {
+    const c = AsnConvert.parse(der, Certificate);
     if (Buffer.from(c.tbsCertificate.serialNumber).equals(signer.serial) && Buffer.from(AsnConvert.serialize(c.tbsCertificate.issuer)).equals(signer.issuerDer)) return der;
   }
   return null;
