@@ -14,7 +14,8 @@ import { serialHex } from '../infra/pki/ocsp';
 import { conclude, type CertificateStatus, type Indication, type SubIndication } from '../domain/signature-validation';
 import { invalidField, requiredField, ValidationCollector, fieldRef } from '../domain/errors';
 import { SEAL_KIND_LABELS, type SealKind } from '../domain/seals';
-import { byteRangeDigest, byteRangeDigestOfFile, disallowedChangesAfter, disallowedChangesBetween, readPdfSignatures } from '../infra/signing/pades';
+import { byteRangeDigest, byteRangeDigestOfFile, disallowedChangesAfter, disallowedChangesBetween, pdfForReading, readPdfSignatures } from '../infra/signing/pades';
+import type { PDFDocument } from '@cantoo/pdf-lib';
 import { openPdfLazily, type LazyPdf } from '../infra/signing/pdf-lazy';
 import { readDss } from '../infra/signing/pades-ltv';
 import { OFD_MAX_BYTES, PADES_MAX_BYTES } from './seal-signing';
@@ -338,8 +339,8 @@ export async function verifyDocument(db: Db, req: VerifyRequest, now = new Date(
 /** How verifyPdf reads the document: whole in memory, or from its staging file (large PDFs). */
 interface PdfSource {
   size: number;
-  /** The form's signatures and the DSS are read from this (a Buffer, or a lazily opened document). */
-  doc: Buffer | LazyPdf['doc'];
+  /** The form's signatures and the DSS are read from this (the parsed document, or a lazily opened one). */
+  doc: PDFDocument | LazyPdf['doc'];
   digest(byteRange: number[]): Promise<Buffer | null>;
   /** DocMDP P=2/3 changes after `end`, or null when this reader cannot tell without reading page content. */
   changesAfter(end: number): Promise<string[] | null>;
@@ -368,9 +369,16 @@ async function verifyPdf(db: Db, file: IncomingFile, now: Date, streamAboveBytes
   }
   if (file.size > PADES_MAX_BYTES) throw invalidField(VERIFY_FIELDS.file, `PDF 最大 ${PADES_MAX_BYTES / 1024 / 1024} MiB`, `a PDF is at most ${PADES_MAX_BYTES / 1024 / 1024} MiB`, { code: 'UPLOAD_TOO_LARGE', httpStatus: 413 });
   const pdf = await file.readBytes();
+  // Parsed once for the signatures and the DSS (each parsed it again: a PDF's parse is most of its verification).
+  let doc: PDFDocument;
+  try {
+    doc = await pdfForReading(pdf);
+  } catch {
+    throw unreadablePdf();
+  }
   return verifyPdfFrom(db, file, now, {
     size: pdf.length,
-    doc: pdf,
+    doc,
     digest: (br) => Promise.resolve(byteRangeDigest(pdf, br)),
     changesAfter: (end) => disallowedChangesAfter(pdf, end).catch(() => ['the later revisions cannot be read']),
   });
