@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: timed loops, percentiles, aligned tables, flags.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -84,6 +85,35 @@ export function intFlag(name: string, fallback: number): number {
     return v;
   }
   return fallback;
+}
+
+/** `--name value` or `--name=value` from argv, as a string; undefined when absent. */
+export function stringFlag(name: string): string | undefined {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) return argv[i + 1];
+    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+  }
+  return undefined;
+}
+
+/** A CPU profiler of this process (node:inspector), started and stopped around a phase of a benchmark. */
+export function cpuProfiler() {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  return {
+    async start() {
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 500 });
+      await post('Profiler.start');
+    },
+    async stop(file: string) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+    },
+  };
 }
 
 export const heading = (title: string) => console.log(`\n=== ${title} ===`);

@@ -25,7 +25,7 @@
 // Ratios are printed against the issue's targets (PASS / BELOW TARGET); the run never fails on them.
 import { createHash, verify as nodeVerify, X509Certificate } from 'node:crypto';
 import { toDerEcdsaSignature } from '../infra/hsm/hsm';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -38,7 +38,7 @@ import { minimalOfd } from '../test/helpers/ofd';
 import { createMaker, makeResidentId } from '../test/helpers/fixtures';
 import { collectedSeal } from '../test/helpers/journeys';
 import { api, createUser, startApp, type RunningApp } from '../test/helpers/stack';
-import { fmt, heading, intFlag, now, printTable, runPool } from './lib';
+import { cpuProfiler, fmt, heading, intFlag, now, printTable, runPool, stringFlag } from './lib';
 import { memoryGrowth, writeBigPdf } from './big-pdf';
 
 const PASSWORD = 'Bench#Seal2049x';
@@ -104,6 +104,9 @@ async function main() {
   const count = intFlag('count', 40);
   const concurrency = intFlag('concurrency', 4);
   const bigMb = intFlag('big-mb', 200);
+  const profileDir = stringFlag('profile');
+  const profiler = cpuProfiler();
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const app = await startApp();
   const tmp = mkdtempSync(path.join(tmpdir(), 'bench-sign-'));
   try {
@@ -129,13 +132,20 @@ async function main() {
     mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'pades', new Blob([pdf1]), 'one.pdf'), 'warm-up pades');
     await verifyRequest(app, doc, warmCms);
 
-    const rate = async (op: (i: number) => Promise<unknown>) => {
+    // With --profile DIR, each API phase is CPU-profiled on its own (DIR/<phase>.cpuprofile, for Chrome's
+    // DevTools or scripts that read the JSON); the raw baselines are not.
+    const rate = async (op: (i: number) => Promise<unknown>, phase?: string) => {
+      if (profileDir && phase) await profiler.start();
       const t0 = now();
       await runPool(count, concurrency, op);
-      return count / ((now() - t0) / 1000);
+      const perSecond = count / ((now() - t0) / 1000);
+      if (profileDir && phase) await profiler.stop(path.join(profileDir, `${phase}.cpuprofile`));
+      return perSecond;
     };
 
     // First, from the settled process after the warm-up: the later phases leave RSS grown, which would hide growth.
+    // --big-mb 0 leaves this phase out (when only the rates are wanted).
+    if (bigMb > 0) {
     heading(`memory: signing a ${bigMb} MB PDF`);
     const bigPath = path.join(tmp, 'big.pdf');
     await writeBigPdf(bigPath, bigMb);
@@ -157,6 +167,7 @@ async function main() {
       [`RSS growth, PAdES B-B of the same PDF in ${fmt(padesBig.seconds)} s (streamed, answered as a stream)`, fmt(padesBig.rss), `≤ ${TARGETS.memoryMb}`, verdictMb(padesBig.rss)],
       ['  heap / Buffers (arrayBuffers) growth, same', `${fmt(padesBig.heap)} / ${fmt(padesBig.buffers)}`, '', pdfsigVerdict],
     ]);
+    }
     heading('signing (per second)');
     const tbs = createHash('sha256').update(doc).digest(); // stands for the signed attributes: a few dozen bytes
     const rawSign = await rate(() => app.issuingHsm.signWithWrappedKey(key.wrapping_key_label, key.wrapped_private_key, tbs));
@@ -165,9 +176,9 @@ async function main() {
       if (!(await verifyPassword(hash, PASSWORD))) throw new Error('argon2');
     });
     const cmsOut: Buffer[] = [];
-    const cms = await rate(async (i) => cmsOut.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'cms', new Blob([doc]), `doc-${i}.bin`), 'cms')));
+    const cms = await rate(async (i) => cmsOut.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'cms', new Blob([doc]), `doc-${i}.bin`), 'cms')), 'sign-cms');
     const pades1Out: Buffer[] = [];
-    const pades1 = await rate(async (i) => pades1Out.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'pades', new Blob([pdf1]), `one-${i}.pdf`), 'pades 1 page')));
+    const pades1 = await rate(async (i) => pades1Out.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'pades', new Blob([pdf1]), `one-${i}.pdf`), 'pades 1 page')), 'sign-pades1');
     const pades50Out: Buffer[] = [];
     const pades50 = await rate(async (i) => pades50Out.push(mustSign(await signRequest(app, staff.token, seal.sealId, keeperId, 'pades', new Blob([pdf50]), `fifty-${i}.pdf`), 'pades 50 pages')));
     const padesTOut: Buffer[] = [];
@@ -192,8 +203,8 @@ async function main() {
     const check = (indications: string, what: string) => {
       if (!/^TOTAL-PASSED(,TOTAL-PASSED)*$/.test(indications)) throw new Error(`${what}: ${indications}`);
     };
-    const vCms = await rate(async (i) => check(await verifyRequest(app, doc, cmsOut[i % cmsOut.length]), 'verify cms'));
-    const vPades1 = await rate(async (i) => check(await verifyRequest(app, pades1Out[i % pades1Out.length], null), 'verify pades 1'));
+    const vCms = await rate(async (i) => check(await verifyRequest(app, doc, cmsOut[i % cmsOut.length]), 'verify cms'), 'verify-cms');
+    const vPades1 = await rate(async (i) => check(await verifyRequest(app, pades1Out[i % pades1Out.length], null), 'verify pades 1'), 'verify-pades1');
     const vPades50 = await rate(async (i) => check(await verifyRequest(app, pades50Out[i % pades50Out.length], null), 'verify pades 50'));
     printTable([
       ['what', 'per s', 'vs raw verify', 'target', ''],

@@ -3,7 +3,7 @@
 // signing-time for CAdES (PAdES takes the time from the PDF's /M or a timestamp, so it has none).
 // Built and parsed with @peculiar/asn1-cms; the signature value itself is made in the HSM over the DER of
 // the signed attributes (see activities/seal-signing.ts), so this module holds no key.
-import { createHash, createPublicKey, createVerify } from 'node:crypto';
+import { createHash, createPublicKey, createVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import * as cms from '@peculiar/asn1-cms';
 import { AsnArray, AsnConvert, AsnIntegerArrayBufferConverter, AsnParser, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, GeneralName, GeneralNames, Time } from '@peculiar/asn1-x509';
@@ -191,19 +191,19 @@ export interface ParsedSignedData {
 
 /** Parses a CMS ContentInfo of SignedData; throws on anything else. */
 export function parseSignedData(der: Buffer): ParsedSignedData {
-  const info = AsnConvert.parse(der, cms.ContentInfo);
+  // One pass: ContentInfo's content read as SignedData at once (cms.ContentInfo holds it as ANY, which had
+  // the whole signature decoded twice: a third of the verify API's parsing).
+  const info = AsnConvert.parse(der, SignedContentInfo);
   if (info.contentType !== OID.signedData) throw new Error(`not CMS SignedData (content type ${info.contentType})`);
-  const sd = AsnConvert.parse(info.content, cms.SignedData);
-  const certificates = (sd.certificates ?? []).filter((c) => c.certificate).map((c) => Buffer.from(AsnConvert.serialize(c.certificate!)));
+  const sd = info.content;
+  // The Certificate choice is a SEQUENCE; the other choices (attribute certificates, other) are [0]-[3] tagged.
+  const certificates = (sd.certificates ?? []).map((c) => Buffer.from(c)).filter((c) => c[0] === 0x30);
   const signers = sd.signerInfos.map((si): ParsedSignerInfo => {
     let signedAttributesDer: Buffer | null = null;
     if (si.signedAttrs) {
-      signedAttributesDer = Buffer.from(AsnConvert.serialize(new AttributeSet(si.signedAttrs)));
-      if (si.signedAttrsRaw) {
-        // As received: the [0] IMPLICIT tag becomes the SET tag (0x31), the rest is byte for byte.
-        const raw = Buffer.from(si.signedAttrsRaw);
-        if (raw[0] === 0xa0) signedAttributesDer = Buffer.concat([Buffer.from([0x31]), raw.subarray(1)]);
-      }
+      // As received: the [0] IMPLICIT tag becomes the SET tag (0x31), the rest is byte for byte.
+      const raw = si.signedAttrsRaw ? Buffer.from(si.signedAttrsRaw) : null;
+      signedAttributesDer = raw && raw[0] === 0xa0 ? Buffer.concat([Buffer.from([0x31]), raw.subarray(1)]) : Buffer.from(AsnConvert.serialize(new AttributeSet(si.signedAttrs)));
     }
     const attr = (oid: string) => si.signedAttrs?.find((a) => a.attrType === oid)?.attrValues[0];
     const md = attr(OID.messageDigest);
@@ -241,6 +241,56 @@ export function parseSignedData(der: Buffer): ParsedSignedData {
   return { detached: e.eContent === undefined, content: eContent ? { type: e.eContentType, der: eContent } : null, certificates, signers };
 }
 
+/** CertificateSet (RFC 5652 §10.2.3) with each CertificateChoices kept as its bytes, undecoded. */
+class RawCertificateSet extends AsnArray<ArrayBuffer> {
+  constructor(items?: ArrayBuffer[]) {
+    super(items);
+    Object.setPrototypeOf(this, RawCertificateSet.prototype);
+  }
+}
+AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })(RawCertificateSet);
+
+/**
+ * SignedData (RFC 5652 §5.1) as @peculiar/asn1-cms declares it, but its certificates left as received: they
+ * were decoded into objects and encoded again only to give their DER (half of a verification's parsing), and
+ * the bytes as sent are what signing-certificate-v2 hashes anyway.
+ */
+class SignedDataRawCertificates {
+  version = 0;
+  digestAlgorithms = new cms.DigestAlgorithmIdentifiers();
+  encapContentInfo = new cms.EncapsulatedContentInfo();
+  certificates?: RawCertificateSet;
+  crls?: cms.RevocationInfoChoices;
+  signerInfos = new cms.SignerInfos();
+}
+AsnProp({ type: AsnPropTypes.Integer })(SignedDataRawCertificates.prototype, 'version');
+AsnProp({ type: cms.DigestAlgorithmIdentifiers })(SignedDataRawCertificates.prototype, 'digestAlgorithms');
+AsnProp({ type: cms.EncapsulatedContentInfo })(SignedDataRawCertificates.prototype, 'encapContentInfo');
+AsnProp({ type: RawCertificateSet, context: 0, implicit: true, optional: true })(SignedDataRawCertificates.prototype, 'certificates');
+AsnProp({ type: cms.RevocationInfoChoices, context: 1, implicit: true, optional: true })(SignedDataRawCertificates.prototype, 'crls');
+AsnProp({ type: cms.SignerInfos })(SignedDataRawCertificates.prototype, 'signerInfos');
+
+/** ContentInfo whose content is SignedData (RFC 5652 §3, §5.1), decoded in one pass. */
+class SignedContentInfo {
+  contentType = '';
+  content = new SignedDataRawCertificates();
+}
+AsnProp({ type: AsnPropTypes.ObjectIdentifier })(SignedContentInfo.prototype, 'contentType');
+AsnProp({ type: SignedDataRawCertificates, context: 0 })(SignedContentInfo.prototype, 'content');
+
+/**
+ * A certificate's public key: node's own X.509 parser (native, a tenth of the ASN.1 schema's cost), else, for a
+ * certificate node refuses, its SubjectPublicKeyInfo as decoded by the schema (as before).
+ */
+function certificatePublicKey(certificateDer: Buffer): KeyObject {
+  try {
+    return new X509Certificate(certificateDer).publicKey;
+  } catch {
+    const cert = AsnConvert.parse(certificateDer, Certificate);
+    return createPublicKey({ key: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+  }
+}
+
 /** The certificate among `certificates` whose issuer and serial the signer names. */
 export function findSignerCertificate(signer: ParsedSignerInfo, certificates: Buffer[]): Buffer | null {
   if (!signer.issuerDer || !signer.serial) return null;
@@ -264,8 +314,7 @@ export function verifySignerSignature(signer: ParsedSignerInfo, certificateDer: 
   const keyType = SIGNATURE_KEY_TYPES[signer.signatureAlgorithm];
   if (!signer.signedAttributesDer || !keyType) return false;
   try {
-    const cert = AsnConvert.parse(certificateDer, Certificate);
-    const key = createPublicKey({ key: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+    const key = certificatePublicKey(certificateDer);
     if (key.asymmetricKeyType !== keyType) return false;
     return createVerify('sha256').update(signer.signedAttributesDer).verify({ key, dsaEncoding: 'der' }, signer.signature);
   } catch {

@@ -171,4 +171,27 @@ describe('the verification report signed by the platform', () => {
       await lonely.stop();
     }
   });
+
+  it("U2: the verify API judges the chain by the platform's CA certificates as PostgreSQL holds them at the request (the parsed certificates it reuses are dropped when a row changes)", async () => {
+    const verifyCms = async () => {
+      const form = new FormData();
+      form.set('file', new Blob([OTHER_FILE]), '采购清单.txt');
+      form.set('signature', new Blob([p7s]), '采购清单.txt.p7s');
+      const res = await fetch(`${app.url}/api/verifications`, { method: 'POST', body: form });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { signatures: Array<{ indication: string; checks: { chain: boolean } }> }).signatures[0];
+    };
+    expect(await verifyCms()).toMatchObject({ indication: 'TOTAL-PASSED', checks: { chain: true } });
+    // The issuing CA no longer among the trusted ones (as if withdrawn): the next verification finds no chain.
+    const issuing: string[] = (await app.db('ca_certificates').where({ purpose: 'issuing' }).select('fingerprint_sha256')).map((r) => r.fingerprint_sha256);
+    await app.db('ca_certificates').whereIn('fingerprint_sha256', issuing).update({ purpose: 'platform_signing' });
+    try {
+      const without = await verifyCms();
+      expect(without.checks.chain).toBe(false);
+      expect(without.indication).not.toBe('TOTAL-PASSED');
+    } finally {
+      await app.db('ca_certificates').whereIn('fingerprint_sha256', issuing).update({ purpose: 'issuing' });
+    }
+    expect(await verifyCms()).toMatchObject({ indication: 'TOTAL-PASSED', checks: { chain: true } });
+  });
 });
