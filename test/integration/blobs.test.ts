@@ -228,7 +228,8 @@ describe('uploads through the API, local store', () => {
       expect((await upload(url, maker.token, caseId, 'on_site_image', PNG_BYTES, 'first.png')).status).toBe(201);
       const stagingRoot = path.dirname(defaultStagingDir());
       const [staging] = readdirSync(stagingRoot).filter((n) => n.startsWith(`${hostname()}-${web.pid}-`)).map((n) => path.join(stagingRoot, n));
-      expect(readdirSync(staging!)).toEqual([]);
+      // Its staged file is removed once the answer is sent, not before.
+      await eventually('the first upload\'s staged file to be removed', async () => readdirSync(staging!), (left) => left.length === 0, 5000);
       const seen = new Set<string>();
       const watcher = watch(staging!, (_event, name) => void (name?.endsWith('.upload') && seen.add(name)));
       const blobsBefore = filesUnder(blobDir).length;
